@@ -1,0 +1,45 @@
+"""``python manage.py export_articles`` — the partner article CSV (CAT-7) on stdout."""
+import csv
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from licensing.selectors.catalog import article_rows
+
+COLUMNS = ["article", "name", "kind", "tier", "term_months", "price_net", "unit", "valid_from", "sample_price"]
+
+
+class Command(BaseCommand):
+    help = "Schreibt die Artikeldaten mit Preisen (CSV, Punkt als Dezimaltrenner) auf die Standardausgabe."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="Stichtag YYYY-MM-DD (Standard: heute)")
+
+    def handle(self, *args, **options):
+        if options["date"]:
+            try:
+                on = date.fromisoformat(options["date"])
+            except ValueError:
+                raise CommandError(f"--date: „{options['date']}“ ist kein Datum im Format JJJJ-MM-TT.") from None
+        else:
+            on = timezone.localdate()
+        rows = article_rows(on)
+        if not rows:
+            raise CommandError(f"Am {on:%d.%m.%Y} gilt keine Preisliste. Erst „python manage.py load_catalog“ ausführen.")
+        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow(
+                [
+                    row.article,
+                    row.name,
+                    row.kind,
+                    row.tier,
+                    "" if row.term_months is None else row.term_months,
+                    f"{row.price_net:.2f}",
+                    row.unit,
+                    row.valid_from.isoformat(),
+                    "1" if row.sample else "",
+                ]
+            )

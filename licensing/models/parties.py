@@ -1,0 +1,162 @@
+"""Partners (resellers), their users and their end customers."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from licensing import validators
+
+
+class PartnerLevel(models.Model):
+    """A STARFACE partner level (e.g. Registered, Certified, Gold), managed by staff.
+
+    ``rank`` orders the levels so "Certified and above" is ``rank__gte``; the
+    discount is the partner purchase condition of ORD-5.
+    """
+
+    name = models.CharField(_("Bezeichnung"), max_length=80, unique=True)
+    rank = models.PositiveSmallIntegerField(
+        _("Rang"), unique=True, help_text=_("Höherer Rang = höhere Partnerstufe.")
+    )
+    discount_percent = models.DecimalField(
+        _("Partnerrabatt in %"), max_digits=5, decimal_places=2, default=0,
+        help_text=_("Einkaufskondition für bestätigte Partner dieser Stufe (ORD-5)."),
+    )
+    grants_partner_conditions = models.BooleanField(
+        _("Partnerkonditionen"), default=False,
+        help_text=_("Partner ab dieser Stufe (z. B. „Certified“) erhalten Partnerkonditionen."),
+    )
+
+    class Meta:
+        ordering = ["rank"]
+        verbose_name = _("Partnerstufe")
+        verbose_name_plural = _("Partnerstufen")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                name="partnerlevel_discount_0_100",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Address(models.Model):
+    company = models.CharField(_("Firma"), max_length=200)
+    street = models.CharField(_("Straße und Hausnummer"), max_length=200, blank=True)
+    postal_code = models.CharField(_("PLZ"), max_length=12, blank=True)
+    city = models.CharField(_("Ort"), max_length=100, blank=True)
+    country = models.CharField(
+        _("Land"), max_length=2, default="DE", validators=[validators.validate_country_code],
+        help_text=_("ISO-Ländercode, z. B. DE, AT, CH."),
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        self.country = (self.country or "").strip().upper()
+
+
+class Partner(Address):
+    """A reseller that orders licences for its customers' installations."""
+
+    vat_id = models.CharField(
+        _("USt-IdNr."), max_length=20, blank=True, validators=[validators.validate_vat_id],
+        help_text=_("Mit Länderkennung, z. B. DE123456789."),
+    )
+    level = models.ForeignKey(
+        PartnerLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="partners",
+        verbose_name=_("Partnerstufe"),
+    )
+    status_confirmed_on = models.DateField(
+        _("Partnerstatus bestätigt am"), null=True, blank=True,
+        help_text=_("Ohne Bestätigung gelten Endkundenpreise (ORD-5)."),
+    )
+    delivery_email = models.EmailField(_("Liefer-E-Mail (Standard)"), help_text=_("Empfänger der Lieferscheine mit Lizenzschlüsseln (ORD-2)."))
+    invoice_email = models.EmailField(_("Rechnungs-E-Mail (Standard)"))
+    prepayment_required = models.BooleanField(_("Vorkasse erforderlich"), default=False)
+    sepa_iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validators.validate_iban])
+    sepa_bic = models.CharField(_("BIC"), max_length=11, blank=True, validators=[validators.validate_bic])
+    sepa_mandate_reference = models.CharField(_("Mandatsreferenz"), max_length=35, blank=True)
+    sepa_mandate_signed_on = models.DateField(_("Mandat unterschrieben am"), null=True, blank=True)
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["company"]
+        verbose_name = _("Partner")
+        verbose_name_plural = _("Partner")
+        indexes = [models.Index(fields=["company"])]
+
+    def __str__(self) -> str:
+        return self.company
+
+    def clean(self):
+        super().clean()
+        self.vat_id = validators.compact_vat_id(self.vat_id)
+        self.sepa_iban = validators.compact_iban(self.sepa_iban)
+        self.sepa_bic = (self.sepa_bic or "").replace(" ", "").upper()
+        mandate_fields = [self.sepa_iban, self.sepa_mandate_reference, self.sepa_mandate_signed_on]
+        if any(mandate_fields) and not all(mandate_fields):
+            raise ValidationError(
+                _("Ein SEPA-Mandat braucht IBAN, Mandatsreferenz und Unterschriftsdatum – bitte alle drei angeben oder alle leer lassen.")
+            )
+
+    @property
+    def has_sepa_mandate(self) -> bool:
+        return bool(self.sepa_iban and self.sepa_mandate_reference and self.sepa_mandate_signed_on)
+
+
+class PartnerUser(models.Model):
+    """A login of the partner portal, belonging to exactly one partner."""
+
+    ADMIN = "admin"
+    MEMBER = "member"
+    ROLE_CHOICES = [(ADMIN, _("Administrator")), (MEMBER, _("Mitarbeiter"))]
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="partner_user",
+        verbose_name=_("Benutzer"),
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="users", verbose_name=_("Partner"))
+    role = models.CharField(_("Rolle"), max_length=10, choices=ROLE_CHOICES, default=MEMBER)
+
+    class Meta:
+        verbose_name = _("Partner-Benutzer")
+        verbose_name_plural = _("Partner-Benutzer")
+        constraints = [models.CheckConstraint(condition=Q(role__in=["admin", "member"]), name="partneruser_role_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.partner})"
+
+
+class Customer(Address):
+    """An end customer of one partner."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="customers", verbose_name=_("Partner"))
+    dpa_on_file_since = models.DateField(
+        _("AV-Vertrag vorhanden seit"), null=True, blank=True,
+        help_text=_("Ohne AV-Vertrag keine Fernwartung und keine Log-Analyse (SUP-4)."),
+    )
+    service_contract_until = models.DateField(
+        _("Service- und Wartungsvertrag bis"), null=True, blank=True,
+        help_text=_("Softwarepflege oder Updatevertrag zählen nicht als Service- und Wartungsvertrag (SUP-10)."),
+    )
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["company"]
+        verbose_name = _("Kunde")
+        verbose_name_plural = _("Kunden")
+        indexes = [models.Index(fields=["partner", "company"])]
+
+    def __str__(self) -> str:
+        return self.company

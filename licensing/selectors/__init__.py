@@ -1,0 +1,1 @@
+"""Reads of the licensing area (STYLE 3): one module per sub-area."""

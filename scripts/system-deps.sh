@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the portal needs when they are missing (as root, with apt).
+# WeasyPrint: Pango and HarfBuzz (libharfbuzz-subset0 makes font subsetting 2.5x faster),
+# fonts for the documents; python3-venv where Debian's Python lacks ensurepip.
+# Extra packages can be passed as arguments (CI adds postgresql and redis-server).
+set -euo pipefail
+wanted=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core "$@")
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+py=${PYTHON:-python3}
+if ! "$py" -c "import ensurepip, venv" >/dev/null 2>&1; then
+  ver=$("$py" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+  missing+=("python${ver}-venv")
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing system packages: ${missing[*]}" >&2
+  echo "Install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing system packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,19 @@
+"""The Celery app. Every periodic job is declared here, in one place (STYLE 6)."""
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendorportal.settings")
+
+app = Celery("vendorportal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Times are Europe/Berlin (CELERY_TIMEZONE).
+app.conf.beat_schedule = {
+    "heartbeat": {
+        "task": "vendorportal.tasks.heartbeat",
+        "schedule": crontab(minute="*/15"),
+    },
+}

@@ -1,0 +1,164 @@
+"""Demo data for ``make run`` (``python manage.py load_demo``): idempotent, a second
+run changes nothing. Logins and passwords are printed by the command."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from licensing.models import (
+    Bundle,
+    Customer,
+    Installation,
+    ModuleVersion,
+    Partner,
+    PartnerLevel,
+    PartnerUser,
+    PbxVersion,
+    Product,
+)
+from licensing.services.catalog import DATA_DIR, SEED_PRICE_LIST, catalog_load
+from vendorportal import roles
+
+SAMPLE_PRICE_LIST = {
+    "name": "Beispielpreise (Demo) – PBX Call Assist 5, Teams Integration, AURORA",
+    "valid_from": date(2024, 11, 1),
+    "file": DATA_DIR / "sample_prices_demo.csv",
+    "source": "Beispielpreise für Demo und Test – keine Herstellerangabe",
+    "is_sample": True,
+}
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    username: str
+    password: str
+    where: str
+
+
+LOGINS = [
+    DemoLogin("Administrator (Hersteller)", "admin", "admin-demo", "/admin/"),
+    DemoLogin("Buchhaltung", "finanzen", "finanzen-demo", "/admin/"),
+    DemoLogin("Support", "support", "support-demo", "/admin/"),
+    DemoLogin("Vertrieb", "vertrieb", "vertrieb-demo", "/admin/"),
+    DemoLogin("Partner Muster Kommunikation (Admin)", "muster", "muster-demo", "/portal/"),
+    DemoLogin("Partner Beispiel IT-Service (Mitarbeiter)", "beispiel", "beispiel-demo", "/portal/"),
+]
+
+PBX_VERSIONS = [
+    ("7.3.0.10", date(2022, 5, 10)),
+    ("8.0.0.11", date(2023, 4, 18)),
+    ("8.1.0.3", date(2024, 3, 5)),
+    ("8.2.0.5", date(2025, 6, 24)),
+    # Newest release: no module version has been tested with it yet (SUB-6, LIC-5).
+    ("9.0.0.4", date(2026, 10, 6)),
+]
+
+# (version, release date, paid update?, PBX versions tested with) for every module.
+MODULE_VERSION_PLAN = [
+    ("1.8", date(2018, 3, 12), False, ["7.3.0.10"]),
+    ("2.0", date(2021, 2, 1), True, ["7.3.0.10", "8.0.0.11"]),
+    ("2.1", date(2024, 4, 15), False, ["8.0.0.11", "8.1.0.3", "8.2.0.5"]),
+]
+
+
+def _user(username, password, *, staff=False, superuser=False, group=None, email=""):
+    User = get_user_model()
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User.objects.create_user(username=username, password=password, email=email, is_staff=staff, is_superuser=superuser)
+        if group:
+            user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@transaction.atomic
+def demo_load() -> list[DemoLogin]:
+    catalog_load(price_lists=[SEED_PRICE_LIST, SAMPLE_PRICE_LIST])
+
+    registered, _ = PartnerLevel.objects.get_or_create(name="Registered", defaults={"rank": 10, "discount_percent": 0})
+    certified, _ = PartnerLevel.objects.get_or_create(
+        name="Certified", defaults={"rank": 20, "discount_percent": 20, "grants_partner_conditions": True}
+    )
+    PartnerLevel.objects.get_or_create(name="Gold", defaults={"rank": 30, "discount_percent": 25, "grants_partner_conditions": True})
+
+    muster, _ = Partner.objects.get_or_create(
+        company="Muster Kommunikation GmbH",
+        defaults=dict(
+            street="Hauptstraße 12", postal_code="70173", city="Stuttgart", country="DE", vat_id="DE123456788",
+            level=certified, status_confirmed_on=date(2025, 3, 1),
+            delivery_email="technik@muster-kommunikation.example", invoice_email="buchhaltung@muster-kommunikation.example",
+            sepa_iban="DE89370400440532013000", sepa_bic="COBADEFFXXX", sepa_mandate_reference="MUSTER-0001",
+            sepa_mandate_signed_on=date(2025, 3, 10),
+        ),
+    )
+    beispiel, _ = Partner.objects.get_or_create(
+        company="Beispiel IT-Service KG",
+        defaults=dict(
+            street="Am Markt 3", postal_code="04109", city="Leipzig", country="DE", vat_id="DE811907980",
+            level=registered, delivery_email="lizenzen@beispiel-it.example", invoice_email="rechnung@beispiel-it.example",
+            prepayment_required=True,
+        ),
+    )
+
+    _user("admin", "admin-demo", staff=True, superuser=True, email="admin@vendor.example")
+    _user("finanzen", "finanzen-demo", staff=True, group=roles.FINANCE, email="finanzen@vendor.example")
+    _user("support", "support-demo", staff=True, group=roles.SUPPORT, email="support@vendor.example")
+    _user("vertrieb", "vertrieb-demo", staff=True, group=roles.SALES, email="vertrieb@vendor.example")
+    for username, password, partner, role in [
+        ("muster", "muster-demo", muster, PartnerUser.ADMIN),
+        ("beispiel", "beispiel-demo", beispiel, PartnerUser.MEMBER),
+    ]:
+        user = _user(username, password, email=f"{username}@partner.example")
+        PartnerUser.objects.get_or_create(user=user, defaults={"partner": partner, "role": role})
+
+    own, _ = Customer.objects.get_or_create(partner=muster, company="Muster Kommunikation GmbH (Eigennutzung)", defaults={"city": "Stuttgart"})
+    baeckerei, _ = Customer.objects.get_or_create(
+        partner=muster, company="Bäckerei Brezel GmbH",
+        defaults={"city": "Esslingen", "dpa_on_file_since": date(2024, 1, 15), "service_contract_until": date(2027, 12, 31)},
+    )
+    kanzlei, _ = Customer.objects.get_or_create(partner=muster, company="Kanzlei Recht & Partner", defaults={"city": "Tübingen"})
+    praxis, _ = Customer.objects.get_or_create(partner=beispiel, company="Zahnarztpraxis Dr. Weiß", defaults={"city": "Leipzig"})
+
+    def installation(identifier, **fields):
+        obj = Installation.objects.filter(identifier=identifier).first()
+        if obj is None:
+            obj = Installation(identifier=identifier, **fields)
+            obj.full_clean()
+            obj.save()
+        return obj
+
+    installation("NFR01-MUSTR-00001-VMEDT", customer=own, name="Demo-VM im Büro", vendor="starface", edition="vm",
+                 pbx_users=15, has_nfr_server_license=True, has_nfr_user_license=True, pbx_version="8.2.0.5")
+    primary = installation("BRZL1-A7K2M-Q9X4T-2025P", customer=baeckerei, name="Zentrale", vendor="starface", edition="appliance",
+                           pbx_users=35, user_light_licenses=10, pbx_version="8.2.0.5")
+    installation("BRZL2-R3DUN-D4NT5-2025S", customer=baeckerei, name="Redundanz", vendor="starface", edition="appliance",
+                 pbx_users=35, user_light_licenses=10, pbx_version="8.2.0.5", secondary_of=primary)
+    installation("KNZL7-CL0UD-55K3Y-TUE01", customer=kanzlei, name="Cloud", vendor="starface", edition="cloud",
+                 pbx_users=12, pbx_version="8.2.0.5")
+    installation("3F9A-77C1-D2E4-0B6A", customer=kanzlei, name="Free Edition Testplatz", vendor="starface", edition="free",
+                 pbx_users=4, pbx_version="8.1.0.3")
+    installation("1AC5008123", customer=praxis, name="COMtrexx Next", vendor="auerswald", edition="comtrexx_next", pbx_users=8)
+    installation("1AB7704411", customer=praxis, name="COMtrexx Business Filiale", vendor="auerswald", edition="comtrexx_business", pbx_users=25)
+
+    pbx = {}
+    for number, released in PBX_VERSIONS:
+        pbx[number], _ = PbxVersion.objects.get_or_create(vendor="starface", number=number, defaults={"released_on": released})
+    for module in Product.objects.filter(kind=Product.MODULE):
+        for version, released, paid, tested in MODULE_VERSION_PLAN:
+            mv, created = ModuleVersion.objects.get_or_create(
+                product=module, version=version,
+                defaults={"released_on": released, "is_paid_update": paid,
+                          "changelog": "Kostenpflichtiges Update: neue Funktionen." if paid else "Fehlerbehebungen."},
+            )
+            if created:
+                mv.tested_with.set([pbx[n] for n in tested])
+
+    bundle, created = Bundle.objects.get_or_create(name="STARFACE Management Suite")
+    if created:
+        bundle.products.set(Product.objects.filter(article__in=["BLACKLIST", "HOLIDAY", "TIMEROUTE", "PROIVR"]))
+    return LOGINS

@@ -1,0 +1,59 @@
+"""Money helpers (RULES GEN-2, GEN-3). ``Decimal`` only, never float."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Iterable
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def D(value: str | int | Decimal) -> Decimal:
+    """A Decimal from a string or int; floats are refused because they are inexact."""
+    if isinstance(value, float):
+        raise TypeError("Money must not be built from float; pass a string.")
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError(f"Not an amount: {value!r}") from exc
+
+
+def round_cents(amount: Decimal) -> Decimal:
+    """Round half up to whole cents (GEN-2): 14.915 → 14.92, 0.005 → 0.01."""
+    return D(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def combine_discounts(*rates: Decimal) -> Decimal:
+    """Factor that remains after several percentage discounts (GEN-3: they multiply).
+
+    ``rates`` are fractions: 0.9 and 0.5 leave 0.1 × 0.5 = 0.05 (a combined 95 %).
+    """
+    factor = Decimal(1)
+    for rate in rates:
+        rate = D(rate)
+        if not Decimal(0) <= rate <= Decimal(1):
+            raise ValueError(f"A discount lies between 0 and 1, not {rate}.")
+        factor *= Decimal(1) - rate
+    return factor
+
+
+def sum_money(amounts: Iterable[Decimal]) -> Decimal:
+    return sum((D(a) for a in amounts), ZERO)
+
+
+def format_eur(amount: Decimal) -> str:
+    """German display format: ``Decimal("1299")`` → ``"1.299,00 €"``. Only for showing."""
+    amount = round_cents(amount)
+    sign = "-" if amount < 0 else ""
+    whole, cents = f"{abs(amount):.2f}".split(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return f"{sign}{'.'.join(groups)},{cents} €"
+
+
+def parse_german_amount(text: str) -> Decimal:
+    """``"1.299,00 €"`` → ``Decimal("1299.00")``; for importing the vendor's documents."""
+    cleaned = text.replace("€", "").replace("\xa0", "").strip().replace(".", "").replace(",", ".")
+    return D(cleaned)

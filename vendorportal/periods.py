@@ -1,0 +1,61 @@
+"""Date helpers shared by every app. Pure functions over ``datetime.date``.
+
+Periods in this project have *inclusive* ends: a period from 2026-01-01 to
+2026-12-31 includes both days.
+"""
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day number ``months`` later, clamped to the month's last day.
+
+    2026-01-31 + 1 → 2026-02-28. Not a period end: see :func:`month_period_end`.
+    """
+    return day + relativedelta(months=months)
+
+
+def month_period_end(start: date, months: int) -> date:
+    """Last day (inclusive) of a ``months``-month period that begins on ``start``.
+
+    RULES GEN-1 (§ 188 II BGB): the period ends with the day of the n-th following
+    month that precedes the day numbered like the start day; when that month has
+    no such day, it ends on that month's last day.
+    2026-01-15, 1 → 2026-02-14; 2026-03-01, 1 → 2026-03-31; 2026-01-31, 1 → 2026-02-28.
+    """
+    if months < 1:
+        raise ValueError("A month period lasts at least one month.")
+    same_day = add_months(start, months)
+    if same_day.day == start.day:
+        # The n-th month has the start's day number: end the day before it.
+        return same_day - timedelta(days=1)
+    # The n-th month is too short (31st → February …): relativedelta clamped to
+    # the last day of that month, which is where § 188 III BGB ends the period.
+    return same_day
+
+
+def months_passed_within(start: date, months: int, on: date) -> bool:
+    """True when "less than ``months`` months have passed since ``start``" on day ``on``.
+
+    RULES GEN-1: that holds while ``on <= month_period_end(start, months)``.
+    """
+    return on <= month_period_end(start, months)
+
+
+def month_end(day: date) -> date:
+    """Last day of ``day``'s calendar month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def first_of_next_month(day: date) -> date:
+    """First day of the month after ``day``'s month."""
+    return month_end(day) + timedelta(days=1)
+
+
+def days_between(earlier: date, later: date) -> int:
+    """Plain date difference ``later - earlier`` in days (may be negative)."""
+    return (later - earlier).days
