@@ -23,6 +23,25 @@ AREAS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        _("Modullizenzen"),
+        [
+            ("licensing", "license"),
+            ("licensing", "deliverynote"),
+            ("licensing", "nfrlock"),
+            ("licensing", "insightownuse"),
+        ],
+    ),
+    (
+        _("Auerswald-Systeme und Softwarepflege"),
+        [
+            ("licensing", "systemlicense"),
+            ("licensing", "tryout"),
+            ("licensing", "reinitialisation"),
+            ("licensing", "maintenancecoverage"),
+            ("licensing", "maintenancenotice"),
+        ],
+    ),
+    (
         _("Katalog und Preise"),
         [
             ("licensing", "product"),
@@ -39,7 +58,7 @@ AREAS: list[tuple[str, list[tuple[str, str]]]] = [
     ),
     (
         _("Betrieb"),
-        [("vendorportal", "jobrun")],
+        [("vendorportal", "jobrun"), ("vendorportal", "documentsequence")],
     ),
 ]
 

@@ -19,3 +19,24 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class DocumentSequence(models.Model):
+    """Gap-free numbering of documents per prefix and year (INV-1, delivery notes).
+
+    A number is taken inside the transaction that creates the document, with the
+    row locked (``select_for_update``), so a rolled-back document leaves no gap and
+    two workers never get the same number.
+    """
+
+    prefix = models.CharField(_("Präfix"), max_length=8)
+    year = models.PositiveSmallIntegerField(_("Jahr"))
+    last_number = models.PositiveIntegerField(_("letzte Nummer"), default=0)
+
+    class Meta:
+        verbose_name = _("Nummernkreis")
+        verbose_name_plural = _("Nummernkreise")
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="documentsequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last_number}"

@@ -1,7 +1,8 @@
 """Staff groups and their permissions — one table, applied by migrations.
 
-Each later migration that adds models calls :func:`apply_roles` again so the
-groups keep up. ``view``/``add``/``change``/``delete`` are Django's model permissions.
+Migrations call :func:`apply_roles` with the models as they are at that point;
+models that do not exist yet are skipped, and the migration that adds them calls
+it again, so the groups keep up. ``view``/``add``/``change``/``delete`` are Django's model permissions.
 """
 from __future__ import annotations
 
@@ -27,6 +28,15 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.price": EDIT,
         "licensing.moduleversion": EDIT,
         "licensing.pbxversion": EDIT,
+        "licensing.license": EDIT,
+        "licensing.deliverynote": VIEW,
+        "licensing.nfrlock": VIEW,
+        "licensing.insightownuse": EDIT,
+        "licensing.systemlicense": EDIT,
+        "licensing.tryout": EDIT,
+        "licensing.reinitialisation": EDIT,
+        "licensing.maintenancecoverage": EDIT,
+        "licensing.maintenancenotice": VIEW,
         "auth.user": EDIT,
     },
     FINANCE: {
@@ -39,7 +49,13 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.bundle": VIEW,
         "licensing.pricelist": VIEW,
         "licensing.price": VIEW,
+        "licensing.license": VIEW,
+        "licensing.deliverynote": VIEW,
+        "licensing.insightownuse": EDIT,
+        "licensing.maintenancecoverage": VIEW,
+        "licensing.maintenancenotice": VIEW,
         "vendorportal.jobrun": VIEW,
+        "vendorportal.documentsequence": VIEW,
     },
     SUPPORT: {
         "licensing.partner": VIEW,
@@ -49,6 +65,14 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.product": VIEW,
         "licensing.moduleversion": EDIT,
         "licensing.pbxversion": EDIT,
+        "licensing.license": VIEW,
+        "licensing.deliverynote": VIEW,
+        "licensing.nfrlock": VIEW,
+        "licensing.systemlicense": VIEW,
+        "licensing.tryout": EDIT,
+        "licensing.reinitialisation": EDIT,
+        "licensing.maintenancecoverage": VIEW,
+        "licensing.maintenancenotice": VIEW,
         "vendorportal.jobrun": VIEW,
     },
 }
@@ -71,6 +95,10 @@ def apply_roles(apps, schema_editor=None) -> None:
         perms = []
         for model_key, actions in grants.items():
             app_label, model = model_key.split(".")
+            try:
+                apps.get_model(app_label, model)
+            except LookupError:
+                continue  # created by a later migration, which applies the roles again
             for action in actions:
                 perm = Permission.objects.filter(
                     content_type__app_label=app_label, codename=f"{action}_{model}"

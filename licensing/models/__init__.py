@@ -1,8 +1,21 @@
 from .catalog import Bundle, ModuleVersion, PbxVersion, Price, PriceList, Product
-from .installations import EDITIONS, AUERSWALD, STARFACE, Installation
+from .installations import AUERSWALD, EDITIONS, STARFACE, Installation
+from .licenses import DeliveryNote, IllegalTransition, InsightOwnUse, License, LicenseBinding, NfrLock
 from .parties import Customer, Partner, PartnerLevel, PartnerUser
+from .systems import MaintenanceCoverage, MaintenanceNotice, Reinitialisation, SystemLicense, Tryout
 
 __all__ = [
+    "DeliveryNote",
+    "IllegalTransition",
+    "InsightOwnUse",
+    "License",
+    "LicenseBinding",
+    "MaintenanceCoverage",
+    "MaintenanceNotice",
+    "NfrLock",
+    "Reinitialisation",
+    "SystemLicense",
+    "Tryout",
     "AUERSWALD",
     "Bundle",
     "Customer",

@@ -15,11 +15,13 @@ class Product(models.Model):
     SERVICE_PLAN = "service_plan"
     CALL_ASSIST = "call_assist"
     SAAS = "saas"
+    SYSTEM = "system"
     KIND_CHOICES = [
         (MODULE, _("Modul")),
         (SERVICE_PLAN, _("Service-Plan")),
         (CALL_ASSIST, _("PBX Call Assist-Artikel")),
         (SAAS, _("SaaS-Abonnement")),
+        (SYSTEM, _("Auerswald-Systemlizenz")),
     ]
     TIERED = "tiered"
     FLAT = "flat"

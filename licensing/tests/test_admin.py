@@ -82,3 +82,15 @@ def test_support_user_cannot_edit_prices(client, catalog):
     assert client.get(reverse("admin:licensing_installation_changelist")).status_code == 200
     assert client.get(reverse("admin:licensing_price_changelist")).status_code == 403
     assert Partner.objects.count() == 0
+
+
+def test_every_role_grant_exists_after_all_migrations():
+    from django.contrib.auth.models import Permission
+
+    for group_name, grants in roles.ROLES.items():
+        granted = set(Group.objects.get(name=group_name).permissions.values_list("content_type__app_label", "codename"))
+        for model_key, actions in grants.items():
+            app_label, model = model_key.split(".")
+            for action in actions:
+                assert Permission.objects.filter(content_type__app_label=app_label, codename=f"{action}_{model}").exists()
+                assert (app_label, f"{action}_{model}") in granted, (group_name, model_key, action)

@@ -95,7 +95,7 @@ def test_load_is_idempotent(catalog):
     counts = (Product.objects.count(), Price.objects.count(), PriceList.objects.count())
     result = catalog_load()
     assert (result.products_created, result.prices_created) == (0, 0)
-    assert (Product.objects.count(), Price.objects.count(), PriceList.objects.count()) == counts == (34, 152, 1)
+    assert (Product.objects.count(), Price.objects.count(), PriceList.objects.count()) == counts == (36, 152, 1)
 
 
 def test_catalog_flags_from_the_seeds(catalog):

@@ -1,0 +1,198 @@
+"""Module licences and their keys (LIC-1…LIC-13), delivery notes (ORD-2)."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from licensing.rules import LicensingError
+
+
+class IllegalTransition(LicensingError):
+    """A licence state change the state machine does not allow."""
+
+
+class License(models.Model):
+    """One module licence key for one or more installations (LIC-1, LIC-9).
+
+    The key is written once when the licence is issued and never edited: a
+    correction is a revocation plus a new licence (``replaces``).
+    """
+
+    PURCHASE = "purchase"
+    SUBSCRIPTION = "subscription"
+    DEMO = "demo"
+    GOODWILL = "goodwill"
+    KIND_CHOICES = [
+        (PURCHASE, _("Kauf")),
+        (SUBSCRIPTION, _("Abo")),
+        (DEMO, _("Demo")),
+        (GOODWILL, _("Kulanz")),
+    ]
+    PAID_KINDS = (PURCHASE, SUBSCRIPTION)
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    BLOCKED = "blocked"
+    STATE_CHOICES = [(ACTIVE, _("aktiv")), (REVOKED, _("widerrufen")), (BLOCKED, _("gesperrt"))]
+    # state → states it may move to; revoked is final.
+    TRANSITIONS = {ACTIVE: {REVOKED, BLOCKED}, BLOCKED: {ACTIVE, REVOKED}, REVOKED: set()}
+
+    serial = models.PositiveBigIntegerField(_("Lizenznummer"), unique=True, editable=False)
+    product = models.ForeignKey(
+        "licensing.Product", on_delete=models.PROTECT, related_name="licenses", verbose_name=_("Modul"),
+        limit_choices_to={"kind": "module"},
+    )
+    module_version = models.ForeignKey(
+        "licensing.ModuleVersion", on_delete=models.PROTECT, related_name="licenses", verbose_name=_("lizenzierte Version")
+    )
+    installation = models.ForeignKey(
+        "licensing.Installation", on_delete=models.PROTECT, related_name="licenses",
+        verbose_name=_("Installation"), help_text=_("Die Anlage, für die bestellt wurde (bei Redundanz die Primäranlage)."),
+    )
+    kind = models.CharField(_("Art"), max_length=12, choices=KIND_CHOICES)
+    tier = models.CharField(_("Benutzerstaffel"), max_length=8, blank=True)
+    user_limit = models.PositiveIntegerField(_("max. Benutzer"), null=True, blank=True, help_text=_("leer = unbegrenzt"))
+    valid_until = models.DateField(_("gültig bis"), null=True, blank=True, help_text=_("nur Demo-Schlüssel (LIC-6)"))
+    key = models.TextField(_("Lizenzschlüssel"), unique=True, editable=False)
+    key_compact = models.CharField(_("Schlüssel ohne Trennzeichen"), max_length=400, db_index=True, editable=False)
+    signing_key_id = models.PositiveIntegerField(_("Signaturschlüssel-ID"), editable=False)
+    state = models.CharField(_("Status"), max_length=10, choices=STATE_CHOICES, default=ACTIVE)
+    state_reason = models.CharField(_("Grund der letzten Statusänderung"), max_length=300, blank=True)
+    state_changed_at = models.DateTimeField(_("Status geändert am"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("ausgestellt am"), auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("ausgestellt von"),
+    )
+    order_reference = models.CharField(
+        _("Bestellung"), max_length=64, blank=True, help_text=_("Bestell- bzw. Positionsnummer, aus der der Schlüssel stammt.")
+    )
+    replaces = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by",
+        verbose_name=_("ersetzt Lizenz"), help_text=_("Bei Kulanz nach Umzug oder Korrektur: die widerrufene Vorgängerlizenz."),
+    )
+    subscription_reference = models.CharField(_("Abo"), max_length=64, blank=True)
+    history = HistoricalRecords(excluded_fields=["key_compact"])
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("Lizenz")
+        verbose_name_plural = _("Lizenzen")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="demo") & Q(valid_until__isnull=False)) | (~Q(kind="demo") & Q(valid_until__isnull=True)),
+                name="license_only_demo_expires",
+            ),
+            models.CheckConstraint(condition=Q(state__in=["active", "revoked", "blocked"]), name="license_state_valid"),
+            models.CheckConstraint(condition=~Q(key=""), name="license_key_not_empty"),
+        ]
+        indexes = [models.Index(fields=["product", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} · {self.installation.identifier} · {self.get_kind_display()}"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.kind in self.PAID_KINDS
+
+    def can_move_to(self, state: str) -> bool:
+        return state in self.TRANSITIONS[self.state]
+
+    def move_to(self, state: str) -> None:
+        """Change state in memory; raises :class:`IllegalTransition` when not allowed."""
+        if not self.can_move_to(state):
+            raise IllegalTransition(
+                _("Eine Lizenz im Status „%(old)s“ kann nicht „%(new)s“ werden.")
+                % {"old": self.get_state_display(), "new": dict(self.STATE_CHOICES).get(state, state)},
+                code="illegal_transition",
+            )
+        self.state = state
+
+
+class LicenseBinding(models.Model):
+    """An installation a key is bound to, with the identifier as it was when issued."""
+
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="bindings")
+    installation = models.ForeignKey("licensing.Installation", on_delete=models.PROTECT, related_name="license_bindings")
+    identifier_kind = models.CharField(max_length=12)
+    identifier = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        verbose_name = _("Bindung")
+        verbose_name_plural = _("Bindungen")
+        constraints = [models.UniqueConstraint(fields=["license", "installation"], name="licensebinding_unique")]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class NfrLock(models.Model):
+    """LIC-8: once a paid key exists for server key + module, the NFR unlock of that
+    combination is blocked for good. Never deleted."""
+
+    product = models.ForeignKey("licensing.Product", on_delete=models.PROTECT, related_name="nfr_locks", verbose_name=_("Modul"))
+    identifier_kind = models.CharField(_("Kennung"), max_length=12)
+    identifier = models.CharField(_("Serverlizenzschlüssel / Hardware-ID"), max_length=64)
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="nfr_locks", verbose_name=_("auslösende Lizenz"))
+    created_at = models.DateTimeField(_("gesperrt seit"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("NFR-Sperre")
+        verbose_name_plural = _("NFR-Sperren")
+        constraints = [
+            models.UniqueConstraint(fields=["product", "identifier_kind", "identifier"], name="nfrlock_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.article} @ {self.identifier}"
+
+
+def delivery_note_path(instance: "DeliveryNote", filename: str) -> str:
+    return f"delivery-notes/{instance.created_at:%Y}/{instance.number}.pdf"
+
+
+class DeliveryNote(models.Model):
+    """Lieferschein (ORD-2): the keys of one issue, without prices, to the delivery e-mail.
+
+    The PDF is rendered once and stored; it is never re-rendered or replaced.
+    """
+
+    number = models.CharField(_("Nummer"), max_length=20, unique=True)
+    created_at = models.DateTimeField(_("erstellt am"), auto_now_add=True)
+    installation = models.ForeignKey(
+        "licensing.Installation", on_delete=models.PROTECT, related_name="delivery_notes", verbose_name=_("Installation")
+    )
+    licenses = models.ManyToManyField(License, related_name="delivery_notes", verbose_name=_("Lizenzen"))
+    recipient_email = models.EmailField(_("Liefer-E-Mail"))
+    pdf = models.FileField(_("PDF"), upload_to=delivery_note_path, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("zuletzt versendet"), null=True, blank=True)
+    send_count = models.PositiveIntegerField(_("Anzahl Versand"), default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("Lieferschein")
+        verbose_name_plural = _("Lieferscheine")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InsightOwnUse(models.Model):
+    """LIC-13: a partner's own-use Insight Analytics licence, refunded once it has sold
+    customer licences whose tiers add up to at least its own tier."""
+
+    partner = models.ForeignKey("licensing.Partner", on_delete=models.PROTECT, related_name="insight_own_uses", verbose_name=_("Partner"))
+    license = models.OneToOneField(License, on_delete=models.PROTECT, related_name="own_use", verbose_name=_("Eigennutzungs-Lizenz"))
+    purchased_on = models.DateField(_("gekauft am"))
+    price_paid = models.DecimalField(_("bezahlter Preis netto"), max_digits=12, decimal_places=2)
+    refunded_on = models.DateField(_("erstattet am"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Insight Analytics Eigennutzung")
+        verbose_name_plural = _("Insight Analytics Eigennutzungen")
+
+    def __str__(self) -> str:
+        return f"{self.partner} · {self.license.tier}"

@@ -1,0 +1,161 @@
+"""Auerswald systems: serial-bound licences, tryout, re-initialisation (SYS-1, SYS-2),
+PBX Call Assist 5 users and their Softwarepflege coverage (SWP-1…SWP-9).
+
+Ledgers here are append-only: a purchase, renewal or extension adds a row; current
+values (licence counts, coverage end) are derived from the rows.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class SystemLicense(models.Model):
+    """A licence an Auerswald system holds, bound to its serial number (SYS-1)."""
+
+    ACTIVATION = "activation"
+    USER_LICENSES = "user_licenses"
+    CALL_ASSIST_USERS = "call_assist_users"
+    KIND_CHOICES = [
+        (ACTIVATION, _("Systemaktivierung")),
+        (USER_LICENSES, _("Benutzerlizenzen (Floating)")),
+        (CALL_ASSIST_USERS, _("PBX Call Assist 5 Benutzer")),
+    ]
+
+    installation = models.ForeignKey(
+        "licensing.Installation", on_delete=models.PROTECT, related_name="system_licenses", verbose_name=_("System"),
+        limit_choices_to={"vendor": "auerswald"},
+    )
+    kind = models.CharField(_("Art"), max_length=20, choices=KIND_CHOICES)
+    article = models.CharField(_("Artikel"), max_length=32, blank=True)
+    quantity = models.PositiveIntegerField(_("Anzahl"))
+    order_reference = models.CharField(_("Bestellung"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["installation", "created_at"]
+        verbose_name = _("Systemlizenz")
+        verbose_name_plural = _("Systemlizenzen")
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="systemlicense_quantity_positive")]
+        indexes = [models.Index(fields=["installation", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} × {self.quantity}"
+
+
+class Tryout(models.Model):
+    """The one 14-day tryout with 3 test user licences a system may run (SYS-2)."""
+
+    installation = models.OneToOneField(
+        "licensing.Installation", on_delete=models.PROTECT, related_name="tryout", verbose_name=_("System")
+    )
+    started_on = models.DateField(_("begonnen am"))
+    test_users = models.PositiveSmallIntegerField(_("Test-Benutzerlizenzen"), default=3)
+    ended_by_purchase_on = models.DateField(_("durch Kauf beendet am"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Tryout")
+        verbose_name_plural = _("Tryouts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_by_purchase_on__isnull=True) | Q(ended_by_purchase_on__gte=F("started_on")),
+                name="tryout_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Tryout {self.installation.identifier} ab {self.started_on:%d.%m.%Y}"
+
+
+class Reinitialisation(models.Model):
+    """A logged re-initialisation: the system's code in, the signed licence list out (SYS-1)."""
+
+    installation = models.ForeignKey(
+        "licensing.Installation", on_delete=models.PROTECT, related_name="reinitialisations", verbose_name=_("System")
+    )
+    initialisation_code = models.TextField(_("Initialisierungscode"))
+    response = models.TextField(_("Antwort des Lizenzservers"))
+    created_at = models.DateTimeField(_("erstellt am"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("durch")
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("Neuinitialisierung")
+        verbose_name_plural = _("Neuinitialisierungen")
+
+    def __str__(self) -> str:
+        return f"{self.installation.identifier} {self.created_at:%d.%m.%Y %H:%M}"
+
+
+class MaintenanceCoverage(models.Model):
+    """One row of a system's Softwarepflege ledger (SWP-2…SWP-7). Never changed;
+    the current coverage end is the latest ``end`` of the system's rows."""
+
+    INITIAL = "initial"
+    RENEWAL = "renewal"
+    ADD_USERS = "add_users"
+    MANUAL = "manual"
+    KIND_CHOICES = [
+        (INITIAL, _("Erstbestellung")),
+        (RENEWAL, _("Verlängerung")),
+        (ADD_USERS, _("Benutzer hinzugefügt")),
+        (MANUAL, _("manuell durch Hersteller")),
+    ]
+
+    installation = models.ForeignKey(
+        "licensing.Installation", on_delete=models.PROTECT, related_name="maintenance_coverages", verbose_name=_("System")
+    )
+    kind = models.CharField(_("Art"), max_length=12, choices=KIND_CHOICES)
+    start = models.DateField(_("Beginn"))
+    end = models.DateField(_("Ende (einschließlich)"))
+    months = models.PositiveSmallIntegerField(_("Laufzeit (Monate)"), null=True, blank=True)
+    users = models.PositiveIntegerField(_("Benutzer"))
+    surcharge_days = models.PositiveIntegerField(_("Säumniszuschlag (Tage)"), default=0)
+    order_reference = models.CharField(_("Bestellung"), max_length=64, blank=True)
+    note = models.CharField(_("Notiz"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["installation", "start", "created_at"]
+        verbose_name = _("Softwarepflege-Zeitraum")
+        verbose_name_plural = _("Softwarepflege-Zeiträume")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=F("start")), name="coverage_end_after_start"),
+            models.CheckConstraint(condition=Q(users__gte=1), name="coverage_users_positive"),
+        ]
+        indexes = [models.Index(fields=["installation", "end"]), models.Index(fields=["end"])]
+
+    def __str__(self) -> str:
+        return f"{self.start:%d.%m.%Y}–{self.end:%d.%m.%Y} ({self.users} Benutzer)"
+
+
+class MaintenanceNotice(models.Model):
+    """A Softwarepflege reminder or notice (SWP-8), at most one per system, coverage
+    end and kind — the unique constraint, not luck, makes the daily job send it once."""
+
+    installation = models.ForeignKey(
+        "licensing.Installation", on_delete=models.PROTECT, related_name="maintenance_notices", verbose_name=_("System")
+    )
+    coverage_end = models.DateField(_("Pflegeende"))
+    kind = models.CharField(_("Hinweis"), max_length=16)
+    claim = models.CharField(_("Job-Lauf"), max_length=36, db_index=True)
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("versendet"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("Softwarepflege-Hinweis")
+        verbose_name_plural = _("Softwarepflege-Hinweise")
+        constraints = [
+            models.UniqueConstraint(fields=["installation", "coverage_end", "kind"], name="maintenancenotice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.installation.identifier} ({self.coverage_end:%d.%m.%Y})"
