@@ -191,4 +191,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # WeasyPrint logs every rendering step at INFO; fontTools its subsetting.
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING", "propagate": False},
+        "fontTools": {"level": "WARNING"},
+    },
 }

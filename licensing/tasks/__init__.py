@@ -1,0 +1,1 @@
+"""Celery tasks of the licensing area (thin: ids in, service call, retry policy)."""
