@@ -1,0 +1,190 @@
+"""A task really travels broker -> worker process -> database.
+
+Runs against whatever the test process is configured with: the embedded default
+(SQLite file + kombu filesystem transport under var/) or PostgreSQL + Redis
+(``DATABASE_URL`` / ``CELERY_BROKER_URL``, as the second pass of ``.ci/run`` does).
+It is never skipped.
+
+The worker consumes only a queue with a unique name, so a developer's running
+``make run`` worker cannot take the test's task and the test worker cannot take
+anything of theirs (the filesystem transport shares ``var/celery/queue`` but picks
+messages by the queue name in the file name, see ``test_filesystem_transport_routes_by_queue_name``).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from celery.result import EagerResult
+from django.conf import settings
+from django.db import connection
+from kombu import Connection, Exchange, Queue
+
+from vendorportal.celery import app
+from vendorportal.models import JobRun
+from vendorportal.tasks import heartbeat
+
+WORKER_TIMEOUT = 60  # seconds until the task's JobRun row must be there
+
+
+def _test_database_url() -> str:
+    """DATABASE_URL of the database this test runs against (the test database, not the real one)."""
+    db = connection.settings_dict
+    engine = db["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        name = str(db["NAME"])
+        if name == ":memory:" or name.startswith("file:"):
+            pytest.fail(f"the worker process cannot open an in-memory SQLite test database ({name!r})")
+        return "sqlite:///" + quote(str(Path(name).resolve()))
+    if engine == "django.db.backends.postgresql":
+        user = quote(db.get("USER") or "", safe="")
+        password = quote(db.get("PASSWORD") or "", safe="")
+        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = db.get("HOST") or ""
+        port = f":{db['PORT']}" if db.get("PORT") else ""
+        if host.startswith("/"):  # Unix socket directory: goes into the path, host part stays empty
+            url = f"postgres://{auth}{port}/" + quote(f"{host}/{db['NAME']}", safe="")
+        else:
+            url = f"postgres://{auth}{host}{port}/" + quote(db["NAME"], safe="")
+        options = {k: v for k, v in (db.get("OPTIONS") or {}).items() if isinstance(v, (str, int))}
+        return url + (f"?{urlencode(options)}" if options else "")
+    pytest.fail(f"no DATABASE_URL for database engine {engine}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Warm shutdown (SIGTERM), then kill if the worker does not go within 20 s."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def _forget_queue(queue: str) -> None:
+    """Drop the test queue from the broker: leftover message (if the worker never took it) and binding."""
+    try:
+        with app.connection_for_write() as conn:
+            # Virtual transports only delete bindings this channel knows about, so
+            # declare the queue (exactly as Celery did when sending) before deleting it.
+            bound = app.amqp.queues[queue].bind(conn.default_channel)
+            bound.declare()
+            bound.purge()
+            bound.delete()
+    except Exception:  # cleanup only; the assertion that matters has been made
+        pass
+    app.amqp.queues.pop(queue, None)
+    if app.conf.broker_url.startswith("filesystem://"):
+        # the filesystem transport keeps one "<exchange>.exchange" file per exchange in
+        # control_folder (relative to the working directory unless configured); the test
+        # queue's exchange is its own, so remove the file instead of leaving it behind.
+        control = Path((app.conf.broker_transport_options or {}).get("control_folder", "control"))
+        for base in {Path.cwd(), Path(settings.BASE_DIR)}:
+            (base / control / f"{queue}.exchange").unlink(missing_ok=True)
+
+
+@pytest.mark.worker
+def test_task_runs_in_a_real_worker_process(transactional_db):
+    queue = f"test-{uuid.uuid4().hex}"
+    note = f"worker test {uuid.uuid4()}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    cmd = [
+        sys.executable, "-m", "celery", "-A", "vendorportal", "worker",
+        "--pool", "solo", "--loglevel", "INFO",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "-Q", queue, "-n", f"{queue}@%h",
+        # No remote control: the worker's pidbox binding would outlive it in a shared
+        # broker (filesystem: <control_folder>/celery.pidbox.exchange) and from then on
+        # collect a message file per broadcast (celery inspect/control) that nobody reads.
+        "--", "worker.enable_remote_control=False",
+    ]
+    log = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen(
+        cmd, cwd=settings.BASE_DIR, env=env, stdin=subprocess.DEVNULL,
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+
+    def worker_output() -> str:
+        log.flush()
+        log.seek(0)
+        return f"worker command: {' '.join(cmd)}\nDATABASE_URL={env['DATABASE_URL']}\n--- worker output ---\n{log.read()}"
+
+    eager = app.conf.task_always_eager
+    try:
+        app.conf.task_always_eager = False
+        try:
+            # Sent right away: the message waits in the (declared) queue until the worker is up.
+            result = heartbeat.apply_async(kwargs={"note": note}, queue=queue)
+        finally:
+            app.conf.task_always_eager = eager
+        assert not isinstance(result, EagerResult), "the task ran eagerly in the test process"
+
+        run = None
+        deadline = time.monotonic() + WORKER_TIMEOUT
+        while time.monotonic() < deadline:
+            run = JobRun.objects.filter(name="heartbeat", summary=note).first()
+            if run is not None and run.finished_at is not None:
+                break
+            if proc.poll() is not None:
+                break
+            time.sleep(0.25)
+
+        assert run is not None, (
+            f"no JobRun with summary {note!r} after {WORKER_TIMEOUT}s "
+            f"(worker exit code {proc.poll()})\n{worker_output()}"
+        )
+        assert run.ok, f"JobRun {run.pk} not ok: {run.summary!r}\n{worker_output()}"
+    finally:
+        _stop(proc)
+        _forget_queue(queue)
+        log.close()
+
+
+def test_filesystem_transport_routes_by_queue_name(tmp_path):
+    """What the worker test relies on with the default broker: in one shared folder, a
+    consumer of queue A never gets a message published to queue B."""
+    folder = tmp_path / "queue"
+    folder.mkdir()
+    options = {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "control_folder": str(tmp_path / "control"),
+        "store_processed": False,
+    }
+    a = Queue("test-a", Exchange("test-a"), routing_key="test-a")
+    b = Queue("test-b", Exchange("test-b"), routing_key="test-b")
+    with Connection("filesystem://", transport_options=options) as conn:
+        with conn.Producer() as producer:
+            producer.publish({"for": "b"}, exchange=b.exchange, routing_key="test-b", declare=[b])
+            producer.publish({"for": "a"}, exchange=a.exchange, routing_key="test-a", declare=[a])
+        assert sorted(p.name.split(".", 1)[1] for p in folder.iterdir()) == ["test-a.msg", "test-b.msg"]
+
+        with conn.SimpleQueue(a) as queue_a:
+            got = queue_a.get(timeout=2)
+            assert got.payload == {"for": "a"}
+            got.ack()
+            with pytest.raises(queue_a.Empty):
+                queue_a.get(timeout=0.5)  # b's message is still in the folder, but not a's to take
+        assert [p.name.split(".", 1)[1] for p in folder.iterdir()] == ["test-b.msg"]
+
+        with conn.SimpleQueue(b) as queue_b:
+            got = queue_b.get(timeout=2)
+            assert got.payload == {"for": "b"}
+            got.ack()
+    assert list(folder.iterdir()) == []
