@@ -20,3 +20,29 @@ def portal_user(db):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness (≈0.5 s per password) is not what the tests examine.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_signing_key(settings, tmp_path_factory):
+    # Each test session signs with its own throw-away key, never the one in var/.
+    keys_dir = tmp_path_factory.getbasetemp() / "license-keys"
+    settings.LICENSE_SIGNING_KEY_FILE = keys_dir / "signing.pem"
+    settings.LICENSE_PUBLIC_KEYS_DIR = keys_dir / "public"
+
+
+@pytest.fixture
+def modules(catalog):
+    """Versions for every module as the demo data has them: 1.8 (2018-03-12),
+    2.0 (2021-02-01, paid update), 2.1 (2024-04-15); PBX 8.2.0.5 tested with 2.1."""
+    from datetime import date
+
+    from licensing.models import ModuleVersion, PbxVersion, Product
+
+    pbx_old = PbxVersion.objects.create(number="7.3.0.10", released_on=date(2022, 5, 10))
+    pbx = PbxVersion.objects.create(number="8.2.0.5", released_on=date(2025, 6, 24))
+    PbxVersion.objects.create(number="9.0.0.4", released_on=date(2026, 10, 6))
+    for product in Product.objects.filter(kind=Product.MODULE):
+        ModuleVersion.objects.create(product=product, version="1.8", released_on=date(2018, 3, 12)).tested_with.set([pbx_old])
+        ModuleVersion.objects.create(product=product, version="2.0", released_on=date(2021, 2, 1), is_paid_update=True).tested_with.set([pbx_old])
+        ModuleVersion.objects.create(product=product, version="2.1", released_on=date(2024, 4, 15)).tested_with.set([pbx])
+    return {p.article: p for p in Product.objects.filter(kind=Product.MODULE)}

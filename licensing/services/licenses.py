@@ -1,0 +1,450 @@
+"""Issuing, revoking and blocking module licence keys; moving and transferring
+installations (LIC-1…LIC-13). Every write goes through here: admin actions, portal
+views, commands and tasks call these functions.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from licensing import keys, rules, verifier
+from licensing.models import (
+    InsightOwnUse,
+    Installation,
+    License,
+    LicenseBinding,
+    ModuleVersion,
+    NfrLock,
+    Product,
+)
+from licensing.rules import LicensingError
+
+
+class LicenseRefused(LicensingError):
+    """A key the rules do not allow to issue; nothing was written."""
+
+
+# --- signing keys ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _signing_key_at(path: str):
+    return keys.load_or_create_signing_key(Path(path))
+
+
+def signing_key():
+    """The Ed25519 key that signs new licence keys (generated on first use, see README)."""
+    return _signing_key_at(str(settings.LICENSE_SIGNING_KEY_FILE))
+
+
+@lru_cache(maxsize=8)
+def _public_keys_at(path: str, public_dir: str):
+    return keys.load_public_keys(_signing_key_at(path), Path(public_dir))
+
+
+def public_keys() -> dict:
+    """Every public key that still verifies: the current one plus rotated ones (LIC-2)."""
+    return _public_keys_at(str(settings.LICENSE_SIGNING_KEY_FILE), str(settings.LICENSE_PUBLIC_KEYS_DIR))
+
+
+# --- issuing ----------------------------------------------------------------------------
+
+
+def _refuse(message: str, code: str):
+    raise LicenseRefused(message, code=code)
+
+
+def _check_issue(*, product: Product, version: ModuleVersion, installations: list[Installation], kind: str) -> None:
+    if product.kind != Product.MODULE:
+        _refuse(_("%(name)s ist kein Modul mit Lizenzschlüssel.") % {"name": product.name}, "not_a_module")
+    if not product.active:
+        _refuse(_("%(name)s wird nicht mehr angeboten.") % {"name": product.name}, "inactive")
+    if version.product_id != product.pk:
+        _refuse(_("Version %(version)s gehört nicht zu %(name)s.") % {"version": version.version, "name": product.name}, "version_mismatch")
+    if kind not in dict(License.KIND_CHOICES):
+        _refuse(_("Unbekannte Lizenzart „%(kind)s“.") % {"kind": kind}, "invalid_kind")
+    if not installations:
+        _refuse(_("Eine Lizenz braucht eine Installation."), "no_installation")
+    for inst in installations:
+        if inst.vendor != "starface":
+            _refuse(_("Modullizenzen gibt es nur für STARFACE-Anlagen; %(id)s ist ein Auerswald-System.") % {"id": inst.identifier}, "not_starface")
+        if inst.is_decommissioned:
+            _refuse(
+                _("Die Installation %(id)s ist seit %(date)s außer Betrieb; für sie werden keine Schlüssel mehr ausgestellt.")
+                % {"id": inst.identifier, "date": inst.decommissioned_on.strftime("%d.%m.%Y")},
+                "decommissioned",
+            )
+    if kind == License.PURCHASE and not product.purchase_allowed:
+        _refuse(_("%(name)s gibt es nur im Abo.") % {"name": product.name}, "subscription_only")
+    if kind == License.SUBSCRIPTION and not product.subscription_allowed:
+        _refuse(_("%(name)s gibt es nicht im Abo.") % {"name": product.name}, "no_subscription")
+    problem = rules.multi_binding_refusal(version_released_on=version.released_on, installations=len(installations))
+    if problem:
+        _refuse(problem, "multi_binding")
+    if len({inst.customer_id for inst in installations}) > 1:
+        _refuse(_("Eine Lizenz für mehrere Server gilt nur für Primär- und Sekundäranlage desselben Kunden."), "multi_customer")
+
+
+def _check_demo(*, product: Product, version: ModuleVersion, installation: Installation) -> None:
+    problem = rules.demo_refusal(product_name=product.name, demo_allowed=product.demo_allowed, version_released_on=version.released_on)
+    if problem:
+        _refuse(problem, "demo_not_allowed")
+    locked = NfrLock.objects.filter(product=product, identifier_kind=installation.identifier_kind, identifier=installation.identifier).exists()
+    if rules.nfr_unlocks_module(installation_has_nfr=installation.has_nfr, product_nfr_allowed=product.nfr_allowed, nfr_locked=locked):
+        _refuse(
+            _("Auf %(id)s läuft %(name)s dank NFR-Lizenz ohne Schlüssel – ein Demo-Schlüssel ist nicht nötig.")
+            % {"id": installation.identifier, "name": product.name},
+            "nfr_runs_without_key",
+        )
+    if License.objects.filter(
+        product=product, bindings__identifier=installation.identifier, kind__in=License.PAID_KINDS, state=License.ACTIVE
+    ).exists():
+        _refuse(
+            _("Für %(id)s gibt es bereits einen bezahlten Schlüssel für %(name)s – ein Demo-Schlüssel ist nicht nötig.")
+            % {"id": installation.identifier, "name": product.name},
+            "already_licensed",
+        )
+
+
+def _new_serial() -> int:
+    # Random rather than sequential serials: they do not reveal sales volume.
+    return secrets.randbelow(2**32 - 1) + 1
+
+
+@transaction.atomic
+def license_issue(
+    *,
+    product: Product,
+    installation: Installation,
+    version: ModuleVersion,
+    kind: str = License.PURCHASE,
+    today: date | None = None,
+    demo_days: int | None = None,
+    also_installations: list[Installation] | None = None,
+    tier: str | None = None,
+    issued_by=None,
+    order_reference: str = "",
+    subscription_reference: str = "",
+    replaces: License | None = None,
+    recipient_email: str | None = None,
+    delivery_note: bool = True,
+) -> License:
+    """Issue one signed key (LIC-1, LIC-2) and, unless told not to, its delivery note (ORD-2).
+
+    ``also_installations``: further server keys of the same key (redundancy, LIC-9).
+    Demo keys (LIC-6) expire after ``demo_days`` (30 by default). A paid key locks
+    the NFR unlock of its server key + module for good (LIC-8).
+    """
+    today = today or timezone.localdate()
+    installations = [installation, *(also_installations or [])]
+    _check_issue(product=product, version=version, installations=installations, kind=kind)
+    valid_until = None
+    if kind == License.DEMO:
+        _check_demo(product=product, version=version, installation=installation)
+        valid_until = rules.demo_expiry(today, demo_days if demo_days is not None else rules.DEMO_DAYS_DEFAULT)
+    elif demo_days is not None:
+        _refuse(_("Nur Demo-Schlüssel haben eine Laufzeit in Tagen."), "days_without_demo")
+
+    if tier is None:
+        if product.pricing_model == Product.TIERED:
+            if not installation.installed_users:
+                _refuse(_("Für %(name)s braucht die Installation die Anzahl installierter Benutzerlizenzen (Staffel, CAT-2).") % {"name": product.name}, "no_users")
+            tier = rules.tier_for(installation.installed_users)
+        else:
+            tier = ""
+    user_limit = rules.tier_user_limit(tier) if tier else None
+
+    private_key = signing_key()
+    for _attempt in range(5):
+        serial = _new_serial()
+        payload = keys.build_payload(
+            private_key=private_key,
+            serial=serial,
+            module_code=product.article,
+            version=version.version,
+            user_limit=user_limit,
+            expiry=valid_until,
+            demo=kind == License.DEMO,
+            subscription=kind == License.SUBSCRIPTION,
+            goodwill=kind == License.GOODWILL,
+            bindings=[(inst.identifier_kind, inst.identifier) for inst in installations],
+        )
+        key = keys.sign_key(payload, private_key)
+        lic = License(
+            serial=serial, product=product, module_version=version, installation=installation, kind=kind,
+            tier=tier, user_limit=user_limit, valid_until=valid_until, key=key, key_compact=key.replace("-", ""),
+            signing_key_id=payload.key_id, issued_by=issued_by, order_reference=order_reference,
+            subscription_reference=subscription_reference, replaces=replaces,
+        )
+        lic._history_user = issued_by
+        try:
+            with transaction.atomic():
+                lic.save()
+            break
+        except IntegrityError:
+            if not License.objects.filter(serial=serial).exists():
+                raise
+    else:  # pragma: no cover - 5 random 32-bit collisions in a row
+        raise LicensingError(_("Keine freie Lizenznummer gefunden; bitte erneut versuchen."))
+
+    LicenseBinding.objects.bulk_create(
+        LicenseBinding(license=lic, installation=inst, identifier_kind=inst.identifier_kind, identifier=inst.identifier)
+        for inst in installations
+    )
+    if lic.is_paid:
+        # LIC-8: from now on the NFR unlock of this server key + module is gone for good.
+        for inst in installations:
+            NfrLock.objects.get_or_create(
+                product=product, identifier_kind=inst.identifier_kind, identifier=inst.identifier, defaults={"license": lic}
+            )
+    if delivery_note:
+        from licensing.services.delivery import delivery_note_create
+
+        delivery_note_create(installation=installation, licenses=[lic], recipient_email=recipient_email)
+    return lic
+
+
+# --- state changes ----------------------------------------------------------------------
+
+
+def _change_state(lic: License, state: str, reason: str, by) -> License:
+    lic = License.objects.select_for_update().get(pk=lic.pk)
+    if not reason or not reason.strip():
+        raise LicensingError(_("Bitte einen Grund angeben."), code="reason_required")
+    lic.move_to(state)
+    lic.state_reason = reason.strip()[:300]
+    lic.state_changed_at = timezone.now()
+    lic._history_user = by
+    lic.save(update_fields=["state", "state_reason", "state_changed_at"])
+    return lic
+
+
+@transaction.atomic
+def license_revoke(*, license: License, reason: str, by=None) -> License:
+    """Revoke a key (final). The key keeps working offline (keys cannot be withdrawn,
+    seed 000); revocation records that it must no longer be used — e.g. after a
+    goodwill replacement (LIC-10) or a correction."""
+    return _change_state(license, License.REVOKED, reason, by)
+
+
+@transaction.atomic
+def license_block(*, license: License, reason: str, by=None) -> License:
+    """Block a subscription key when its subscription ends (LIC-12)."""
+    if license.kind != License.SUBSCRIPTION:
+        raise LicensingError(_("Gesperrt werden nur Abo-Schlüssel (bei Ende des Abos); Kaufschlüssel bleiben gültig."), code="block_purchase")
+    return _change_state(license, License.BLOCKED, reason, by)
+
+
+@transaction.atomic
+def license_unblock(*, license: License, reason: str, by=None) -> License:
+    return _change_state(license, License.ACTIVE, reason, by)
+
+
+@transaction.atomic
+def subscription_keys_block(*, subscription_reference: str, reason: str, by=None) -> int:
+    """Block every active key of one subscription (LIC-12); returns how many."""
+    count = 0
+    for lic in License.objects.filter(subscription_reference=subscription_reference, state=License.ACTIVE):
+        license_block(license=lic, reason=reason, by=by)
+        count += 1
+    return count
+
+
+# --- moving and transferring installations (LIC-10, LIC-11) --------------------------------
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    outcome: str
+    new_licenses: list[License]
+    message: str
+
+
+@transaction.atomic
+def installation_move(
+    *, old: Installation, new: Installation, proof=None, today: date | None = None, by=None
+) -> MoveResult:
+    """Staff action "installation moved to a new server key" (LIC-10).
+
+    With STARFACE's proof that the old server key is permanently decommissioned:
+    goodwill keys on the new key for every active licence, old keys revoked, the old
+    installation marked decommissioned with the proof. Without proof: nothing changes
+    and the message tells the partner a new purchase is needed. A changed Free
+    Edition hardware ID is a new system: no transfer.
+    """
+    today = today or timezone.localdate()
+    old = Installation.objects.select_for_update().get(pk=old.pk)
+    proven = bool(proof) or bool(old.decommission_proof)
+    outcome = rules.move_outcome(
+        old_identifier_kind=old.identifier_kind,
+        same_identifier=old.pk == new.pk or old.identifier == new.identifier,
+        decommission_proven=proven,
+    )
+    if outcome == "same":
+        raise LicensingError(_("Gleicher Serverlizenzschlüssel: Der Umzug ist kostenlos, der Schlüssel bleibt gültig."), code="same_key")
+    if outcome == rules.MOVE_NO_TRANSFER:
+        raise LicensingError(
+            _("Bei der Free Edition ist eine geänderte Hardware-ID ein neues System – Modullizenzen können nicht übertragen werden."),
+            code="free_edition",
+        )
+    if outcome == rules.MOVE_NEW_PURCHASE:
+        raise LicensingError(
+            _("Ohne Bestätigung von STARFACE, dass %(old)s dauerhaft außer Betrieb ist, ist für %(new)s ein Neukauf nötig. "
+              "Der bisherige Schlüssel bleibt mit %(old)s weiter nutzbar.") % {"old": old.identifier, "new": new.identifier},
+            code="proof_required",
+        )
+    if new.customer.partner_id != old.customer.partner_id:
+        raise LicensingError(_("Die neue Installation gehört zu einem anderen Partner."), code="other_partner")
+    active = list(License.objects.filter(bindings__installation=old, state=License.ACTIVE).select_related("product", "module_version").distinct())
+    if not active:
+        raise LicensingError(_("Auf %(old)s gibt es keine aktiven Lizenzen zu übertragen.") % {"old": old.identifier}, code="nothing_to_move")
+    if proof:
+        old.decommission_proof = proof
+    old.decommissioned_on = old.decommissioned_on or today
+    old._history_user = by
+    old.save()
+    new_licenses = []
+    for lic in active:
+        goodwill = license_issue(
+            product=lic.product, installation=new, version=lic.module_version, kind=License.GOODWILL, today=today,
+            tier=lic.tier, issued_by=by, order_reference=lic.order_reference, replaces=lic, delivery_note=False,
+        )
+        license_revoke(license=lic, reason=_("Umzug auf %(new)s (Kulanz, LIC-10)") % {"new": new.identifier}, by=by)
+        new_licenses.append(goodwill)
+    from licensing.services.delivery import delivery_note_create
+
+    delivery_note_create(installation=new, licenses=new_licenses)
+    return MoveResult(
+        outcome=outcome,
+        new_licenses=new_licenses,
+        message=_("%(n)s Kulanzschlüssel für %(new)s ausgestellt; die Schlüssel für %(old)s sind widerrufen.")
+        % {"n": len(new_licenses), "new": new.identifier, "old": old.identifier},
+    )
+
+
+@transaction.atomic
+def installation_transfer(*, installation: Installation, customer, by=None) -> Installation:
+    """LIC-11: the installation (same server key) with its licences passes to another
+    customer. Licences never move to another server key this way."""
+    if customer.pk == installation.customer_id:
+        raise LicensingError(_("Die Installation gehört bereits diesem Kunden."), code="same_customer")
+    installation = Installation.objects.select_for_update().get(pk=installation.pk)
+    installation.customer = customer
+    installation._history_user = by
+    installation.save(update_fields=["customer"])
+    return installation
+
+
+def license_transfer_to_other_installation(*, license: License, installation: Installation) -> None:
+    """LIC-11: refused — a key belongs to its server key; kept as a function so admin
+    and portal give the same message."""
+    problem = rules.transfer_refusal(same_identifier=license.bindings.filter(identifier=installation.identifier).exists())
+    if problem:
+        raise LicensingError(problem, code="transfer_refused")
+
+
+# --- diagnosis (LIC-3) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    verdict: str
+    message: str
+    license: License | None = None
+
+
+def license_diagnose(
+    *, key_text: str, identifier: str, module_code: str | None = None, installed_version: str | None = None,
+    today: date | None = None, identifier_kind: str = rules.SERVER_KEY,
+) -> Diagnosis:
+    """Why is this key (not) accepted on this installation? One LIC-3 verdict and what to do."""
+    today = today or timezone.localdate()
+    try:
+        identifier = rules.normalize_identifier(identifier_kind, identifier)
+    except rules.IdentifierFormatError:
+        pass  # diagnose anyway: the verdict will say the key belongs elsewhere
+    product = None
+    if module_code:
+        product = Product.objects.filter(article=module_code.strip().upper()).first()
+        if product is None:
+            raise LicensingError(_("Unbekanntes Modul „%(code)s“.") % {"code": module_code}, code="unknown_module")
+    result = verifier.verify_key(key_text, identifier, public_keys(), identifier_kind=identifier_kind, module=module_code, today=today)
+    key_product = None
+    lic = None
+    if result.payload is not None:
+        lic = License.objects.filter(serial=result.payload.serial).select_related("product").first()
+        key_product = lic.product if lic else next(
+            (p for p in Product.objects.filter(kind=Product.MODULE) if verifier.module_digest(p.article) == result.payload.module_digest), None
+        )
+    required = None
+    if result.ok and installed_version:
+        target_product = product or key_product
+        if target_product is not None:
+            versions = list(target_product.versions.values_list("version", "is_paid_update"))
+            required = rules.required_key_version(installed_version, versions)
+            if required is not None:
+                result = verifier.verify_key(
+                    key_text, identifier, public_keys(), identifier_kind=identifier_kind, module=module_code,
+                    today=today, required_version=required,
+                )
+    payload = result.payload
+    message = rules.diagnosis_message(
+        result.code,
+        module=product.name if product else "",
+        key_module=key_product.name if key_product else "",
+        expiry=payload.expiry if payload else None,
+        licensed_version=payload.version_text if payload else "",
+        required_version=required or "",
+        identifier=identifier,
+    )
+    return Diagnosis(verdict=result.code, message=message, license=lic)
+
+
+# --- Insight Analytics own use (LIC-13) ----------------------------------------------------
+
+
+@transaction.atomic
+def insight_own_use_register(*, license: License, purchased_on: date, price_paid: Decimal) -> InsightOwnUse:
+    if license.product.article != "INSIGHT":
+        raise LicensingError(_("Nur Insight Analytics wird bei Eigennutzung erstattet (LIC-13)."), code="not_insight")
+    partner = license.installation.customer.partner
+    return InsightOwnUse.objects.create(partner=partner, license=license, purchased_on=purchased_on, price_paid=price_paid)
+
+
+def insight_sold_tiers(own_use: InsightOwnUse) -> list[str]:
+    """Tiers of the partner's paid Insight Analytics customer licences since the own-use purchase."""
+    return list(
+        License.objects.filter(
+            product__article="INSIGHT",
+            installation__customer__partner=own_use.partner,
+            kind__in=License.PAID_KINDS,
+            issued_at__date__gte=own_use.purchased_on,
+        )
+        .exclude(pk=own_use.license_id)
+        .values_list("tier", flat=True)
+    )
+
+
+def insight_refund_due(own_use: InsightOwnUse) -> bool:
+    return own_use.refunded_on is None and rules.insight_refund_due(own_use.license.tier, insight_sold_tiers(own_use))
+
+
+@transaction.atomic
+def insight_refund_mark(*, own_use: InsightOwnUse, on: date) -> InsightOwnUse:
+    own_use = InsightOwnUse.objects.select_for_update().get(pk=own_use.pk)
+    if own_use.refunded_on:
+        raise LicensingError(_("Bereits am %(date)s erstattet.") % {"date": own_use.refunded_on.strftime("%d.%m.%Y")}, code="already_refunded")
+    if not insight_refund_due(own_use):
+        raise LicensingError(_("Die Erstattung ist noch nicht fällig: Die verkauften Staffeln reichen noch nicht an die eigene Staffel heran."), code="not_due")
+    own_use.refunded_on = on
+    own_use.save(update_fields=["refunded_on"])
+    return own_use
