@@ -17,6 +17,10 @@ from vendorportal.errors import PortalError
 class Command(BaseCommand):
     help = "Stellt einen Modullizenzschlüssel aus (mit Lieferschein) und gibt den Schlüssel aus."
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # ``--version`` is the licensed module version here, not Django's own version flag.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument("--module", required=True, help="Artikelnummer des Moduls, z. B. CALLREC")
         target = parser.add_mutually_exclusive_group(required=True)

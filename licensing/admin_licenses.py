@@ -1,0 +1,250 @@
+"""Staff admin for module licences: search, filters, and actions that call the services.
+
+Keys are never edited here: the add page is an "issue a key" form backed by
+``license_issue``; state changes go through revoke/block actions with a reason.
+"""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from licensing.models import Installation, License, LicenseBinding, ModuleVersion, NfrLock, Product
+from licensing.models import InsightOwnUse
+from licensing.services import licenses as services
+from vendorportal.errors import PortalError
+
+
+class LicenseIssueForm(forms.Form):
+    product = forms.ModelChoiceField(Product.objects.filter(kind=Product.MODULE, active=True), label=_("Modul"))
+    installation = forms.ModelChoiceField(Installation.objects.filter(vendor="starface").select_related("customer"), label=_("Installation"))
+    version = forms.ModelChoiceField(ModuleVersion.objects.select_related("product"), label=_("lizenzierte Version"))
+    kind = forms.ChoiceField(choices=License.KIND_CHOICES, label=_("Art"), initial=License.PURCHASE)
+    demo_days = forms.IntegerField(label=_("Demo-Laufzeit (Tage)"), required=False, min_value=1, help_text=_("nur für Demo, Standard 30"))
+    also_installations = forms.ModelMultipleChoiceField(
+        Installation.objects.filter(vendor="starface"), required=False, label=_("weitere Serverlizenzschlüssel (Redundanz)")
+    )
+    order_reference = forms.CharField(label=_("Bestellung"), required=False, max_length=64)
+    recipient_email = forms.EmailField(label=_("Liefer-E-Mail"), required=False, help_text=_("leer = Liefer-E-Mail des Partners"))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Grund"), max_length=300, widget=forms.TextInput(attrs={"size": 60}))
+
+
+class BindingInline(admin.TabularInline):
+    model = LicenseBinding
+    extra = 0
+    can_delete = False
+    fields = ["identifier_kind", "identifier", "installation"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(License)
+class LicenseAdmin(SimpleHistoryAdmin):
+    list_display = ["serial", "product", "installation_identifier", "partner", "kind", "tier", "module_version", "valid_until", "state", "issued_at"]
+    list_filter = ["kind", "state", "product", ("valid_until", admin.EmptyFieldListFilter)]
+    search_fields = ["key", "bindings__identifier", "installation__customer__partner__company", "installation__customer__company", "product__name", "product__article", "=serial"]
+    list_select_related = ["product", "module_version", "installation__customer__partner"]
+    show_full_result_count = False
+    inlines = [BindingInline]
+    actions = ["revoke_selected", "block_selected", "resend_delivery_notes"]
+    readonly_fields = [f.name for f in License._meta.fields if f.name != "id"]
+    fieldsets = [
+        (None, {"fields": ["serial", "product", "module_version", "installation", "kind", "tier", "user_limit", "valid_until"]}),
+        (_("Schlüssel"), {"fields": ["key", "signing_key_id"]}),
+        (_("Status"), {"fields": ["state", "state_reason", "state_changed_at", "replaces"]}),
+        (_("Herkunft"), {"fields": ["issued_at", "issued_by", "order_reference", "subscription_reference"]}),
+    ]
+
+    @admin.display(description=_("Serverlizenzschlüssel"), ordering="installation__identifier")
+    def installation_identifier(self, obj):
+        return obj.installation.identifier
+
+    @admin.display(description=_("Partner"), ordering="installation__customer__partner__company")
+    def partner(self, obj):
+        return obj.installation.customer.partner
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # A key fragment may be typed without dashes or in lower case.
+        compact = search_term.replace("-", "").replace(" ", "").upper()
+        if len(compact) >= 5:
+            queryset |= self.model.objects.filter(key_compact__contains=compact)
+            may_have_duplicates = True
+        return queryset, may_have_duplicates
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A licence is shown read-only; changes go through the revoke/block actions.
+        if request.method == "POST":
+            self.message_user(request, _("Lizenzen werden nie bearbeitet: bitte Widerrufen/Sperren verwenden."), messages.WARNING)
+            return redirect(request.path)
+        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False,
+                         "show_save_and_add_another": False, "show_delete": False}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- issue ---------------------------------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path("issue/", self.admin_site.admin_view(self.issue_view), name="licensing_license_issue"),
+            path("state/<str:action>/", self.admin_site.admin_view(self.state_view), name="licensing_license_state"),
+        ] + super().get_urls()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:licensing_license_issue")
+
+    def issue_view(self, request):
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = LicenseIssueForm(request.POST or None, initial=request.GET.dict() or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                lic = services.license_issue(
+                    product=data["product"], installation=data["installation"], version=data["version"], kind=data["kind"],
+                    demo_days=data["demo_days"], also_installations=list(data["also_installations"]),
+                    order_reference=data["order_reference"], recipient_email=data["recipient_email"] or None,
+                    issued_by=request.user,
+                )
+            except PortalError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, _("Schlüssel ausgestellt, Lieferschein wird versendet: %(key)s") % {"key": lic.key}, messages.SUCCESS)
+                return redirect(reverse("admin:licensing_license_change", args=[lic.pk]))
+        context = {**self.admin_site.each_context(request), "title": _("Modullizenz ausstellen"), "form": form, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/licensing/license/issue.html", context)
+
+    # --- state changes -------------------------------------------------------------------
+
+    def _state_redirect(self, request, queryset, action):
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+        return redirect(f"{reverse('admin:licensing_license_state', args=[action])}?ids={ids}")
+
+    @admin.action(description=_("Ausgewählte Lizenzen widerrufen …"), permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        return self._state_redirect(request, queryset, "revoke")
+
+    @admin.action(description=_("Ausgewählte Abo-Lizenzen sperren …"), permissions=["change"])
+    def block_selected(self, request, queryset):
+        return self._state_redirect(request, queryset, "block")
+
+    def state_view(self, request, action):
+        if action not in ("revoke", "block") or not super().has_change_permission(request):
+            return redirect("admin:licensing_license_changelist")
+        ids = [int(i) for i in (request.GET.get("ids") or "").split(",") if i.isdigit()]
+        licenses = list(License.objects.filter(pk__in=ids).select_related("product", "installation"))
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            service = services.license_revoke if action == "revoke" else services.license_block
+            done, failed = 0, []
+            for lic in licenses:
+                try:
+                    service(license=lic, reason=form.cleaned_data["reason"], by=request.user)
+                    done += 1
+                except PortalError as exc:
+                    failed.append(f"{lic.serial}: {exc.message}")
+            if done:
+                self.message_user(request, _("%(n)s Lizenz(en) geändert.") % {"n": done}, messages.SUCCESS)
+            for text in failed:
+                self.message_user(request, text, messages.ERROR)
+            return redirect("admin:licensing_license_changelist")
+        title = _("Lizenzen widerrufen") if action == "revoke" else _("Abo-Lizenzen sperren")
+        context = {**self.admin_site.each_context(request), "title": title, "form": form, "licenses": licenses, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/licensing/license/state.html", context)
+
+    @admin.action(description=_("Lieferschein erneut senden"), permissions=["view"])
+    def resend_delivery_notes(self, request, queryset):
+        from licensing.services.delivery import delivery_note_resend
+
+        notes = {note for lic in queryset.prefetch_related("delivery_notes") for note in lic.delivery_notes.all()}
+        for note in notes:
+            delivery_note_resend(note=note, by=request.user)
+        if notes:
+            self.message_user(request, _("%(n)s Lieferschein(e) werden erneut gesendet.") % {"n": len(notes)}, messages.SUCCESS)
+        else:
+            self.message_user(request, _("Zu diesen Lizenzen gibt es keinen Lieferschein."), messages.WARNING)
+
+
+@admin.register(NfrLock)
+class NfrLockAdmin(admin.ModelAdmin):
+    list_display = ["product", "identifier", "created_at", "license"]
+    search_fields = ["identifier", "product__name", "product__article"]
+    list_select_related = ["product", "license"]
+    readonly_fields = ["product", "identifier_kind", "identifier", "license", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.method == "GET" and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # LIC-8: for good
+
+
+@admin.register(InsightOwnUse)
+class InsightOwnUseAdmin(admin.ModelAdmin):
+    list_display = ["partner", "license", "purchased_on", "price_paid", "refund_due", "refunded_on"]
+    search_fields = ["partner__company"]
+    list_select_related = ["partner", "license"]
+    autocomplete_fields = ["partner"]
+    raw_id_fields = ["license"]
+    actions = ["mark_refunded"]
+
+    @admin.display(boolean=True, description=_("Erstattung fällig"))
+    def refund_due(self, obj):
+        return services.insight_refund_due(obj)
+
+    @admin.action(description=_("Als erstattet markieren (heute)"), permissions=["change"])
+    def mark_refunded(self, request, queryset):
+        from django.utils import timezone
+
+        for own in queryset:
+            try:
+                services.insight_refund_mark(own_use=own, on=timezone.localdate())
+                self.message_user(request, _("%(p)s: erstattet.") % {"p": own.partner}, messages.SUCCESS)
+            except PortalError as exc:
+                self.message_user(request, f"{own.partner}: {exc.message}", messages.ERROR)
+
+
+# --- Installation: "moved to a new server key" (LIC-10) --------------------------------------
+
+
+class MoveForm(forms.Form):
+    new_installation = forms.ModelChoiceField(Installation.objects.filter(vendor="starface"), label=_("neue Installation (neuer Serverlizenzschlüssel)"))
+    proof = forms.FileField(label=_("Bestätigung von STARFACE (Außerbetriebnahme)"), required=False)
+
+
+def installation_move_view(model_admin, request, object_id):
+    installation = Installation.objects.get(pk=object_id)
+    form = MoveForm(request.POST or None, request.FILES or None)
+    form.fields["new_installation"].queryset = Installation.objects.filter(
+        vendor="starface", customer__partner=installation.customer.partner
+    ).exclude(Q(pk=installation.pk) | Q(decommissioned_on__isnull=False))
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.installation_move(
+                old=installation, new=form.cleaned_data["new_installation"], proof=form.cleaned_data["proof"], by=request.user
+            )
+        except PortalError as exc:
+            form.add_error(None, exc.message)
+        else:
+            model_admin.message_user(request, result.message, messages.SUCCESS)
+            return redirect(reverse("admin:licensing_installation_change", args=[installation.pk]))
+    context = {
+        **model_admin.admin_site.each_context(request), "title": _("Umzug auf neuen Serverlizenzschlüssel"),
+        "form": form, "installation": installation, "opts": Installation._meta,
+    }
+    return TemplateResponse(request, "admin/licensing/installation/move.html", context)
