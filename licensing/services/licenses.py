@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,7 +120,138 @@ def _new_serial() -> int:
     return secrets.randbelow(2**32 - 1) + 1
 
 
+@dataclass(frozen=True)
+class IssueRequest:
+    """One key to issue: module, version and installation(s), as an order line names them."""
+
+    product: Product
+    installation: Installation
+    version: ModuleVersion
+    kind: str = License.PURCHASE
+    demo_days: int | None = None
+    also_installations: tuple[Installation, ...] = ()
+    tier: str | None = None
+    order_reference: str = ""
+    subscription_reference: str = ""
+    replaces: License | None = None
+
+
+def _prepare(request: IssueRequest, today: date) -> dict:
+    """Validate one request and work out tier, user limit and expiry; writes nothing."""
+    product, installation = request.product, request.installation
+    installations = [installation, *request.also_installations]
+    _check_issue(product=product, version=request.version, installations=installations, kind=request.kind)
+    valid_until = None
+    if request.kind == License.DEMO:
+        _check_demo(product=product, version=request.version, installation=installation)
+        days = request.demo_days if request.demo_days is not None else rules.DEMO_DAYS_DEFAULT
+        valid_until = rules.demo_expiry(today, days)
+    elif request.demo_days is not None:
+        _refuse(_("Nur Demo-Schlüssel haben eine Laufzeit in Tagen."), "days_without_demo")
+    tier = request.tier
+    if tier is None:
+        if product.pricing_model == Product.TIERED:
+            if not installation.installed_users:
+                _refuse(
+                    _("Für %(name)s braucht die Installation die Anzahl installierter Benutzerlizenzen (Staffel, CAT-2).")
+                    % {"name": product.name},
+                    "no_users",
+                )
+            tier = rules.tier_for(installation.installed_users)
+        else:
+            tier = ""
+    return {
+        "installations": installations,
+        "tier": tier,
+        "user_limit": rules.tier_user_limit(tier) if tier else None,
+        "valid_until": valid_until,
+    }
+
+
 @transaction.atomic
+def licenses_issue(
+    *,
+    requests: list[IssueRequest],
+    today: date | None = None,
+    issued_by=None,
+    recipient_email: str | None = None,
+    delivery_note: bool = True,
+) -> list[License]:
+    """Issue signed keys (LIC-1, LIC-2) — one order's worth at once — with one
+    delivery note per installation (ORD-2), all or nothing.
+
+    Every request is validated before anything is written. Demo keys (LIC-6)
+    expire after ``demo_days`` (30 by default); redundancy keys bind several server
+    keys (LIC-9); a paid key locks the NFR unlock of its server key + module for
+    good (LIC-8). Rows are written in bulk, so a large order costs a handful of
+    queries rather than a dozen per key.
+    """
+    today = today or timezone.localdate()
+    if not requests:
+        raise LicensingError(_("Keine Lizenzen zum Ausstellen angegeben."), code="empty")
+    prepared = [_prepare(request, today) for request in requests]
+
+    private_key = signing_key()
+    serials: list[int] = []
+    taken: set[int] = set()
+    while len(serials) < len(requests):
+        wanted = {_new_serial() for _ in range(len(requests) - len(serials))} - taken - set(serials)
+        taken |= set(License.objects.filter(serial__in=wanted).values_list("serial", flat=True))
+        serials.extend(sorted(wanted - taken))
+
+    licenses = []
+    for request, prep, serial in zip(requests, prepared, serials):
+        payload = keys.build_payload(
+            private_key=private_key,
+            serial=serial,
+            module_code=request.product.article,
+            version=request.version.version,
+            user_limit=prep["user_limit"],
+            expiry=prep["valid_until"],
+            demo=request.kind == License.DEMO,
+            subscription=request.kind == License.SUBSCRIPTION,
+            goodwill=request.kind == License.GOODWILL,
+            bindings=[(inst.identifier_kind, inst.identifier) for inst in prep["installations"]],
+        )
+        key = keys.sign_key(payload, private_key)
+        licenses.append(
+            License(
+                serial=serial, product=request.product, module_version=request.version,
+                installation=request.installation, kind=request.kind, tier=prep["tier"],
+                user_limit=prep["user_limit"], valid_until=prep["valid_until"], key=key,
+                key_compact=key.replace("-", ""), signing_key_id=payload.key_id, issued_by=issued_by,
+                issued_at=timezone.now(), order_reference=request.order_reference,
+                subscription_reference=request.subscription_reference, replaces=request.replaces,
+            )
+        )
+    License.objects.bulk_create(licenses)
+    License.history.bulk_history_create(licenses, default_user=issued_by)
+    LicenseBinding.objects.bulk_create(
+        LicenseBinding(license=lic, installation=inst, identifier_kind=inst.identifier_kind, identifier=inst.identifier)
+        for lic, prep in zip(licenses, prepared)
+        for inst in prep["installations"]
+    )
+    # LIC-8: from now on the NFR unlock of these server keys + modules is gone for good.
+    NfrLock.objects.bulk_create(
+        [
+            NfrLock(product=lic.product, identifier_kind=inst.identifier_kind, identifier=inst.identifier, license=lic)
+            for lic, prep in zip(licenses, prepared)
+            if lic.is_paid
+            for inst in prep["installations"]
+        ],
+        ignore_conflicts=True,
+    )
+    if delivery_note:
+        from licensing.services.delivery import delivery_note_create
+
+        by_installation: dict[int, list[License]] = {}
+        for lic in licenses:
+            by_installation.setdefault(lic.installation_id, []).append(lic)
+        for group in by_installation.values():
+            delivery_note_create(installation=group[0].installation, licenses=group, recipient_email=recipient_email)
+    return licenses
+
+
 def license_issue(
     *,
     product: Product,
@@ -138,79 +269,15 @@ def license_issue(
     recipient_email: str | None = None,
     delivery_note: bool = True,
 ) -> License:
-    """Issue one signed key (LIC-1, LIC-2) and, unless told not to, its delivery note (ORD-2).
-
-    ``also_installations``: further server keys of the same key (redundancy, LIC-9).
-    Demo keys (LIC-6) expire after ``demo_days`` (30 by default). A paid key locks
-    the NFR unlock of its server key + module for good (LIC-8).
-    """
-    today = today or timezone.localdate()
-    installations = [installation, *(also_installations or [])]
-    _check_issue(product=product, version=version, installations=installations, kind=kind)
-    valid_until = None
-    if kind == License.DEMO:
-        _check_demo(product=product, version=version, installation=installation)
-        valid_until = rules.demo_expiry(today, demo_days if demo_days is not None else rules.DEMO_DAYS_DEFAULT)
-    elif demo_days is not None:
-        _refuse(_("Nur Demo-Schlüssel haben eine Laufzeit in Tagen."), "days_without_demo")
-
-    if tier is None:
-        if product.pricing_model == Product.TIERED:
-            if not installation.installed_users:
-                _refuse(_("Für %(name)s braucht die Installation die Anzahl installierter Benutzerlizenzen (Staffel, CAT-2).") % {"name": product.name}, "no_users")
-            tier = rules.tier_for(installation.installed_users)
-        else:
-            tier = ""
-    user_limit = rules.tier_user_limit(tier) if tier else None
-
-    private_key = signing_key()
-    for _attempt in range(5):
-        serial = _new_serial()
-        payload = keys.build_payload(
-            private_key=private_key,
-            serial=serial,
-            module_code=product.article,
-            version=version.version,
-            user_limit=user_limit,
-            expiry=valid_until,
-            demo=kind == License.DEMO,
-            subscription=kind == License.SUBSCRIPTION,
-            goodwill=kind == License.GOODWILL,
-            bindings=[(inst.identifier_kind, inst.identifier) for inst in installations],
-        )
-        key = keys.sign_key(payload, private_key)
-        lic = License(
-            serial=serial, product=product, module_version=version, installation=installation, kind=kind,
-            tier=tier, user_limit=user_limit, valid_until=valid_until, key=key, key_compact=key.replace("-", ""),
-            signing_key_id=payload.key_id, issued_by=issued_by, order_reference=order_reference,
-            subscription_reference=subscription_reference, replaces=replaces,
-        )
-        lic._history_user = issued_by
-        try:
-            with transaction.atomic():
-                lic.save()
-            break
-        except IntegrityError:
-            if not License.objects.filter(serial=serial).exists():
-                raise
-    else:  # pragma: no cover - 5 random 32-bit collisions in a row
-        raise LicensingError(_("Keine freie Lizenznummer gefunden; bitte erneut versuchen."))
-
-    LicenseBinding.objects.bulk_create(
-        LicenseBinding(license=lic, installation=inst, identifier_kind=inst.identifier_kind, identifier=inst.identifier)
-        for inst in installations
+    """Issue one key and, unless told not to, its delivery note (see :func:`licenses_issue`)."""
+    request = IssueRequest(
+        product=product, installation=installation, version=version, kind=kind, demo_days=demo_days,
+        also_installations=tuple(also_installations or ()), tier=tier, order_reference=order_reference,
+        subscription_reference=subscription_reference, replaces=replaces,
     )
-    if lic.is_paid:
-        # LIC-8: from now on the NFR unlock of this server key + module is gone for good.
-        for inst in installations:
-            NfrLock.objects.get_or_create(
-                product=product, identifier_kind=inst.identifier_kind, identifier=inst.identifier, defaults={"license": lic}
-            )
-    if delivery_note:
-        from licensing.services.delivery import delivery_note_create
-
-        delivery_note_create(installation=installation, licenses=[lic], recipient_email=recipient_email)
-    return lic
+    return licenses_issue(
+        requests=[request], today=today, issued_by=issued_by, recipient_email=recipient_email, delivery_note=delivery_note
+    )[0]
 
 
 # --- state changes ----------------------------------------------------------------------
@@ -312,17 +379,19 @@ def installation_move(
     old.decommissioned_on = old.decommissioned_on or today
     old._history_user = by
     old.save()
-    new_licenses = []
+    new_licenses = licenses_issue(
+        requests=[
+            IssueRequest(
+                product=lic.product, installation=new, version=lic.module_version, kind=License.GOODWILL,
+                tier=lic.tier, order_reference=lic.order_reference, replaces=lic,
+            )
+            for lic in active
+        ],
+        today=today,
+        issued_by=by,
+    )
     for lic in active:
-        goodwill = license_issue(
-            product=lic.product, installation=new, version=lic.module_version, kind=License.GOODWILL, today=today,
-            tier=lic.tier, issued_by=by, order_reference=lic.order_reference, replaces=lic, delivery_note=False,
-        )
         license_revoke(license=lic, reason=_("Umzug auf %(new)s (Kulanz, LIC-10)") % {"new": new.identifier}, by=by)
-        new_licenses.append(goodwill)
-    from licensing.services.delivery import delivery_note_create
-
-    delivery_note_create(installation=new, licenses=new_licenses)
     return MoveResult(
         outcome=outcome,
         new_licenses=new_licenses,
