@@ -46,3 +46,9 @@ def modules(catalog):
         ModuleVersion.objects.create(product=product, version="2.0", released_on=date(2021, 2, 1), is_paid_update=True).tested_with.set([pbx_old])
         ModuleVersion.objects.create(product=product, version="2.1", released_on=date(2024, 4, 15)).tested_with.set([pbx])
     return {p.article: p for p in Product.objects.filter(kind=Product.MODULE)}
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Rendered PDFs and uploaded proofs of a test go to its own folder, not var/media.
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -90,13 +90,30 @@ class InstallationAdmin(SimpleHistoryAdmin):
     search_fields = ["identifier", "name", "customer__company", "customer__partner__company"]
     list_select_related = ["customer", "customer__partner"]
     autocomplete_fields = ["customer", "secondary_of"]
-    readonly_fields = ["identifier_kind", "created_at"]
+    readonly_fields = ["identifier_kind", "created_at", "move_link"]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["customer", "name", "vendor", "edition", "identifier", "identifier_kind", "pbx_version"]}),
         (_("Lizenzen der Anlage"), {"fields": ["pbx_users", "user_light_licenses", "has_nfr_server_license", "has_nfr_user_license"]}),
-        (_("Redundanz und Außerbetriebnahme"), {"fields": ["secondary_of", "decommissioned_on", "decommission_proof", "created_at"]}),
+        (_("Redundanz und Außerbetriebnahme"), {"fields": ["secondary_of", "decommissioned_on", "decommission_proof", "created_at", "move_link"]}),
     ]
+
+    def get_urls(self):
+        from django.urls import path
+
+        from licensing.admin_licenses import installation_move_view
+
+        view = self.admin_site.admin_view(lambda request, object_id: installation_move_view(self, request, object_id))
+        return [path("<int:object_id>/move/", view, name="licensing_installation_move")] + super().get_urls()
+
+    @admin.display(description=_("Umzug"))
+    def move_link(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        if not obj.pk or obj.vendor != "starface" or obj.is_decommissioned:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:licensing_installation_move", args=[obj.pk]), _("Umzug auf neuen Serverlizenzschlüssel …"))
 
     @admin.display(description=_("Partner"), ordering="customer__partner__company")
     def partner(self, obj):
@@ -169,3 +186,8 @@ class ModuleVersionAdmin(admin.ModelAdmin):
     list_select_related = ["product"]
     autocomplete_fields = ["product"]
     filter_horizontal = ["tested_with"]
+
+
+from licensing import admin_delivery  # noqa: E402,F401
+
+from licensing import admin_licenses  # noqa: E402,F401

@@ -151,7 +151,9 @@ class NfrLock(models.Model):
 
 
 def delivery_note_path(instance: "DeliveryNote", filename: str) -> str:
-    return f"delivery-notes/{instance.created_at:%Y}/{instance.number}.pdf"
+    # The folder year is the number's year (Europe/Berlin), not created_at's UTC year.
+    year = instance.number.split("-")[1] if instance.number.count("-") == 2 else f"{instance.created_at:%Y}"
+    return f"delivery-notes/{year}/{instance.number}.pdf"
 
 
 class DeliveryNote(models.Model):

@@ -1,1 +1,2 @@
 """Celery tasks of the licensing area (thin: ids in, service call, retry policy)."""
+from . import delivery  # noqa: F401

@@ -1,0 +1,275 @@
+"""Delivery notes (Lieferscheine, ORD-2): the module licence keys of one issue, without
+prices, as a PDF to the delivery e-mail.
+
+Flow: :func:`delivery_note_create` runs inside the transaction that issues the keys
+and queues ``render_and_send_delivery_note`` on commit; the task renders the PDF once
+(:func:`delivery_note_render`) and mails it (:func:`delivery_note_send`). The stored
+PDF is the document that was sent: it is never rendered again or replaced, and a
+resend attaches the same bytes.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from licensing.models import DeliveryNote, Installation, License, LicenseBinding
+from licensing.rules import LicensingError
+from licensing.selectors.delivery import DOCUMENT_TIMEZONE, delivery_note_context
+from licensing.tasks.delivery import render_and_send_delivery_note
+from vendorportal.pdf import render_pdf
+from vendorportal.sequences import next_document_number
+
+logger = logging.getLogger(__name__)
+
+NUMBER_PREFIX = "LS"
+TEMPLATE = "documents/delivery_note.html"
+# Documents and their e-mails are German whatever language the user who triggered
+# them has chosen (staff may use the English admin).
+DOCUMENT_LANGUAGE = "de"
+
+
+class DeliveryNoteError(LicensingError):
+    """A delivery note the portal refuses to create; nothing was written."""
+
+
+def _redundancy_group_ids(installation: Installation) -> set[int]:
+    """The installation and its redundancy partners (LIC-9): primary and secondaries."""
+    ids = {installation.pk}
+    primary_id = installation.secondary_of_id or installation.pk
+    ids.add(primary_id)
+    ids.update(Installation.objects.filter(secondary_of_id=primary_id).values_list("pk", flat=True))
+    return ids
+
+
+def _checked_licenses(installation: Installation, licenses) -> list[License]:
+    wanted = []
+    for lic in licenses:
+        if lic.pk is None:
+            raise DeliveryNoteError(_("Die Lizenz ist noch nicht gespeichert."), code="unsaved_license")
+        if lic.pk not in wanted:
+            wanted.append(lic.pk)
+    if not wanted:
+        raise DeliveryNoteError(
+            _("Ein Lieferschein braucht mindestens einen Modullizenzschlüssel."), code="no_licenses"
+        )
+    # Fresh from the database: the state and bindings as committed, not as the caller saw them.
+    by_pk = License.objects.select_related("product").in_bulk(wanted)
+    group = _redundancy_group_ids(installation)
+    bound = set(
+        LicenseBinding.objects.filter(license_id__in=wanted, installation_id__in=group).values_list("license_id", flat=True)
+    )
+    result = []
+    for pk in wanted:
+        lic = by_pk.get(pk)
+        if lic is None:
+            raise DeliveryNoteError(_("Eine der Lizenzen gibt es nicht (mehr)."), code="unknown_license")
+        if pk not in bound and lic.installation_id not in group:
+            raise DeliveryNoteError(
+                _(
+                    "Die Lizenz Nr. %(serial)s (%(module)s) gehört nicht zur Installation %(identifier)s – "
+                    "ein Lieferschein enthält nur Schlüssel dieser Anlage (oder ihrer Redundanzanlage)."
+                )
+                % {"serial": lic.serial, "module": lic.product.name, "identifier": installation.identifier},
+                code="foreign_license",
+            )
+        if lic.state != License.ACTIVE:
+            raise DeliveryNoteError(
+                _("Die Lizenz Nr. %(serial)s (%(module)s) ist %(state)s und wird nicht mehr ausgeliefert.")
+                % {"serial": lic.serial, "module": lic.product.name, "state": lic.get_state_display()},
+                code="inactive_license",
+            )
+        result.append(lic)
+    return result
+
+
+def _checked_recipient(installation: Installation, recipient_email: str | None) -> str:
+    if recipient_email is None:
+        recipient_email = installation.customer.partner.delivery_email
+    recipient = (recipient_email or "").strip()
+    if not recipient:
+        raise DeliveryNoteError(
+            _("Für den Lieferschein fehlt die Liefer-E-Mail-Adresse. Bitte beim Partner eine Liefer-E-Mail hinterlegen."),
+            code="no_recipient",
+        )
+    try:
+        validate_email(recipient)
+    except ValidationError:
+        raise DeliveryNoteError(
+            _("„%(email)s“ ist keine gültige E-Mail-Adresse für den Lieferschein.") % {"email": recipient},
+            code="invalid_recipient",
+        ) from None
+    return recipient
+
+
+@transaction.atomic
+def delivery_note_create(
+    *, installation: Installation, licenses, recipient_email: str | None = None
+) -> DeliveryNote:
+    """Create the Lieferschein for freshly issued keys (ORD-2) and queue its delivery.
+
+    Runs inside the caller's transaction (the one that issues the keys), so a
+    rolled-back issue leaves neither a note nor a gap in the LS numbers. The
+    recipient defaults to the partner's delivery e-mail; a partner may name its end
+    customer's address instead. Raises :class:`DeliveryNoteError` before writing
+    anything when there is no licence, a licence of another installation, or no
+    valid e-mail address.
+    """
+    checked = _checked_licenses(installation, licenses)
+    recipient = _checked_recipient(installation, recipient_email)
+
+    year = timezone.localdate(timezone=DOCUMENT_TIMEZONE).year
+    note = DeliveryNote(
+        number=next_document_number(NUMBER_PREFIX, year), installation=installation, recipient_email=recipient
+    )
+    note.full_clean(exclude=["pdf"])
+    note.save()
+    note.licenses.set(checked)
+    note_id = note.pk
+    # robust: the keys are issued and committed by then; a broker that is down must
+    # not turn that into an error page. The note stays unsent (sent_at empty) and
+    # staff resend it from the admin.
+    transaction.on_commit(lambda: render_and_send_delivery_note.delay(note_id), robust=True)
+    return note
+
+
+def delivery_note_render(*, note: DeliveryNote) -> None:
+    """Render the PDF once and store it in ``note.pdf``; never re-render or replace it.
+
+    Concurrency: the row is locked (``select_for_update``) and checked again before
+    the file is stored, so of two workers only the first stores a PDF and the other
+    keeps it. The rendering itself happens *before* the lock: on SQLite a write
+    transaction locks the whole database, and holding it for a WeasyPrint run would
+    stall every other writer for that long. In a race a second render is wasted,
+    never stored.
+    """
+    if _stored_pdf_name(note.pk):
+        note.refresh_from_db(fields=["pdf"])
+        return
+    with translation.override(DOCUMENT_LANGUAGE):
+        pdf_bytes = render_pdf(TEMPLATE, delivery_note_context(note))
+    with transaction.atomic():
+        locked = DeliveryNote.objects.select_for_update().get(pk=note.pk)
+        if not locked.pdf:
+            # The storage never overwrites: an existing file gets a new name.
+            locked.pdf.save(f"{locked.number}.pdf", ContentFile(pdf_bytes), save=False)
+            locked.save(update_fields=["pdf"])
+    note.refresh_from_db(fields=["pdf"])
+
+
+def _stored_pdf_name(note_pk: int) -> str:
+    return DeliveryNote.objects.filter(pk=note_pk).values_list("pdf", flat=True).first() or ""
+
+
+def delivery_mail_subject(context: dict) -> str:
+    """``Lieferschein LS-2026-00001 – Modullizenz Call Recording für ABCDE-…``"""
+    modules = list(dict.fromkeys(lic["module"] for lic in context["licenses"]))
+    return ngettext(
+        "Lieferschein %(number)s – Modullizenz %(modules)s für %(identifier)s",
+        "Lieferschein %(number)s – Modullizenzen %(modules)s für %(identifier)s",
+        len(context["licenses"]),
+    ) % {
+        "number": context["note"]["number"],
+        "modules": ", ".join(modules),
+        "identifier": context["installation"]["identifier"],
+    }
+
+
+def delivery_mail_body(context: dict) -> str:
+    """Plain-text body: module, version, installation and the key(s) in full."""
+    installation = context["installation"]
+    parts = [
+        _("Guten Tag,"),
+        "",
+        ngettext(
+            "anbei erhalten Sie den Lieferschein %(number)s mit Ihrem Modullizenzschlüssel.",
+            "anbei erhalten Sie den Lieferschein %(number)s mit Ihren Modullizenzschlüsseln.",
+            len(context["licenses"]),
+        )
+        % {"number": context["note"]["number"]},
+        "",
+        _("Endkunde: %(name)s") % {"name": context["customer"]["name"]},
+        f"{installation['identifier_label']}: {installation['identifier']}",
+        "",
+    ]
+    for lic in context["licenses"]:
+        parts += [
+            _("Modul: %(module)s") % {"module": lic["module"]},
+            _("Lizenzierte Version: %(version)s") % {"version": lic["version"]},
+            _("Lizenzart: %(kind)s") % {"kind": lic["kind"]},
+        ]
+        if lic["valid_until"]:
+            parts.append(_("gültig bis: %(date)s") % {"date": lic["valid_until"]})
+        parts += [
+            _("Gültig für: %(ids)s")
+            % {"ids": ", ".join(f"{b['label']} {b['identifier']}" for b in lic["bindings"])},
+            _("Modullizenzschlüssel:"),
+            lic["key"],
+            "",
+        ]
+    parts += [
+        _(
+            "Serverlizenz- und Modullizenzschlüssel gehören immer zusammen: Der Schlüssel gilt nur für die Anlage "
+            "mit dem oben genannten %(label)s. Bitte tragen Sie ihn in der Modulkonfiguration im Bereich "
+            "„Lizenzierung“ (ältere Module: Reiter „Lizenzen“) ein."
+        )
+        % {"label": installation["identifier_label"]},
+        "",
+        _("Der Lieferschein liegt als PDF bei."),
+        "",
+        _("Mit freundlichen Grüßen"),
+        settings.VENDOR["name"],
+    ]
+    return "\n".join(parts)
+
+
+def delivery_note_send(*, note: DeliveryNote) -> None:
+    """E-mail the stored PDF to ``note.recipient_email`` (rendering it first if missing)
+    and count the delivery. Raises what the mail backend raises (the task retries)."""
+    delivery_note_render(note=note)
+    with translation.override(DOCUMENT_LANGUAGE):
+        context = delivery_note_context(note)
+        message = EmailMessage(
+            subject=delivery_mail_subject(context),
+            body=delivery_mail_body(context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[note.recipient_email],
+        )
+    with note.pdf.open("rb") as stored:
+        message.attach(f"{note.number}.pdf", stored.read(), "application/pdf")
+    message.send(fail_silently=False)
+    DeliveryNote.objects.filter(pk=note.pk).update(send_count=F("send_count") + 1, sent_at=timezone.now())
+    note.refresh_from_db(fields=["send_count", "sent_at"])
+    logger.info("Delivery note %s sent to %s", note.number, note.recipient_email)
+
+
+def delivery_note_resend(*, note: DeliveryNote, by=None) -> None:
+    """Staff: send the delivery note again — the same stored PDF, to the same address.
+
+    Refused while one of its keys is revoked or blocked: the note would hand out a
+    key that must no longer be used (e.g. the old key after a move, LIC-10).
+    """
+    inactive = note.licenses.exclude(state=License.ACTIVE).select_related("product").first()
+    if inactive is not None:
+        raise DeliveryNoteError(
+            _("Lieferschein %(number)s wird nicht erneut gesendet: Die Lizenz Nr. %(serial)s (%(module)s) ist %(state)s.")
+            % {
+                "number": note.number,
+                "serial": inactive.serial,
+                "module": inactive.product.name,
+                "state": inactive.get_state_display(),
+            },
+            code="inactive_license",
+        )
+    note_id = note.pk
+    logger.info("Delivery note %s queued for resending by %s", note.number, getattr(by, "username", None) or "system")
+    transaction.on_commit(lambda: render_and_send_delivery_note.delay(note_id))
