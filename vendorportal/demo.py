@@ -11,6 +11,8 @@ from django.db import transaction
 
 from licensing.models import (
     Bundle,
+    InsightOwnUse,
+    License,
     Customer,
     Installation,
     ModuleVersion,
@@ -22,6 +24,7 @@ from licensing.models import (
 )
 from licensing.services.catalog import DATA_DIR, SEED_PRICE_LIST, catalog_load
 from vendorportal import roles
+from vendorportal.money import D
 
 SAMPLE_PRICE_LIST = {
     "name": "Beispielpreise (Demo) – PBX Call Assist 5, Teams Integration, AURORA",
@@ -161,4 +164,33 @@ def demo_load() -> list[DemoLogin]:
     bundle, created = Bundle.objects.get_or_create(name="STARFACE Management Suite")
     if created:
         bundle.products.set(Product.objects.filter(article__in=["BLACKLIST", "HOLIDAY", "TIMEROUTE", "PROIVR"]))
+
+    if not License.objects.filter(order_reference__startswith="DEMO-").exists():
+        _demo_licenses()
     return LOGINS
+
+
+def _demo_licenses() -> None:
+    """A few issued keys so the admin, delivery notes and mails have something to show.
+    Keys are signed with this machine's signing key (var/keys/)."""
+    from licensing.services.licenses import IssueRequest, licenses_issue
+
+    def req(article, identifier, version="2.1", **kw):
+        product = Product.objects.get(article=article)
+        return IssueRequest(
+            product=product, installation=Installation.objects.get(identifier=identifier),
+            version=ModuleVersion.objects.get(product=product, version=version), **kw,
+        )
+
+    secondary = Installation.objects.get(identifier="BRZL2-R3DUN-D4NT5-2025S")
+    licenses_issue(requests=[
+        req("CALLREC", "BRZL1-A7K2M-Q9X4T-2025P", order_reference="DEMO-1001", also_installations=(secondary,)),
+        req("INTERCOM", "BRZL1-A7K2M-Q9X4T-2025P", order_reference="DEMO-1001"),
+    ])
+    licenses_issue(requests=[req("BLACKLIST", "KNZL7-CL0UD-55K3Y-TUE01", kind=License.SUBSCRIPTION,
+                                 order_reference="DEMO-1002", subscription_reference="DEMO-ABO-1")])
+    licenses_issue(requests=[req("HOLIDAY", "3F9A-77C1-D2E4-0B6A", kind=License.DEMO, order_reference="DEMO-1003")])
+    # LIC-13: the partner's own Insight Analytics, bought at dealer price (list 1.200,00 € − 20 %)
+    (own,) = licenses_issue(requests=[req("INSIGHT", "NFR01-MUSTR-00001-VMEDT", order_reference="DEMO-1004")])
+    InsightOwnUse.objects.create(partner=own.installation.customer.partner, license=own,
+                                 purchased_on=date(2026, 1, 15), price_paid=D("960.00"))

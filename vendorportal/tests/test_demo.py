@@ -37,6 +37,13 @@ def test_demo_content():
     assert set(Price.objects.filter(product__kind=Product.CALL_ASSIST).values_list("price_list__is_sample", flat=True)) == {True}
     kinds = set(Installation.objects.values_list("identifier_kind", flat=True))
     assert kinds == {"server_key", "hardware_id", "serial"}
+    # issued demo keys: redundancy key on two server keys, subscription, demo, own-use Insight
+    from licensing.models import DeliveryNote, InsightOwnUse, License
+
+    assert sorted(License.objects.values_list("kind", flat=True)) == ["demo", "purchase", "purchase", "purchase", "subscription"]
+    assert License.objects.get(product__article="CALLREC").bindings.count() == 2
+    assert DeliveryNote.objects.count() == 4  # one per order and installation
+    assert InsightOwnUse.objects.get().license.tier == "1-20"
 
 
 def test_demo_logins_work(client):
@@ -45,3 +52,16 @@ def test_demo_logins_work(client):
         assert client.login(username=login.username, password=login.password), login.username
         assert client.get(login.where).status_code == 200, login.username
         client.logout()
+
+
+def test_uploaded_files_only_for_staff(client, admin_user, settings, tmp_path):
+    from licensing.tests.factories import PartnerUserFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "proof.pdf").write_bytes(b"%PDF-1.4 proof")
+    partner_user = PartnerUserFactory().user
+    client.force_login(partner_user)
+    assert client.get("/media/proof.pdf").status_code == 302  # to the admin login
+    client.force_login(admin_user)
+    response = client.get("/media/proof.pdf")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 proof"
