@@ -6,9 +6,11 @@ it again, so the groups keep up. ``view``/``add``/``change``/``delete`` are Djan
 """
 from __future__ import annotations
 
-SALES = "Vertrieb"
-FINANCE = "Buchhaltung"
-SUPPORT = "Support"
+SALES = "sales"  # Vertrieb
+FINANCE = "finance"  # Buchhaltung
+SUPPORT = "support"
+# Names used by the first migrations; apply_roles renames them.
+LEGACY_NAMES = {"Vertrieb": SALES, "Buchhaltung": FINANCE, "Support": SUPPORT}
 
 ALL = ("view", "add", "change", "delete")
 EDIT = ("view", "add", "change")
@@ -90,6 +92,9 @@ def apply_roles(apps, schema_editor=None) -> None:
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    for old, new in LEGACY_NAMES.items():
+        if not Group.objects.filter(name=new).exists():
+            Group.objects.filter(name=old).update(name=new)
     for group_name, grants in ROLES.items():
         group, _created = Group.objects.get_or_create(name=group_name)
         perms = []

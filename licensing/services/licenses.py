@@ -4,6 +4,7 @@ views, commands and tasks call these functions.
 """
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -189,6 +190,13 @@ def licenses_issue(
     today = today or timezone.localdate()
     if not requests:
         raise LicensingError(_("Keine Lizenzen zum Ausstellen angegeben."), code="empty")
+    # One query for every installation's customer and partner (delivery e-mail, checks).
+    ids = {r.installation.pk for r in requests} | {i.pk for r in requests for i in r.also_installations}
+    fresh = Installation.objects.select_related("customer__partner").in_bulk(ids)
+    requests = [
+        dataclasses.replace(r, installation=fresh[r.installation.pk], also_installations=tuple(fresh[i.pk] for i in r.also_installations))
+        for r in requests
+    ]
     prepared = [_prepare(request, today) for request in requests]
 
     private_key = signing_key()

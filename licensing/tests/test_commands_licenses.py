@@ -51,7 +51,10 @@ def test_demo_key_and_expiry(modules, inst):
     code, lines, _err = run("issue_license", "--module", "INTERCOM", "--server-key", inst.identifier, "--version", "2.1", "--demo-days", "10")
     assert code == 0
     lic = License.objects.get()
-    assert lic.kind == "demo" and (lic.valid_until - lic.issued_at.date()).days == 9
+    from django.utils import timezone
+
+    # 10 days including the issue day (Europe/Berlin): the last valid day is 9 days later
+    assert lic.kind == "demo" and (lic.valid_until - timezone.localtime(lic.issued_at).date()).days == 9
     code, lines, _err = run("license_check", lines[0], "--server-key", inst.identifier, "--today", "2099-01-01")
     assert (code, lines[0]) == (1, "expired")
 
