@@ -191,3 +191,4 @@ class ModuleVersionAdmin(admin.ModelAdmin):
 from licensing import admin_delivery  # noqa: E402,F401
 
 from licensing import admin_licenses  # noqa: E402,F401
+from licensing import admin_systems  # noqa: E402,F401

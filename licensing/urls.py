@@ -9,3 +9,10 @@ urlpatterns = [
     path("logout/", views.PortalLogoutView.as_view(), name="logout"),
     path("", views.dashboard, name="dashboard"),
 ]
+
+from . import views_systems  # noqa: E402
+
+urlpatterns += [
+    path("systeme/", views_systems.systems_list, name="systems"),
+    path("systeme/<int:pk>/neu-initialisieren/", views_systems.system_reinitialise_view, name="system_reinitialise"),
+]

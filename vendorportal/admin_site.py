@@ -34,6 +34,7 @@ AREAS: list[tuple[str, list[tuple[str, str]]]] = [
     (
         _("Auerswald-Systeme und Softwarepflege"),
         [
+            ("licensing", "auerswaldsystem"),
             ("licensing", "systemlicense"),
             ("licensing", "tryout"),
             ("licensing", "reinitialisation"),

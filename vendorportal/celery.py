@@ -16,4 +16,12 @@ app.conf.beat_schedule = {
         "task": "vendorportal.tasks.heartbeat",
         "schedule": crontab(minute="*/15"),
     },
+    "swp-expiry-daily": {  # Softwarepflege reminders and notices (SWP-8)
+        "task": "licensing.tasks.swp_expiry_daily",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "swp-report-weekly": {  # Softwarepflege report to finance (SWP-8)
+        "task": "licensing.tasks.swp_report_weekly",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+    },
 }

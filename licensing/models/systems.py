@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from .installations import AUERSWALD, Installation, InstallationQuerySet
+
 
 class SystemLicense(models.Model):
     """A licence an Auerswald system holds, bound to its serial number (SYS-1)."""
@@ -159,3 +161,26 @@ class MaintenanceNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.installation.identifier} ({self.coverage_end:%d.%m.%Y})"
+
+
+class AuerswaldSystemManager(models.Manager):
+    """Only Auerswald installations (SYS-1: known by their serial number)."""
+
+    def get_queryset(self):
+        return InstallationQuerySet(self.model, using=self._db).filter(vendor=AUERSWALD)
+
+
+class AuerswaldSystem(Installation):
+    """Staff's view of Auerswald installations with their coverage ledger (admin only).
+
+    A proxy: same table and rows as :class:`Installation`; changes to the installation
+    itself are made in the installation admin, so its history stays complete.
+    """
+
+    objects = AuerswaldSystemManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["identifier"]
+        verbose_name = _("Auerswald-System")
+        verbose_name_plural = _("Auerswald-Systeme")

@@ -1,2 +1,3 @@
 """Celery tasks of the licensing area (thin: ids in, service call, retry policy)."""
 from . import delivery  # noqa: F401
+from . import maintenance  # noqa: F401

@@ -1,0 +1,39 @@
+"""``python manage.py swp_expiry [--today YYYY-MM-DD]``: the daily Softwarepflege job by hand (SWP-8)."""
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from licensing import rules
+from licensing.services.maintenance_job import NOTICE_TITLES, maintenance_expiry_daily
+
+
+class Command(BaseCommand):
+    help = (
+        "Versendet die fälligen Softwarepflege-Hinweise (60/30/21 Tage, abgelaufen, Säumniszuschlag) "
+        "wie der tägliche Job; jeder Hinweis geht je System und Pflegeende nur einmal hinaus."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--today", metavar="JJJJ-MM-TT",
+            help="Stichtag im Format JJJJ-MM-TT (Standard: heute, Europe/Berlin).",
+        )
+
+    def handle(self, *args, **options):
+        text = options.get("today")
+        if text:
+            try:
+                today = date.fromisoformat(text.strip())
+            except ValueError:
+                raise CommandError(
+                    f"„{text}“ ist kein gültiges Datum. Bitte im Format JJJJ-MM-TT angeben, z. B. 2026-11-23. "
+                    "Es wurde nichts versendet."
+                ) from None
+        else:
+            today = timezone.localdate()
+        counts = maintenance_expiry_daily(today=today)
+        self.stdout.write(f"Softwarepflege-Hinweise zum {today:%d.%m.%Y}:")
+        for kind in rules.NOTICE_KINDS:
+            self.stdout.write(f"  {NOTICE_TITLES[kind]}: {counts[kind]}")
+        self.stdout.write(f"  insgesamt: {sum(counts.values())}")
