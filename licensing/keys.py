@@ -51,7 +51,7 @@ __all__ = [
     "sign_key",
 ]
 
-_SERVER_KEY_SHAPE_LENGTH = 23  # XXXXX-XXXXX-XXXXX-XXXXX
+_SERVER_KEY_SHAPE_LENGTH = 23  # four groups of five, e.g. ABCDE-12345-FGHIJ-67890
 
 
 class KeyFileError(ValueError):
@@ -202,7 +202,7 @@ def _binding(kind: str, identifier: str) -> bytes:
         normalized = normalize_server_key(identifier)
         if len(normalized) != _SERVER_KEY_SHAPE_LENGTH or normalized.count("-") != 3:
             raise ValueError(
-                f"{identifier!r} is not a server licence key (XXXXX-XXXXX-XXXXX-XXXXX)"
+                f"{identifier!r} is not a server licence key (four groups of five letters/digits, e.g. ABCDE-12345-FGHIJ-67890)"
             )
     elif kind == HARDWARE_ID:
         if not normalize_hardware_id(identifier):

@@ -224,7 +224,7 @@ def module_digest(code: str) -> bytes:
 
 
 def normalize_server_key(text: str) -> str:
-    """Canonical server licence key ``XXXXX-XXXXX-XXXXX-XXXXX`` (LIC-1).
+    """Canonical server licence key: four groups of five, ``ABCDE-12345-FGHIJ-67890`` (LIC-1).
 
     Trims, removes whitespace and upper-cases. When the result is 20 letters/digits
     once dashes are ignored it is regrouped, so ``abcde 12345fghij-67890`` and
