@@ -1,6 +1,24 @@
 import pytest
 
 
+class _Clock:
+    """Sets the time :mod:`vendorportal.clock` reports; released after each test."""
+
+    def set(self, moment):
+        from vendorportal import clock
+
+        clock.freeze(moment)
+
+
+@pytest.fixture
+def clock():
+    from vendorportal import clock as portal_clock
+
+    handle = _Clock()
+    yield handle
+    portal_clock.freeze(None)
+
+
 @pytest.fixture
 def catalog(db):
     """The seed 001 catalog and price list, loaded as ``make run`` loads it."""

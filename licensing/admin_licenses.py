@@ -5,6 +5,7 @@ Keys are never edited here: the add page is an "issue a key" form backed by
 """
 from __future__ import annotations
 
+from vendorportal import clock
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
@@ -213,7 +214,7 @@ class InsightOwnUseAdmin(admin.ModelAdmin):
 
         for own in queryset:
             try:
-                services.insight_refund_mark(own_use=own, on=timezone.localdate())
+                services.insight_refund_mark(own_use=own, on=clock.today())
                 self.message_user(request, _("%(p)s: erstattet.") % {"p": own.partner}, messages.SUCCESS)
             except PortalError as exc:
                 self.message_user(request, f"{own.partner}: {exc.message}", messages.ERROR)

@@ -5,9 +5,9 @@ Actions call services and report with ``message_user``.
 """
 from __future__ import annotations
 
+from vendorportal import clock
 from django import forms
 from django.contrib import admin, messages
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -71,7 +71,7 @@ class SwpStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in rules.SWP_STATE_LABELS or self.value() == NO_COVERAGE:
-            return filter_swp_state(queryset, self.value(), timezone.localdate())
+            return filter_swp_state(queryset, self.value(), clock.today())
         return queryset
 
 
@@ -92,7 +92,7 @@ class AuerswaldSystemAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # AuerswaldSystem rows with the selector's SQL annotations (coverage end, users, tryout).
-        return auerswald_systems(today=timezone.localdate(), queryset=AuerswaldSystem.objects.all())
+        return auerswald_systems(today=clock.today(), queryset=AuerswaldSystem.objects.all())
 
     # Staff who may see installations may see systems (the proxy has no groups of its own).
     def has_view_permission(self, request, obj=None):
@@ -130,15 +130,15 @@ class AuerswaldSystemAdmin(admin.ModelAdmin):
     def swp_state_display(self, obj):
         if obj.coverage_end is None:
             return gettext("keine Softwarepflege")
-        return rules.SWP_STATE_LABELS[rules.maintenance_state(obj.coverage_end, timezone.localdate())]
+        return rules.SWP_STATE_LABELS[rules.maintenance_state(obj.coverage_end, clock.today())]
 
     @admin.display(description=_("Tryout (Tage übrig)"), empty_value="—")
     def tryout_days_left_display(self, obj):
-        return tryout_days_left_for(obj, timezone.localdate())
+        return tryout_days_left_for(obj, clock.today())
 
     @admin.action(description=_("Verlängerungsangebot an Partner senden"), permissions=["view"])
     def send_renewal_quote(self, request, queryset):
-        today = timezone.localdate()
+        today = clock.today()
         sent, refused = [], []
         for system in queryset.select_related("customer__partner"):
             try:
@@ -160,7 +160,7 @@ class AuerswaldSystemAdmin(admin.ModelAdmin):
     @admin.action(description=_("Softwarepflege-Hinweise jetzt prüfen"), permissions=["view"])
     def check_maintenance_notices(self, request, queryset):
         # The job looks at all systems (set-based), not only the selected ones.
-        counts = maintenance_expiry_daily(today=timezone.localdate())
+        counts = maintenance_expiry_daily(today=clock.today())
         summary = ", ".join(f"{NOTICE_TITLES[kind]}: {counts[kind]}" for kind in rules.NOTICE_KINDS)
         self.message_user(
             request,
@@ -199,7 +199,7 @@ class TryoutAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Tage übrig"))
     def days_left(self, obj):
-        return rules.tryout_days_left(obj.started_on, timezone.localdate(), obj.ended_by_purchase_on)
+        return rules.tryout_days_left(obj.started_on, clock.today(), obj.ended_by_purchase_on)
 
 
 @admin.register(Reinitialisation)

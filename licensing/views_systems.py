@@ -3,11 +3,11 @@ re-initialisation after a reset (SYS-1). Thin: check access, call one selector o
 service, render."""
 from __future__ import annotations
 
+from vendorportal import clock
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licensing import rules
@@ -29,7 +29,7 @@ class ReinitialisationForm(forms.Form):
 @login_required
 def systems_list(request):
     partner = _partner_or_403(request)
-    today = timezone.localdate()
+    today = clock.today()
     return render(
         request,
         "portal/systems/list.html",
@@ -46,7 +46,7 @@ def systems_list(request):
 def system_reinitialise_view(request, pk: int):
     partner = _partner_or_403(request)
     try:
-        system = partner_system(partner=partner, pk=pk, today=timezone.localdate())
+        system = partner_system(partner=partner, pk=pk, today=clock.today())
     except Installation.DoesNotExist:
         raise Http404(_("Dieses System gibt es nicht oder es gehört nicht zu Ihren Kunden.")) from None
     reinitialisation = None

@@ -9,6 +9,7 @@ resend attaches the same bytes.
 """
 from __future__ import annotations
 
+from vendorportal import clock
 import logging
 
 from django.conf import settings
@@ -247,7 +248,7 @@ def delivery_note_send(*, note: DeliveryNote) -> None:
     with note.pdf.open("rb") as stored:
         message.attach(f"{note.number}.pdf", stored.read(), "application/pdf")
     message.send(fail_silently=False)
-    DeliveryNote.objects.filter(pk=note.pk).update(send_count=F("send_count") + 1, sent_at=timezone.now())
+    DeliveryNote.objects.filter(pk=note.pk).update(send_count=F("send_count") + 1, sent_at=clock.now())
     note.refresh_from_db(fields=["send_count", "sent_at"])
     logger.info("Delivery note %s sent to %s", note.number, note.recipient_email)
 

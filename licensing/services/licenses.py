@@ -4,6 +4,7 @@ views, commands and tasks call these functions.
 """
 from __future__ import annotations
 
+from vendorportal import clock
 import dataclasses
 import secrets
 from dataclasses import dataclass
@@ -14,7 +15,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from licensing import keys, rules, verifier
@@ -187,7 +187,7 @@ def licenses_issue(
     good (LIC-8). Rows are written in bulk, so a large order costs a handful of
     queries rather than a dozen per key.
     """
-    today = today or timezone.localdate()
+    today = today or clock.today()
     if not requests:
         raise LicensingError(_("Keine Lizenzen zum Ausstellen angegeben."), code="empty")
     # One query for every installation's customer and partner (delivery e-mail, checks).
@@ -228,7 +228,7 @@ def licenses_issue(
                 installation=request.installation, kind=request.kind, tier=prep["tier"],
                 user_limit=prep["user_limit"], valid_until=prep["valid_until"], key=key,
                 key_compact=key.replace("-", ""), signing_key_id=payload.key_id, issued_by=issued_by,
-                issued_at=timezone.now(), order_reference=request.order_reference,
+                issued_at=clock.now(), order_reference=request.order_reference,
                 subscription_reference=request.subscription_reference, replaces=request.replaces,
             )
         )
@@ -297,7 +297,7 @@ def _change_state(lic: License, state: str, reason: str, by) -> License:
         raise LicensingError(_("Bitte einen Grund angeben."), code="reason_required")
     lic.move_to(state)
     lic.state_reason = reason.strip()[:300]
-    lic.state_changed_at = timezone.now()
+    lic.state_changed_at = clock.now()
     lic._history_user = by
     lic.save(update_fields=["state", "state_reason", "state_changed_at"])
     return lic
@@ -356,7 +356,7 @@ def installation_move(
     and the message tells the partner a new purchase is needed. A changed Free
     Edition hardware ID is a new system: no transfer.
     """
-    today = today or timezone.localdate()
+    today = today or clock.today()
     old = Installation.objects.select_for_update().get(pk=old.pk)
     proven = bool(proof) or bool(old.decommission_proof)
     outcome = rules.move_outcome(
@@ -444,7 +444,7 @@ def license_diagnose(
     today: date | None = None, identifier_kind: str = rules.SERVER_KEY,
 ) -> Diagnosis:
     """Why is this key (not) accepted on this installation? One LIC-3 verdict and what to do."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     try:
         identifier = rules.normalize_identifier(identifier_kind, identifier)
     except rules.IdentifierFormatError:

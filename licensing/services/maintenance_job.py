@@ -17,6 +17,7 @@ takes them over once they are older than :data:`STALE_CLAIM_AFTER` and still due
 """
 from __future__ import annotations
 
+from vendorportal import clock
 import logging
 import uuid
 from collections import defaultdict
@@ -25,7 +26,6 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db.models import Exists, OuterRef, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -109,7 +109,7 @@ def notices_take_over_stale(*, today: date, claim: str, now=None) -> int:
     try at once, only the first changes the rows. ``created_at`` is reset to mark
     when the current claim was taken.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     stale_tokens = list(
         MaintenanceNotice.objects.filter(sent_at__isnull=True, created_at__lt=now - STALE_CLAIM_AFTER)
         .exclude(claim=claim)
@@ -263,7 +263,7 @@ def notices_send(*, today: date, claim: str) -> tuple[dict[str, int], int, list[
     if mails:
         MaintenanceNotice.objects.filter(claim=claim, sent_at__isnull=True).exclude(
             installation__customer__partner_id__in=failed_partners
-        ).update(sent_at=timezone.now())
+        ).update(sent_at=clock.now())
     return sent_counts, mails, failures
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 
 from celery import shared_task
+from vendorportal import clock
 from django.db import OperationalError
-from django.utils import timezone
 
 _RETRY = dict(
     # Transient: SMTP and network errors (smtplib.SMTPException is an OSError), a
@@ -24,7 +24,7 @@ _RETRY = dict(
 
 
 def _day(on: str | None) -> date:
-    return date.fromisoformat(on) if on else timezone.localdate()
+    return date.fromisoformat(on) if on else clock.today()
 
 
 @shared_task(name="licensing.tasks.swp_expiry_daily", **_RETRY)

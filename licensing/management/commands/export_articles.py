@@ -1,9 +1,9 @@
 """``python manage.py export_articles`` — the partner article CSV (CAT-7) on stdout."""
+from vendorportal import clock
 import csv
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from licensing.selectors.catalog import article_rows
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError(f"--date: „{options['date']}“ ist kein Datum im Format JJJJ-MM-TT.") from None
         else:
-            on = timezone.localdate()
+            on = clock.today()
         rows = article_rows(on)
         if not rows:
             raise CommandError(f"Am {on:%d.%m.%Y} gilt keine Preisliste. Erst „python manage.py load_catalog“ ausführen.")

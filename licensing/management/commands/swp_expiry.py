@@ -1,8 +1,8 @@
 """``python manage.py swp_expiry [--today YYYY-MM-DD]``: the daily Softwarepflege job by hand (SWP-8)."""
 from datetime import date
 
+from vendorportal import clock
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from licensing import rules
 from licensing.services.maintenance_job import NOTICE_TITLES, maintenance_expiry_daily
@@ -31,7 +31,7 @@ class Command(BaseCommand):
                     "Es wurde nichts versendet."
                 ) from None
         else:
-            today = timezone.localdate()
+            today = clock.today()
         counts = maintenance_expiry_daily(today=today)
         self.stdout.write(f"Softwarepflege-Hinweise zum {today:%d.%m.%Y}:")
         for kind in rules.NOTICE_KINDS:
