@@ -29,7 +29,7 @@ def catalog(db):
 
 @pytest.fixture
 def portal_user(db):
-    from licensing.tests.factories import PartnerUserFactory
+    from vendorportal.parties.tests.factories import PartnerUserFactory
 
     return PartnerUserFactory()
 

@@ -43,7 +43,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 call_command("migrate", verbosity=0)
-from licensing.models import Customer, Installation, ModuleVersion, Partner, Product  # noqa: E402
+from licensing.models import Installation, ModuleVersion, Product  # noqa: E402
+from vendorportal.parties.models import Customer, Partner
 from licensing.services.catalog import catalog_load  # noqa: E402
 from licensing.services.licenses import IssueRequest, license_issue, licenses_issue, signing_key  # noqa: E402
 

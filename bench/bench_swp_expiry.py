@@ -63,7 +63,8 @@ def child(n: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from licensing.models import Customer, Installation, MaintenanceCoverage, MaintenanceNotice, Partner
+    from licensing.models import Installation, MaintenanceCoverage, MaintenanceNotice
+    from vendorportal.parties.models import Customer, Partner
     from licensing.services.maintenance_job import maintenance_expiry_daily
 
     call_command("migrate", verbosity=0)

@@ -3,61 +3,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from licensing.models import (
-    Bundle,
-    Customer,
-    Installation,
-    ModuleVersion,
-    Partner,
-    PartnerLevel,
-    PartnerUser,
-    PbxVersion,
-    Price,
-    PriceList,
-    Product,
-)
-
-
-@admin.register(PartnerLevel)
-class PartnerLevelAdmin(admin.ModelAdmin):
-    list_display = ["name", "rank", "discount_percent", "grants_partner_conditions"]
-    search_fields = ["name"]
-    ordering = ["rank"]
-
-
-class PartnerUserInline(admin.TabularInline):
-    model = PartnerUser
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(Partner)
-class PartnerAdmin(SimpleHistoryAdmin):
-    list_display = ["company", "city", "level", "status_confirmed_on", "vat_id", "prepayment_required", "has_sepa_mandate"]
-    list_filter = ["level", "prepayment_required", "country"]
-    search_fields = ["company", "vat_id", "delivery_email", "invoice_email", "users__user__email", "users__user__username"]
-    list_select_related = ["level"]
-    autocomplete_fields = ["level"]
-    inlines = [PartnerUserInline]
-    fieldsets = [
-        (None, {"fields": ["company", "street", "postal_code", "city", "country", "vat_id"]}),
-        (_("Partnerprogramm"), {"fields": ["level", "status_confirmed_on"]}),
-        (_("Lieferung und Rechnung"), {"fields": ["delivery_email", "invoice_email", "prepayment_required"]}),
-        (_("SEPA-Lastschriftmandat"), {"fields": ["sepa_iban", "sepa_bic", "sepa_mandate_reference", "sepa_mandate_signed_on"]}),
-    ]
-
-    @admin.display(boolean=True, description=_("SEPA-Mandat"))
-    def has_sepa_mandate(self, obj):
-        return obj.has_sepa_mandate
-
-
-@admin.register(PartnerUser)
-class PartnerUserAdmin(admin.ModelAdmin):
-    list_display = ["user", "partner", "role"]
-    list_filter = ["role"]
-    search_fields = ["user__username", "user__email", "partner__company"]
-    list_select_related = ["user", "partner"]
-    autocomplete_fields = ["user", "partner"]
+from licensing.models import Bundle, Installation, ModuleVersion, PbxVersion, Price, PriceList, Product
+from vendorportal.parties.admin import CustomerAdmin
 
 
 class InstallationInline(admin.TabularInline):
@@ -73,14 +20,26 @@ class InstallationInline(admin.TabularInline):
         return False
 
 
-@admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
-    list_display = ["company", "partner", "city", "dpa_on_file_since", "service_contract_until"]
-    list_filter = ["partner__level", "country"]
-    search_fields = ["company", "partner__company", "installations__identifier"]
-    list_select_related = ["partner"]
-    autocomplete_fields = ["partner"]
-    inlines = [InstallationInline]
+admin.site.area_add("installations", title=_("Installationen"), order=20, models=["licensing.installation"])
+admin.site.area_add(
+    "licenses", title=_("Modullizenzen"), order=30,
+    models=["licensing.license", "licensing.deliverynote", "licensing.nfrlock", "licensing.insightownuse"],
+)
+admin.site.area_add(
+    "systems", title=_("Auerswald-Systeme und Softwarepflege"), order=40,
+    models=[
+        "licensing.auerswaldsystem", "licensing.systemlicense", "licensing.tryout",
+        "licensing.reinitialisation", "licensing.maintenancecoverage", "licensing.maintenancenotice",
+    ],
+)
+admin.site.area_add(
+    "catalog", title=_("Katalog und Preise"), order=70,
+    models=["licensing.product", "licensing.bundle", "licensing.pricelist", "licensing.price", "licensing.moduleversion", "licensing.pbxversion"],
+)
+
+# The core's customer page lists the customer's installations and finds customers by server key.
+CustomerAdmin.inlines = [*CustomerAdmin.inlines, InstallationInline]
+CustomerAdmin.search_fields = [*CustomerAdmin.search_fields, "installations__identifier"]
 
 
 @admin.register(Installation)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from vendorportal import clock
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +13,7 @@ from licensing import rules
 from licensing.models import Installation
 from licensing.selectors.systems import partner_system, systems_overview_for_partner
 from licensing.services.systems import system_reinitialise
-from licensing.views import _partner_or_403
+from vendorportal.portal.access import partner_required
 
 
 class ReinitialisationForm(forms.Form):
@@ -26,9 +25,9 @@ class ReinitialisationForm(forms.Form):
     )
 
 
-@login_required
+@partner_required
 def systems_list(request):
-    partner = _partner_or_403(request)
+    partner = request.partner
     today = clock.today()
     return render(
         request,
@@ -42,9 +41,9 @@ def systems_list(request):
     )
 
 
-@login_required
+@partner_required
 def system_reinitialise_view(request, pk: int):
-    partner = _partner_or_403(request)
+    partner = request.partner
     try:
         system = partner_system(partner=partner, pk=pk, today=clock.today())
     except Installation.DoesNotExist:

@@ -1,73 +1,40 @@
-"""The staff admin site: its index groups models by area, not by Django app."""
+"""The staff admin site: its index groups models by area, not by Django app.
+
+Each app declares its own areas in its admin module (``admin.site.area_add(...)``), so the
+core knows no app by name. Models not in any area fall into their app's own group, so
+nothing registered is ever hidden.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-# Area → (app_label, model name) in the order shown. Models not listed fall into
-# their app's own group, so nothing registered is ever hidden.
-AREAS: list[tuple[str, list[tuple[str, str]]]] = [
-    (
-        _("Partner und Kunden"),
-        [
-            ("licensing", "partnerlevel"),
-            ("licensing", "partner"),
-            ("licensing", "partneruser"),
-            ("licensing", "customer"),
-        ],
-    ),
-    (
-        _("Installationen"),
-        [
-            ("licensing", "installation"),
-        ],
-    ),
-    (
-        _("Modullizenzen"),
-        [
-            ("licensing", "license"),
-            ("licensing", "deliverynote"),
-            ("licensing", "nfrlock"),
-            ("licensing", "insightownuse"),
-        ],
-    ),
-    (
-        _("Auerswald-Systeme und Softwarepflege"),
-        [
-            ("licensing", "auerswaldsystem"),
-            ("licensing", "systemlicense"),
-            ("licensing", "tryout"),
-            ("licensing", "reinitialisation"),
-            ("licensing", "maintenancecoverage"),
-            ("licensing", "maintenancenotice"),
-        ],
-    ),
-    (
-        _("Katalog und Preise"),
-        [
-            ("licensing", "product"),
-            ("licensing", "bundle"),
-            ("licensing", "pricelist"),
-            ("licensing", "price"),
-            ("licensing", "moduleversion"),
-            ("licensing", "pbxversion"),
-        ],
-    ),
-    (
-        _("Benutzer und Rechte"),
-        [("auth", "user"), ("auth", "group")],
-    ),
-    (
-        _("Betrieb"),
-        [("vendorportal", "jobrun"), ("vendorportal", "documentsequence")],
-    ),
-]
+
+@dataclass
+class Area:
+    title: str
+    order: int
+    models: list[tuple[str, str]] = field(default_factory=list)
 
 
 class VendorAdminSite(admin.AdminSite):
     site_header = _("Lizenzportal – Verwaltung")
     site_title = _("Lizenzportal")
     index_title = _("Übersicht nach Bereichen")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._areas: dict[str, Area] = {}
+
+    def area_add(self, key: str, *, title, order: int, models: list[str]) -> None:
+        """Show ``models`` ("app_label.model") under ``title``; ``order`` sorts the areas.
+
+        Calling it again with the same key appends models to that area.
+        """
+        area = self._areas.setdefault(key, Area(title=title, order=order))
+        area.models.extend(tuple(m.lower().split(".")) for m in models)
 
     def get_app_list(self, request, app_label=None):
         app_list = super().get_app_list(request, app_label)
@@ -79,12 +46,12 @@ class VendorAdminSite(admin.AdminSite):
                 by_key[(app["app_label"], model["object_name"].lower())] = (app, model)
         grouped = []
         used = set()
-        for title, keys in AREAS:
-            models = [by_key[k][1] for k in keys if k in by_key]
-            used.update(k for k in keys if k in by_key)
-            if models:
-                first_app = by_key[next(k for k in keys if k in by_key)][0]
-                grouped.append({**first_app, "name": title, "models": models})
+        for area in sorted(self._areas.values(), key=lambda a: a.order):
+            keys = [k for k in area.models if k in by_key]
+            if keys:
+                used.update(keys)
+                first_app = by_key[keys[0]][0]
+                grouped.append({**first_app, "name": area.title, "models": [by_key[k][1] for k in keys]})
         for app in app_list:
             rest = [m for m in app["models"] if (app["app_label"], m["object_name"].lower()) not in used]
             if rest:

@@ -1,11 +1,18 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class VendorPortalConfig(AppConfig):
     name = "vendorportal"
     verbose_name = _("Betrieb")
+
+    def ready(self):
+        from vendorportal.roles import roles_after_migrate
+
+        # Sent once per app after every migrate/flush; ours runs once, after the last app.
+        post_migrate.connect(roles_after_migrate, sender=self, dispatch_uid="vendorportal.roles")
 
 
 class VendorAdminConfig(AdminConfig):

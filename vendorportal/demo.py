@@ -9,19 +9,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from licensing.models import (
-    Bundle,
-    InsightOwnUse,
-    License,
-    Customer,
-    Installation,
-    ModuleVersion,
-    Partner,
-    PartnerLevel,
-    PartnerUser,
-    PbxVersion,
-    Product,
-)
+from licensing.models import Bundle, InsightOwnUse, License, Installation, ModuleVersion, PbxVersion, Product
+from vendorportal.parties.models import Customer, Partner, PartnerLevel, PartnerUser
 from licensing.services.catalog import DATA_DIR, SEED_PRICE_LIST, catalog_load
 from vendorportal import roles
 from vendorportal.money import D

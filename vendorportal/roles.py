@@ -1,8 +1,16 @@
-"""Staff groups and their permissions — one table, applied by migrations.
+"""Staff groups and their permissions — one table, kept in force after every ``migrate``.
 
-Migrations call :func:`apply_roles` with the models as they are at that point;
-models that do not exist yet are skipped, and the migration that adds them calls
-it again, so the groups keep up. ``view``/``add``/``change``/``delete`` are Django's model permissions.
+A ``post_migrate`` handler (connected in ``VendorPortalConfig.ready``) calls
+:func:`apply_roles`: it creates the groups and sets exactly the permissions listed
+here, so a fresh database and an old one end equal, and a change to this table takes
+effect with the next ``migrate``. (The first role migrations called this code from
+inside migrations; they are no-ops now, since a migration must not depend on today's
+code.) ``view``/``add``/``change``/``delete`` are Django's model permissions.
+
+Staff accounts, groups and permissions (``auth.*``) are for superusers only (issue 8):
+no group gets a right on them, and the user and group admins refuse everyone else
+whatever rights a database may hold. Sales manages partner logins through the
+partner-user form, which never shows staff flags, groups or permissions.
 """
 from __future__ import annotations
 
@@ -19,10 +27,10 @@ VIEW = ("view",)
 # group → {"app_label.model": actions}
 ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     SALES: {
-        "licensing.partnerlevel": VIEW,
-        "licensing.partner": EDIT,
-        "licensing.partneruser": ALL,
-        "licensing.customer": EDIT,
+        "parties.partnerlevel": VIEW,
+        "parties.partner": EDIT,
+        "parties.partneruser": ALL,
+        "parties.customer": EDIT,
         "licensing.installation": EDIT,
         "licensing.product": EDIT,
         "licensing.bundle": ALL,
@@ -40,13 +48,12 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.reinitialisation": EDIT,
         "licensing.maintenancecoverage": EDIT,
         "licensing.maintenancenotice": VIEW,
-        "auth.user": EDIT,
     },
     FINANCE: {
-        "licensing.partnerlevel": ALL,
-        "licensing.partner": EDIT,
-        "licensing.partneruser": VIEW,
-        "licensing.customer": VIEW,
+        "parties.partnerlevel": ALL,
+        "parties.partner": EDIT,
+        "parties.partneruser": VIEW,
+        "parties.customer": VIEW,
         "licensing.installation": VIEW,
         "licensing.product": VIEW,
         "licensing.bundle": VIEW,
@@ -62,9 +69,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "vendorportal.documentsequence": VIEW,
     },
     SUPPORT: {
-        "licensing.partner": VIEW,
-        "licensing.partneruser": VIEW,
-        "licensing.customer": EDIT,
+        "parties.partner": VIEW,
+        "parties.partneruser": VIEW,
+        "parties.customer": EDIT,
         "licensing.installation": EDIT,
         "licensing.product": VIEW,
         "licensing.moduleversion": EDIT,
@@ -83,15 +90,15 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def apply_roles(apps, schema_editor=None) -> None:
+def apply_roles(apps=None, verbosity: int = 0) -> None:
     """Create the groups and set exactly the permissions of :data:`ROLES` (idempotent)."""
+    from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
 
-    # Permissions are normally created after all migrations ran; make sure they exist now.
+    apps = apps or global_apps
+    # post_migrate runs app by app; make sure every app's permissions exist before we grant them.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
         create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
@@ -100,18 +107,33 @@ def apply_roles(apps, schema_editor=None) -> None:
             Group.objects.filter(name=old).update(name=new)
     for group_name, grants in ROLES.items():
         group, _created = Group.objects.get_or_create(name=group_name)
-        perms = []
+        wanted = []
         for model_key, actions in grants.items():
             app_label, model = model_key.split(".")
-            try:
-                apps.get_model(app_label, model)
-            except LookupError:
-                continue  # created by a later migration, which applies the roles again
             for action in actions:
-                perm = Permission.objects.filter(
-                    content_type__app_label=app_label, codename=f"{action}_{model}"
-                ).first()
+                perm = Permission.objects.filter(content_type__app_label=app_label, codename=f"{action}_{model}").first()
                 if perm is None:
                     raise RuntimeError(f"Permission {action}_{model} of {app_label} does not exist")
-                perms.append(perm)
-        group.permissions.set(perms)
+                wanted.append(perm)
+        group.permissions.set(wanted)
+
+
+def roles_after_migrate(sender, app_config=None, using="default", apps=None, verbosity=0, plan=None, **kwargs) -> None:
+    """``post_migrate`` receiver: keep the staff groups as :data:`ROLES` says.
+
+    Only when the migration plan has run to the end for every app that holds a
+    role's model (a ``migrate`` to an older migration leaves the groups alone).
+    """
+    from django.apps import apps as global_apps
+    from django.db import DEFAULT_DB_ALIAS
+
+    if using != DEFAULT_DB_ALIAS:
+        return
+    state_apps = apps or global_apps
+    for grants in ROLES.values():
+        for key in grants:
+            try:
+                state_apps.get_model(*key.split("."))
+            except LookupError:
+                return
+    apply_roles(global_apps, verbosity)

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "simple_history",
     "vendorportal.apps.VendorPortalConfig",
+    "vendorportal.parties.apps.PartiesConfig",
+    "vendorportal.portal.apps.PortalConfig",
     "licensing.apps.LicensingConfig",
     "billing.apps.BillingConfig",
     "support.apps.SupportConfig",
@@ -79,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "vendorportal.portal.context_processors.portal",
             ],
         },
     },
@@ -109,6 +112,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:login"
+# Absolute address of the portal, for links in e-mails sent outside a request (invitations).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Language, time -----------------------------------------------------------
 LANGUAGE_CODE = "de"

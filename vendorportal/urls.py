@@ -1,14 +1,27 @@
+"""The project's URLs. The partner portal is one namespace, ``portal``: the shell's pages
+(vendorportal.portal.urls) plus each app's portal URL module, all under /portal/."""
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+import licensing.urls
+import vendorportal.portal.urls
 from vendorportal.views import staff_media
+
+portal_urlpatterns = [
+    *vendorportal.portal.urls.urlpatterns,
+    *licensing.urls.urlpatterns,
+]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
     path("admin/", admin.site.urls),
-    path("portal/", include("licensing.urls", namespace="portal")),
+    path("portal/", include((portal_urlpatterns, "portal"))),
     path("i18n/", include("django.conf.urls.i18n")),
     # Uploaded files (decommissioning proofs, stored PDFs) are for staff only.
     re_path(r"^media/(?P<path>.*)$", staff_media, name="staff-media"),
 ]
+
+handler403 = "vendorportal.portal.views.error_403"
+handler404 = "vendorportal.portal.views.error_404"
+handler500 = "vendorportal.portal.views.error_500"

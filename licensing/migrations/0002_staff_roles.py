@@ -1,8 +1,6 @@
 """Staff groups sales (Vertrieb), finance (Buchhaltung), support with their permissions."""
 from django.db import migrations
 
-from vendorportal.roles import apply_roles
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -12,4 +10,6 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(apply_roles, migrations.RunPython.noop)]
+    # Roles are kept by a post_migrate handler now (vendorportal.roles); a migration must not
+    # call today's code. Kept as a no-op so the migration graph stays the same.
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

@@ -1,8 +1,6 @@
 """Extend the staff groups to licences, delivery notes and Auerswald systems."""
 from django.db import migrations
 
-from vendorportal.roles import apply_roles
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -10,4 +8,6 @@ class Migration(migrations.Migration):
         ("vendorportal", "0002_documentsequence"),
     ]
 
-    operations = [migrations.RunPython(apply_roles, migrations.RunPython.noop)]
+    # Roles are kept by a post_migrate handler now (vendorportal.roles); a migration must not
+    # call today's code. Kept as a no-op so the migration graph stays the same.
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

@@ -1,7 +1,6 @@
 from .catalog import Bundle, ModuleVersion, PbxVersion, Price, PriceList, Product
 from .installations import AUERSWALD, EDITIONS, STARFACE, Installation
 from .licenses import DeliveryNote, IllegalTransition, InsightOwnUse, License, LicenseBinding, NfrLock
-from .parties import Customer, Partner, PartnerLevel, PartnerUser
 from .systems import MaintenanceCoverage, MaintenanceNotice, Reinitialisation, SystemLicense, Tryout
 
 __all__ = [
@@ -18,13 +17,10 @@ __all__ = [
     "Tryout",
     "AUERSWALD",
     "Bundle",
-    "Customer",
+    
     "EDITIONS",
     "Installation",
     "ModuleVersion",
-    "Partner",
-    "PartnerLevel",
-    "PartnerUser",
     "PbxVersion",
     "Price",
     "PriceList",

@@ -59,7 +59,7 @@ class Installation(models.Model):
     """One PBX, known by its server licence key, hardware ID or serial number."""
 
     customer = models.ForeignKey(
-        "licensing.Customer", on_delete=models.PROTECT, related_name="installations", verbose_name=_("Kunde")
+        "parties.Customer", on_delete=models.PROTECT, related_name="installations", verbose_name=_("Kunde")
     )
     name = models.CharField(_("Bezeichnung"), max_length=120, blank=True, help_text=_("Frei wählbar, z. B. Standort."))
     vendor = models.CharField(_("Hersteller"), max_length=12, choices=VENDOR_CHOICES, default=STARFACE)

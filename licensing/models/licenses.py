@@ -186,7 +186,7 @@ class InsightOwnUse(models.Model):
     """LIC-13: a partner's own-use Insight Analytics licence, refunded once it has sold
     customer licences whose tiers add up to at least its own tier."""
 
-    partner = models.ForeignKey("licensing.Partner", on_delete=models.PROTECT, related_name="insight_own_uses", verbose_name=_("Partner"))
+    partner = models.ForeignKey("parties.Partner", on_delete=models.PROTECT, related_name="insight_own_uses", verbose_name=_("Partner"))
     license = models.OneToOneField(License, on_delete=models.PROTECT, related_name="own_use", verbose_name=_("Eigennutzungs-Lizenz"))
     purchased_on = models.DateField(_("gekauft am"))
     price_paid = models.DecimalField(_("bezahlter Preis netto"), max_digits=12, decimal_places=2)

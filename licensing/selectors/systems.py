@@ -33,7 +33,8 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from licensing import rules
-from licensing.models import AUERSWALD, Installation, MaintenanceCoverage, Partner, Price, SystemLicense
+from licensing.models import AUERSWALD, Installation, MaintenanceCoverage, Price, SystemLicense
+from vendorportal.parties.models import Partner
 from licensing.selectors.catalog import prices_valid_on
 from vendorportal.money import ZERO, format_eur, round_cents
 

@@ -3,7 +3,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from licensing.models import Installation, Partner
+from licensing.models import Installation
+from vendorportal.parties.models import Partner
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, UserFactory
 from vendorportal import roles
 
@@ -22,10 +23,18 @@ def test_index_grouped_by_area(staff_client):
     assert positions == sorted(positions)
 
 
-@pytest.mark.parametrize("model", ["partner", "partnerlevel", "partneruser", "customer", "installation", "product", "bundle", "pricelist", "price", "moduleversion", "pbxversion"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "parties.partner", "parties.partnerlevel", "parties.partneruser", "parties.customer", "licensing.installation",
+        "licensing.product", "licensing.bundle", "licensing.pricelist", "licensing.price", "licensing.moduleversion",
+        "licensing.pbxversion",
+    ],
+)
 def test_every_changelist_and_add_page_opens(staff_client, catalog, model):
-    assert staff_client.get(reverse(f"admin:licensing_{model}_changelist")).status_code == 200
-    assert staff_client.get(reverse(f"admin:licensing_{model}_add")).status_code == 200
+    app_label, name = model.split(".")
+    assert staff_client.get(reverse(f"admin:{app_label}_{name}_changelist")).status_code == 200
+    assert staff_client.get(reverse(f"admin:{app_label}_{name}_add")).status_code == 200
 
 
 def test_search_installation_by_server_key_fragment_and_partner(staff_client):
@@ -41,7 +50,7 @@ def test_search_installation_by_server_key_fragment_and_partner(staff_client):
 def test_search_partner_by_email(staff_client):
     partner = PartnerFactory(delivery_email="technik@eule.test")
     PartnerFactory()
-    result = staff_client.get(reverse("admin:licensing_partner_changelist"), {"q": "eule.test"}).context["cl"].result_list
+    result = staff_client.get(reverse("admin:parties_partner_changelist"), {"q": "eule.test"}).context["cl"].result_list
     assert list(result) == [partner]
 
 
@@ -60,7 +69,7 @@ def test_partner_history_visible(staff_client):
     partner = PartnerFactory(company="Alt GmbH")
     partner.company = "Neu GmbH"
     partner.save()
-    page = staff_client.get(reverse("admin:licensing_partner_history", args=[partner.pk])).content.decode()
+    page = staff_client.get(reverse("admin:parties_partner_history", args=[partner.pk])).content.decode()
     assert "Alt GmbH" in page or "Neu GmbH" in page
     assert partner.history.count() == 2
 

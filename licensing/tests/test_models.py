@@ -5,7 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from licensing.models import Installation, Partner
+from licensing.models import Installation
+from vendorportal.parties.models import Partner
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,7 @@ def test_partner_sepa_mandate_all_or_nothing():
 
 
 def test_partner_levels_ordered_for_certified_and_above():
-    from licensing.models import PartnerLevel
+    from vendorportal.parties.models import PartnerLevel
 
     PartnerLevel.objects.create(name="Registered", rank=10)
     certified = PartnerLevel.objects.create(name="Certified", rank=20, grants_partner_conditions=True)

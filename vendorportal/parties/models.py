@@ -1,4 +1,11 @@
-"""Partners (resellers), their users and their end customers."""
+"""Partners (resellers), their portal logins and their end customers — the core's parties.
+
+Moved out of ``licensing`` (issue 7) without touching a row: every model keeps its old
+table (``Meta.db_table``), history tables included, and the indexes keep their names.
+Areas keep their own facts about a party in their own models (a SEPA mandate in
+billing, a DPA in support); the SEPA and contract fields still here move out in those
+areas' issues — add no new ones.
+"""
 from __future__ import annotations
 
 from django.conf import settings
@@ -8,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from licensing import validators
+from vendorportal.parties import validators
 
 
 class PartnerLevel(models.Model):
@@ -32,6 +39,7 @@ class PartnerLevel(models.Model):
     )
 
     class Meta:
+        db_table = "licensing_partnerlevel"
         ordering = ["rank"]
         verbose_name = _("Partnerstufe")
         verbose_name_plural = _("Partnerstufen")
@@ -87,13 +95,14 @@ class Partner(Address):
     sepa_mandate_reference = models.CharField(_("Mandatsreferenz"), max_length=35, blank=True)
     sepa_mandate_signed_on = models.DateField(_("Mandat unterschrieben am"), null=True, blank=True)
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(table_name="licensing_historicalpartner")
 
     class Meta:
+        db_table = "licensing_partner"
         ordering = ["company"]
         verbose_name = _("Partner")
         verbose_name_plural = _("Partner")
-        indexes = [models.Index(fields=["company"])]
+        indexes = [models.Index(fields=["company"], name="licensing_p_company_0a27a2_idx")]
 
     def __str__(self) -> str:
         return self.company
@@ -129,6 +138,7 @@ class PartnerUser(models.Model):
     role = models.CharField(_("Rolle"), max_length=10, choices=ROLE_CHOICES, default=MEMBER)
 
     class Meta:
+        db_table = "licensing_partneruser"
         verbose_name = _("Partner-Benutzer")
         verbose_name_plural = _("Partner-Benutzer")
         constraints = [models.CheckConstraint(condition=Q(role__in=["admin", "member"]), name="partneruser_role_valid")]
@@ -150,13 +160,14 @@ class Customer(Address):
         help_text=_("Softwarepflege oder Updatevertrag zählen nicht als Service- und Wartungsvertrag (SUP-10)."),
     )
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(table_name="licensing_historicalcustomer")
 
     class Meta:
+        db_table = "licensing_customer"
         ordering = ["company"]
         verbose_name = _("Kunde")
         verbose_name_plural = _("Kunden")
-        indexes = [models.Index(fields=["partner", "company"])]
+        indexes = [models.Index(fields=["partner", "company"], name="licensing_c_partner_8f9f34_idx")]
 
     def __str__(self) -> str:
         return self.company

@@ -1,0 +1,87 @@
+"""The portal shell's pages: login, logout, password change and reset, dashboard, errors.
+
+Django's own auth views with German templates (STYLE 5: views stay thin).
+"""
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from vendorportal.portal import registry
+from vendorportal.portal.access import partner_required
+
+
+class PortalLoginView(auth_views.LoginView):
+    template_name = "portal/login.html"
+    redirect_authenticated_user = True
+    extra_context = {"title": _("Anmeldung Partnerportal")}
+
+
+class PortalLogoutView(auth_views.LogoutView):
+    pass
+
+
+class PortalPasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "portal/registration/password_change_form.html"
+    success_url = reverse_lazy("portal:password_change_done")
+    extra_context = {"title": _("Passwort ändern")}
+
+
+class PortalPasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "portal/registration/password_change_done.html"
+    extra_context = {"title": _("Passwort geändert")}
+
+
+class PortalPasswordResetView(auth_views.PasswordResetView):
+    template_name = "portal/registration/password_reset_form.html"
+    email_template_name = "portal/registration/password_reset_email.txt"
+    subject_template_name = "portal/registration/password_reset_subject.txt"
+    success_url = reverse_lazy("portal:password_reset_done")
+    extra_context = {"title": _("Passwort vergessen")}
+
+
+class PortalPasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "portal/registration/password_reset_done.html"
+    extra_context = {"title": _("E-Mail unterwegs")}
+
+
+class PortalPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "portal/registration/password_reset_confirm.html"
+    success_url = reverse_lazy("portal:password_reset_complete")
+    extra_context = {"title": _("Neues Passwort setzen")}
+
+
+class PortalPasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "portal/registration/password_reset_complete.html"
+    extra_context = {"title": _("Passwort gesetzt")}
+
+
+@partner_required
+def dashboard(request):
+    """Each area's panel, in the order the areas registered them; the shell knows none by name."""
+    panels = []
+    for panel in registry.panels():
+        context = panel.context(request, request.partner)
+        if context is not None:
+            panels.append({"template": panel.template, "context": context})
+    return render(request, "portal/dashboard.html", {"partner": request.partner, "panels": panels, "title": _("Übersicht")})
+
+
+# --- error pages (handler403/404/500 in vendorportal.urls) ------------------------------
+
+def error_403(request, exception=None):
+    return render(request, "403.html", {"title": _("Kein Zugriff")}, status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", {"title": _("Seite nicht gefunden")}, status=404)
+
+
+def error_500(request):
+    # No context processors, no database: whatever broke must not break the error page too.
+    from django.template import loader
+    from django.http import HttpResponseServerError
+
+    return HttpResponseServerError(loader.get_template("500.html").render())
