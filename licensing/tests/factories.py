@@ -1,8 +1,10 @@
 """Factories for tests — the one place test data is built (STYLE 10)."""
 import itertools
+from datetime import date
+
 import factory
 
-from licensing.models import Installation
+from licensing.models import Installation, MaintenanceCoverage, SystemLicense
 from vendorportal.parties.tests.factories import (  # noqa: F401 — licensing tests build parties through these
     CustomerFactory,
     PartnerFactory,
@@ -30,3 +32,22 @@ class InstallationFactory(factory.django.DjangoModelFactory):
     identifier = factory.LazyFunction(server_key)
     pbx_users = 10
     pbx_version = "8.2.0.5"
+
+
+_serials = itertools.count(1)
+
+
+def make_system(edition: str = "comtrexx_next", customer=None, **fields):
+    """An Auerswald system (serial-bound, SYS-1)."""
+    extra = {"customer": customer} if customer is not None else {}
+    return InstallationFactory(
+        vendor="auerswald", edition=edition, identifier_kind="serial",
+        identifier=f"SN{next(_serials):08d}", pbx_version="", **extra, **fields,
+    )
+
+
+def book(system, *, start: date, end: date, users: int, kind: str = "initial", months: int | None = 12):
+    """Ledger rows of an order booked earlier: coverage row + Call Assist users."""
+    MaintenanceCoverage.objects.create(installation=system, kind=kind, start=start, end=end, months=months, users=users)
+    if kind in ("initial", "add_users"):
+        SystemLicense.objects.create(installation=system, kind=SystemLicense.CALL_ASSIST_USERS, quantity=users)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from licensing.models import MaintenanceCoverage, MaintenanceNotice, Reinitialisation, SystemLicense, Tryout
 from licensing.models.systems import AuerswaldSystem
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, UserFactory
-from licensing.tests.test_services_systems import book, make_system, prices  # noqa: F401 (fixture)
+from licensing.tests.factories import book, make_system
 
 pytestmark = pytest.mark.django_db
 

@@ -35,7 +35,7 @@ from licensing.services.maintenance_job import (
 )
 from licensing.services.systems import call_assist_quote, maintenance_confirm
 from licensing.tests.factories import CustomerFactory, PartnerFactory
-from licensing.tests.test_services_systems import book, make_system, prices  # noqa: F401 (fixture)
+from licensing.tests.factories import book, make_system
 from vendorportal.models import JobRun
 
 pytestmark = pytest.mark.django_db

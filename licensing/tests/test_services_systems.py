@@ -8,7 +8,6 @@ Prices are the sample list of the demo data (valid from 2024-11-01):
 """
 from __future__ import annotations
 
-import itertools
 from datetime import date
 from decimal import Decimal
 
@@ -18,7 +17,6 @@ from django.conf import settings
 from licensing import keys, rules
 from licensing.models import MaintenanceCoverage, Price, PriceList, Product, Reinitialisation, SystemLicense, Tryout
 from licensing.selectors.systems import MissingPriceError, system_facts
-from licensing.services.catalog import SEED_PRICE_LIST, catalog_load
 from licensing.services.systems import (
     ReinitialisationResponseError,
     SystemLicensingError,
@@ -30,35 +28,9 @@ from licensing.services.systems import (
     tryout_start,
     verify_reinitialisation_response,
 )
-from licensing.tests.factories import InstallationFactory
-from vendorportal.demo import SAMPLE_PRICE_LIST
+from licensing.tests.factories import InstallationFactory, book, make_system
 
 pytestmark = pytest.mark.django_db
-
-_serials = itertools.count(1)
-
-
-def make_system(edition: str = "comtrexx_next", customer=None, **fields):
-    """An Auerswald system (serial-bound, SYS-1)."""
-    extra = {"customer": customer} if customer is not None else {}
-    return InstallationFactory(
-        vendor="auerswald", edition=edition, identifier_kind="serial",
-        identifier=f"SN{next(_serials):08d}", pbx_version="", **extra, **fields,
-    )
-
-
-def book(system, *, start: date, end: date, users: int, kind: str = "initial", months: int | None = 12):
-    """Ledger rows of an order booked earlier: coverage row + Call Assist users."""
-    MaintenanceCoverage.objects.create(installation=system, kind=kind, start=start, end=end, months=months, users=users)
-    if kind in ("initial", "add_users"):
-        SystemLicense.objects.create(installation=system, kind=SystemLicense.CALL_ASSIST_USERS, quantity=users)
-
-
-@pytest.fixture
-def prices(db):
-    """Seed catalog plus the sample prices of the Call Assist articles (CAT-8)."""
-    catalog_load(price_lists=[SEED_PRICE_LIST, SAMPLE_PRICE_LIST])
-
 
 def snapshot():
     """Every row the services may write, to prove a refusal wrote nothing."""

@@ -6,6 +6,7 @@ carry staff flags, groups or permissions.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -54,12 +55,8 @@ def partner_user_create(
             membership.save()
     except IntegrityError:
         raise PartyError(_("Der Benutzername „%(name)s“ ist schon vergeben.") % {"name": username}) from None
-    except Exception as exc:  # ValidationError from full_clean: a message per field
-        from django.core.exceptions import ValidationError
-
-        if isinstance(exc, ValidationError):
-            raise PartyError(" ".join(exc.messages)) from None
-        raise
+    except ValidationError as exc:
+        raise PartyError(" ".join(exc.messages)) from None
     if not password:
         from vendorportal.portal.invitations import invitation_send
 
