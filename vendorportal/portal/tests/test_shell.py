@@ -149,6 +149,7 @@ def test_unknown_portal_page_is_a_german_404_in_the_portal_look(client, anna):
     page = response.content.decode()
     assert response.status_code == 404
     assert "Seite nicht gefunden" in page and "portal/portal.css" in page
+    assert 'class="main"' in page and "Auerswald-Systeme" in page  # the navigation stays
     assert "Not Found" not in page
 
 
