@@ -40,9 +40,9 @@ django.setup()
 from datetime import date  # noqa: E402
 
 from django.core.management import call_command  # noqa: E402
-from django.db import transaction  # noqa: E402
 
 call_command("migrate", verbosity=0)
+from licensing.constants import STARFACE  # noqa: E402
 from licensing.models import Installation, ModuleVersion, Product  # noqa: E402
 from vendorportal.parties.models import Customer, Partner
 from licensing.services.catalog import catalog_load  # noqa: E402
@@ -54,7 +54,7 @@ customer = Customer.objects.create(partner=partner, company="Kunde")
 products = list(Product.objects.filter(kind=Product.MODULE, purchase_allowed=True).exclude(pricing_model=Product.TIERED))
 versions = {p.pk: ModuleVersion.objects.create(product=p, version="2.1", released_on=date(2024, 4, 15)) for p in products}
 installations = Installation.objects.bulk_create(
-    Installation(customer=customer, vendor="starface", edition="appliance", identifier_kind="server_key",
+    Installation(customer=customer, vendor=STARFACE, edition="appliance", identifier_kind="server_key",
                  identifier=f"BENCH-{i // 100000:05d}-{i % 100000:05d}-ABCDE", pbx_users=10)
     for i in range(N)
 )

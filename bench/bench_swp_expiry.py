@@ -63,6 +63,7 @@ def child(n: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from licensing.constants import AUERSWALD
     from licensing.models import Installation, MaintenanceCoverage, MaintenanceNotice
     from vendorportal.parties.models import Customer, Partner
     from licensing.services.maintenance_job import maintenance_expiry_daily
@@ -80,7 +81,7 @@ def child(n: int) -> dict:
     systems = Installation.objects.bulk_create(
         (
             Installation(
-                customer=customers[i % len(customers)], vendor="auerswald", edition="comtrexx_next",
+                customer=customers[i % len(customers)], vendor=AUERSWALD, edition="comtrexx_next",
                 identifier_kind="serial", identifier=f"BN{i:010d}", name=f"Standort {i}",
             )
             for i in range(n)

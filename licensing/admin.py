@@ -3,7 +3,9 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from licensing.constants import STARFACE
 from licensing.models import Bundle, Installation, ModuleVersion, PbxVersion, Price, PriceList, Product
+from vendorportal import clock
 from vendorportal.parties.admin import CustomerAdmin
 
 
@@ -70,7 +72,7 @@ class InstallationAdmin(SimpleHistoryAdmin):
         from django.urls import reverse
         from django.utils.html import format_html
 
-        if not obj.pk or obj.vendor != "starface" or obj.is_decommissioned:
+        if not obj.pk or obj.vendor != STARFACE or not obj.is_active_on(clock.today()):
             return "—"
         return format_html('<a href="{}">{}</a>', reverse("admin:licensing_installation_move", args=[obj.pk]), _("Umzug auf neuen Serverlizenzschlüssel …"))
 

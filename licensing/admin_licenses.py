@@ -8,13 +8,13 @@ from __future__ import annotations
 from vendorportal import clock
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from licensing.constants import STARFACE
 from licensing.models import Installation, License, LicenseBinding, ModuleVersion, NfrLock, Product
 from licensing.models import InsightOwnUse
 from licensing.services import licenses as services
@@ -23,12 +23,12 @@ from vendorportal.errors import PortalError
 
 class LicenseIssueForm(forms.Form):
     product = forms.ModelChoiceField(Product.objects.filter(kind=Product.MODULE, active=True), label=_("Modul"))
-    installation = forms.ModelChoiceField(Installation.objects.filter(vendor="starface").select_related("customer"), label=_("Installation"))
+    installation = forms.ModelChoiceField(Installation.objects.filter(vendor=STARFACE).select_related("customer"), label=_("Installation"))
     version = forms.ModelChoiceField(ModuleVersion.objects.select_related("product"), label=_("lizenzierte Version"))
     kind = forms.ChoiceField(choices=License.KIND_CHOICES, label=_("Art"), initial=License.PURCHASE)
     demo_days = forms.IntegerField(label=_("Demo-Laufzeit (Tage)"), required=False, min_value=1, help_text=_("nur für Demo, Standard 30"))
     also_installations = forms.ModelMultipleChoiceField(
-        Installation.objects.filter(vendor="starface"), required=False, label=_("weitere Serverlizenzschlüssel (Redundanz)")
+        Installation.objects.filter(vendor=STARFACE), required=False, label=_("weitere Serverlizenzschlüssel (Redundanz)")
     )
     order_reference = forms.CharField(label=_("Bestellung"), required=False, max_length=64)
     recipient_email = forms.EmailField(label=_("Liefer-E-Mail"), required=False, help_text=_("leer = Liefer-E-Mail des Partners"))
@@ -210,7 +210,6 @@ class InsightOwnUseAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Als erstattet markieren (heute)"), permissions=["change"])
     def mark_refunded(self, request, queryset):
-        from django.utils import timezone
 
         for own in queryset:
             try:
@@ -224,16 +223,18 @@ class InsightOwnUseAdmin(admin.ModelAdmin):
 
 
 class MoveForm(forms.Form):
-    new_installation = forms.ModelChoiceField(Installation.objects.filter(vendor="starface"), label=_("neue Installation (neuer Serverlizenzschlüssel)"))
+    new_installation = forms.ModelChoiceField(Installation.objects.filter(vendor=STARFACE), label=_("neue Installation (neuer Serverlizenzschlüssel)"))
     proof = forms.FileField(label=_("Bestätigung von STARFACE (Außerbetriebnahme)"), required=False)
 
 
 def installation_move_view(model_admin, request, object_id):
     installation = Installation.objects.get(pk=object_id)
     form = MoveForm(request.POST or None, request.FILES or None)
-    form.fields["new_installation"].queryset = Installation.objects.filter(
-        vendor="starface", customer__partner=installation.customer.partner
-    ).exclude(Q(pk=installation.pk) | Q(decommissioned_on__isnull=False))
+    form.fields["new_installation"].queryset = (
+        Installation.objects.active(clock.today())
+        .filter(vendor=STARFACE, customer__partner=installation.customer.partner)
+        .exclude(pk=installation.pk)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             result = services.installation_move(

@@ -1,5 +1,6 @@
 """Issuing side of module licence keys (LIC-1, LIC-2, LIC-6, LIC-9): signing-key
-files, payload building, signing and encoding.
+files, payload building, signing and encoding; and the signed re-initialisation
+response of Auerswald systems (SYS-1), which uses the same signing key.
 
 No Django here: the service layer passes the paths from settings
 (``LICENSE_SIGNING_KEY_FILE``, ``LICENSE_PUBLIC_KEYS_DIR``) in and turns the
@@ -12,12 +13,17 @@ with the old key keep verifying because their key id selects the old public key.
 """
 from __future__ import annotations
 
+import base64
+import json
 import os
+import struct
 import tempfile
+from collections.abc import Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -36,6 +42,7 @@ from licensing.verifier import (
     load_public_key_pem,
     module_digest,
     normalize_hardware_id,
+    normalize_key,
     normalize_server_key,
     pack_payload,
     parse_version,
@@ -43,12 +50,17 @@ from licensing.verifier import (
 
 __all__ = [
     "KeyFileError",
+    "ReinitialisationResponseError",
     "build_payload",
+    "cached_public_keys",
+    "cached_signing_key",
     "key_id_for",
     "load_or_create_signing_key",
     "load_public_keys",
     "public_key_pem",
     "sign_key",
+    "sign_reinitialisation_response",
+    "verify_reinitialisation_response",
 ]
 
 _SERVER_KEY_SHAPE_LENGTH = 23  # four groups of five, e.g. ABCDE-12345-FGHIJ-67890
@@ -56,6 +68,10 @@ _SERVER_KEY_SHAPE_LENGTH = 23  # four groups of five, e.g. ABCDE-12345-FGHIJ-678
 
 class KeyFileError(ValueError):
     """A signing-key or public-key file cannot be used."""
+
+
+class ReinitialisationResponseError(ValueError):
+    """A re-initialisation response that is not genuine or not well-formed (SYS-1)."""
 
 
 # --- Key files --------------------------------------------------------------------
@@ -194,6 +210,32 @@ def load_public_keys(
     return keys
 
 
+# --- Cached loading: one read per process and path --------------------------------
+#
+# Signing reads the key file once per process, not once per key or response. The
+# cache is keyed by path, so a test (or a rotation with a new path) gets its own key.
+
+
+@lru_cache(maxsize=8)
+def _signing_key_at(path: str) -> Ed25519PrivateKey:
+    return load_or_create_signing_key(Path(path))
+
+
+def cached_signing_key(path: Path | str) -> Ed25519PrivateKey:
+    """The signing key at ``path`` (created on first use), read once per process."""
+    return _signing_key_at(str(path))
+
+
+@lru_cache(maxsize=8)
+def _public_keys_at(path: str, public_dir: str) -> dict[int, Ed25519PublicKey]:
+    return load_public_keys(_signing_key_at(path), Path(public_dir))
+
+
+def cached_public_keys(path: Path | str, public_dir: Path | str) -> dict[int, Ed25519PublicKey]:
+    """:func:`load_public_keys` for the signing key at ``path``, read once per process."""
+    return _public_keys_at(str(path), str(public_dir))
+
+
 # --- Issuing ----------------------------------------------------------------------
 
 
@@ -281,3 +323,65 @@ def sign_key(payload: KeyPayload, private_key: Ed25519PrivateKey) -> str:
         )
     data = pack_payload(payload)
     return format_key(encode_key(data + private_key.sign(data)))
+
+
+# --- Re-initialisation responses (SYS-1) ----------------------------------------------
+#
+# "Zertifikat neu erstellen": the licence server's answer that gives a reset COMtrexx
+# all its licences back. Signed with the module-key signing key (LIC-2) and written
+# like a module key: Crockford base32 in groups of five. Bytes:
+#   "RI" | format (1 byte) | key id (u16) | canonical JSON | Ed25519 signature (64)
+# The signature covers everything before it. The JSON (built by the service) lists
+# the serial, a digest of the initialisation code it answers, and every licence the
+# serial holds.
+
+_REINIT_HEADER = struct.Struct(">2sBH")
+_REINIT_MAGIC = b"RI"
+_REINIT_FORMAT = 1
+_SIGNATURE_SIZE = 64
+
+
+def _canonical_json(data: dict) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def sign_reinitialisation_response(payload: dict, private_key: Ed25519PrivateKey) -> str:
+    """The signed response for ``payload``, in groups of five like a module key (SYS-1)."""
+    signed = _REINIT_HEADER.pack(_REINIT_MAGIC, _REINIT_FORMAT, key_id_for(private_key)) + _canonical_json(payload)
+    return format_key(encode_key(signed + private_key.sign(signed)))
+
+
+def verify_reinitialisation_response(text: str, public_keys: Mapping[int, Ed25519PublicKey | bytes]) -> dict:
+    """Check a re-initialisation response and return its payload (SYS-1).
+
+    ``public_keys`` maps key id → public key (as for module keys). Spaces, dashes and
+    case are ignored. Raises :class:`ReinitialisationResponseError` when the text is
+    not a response, was changed, or was signed by an unknown key.
+    """
+    try:
+        compact = normalize_key(text)
+    except ValueError as exc:
+        raise ReinitialisationResponseError(f"not a re-initialisation response: {exc}") from None
+    hexed = compact.translate(str.maketrans("0123456789ABCDEFGHJKMNPQRSTVWXYZ", "0123456789ABCDEFGHIJKLMNOPQRSTUV"))
+    try:
+        data = base64.b32hexdecode(hexed + "=" * (-len(hexed) % 8))
+    except ValueError as exc:
+        raise ReinitialisationResponseError(f"not a re-initialisation response: {exc}") from None
+    if encode_key(data) != compact:  # only the canonical spelling is accepted
+        raise ReinitialisationResponseError("not a re-initialisation response: impossible length or last character")
+    if len(data) < _REINIT_HEADER.size + 2 + _SIGNATURE_SIZE:
+        raise ReinitialisationResponseError("the response is too short")
+    signed, signature = data[:-_SIGNATURE_SIZE], data[-_SIGNATURE_SIZE:]
+    magic, version, key_id = _REINIT_HEADER.unpack_from(signed)
+    if magic != _REINIT_MAGIC or version != _REINIT_FORMAT:
+        raise ReinitialisationResponseError("not a re-initialisation response (unknown format)")
+    public_key = public_keys.get(key_id)
+    if public_key is None:
+        raise ReinitialisationResponseError(f"signed with unknown key id {key_id:#06x}")
+    if not isinstance(public_key, Ed25519PublicKey):
+        public_key = Ed25519PublicKey.from_public_bytes(bytes(public_key))
+    try:
+        public_key.verify(signature, signed)
+    except InvalidSignature:
+        raise ReinitialisationResponseError("the signature does not match: the response was changed") from None
+    return json.loads(signed[_REINIT_HEADER.size :].decode("ascii"))

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from licensing.constants import AUERSWALD, STARFACE
 from licensing.models import Bundle, InsightOwnUse, License, Installation, ModuleVersion, PbxVersion, Product
 from vendorportal.parties.models import Customer, Partner, PartnerLevel, PartnerUser
 from licensing.services.catalog import DATA_DIR, SEED_PRICE_LIST, catalog_load
@@ -124,22 +125,22 @@ def demo_load() -> list[DemoLogin]:
             obj.save()
         return obj
 
-    installation("NFR01-MUSTR-00001-VMEDT", customer=own, name="Demo-VM im Büro", vendor="starface", edition="vm",
+    installation("NFR01-MUSTR-00001-VMEDT", customer=own, name="Demo-VM im Büro", vendor=STARFACE, edition="vm",
                  pbx_users=15, has_nfr_server_license=True, has_nfr_user_license=True, pbx_version="8.2.0.5")
-    primary = installation("BRZL1-A7K2M-Q9X4T-2025P", customer=baeckerei, name="Zentrale", vendor="starface", edition="appliance",
+    primary = installation("BRZL1-A7K2M-Q9X4T-2025P", customer=baeckerei, name="Zentrale", vendor=STARFACE, edition="appliance",
                            pbx_users=35, user_light_licenses=10, pbx_version="8.2.0.5")
-    installation("BRZL2-R3DUN-D4NT5-2025S", customer=baeckerei, name="Redundanz", vendor="starface", edition="appliance",
+    installation("BRZL2-R3DUN-D4NT5-2025S", customer=baeckerei, name="Redundanz", vendor=STARFACE, edition="appliance",
                  pbx_users=35, user_light_licenses=10, pbx_version="8.2.0.5", secondary_of=primary)
-    installation("KNZL7-CL0UD-55K3Y-TUE01", customer=kanzlei, name="Cloud", vendor="starface", edition="cloud",
+    installation("KNZL7-CL0UD-55K3Y-TUE01", customer=kanzlei, name="Cloud", vendor=STARFACE, edition="cloud",
                  pbx_users=12, pbx_version="8.2.0.5")
-    installation("3F9A-77C1-D2E4-0B6A", customer=kanzlei, name="Free Edition Testplatz", vendor="starface", edition="free",
+    installation("3F9A-77C1-D2E4-0B6A", customer=kanzlei, name="Free Edition Testplatz", vendor=STARFACE, edition="free",
                  pbx_users=4, pbx_version="8.1.0.3")
-    installation("1AC5008123", customer=praxis, name="COMtrexx Next", vendor="auerswald", edition="comtrexx_next", pbx_users=8)
-    installation("1AB7704411", customer=praxis, name="COMtrexx Business Filiale", vendor="auerswald", edition="comtrexx_business", pbx_users=25)
+    installation("1AC5008123", customer=praxis, name="COMtrexx Next", vendor=AUERSWALD, edition="comtrexx_next", pbx_users=8)
+    installation("1AB7704411", customer=praxis, name="COMtrexx Business Filiale", vendor=AUERSWALD, edition="comtrexx_business", pbx_users=25)
 
     pbx = {}
     for number, released in PBX_VERSIONS:
-        pbx[number], _ = PbxVersion.objects.get_or_create(vendor="starface", number=number, defaults={"released_on": released})
+        pbx[number], _ = PbxVersion.objects.get_or_create(vendor=STARFACE, number=number, defaults={"released_on": released})
     for module in Product.objects.filter(kind=Product.MODULE):
         for version, released, paid, tested in MODULE_VERSION_PLAN:
             mv, created = ModuleVersion.objects.get_or_create(

@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from licensing import rules
+from licensing.constants import STARFACE, VENDOR_CHOICES
+from vendorportal.formats import format_date_de
 
 
 class Product(models.Model):
@@ -110,7 +112,7 @@ class PriceList(models.Model):
         constraints = [models.UniqueConstraint(fields=["name", "valid_from"], name="pricelist_name_valid_from_unique")]
 
     def __str__(self) -> str:
-        return f"{self.name} (ab {self.valid_from:%d.%m.%Y})"
+        return f"{self.name} (ab {format_date_de(self.valid_from)})"
 
 
 class Price(models.Model):
@@ -173,7 +175,7 @@ class Price(models.Model):
 class PbxVersion(models.Model):
     """A released PBX version (alpha/beta versions are never listed, LIC-5)."""
 
-    vendor = models.CharField(_("Hersteller"), max_length=12, choices=[("starface", "STARFACE"), ("auerswald", "Auerswald")], default="starface")
+    vendor = models.CharField(_("Hersteller"), max_length=12, choices=VENDOR_CHOICES, default=STARFACE)
     number = models.CharField(_("Version"), max_length=20)
     released_on = models.DateField(_("veröffentlicht am"))
 

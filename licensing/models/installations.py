@@ -1,6 +1,8 @@
 """Installations: one PBX (STARFACE or Auerswald) of one end customer."""
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -8,25 +10,30 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from licensing import rules
-
-STARFACE = "starface"
-AUERSWALD = "auerswald"
-VENDOR_CHOICES = [(STARFACE, "STARFACE"), (AUERSWALD, "Auerswald")]
+from licensing.constants import (
+    AUERSWALD,
+    COMTREXX_ADVANCED,
+    COMTREXX_BUSINESS,
+    EDITION_CLOUD,
+    EDITION_FREE,
+    STARFACE,
+    VENDOR_CHOICES,
+)
 
 # Edition / model codes by vendor (seed 000 for STARFACE, seed 003 for Auerswald).
 EDITIONS: dict[str, list[tuple[str, str]]] = {
     STARFACE: [
         ("appliance", _("STARFACE Appliance")),
         ("vm", _("STARFACE VM-Edition")),
-        ("cloud", _("STARFACE Cloud")),
-        ("free", _("STARFACE Free Edition")),
+        (EDITION_CLOUD, _("STARFACE Cloud")),
+        (EDITION_FREE, _("STARFACE Free Edition")),
     ],
     AUERSWALD: [
         ("comtrexx_vm", "COMtrexx VM"),
         ("comtrexx_next", "COMtrexx Next"),
         ("comtrexx_flex", "COMtrexx Flex"),
-        ("comtrexx_business", "COMtrexx Business"),
-        ("comtrexx_advanced", "COMtrexx Advanced"),
+        (COMTREXX_BUSINESS, "COMtrexx Business"),
+        (COMTREXX_ADVANCED, "COMtrexx Advanced"),
         ("compact_4000", "COMpact 4000"),
         ("compact_5000", "COMpact 5000(R)"),
         ("compact_5200", "COMpact 5200(R)"),
@@ -47,12 +54,25 @@ def decommission_proof_path(instance: "Installation", filename: str) -> str:
     return f"decommission-proofs/{instance.identifier_kind}/{instance.identifier}/{filename}"
 
 
+def active_on_q(on: date, prefix: str = "") -> Q:
+    """The one definition of an *active* installation on day ``on``, as a filter.
+
+    Active = not decommissioned, or decommissioned only after ``on``: "außer Betrieb
+    seit" names the first day out of service, so an installation decommissioned on
+    2026-01-15 is active on 2026-01-14 and not on 2026-01-15. ``prefix`` reaches the
+    installation from another model (``"installation__"``).
+    :meth:`InstallationQuerySet.active` and :meth:`Installation.is_active_on` say the same.
+    """
+    return Q(**{f"{prefix}decommissioned_on__isnull": True}) | Q(**{f"{prefix}decommissioned_on__gt": on})
+
+
 class InstallationQuerySet(models.QuerySet):
     def for_partner(self, partner):
         return self.filter(customer__partner=partner)
 
-    def active(self):
-        return self.filter(decommissioned_on__isnull=True)
+    def active(self, on: date):
+        """Installations active on ``on`` (:func:`active_on_q`)."""
+        return self.filter(active_on_q(on))
 
 
 class Installation(models.Model):
@@ -101,13 +121,13 @@ class Installation(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(vendor=AUERSWALD, identifier_kind=rules.SERIAL_NUMBER)
-                    | Q(vendor=STARFACE, edition="free", identifier_kind=rules.HARDWARE_ID)
-                    | (Q(vendor=STARFACE, identifier_kind=rules.SERVER_KEY) & ~Q(edition="free"))
+                    | Q(vendor=STARFACE, edition=EDITION_FREE, identifier_kind=rules.HARDWARE_ID)
+                    | (Q(vendor=STARFACE, identifier_kind=rules.SERVER_KEY) & ~Q(edition=EDITION_FREE))
                 ),
                 name="installation_identifier_kind_matches_edition",
             ),
             models.CheckConstraint(
-                condition=~Q(edition="cloud") | (Q(has_nfr_server_license=False) & Q(has_nfr_user_license=False)),
+                condition=~Q(edition=EDITION_CLOUD) | (Q(has_nfr_server_license=False) & Q(has_nfr_user_license=False)),
                 name="installation_cloud_has_no_nfr",
             ),
             models.CheckConstraint(condition=~Q(secondary_of=F("id")), name="installation_not_own_secondary"),
@@ -116,7 +136,7 @@ class Installation(models.Model):
     def __str__(self) -> str:
         return f"{self.identifier} ({self.get_edition_display()})"
 
-    # --- derived facts, all from rules.py ---
+    # --- derived facts, all from licensing.rules ---
     @property
     def installed_users(self) -> int:
         return rules.installed_user_count(self.pbx_users, self.user_light_licenses)
@@ -139,9 +159,9 @@ class Installation(models.Model):
     def has_nfr(self) -> bool:
         return rules.installation_has_nfr(self.facts)
 
-    @property
-    def is_decommissioned(self) -> bool:
-        return self.decommissioned_on is not None
+    def is_active_on(self, on: date) -> bool:
+        """Active on ``on``: not decommissioned, or only after that day (:func:`active_on_q`)."""
+        return self.decommissioned_on is None or self.decommissioned_on > on
 
     def clean(self):
         super().clean()

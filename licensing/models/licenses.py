@@ -7,11 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from licensing.rules import LicensingError
-
-
-class IllegalTransition(LicensingError):
-    """A licence state change the state machine does not allow."""
+from licensing.exceptions import IllegalTransition
 
 
 class License(models.Model):

@@ -11,7 +11,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .installations import AUERSWALD, Installation, InstallationQuerySet
+from licensing.constants import AUERSWALD
+from vendorportal.formats import format_date_de, format_datetime_de
+
+from .installations import Installation, InstallationQuerySet
 
 
 class SystemLicense(models.Model):
@@ -28,7 +31,7 @@ class SystemLicense(models.Model):
 
     installation = models.ForeignKey(
         "licensing.Installation", on_delete=models.PROTECT, related_name="system_licenses", verbose_name=_("System"),
-        limit_choices_to={"vendor": "auerswald"},
+        limit_choices_to={"vendor": AUERSWALD},
     )
     kind = models.CharField(_("Art"), max_length=20, choices=KIND_CHOICES)
     article = models.CharField(_("Artikel"), max_length=32, blank=True)
@@ -70,7 +73,7 @@ class Tryout(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Tryout {self.installation.identifier} ab {self.started_on:%d.%m.%Y}"
+        return f"Tryout {self.installation.identifier} ab {format_date_de(self.started_on)}"
 
 
 class Reinitialisation(models.Model):
@@ -92,7 +95,7 @@ class Reinitialisation(models.Model):
         verbose_name_plural = _("Neuinitialisierungen")
 
     def __str__(self) -> str:
-        return f"{self.installation.identifier} {self.created_at:%d.%m.%Y %H:%M}"
+        return f"{self.installation.identifier} {format_datetime_de(self.created_at)}"
 
 
 class MaintenanceCoverage(models.Model):
@@ -135,7 +138,7 @@ class MaintenanceCoverage(models.Model):
         indexes = [models.Index(fields=["installation", "end"]), models.Index(fields=["end"])]
 
     def __str__(self) -> str:
-        return f"{self.start:%d.%m.%Y}–{self.end:%d.%m.%Y} ({self.users} Benutzer)"
+        return f"{format_date_de(self.start)}–{format_date_de(self.end)} ({self.users} Benutzer)"
 
 
 class MaintenanceNotice(models.Model):
@@ -160,7 +163,7 @@ class MaintenanceNotice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.installation.identifier} ({self.coverage_end:%d.%m.%Y})"
+        return f"{self.kind} {self.installation.identifier} ({format_date_de(self.coverage_end)})"
 
 
 class AuerswaldSystemManager(models.Manager):

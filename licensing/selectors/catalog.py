@@ -1,4 +1,5 @@
-"""Reading prices: which price applies on a day (CAT-1) and the article export (CAT-7)."""
+"""Reading prices: which price applies on a day (CAT-1), the prices a cart is priced
+with (:mod:`licensing.pricing`) and the article export (CAT-7)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from django.db.models import OuterRef, Subquery
 
 from licensing import rules
 from licensing.models import Price, Product
+from licensing.pricing import ArticlePrice
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,16 @@ def prices_valid_on(on: date):
 def price_for(*, product: Product, kind: str, on: date, tier: str = "", term_months: int = 0) -> Price | None:
     """The price of one product variant valid on ``on``, or None when it has none."""
     return prices_valid_on(on).filter(product=product, kind=kind, tier=tier, term_months=term_months).first()
+
+
+def purchase_prices(on: date, articles) -> dict[str, ArticlePrice]:
+    """One-off purchase prices (no tier, no term) of ``articles`` valid on ``on`` (CAT-1),
+    by article, in one query; an article without such a price is missing from the dict."""
+    prices = prices_valid_on(on).filter(product__article__in=articles, kind=Price.PURCHASE, tier="", term_months=0)
+    return {
+        p.product.article: ArticlePrice(p.product.article, p.product.name, p.amount, p.price_list.is_sample)
+        for p in prices
+    }
 
 
 def article_rows(on: date) -> list[ArticleRow]:

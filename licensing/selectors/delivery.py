@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from licensing import rules
 from licensing.models import DeliveryNote, License
+from vendorportal.formats import format_date_de
 
 # Documents are dated in the vendor's time zone: a note created at 00:30 on
 # 1 January in Germany is a note of the new year, whatever UTC says.
@@ -28,11 +29,6 @@ KEY_GROUPS_PER_LINE = 8
 def document_date(moment: datetime) -> date:
     """The calendar day of ``moment`` in the vendor's time zone."""
     return moment.astimezone(DOCUMENT_TIMEZONE).date()
-
-
-def german_date(day: date) -> str:
-    """31.12.2026 — the date format of the documents."""
-    return day.strftime("%d.%m.%Y")
 
 
 def identifier_label(kind: str) -> str:
@@ -85,7 +81,7 @@ def _license_context(lic: License, note_installation_id: int) -> dict:
         "is_demo": lic.kind == License.DEMO,
         "tier": lic.tier or "",
         "user_limit": _user_limit_text(lic),
-        "valid_until": german_date(lic.valid_until) if lic.valid_until else "",
+        "valid_until": format_date_de(lic.valid_until, missing=""),
         "serial": lic.serial,
         "bindings": [{"label": identifier_label(b.identifier_kind), "identifier": b.identifier} for b in bindings],
         "key": lic.key,
@@ -128,7 +124,7 @@ def delivery_note_context(note: DeliveryNote) -> dict:
     return {
         "note": {
             "number": note.number,
-            "date": german_date(document_date(note.created_at)),
+            "date": format_date_de(document_date(note.created_at)),
             "recipient_email": note.recipient_email,
         },
         "partner": {"name": partner.company, "address_lines": _address_lines(partner)},

@@ -4,12 +4,12 @@
 Current values are derived in SQL from the append-only ledgers: the coverage end is
 the latest ``MaintenanceCoverage.end`` of a system, licence counts are sums of
 ``SystemLicense`` rows. Which state or price a system is in is decided by
-:mod:`licensing.rules`; this module only turns the rules' date windows into filters
-and prices the rules' carts with the price list valid on the day (CAT-1, GEN-2).
+:mod:`licensing.rules` and :mod:`licensing.pricing`; this module only turns the
+rules' date windows into filters and reads what the pricing needs (CAT-1, GEN-2).
+Display formats belong to the pages and reports that show these values.
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -33,20 +33,15 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from licensing import rules
-from licensing.models import AUERSWALD, Installation, MaintenanceCoverage, Price, SystemLicense
+from licensing.constants import AUERSWALD, CALL_ASSIST_ARTICLES
+from licensing.exceptions import LicensingError
+from licensing.models import Installation, MaintenanceCoverage, SystemLicense
 from vendorportal.parties.models import Partner
-from licensing.selectors.catalog import prices_valid_on
-from vendorportal.money import ZERO, format_eur, round_cents
+from licensing.pricing import ArticlePrice, CallAssistQuote, renewal_quote_priced
+from licensing.selectors.catalog import purchase_prices
+from vendorportal.money import ZERO
 
-CALL_ASSIST_ARTICLES = (
-    rules.PACK_1, rules.PACK_5, rules.PACK_15, rules.SWP_12, rules.SWP_36, rules.SWP_DAY,
-)
-PACK_SIZES = {rules.PACK_1: 1, rules.PACK_5: 5, rules.PACK_15: 15}
 NO_COVERAGE = "none"  # state filter value: the system never had Softwarepflege
-
-
-class MissingPriceError(rules.LicensingError):
-    """An article of a quote has no price in the list valid on the order day (CAT-1, CAT-8)."""
 
 
 # --- SQL annotations ----------------------------------------------------------------
@@ -167,138 +162,12 @@ def license_totals(installation: Installation) -> dict[str, int]:
     return totals
 
 
-# --- Prices and quotes ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ArticlePrice:
-    article: str
-    name: str
-    amount: Decimal
-    sample: bool  # from a price list flagged as sample prices (CAT-8)
-
-
-@dataclass(frozen=True)
-class QuoteLine:
-    article: str
-    name: str
-    quantity: int
-    unit_price: Decimal
-    total: Decimal  # quantity × unit price, rounded half up to cents (GEN-2)
-
-    @property
-    def unit_price_display(self) -> str:
-        return format_eur(self.unit_price)
-
-    @property
-    def total_display(self) -> str:
-        return format_eur(self.total)
-
-
-@dataclass(frozen=True)
-class CallAssistQuote:
-    """A priced PBX Call Assist 5 cart for one system (SWP-1…SWP-7, SWP-9).
-
-    ``kind`` is the coverage ledger kind it books (initial, add_users, renewal);
-    ``users`` the users the new coverage row covers; ``new_users`` the user licences
-    it adds. ``based_on_end``/``based_on_users`` are the system's values the quote
-    was computed from: a confirmation refuses a quote that no longer matches them.
-    """
-
-    kind: str
-    installation_id: int
-    serial: str
-    order_date: date
-    users: int
-    new_users: int
-    months: int | None
-    coverage_start: date
-    coverage_end: date
-    lapsed_days: int
-    surcharge_days: int
-    lines: tuple[QuoteLine, ...]
-    net_total: Decimal
-    sample_prices: bool
-    based_on_end: date | None
-    based_on_users: int
-
-    @property
-    def net_total_display(self) -> str:
-        return format_eur(self.net_total)
-
-    @property
-    def articles(self) -> Counter:
-        """The cart as article → quantity, comparable with the rules' quotes."""
-        return Counter({line.article: line.quantity for line in self.lines})
-
-    @property
-    def pack_users(self) -> dict[str, int]:
-        """Users per pack article bought with this quote (15-pack × 1 → 15 users)."""
-        return {line.article: line.quantity * PACK_SIZES[line.article] for line in self.lines if line.article in PACK_SIZES}
+# --- Prices -------------------------------------------------------------------------------
 
 
 def call_assist_prices(on: date) -> dict[str, ArticlePrice]:
     """Purchase prices of the Call Assist articles valid on ``on`` (CAT-1), one query."""
-    prices = prices_valid_on(on).filter(
-        product__article__in=CALL_ASSIST_ARTICLES, kind=Price.PURCHASE, tier="", term_months=0
-    )
-    return {
-        p.product.article: ArticlePrice(p.product.article, p.product.name, p.amount, p.price_list.is_sample)
-        for p in prices
-    }
-
-
-def priced_lines(cart: Counter, prices: dict[str, ArticlePrice], on: date) -> tuple[tuple[QuoteLine, ...], Decimal, bool]:
-    """Price a rules cart: lines sorted by article, each total rounded half up (GEN-2),
-    the net total as their sum and whether any price is a sample price."""
-    lines = []
-    sample = False
-    for article in sorted(cart):
-        quantity = cart[article]
-        price = prices.get(article)
-        if price is None:
-            raise MissingPriceError(
-                _(
-                    "Für Artikel %(article)s gibt es am %(date)s keinen Preis. Bitte den Vertrieb "
-                    "bitten, ihn in einer gültigen Preisliste zu hinterlegen."
-                )
-                % {"article": article, "date": on.strftime("%d.%m.%Y")},
-                code="missing_price",
-            )
-        lines.append(QuoteLine(article, price.name, quantity, price.amount, round_cents(quantity * price.amount)))
-        sample = sample or price.sample
-    return tuple(lines), sum((line.total for line in lines), ZERO), sample
-
-
-def renewal_quote_priced(
-    *, installation_id: int, serial: str, coverage_end: date, users: int, months: int, today: date,
-    prices: dict[str, ArticlePrice],
-) -> CallAssistQuote:
-    """Priced Softwarepflege renewal of all ``users`` (SWP-4…SWP-7), prices given.
-
-    Raises :class:`rules.MaintenanceRuleError` when the rules refuse it (e.g. lapsed
-    longer than 36 months) and :class:`MissingPriceError` without prices.
-    """
-    renewal = rules.renewal_quote(coverage_end, today, users, months)
-    lines, total, sample = priced_lines(renewal.lines, prices, today)
-    return CallAssistQuote(
-        kind=MaintenanceCoverage.RENEWAL,
-        installation_id=installation_id,
-        serial=serial,
-        order_date=today,
-        users=users,
-        new_users=0,
-        months=months,
-        coverage_start=renewal.start,
-        coverage_end=renewal.end,
-        lapsed_days=renewal.lapsed_days,
-        surcharge_days=renewal.lapsed_days if renewal.surcharge else 0,
-        lines=lines,
-        net_total=total,
-        sample_prices=sample,
-        based_on_end=coverage_end,
-        based_on_users=users,
-    )
+    return purchase_prices(on, CALL_ASSIST_ARTICLES)
 
 
 # --- Overviews for the portal, the admin and the weekly report ----------------------
@@ -350,7 +219,7 @@ def overview_rows(systems, *, today: date, months: int = 12) -> list[SystemOverv
                     installation_id=system.pk, serial=system.identifier, coverage_end=system.coverage_end,
                     users=system.call_assist_users, months=months, today=today, prices=prices,
                 )
-            except rules.LicensingError as exc:
+            except LicensingError as exc:
                 refusal = exc.message
         rows.append(
             SystemOverview(
@@ -405,10 +274,9 @@ def maintenance_report_data(*, today: date) -> MaintenanceReport:
     windows = rules.maintenance_state_windows(today)
     expiring_low, expiring_high = windows[rules.SWP_EXPIRING]
     lapsed_low = windows[rules.SWP_LAPSED_SURCHARGE][0]
-    lapsed_high = windows[rules.SWP_LAPSED][1]
     systems = (
         auerswald_systems(today=today)
-        .filter(Q(decommissioned_on__isnull=True) | Q(decommissioned_on__gt=today))
+        .active(today)
         .filter(coverage_end__gte=lapsed_low, coverage_end__lte=expiring_high)
         .order_by("customer__partner__company", "customer__partner_id", "coverage_end", "identifier")
     )
@@ -437,48 +305,3 @@ def maintenance_report_data(*, today: date) -> MaintenanceReport:
         sample_prices=any(r.renewal.sample_prices for r in all_rows if r.renewal),
         unpriced=sum(1 for r in all_rows if r.renewal is None),
     )
-
-
-def _de(day: date | None) -> str:
-    return day.strftime("%d.%m.%Y") if day else "—"
-
-
-def _report_row(row: SystemOverview) -> dict:
-    system = row.system
-    return {
-        "serial": system.identifier,
-        "name": system.name,
-        "model": system.get_edition_display(),
-        "customer": system.customer.company,
-        "users": row.call_assist_users,
-        "coverage_end": _de(row.coverage_end),
-        "state": row.swp_state_label,
-        "surcharge_days": row.renewal.surcharge_days if row.renewal else 0,
-        "renewal": row.renewal.net_total_display if row.renewal else "—",
-        "renewal_note": row.renewal_refusal,
-    }
-
-
-def maintenance_report_context(report: MaintenanceReport) -> dict:
-    """Display values of the weekly report (German dates and amounts); the template
-    only lays them out (STYLE 7)."""
-    return {
-        "today": _de(report.today),
-        "expiring_until": _de(report.expiring_until),
-        "lapsed_since": _de(report.lapsed_since),
-        "expiring_count": report.expiring_count,
-        "lapsed_count": report.lapsed_count,
-        "renewal_total": format_eur(report.renewal_total),
-        "sample_prices": report.sample_prices,
-        "unpriced": report.unpriced,
-        "groups": [
-            {
-                "partner": group.partner.company,
-                "email": group.partner.delivery_email,
-                "expiring": [_report_row(r) for r in group.expiring],
-                "lapsed": [_report_row(r) for r in group.lapsed],
-                "renewal_total": format_eur(group.renewal_total),
-            }
-            for group in report.groups
-        ],
-    }

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from licensing import rules
+from licensing.exceptions import CatalogImportError
 from licensing.models import Price, PriceList, Product
-from vendorportal.errors import PortalError
 from vendorportal.money import D
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -23,10 +23,6 @@ SEED_PRICE_LIST = {
     "file": DATA_DIR / "pricelist_2022-09.csv",
     "source": "Preisliste des Herstellers, Stand 09/2022 (seed 001)",
 }
-
-
-class CatalogImportError(PortalError):
-    """A catalog data file cannot be loaded; nothing was written."""
 
 
 @dataclass

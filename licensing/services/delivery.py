@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from licensing.models import DeliveryNote, Installation, License, LicenseBinding
-from licensing.rules import LicensingError
+from licensing.exceptions import DeliveryNoteError
 from licensing.selectors.delivery import DOCUMENT_TIMEZONE, delivery_note_context
 from licensing.tasks.delivery import render_and_send_delivery_note
 from vendorportal.pdf import render_pdf
@@ -37,10 +37,6 @@ TEMPLATE = "documents/delivery_note.html"
 # Documents and their e-mails are German whatever language the user who triggered
 # them has chosen (staff may use the English admin).
 DOCUMENT_LANGUAGE = "de"
-
-
-class DeliveryNoteError(LicensingError):
-    """A delivery note the portal refuses to create; nothing was written."""
 
 
 def _redundancy_group_ids(installation: Installation) -> set[int]:

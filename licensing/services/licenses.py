@@ -10,14 +10,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from licensing import keys, rules, verifier
+from licensing.constants import INSIGHT, STARFACE
+from licensing.exceptions import LicenseRefused, LicensingError
 from licensing.models import (
     InsightOwnUse,
     Installation,
@@ -27,34 +27,20 @@ from licensing.models import (
     NfrLock,
     Product,
 )
-from licensing.rules import LicensingError
-
-
-class LicenseRefused(LicensingError):
-    """A key the rules do not allow to issue; nothing was written."""
+from vendorportal.formats import format_date_de
 
 
 # --- signing keys ---------------------------------------------------------------------
 
 
-@lru_cache(maxsize=8)
-def _signing_key_at(path: str):
-    return keys.load_or_create_signing_key(Path(path))
-
-
 def signing_key():
     """The Ed25519 key that signs new licence keys (generated on first use, see README)."""
-    return _signing_key_at(str(settings.LICENSE_SIGNING_KEY_FILE))
-
-
-@lru_cache(maxsize=8)
-def _public_keys_at(path: str, public_dir: str):
-    return keys.load_public_keys(_signing_key_at(path), Path(public_dir))
+    return keys.cached_signing_key(settings.LICENSE_SIGNING_KEY_FILE)
 
 
 def public_keys() -> dict:
     """Every public key that still verifies: the current one plus rotated ones (LIC-2)."""
-    return _public_keys_at(str(settings.LICENSE_SIGNING_KEY_FILE), str(settings.LICENSE_PUBLIC_KEYS_DIR))
+    return keys.cached_public_keys(settings.LICENSE_SIGNING_KEY_FILE, settings.LICENSE_PUBLIC_KEYS_DIR)
 
 
 # --- issuing ----------------------------------------------------------------------------
@@ -64,7 +50,9 @@ def _refuse(message: str, code: str):
     raise LicenseRefused(message, code=code)
 
 
-def _check_issue(*, product: Product, version: ModuleVersion, installations: list[Installation], kind: str) -> None:
+def _check_issue(
+    *, product: Product, version: ModuleVersion, installations: list[Installation], kind: str, today: date
+) -> None:
     if product.kind != Product.MODULE:
         _refuse(_("%(name)s ist kein Modul mit Lizenzschlüssel.") % {"name": product.name}, "not_a_module")
     if not product.active:
@@ -76,12 +64,12 @@ def _check_issue(*, product: Product, version: ModuleVersion, installations: lis
     if not installations:
         _refuse(_("Eine Lizenz braucht eine Installation."), "no_installation")
     for inst in installations:
-        if inst.vendor != "starface":
+        if inst.vendor != STARFACE:
             _refuse(_("Modullizenzen gibt es nur für STARFACE-Anlagen; %(id)s ist ein Auerswald-System.") % {"id": inst.identifier}, "not_starface")
-        if inst.is_decommissioned:
+        if not inst.is_active_on(today):
             _refuse(
                 _("Die Installation %(id)s ist seit %(date)s außer Betrieb; für sie werden keine Schlüssel mehr ausgestellt.")
-                % {"id": inst.identifier, "date": inst.decommissioned_on.strftime("%d.%m.%Y")},
+                % {"id": inst.identifier, "date": format_date_de(inst.decommissioned_on)},
                 "decommissioned",
             )
     if kind == License.PURCHASE and not product.purchase_allowed:
@@ -141,7 +129,7 @@ def _prepare(request: IssueRequest, today: date) -> dict:
     """Validate one request and work out tier, user limit and expiry; writes nothing."""
     product, installation = request.product, request.installation
     installations = [installation, *request.also_installations]
-    _check_issue(product=product, version=request.version, installations=installations, kind=request.kind)
+    _check_issue(product=product, version=request.version, installations=installations, kind=request.kind, today=today)
     valid_until = None
     if request.kind == License.DEMO:
         _check_demo(product=product, version=request.version, installation=installation)
@@ -491,7 +479,7 @@ def license_diagnose(
 
 @transaction.atomic
 def insight_own_use_register(*, license: License, purchased_on: date, price_paid: Decimal) -> InsightOwnUse:
-    if license.product.article != "INSIGHT":
+    if license.product.article != INSIGHT:
         raise LicensingError(_("Nur Insight Analytics wird bei Eigennutzung erstattet (LIC-13)."), code="not_insight")
     partner = license.installation.customer.partner
     return InsightOwnUse.objects.create(partner=partner, license=license, purchased_on=purchased_on, price_paid=price_paid)
@@ -501,7 +489,7 @@ def insight_sold_tiers(own_use: InsightOwnUse) -> list[str]:
     """Tiers of the partner's paid Insight Analytics customer licences since the own-use purchase."""
     return list(
         License.objects.filter(
-            product__article="INSIGHT",
+            product__article=INSIGHT,
             installation__customer__partner=own_use.partner,
             kind__in=License.PAID_KINDS,
             issued_at__date__gte=own_use.purchased_on,
@@ -519,7 +507,7 @@ def insight_refund_due(own_use: InsightOwnUse) -> bool:
 def insight_refund_mark(*, own_use: InsightOwnUse, on: date) -> InsightOwnUse:
     own_use = InsightOwnUse.objects.select_for_update().get(pk=own_use.pk)
     if own_use.refunded_on:
-        raise LicensingError(_("Bereits am %(date)s erstattet.") % {"date": own_use.refunded_on.strftime("%d.%m.%Y")}, code="already_refunded")
+        raise LicensingError(_("Bereits am %(date)s erstattet.") % {"date": format_date_de(own_use.refunded_on)}, code="already_refunded")
     if not insight_refund_due(own_use):
         raise LicensingError(_("Die Erstattung ist noch nicht fällig: Die verkauften Staffeln reichen noch nicht an die eigene Staffel heran."), code="not_due")
     own_use.refunded_on = on

@@ -30,8 +30,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from licensing import rules
-from licensing.models import AUERSWALD, MaintenanceCoverage, MaintenanceNotice
-from licensing.selectors.systems import maintenance_report_context, maintenance_report_data
+from licensing.constants import AUERSWALD
+from licensing.models import MaintenanceCoverage, MaintenanceNotice
+from licensing.models.installations import active_on_q
+from licensing.selectors.systems import MaintenanceReport, SystemOverview, maintenance_report_data
+from vendorportal.formats import format_date_de
 from vendorportal.jobs import recorded_job
 from vendorportal.money import format_eur
 from vendorportal.pdf import render_pdf
@@ -54,15 +57,7 @@ NOTICE_TITLES = {
 }
 
 
-def _de(day: date) -> str:
-    return day.strftime("%d.%m.%Y")
-
-
 # --- 1. Claim --------------------------------------------------------------------------
-
-
-def _not_decommissioned(today: date, prefix: str = "installation__") -> Q:
-    return Q(**{f"{prefix}decommissioned_on__isnull": True}) | Q(**{f"{prefix}decommissioned_on__gt": today})
 
 
 def due_systems(kind: str, today: date):
@@ -79,7 +74,7 @@ def due_systems(kind: str, today: date):
     )
     return (
         MaintenanceCoverage.objects.filter(end__gte=low, end__lte=high, installation__vendor=AUERSWALD)
-        .filter(_not_decommissioned(today))
+        .filter(active_on_q(today, prefix="installation__"))
         .exclude(Exists(later_row))
         .exclude(Exists(noticed))
         .values_list("installation_id", "end")
@@ -128,7 +123,7 @@ def notices_take_over_stale(*, today: date, claim: str, now=None) -> int:
     for old in stale_tokens:
         taken += (
             MaintenanceNotice.objects.filter(claim=old, sent_at__isnull=True)
-            .filter(still_due, _not_decommissioned(today))
+            .filter(still_due, active_on_q(today, prefix="installation__"))
             .exclude(Exists(later_row))
             .update(claim=claim, created_at=now)
         )
@@ -144,19 +139,19 @@ def _system_line(notice: MaintenanceNotice) -> str:
     head = f"- {system.identifier}{name} ({system.get_edition_display()}, {system.customer.company}): "
     end = notice.coverage_end
     if notice.kind in (rules.NOTICE_60, rules.NOTICE_30):
-        return head + _("Softwarepflege bis %(end)s") % {"end": _de(end)}
+        return head + _("Softwarepflege bis %(end)s") % {"end": format_date_de(end)}
     if notice.kind == rules.NOTICE_21:
         return head + _("Softwarepflege bis %(end)s; Benutzer hinzufügen nur bis %(last)s") % {
-            "end": _de(end), "last": _de(rules.add_users_last_day(end)),
+            "end": format_date_de(end), "last": format_date_de(rules.add_users_last_day(end)),
         }
     if notice.kind == rules.NOTICE_LAPSED:
         return head + _("abgelaufen am %(end)s; ohne Säumniszuschlag verlängerbar bis %(until)s") % {
-            "end": _de(end), "until": _de(rules.surcharge_free_until(end)),
+            "end": format_date_de(end), "until": format_date_de(rules.surcharge_free_until(end)),
         }
     return head + _("abgelaufen am %(end)s; Säumniszuschlag seit %(since)s; online verlängerbar bis %(until)s") % {
-        "end": _de(end),
-        "since": _de(rules.surcharge_free_until(end) + timedelta(days=1)),
-        "until": _de(rules.online_renewal_until(end)),
+        "end": format_date_de(end),
+        "since": format_date_de(rules.surcharge_free_until(end) + timedelta(days=1)),
+        "until": format_date_de(rules.online_renewal_until(end)),
     }
 
 
@@ -194,9 +189,9 @@ def _kind_text(kind: str) -> str:
     return _(
         "Die Softwarepflege folgender Systeme ist seit mehr als 3 Monaten abgelaufen. Für eine "
         "Verlängerung gilt jetzt der Säumniszuschlag: die seit dem Ende verstrichenen Tage werden je "
-        "Benutzer zusätzlich berechnet (Artikel 94381). %(loss)s Mehr als 36 Monate nach dem Ende ist "
+        "Benutzer zusätzlich berechnet (Artikel %(article)s). %(loss)s Mehr als 36 Monate nach dem Ende ist "
         "keine Verlängerung online mehr möglich; dann wenden Sie sich bitte direkt an uns."
-    ) % {"loss": _loss_of_functions()}
+    ) % {"article": rules.SWP_DAY, "loss": _loss_of_functions()}
 
 
 def partner_notice_mail(partner, notices: list[MaintenanceNotice], today: date) -> EmailMessage:
@@ -204,7 +199,7 @@ def partner_notice_mail(partner, notices: list[MaintenanceNotice], today: date) 
     by_kind = defaultdict(list)
     for notice in notices:
         by_kind[notice.kind].append(notice)
-    body = [_("Guten Tag,"), "", _("Hinweise zur Softwarepflege PBX Call Assist 5, Stand %(today)s:") % {"today": _de(today)}]
+    body = [_("Guten Tag,"), "", _("Hinweise zur Softwarepflege PBX Call Assist 5, Stand %(today)s:") % {"today": format_date_de(today)}]
     for kind in rules.NOTICE_KINDS:
         if kind not in by_kind:
             continue
@@ -291,6 +286,47 @@ def maintenance_expiry_daily(*, today: date) -> dict[str, int]:
 # --- Weekly report -------------------------------------------------------------------
 
 
+def _report_row(row: SystemOverview) -> dict:
+    system = row.system
+    return {
+        "serial": system.identifier,
+        "name": system.name,
+        "model": system.get_edition_display(),
+        "customer": system.customer.company,
+        "users": row.call_assist_users,
+        "coverage_end": format_date_de(row.coverage_end),
+        "state": row.swp_state_label,
+        "surcharge_days": row.renewal.surcharge_days if row.renewal else 0,
+        "renewal": row.renewal.net_total_display if row.renewal else "—",
+        "renewal_note": row.renewal_refusal,
+    }
+
+
+def maintenance_report_context(report: MaintenanceReport) -> dict:
+    """Display values of the weekly report (German dates and amounts); the template
+    only lays them out (STYLE 7)."""
+    return {
+        "today": format_date_de(report.today),
+        "expiring_until": format_date_de(report.expiring_until),
+        "lapsed_since": format_date_de(report.lapsed_since),
+        "expiring_count": report.expiring_count,
+        "lapsed_count": report.lapsed_count,
+        "renewal_total": format_eur(report.renewal_total),
+        "sample_prices": report.sample_prices,
+        "unpriced": report.unpriced,
+        "groups": [
+            {
+                "partner": group.partner.company,
+                "email": group.partner.delivery_email,
+                "expiring": [_report_row(r) for r in group.expiring],
+                "lapsed": [_report_row(r) for r in group.lapsed],
+                "renewal_total": format_eur(group.renewal_total),
+            }
+            for group in report.groups
+        ],
+    }
+
+
 def maintenance_report_weekly(*, today: date) -> bytes:
     """PDF of systems whose Softwarepflege ends in the next 60 days or lapsed up to 36
     months ago, per partner with the value of a 12-month renewal at today's prices;
@@ -299,7 +335,7 @@ def maintenance_report_weekly(*, today: date) -> bytes:
         report = maintenance_report_data(today=today)
         pdf = render_pdf("documents/swp_report.html", {"report": maintenance_report_context(report)})
         message = EmailMessage(
-            subject=_("Softwarepflege-Bericht vom %(today)s") % {"today": _de(today)},
+            subject=_("Softwarepflege-Bericht vom %(today)s") % {"today": format_date_de(today)},
             body="\n".join(
                 [
                     _("Im Anhang der wöchentliche Bericht zur Softwarepflege PBX Call Assist 5."),

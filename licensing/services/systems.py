@@ -1,52 +1,31 @@
 """Writes about Auerswald systems: tryout, system licences, re-initialisation (SYS-1,
 SYS-2) and PBX Call Assist 5 with its Softwarepflege (SWP-1…SWP-9).
 
-Every decision comes from :mod:`licensing.rules`; these services check, then write
-append-only ledger rows in one transaction — a refused request writes nothing.
+Every decision comes from :mod:`licensing.rules`, every price from
+:mod:`licensing.pricing`; these services check, then write append-only ledger rows in
+one transaction — a refused request writes nothing.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import logging
-import struct
-from collections.abc import Mapping
 from datetime import date
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from licensing import keys, rules
-from licensing.models import AUERSWALD, Installation, MaintenanceCoverage, Reinitialisation, SystemLicense, Tryout
-from licensing.selectors.systems import (
-    CallAssistQuote,
-    call_assist_prices,
-    license_totals,
-    priced_lines,
-    renewal_quote_priced,
-    system_facts,
-)
-from licensing.verifier import encode_key, format_key, normalize_key
+from licensing.constants import AUERSWALD
+from licensing.exceptions import SystemLicensingError
+from licensing.models import Installation, MaintenanceCoverage, Reinitialisation, SystemLicense, Tryout
+from licensing.pricing import CallAssistQuote, price_cart, renewal_quote_priced
+from licensing.selectors.systems import call_assist_prices, license_totals, system_facts
+from vendorportal.formats import format_date_de
 from vendorportal.money import format_eur
 
 logger = logging.getLogger(__name__)
-
-
-class SystemLicensingError(rules.LicensingError):
-    """A request about an Auerswald system the portal refuses (SYS-1, SYS-2)."""
-
-
-class ReinitialisationResponseError(ValueError):
-    """A re-initialisation response that is not genuine or not well-formed (SYS-1)."""
-
-
-def _de(day: date) -> str:
-    return day.strftime("%d.%m.%Y")
 
 
 def _require_system(installation: Installation) -> None:
@@ -155,20 +134,8 @@ def system_licenses_add(
 
 # --- Re-initialisation (SYS-1) ----------------------------------------------------------
 #
-# The response is signed with the module-key signing key (LIC-2) and written like a
-# module key: Crockford base32 in groups of five. Bytes:
-#   "RI" | format (1 byte) | key id (u16) | canonical JSON | Ed25519 signature (64)
-# The signature covers everything before it. The JSON lists the serial, a digest of
-# the initialisation code it answers, and every licence the serial holds.
-
-_REINIT_HEADER = struct.Struct(">2sBH")
-_REINIT_MAGIC = b"RI"
-_REINIT_FORMAT = 1
-_SIGNATURE_SIZE = 64
-
-
-def _canonical_json(data: dict) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+# The response format and its signature are in :mod:`licensing.keys`
+# (:func:`keys.sign_reinitialisation_response`), signed with the module-key signing key.
 
 
 def reinitialisation_payload(system: Installation, initialisation_code: str) -> dict:
@@ -184,12 +151,6 @@ def reinitialisation_payload(system: Installation, initialisation_code: str) -> 
     }
 
 
-def _sign_response(payload: dict) -> str:
-    private_key = keys.load_or_create_signing_key(settings.LICENSE_SIGNING_KEY_FILE)
-    signed = _REINIT_HEADER.pack(_REINIT_MAGIC, _REINIT_FORMAT, keys.key_id_for(private_key)) + _canonical_json(payload)
-    return format_key(encode_key(signed + private_key.sign(signed)))
-
-
 @transaction.atomic
 def system_reinitialise(*, installation: Installation, initialisation_code: str, by=None) -> Reinitialisation:
     """"Zertifikat neu erstellen" after a reset (SYS-1): the signed response that gives
@@ -201,47 +162,13 @@ def system_reinitialise(*, installation: Installation, initialisation_code: str,
     _require_system(installation)
     code = rules.normalize_initialisation_code(initialisation_code)
     system = _locked(installation)
-    response = _sign_response(reinitialisation_payload(system, code))
+    response = keys.sign_reinitialisation_response(
+        reinitialisation_payload(system, code), keys.cached_signing_key(settings.LICENSE_SIGNING_KEY_FILE)
+    )
     row = Reinitialisation(installation=system, initialisation_code=code, response=response, created_by=by)
     row.full_clean()
     row.save()
     return row
-
-
-def verify_reinitialisation_response(text: str, public_keys: Mapping[int, Ed25519PublicKey | bytes]) -> dict:
-    """Check a re-initialisation response and return its payload (SYS-1).
-
-    ``public_keys`` maps key id → public key (as for module keys). Spaces, dashes and
-    case are ignored. Raises :class:`ReinitialisationResponseError` when the text is
-    not a response, was changed, or was signed by an unknown key.
-    """
-    try:
-        compact = normalize_key(text)
-    except ValueError as exc:
-        raise ReinitialisationResponseError(f"not a re-initialisation response: {exc}") from None
-    hexed = compact.translate(str.maketrans("0123456789ABCDEFGHJKMNPQRSTVWXYZ", "0123456789ABCDEFGHIJKLMNOPQRSTUV"))
-    try:
-        data = base64.b32hexdecode(hexed + "=" * (-len(hexed) % 8))
-    except ValueError as exc:
-        raise ReinitialisationResponseError(f"not a re-initialisation response: {exc}") from None
-    if encode_key(data) != compact:  # only the canonical spelling is accepted
-        raise ReinitialisationResponseError("not a re-initialisation response: impossible length or last character")
-    if len(data) < _REINIT_HEADER.size + 2 + _SIGNATURE_SIZE:
-        raise ReinitialisationResponseError("the response is too short")
-    signed, signature = data[:-_SIGNATURE_SIZE], data[-_SIGNATURE_SIZE:]
-    magic, version, key_id = _REINIT_HEADER.unpack_from(signed)
-    if magic != _REINIT_MAGIC or version != _REINIT_FORMAT:
-        raise ReinitialisationResponseError("not a re-initialisation response (unknown format)")
-    public_key = public_keys.get(key_id)
-    if public_key is None:
-        raise ReinitialisationResponseError(f"signed with unknown key id {key_id:#06x}")
-    if not isinstance(public_key, Ed25519PublicKey):
-        public_key = Ed25519PublicKey.from_public_bytes(bytes(public_key))
-    try:
-        public_key.verify(signature, signed)
-    except InvalidSignature:
-        raise ReinitialisationResponseError("the signature does not match: the response was changed") from None
-    return json.loads(signed[_REINIT_HEADER.size :].decode("ascii"))
 
 
 # --- PBX Call Assist 5 quotes and confirmation (SWP-1…SWP-9) ---------------------------
@@ -306,7 +233,7 @@ def call_assist_quote(*, installation: Installation, users: int | None, months: 
             installation_id=installation.pk, serial=installation.identifier, coverage_end=facts.coverage_end,
             users=facts.call_assist_users, months=months, today=today, prices=prices,
         )
-    lines, total, sample = priced_lines(cart, prices, today)
+    priced = price_cart(cart, prices, today)
     return CallAssistQuote(
         kind=kind,
         installation_id=installation.pk,
@@ -319,9 +246,9 @@ def call_assist_quote(*, installation: Installation, users: int | None, months: 
         coverage_end=end,
         lapsed_days=lapsed_days,
         surcharge_days=surcharge_days,
-        lines=lines,
-        net_total=total,
-        sample_prices=sample,
+        lines=priced.lines,
+        net_total=priced.net_total,
+        sample_prices=priced.sample_prices,
         based_on_end=facts.coverage_end,
         based_on_users=facts.call_assist_users,
     )
@@ -350,7 +277,7 @@ def maintenance_confirm(
                 "Das Angebot vom %(date)s passt nicht mehr zum System %(serial)s (inzwischen wurde dort "
                 "Softwarepflege oder ein Benutzer gebucht). Bitte das Angebot neu berechnen."
             )
-            % {"date": _de(quote.order_date), "serial": system.identifier},
+            % {"date": format_date_de(quote.order_date), "serial": system.identifier},
             code="stale_quote",
         )
     if quote.new_users:
@@ -390,7 +317,7 @@ def manual_coverage_refusal(*, installation: Installation, end: date) -> str | N
     if current_end is not None and end <= current_end:
         return _(
             "Die Softwarepflege dieses Systems läuft bereits bis %(end)s; ein neuer Zeitraum muss später enden."
-        ) % {"end": _de(current_end)}
+        ) % {"end": format_date_de(current_end)}
     return None
 
 
@@ -443,10 +370,10 @@ def renewal_quote_send(*, installation: Installation, today: date, months: int =
             "hier das Angebot zur Verlängerung der Softwarepflege (PBX Call Assist 5) für das System "
             "%(serial)s (%(customer)s), Stand %(today)s:"
         )
-        % {"serial": installation.identifier, "customer": installation.customer.company, "today": _de(today)},
+        % {"serial": installation.identifier, "customer": installation.customer.company, "today": format_date_de(today)},
         "",
         _("Neue Softwarepflege: %(start)s bis %(end)s für %(users)s Benutzer (%(months)s Monate).")
-        % {"start": _de(quote.coverage_start), "end": _de(quote.coverage_end), "users": quote.users, "months": quote.months},
+        % {"start": format_date_de(quote.coverage_start), "end": format_date_de(quote.coverage_end), "users": quote.users, "months": quote.months},
     ]
     if quote.surcharge_days:
         body.append(

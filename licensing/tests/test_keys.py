@@ -312,3 +312,23 @@ def test_rotated_key_from_files_still_verifies(tmp_path):
     assert verify_key(old_key, SERVER_A, public_keys).code == "valid"
     assert verify_key(new_key, SERVER_A, public_keys).code == "valid"
     assert verify_key(old_key, SERVER_A, load_public_keys(new_signing, None)).code == "mistyped"
+
+
+def test_cached_signing_key_is_read_once_per_path(tmp_path, monkeypatch):
+    reads = []
+    real = keys.load_or_create_signing_key
+    monkeypatch.setattr(keys, "load_or_create_signing_key", lambda path: reads.append(path) or real(path))
+    path = tmp_path / "cached" / "signing.pem"
+    first = keys.cached_signing_key(path)
+    assert keys.cached_signing_key(str(path)) is first
+    assert reads == [path]
+    other = keys.cached_signing_key(tmp_path / "other" / "signing.pem")
+    assert key_id_for(other) != key_id_for(first) and len(reads) == 2
+
+
+def test_reinitialisation_response_signed_with_the_module_signing_key():
+    payload = {"serial": "1AC5008123", "licenses": {"user_licenses": 10}}
+    response = keys.sign_reinitialisation_response(payload, KEY_A)
+    assert keys.verify_reinitialisation_response(response.lower(), load_public_keys(KEY_A, None)) == payload
+    with pytest.raises(keys.ReinitialisationResponseError, match="unknown key id"):
+        keys.verify_reinitialisation_response(response, load_public_keys(KEY_B, None))

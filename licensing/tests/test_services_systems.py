@@ -15,10 +15,11 @@ import pytest
 from django.conf import settings
 
 from licensing import keys, rules
+from licensing.exceptions import MissingPriceError
+from licensing.keys import ReinitialisationResponseError, verify_reinitialisation_response
 from licensing.models import MaintenanceCoverage, Price, PriceList, Product, Reinitialisation, SystemLicense, Tryout
-from licensing.selectors.systems import MissingPriceError, system_facts
+from licensing.selectors.systems import system_facts
 from licensing.services.systems import (
-    ReinitialisationResponseError,
     SystemLicensingError,
     call_assist_quote,
     maintenance_confirm,
@@ -26,7 +27,6 @@ from licensing.services.systems import (
     system_licenses_add,
     system_reinitialise,
     tryout_start,
-    verify_reinitialisation_response,
 )
 from licensing.tests.factories import InstallationFactory, book, make_system
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from licensing import keys
 from licensing.models import Reinitialisation, Tryout
-from licensing.services.systems import verify_reinitialisation_response
+from licensing.keys import verify_reinitialisation_response
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerUserFactory
 from licensing.tests.factories import book, make_system
 

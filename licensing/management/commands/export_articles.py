@@ -6,6 +6,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from licensing.selectors.catalog import article_rows
+from vendorportal.formats import format_date_de
 
 COLUMNS = ["article", "name", "kind", "tier", "term_months", "price_net", "unit", "valid_from", "sample_price"]
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             on = clock.today()
         rows = article_rows(on)
         if not rows:
-            raise CommandError(f"Am {on:%d.%m.%Y} gilt keine Preisliste. Erst „python manage.py load_catalog“ ausführen.")
+            raise CommandError(f"Am {format_date_de(on)} gilt keine Preisliste. Erst „python manage.py load_catalog“ ausführen.")
         writer = csv.writer(self.stdout, lineterminator="\n")
         writer.writerow(COLUMNS)
         for row in rows:

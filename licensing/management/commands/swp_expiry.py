@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from licensing import rules
 from licensing.services.maintenance_job import NOTICE_TITLES, maintenance_expiry_daily
+from vendorportal.formats import format_date_de
 
 
 class Command(BaseCommand):
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         else:
             today = clock.today()
         counts = maintenance_expiry_daily(today=today)
-        self.stdout.write(f"Softwarepflege-Hinweise zum {today:%d.%m.%Y}:")
+        self.stdout.write(f"Softwarepflege-Hinweise zum {format_date_de(today)}:")
         for kind in rules.NOTICE_KINDS:
             self.stdout.write(f"  {NOTICE_TITLES[kind]}: {counts[kind]}")
         self.stdout.write(f"  insgesamt: {sum(counts.values())}")

@@ -534,7 +534,7 @@ def test_notice_window_unknown_kind():
 def test_notice_windows_match_due_notice_every_day_of_a_leap_year(monkeypatch):
     """For every day of 2028: due_notice(end, today) == kind ⇔ end in notice_window(kind, today)."""
     # month_period_end is pure; memoising it only makes ~500 000 checks fast.
-    monkeypatch.setattr(rules, "month_period_end", lru_cache(maxsize=None)(month_period_end))
+    monkeypatch.setattr(rules.systems, "month_period_end", lru_cache(maxsize=None)(month_period_end))
     today = D(2028, 1, 1)
     while today.year == 2028:
         windows = {kind: notice_window(kind, today) for kind in NOTICE_KINDS}
