@@ -10,6 +10,7 @@ Production: set ``DATABASE_URL`` (PostgreSQL), ``CELERY_BROKER_URL`` (Redis),
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -46,7 +47,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
+    "axes",
     "vendorportal.apps.VendorPortalConfig",
+    "vendorportal.security.apps.SecurityConfig",
     "licensing.apps.LicensingConfig",
     "billing.apps.BillingConfig",
     "support.apps.SupportConfig",
@@ -63,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so it turns the lockout flag of a login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "vendorportal.urls"
@@ -106,9 +111,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out user+IP before any password is checked. It
+# needs the request, so every authenticate() call must pass one (tests: request=HttpRequest()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:login"
+
+# --- Logins and transport (docs/security.md) -------------------------------------
+# Lockout (django-axes): 5 failed logins of one user name from one IP address lock
+# that pair for an hour; the portal and the admin share the counter. A correct
+# login resets it; a superuser unlocks early by deleting the access attempt in the admin.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "vendorportal.security.views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "vendorportal.security.client_ip.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind a proxy: how many proxies append the client address to X-Forwarded-For
+# (the lockout counts per client address, not per proxy).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 
 # --- Language, time -----------------------------------------------------------
 LANGUAGE_CODE = "de"
@@ -196,5 +222,7 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "weasyprint.progress": {"level": "WARNING", "propagate": False},
         "fontTools": {"level": "WARNING"},
+        # Axes logs every login and its start at INFO; failed logins and lockouts are warnings.
+        "axes": {"level": "WARNING"},
     },
 }

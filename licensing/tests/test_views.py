@@ -1,5 +1,6 @@
 """Partner portal: login page, own installations only."""
 import pytest
+from django.http import HttpRequest  # django-axes checks every login against its request
 from django.urls import reverse
 
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerUserFactory, UserFactory
@@ -29,7 +30,7 @@ def test_partner_sees_only_own_installations(client):
     membership = PartnerUserFactory(user__username="anna")
     mine = InstallationFactory(customer=CustomerFactory(partner=membership.partner), pbx_users=30)
     other = InstallationFactory()
-    client.login(username="anna", password="pw-123456")
+    client.login(request=HttpRequest(), username="anna", password="pw-123456")
     page = client.get(reverse("portal:dashboard")).content.decode()
     assert mine.identifier in page and "21-40" in page
     assert other.identifier not in page
@@ -37,5 +38,5 @@ def test_partner_sees_only_own_installations(client):
 
 def test_login_without_partner_is_refused(client):
     UserFactory(username="staffer", is_staff=True)
-    client.login(username="staffer", password="pw-123456")
+    client.login(request=HttpRequest(), username="staffer", password="pw-123456")
     assert client.get(reverse("portal:dashboard")).status_code == 403
