@@ -50,6 +50,7 @@ def test_portal_five_wrong_passwords_then_the_right_one_is_refused_in_german(cli
     assert response.status_code == 429
     page = response.content.decode()
     assert LOCKED in page and LOCKED_TEXT in page and "für eine Stunde gesperrt" in page
+    assert "portal/portal.css" in page  # the portal's look
     # not logged in: the dashboard still sends to the login page
     assert client.get(reverse("portal:dashboard"))["Location"].startswith(PORTAL_LOGIN)
 
