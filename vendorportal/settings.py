@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "vendorportal.apps.VendorPortalConfig",
     "vendorportal.security.apps.SecurityConfig",
     "licensing.apps.LicensingConfig",
@@ -67,7 +69,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "vendorportal.security.middleware.StaffOtpPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so it turns the lockout flag of a login attempt into the lockout page.
@@ -136,6 +140,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "vendorportal.security.views.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "vendorportal.security.client_ip.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
+# Name under which the authenticator app lists the account (two-factor login for staff).
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Lizenzportal")
 
 # Behind a TLS-terminating proxy: HTTPS=1. The proxy must set X-Forwarded-Proto and
 # append the client address to X-Forwarded-For (TRUSTED_PROXIES = how many proxies

@@ -6,6 +6,7 @@ from vendorportal.views import staff_media
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
+    path("admin/2fa/", include("vendorportal.security.urls", namespace="security")),
     path("admin/", admin.site.urls),
     path("portal/", include("licensing.urls", namespace="portal")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -74,6 +74,7 @@ def test_admin_pages_carry_the_policy_and_load_only_own_scripts(superuser_client
         reverse("admin:licensing_license_issue"),
         reverse("admin:auth_user_changelist"),
         reverse("admin:axes_accessattempt_changelist"),
+        reverse("security:setup"),
     ]
     for url in urls:
         response = superuser_client.get(url)
