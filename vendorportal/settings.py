@@ -49,10 +49,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
-    "axes",
+    "vendorportal.security.apps.AxesConfig",  # django-axes
     "csp",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "vendorportal.security.apps.TotpConfig",  # django_otp.plugins.otp_totp
     "vendorportal.apps.VendorPortalConfig",
     "vendorportal.security.apps.SecurityConfig",
     "licensing.apps.LicensingConfig",

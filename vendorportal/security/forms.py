@@ -2,33 +2,22 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 
 from vendorportal.security.selectors import has_confirmed_device
-from vendorportal.security.services import TokenInvalid, totp_token_check
+from vendorportal.security.services import TokenInvalid, login_failure_record, totp_token_check
 
 
-def _token_field():
-    return forms.CharField(
+class StaffAuthenticationForm(AdminAuthenticationForm):
+    """The admin login: user name, password, and the TOTP code if the user has set up a device."""
+
+    otp_token = forms.CharField(
         label=_("Bestätigungscode"),
         required=False,
         max_length=8,
         help_text=_("Nur mit eingerichteter Zwei-Faktor-Anmeldung: der sechsstellige Code aus der Authenticator-App."),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
-
-
-def _token_refused(request, username: str) -> None:
-    # A wrong code counts as a failed login for the lockout (django-axes listens to this
-    # signal), so the password plus a guessed code cannot be tried more than 5 times.
-    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
-
-
-class StaffAuthenticationForm(AdminAuthenticationForm):
-    """The admin login: user name, password, and the TOTP code if the user has set up a device."""
-
-    otp_token = _token_field()
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,
@@ -46,7 +35,7 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
         try:
             device = totp_token_check(user=user, token=token)
         except TokenInvalid as exc:
-            _token_refused(self.request, user.get_username())
+            login_failure_record(request=self.request, username=user.get_username())
             raise forms.ValidationError(exc.message, code="invalid_token") from exc
         # django_otp marks the session as verified on login when the user carries the device.
         user.otp_device = device

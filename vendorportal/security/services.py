@@ -5,6 +5,7 @@ clock here by design; ``vendorportal.clock`` is for business dates.
 """
 from __future__ import annotations
 
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp import verify_token
@@ -18,6 +19,12 @@ DEVICE_NAME = "Authenticator-App"
 
 class TokenInvalid(PortalError):
     """The six-digit code matched none of the user's devices."""
+
+
+def login_failure_record(*, request, username: str) -> None:
+    """Count a wrong two-factor code as a failed login for the lockout (django-axes listens to
+    this signal), so password plus guessed codes cannot be tried more than 5 times."""
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
 
 
 def totp_device_pending(*, user) -> TOTPDevice:

@@ -15,9 +15,15 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.qr import write_qrcode_image
 
-from vendorportal.security.forms import TokenForm, _token_refused
+from vendorportal.security.forms import TokenForm
 from vendorportal.security.selectors import has_confirmed_device, otp_required_for
-from vendorportal.security.services import TokenInvalid, totp_device_confirm, totp_device_pending, totp_token_check
+from vendorportal.security.services import (
+    TokenInvalid,
+    login_failure_record,
+    totp_device_confirm,
+    totp_device_pending,
+    totp_token_check,
+)
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -87,7 +93,7 @@ def otp_verify(request):
         try:
             device = totp_token_check(user=user, token=form.cleaned_data["otp_token"])
         except TokenInvalid as exc:
-            _token_refused(request, user.get_username())
+            login_failure_record(request=request, username=user.get_username())
             if getattr(request, "axes_locked_out", False):
                 logout(request)  # AxesMiddleware answers with the lockout page
                 return HttpResponse(status=429)

@@ -106,6 +106,7 @@ def test_superuser_unlocks_in_the_admin(client, anna):
 
     admin_client = client.__class__()
     admin_client.force_login(UserFactory(username="chef", is_staff=True, is_superuser=True))
+    assert "Anmeldesperren" in admin_client.get(reverse("admin:index")).content.decode()
     listing = admin_client.get(reverse("admin:axes_accessattempt_changelist"))
     assert listing.status_code == 200 and "anna" in listing.content.decode()
     response = admin_client.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"})
