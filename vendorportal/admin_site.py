@@ -23,6 +23,15 @@ class VendorAdminSite(admin.AdminSite):
     site_header = _("Lizenzportal – Verwaltung")
     site_title = _("Lizenzportal")
     index_title = _("Übersicht nach Bereichen")
+    # Login with the TOTP code for staff who set up two-factor login (docs/security.md).
+    login_template = "security/admin_login.html"
+
+    @property
+    def login_form(self):
+        # Imported late: this module is loaded before the apps (and auth's models) are ready.
+        from vendorportal.security.forms import StaffAuthenticationForm
+
+        return StaffAuthenticationForm
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

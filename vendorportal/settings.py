@@ -5,14 +5,17 @@ filesystem transport under ``var/celery/``, outgoing mail as files in ``var/mail
 the licence signing key generated into ``var/keys/``.
 Production: set ``DATABASE_URL`` (PostgreSQL), ``CELERY_BROKER_URL`` (Redis),
 ``EMAIL_URL`` (SMTP), ``SECRET_KEY``, ``DEBUG=0``, ``ALLOWED_HOSTS`` and
-``LICENSE_SIGNING_KEY_FILE``.
+``LICENSE_SIGNING_KEY_FILE``; behind a TLS proxy also ``HTTPS=1`` (see docs/security.md).
 """
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -46,9 +49,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
+    "vendorportal.security.apps.AxesConfig",  # django-axes
+    "csp",
+    "django_otp",
+    "vendorportal.security.apps.TotpConfig",  # django_otp.plugins.otp_totp
     "vendorportal.apps.VendorPortalConfig",
     "vendorportal.parties.apps.PartiesConfig",
     "vendorportal.portal.apps.PortalConfig",
+    "vendorportal.security.apps.SecurityConfig",
     "licensing.apps.LicensingConfig",
     "billing.apps.BillingConfig",
     "support.apps.SupportConfig",
@@ -56,15 +64,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "vendorportal.security.middleware.StaffOtpPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so it turns the lockout flag of a login attempt into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "vendorportal.urls"
@@ -109,11 +122,70 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out user+IP before any password is checked. It
+# needs the request, so every authenticate() call must pass one (tests: request=HttpRequest()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:login"
 # Absolute address of the portal, for links in e-mails sent outside a request (invitations).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+
+# --- Logins and transport (docs/security.md) -------------------------------------
+# Lockout (django-axes): 5 failed logins of one user name from one IP address lock
+# that pair for an hour; the portal and the admin share the counter. A correct
+# login resets it; a superuser unlocks early by deleting the access attempt in the admin.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "vendorportal.security.views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "vendorportal.security.client_ip.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+# Name under which the authenticator app lists the account (two-factor login for staff).
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Lizenzportal")
+
+# Behind a TLS-terminating proxy: HTTPS=1. The proxy must set X-Forwarded-Proto and
+# append the client address to X-Forwarded-For (TRUSTED_PROXIES = how many proxies
+# append to it; the lockout counts per client address, not per proxy).
+HTTPS = env.bool("HTTPS", default=False)
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=1 if HTTPS else 0)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # security.W021 asks for the HSTS "preload" directive. Browsers only preload a
+        # registrable domain whose apex sends it; the portal runs on a sub-domain, and
+        # preloading commits every host of the vendor's domain to HTTPS for good, a
+        # decision for whoever runs that domain (HSTS_PRELOAD=1), not a default here.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Content-Security-Policy on every response, with or without HTTPS: only our own
+# scripts, styles and images, no inline code, no framing, forms post only to us.
+# Django's admin (5.2) works under it: its scripts are files that read data-* attributes;
+# the few inline styles left (a change list without actions, simple_history's paginator)
+# are cosmetic and simply ignored by the browser. PDFs are rendered server-side by
+# WeasyPrint, where no CSP applies.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+        "form-action": [CSP_SELF],
+    },
+}
 
 # --- Language, time -----------------------------------------------------------
 LANGUAGE_CODE = "de"
@@ -201,5 +273,7 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "weasyprint.progress": {"level": "WARNING", "propagate": False},
         "fontTools": {"level": "WARNING"},
+        # Axes logs every login and its start at INFO; failed logins and lockouts are warnings.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -15,6 +15,7 @@ portal_urlpatterns = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:dashboard", permanent=False)),
+    path("admin/2fa/", include("vendorportal.security.urls", namespace="security")),
     path("admin/", admin.site.urls),
     path("portal/", include((portal_urlpatterns, "portal"))),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.http import HttpRequest  # django-axes checks every login against its request
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def partner_client(client):
     membership = PartnerUserFactory(user__username="anna")
-    client.login(username="anna", password="pw-123456")
+    client.login(request=HttpRequest(), username="anna", password="pw-123456")
     client.partner = membership.partner
     return client
 

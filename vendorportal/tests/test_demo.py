@@ -4,6 +4,7 @@ import io
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.http import HttpRequest  # django-axes checks every login against its request
 
 from licensing.models import Installation, ModuleVersion, PbxVersion, Price, Product
 from vendorportal.demo import LOGINS
@@ -49,7 +50,7 @@ def test_demo_content():
 def test_demo_logins_work(client):
     call_command("load_demo", stdout=io.StringIO())
     for login in LOGINS:
-        assert client.login(username=login.username, password=login.password), login.username
+        assert client.login(request=HttpRequest(), username=login.username, password=login.password), login.username
         assert client.get(login.where).status_code == 200, login.username
         client.logout()
 

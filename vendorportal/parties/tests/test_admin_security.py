@@ -3,6 +3,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.http import HttpRequest
 from django.urls import reverse
 
 from vendorportal import roles
@@ -108,7 +109,7 @@ def test_sales_creates_a_partner_login_with_password_that_can_use_the_portal(cli
     assert login.partner == partner and login.role == "member"
     assert not login.user.is_staff and not login.user.is_superuser and not login.user.groups.exists()
     client.logout()
-    assert client.login(username="neu.mitarbeiter", password="Blau-Telefon-2026")
+    assert client.login(request=HttpRequest(), username="neu.mitarbeiter", password="Blau-Telefon-2026")
     assert client.get(reverse("portal:dashboard")).status_code == 200
     assert mail.outbox == []
 
@@ -171,7 +172,7 @@ def test_sales_deactivates_a_partner_login(client):
     assert response.status_code == 302
     login.user.refresh_from_db()
     assert not login.user.is_active
-    assert not client.login(username="alt", password="pw-123456")
+    assert not client.login(request=HttpRequest(), username="alt", password="pw-123456")
 
 
 @pytest.mark.parametrize("group_name,status", [(roles.FINANCE, 403), (roles.SUPPORT, 403)])

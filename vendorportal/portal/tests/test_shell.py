@@ -4,6 +4,7 @@ import re
 import pytest
 from django.core import mail
 from django.test import override_settings
+from django.http import HttpRequest
 from django.urls import reverse
 
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerUserFactory, UserFactory
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def anna(client):
     membership = PartnerUserFactory(user__username="anna", user__email="anna@partner.test")
-    client.login(username="anna", password="pw-123456")
+    client.login(request=HttpRequest(), username="anna", password="pw-123456")
     return membership
 
 
@@ -55,7 +56,7 @@ def test_navigation_lists_what_the_apps_registered(client, anna):
 
 def test_staff_login_gets_a_page_pointing_to_the_admin_not_a_403(client, caplog):
     UserFactory(username="staffer", is_staff=True)
-    client.login(username="staffer", password="pw-123456")
+    client.login(request=HttpRequest(), username="staffer", password="pw-123456")
     response = client.get(reverse("portal:dashboard"))
     page = response.content.decode()
     assert response.status_code == 200
@@ -65,7 +66,7 @@ def test_staff_login_gets_a_page_pointing_to_the_admin_not_a_403(client, caplog)
 
 def test_login_without_partner_and_without_staff_flag_is_refused_in_german(client):
     UserFactory(username="niemand")
-    client.login(username="niemand", password="pw-123456")
+    client.login(request=HttpRequest(), username="niemand", password="pw-123456")
     response = client.get(reverse("portal:systems"))
     assert response.status_code == 403
     assert "Dieses Konto gehört zu keinem Partner" in response.content.decode()
@@ -108,7 +109,7 @@ def test_password_change(client, anna):
     )
     assert response.status_code == 302 and response["Location"] == reverse("portal:password_change_done")
     client.logout()
-    assert client.login(username="anna", password="Sommer-Kabel-2026")
+    assert client.login(request=HttpRequest(), username="anna", password="Sommer-Kabel-2026")
 
 
 def test_password_change_with_wrong_old_password_says_so_in_german(client, anna):
@@ -132,7 +133,7 @@ def test_password_reset_by_email_sets_a_new_password(client):
     assert "Neues Passwort setzen" in form_page.content.decode()
     done = client.post(form_page.redirect_chain[-1][0], {"new_password1": "Winter-Modem-77", "new_password2": "Winter-Modem-77"})
     assert done.status_code == 302
-    assert client.login(username="bert", password="Winter-Modem-77")
+    assert client.login(request=HttpRequest(), username="bert", password="Winter-Modem-77")
     # The link works once.
     assert "nicht mehr gültig" in client.get(link, follow=True).content.decode()
 
