@@ -11,7 +11,10 @@ admin.site.area_add(
     "parties", title=_("Partner und Kunden"), order=10,
     models=["parties.partnerlevel", "parties.partner", "parties.partneruser", "parties.customer"],
 )
-admin.site.area_add("users", title=_("Benutzer und Rechte"), order=80, models=["auth.user", "auth.group"])
+admin.site.area_add(
+    "users", title=_("Benutzer und Rechte"), order=80,
+    models=["auth.user", "auth.group", "security.staffgrouppolicy", "otp_totp.totpdevice", "axes.accessattempt"],
+)
 admin.site.area_add("operations", title=_("Betrieb"), order=90, models=["vendorportal.jobrun", "vendorportal.documentsequence"])
 
 
