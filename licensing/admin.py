@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from licensing.constants import STARFACE
+from licensing.constants import AUERSWALD, STARFACE
 from licensing.models import Bundle, Installation, ModuleVersion, PbxVersion, Price, PriceList, Product
 from vendorportal import clock
 from vendorportal.parties.admin import CustomerAdmin
@@ -53,11 +53,37 @@ class InstallationAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["customer", "secondary_of"]
     readonly_fields = ["identifier_kind", "created_at", "move_link"]
     show_full_result_count = False
+    REDUNDANCY_FIELDSET = _("Redundanz und Außerbetriebnahme")
     fieldsets = [
         (None, {"fields": ["customer", "name", "vendor", "edition", "identifier", "identifier_kind", "pbx_version"]}),
         (_("Lizenzen der Anlage"), {"fields": ["pbx_users", "user_light_licenses", "has_nfr_server_license", "has_nfr_user_license"]}),
-        (_("Redundanz und Außerbetriebnahme"), {"fields": ["secondary_of", "decommissioned_on", "decommission_proof", "created_at", "move_link"]}),
+        (REDUNDANCY_FIELDSET, {"fields": ["secondary_of", "decommissioned_on", "decommission_proof", "created_at", "move_link"]}),
     ]
+
+    # Fields that only mean something for a STARFACE (NFR licences, User Light, redundancy, the
+    # move with STARFACE's decommission proof); an Auerswald system's page leaves them out.
+    STARFACE_ONLY_FIELDS = {
+        "user_light_licenses", "has_nfr_server_license", "has_nfr_user_license", "secondary_of", "decommission_proof", "move_link",
+    }
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.vendor != AUERSWALD:
+            return fieldsets
+        return [
+            (
+                _("Außerbetriebnahme") if name == self.REDUNDANCY_FIELDSET else name,
+                {**options, "fields": [f for f in options["fields"] if f not in self.STARFACE_ONLY_FIELDS]},
+            )
+            for name, options in fieldsets
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and obj.vendor == AUERSWALD and "identifier" in form.base_fields:
+            form.base_fields["identifier"].label = _("Seriennummer")
+            form.base_fields["identifier"].help_text = _("Seriennummer des Auerswald-Systems (SYS-1).")
+        return form
 
     def get_urls(self):
         from django.urls import path

@@ -24,7 +24,10 @@ from vendorportal.errors import PortalError
 class LicenseIssueForm(forms.Form):
     product = forms.ModelChoiceField(Product.objects.filter(kind=Product.MODULE, active=True), label=_("Modul"))
     installation = forms.ModelChoiceField(Installation.objects.filter(vendor=STARFACE).select_related("customer"), label=_("Installation"))
-    version = forms.ModelChoiceField(ModuleVersion.objects.select_related("product"), label=_("lizenzierte Version"))
+    version = forms.ModelChoiceField(
+        ModuleVersion.objects.filter(product__kind=Product.MODULE, product__active=True).select_related("product"),
+        label=_("lizenzierte Version"), help_text=_("Nur Versionen des gewählten Moduls sind zulässig."),
+    )
     kind = forms.ChoiceField(choices=License.KIND_CHOICES, label=_("Art"), initial=License.PURCHASE)
     demo_days = forms.IntegerField(label=_("Demo-Laufzeit (Tage)"), required=False, min_value=1, help_text=_("nur für Demo, Standard 30"))
     also_installations = forms.ModelMultipleChoiceField(
@@ -32,6 +35,31 @@ class LicenseIssueForm(forms.Form):
     )
     order_reference = forms.CharField(label=_("Bestellung"), required=False, max_length=64)
     recipient_email = forms.EmailField(label=_("Liefer-E-Mail"), required=False, help_text=_("leer = Liefer-E-Mail des Partners"))
+
+    class Media:
+        # Hides the other modules' version groups once a module is chosen; without
+        # JavaScript the groups stay visible and clean() refuses a mismatch.
+        js = ["licensing/issue_form.js"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One <optgroup> per module, labelled like the module's own option, instead of a flat list of
+        # every module's versions ("2.1" means nothing without its module).
+        groups: dict[str, list] = {}
+        for version in self.fields["version"].queryset.order_by("product__name", "released_on", "version"):
+            groups.setdefault(str(version.product), []).append((version.pk, version.version))
+        self.fields["version"].choices = [("", "---------"), *groups.items()]
+
+    def clean(self):
+        data = super().clean()
+        product, version = data.get("product"), data.get("version")
+        if product and version and version.product_id != product.pk:
+            self.add_error(
+                "version",
+                _("Version %(version)s gehört zu %(other)s, nicht zum gewählten Modul %(module)s.")
+                % {"version": version.version, "other": version.product.name, "module": product.name},
+            )
+        return data
 
 
 class ReasonForm(forms.Form):
@@ -48,13 +76,20 @@ class BindingInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        # Bindings are part of the licence: whoever may see the licence sees what it is bound to.
+        return request.user.has_perm("licensing.view_license") or super().has_view_permission(request, obj)
+
 
 @admin.register(License)
 class LicenseAdmin(SimpleHistoryAdmin):
-    list_display = ["serial", "product", "installation_identifier", "partner", "kind", "tier", "module_version", "valid_until", "state", "issued_at"]
+    # Five columns fit a 1280 px screen next to the admin's navigation and filters (measured in Chromium; headers
+    # never wrap, so they are short). Tier, user limit, key and dates are on the licence page; the list is
+    # ordered newest first.
+    list_display = ["serial", "module_display", "installation_identifier", "partner", "kind_state_display"]
     list_filter = ["kind", "state", "product", ("valid_until", admin.EmptyFieldListFilter)]
     search_fields = ["key", "bindings__identifier", "installation__customer__partner__company", "installation__customer__company", "product__name", "product__article", "=serial"]
-    list_select_related = ["product", "module_version", "installation__customer__partner"]
+    list_select_related = ["product", "module_version__product", "installation__customer__partner"]
     show_full_result_count = False
     inlines = [BindingInline]
     actions = ["revoke_selected", "block_selected", "resend_delivery_notes"]
@@ -65,6 +100,20 @@ class LicenseAdmin(SimpleHistoryAdmin):
         (_("Status"), {"fields": ["state", "state_reason", "state_changed_at", "replaces"]}),
         (_("Herkunft"), {"fields": ["issued_at", "issued_by", "order_reference", "subscription_reference"]}),
     ]
+
+    @admin.display(description=_("Modul"), ordering="product__name")
+    def module_display(self, obj):
+        return str(obj.module_version)
+
+    @admin.display(description=_("Art / Status"), ordering="kind")
+    def kind_state_display(self, obj):
+        """"Kauf", "Demo bis 21.12.2026", "Abo – gesperrt": the state is named only when the key is not active."""
+        text = obj.get_kind_display()
+        if obj.valid_until:
+            text = _("%(kind)s bis %(date)s") % {"kind": text, "date": f"{obj.valid_until:%d.%m.%Y}"}
+        if obj.state != License.ACTIVE:
+            text = f"{text} – {obj.get_state_display()}"
+        return text
 
     @admin.display(description=_("Serverlizenzschlüssel"), ordering="installation__identifier")
     def installation_identifier(self, obj):
@@ -88,7 +137,8 @@ class LicenseAdmin(SimpleHistoryAdmin):
         if request.method == "POST":
             self.message_user(request, _("Lizenzen werden nie bearbeitet: bitte Widerrufen/Sperren verwenden."), messages.WARNING)
             return redirect(request.path)
-        extra_context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False,
+        # Never "Lizenz ändern": the page has nothing to change, also for staff with the change permission.
+        extra_context = {**(extra_context or {}), "title": _("Lizenz ansehen"), "show_save": False, "show_save_and_continue": False,
                          "show_save_and_add_another": False, "show_delete": False}
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -3,7 +3,7 @@ run changes nothing. Logins and passwords are printed by the command."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -13,7 +13,7 @@ from licensing.constants import AUERSWALD, STARFACE
 from licensing.models import Bundle, InsightOwnUse, License, Installation, ModuleVersion, PbxVersion, Product
 from vendorportal.parties.models import Customer, Partner, PartnerLevel, PartnerUser
 from licensing.services.catalog import DATA_DIR, SEED_PRICE_LIST, catalog_load
-from vendorportal import roles
+from vendorportal import clock, roles
 from vendorportal.money import D
 
 SAMPLE_PRICE_LIST = {
@@ -137,6 +137,8 @@ def demo_load() -> list[DemoLogin]:
                  pbx_users=4, pbx_version="8.1.0.3")
     installation("1AC5008123", customer=praxis, name="COMtrexx Next", vendor=AUERSWALD, edition="comtrexx_next", pbx_users=8)
     installation("1AB7704411", customer=praxis, name="COMtrexx Business Filiale", vendor=AUERSWALD, edition="comtrexx_business", pbx_users=25)
+    installation("1AE0907712", customer=kanzlei, name="COMtrexx Flex Kanzlei", vendor=AUERSWALD, edition="comtrexx_flex", pbx_users=6)
+    installation("1AF3301547", customer=baeckerei, name="COMtrexx VM Test", vendor=AUERSWALD, edition="comtrexx_vm", pbx_users=3)
 
     pbx = {}
     for number, released in PBX_VERSIONS:
@@ -157,7 +159,41 @@ def demo_load() -> list[DemoLogin]:
 
     if not License.objects.filter(order_reference__startswith="DEMO-").exists():
         _demo_licenses()
+    _demo_softwarepflege(clock.today())
     return LOGINS
+
+
+# Auerswald systems and how their PBX Call Assist 5 order lies before the day the demo is
+# loaded: (serial, users, ordered this many days ago, months). 12 months of coverage end
+# 365 days (366 over a 29 February) after the order, so relative to that day:
+DEMO_SOFTWAREPFLEGE = [
+    ("1AC5008123", 8, 120, 12),  # running: ends in about 245 days
+    ("1AB7704411", 20, 320, 12),  # ends within 60 days (about 45): reminder, finance report
+    ("1AE0907712", 5, 405, 12),  # lapsed about 40 days ago: renewable without surcharge
+]
+DEMO_TRYOUT = ("1AF3301547", 3)  # COMtrexx VM in its 14-day tryout, started 3 days ago
+
+
+def _demo_softwarepflege(today: date) -> None:
+    """Call Assist users and Softwarepflege through the services, as partners order them,
+    dated relative to ``today`` so the states hold whenever the demo is loaded. A system
+    that has any coverage (or a tryout) already is left alone: a second run adds nothing."""
+    from licensing.models import MaintenanceCoverage, SystemLicense, Tryout
+    from licensing.services.systems import call_assist_quote, maintenance_confirm, system_licenses_add, tryout_start
+
+    for serial, users, days_ago, months in DEMO_SOFTWAREPFLEGE:
+        system = Installation.objects.get(identifier=serial)
+        if MaintenanceCoverage.objects.filter(installation=system).exists():
+            continue
+        ordered_on = today - timedelta(days=days_ago)
+        if system.edition == "comtrexx_business":  # SYS-2: activation before any user licence
+            system_licenses_add(installation=system, kind=SystemLicense.ACTIVATION, quantity=1, order_reference=f"DEMO-SYS-{serial}", today=ordered_on)
+        quote = call_assist_quote(installation=system, users=users, months=months, today=ordered_on)
+        maintenance_confirm(installation=system, quote=quote, order_reference=f"DEMO-SWP-{serial}")
+    serial, days_ago = DEMO_TRYOUT
+    system = Installation.objects.get(identifier=serial)
+    if not Tryout.objects.filter(installation=system).exists():
+        tryout_start(installation=system, today=today - timedelta(days=days_ago))
 
 
 def _demo_licenses() -> None:

@@ -1,5 +1,6 @@
 """Operational records shared by all apps."""
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,7 +19,8 @@ class JobRun(models.Model):
         verbose_name_plural = _("Job-Läufe")
 
     def __str__(self) -> str:
-        return f"{self.name} {self.started_at:%Y-%m-%d %H:%M}"
+        # In the time zone the admin shows its fields in (Europe/Berlin), German format.
+        return f"{self.name} {timezone.localtime(self.started_at):%d.%m.%Y %H:%M}"
 
 
 class DocumentSequence(models.Model):

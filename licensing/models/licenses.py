@@ -9,6 +9,8 @@ from simple_history.models import HistoricalRecords
 
 from licensing.exceptions import IllegalTransition
 
+from .installations import IDENTIFIER_KIND_CHOICES
+
 
 class License(models.Model):
     """One module licence key for one or more installations (LIC-1, LIC-9).
@@ -111,10 +113,12 @@ class License(models.Model):
 class LicenseBinding(models.Model):
     """An installation a key is bound to, with the identifier as it was when issued."""
 
-    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="bindings")
-    installation = models.ForeignKey("licensing.Installation", on_delete=models.PROTECT, related_name="license_bindings")
-    identifier_kind = models.CharField(max_length=12)
-    identifier = models.CharField(max_length=64, db_index=True)
+    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="bindings", verbose_name=_("Lizenz"))
+    installation = models.ForeignKey(
+        "licensing.Installation", on_delete=models.PROTECT, related_name="license_bindings", verbose_name=_("Installation")
+    )
+    identifier_kind = models.CharField(_("Kennung"), max_length=12, choices=IDENTIFIER_KIND_CHOICES)
+    identifier = models.CharField(_("Serverlizenzschlüssel / Hardware-ID"), max_length=64, db_index=True)
 
     class Meta:
         verbose_name = _("Bindung")
@@ -130,7 +134,7 @@ class NfrLock(models.Model):
     combination is blocked for good. Never deleted."""
 
     product = models.ForeignKey("licensing.Product", on_delete=models.PROTECT, related_name="nfr_locks", verbose_name=_("Modul"))
-    identifier_kind = models.CharField(_("Kennung"), max_length=12)
+    identifier_kind = models.CharField(_("Kennung"), max_length=12, choices=IDENTIFIER_KIND_CHOICES)
     identifier = models.CharField(_("Serverlizenzschlüssel / Hardware-ID"), max_length=64)
     license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="nfr_locks", verbose_name=_("auslösende Lizenz"))
     created_at = models.DateTimeField(_("gesperrt seit"), auto_now_add=True)

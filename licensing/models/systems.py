@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from licensing import rules
 from licensing.constants import AUERSWALD
 from vendorportal.formats import format_date_de, format_datetime_de
 
@@ -38,7 +39,9 @@ class SystemLicense(models.Model):
     quantity = models.PositiveIntegerField(_("Anzahl"))
     order_reference = models.CharField(_("Bestellung"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("erfasst von")
+    )
 
     class Meta:
         ordering = ["installation", "created_at"]
@@ -125,7 +128,9 @@ class MaintenanceCoverage(models.Model):
     order_reference = models.CharField(_("Bestellung"), max_length=64, blank=True)
     note = models.CharField(_("Notiz"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("erfasst von")
+    )
 
     class Meta:
         ordering = ["installation", "start", "created_at"]
@@ -149,7 +154,7 @@ class MaintenanceNotice(models.Model):
         "licensing.Installation", on_delete=models.PROTECT, related_name="maintenance_notices", verbose_name=_("System")
     )
     coverage_end = models.DateField(_("Pflegeende"))
-    kind = models.CharField(_("Hinweis"), max_length=16)
+    kind = models.CharField(_("Hinweis"), max_length=16, choices=list(rules.NOTICE_LABELS.items()))
     claim = models.CharField(_("Job-Lauf"), max_length=36, db_index=True)
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
     sent_at = models.DateTimeField(_("versendet"), null=True, blank=True)
@@ -163,7 +168,7 @@ class MaintenanceNotice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.installation.identifier} ({format_date_de(self.coverage_end)})"
+        return f"{self.get_kind_display()} {self.installation.identifier} ({format_date_de(self.coverage_end)})"
 
 
 class AuerswaldSystemManager(models.Manager):

@@ -422,6 +422,14 @@ NOTICE_21 = "remind_21"
 NOTICE_LAPSED = "lapsed"
 NOTICE_SURCHARGE = "surcharge"
 NOTICE_KINDS = (NOTICE_60, NOTICE_30, NOTICE_21, NOTICE_LAPSED, NOTICE_SURCHARGE)
+# Short labels for staff (admin, job log); the partner's mail uses the longer titles.
+NOTICE_LABELS = {
+    NOTICE_60: gettext_lazy("Erinnerung 60 Tage"),
+    NOTICE_30: gettext_lazy("Erinnerung 30 Tage"),
+    NOTICE_21: gettext_lazy("Erinnerung 21 Tage"),
+    NOTICE_LAPSED: gettext_lazy("abgelaufen"),
+    NOTICE_SURCHARGE: gettext_lazy("Säumniszuschlag"),
+}
 
 # Days left (coverage_end − today), inclusive, for the reminders before the end.
 _NOTICE_DAYS_LEFT = {

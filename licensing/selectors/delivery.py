@@ -40,6 +40,34 @@ def identifier_label(kind: str) -> str:
     }.get(kind, _("Kennung"))
 
 
+def binding_hint(kind: str, identifier: str) -> dict[str, str]:
+    """The instruction box's sentences on what the key is bound to, per identifier kind.
+
+    Whole sentences per kind, not a label dropped into one sentence: German needs the
+    article to agree ("dem Serverlizenzschlüssel", "der Hardware-ID"), and a Free Edition
+    shows its hardware ID in the console log, not a server key under "Support-Informationen".
+    """
+    if kind == rules.HARDWARE_ID:
+        return {
+            "title": _("Hardware-ID und Modullizenzschlüssel gehören immer zusammen."),
+            "check": _(
+                "Der Modullizenzschlüssel gilt nur für die Anlage mit der Hardware-ID %(identifier)s. Prüfen Sie vor "
+                "der Eingabe, dass die im Console-Log der STARFACE (Admin/Server/Log-Datei) angezeigte Hardware-ID "
+                "mit der auf diesem Lieferschein übereinstimmt."
+            ) % {"identifier": identifier},
+            "not_this": _("nicht die Hardware-ID"),
+        }
+    return {
+        "title": _("Serverlizenz- und Modullizenzschlüssel gehören immer zusammen."),
+        "check": _(
+            "Der Modullizenzschlüssel gilt nur für die Anlage mit dem Serverlizenzschlüssel %(identifier)s. Prüfen "
+            "Sie vor der Eingabe, dass der in der STARFACE unter „Support-Informationen“ angezeigte "
+            "Serverlizenzschlüssel mit dem auf diesem Lieferschein übereinstimmt."
+        ) % {"identifier": identifier},
+        "not_this": _("nicht den Serverlizenzschlüssel"),
+    }
+
+
 def key_lines(key: str, groups_per_line: int = KEY_GROUPS_PER_LINE) -> list[str]:
     """The formatted key split into printable lines at group boundaries.
 
@@ -137,5 +165,6 @@ def delivery_note_context(note: DeliveryNote) -> dict:
             "pbx_version": installation.pbx_version or _("nicht angegeben"),
             "redundancy": redundancy,
         },
+        "binding_hint": binding_hint(installation.identifier_kind, installation.identifier),
         "licenses": [_license_context(lic, installation.pk) for lic in note.licenses.all()],
     }

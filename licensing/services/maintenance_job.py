@@ -272,8 +272,8 @@ def maintenance_expiry_daily(*, today: date) -> dict[str, int]:
         taken_over = notices_take_over_stale(today=today, claim=claim)
         notices_claim(today=today, claim=claim)
         counts, mails, failures = notices_send(today=today, claim=claim)
-        lines = [f"Stichtag {today.isoformat()}"]
-        lines += [f"{kind}: {counts[kind]}" for kind in rules.NOTICE_KINDS]
+        lines = [f"Stichtag {format_date_de(today)}"]
+        lines += [f"{rules.NOTICE_LABELS[kind]}: {counts[kind]}" for kind in rules.NOTICE_KINDS]
         lines.append(f"E-Mails: {mails}")
         if taken_over:
             lines.append(f"von abgebrochenen Läufen übernommen: {taken_over}")
@@ -350,7 +350,7 @@ def maintenance_report_weekly(*, today: date) -> bytes:
         message.attach(f"softwarepflege-bericht-{today.isoformat()}.pdf", pdf, "application/pdf")
         message.send()
         run.summary = (
-            f"Stichtag {today.isoformat()}: {report.expiring_count} laufen ab, {report.lapsed_count} abgelaufen, "
+            f"Stichtag {format_date_de(today)}: {report.expiring_count} laufen ab, {report.lapsed_count} abgelaufen, "
             f"Verlängerungswert {format_eur(report.renewal_total)}"
         )
     return pdf

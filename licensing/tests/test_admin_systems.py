@@ -53,7 +53,7 @@ def test_changelist_shows_columns_and_filters_by_swp_state(staff_client, systems
     response = staff_client.get(url)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Muster Kommunikation GmbH" in page and "läuft bald ab" in page
+    assert systems["active"].customer.company in page and "läuft bald ab" in page
     rows = {obj.name: obj for obj in response.context["cl"].result_list}
     assert rows["expiring"].call_assist_users == 8
     # Tryout started 13 days ago: 14 − 13 = 1 day left (the start day counts).
@@ -71,7 +71,7 @@ def test_change_view_shows_ledgers_read_only(staff_client, systems):
     response = staff_client.get(reverse("admin:licensing_auerswaldsystem_change", args=[system.pk]))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Softwarepflege-Ledger" in page and "Systemlizenzen" in page
+    assert "Softwarepflege-Zeiträume" in page and "Systemlizenzen" in page
     assert 'name="maintenance_coverages-0-end"' not in page  # shown, not editable
 
 

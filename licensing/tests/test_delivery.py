@@ -466,3 +466,67 @@ def test_admin_resend_action_warns_about_revoked_keys(staff_client, note, licens
     assert f"Lieferschein {note.number} wird nicht erneut gesendet" in page
     assert "1 Lieferschein wird erneut gesendet." not in page
     assert mailoutbox == []
+
+
+# --- layout and wording of the note (issue 8) --------------------------------------------------
+
+
+def pdf_fonts(data: bytes) -> set[str]:
+    """Base font names used on all pages, without the subset prefix (``ABCDEF+DejaVu-Sans`` → ``DejaVu-Sans``)."""
+    names = set()
+    for page in PdfReader(BytesIO(data)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])
+    return names
+
+
+def free_edition(partner):
+    return InstallationFactory(
+        customer=CustomerFactory(partner=partner), vendor="starface", edition="free",
+        identifier_kind="hardware_id", identifier="3F9A-77C1-D2E4-0B6A", pbx_version="8.1.0.3",
+    )
+
+
+def test_note_with_one_key_is_one_page_with_a_sans_serif_footer(note):
+    delivery_note_render(note=note)
+    data = stored_bytes(note)
+
+    assert len(PdfReader(BytesIO(data)).pages) == 1
+    assert "Seite 1 von 1" in pdf_text(data)
+    # Body, key block and footer in DejaVu Sans (Mono for keys); no serif fallback anywhere.
+    fonts = pdf_fonts(data)
+    assert fonts and all(name.startswith("DejaVu-Sans") for name in fonts), fonts
+
+
+def test_one_key_for_a_redundant_pair_still_fits_one_page(installation, adsync):
+    secondary = InstallationFactory(customer=installation.customer, identifier=SECONDARY_KEY, secondary_of=installation)
+    lic = make_license(installation, adsync, also=[secondary])
+    note = delivery_note_create(installation=installation, licenses=[lic])
+    delivery_note_render(note=note)
+    assert len(PdfReader(BytesIO(stored_bytes(note))).pages) == 1
+
+
+def test_server_key_note_says_dem_serverlizenzschluessel(note):
+    delivery_note_render(note=note)
+    text = one_spaced(pdf_text(stored_bytes(note)))
+    assert f"gilt nur für die Anlage mit dem Serverlizenzschlüssel {SERVER_KEY}." in text
+    assert "unter „Support-Informationen“ angezeigte Serverlizenzschlüssel mit dem auf diesem Lieferschein übereinstimmt" in text
+    assert "– nicht den Serverlizenzschlüssel." in text
+
+
+def test_free_edition_note_speaks_of_the_hardware_id(partner, callrec):
+    free = free_edition(partner)
+    lic = make_license(free, callrec, tier="", user_limit=None)
+    note = delivery_note_create(installation=free, licenses=[lic])
+    delivery_note_render(note=note)
+    data = stored_bytes(note)
+    text = one_spaced(pdf_text(data))
+
+    assert "Hardware-ID und Modullizenzschlüssel gehören immer zusammen." in text
+    assert "gilt nur für die Anlage mit der Hardware-ID 3F9A-77C1-D2E4-0B6A." in text
+    assert "im Console-Log der STARFACE (Admin/Server/Log-Datei) angezeigte Hardware-ID mit der auf diesem Lieferschein übereinstimmt" in text
+    assert "– nicht die Hardware-ID." in text
+    # A Free Edition has no server key: the note never asks to compare one, nor says "dem Hardware-ID".
+    assert "Serverlizenzschlüssel" not in text
+    assert "dem Hardware-ID" not in text
+    assert len(PdfReader(BytesIO(data)).pages) == 1

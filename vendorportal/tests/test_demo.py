@@ -66,3 +66,38 @@ def test_uploaded_files_only_for_staff(client, admin_user, settings, tmp_path):
     client.force_login(admin_user)
     response = client.get("/media/proof.pdf")
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 proof"
+
+
+def test_demo_shows_softwarepflege_in_every_state_relative_to_the_day_it_is_loaded(clock, settings):
+    from datetime import date
+    from decimal import Decimal
+
+    from licensing import rules
+    from licensing.selectors.systems import auerswald_systems, maintenance_report_data, tryout_days_left_for
+    from licensing.services.maintenance_job import maintenance_report_weekly
+    from vendorportal.models import JobRun
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    today = date(2026, 11, 21)
+    clock.set(today)
+    call_command("load_demo", stdout=io.StringIO())
+
+    systems = {s.identifier: s for s in auerswald_systems(today=today)}
+    # Ordered 120, 320 and 405 days before 21.11.2026 (24.07.2026, 05.01.2026, 12.10.2025), 12 months each.
+    assert (systems["1AC5008123"].coverage_end, systems["1AC5008123"].call_assist_users) == (date(2027, 7, 23), 8)
+    assert (systems["1AB7704411"].coverage_end, systems["1AB7704411"].call_assist_users) == (date(2027, 1, 4), 20)
+    assert (systems["1AE0907712"].coverage_end, systems["1AE0907712"].call_assist_users) == (date(2026, 10, 11), 5)
+    assert [rules.maintenance_state(systems[s].coverage_end, today) for s in ["1AC5008123", "1AB7704411", "1AE0907712"]] == [
+        rules.SWP_ACTIVE, rules.SWP_EXPIRING, rules.SWP_LAPSED,
+    ]
+    # Tryout started 18.11.2026: 14 days from the start day, 3 used → 11 left; no coverage yet.
+    assert systems["1AF3301547"].coverage_end is None
+    assert tryout_days_left_for(systems["1AF3301547"], today) == 11
+
+    # Weekly finance report: 1AB7704411 ends within 60 days, 1AE0907712 lapsed 41 days (no surcharge);
+    # 12-month renewal at the sample price 12,00 € per user: 20 × 12,00 + 5 × 12,00 = 300,00 €.
+    report = maintenance_report_data(today=today)
+    assert (report.expiring_count, report.lapsed_count, report.renewal_total) == (1, 1, Decimal("300.00"))
+    maintenance_report_weekly(today=today)
+    summary = JobRun.objects.get(name="swp_report").summary
+    assert summary.startswith("Stichtag 21.11.2026: 1 laufen ab, 1 abgelaufen, Verlängerungswert 300,00")
