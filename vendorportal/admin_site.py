@@ -59,7 +59,7 @@ AREAS: list[tuple[str, list[tuple[str, str]]]] = [
     ),
     (
         _("Betrieb"),
-        [("vendorportal", "jobrun"), ("vendorportal", "documentsequence")],
+        [("vendorportal", "jobrun"), ("vendorportal", "outboxmessage"), ("vendorportal", "documentsequence")],
     ),
 ]
 

@@ -12,6 +12,7 @@ SUPPORT = "support"
 # Names used by the first migrations; apply_roles renames them.
 LEGACY_NAMES = {"Vertrieb": SALES, "Buchhaltung": FINANCE, "Support": SUPPORT}
 
+# Besides Django's four, a model may define its own (Meta.permissions), e.g. "resend".
 ALL = ("view", "add", "change", "delete")
 EDIT = ("view", "add", "change")
 VIEW = ("view",)
@@ -41,6 +42,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.maintenancecoverage": EDIT,
         "licensing.maintenancenotice": VIEW,
         "auth.user": EDIT,
+        "vendorportal.outboxmessage": ("view", "resend"),
     },
     FINANCE: {
         "licensing.partnerlevel": ALL,
@@ -60,6 +62,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.maintenancenotice": VIEW,
         "vendorportal.jobrun": VIEW,
         "vendorportal.documentsequence": VIEW,
+        "vendorportal.outboxmessage": VIEW,
     },
     SUPPORT: {
         "licensing.partner": VIEW,
@@ -79,6 +82,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.maintenancecoverage": VIEW,
         "licensing.maintenancenotice": VIEW,
         "vendorportal.jobrun": VIEW,
+        "vendorportal.outboxmessage": ("view", "resend"),
     },
 }
 
