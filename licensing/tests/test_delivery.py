@@ -514,3 +514,17 @@ def test_admin_resend_action_warns_about_revoked_keys(staff_client, note, licens
     assert f"Lieferschein {note.number} wird nicht erneut gesendet" in page
     assert "1 Lieferschein wird erneut gesendet." not in page
     assert mailoutbox == []
+
+
+def test_outbox_admin_refuses_to_resend_a_note_whose_key_was_revoked(staff_client, note, license_, mailoutbox):
+    assert send_due() == 1
+    License.objects.filter(pk=license_.pk).update(state=License.REVOKED)
+    row = OutboxMessage.objects.get()
+
+    response = staff_client.post(
+        reverse("admin:vendorportal_outboxmessage_changelist"), {"action": "resend", "_selected_action": [row.pk]}, follow=True
+    )
+
+    page = response.content.decode()
+    assert f"Lieferschein {note.number} wird nicht erneut gesendet" in page and "ist widerrufen" in page
+    assert OutboxMessage.objects.count() == 1 and send_due() == 0 and len(mailoutbox) == 1
