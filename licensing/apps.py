@@ -12,6 +12,7 @@ class LicensingConfig(AppConfig):
         # The e-mails of this area that go through the outbox (STYLE 13).
         register_kind(
             "delivery-note",
+            compose="licensing.services.delivery.delivery_note_compose",
             attachments="licensing.services.delivery.delivery_note_attachments",
             on_sent="licensing.services.delivery.delivery_note_sent",
             resend_check="licensing.services.delivery.delivery_note_resend_check",

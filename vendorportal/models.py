@@ -51,8 +51,8 @@ class OutboxMessage(models.Model):
     the truth, the broker message only a wake-up call: a lost or doubled message loses
     or doubles nothing. See :mod:`vendorportal.outbox`.
 
-    ``kind`` names the handler (registered in code) that adds the attachments when
-    sending and records the delivery on the document; ``document`` is the document the
+    ``kind`` names the handler (registered in code) that composes the text, adds the
+    attachments when sending and records the delivery on the document; ``document`` is the document the
     e-mail belongs to (a delivery note, later invoices, reminders, reports).
     """
 
@@ -63,9 +63,11 @@ class OutboxMessage(models.Model):
     )
     recipients = models.JSONField(_("Empfänger"), default=list)
     from_email = models.CharField(_("Absender"), max_length=254, blank=True)
-    # RFC 5322: a header line may be 998 characters long.
-    subject = models.CharField(_("Betreff"), max_length=998)
-    body = models.TextField(_("Text"))
+    # RFC 5322: a header line may be 998 characters long. Subject and body may be left
+    # empty when written if the kind composes them from the document when first sent
+    # (keeps the transaction that creates the document short); they are stored then.
+    subject = models.CharField(_("Betreff"), max_length=998, blank=True)
+    body = models.TextField(_("Text"), blank=True)
     document_type = models.ForeignKey(
         "contenttypes.ContentType", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("Dokumentart")
     )
@@ -102,4 +104,4 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.subject} → {', '.join(self.recipients)}"
+        return f"{self.subject or self.dedup_key} → {', '.join(self.recipients)}"

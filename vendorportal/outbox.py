@@ -36,8 +36,12 @@ the admin index and in the job log; they are still retried (at most every
 
 The core knows no documents: a *kind* (``"delivery-note"``) is registered by the
 area that owns the document (:func:`register_kind`, from its ``AppConfig.ready``)
-with dotted names of two optional functions: ``attachments(message)`` returns
-``[(filename, bytes, mimetype), …]`` and ``on_sent(message)`` records the delivery.
+with dotted names of optional functions: ``compose(message)`` returns
+``(subject, body)`` for a row written without them (composing a text from the
+document can cost more queries than the transaction that issues it should carry;
+the text is stored on the row when first claimed), ``attachments(message)`` returns
+``[(filename, bytes, mimetype), …]``, ``on_sent(message)`` records the delivery and
+``resend_check(message)`` refuses a resend staff may not make.
 """
 from __future__ import annotations
 
@@ -78,6 +82,7 @@ class OutboxError(PortalError):
 
 @dataclass(frozen=True)
 class OutboxKind:
+    compose: str = ""  # dotted name: f(message) -> (subject, body), for rows written without them
     attachments: str = ""  # dotted name: f(message) -> [(filename, bytes, mimetype), ...]
     on_sent: str = ""  # dotted name: f(message) -> None, runs in the transaction that marks the row sent
     resend_check: str = ""  # dotted name: f(message) -> None, raises a PortalError when staff may not resend
@@ -86,9 +91,11 @@ class OutboxKind:
 _KINDS: dict[str, OutboxKind] = {}
 
 
-def register_kind(kind: str, *, attachments: str = "", on_sent: str = "", resend_check: str = "") -> None:
+def register_kind(
+    kind: str, *, compose: str = "", attachments: str = "", on_sent: str = "", resend_check: str = ""
+) -> None:
     """Declare an e-mail kind; dotted names so registering imports nothing heavy."""
-    _KINDS[kind] = OutboxKind(attachments=attachments, on_sent=on_sent, resend_check=resend_check)
+    _KINDS[kind] = OutboxKind(compose=compose, attachments=attachments, on_sent=on_sent, resend_check=resend_check)
 
 
 def registered_kind(kind: str) -> OutboxKind:
@@ -125,8 +132,8 @@ def outbox_enqueue(
     kind: str,
     dedup_key: str,
     recipients: list[str],
-    subject: str,
-    body: str,
+    subject: str = "",
+    body: str = "",
     document: models.Model | None = None,
     from_email: str = "",
 ) -> OutboxMessage:
@@ -139,10 +146,9 @@ def outbox_enqueue(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue runs inside the transaction that creates the document.")
-    registered_kind(kind)  # a typo fails here, not hours later in a worker
-    existing = OutboxMessage.objects.filter(dedup_key=dedup_key).first()
-    if existing is not None:
-        return existing
+    handler = registered_kind(kind)  # a typo fails here, not hours later in a worker
+    if not (subject and body) and not handler.compose:
+        raise ValueError(f"outbox kind {kind!r} composes no text: pass subject and body")
     cleaned = [address.strip() for address in recipients if address and address.strip()]
     if not cleaned:
         raise OutboxError(_("Die E-Mail hat keinen Empfänger."), code="no_recipient")
@@ -167,13 +173,19 @@ def outbox_enqueue(
     if document is not None:
         message.document_type = ContentType.objects.get_for_model(document)
         message.document_id = document.pk
-    message.full_clean(validate_unique=False, validate_constraints=False)
+    # The database checks the rest (unique key, constraints, the content type's foreign
+    # key): three queries here are three per issued document.
+    message.full_clean(exclude=["document_type"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             message.save()
     except IntegrityError:
-        # Written by a concurrent transaction that committed first.
-        return OutboxMessage.objects.get(dedup_key=dedup_key)
+        # Written before (a re-run, a double submit) or by a concurrent transaction that
+        # committed first: that row is the e-mail, nothing more is queued.
+        existing = OutboxMessage.objects.filter(dedup_key=dedup_key).first()
+        if existing is None:
+            raise
+        return existing
     # robust: the document is committed by then; a broker that is down must not turn
     # that into an error page. The periodic job sends the row.
     transaction.on_commit(partial(_queue_send, message.pk), robust=True)
@@ -233,6 +245,10 @@ def outbox_send(*, message_id: int, ticket: str | None = None) -> bool:
     message = OutboxMessage.objects.get(pk=message_id)
     try:
         handler = registered_kind(message.kind)
+        if not message.subject and handler.compose:
+            subject, body = import_string(handler.compose)(message)
+            message.subject, message.body = " ".join(subject.split()), body
+            OutboxMessage.objects.filter(pk=message.pk).update(subject=message.subject, body=message.body)
         email = _build_email(message, handler)
         email.send(fail_silently=False)
     except Exception as exc:

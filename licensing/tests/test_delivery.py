@@ -324,6 +324,10 @@ def test_create_queues_task_on_commit_which_mails_the_pdf_to_the_partner(
     assert (filename, mimetype) == (f"{note.number}.pdf", "application/pdf")
     assert content == stored_bytes(note)
     assert note.send_count == 1 and note.sent_at is not None
+    # The outbox row keeps what was sent (composed from the note when first sent).
+    row = OutboxMessage.objects.get()
+    assert (row.subject, row.body, row.recipients) == (message.subject, message.body, ["lieferung@muster-telekom.test"])
+    assert row.dedup_key == f"delivery-note:{note.pk}:initial" and row.document == note
 
 
 def test_resend_sends_the_same_pdf_again_and_counts(note, mailoutbox, eager, admin_user, django_capture_on_commit_callbacks):

@@ -111,6 +111,11 @@ def test_bad_recipients_are_refused_in_german(to, message):
     assert OutboxMessage.objects.count() == 0
 
 
+def test_kind_that_composes_no_text_needs_subject_and_body():
+    with pytest.raises(ValueError), transaction.atomic():
+        outbox_enqueue(kind="test-note", dedup_key="k", recipients=["a@example.test"], subject="", body="Text")
+
+
 def test_unknown_kind_fails_when_written_not_later_in_a_worker():
     with pytest.raises(LookupError):
         enqueue(kind="tippfehler")
