@@ -15,3 +15,14 @@ class LicensingConfig(AppConfig):
             key="licensing.installations", template="portal/panels/installations.html",
             context=views.installations_panel, order=20,
         )
+
+        from vendorportal.outbox import register_kind
+
+        # The e-mails of this area that go through the outbox (STYLE 13).
+        register_kind(
+            "delivery-note",
+            compose="licensing.services.delivery.delivery_note_compose",
+            attachments="licensing.services.delivery.delivery_note_attachments",
+            on_sent="licensing.services.delivery.delivery_note_sent",
+            resend_check="licensing.services.delivery.delivery_note_resend_check",
+        )

@@ -1,11 +1,17 @@
-"""Core admin: the job log, document sequences, and staff accounts for superusers only."""
-from django.contrib import admin
-from django.contrib.auth import get_user_model
+"""Core admin: the job log, the outbox, and staff accounts for superusers only."""
+from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename, get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import JobRun
+from .errors import PortalError
+from .models import JobRun, OutboxMessage
+from .outbox import FLAG_AFTER_ATTEMPTS, outbox_resend
 
 admin.site.area_add(
     "parties", title=_("Partner und Kunden"), order=10,
@@ -15,7 +21,7 @@ admin.site.area_add(
     "users", title=_("Benutzer und Rechte"), order=80,
     models=["auth.user", "auth.group", "security.staffgrouppolicy", "otp_totp.totpdevice", "axes.accessattempt"],
 )
-admin.site.area_add("operations", title=_("Betrieb"), order=90, models=["vendorportal.jobrun", "vendorportal.documentsequence"])
+admin.site.area_add("operations", title=_("Betrieb"), order=90, models=["vendorportal.jobrun", "vendorportal.outboxmessage", "vendorportal.documentsequence"])
 
 
 class SuperuserOnly:
@@ -69,3 +75,92 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class OutboxStateFilter(admin.SimpleListFilter):
+    title = _("Status")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("failing", _("fehlgeschlagen (%(n)s+ Versuche)") % {"n": FLAG_AFTER_ATTEMPTS}),
+            ("unsent", _("noch nicht gesendet")),
+            ("sent", _("gesendet")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failing":
+            return queryset.filter(sent_at__isnull=True, attempts__gte=FLAG_AFTER_ATTEMPTS)
+        if self.value() == "unsent":
+            return queryset.filter(sent_at__isnull=True)
+        if self.value() == "sent":
+            return queryset.filter(sent_at__isnull=False)
+        return queryset
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Every e-mail the portal sends (STYLE 13). Read-only: an e-mail is written by the
+    service that creates its document; staff may only send it again."""
+
+    list_display = ["created_at", "kind", "recipients_display", "subject", "state", "attempts", "sent_at"]
+    list_filter = [OutboxStateFilter, "kind"]
+    search_fields = ["dedup_key", "subject", "recipients"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["resend"]
+    fields = [
+        "kind", "dedup_key", "recipients_display", "from_email", "subject", "body", "document_type", "document_id",
+        "created_at", "due_at", "attempts", "last_error", "sent_at", "claimed_by", "claimed_until",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('resend', opts)}")
+
+    @admin.display(description=_("Empfänger"))
+    def recipients_display(self, obj):
+        return ", ".join(obj.recipients)
+
+    @admin.display(description=_("Status"))
+    def state(self, obj):
+        if obj.sent_at:
+            return gettext("gesendet")
+        if obj.attempts >= FLAG_AFTER_ATTEMPTS:
+            return format_html('<strong style="color:#ba2121">{}</strong>', gettext("fehlgeschlagen"))
+        return gettext("wartet")
+
+    @admin.action(description=_("erneut senden"), permissions=["resend"])
+    def resend(self, request, queryset):
+        count = 0
+        for message in queryset:
+            try:
+                with transaction.atomic():
+                    outbox_resend(message=message)
+            except PortalError as refused:
+                self.message_user(request, refused.message, messages.WARNING)
+                continue
+            self.log_change(request, message, gettext("E-Mail erneut zum Versand eingeplant."))
+            count += 1
+        if not count:
+            return
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d E-Mail wird erneut gesendet.",
+                "%(count)d E-Mails werden erneut gesendet.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )

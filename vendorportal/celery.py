@@ -16,6 +16,10 @@ app.conf.beat_schedule = {
         "task": "vendorportal.tasks.heartbeat",
         "schedule": crontab(minute="*/15"),
     },
+    "outbox-dispatch": {  # e-mails that are due and unsent: lost messages, dead workers, retries
+        "task": "vendorportal.tasks.outbox_dispatch",
+        "schedule": crontab(minute="*/5"),
+    },
     "swp-expiry-daily": {  # Softwarepflege reminders and notices (SWP-8)
         "task": "licensing.tasks.swp_expiry_daily",
         "schedule": crontab(hour=6, minute=0),

@@ -1,4 +1,5 @@
 """Operational records shared by all apps."""
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -42,3 +43,67 @@ class DocumentSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}-{self.year}: {self.last_number}"
+
+
+class OutboxMessage(models.Model):
+    """One outgoing e-mail (STYLE 13), written in the transaction that makes its document.
+
+    A worker claims the row, sends and marks it sent; a periodic job sends what is due
+    and unsent, including rows whose claim ran out because a worker died. The row is
+    the truth, the broker message only a wake-up call: a lost or doubled message loses
+    or doubles nothing. See :mod:`vendorportal.outbox`.
+
+    ``kind`` names the handler (registered in code) that composes the text, adds the
+    attachments when sending and records the delivery on the document; ``document`` is the document the
+    e-mail belongs to (a delivery note, later invoices, reminders, reports).
+    """
+
+    kind = models.CharField(_("Art"), max_length=40, db_index=True)
+    dedup_key = models.CharField(
+        _("Schlüssel"), max_length=200, unique=True,
+        help_text=_("Macht das Schreiben derselben E-Mail idempotent, z. B. „delivery-note:17:initial“."),
+    )
+    recipients = models.JSONField(_("Empfänger"), default=list)
+    from_email = models.CharField(_("Absender"), max_length=254, blank=True)
+    # RFC 5322: a header line may be 998 characters long. Subject and body may be left
+    # empty when written if the kind composes them from the document when first sent
+    # (keeps the transaction that creates the document short); they are stored then.
+    subject = models.CharField(_("Betreff"), max_length=998, blank=True)
+    body = models.TextField(_("Text"), blank=True)
+    document_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("Dokumentart")
+    )
+    document_id = models.PositiveBigIntegerField(_("Dokument-ID"), null=True, blank=True)
+    document = GenericForeignKey("document_type", "document_id")
+    created_at = models.DateTimeField(_("erstellt am"))
+    due_at = models.DateTimeField(_("fällig ab"))
+    attempts = models.PositiveIntegerField(_("Versuche"), default=0)
+    last_error = models.TextField(_("letzter Fehler"), blank=True)
+    sent_at = models.DateTimeField(_("gesendet am"), null=True, blank=True)
+    # Claim (lease): who is sending the row right now, and until when the claim holds.
+    # A claim that ran out belongs to a dead worker (or a lost broker message) and
+    # may be taken over.
+    claimed_by = models.CharField(_("beansprucht von"), max_length=80, blank=True)
+    claimed_until = models.DateTimeField(_("beansprucht bis"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("Ausgehende E-Mail")
+        verbose_name_plural = _("Ausgehende E-Mails")
+        permissions = [("resend_outboxmessage", _("Darf ausgehende E-Mails erneut senden"))]
+        indexes = [
+            models.Index(fields=["document_type", "document_id"], name="outbox_document_idx"),
+            # The periodic job's question: what is unsent and due?
+            models.Index(fields=["due_at"], condition=models.Q(sent_at__isnull=True), name="outbox_unsent_due_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(dedup_key=""), name="outbox_dedup_key_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(document_type__isnull=True, document_id__isnull=True)
+                | models.Q(document_type__isnull=False, document_id__isnull=False),
+                name="outbox_document_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject or self.dedup_key} → {', '.join(self.recipients)}"

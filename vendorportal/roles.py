@@ -20,6 +20,7 @@ SUPPORT = "support"
 # Names used by the first migrations; apply_roles renames them.
 LEGACY_NAMES = {"Vertrieb": SALES, "Buchhaltung": FINANCE, "Support": SUPPORT}
 
+# Besides Django's four, a model may define its own (Meta.permissions), e.g. "resend".
 ALL = ("view", "add", "change", "delete")
 EDIT = ("view", "add", "change")
 VIEW = ("view",)
@@ -48,6 +49,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.reinitialisation": EDIT,
         "licensing.maintenancecoverage": EDIT,
         "licensing.maintenancenotice": VIEW,
+        "vendorportal.outboxmessage": ("view", "resend"),
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -67,6 +69,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.maintenancenotice": VIEW,
         "vendorportal.jobrun": VIEW,
         "vendorportal.documentsequence": VIEW,
+        "vendorportal.outboxmessage": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,
@@ -86,6 +89,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.maintenancecoverage": VIEW,
         "licensing.maintenancenotice": VIEW,
         "vendorportal.jobrun": VIEW,
+        "vendorportal.outboxmessage": ("view", "resend"),
     },
 }
 

@@ -211,10 +211,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lizenzportal <lizenzen@vendor.example>")
 FINANCE_EMAIL = env.str("FINANCE_EMAIL", default="buchhaltung@vendor.example")
+# An SMTP server that hangs must not outlast the outbox claim below.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
+# How long a worker's claim on an outbox e-mail holds (seconds); after that the
+# periodic job treats the worker as dead and queues the e-mail again (STYLE 13).
+OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=600)
 
 # --- Celery --------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

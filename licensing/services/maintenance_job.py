@@ -240,6 +240,10 @@ def notices_send(*, today: date, claim: str) -> tuple[dict[str, int], int, list[
         by_partner[notice.installation.customer.partner_id].append(notice)
     sent_counts = {kind: 0 for kind in rules.NOTICE_KINDS}
     failed_partners, failures, mails = [], [], 0
+    if not by_partner:
+        # Opening a connection is not free of effects: the file backend creates its
+        # file on open, so a run with nothing to send left an empty file in var/mail/.
+        return sent_counts, mails, failures
     with get_connection() as connection:
         for partner_notices in by_partner.values():
             partner = partner_notices[0].installation.customer.partner

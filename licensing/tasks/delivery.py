@@ -1,4 +1,9 @@
-"""Delivery of Lieferscheine (ORD-2): render the PDF once, e-mail it."""
+"""Delivery of Lieferscheine (ORD-2) goes through the outbox (``vendorportal.tasks.outbox_send``).
+
+Only this task of the time before the outbox is left, for its messages that may still
+wait in a broker after an update: it writes the note's first e-mail as an outbox row
+(the same row if it exists), which is then sent once.
+"""
 from __future__ import annotations
 
 import logging
@@ -8,27 +13,14 @@ from celery import shared_task
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="licensing.tasks.render_and_send_delivery_note",
-    # Transient: SMTP errors (smtplib.SMTPException is an OSError), refused or reset
-    # connections, a storage hiccup. A missing stored file will not come back by
-    # waiting; rendering errors are not OSErrors and fail at once.
-    autoretry_for=(OSError,),
-    dont_autoretry_for=(FileNotFoundError,),
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(name="licensing.tasks.render_and_send_delivery_note")
 def render_and_send_delivery_note(note_id: int) -> None:
-    # Imported here: the service module queues this task, so it imports this module.
+    # Imported here: the service module is imported by the admin and the issuing service.
     from licensing.models import DeliveryNote
-    from licensing.services.delivery import delivery_note_send
+    from licensing.services.delivery import delivery_note_queue_initial
 
     note = DeliveryNote.objects.filter(pk=note_id).first()
     if note is None:
-        # Queued on commit, so the note existed; deleted since (it cannot be in the
-        # admin). Retrying would not bring it back.
         logger.warning("Delivery note %s no longer exists; nothing to send.", note_id)
         return
-    delivery_note_send(note=note)  # renders the PDF first if none is stored yet
+    delivery_note_queue_initial(note=note)

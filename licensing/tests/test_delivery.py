@@ -24,12 +24,12 @@ from licensing.services.delivery import (
     delivery_note_create,
     delivery_note_render,
     delivery_note_resend,
-    delivery_note_send,
 )
 from licensing.tasks.delivery import render_and_send_delivery_note
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, UserFactory
 from vendorportal.errors import PortalError
-from vendorportal.models import DocumentSequence
+from vendorportal.models import DocumentSequence, OutboxMessage
+from vendorportal.outbox import outbox_send
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +73,11 @@ def squeezed(text: str) -> str:
 
 def one_spaced(text: str) -> str:
     return " ".join(text.split())
+
+
+def send_due() -> int:
+    """What a worker does with every queued outbox row; returns the number sent."""
+    return sum(outbox_send(message_id=pk) for pk in OutboxMessage.objects.filter(sent_at__isnull=True).values_list("pk", flat=True))
 
 
 def stored_bytes(note: DeliveryNote) -> bytes:
@@ -319,20 +324,44 @@ def test_create_queues_task_on_commit_which_mails_the_pdf_to_the_partner(
     assert (filename, mimetype) == (f"{note.number}.pdf", "application/pdf")
     assert content == stored_bytes(note)
     assert note.send_count == 1 and note.sent_at is not None
+    # The outbox row keeps what was sent (composed from the note when first sent).
+    row = OutboxMessage.objects.get()
+    assert (row.subject, row.body, row.recipients) == (message.subject, message.body, ["lieferung@muster-telekom.test"])
+    assert row.dedup_key == f"delivery-note:{note.pk}:initial" and row.document == note
 
 
 def test_resend_sends_the_same_pdf_again_and_counts(note, mailoutbox, eager, admin_user, django_capture_on_commit_callbacks):
-    render_and_send_delivery_note(note.pk)
+    assert send_due() == 1
     first_sent_at = DeliveryNote.objects.get(pk=note.pk).sent_at
 
     with django_capture_on_commit_callbacks(execute=True):
-        delivery_note_resend(note=note, by=admin_user)
+        resend = delivery_note_resend(note=note, by=admin_user)
 
     note.refresh_from_db()
     assert note.send_count == 2
     assert note.sent_at >= first_sent_at
     assert len(mailoutbox) == 2
     assert mailoutbox[0].attachments[0][1] == mailoutbox[1].attachments[0][1] == stored_bytes(note)
+    assert mailoutbox[0].subject == mailoutbox[1].subject
+    # Two rows: the first delivery and the resend, each sent once.
+    assert sorted(OutboxMessage.objects.values_list("dedup_key", flat=True)) == [
+        f"delivery-note:{note.pk}:initial",
+        f"delivery-note:{note.pk}:resend-1",
+    ]
+    assert resend.dedup_key == f"delivery-note:{note.pk}:resend-1"
+    assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
+
+
+def test_resend_while_the_first_mail_still_waits_sends_one_mail(note, mailoutbox, eager, django_capture_on_commit_callbacks):
+    # The note's first e-mail has not gone out yet (say the worker is down); staff click
+    # "resend" twice: the waiting e-mail goes out once, no second row is written.
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_note_resend(note=note)
+        delivery_note_resend(note=note)
+
+    note.refresh_from_db()
+    assert len(mailoutbox) == 1 and note.send_count == 1
+    assert list(OutboxMessage.objects.values_list("dedup_key", flat=True)) == [f"delivery-note:{note.pk}:initial"]
 
 
 def test_resend_of_a_revoked_key_is_refused(note, license_, mailoutbox, eager, django_capture_on_commit_callbacks):
@@ -344,20 +373,43 @@ def test_resend_of_a_revoked_key_is_refused(note, license_, mailoutbox, eager, d
     assert callbacks == [] and mailoutbox == []
 
 
-def test_failed_smtp_send_keeps_pdf_and_count_and_is_retried(note, monkeypatch):
+def test_failed_smtp_send_keeps_pdf_and_count_and_is_retried(installation, license_, monkeypatch, clock, mailoutbox):
+    clock.set(datetime(2026, 11, 21, 9, 0, tzinfo=dt_timezone.utc))
+    note = delivery_note_create(installation=installation, licenses=[license_])
+
     def smtp_down(self, fail_silently=False):
         raise smtplib.SMTPServerDisconnected("connection closed")
 
-    monkeypatch.setattr(mail.EmailMessage, "send", smtp_down)
-    with pytest.raises(smtplib.SMTPException) as failure:
-        delivery_note_send(note=note)
+    with monkeypatch.context() as patched:
+        patched.setattr(mail.EmailMessage, "send", smtp_down)
+        assert send_due() == 0
 
     note.refresh_from_db()
     assert bool(note.pdf) and note.send_count == 0 and note.sent_at is None
-    assert isinstance(failure.value, render_and_send_delivery_note.autoretry_for)
-    assert render_and_send_delivery_note.max_retries == 5
-    assert FileNotFoundError in render_and_send_delivery_note.dont_autoretry_for  # a lost file does not come back
-    assert render_and_send_delivery_note.name == "licensing.tasks.render_and_send_delivery_note"
+    row = OutboxMessage.objects.get()
+    assert row.attempts == 1
+    assert row.last_error == "SMTPServerDisconnected: connection closed"
+    assert row.due_at == datetime(2026, 11, 21, 9, 1, tzinfo=dt_timezone.utc)  # first retry after 1 minute
+    assert (row.claimed_by, row.claimed_until, row.sent_at) == ("", None, None)
+
+    assert send_due() == 0  # not due yet: nothing is sent before 09:01
+    clock.set(datetime(2026, 11, 21, 9, 1, tzinfo=dt_timezone.utc))
+    assert send_due() == 1
+
+    note.refresh_from_db()
+    assert note.send_count == 1 and len(mailoutbox) == 1
+    assert mailoutbox[0].attachments[0][1] == stored_bytes(note)  # the PDF stored at the first try
+
+
+def test_task_queued_before_the_outbox_existed_sends_once(note, mailoutbox, eager, django_capture_on_commit_callbacks):
+    """A broker message of the old task left over after an update: the same outbox row, one e-mail."""
+    with django_capture_on_commit_callbacks(execute=True):
+        render_and_send_delivery_note(note.pk)
+        render_and_send_delivery_note(note.pk)
+    assert send_due() == 1
+    assert OutboxMessage.objects.count() == 1
+    note.refresh_from_db()
+    assert note.send_count == 1
 
 
 def test_license_issue_delivers_its_key(installation, adsync, mailoutbox, eager, django_capture_on_commit_callbacks):
@@ -440,7 +492,7 @@ def test_admin_resend_action(client, note, mailoutbox, eager, django_capture_on_
     viewer = UserFactory(is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_deliverynote"))
     client.force_login(viewer)
-    render_and_send_delivery_note(note.pk)
+    assert send_due() == 1
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -530,3 +582,17 @@ def test_free_edition_note_speaks_of_the_hardware_id(partner, callrec):
     assert "Serverlizenzschlüssel" not in text
     assert "dem Hardware-ID" not in text
     assert len(PdfReader(BytesIO(data)).pages) == 1
+
+
+def test_outbox_admin_refuses_to_resend_a_note_whose_key_was_revoked(staff_client, note, license_, mailoutbox):
+    assert send_due() == 1
+    License.objects.filter(pk=license_.pk).update(state=License.REVOKED)
+    row = OutboxMessage.objects.get()
+
+    response = staff_client.post(
+        reverse("admin:vendorportal_outboxmessage_changelist"), {"action": "resend", "_selected_action": [row.pk]}, follow=True
+    )
+
+    page = response.content.decode()
+    assert f"Lieferschein {note.number} wird nicht erneut gesendet" in page and "ist widerrufen" in page
+    assert OutboxMessage.objects.count() == 1 and send_due() == 0 and len(mailoutbox) == 1

@@ -367,6 +367,21 @@ def test_command_runs_the_job_and_prints_counts(settings):
     assert MaintenanceNotice.objects.filter(sent_at__isnull=False).count() == 2
 
 
+def test_run_with_nothing_to_send_leaves_no_mail_file(settings, tmp_path):
+    """The file backend (the embedded default, var/mail/) creates its file when a
+    connection opens: a run that sends nothing must not open one."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    _systems_due_60(1, date(2026, 6, 1), partner_count=1)
+
+    call_command("swp_expiry", "--today", "2026-05-01", stdout=io.StringIO())  # end 16.07.: 60-day notice not yet due
+    assert not (tmp_path / "mail").exists() or list((tmp_path / "mail").iterdir()) == []
+
+    call_command("swp_expiry", "--today", "2026-06-01", stdout=io.StringIO())  # the day it is due: one e-mail
+    [written] = (tmp_path / "mail").iterdir()
+    assert written.stat().st_size > 0
+
+
 @pytest.mark.parametrize("bad", ["2026-13-01", "morgen", "01.06.2026"])
 def test_command_with_bad_date_fails_in_german_and_writes_nothing(bad):
     _systems_due_60(1, date(2026, 6, 1), partner_count=1)
