@@ -70,3 +70,17 @@ def modules(catalog):
 def _media_in_tmp(settings, tmp_path):
     # Rendered PDFs and uploaded proofs of a test go to its own folder, not var/media.
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def send_outbox(db):
+    """What a worker does with every due outbox row: call it to send; returns how many were sent."""
+
+    def send() -> int:
+        from vendorportal.models import OutboxMessage
+        from vendorportal.outbox import outbox_send
+
+        pks = OutboxMessage.objects.filter(sent_at__isnull=True).values_list("pk", flat=True)
+        return sum(outbox_send(message_id=pk) for pk in list(pks))
+
+    return send

@@ -86,16 +86,29 @@ class OutboxKind:
     attachments: str = ""  # dotted name: f(message) -> [(filename, bytes, mimetype), ...]
     on_sent: str = ""  # dotted name: f(message) -> None, runs in the transaction that marks the row sent
     resend_check: str = ""  # dotted name: f(message) -> None, raises a PortalError when staff may not resend
+    # False for e-mails that carry a secret (a set-password link): composed afresh at each
+    # send and never stored, so nobody who can read the outbox can use the link.
+    store_text: bool = True
 
 
 _KINDS: dict[str, OutboxKind] = {}
 
 
 def register_kind(
-    kind: str, *, compose: str = "", attachments: str = "", on_sent: str = "", resend_check: str = ""
+    kind: str,
+    *,
+    compose: str = "",
+    attachments: str = "",
+    on_sent: str = "",
+    resend_check: str = "",
+    store_text: bool = True,
 ) -> None:
     """Declare an e-mail kind; dotted names so registering imports nothing heavy."""
-    _KINDS[kind] = OutboxKind(compose=compose, attachments=attachments, on_sent=on_sent, resend_check=resend_check)
+    if not store_text and not compose:
+        raise ValueError(f"outbox kind {kind!r}: a kind that stores no text must compose it")
+    _KINDS[kind] = OutboxKind(
+        compose=compose, attachments=attachments, on_sent=on_sent, resend_check=resend_check, store_text=store_text
+    )
 
 
 def registered_kind(kind: str) -> OutboxKind:
@@ -248,7 +261,8 @@ def outbox_send(*, message_id: int, ticket: str | None = None) -> bool:
         if not message.subject and handler.compose:
             subject, body = import_string(handler.compose)(message)
             message.subject, message.body = " ".join(subject.split()), body
-            OutboxMessage.objects.filter(pk=message.pk).update(subject=message.subject, body=message.body)
+            if handler.store_text:
+                OutboxMessage.objects.filter(pk=message.pk).update(subject=message.subject, body=message.body)
         email = _build_email(message, handler)
         email.send(fail_silently=False)
     except Exception as exc:

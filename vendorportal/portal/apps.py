@@ -12,3 +12,11 @@ class PortalConfig(AppConfig):
     name = "vendorportal.portal"
     label = "portal"
     verbose_name = _("Partnerportal")
+
+    def ready(self):
+        from vendorportal.outbox import register_kind
+        from vendorportal.portal import invitations
+
+        # Set-password links are made when sending and never stored (see invitations).
+        for kind, compose in [(invitations.INVITATION, "invitation_compose"), (invitations.PASSWORD_RESET, "password_reset_compose")]:
+            register_kind(kind, compose=f"vendorportal.portal.invitations.{compose}", store_text=False)

@@ -1,13 +1,16 @@
-"""Invitation e-mail for a new partner login: a link to set the first password.
+"""E-mails of the portal shell that carry a set-password link: the invitation of a new
+partner login and "Passwort vergessen".
 
-Uses Django's password-reset token, so the link works once and expires with
-``PASSWORD_RESET_TIMEOUT`` (default three days); "Passwort vergessen" sends a new one.
+Both go through the outbox (STYLE 13) as kinds that store no text: the link (Django's
+password-reset token: works once, expires with ``PASSWORD_RESET_TIMEOUT``, three days by
+default) is made when the worker sends the e-mail and never written to the database, so
+staff who can read the outbox cannot use it. A resend makes a fresh link.
 """
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,8 +18,14 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from vendorportal import clock
+from vendorportal.outbox import outbox_enqueue
 
-def invitation_link(user) -> str:
+INVITATION = "portal-invitation"
+PASSWORD_RESET = "portal-password-reset"
+
+
+def set_password_link(user) -> str:
     path = reverse(
         "portal:password_reset_confirm",
         kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
@@ -24,11 +33,37 @@ def invitation_link(user) -> str:
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
 
-def invitation_send(*, user) -> None:
-    """Queue the invitation; it leaves once the login is committed."""
+def _user_of(message):
+    return get_user_model().objects.get(pk=message.document_id)
+
+
+def invitation_compose(message) -> tuple[str, str]:
+    user = _user_of(message)
     body = render_to_string(
         "portal/registration/invitation_email.txt",
-        {"user": user, "link": invitation_link(user), "vendor": settings.VENDOR},
+        {"user": user, "link": set_password_link(user), "vendor": settings.VENDOR},
     )
-    message = EmailMessage(subject=_("Ihr Zugang zum Partnerportal"), body=body, to=[user.email])
-    transaction.on_commit(message.send)
+    return _("Ihr Zugang zum Partnerportal"), body
+
+
+def password_reset_compose(message) -> tuple[str, str]:
+    user = _user_of(message)
+    body = render_to_string(
+        "portal/registration/password_reset_email.txt",
+        {"username": user.get_username(), "link": set_password_link(user)},
+    )
+    return _("Neues Passwort für das Partnerportal"), body
+
+
+def invitation_send(*, user) -> None:
+    """Queue the invitation in the caller's transaction (the one that creates the login)."""
+    outbox_enqueue(kind=INVITATION, dedup_key=f"{INVITATION}:{user.pk}:{clock.now():%Y%m%d%H%M%S%f}", recipients=[user.email], document=user)
+
+
+def password_reset_send(*, user) -> None:
+    """At most one "Passwort vergessen" e-mail per login and quarter hour: a form sent ten
+    times in a row does not flood the partner's mailbox."""
+    now = clock.now()
+    window = f"{now:%Y%m%d%H}{now.minute // 15}"
+    with transaction.atomic():
+        outbox_enqueue(kind=PASSWORD_RESET, dedup_key=f"{PASSWORD_RESET}:{user.pk}:{window}", recipients=[user.email], document=user)

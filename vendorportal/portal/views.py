@@ -5,12 +5,14 @@ Django's own auth views with German templates (STYLE 5: views stay thin).
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from vendorportal.portal import registry
 from vendorportal.portal.access import partner_required
+from vendorportal.portal.invitations import password_reset_send
 
 
 class PortalLoginView(auth_views.LoginView):
@@ -34,10 +36,27 @@ class PortalPasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     extra_context = {"title": _("Passwort geändert")}
 
 
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's form, but the e-mail goes through the outbox (STYLE 13), link made at sending."""
+
+    def get_users(self, email):
+        # Partner logins only (staff passwords are the superusers' business), including
+        # invited logins that have no password yet and whose invitation ran out.
+        from vendorportal.parties.models import PartnerUser
+
+        memberships = PartnerUser.objects.select_related("user").filter(
+            user__email__iexact=email, user__is_active=True, user__is_staff=False, user__is_superuser=False
+        )
+        return [m.user for m in memberships]
+
+    def save(self, **kwargs):
+        for user in self.get_users(self.cleaned_data["email"]):
+            password_reset_send(user=user)
+
+
 class PortalPasswordResetView(auth_views.PasswordResetView):
     template_name = "portal/registration/password_reset_form.html"
-    email_template_name = "portal/registration/password_reset_email.txt"
-    subject_template_name = "portal/registration/password_reset_subject.txt"
+    form_class = OutboxPasswordResetForm
     success_url = reverse_lazy("portal:password_reset_done")
     extra_context = {"title": _("Passwort vergessen")}
 

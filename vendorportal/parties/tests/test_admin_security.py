@@ -1,4 +1,6 @@
 """Staff accounts are for superusers only; sales manages partner logins through their own form (issue 8)."""
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -114,18 +116,23 @@ def test_sales_creates_a_partner_login_with_password_that_can_use_the_portal(cli
     assert mail.outbox == []
 
 
-def test_without_password_the_new_login_gets_an_invitation(client, django_capture_on_commit_callbacks):
+def test_without_password_the_new_login_gets_an_invitation_and_can_set_one(client, send_outbox):
     client.force_login(staff(roles.SALES))
     partner = PartnerFactory()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin:parties_partneruser_add"), _partner_user_post(partner))
+    response = client.post(reverse("admin:parties_partneruser_add"), _partner_user_post(partner))
     assert response.status_code == 302
     user = User.objects.get(username="neu.mitarbeiter")
     assert not user.has_usable_password()
+    assert send_outbox() == 1
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["nina@partner.test"] and message.subject == "Ihr Zugang zum Partnerportal"
-    assert "Ihr Benutzername: neu.mitarbeiter" in message.body and "/portal/passwort-setzen/" in message.body
+    assert "Ihr Benutzername: neu.mitarbeiter" in message.body
+    link = re.search(r"https?://[^/]+(/portal/passwort-setzen/\S+/)", message.body).group(1)
+    client.logout()
+    form_page = client.get(link, follow=True)
+    client.post(form_page.redirect_chain[-1][0], {"new_password1": "Gelb-Router-2026", "new_password2": "Gelb-Router-2026"})
+    assert client.login(request=HttpRequest(), username="neu.mitarbeiter", password="Gelb-Router-2026")
 
 
 def test_taken_username_is_a_form_error_and_writes_nothing(client):

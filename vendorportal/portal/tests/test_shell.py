@@ -121,10 +121,13 @@ def test_password_change_with_wrong_old_password_says_so_in_german(client, anna)
     assert "Das alte Passwort war falsch. Bitte neu eingeben." in response.content.decode()
 
 
-def test_password_reset_by_email_sets_a_new_password(client):
+def test_password_reset_by_email_sets_a_new_password(client, send_outbox):
     PartnerUserFactory(user__username="bert", user__email="bert@partner.test")
     response = client.post(reverse("portal:password_reset"), {"email": "bert@partner.test"})
     assert response.status_code == 302
+    # The form twice in a row: still one e-mail (one per login and quarter hour).
+    client.post(reverse("portal:password_reset"), {"email": "bert@partner.test"})
+    assert send_outbox() == 1
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.subject == "Neues Passwort für das Partnerportal" and message.to == ["bert@partner.test"]
@@ -138,10 +141,23 @@ def test_password_reset_by_email_sets_a_new_password(client):
     assert "nicht mehr gültig" in client.get(link, follow=True).content.decode()
 
 
-def test_password_reset_for_unknown_address_reveals_nothing(client):
-    response = client.post(reverse("portal:password_reset"), {"email": "nobody@nowhere.test"}, follow=True)
-    assert "Wenn zu dieser Adresse ein Zugang gehört" in response.content.decode()
-    assert mail.outbox == []
+def test_password_reset_for_unknown_address_or_staff_reveals_nothing_and_sends_nothing(client, send_outbox):
+    UserFactory(username="chefin", email="chefin@vendor.test", is_staff=True)
+    for address in ["nobody@nowhere.test", "chefin@vendor.test"]:
+        response = client.post(reverse("portal:password_reset"), {"email": address}, follow=True)
+        assert "Wenn zu dieser Adresse ein Zugang gehört" in response.content.decode()
+    assert send_outbox() == 0 and mail.outbox == []
+
+
+def test_set_password_link_is_never_stored_in_the_outbox(client, send_outbox):
+    from vendorportal.models import OutboxMessage
+
+    PartnerUserFactory(user__username="bert", user__email="bert@partner.test")
+    client.post(reverse("portal:password_reset"), {"email": "bert@partner.test"})
+    send_outbox()
+    row = OutboxMessage.objects.get()
+    assert row.sent_at is not None
+    assert "passwort-setzen" not in row.body and "passwort-setzen" in mail.outbox[0].body
 
 
 @override_settings(DEBUG=False)
