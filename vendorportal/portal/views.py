@@ -90,11 +90,22 @@ def dashboard(request):
 
 # --- error pages (handler403/404/500 in vendorportal.urls) ------------------------------
 
+def _in_admin(request) -> bool:
+    return request.path.startswith("/admin/") and request.user.is_authenticated and request.user.is_staff
+
+
 def error_403(request, exception=None):
+    if _in_admin(request):
+        # Staff stay in the admin's look, with a way back to its index.
+        message = _("Für diese Seite fehlt Ihrer Mitarbeitergruppe die Berechtigung. Rechte vergeben die Administratoren.")
+        return render(request, "admin/error.html", {"title": _("Kein Zugriff"), "message": message}, status=403)
     return render(request, "403.html", {"title": _("Kein Zugriff")}, status=403)
 
 
 def error_404(request, exception=None):
+    if _in_admin(request):
+        message = _("Diesen Eintrag gibt es nicht (mehr). Vielleicht wurde er gelöscht oder die Adresse ist unvollständig.")
+        return render(request, "admin/error.html", {"title": _("Nicht gefunden"), "message": message}, status=404)
     return render(request, "404.html", {"title": _("Seite nicht gefunden")}, status=404)
 
 

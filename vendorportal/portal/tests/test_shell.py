@@ -185,3 +185,21 @@ def test_portal_pages_have_no_inline_styles_or_scripts(client, anna):
         page = client.get(reverse(name)).content.decode()
         assert "<style" not in page and " style=" not in page, name
         assert not re.search(r"<script(?![^>]*\bsrc=)", page), name
+
+
+@override_settings(DEBUG=False)
+def test_staff_refused_in_the_admin_stay_in_the_admin_look(client):
+    from django.contrib.auth.models import Group
+
+    from vendorportal import roles
+
+    user = UserFactory(username="sup", is_staff=True)
+    user.groups.add(Group.objects.get(name=roles.SUPPORT))
+    client.force_login(user)
+    response = client.get(reverse("admin:auth_user_changelist"))
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Für diese Seite fehlt Ihrer Mitarbeitergruppe die Berechtigung" in page
+    assert f'href="{reverse("admin:index")}"' in page and "portal/portal.css" not in page
+    missing = client.get("/admin/licensing/gibt-es-nicht/")
+    assert missing.status_code == 404 and "Diesen Eintrag gibt es nicht" in missing.content.decode()
