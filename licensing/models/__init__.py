@@ -1,6 +1,6 @@
 from .catalog import Bundle, ModuleVersion, PbxVersion, Price, PriceList, Product
 from .installations import AUERSWALD, EDITIONS, STARFACE, Installation
-from .licenses import DeliveryNote, IllegalTransition, InsightOwnUse, License, LicenseBinding, NfrLock
+from .licenses import DeliveryNote, IllegalTransition, InsightOwnUse, IssueClaim, License, LicenseBinding, NfrLock
 from .parties import Customer, Partner, PartnerLevel, PartnerUser
 from .systems import MaintenanceCoverage, MaintenanceNotice, Reinitialisation, SystemLicense, Tryout
 
@@ -8,6 +8,7 @@ __all__ = [
     "DeliveryNote",
     "IllegalTransition",
     "InsightOwnUse",
+    "IssueClaim",
     "License",
     "LicenseBinding",
     "MaintenanceCoverage",
