@@ -126,3 +126,43 @@ def test_check_from_the_shell_exits_2_with_german_message(modules, inst):
     done = subprocess.run([sys.executable, "manage.py", "license_check", "AAAAA"], capture_output=True, text=True, timeout=120, cwd=root)
     assert (done.returncode, done.stdout) == (2, "")
     assert "Bitte genau eine dieser Angaben machen" in done.stderr
+
+
+# --- issue_license: once per paid key and order, German refusals (issue 8) --------------------
+
+
+def test_issue_twice_refuses_the_second_paid_key(modules, inst):
+    args = ["issue_license", "--module", "CALLREC", "--server-key", inst.identifier, "--version", "2.1"]
+    assert run(*args)[0] == 0
+    serial = License.objects.get().serial
+    code, lines, err = run(*args)
+    assert (code, lines) == (2, [])
+    assert f"bereits einen aktiven bezahlten Schlüssel für Call Recording (Lizenz Nr. {serial})" in err
+    assert "Staffel-Upgrade" in err
+    assert License.objects.count() == 1 and DeliveryNote.objects.count() == 1
+
+
+def test_issue_twice_with_the_same_order_issues_once(modules, inst):
+    assert run("issue_license", "--module", "CALLREC", "--server-key", inst.identifier, "--version", "2.1", "--order", "B-1")[0] == 0
+    serial = License.objects.get().serial
+    code, lines, err = run("issue_license", "--module", "INTERCOM", "--server-key", inst.identifier, "--version", "2.1", "--order", "B-1")
+    assert (code, lines) == (2, [])
+    assert f"Zur Bestellung B-1 wurden bereits Schlüssel ausgestellt (Lizenz Nr. {serial})" in err
+    assert License.objects.count() == 1
+
+
+@pytest.mark.parametrize("also", ["ABCDE-12345-FGHIJ-67890", "abcde12345fghij67890", " abcde 12345 FGHIJ 67890"])
+def test_redundancy_key_equal_to_primary_exits_2_in_german(modules, inst, also):
+    code, lines, err = run(
+        "issue_license", "--module", "CALLREC", "--server-key", inst.identifier, "--version", "2.1", "--also-server-key", also
+    )
+    assert (code, lines) == (2, [])
+    assert "ABCDE-12345-FGHIJ-67890 ist doppelt angegeben" in err and "Traceback" not in err
+    assert not License.objects.exists() and not DeliveryNote.objects.exists()
+
+
+def test_order_longer_than_the_field_exits_2(modules, inst):
+    code, lines, err = run("issue_license", "--module", "CALLREC", "--server-key", inst.identifier, "--version", "2.1", "--order", "B" * 65)
+    assert (code, lines) == (2, [])
+    assert "Die Bestellnummer ist zu lang (höchstens 64 Zeichen)." in err
+    assert not License.objects.exists()

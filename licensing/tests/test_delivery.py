@@ -233,7 +233,8 @@ def test_context_labels_hardware_id_of_free_edition(partner, callrec):
 def test_numbers_are_consecutive_per_year(installation, adsync):
     year = timezone.localdate(timezone=DOCUMENT_TIMEZONE).year
     first = delivery_note_create(installation=installation, licenses=[make_license(installation, adsync)])
-    second = delivery_note_create(installation=installation, licenses=[make_license(installation, adsync)])
+    # a second purchase key of ADSYNC on this installation is refused (ORD-6): a goodwill key
+    second = delivery_note_create(installation=installation, licenses=[make_license(installation, adsync, kind=License.GOODWILL)])
     assert (first.number, second.number) == (f"LS-{year}-00001", f"LS-{year}-00002")
 
 
@@ -269,7 +270,7 @@ def test_partner_may_have_keys_delivered_to_its_end_customer(installation, licen
 def test_bad_input_is_refused_in_german_and_writes_nothing(case, message, installation, adsync, license_):
     delivery_note_create(installation=installation, licenses=[license_])  # LS-…-00001 exists
     sequences_before = list(DocumentSequence.objects.values_list("prefix", "year", "last_number"))
-    licenses, email = [make_license(installation, adsync)], None
+    licenses, email = [make_license(installation, adsync, kind=License.GOODWILL)], None  # one paid key only (ORD-6)
     if case == "no_licenses":
         licenses = []
     elif case == "foreign_license":

@@ -121,10 +121,13 @@ def test_lic9_redundancy_one_key_for_two_server_keys_from_08_2018(modules):
 
 def test_lic4_paid_update_coverage(modules, inst):
     callrec = modules["CALLREC"]
-    issue(callrec, inst, "1.8")
+    old = issue(callrec, inst, "1.8")
     covered, lic = version_covered(installation=inst, product=callrec, target_version="2.1")
     assert not covered and lic.module_version.version == "1.8"  # jump over paid 2.0
-    issue(callrec, inst, "2.0")
+    new = issue(callrec, inst, "2.0", replaces=old)  # the paid update's key replaces the old one (ORD-6)
+    old.refresh_from_db()
+    assert (old.state, new.replaces) == ("revoked", old)
+    assert f"Lizenz Nr. {new.serial}" in old.state_reason
     covered, lic = version_covered(installation=inst, product=callrec, target_version="2.1")
     assert covered and lic.module_version.version == "2.0"
     assert version_covered(installation=inst, product=callrec, target_version="1.8")[0]
