@@ -462,6 +462,8 @@ def license_block(*, license: License, reason: str, by=None) -> License:
 
 @transaction.atomic
 def license_unblock(*, license: License, reason: str, by=None) -> License:
+    if license.is_paid:  # ORD-6: not beside a paid key issued for it meanwhile
+        _check_no_active_paid_key(product=license.product, installations=list(Installation.objects.filter(license_bindings__license=license)), replaced=license)
     return _change_state(license, License.ACTIVE, reason, by)
 
 

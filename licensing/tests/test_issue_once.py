@@ -69,6 +69,16 @@ def test_a_revoked_or_blocked_paid_key_makes_room_for_a_new_one(modules, inst):
     assert License.objects.filter(state="active").count() == 1
 
 
+def test_unblocking_beside_a_newer_paid_key_is_refused(modules, inst):
+    sub = issue(modules, inst, kind="subscription", subscription_reference="ABO-2")
+    svc.license_block(license=sub, reason="Abo beendet")
+    bought = issue(modules, inst)
+    with pytest.raises(PortalError, match=f"Lizenz Nr. {bought.serial}"):
+        svc.license_unblock(license=sub, reason="doch weiter")
+    sub.refresh_from_db()
+    assert sub.state == "blocked"
+
+
 def test_the_database_refuses_a_second_active_paid_key_even_past_the_service(modules, inst):
     from django.db import IntegrityError, transaction
 
@@ -215,10 +225,13 @@ def test_five_parallel_issues_make_one_paid_key(modules, same_token):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_five_parallel_admin_posts_issue_one_key_and_one_delivery_note(modules, settings, mailoutbox):
+def test_five_parallel_admin_posts_issue_one_key_and_one_delivery_note(modules, monkeypatch):
     from django.test import Client
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from licensing.tasks.delivery import render_and_send_delivery_note
+
+    queued = []  # what the worker would be asked to send, after each commit
+    monkeypatch.setattr(render_and_send_delivery_note, "delay", lambda note_id: queued.append(note_id))
     inst = InstallationFactory(identifier="POSTS-12345-FGHIJ-67890", pbx_users=30)
     admin = UserFactory(username="chef", is_staff=True, is_superuser=True)
     svc.signing_key()
@@ -233,8 +246,8 @@ def test_five_parallel_admin_posts_issue_one_key_and_one_delivery_note(modules, 
     # every click ends on the one key issued, none in an error page
     assert [r.status_code for _c, r in responses] == [302] * 5
     assert {r["Location"] for _c, r in responses} == {change_page}
-    assert DeliveryNote.objects.filter(licenses=lic).count() == 1
-    assert len(mailoutbox) == 1
+    note = DeliveryNote.objects.get(licenses=lic)
+    assert queued == [note.pk]
 
 
 @pytest.mark.django_db(transaction=True)
