@@ -106,6 +106,15 @@ class InstallationAdmin(SimpleHistoryAdmin):
         view = self.admin_site.admin_view(lambda request, object_id: installation_move_view(self, request, object_id))
         return [path("<int:object_id>/move/", view, name="licensing_installation_move")] + super().get_urls()
 
+    def get_fieldsets(self, request, obj=None):
+        from licensing.admin_licenses import MOVE_PERMISSIONS
+
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perms(MOVE_PERMISSIONS):
+            return fieldsets
+        # Who may not move an installation is not offered the link to a page that refuses.
+        return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "move_link"]}) for name, opts in fieldsets]
+
     @admin.display(description=_("Umzug"))
     def move_link(self, obj):
         from django.urls import reverse

@@ -73,6 +73,12 @@ def test_move_with_proof_is_carried_out_only_by_sales(as_group, modules, inst, g
     assert License.objects.filter(installation=new, kind="goodwill").count() == (1 if moved else 0)
 
 
+@pytest.mark.parametrize("group, offered", [(SALES, True), (FINANCE, False), (SUPPORT, False)])
+def test_installation_page_offers_the_move_only_to_who_may_move(as_group, inst, group, offered):
+    page = as_group(group).get(reverse("admin:licensing_installation_change", args=[inst.pk])).content.decode()
+    assert (reverse("admin:licensing_installation_move", args=[inst.pk]) in page) is offered
+
+
 @pytest.mark.parametrize("group", [SALES, None])
 def test_move_of_unknown_installation_is_404(as_group, admin_client, group):
     client = as_group(group) if group else admin_client
