@@ -67,7 +67,12 @@ class InstallationAdmin(SimpleHistoryAdmin):
     }
 
     def get_fieldsets(self, request, obj=None):
+        from licensing.admin_licenses import MOVE_PERMISSIONS
+
         fieldsets = super().get_fieldsets(request, obj)
+        if not request.user.has_perms(MOVE_PERMISSIONS):
+            # Who may not move an installation is not offered the link to a page that refuses.
+            fieldsets = [(name, {**opts, "fields": [f for f in opts["fields"] if f != "move_link"]}) for name, opts in fieldsets]
         if obj is None or obj.vendor != AUERSWALD:
             return fieldsets
         return [

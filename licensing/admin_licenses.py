@@ -5,10 +5,15 @@ Keys are never edited here: the add page is an "issue a key" form backed by
 """
 from __future__ import annotations
 
+import re
+import uuid
+
 from vendorportal import clock
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import redirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +40,8 @@ class LicenseIssueForm(forms.Form):
     )
     order_reference = forms.CharField(label=_("Bestellung"), required=False, max_length=64)
     recipient_email = forms.EmailField(label=_("Liefer-E-Mail"), required=False, help_text=_("leer = Liefer-E-Mail des Partners"))
+    # One-time token (STYLE 14): a double submit or a reload of the POST issues once.
+    request_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     class Media:
         # Hides the other modules' version groups once a module is chosen; without
@@ -43,6 +50,8 @@ class LicenseIssueForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("request_token", uuid.uuid4().hex)
         # One <optgroup> per module, labelled like the module's own option, instead of a flat list of
         # every module's versions ("2.1" means nothing without its module).
         groups: dict[str, list] = {}
@@ -50,8 +59,21 @@ class LicenseIssueForm(forms.Form):
             groups.setdefault(str(version.product), []).append((version.pk, version.version))
         self.fields["version"].choices = [("", "---------"), *groups.items()]
 
+    def clean_request_token(self):
+        token = self.cleaned_data["request_token"]
+        if not re.fullmatch(r"[0-9a-f]{32}", token):
+            raise forms.ValidationError(_("Das Formular ist unvollständig; bitte die Seite neu laden."))
+        return token
+
     def clean(self):
         data = super().clean()
+        primary = data.get("installation")
+        if primary is not None and primary in (data.get("also_installations") or []):
+            self.add_error(
+                "also_installations",
+                _("%(id)s ist die Primäranlage selbst; als weiterer Serverlizenzschlüssel (Redundanz) bitte eine andere Anlage wählen.")
+                % {"id": primary.identifier},
+            )
         product, version = data.get("product"), data.get("version")
         if product and version and version.product_id != product.pk:
             self.add_error(
@@ -158,8 +180,9 @@ class LicenseAdmin(SimpleHistoryAdmin):
 
     def issue_view(self, request):
         if not self.has_add_permission(request):
-            return redirect("admin:index")
-        form = LicenseIssueForm(request.POST or None, initial=request.GET.dict() or None)
+            raise PermissionDenied
+        initial = {k: v for k, v in request.GET.items() if k != "request_token"} or None
+        form = LicenseIssueForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -167,8 +190,14 @@ class LicenseAdmin(SimpleHistoryAdmin):
                     product=data["product"], installation=data["installation"], version=data["version"], kind=data["kind"],
                     demo_days=data["demo_days"], also_installations=list(data["also_installations"]),
                     order_reference=data["order_reference"], recipient_email=data["recipient_email"] or None,
-                    issued_by=request.user,
+                    issued_by=request.user, request_token=data["request_token"],
                 )
+            except services.AlreadyIssued as done:
+                if done.code == "form_already_used" and done.licenses:
+                    # The second click of a double submit: show what the first one issued.
+                    self.message_user(request, done.message, messages.WARNING)
+                    return redirect(reverse("admin:licensing_license_change", args=[done.licenses[0].pk]))
+                form.add_error(None, done.message)
             except PortalError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -192,8 +221,10 @@ class LicenseAdmin(SimpleHistoryAdmin):
         return self._state_redirect(request, queryset, "block")
 
     def state_view(self, request, action):
-        if action not in ("revoke", "block") or not super().has_change_permission(request):
-            return redirect("admin:licensing_license_changelist")
+        if action not in ("revoke", "block"):
+            raise Http404
+        if not super().has_change_permission(request):
+            raise PermissionDenied
         ids = [int(i) for i in (request.GET.get("ids") or "").split(",") if i.isdigit()]
         licenses = list(License.objects.filter(pk__in=ids).select_related("product", "installation"))
         form = ReasonForm(request.POST or None)
@@ -215,7 +246,12 @@ class LicenseAdmin(SimpleHistoryAdmin):
         context = {**self.admin_site.each_context(request), "title": title, "form": form, "licenses": licenses, "opts": self.model._meta}
         return TemplateResponse(request, "admin/licensing/license/state.html", context)
 
-    @admin.action(description=_("Lieferschein erneut senden"), permissions=["view"])
+    def has_resend_permission(self, request):
+        # Same rule as the delivery note admin: whoever may see delivery notes may send one
+        # again (to the address stored on it, with the PDF that was sent).
+        return request.user.has_perm("licensing.view_deliverynote")
+
+    @admin.action(description=_("Lieferschein erneut senden"), permissions=["resend"])
     def resend_delivery_notes(self, request, queryset):
         from licensing.services.delivery import delivery_note_resend
 
@@ -260,7 +296,6 @@ class InsightOwnUseAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Als erstattet markieren (heute)"), permissions=["change"])
     def mark_refunded(self, request, queryset):
-
         for own in queryset:
             try:
                 services.insight_refund_mark(own_use=own, on=clock.today())
@@ -277,8 +312,14 @@ class MoveForm(forms.Form):
     proof = forms.FileField(label=_("Bestätigung von STARFACE (Außerbetriebnahme)"), required=False)
 
 
+# The move issues goodwill keys, revokes the old ones and decommissions the installation.
+MOVE_PERMISSIONS = ("licensing.add_license", "licensing.change_installation")
+
+
 def installation_move_view(model_admin, request, object_id):
-    installation = Installation.objects.get(pk=object_id)
+    if not request.user.has_perms(MOVE_PERMISSIONS):
+        raise PermissionDenied
+    installation = get_object_or_404(Installation, pk=object_id, vendor="starface")
     form = MoveForm(request.POST or None, request.FILES or None)
     form.fields["new_installation"].queryset = (
         Installation.objects.active(clock.today())

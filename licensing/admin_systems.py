@@ -174,7 +174,15 @@ class AuerswaldSystemAdmin(admin.ModelAdmin):
     def tryout_days_left_display(self, obj):
         return tryout_days_left_for(obj, clock.today())
 
-    @admin.action(description=_("Verlängerungsangebot an Partner senden"), permissions=["view"])
+    # Actions check the permission of their effect (STYLE 15), not just a staff login: a
+    # quote is sales work on the system; the notice check writes notices and sends them.
+    def has_quote_permission(self, request):
+        return request.user.has_perm("licensing.change_auerswaldsystem")
+
+    def has_notices_permission(self, request):
+        return request.user.has_perm("licensing.add_maintenancenotice")
+
+    @admin.action(description=_("Verlängerungsangebot an Partner senden"), permissions=["quote"])
     def send_renewal_quote(self, request, queryset):
         today = clock.today()
         sent, refused = [], []
@@ -195,7 +203,7 @@ class AuerswaldSystemAdmin(admin.ModelAdmin):
         for line in refused:
             self.message_user(request, gettext("Kein Angebot – %(reason)s") % {"reason": line}, messages.WARNING)
 
-    @admin.action(description=_("Softwarepflege-Hinweise jetzt prüfen"), permissions=["view"])
+    @admin.action(description=_("Softwarepflege-Hinweise jetzt prüfen"), permissions=["notices"])
     def check_maintenance_notices(self, request, queryset):
         # The job looks at all systems (set-based), not only the selected ones.
         counts = maintenance_expiry_daily(today=clock.today())

@@ -11,3 +11,11 @@ from vendorportal.parties.validators import (  # noqa: F401
     validate_iban,
     validate_vat_id,
 )
+from vendorportal.validators import (  # noqa: F401 — licensing's models and migrations use these names
+    PLAUSIBLE_FIRST_DAY,
+    PLAUSIBLE_LAST_DAY,
+    PLAUSIBLE_MAX_USERS,
+    plausible_date_check,
+    validate_plausible_date,
+    validate_plausible_users,
+)

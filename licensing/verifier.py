@@ -457,10 +457,14 @@ def verify_key(
     *,
     identifier_kind: str = SERVER_KEY,
     module: str | None = None,
-    today: date | None = None,
+    today: date,
     required_version: str | tuple[int, ...] | None = None,
 ) -> VerifyResult:
     """Check a licence key against an installation identifier (LIC-3).
+
+    ``today`` is required and has no default: the verifier fails closed, so a
+    module that embeds it cannot forget the expiry check of demo keys by leaving
+    the date out (``None`` or anything that is not a date raises ``TypeError``).
 
     ``public_keys`` maps key id → raw 32-byte public key or ``Ed25519PublicKey``
     (old, rotated keys keep verifying as long as they are listed).
@@ -471,6 +475,10 @@ def verify_key(
     """
     if identifier_kind not in IDENTIFIER_KINDS:
         raise ValueError(f"unknown identifier kind {identifier_kind!r}")
+    if isinstance(today, datetime):
+        today = today.date()
+    if not isinstance(today, date):
+        raise TypeError("today must be a date: the expiry of demo keys is always checked")
     try:
         stripped = _strip_key_text(key_text)
     except MalformedKey as exc:  # non-ASCII: cannot be a server key either
@@ -503,11 +511,8 @@ def verify_key(
     if binding_digest(identifier, identifier_kind) not in payload.bindings:
         what = "server licence key" if identifier_kind == SERVER_KEY else "hardware ID"
         return _fail(OTHER_SERVER_KEY, f"key belongs to another {what}", payload)
-    if today is not None and payload.expiry is not None:
-        if isinstance(today, datetime):
-            today = today.date()
-        if today > payload.expiry:
-            return _fail(EXPIRED, f"demo key expired on {payload.expiry.isoformat()}", payload)
+    if payload.expiry is not None and today > payload.expiry:
+        return _fail(EXPIRED, f"demo key expired on {payload.expiry.isoformat()}", payload)
     # LIC-12: during a subscription all updates are free, so a subscription key
     # runs every version; the portal blocks it when the subscription ends.
     if required_version is not None and not payload.subscription:

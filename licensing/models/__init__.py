@@ -1,12 +1,13 @@
 from .catalog import Bundle, ModuleVersion, PbxVersion, Price, PriceList, Product
 from .installations import AUERSWALD, EDITIONS, STARFACE, Installation
-from .licenses import DeliveryNote, IllegalTransition, InsightOwnUse, License, LicenseBinding, NfrLock
+from .licenses import DeliveryNote, IllegalTransition, InsightOwnUse, IssueClaim, License, LicenseBinding, NfrLock
 from .systems import MaintenanceCoverage, MaintenanceNotice, Reinitialisation, SystemLicense, Tryout
 
 __all__ = [
     "DeliveryNote",
     "IllegalTransition",
     "InsightOwnUse",
+    "IssueClaim",
     "License",
     "LicenseBinding",
     "MaintenanceCoverage",

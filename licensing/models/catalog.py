@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from licensing import rules
 from licensing.constants import STARFACE, VENDOR_CHOICES
+from licensing.validators import plausible_date_check, validate_plausible_date
 from vendorportal.formats import format_date_de
 
 
@@ -97,7 +98,7 @@ class PriceList(models.Model):
     product the newest list valid on the order date that prices it applies."""
 
     name = models.CharField(_("Bezeichnung"), max_length=120)
-    valid_from = models.DateField(_("gültig ab"))
+    valid_from = models.DateField(_("gültig ab"), validators=[validate_plausible_date])
     is_sample = models.BooleanField(
         _("Beispielpreise"), default=False,
         help_text=_("Keine Herstellerangabe – nur für Demo und Test (CAT-8)."),
@@ -109,7 +110,10 @@ class PriceList(models.Model):
         ordering = ["-valid_from", "name"]
         verbose_name = _("Preisliste")
         verbose_name_plural = _("Preislisten")
-        constraints = [models.UniqueConstraint(fields=["name", "valid_from"], name="pricelist_name_valid_from_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "valid_from"], name="pricelist_name_valid_from_unique"),
+            plausible_date_check("valid_from", "pricelist_valid_from_plausible"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} (ab {format_date_de(self.valid_from)})"
@@ -177,13 +181,16 @@ class PbxVersion(models.Model):
 
     vendor = models.CharField(_("Hersteller"), max_length=12, choices=VENDOR_CHOICES, default=STARFACE)
     number = models.CharField(_("Version"), max_length=20)
-    released_on = models.DateField(_("veröffentlicht am"))
+    released_on = models.DateField(_("veröffentlicht am"), validators=[validate_plausible_date])
 
     class Meta:
         ordering = ["vendor", "-released_on"]
         verbose_name = _("Anlagenversion")
         verbose_name_plural = _("Anlagenversionen")
-        constraints = [models.UniqueConstraint(fields=["vendor", "number"], name="pbxversion_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "number"], name="pbxversion_unique"),
+            plausible_date_check("released_on", "pbxversion_released_on_plausible"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_vendor_display()} {self.number}"
@@ -195,7 +202,7 @@ class ModuleVersion(models.Model):
         limit_choices_to={"kind": Product.MODULE},
     )
     version = models.CharField(_("Version"), max_length=20)
-    released_on = models.DateField(_("veröffentlicht am"))
+    released_on = models.DateField(_("veröffentlicht am"), validators=[validate_plausible_date])
     is_paid_update = models.BooleanField(
         _("kostenpflichtiges Update"), default=False,
         help_text=_("Wer auf oder über diese Version aktualisiert, braucht einen neuen Schlüssel (LIC-4)."),
@@ -210,7 +217,10 @@ class ModuleVersion(models.Model):
         ordering = ["product__name", "released_on"]
         verbose_name = _("Modulversion")
         verbose_name_plural = _("Modulversionen")
-        constraints = [models.UniqueConstraint(fields=["product", "version"], name="moduleversion_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "version"], name="moduleversion_unique"),
+            plausible_date_check("released_on", "moduleversion_released_on_plausible"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.product.name} {self.version}"

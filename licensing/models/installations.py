@@ -19,6 +19,12 @@ from licensing.constants import (
     STARFACE,
     VENDOR_CHOICES,
 )
+from licensing.validators import (
+    PLAUSIBLE_MAX_USERS,
+    plausible_date_check,
+    validate_plausible_date,
+    validate_plausible_users,
+)
 
 # Edition / model codes by vendor (seed 000 for STARFACE, seed 003 for Auerswald).
 EDITIONS: dict[str, list[tuple[str, str]]] = {
@@ -92,8 +98,10 @@ class Installation(models.Model):
         _("Serverlizenzschlüssel / Hardware-ID / Seriennummer"), max_length=64,
         help_text=_("Serverlizenzschlüssel im Format XXXXX-XXXXX-XXXXX-XXXXX; bei der Free Edition die Hardware-ID; bei Auerswald die Seriennummer."),
     )
-    pbx_users = models.PositiveIntegerField(_("installierte PBX-Benutzerlizenzen"), default=0)
-    user_light_licenses = models.PositiveIntegerField(_("installierte User-Light-Lizenzen"), default=0)
+    pbx_users = models.PositiveIntegerField(_("installierte PBX-Benutzerlizenzen"), default=0, validators=[validate_plausible_users])
+    user_light_licenses = models.PositiveIntegerField(
+        _("installierte User-Light-Lizenzen"), default=0, validators=[validate_plausible_users]
+    )
     has_nfr_server_license = models.BooleanField(_("NFR-Serverlizenz vorhanden"), default=False)
     has_nfr_user_license = models.BooleanField(_("NFR-Benutzerlizenz vorhanden"), default=False)
     pbx_version = models.CharField(_("Version der Telefonanlage"), max_length=20, blank=True, help_text=_("z. B. 9.0.1"))
@@ -102,7 +110,7 @@ class Installation(models.Model):
         verbose_name=_("Redundanz-Sekundäranlage von"),
         help_text=_("Nur für Redundanzanlagen: die Primäranlage. Sie braucht eigene Lizenzen (LIC-9)."),
     )
-    decommissioned_on = models.DateField(_("außer Betrieb seit"), null=True, blank=True)
+    decommissioned_on = models.DateField(_("außer Betrieb seit"), null=True, blank=True, validators=[validate_plausible_date])
     decommission_proof = models.FileField(
         _("Nachweis der Außerbetriebnahme"), upload_to=decommission_proof_path, blank=True,
         help_text=_("Bestätigung von STARFACE, dass der Serverlizenzschlüssel dauerhaft außer Betrieb ist (LIC-10)."),
@@ -131,6 +139,11 @@ class Installation(models.Model):
                 name="installation_cloud_has_no_nfr",
             ),
             models.CheckConstraint(condition=~Q(secondary_of=F("id")), name="installation_not_own_secondary"),
+            models.CheckConstraint(
+                condition=Q(pbx_users__lte=PLAUSIBLE_MAX_USERS, user_light_licenses__lte=PLAUSIBLE_MAX_USERS),
+                name="installation_users_plausible",
+            ),
+            plausible_date_check("decommissioned_on", "installation_decommissioned_on_plausible"),
         ]
 
     def __str__(self) -> str:
@@ -183,9 +196,36 @@ class Installation(models.Model):
             errors.setdefault("has_nfr_server_license", []).append(nfr_problem)
         if self.secondary_of_id and self.pk and self.secondary_of_id == self.pk:
             errors.setdefault("secondary_of", []).append(_("Eine Anlage kann nicht ihre eigene Sekundäranlage sein."))
+        elif self.secondary_of_id:
+            errors.update(self._secondary_problems())
+        if self.identifier_kind and self.identifier and "identifier" not in errors:
+            # The identifier is normalised above, so "abcde12345…" finds "ABCDE-12345-…". Checked
+            # here because the admin form leaves the read-only identifier_kind out of its unique check.
+            taken = Installation.objects.filter(identifier_kind=self.identifier_kind, identifier=self.identifier).exclude(pk=self.pk)
+            other = taken.select_related("customer").first()
+            if other is not None:
+                errors.setdefault("identifier", []).append(
+                    _("%(id)s ist bereits als Installation von %(customer)s erfasst.") % {"id": self.identifier, "customer": other.customer}
+                )
         if self.decommission_proof and not self.decommissioned_on:
             errors.setdefault("decommissioned_on", []).append(
                 _("Bitte das Datum der Außerbetriebnahme zum Nachweis angeben.")
             )
         if errors:
             raise ValidationError(errors)
+
+    def _secondary_problems(self) -> dict[str, list]:
+        """A redundancy pair (LIC-9) is two PBXs of one vendor at one customer."""
+        primary = Installation.objects.filter(pk=self.secondary_of_id).first()
+        if primary is None:
+            return {}
+        if primary.vendor != self.vendor:
+            return {"secondary_of": [_("Die Primäranlage %(id)s ist von einem anderen Hersteller.") % {"id": primary.identifier}]}
+        if primary.customer_id != self.customer_id:
+            return {"secondary_of": [
+                _("Die Primäranlage %(id)s gehört zu einem anderen Kunden; Primär- und Sekundäranlage gehören zum selben Kunden (LIC-9).")
+                % {"id": primary.identifier}
+            ]}
+        if primary.secondary_of_id:
+            return {"secondary_of": [_("%(id)s ist selbst eine Sekundäranlage; bitte die Primäranlage wählen.") % {"id": primary.identifier}]}
+        return {}

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from licensing.exceptions import IllegalTransition
+from licensing.validators import validate_plausible_date
 
 from .installations import IDENTIFIER_KIND_CHOICES
 
@@ -53,7 +54,9 @@ class License(models.Model):
     kind = models.CharField(_("Art"), max_length=12, choices=KIND_CHOICES)
     tier = models.CharField(_("Benutzerstaffel"), max_length=8, blank=True)
     user_limit = models.PositiveIntegerField(_("max. Benutzer"), null=True, blank=True, help_text=_("leer = unbegrenzt"))
-    valid_until = models.DateField(_("gültig bis"), null=True, blank=True, help_text=_("nur Demo-Schlüssel (LIC-6)"))
+    valid_until = models.DateField(
+        _("gültig bis"), null=True, blank=True, help_text=_("nur Demo-Schlüssel (LIC-6) und ihre Kulanz-Ersatzschlüssel (LIC-10)")
+    )
     key = models.TextField(_("Lizenzschlüssel"), unique=True, editable=False)
     key_compact = models.CharField(_("Schlüssel ohne Trennzeichen"), max_length=400, db_index=True, editable=False)
     signing_key_id = models.PositiveIntegerField(_("Signaturschlüssel-ID"), editable=False)
@@ -80,9 +83,20 @@ class License(models.Model):
         verbose_name = _("Lizenz")
         verbose_name_plural = _("Lizenzen")
         constraints = [
+            # A demo key expires; so does the goodwill replacement of one (LIC-10 keeps its limits).
             models.CheckConstraint(
-                condition=(Q(kind="demo") & Q(valid_until__isnull=False)) | (~Q(kind="demo") & Q(valid_until__isnull=True)),
+                condition=(Q(kind="demo") & Q(valid_until__isnull=False))
+                | (Q(kind="goodwill") & Q(replaces__isnull=False))
+                | (~Q(kind="demo") & Q(valid_until__isnull=True)),
                 name="license_only_demo_expires",
+            ),
+            # ORD-6: one active paid key per module and installation — a second one is bought
+            # as a tier upgrade or moved as a replacement. The database, not a Python check,
+            # decides between two concurrent issues (STYLE 14).
+            models.UniqueConstraint(
+                fields=["installation", "product"],
+                condition=Q(kind__in=["purchase", "subscription"], state="active"),
+                name="license_one_active_paid_key",
             ),
             models.CheckConstraint(condition=Q(state__in=["active", "revoked", "blocked"]), name="license_state_valid"),
             models.CheckConstraint(condition=~Q(key=""), name="license_key_not_empty"),
@@ -96,6 +110,14 @@ class License(models.Model):
     def is_paid(self) -> bool:
         return self.kind in self.PAID_KINDS
 
+    @property
+    def is_subscription_bound(self) -> bool:
+        """A subscription key, or a goodwill replacement (of a replacement …) of one (LIC-10, LIC-12)."""
+        lic = self
+        while lic is not None and lic.kind == self.GOODWILL:
+            lic = lic.replaces
+        return lic is not None and lic.kind == self.SUBSCRIPTION
+
     def can_move_to(self, state: str) -> bool:
         return state in self.TRANSITIONS[self.state]
 
@@ -108,6 +130,24 @@ class License(models.Model):
                 code="illegal_transition",
             )
         self.state = state
+
+
+class IssueClaim(models.Model):
+    """A one-time claim on an issue (STYLE 14), written before any key: ``form:<token>`` for
+    the one-time token of an issue form, ``order:<reference>`` for an order reference. The
+    unique claim makes a double submit, a re-run or two workers at once issue once; the
+    loser finds the keys the winner issued."""
+
+    claim = models.CharField(_("Anspruch"), max_length=100, unique=True)
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    licenses = models.ManyToManyField(License, related_name="issue_claims", verbose_name=_("Lizenzen"))
+
+    class Meta:
+        verbose_name = _("Ausstellungsanspruch")
+        verbose_name_plural = _("Ausstellungsansprüche")
+
+    def __str__(self) -> str:
+        return self.claim
 
 
 class LicenseBinding(models.Model):
@@ -188,9 +228,9 @@ class InsightOwnUse(models.Model):
 
     partner = models.ForeignKey("parties.Partner", on_delete=models.PROTECT, related_name="insight_own_uses", verbose_name=_("Partner"))
     license = models.OneToOneField(License, on_delete=models.PROTECT, related_name="own_use", verbose_name=_("Eigennutzungs-Lizenz"))
-    purchased_on = models.DateField(_("gekauft am"))
+    purchased_on = models.DateField(_("gekauft am"), validators=[validate_plausible_date])
     price_paid = models.DecimalField(_("bezahlter Preis netto"), max_digits=12, decimal_places=2)
-    refunded_on = models.DateField(_("erstattet am"), null=True, blank=True)
+    refunded_on = models.DateField(_("erstattet am"), null=True, blank=True, validators=[validate_plausible_date])
 
     class Meta:
         verbose_name = _("Insight Analytics Eigennutzung")

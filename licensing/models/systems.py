@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing import rules
 from licensing.constants import AUERSWALD
+from licensing.validators import plausible_date_check, validate_plausible_date, validate_plausible_users
 from vendorportal.formats import format_date_de, format_datetime_de
 
 from .installations import Installation, InstallationQuerySet
@@ -60,9 +61,9 @@ class Tryout(models.Model):
     installation = models.OneToOneField(
         "licensing.Installation", on_delete=models.PROTECT, related_name="tryout", verbose_name=_("System")
     )
-    started_on = models.DateField(_("begonnen am"))
+    started_on = models.DateField(_("begonnen am"), validators=[validate_plausible_date])
     test_users = models.PositiveSmallIntegerField(_("Test-Benutzerlizenzen"), default=3)
-    ended_by_purchase_on = models.DateField(_("durch Kauf beendet am"), null=True, blank=True)
+    ended_by_purchase_on = models.DateField(_("durch Kauf beendet am"), null=True, blank=True, validators=[validate_plausible_date])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,7 +73,8 @@ class Tryout(models.Model):
             models.CheckConstraint(
                 condition=Q(ended_by_purchase_on__isnull=True) | Q(ended_by_purchase_on__gte=F("started_on")),
                 name="tryout_end_after_start",
-            )
+            ),
+            plausible_date_check("started_on", "tryout_started_on_plausible"),
         ]
 
     def __str__(self) -> str:
@@ -120,10 +122,10 @@ class MaintenanceCoverage(models.Model):
         "licensing.Installation", on_delete=models.PROTECT, related_name="maintenance_coverages", verbose_name=_("System")
     )
     kind = models.CharField(_("Art"), max_length=12, choices=KIND_CHOICES)
-    start = models.DateField(_("Beginn"))
-    end = models.DateField(_("Ende (einschließlich)"))
+    start = models.DateField(_("Beginn"), validators=[validate_plausible_date])
+    end = models.DateField(_("Ende (einschließlich)"), validators=[validate_plausible_date])
     months = models.PositiveSmallIntegerField(_("Laufzeit (Monate)"), null=True, blank=True)
-    users = models.PositiveIntegerField(_("Benutzer"))
+    users = models.PositiveIntegerField(_("Benutzer"), validators=[validate_plausible_users])
     surcharge_days = models.PositiveIntegerField(_("Säumniszuschlag (Tage)"), default=0)
     order_reference = models.CharField(_("Bestellung"), max_length=64, blank=True)
     note = models.CharField(_("Notiz"), max_length=300, blank=True)
@@ -139,6 +141,8 @@ class MaintenanceCoverage(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=F("start")), name="coverage_end_after_start"),
             models.CheckConstraint(condition=Q(users__gte=1), name="coverage_users_positive"),
+            plausible_date_check("start", "coverage_start_plausible"),
+            plausible_date_check("end", "coverage_end_plausible"),
         ]
         indexes = [models.Index(fields=["installation", "end"]), models.Index(fields=["end"])]
 

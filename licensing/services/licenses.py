@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from licensing import keys, rules, verifier
@@ -21,6 +21,7 @@ from licensing.exceptions import LicenseRefused, LicensingError
 from licensing.models import (
     InsightOwnUse,
     Installation,
+    IssueClaim,
     License,
     LicenseBinding,
     ModuleVersion,
@@ -28,6 +29,15 @@ from licensing.models import (
     Product,
 )
 from vendorportal.formats import format_date_de
+
+
+class AlreadyIssued(LicenseRefused):
+    """This issue (form token or order reference) was carried out before; ``licenses`` are
+    the keys it issued then. Nothing new was written."""
+
+    def __init__(self, message, *, code: str, licenses: list[License]):
+        super().__init__(message, code=code)
+        self.licenses = licenses
 
 
 # --- signing keys ---------------------------------------------------------------------
@@ -81,6 +91,40 @@ def _check_issue(
         _refuse(problem, "multi_binding")
     if len({inst.customer_id for inst in installations}) > 1:
         _refuse(_("Eine Lizenz für mehrere Server gilt nur für Primär- und Sekundäranlage desselben Kunden."), "multi_customer")
+    seen: set[int] = set()
+    for inst in installations:
+        if inst.pk in seen:
+            _refuse(
+                _("Der Serverlizenzschlüssel %(id)s ist doppelt angegeben: Ein weiterer Serverlizenzschlüssel (Redundanz) "
+                  "muss ein anderer sein als der der Primäranlage.") % {"id": inst.identifier},
+                "duplicate_binding",
+            )
+        seen.add(inst.pk)
+
+
+def _paid_key_refusal(*, product: Product, installation: Installation, existing: License) -> str:
+    return _(
+        "Für %(id)s gibt es bereits einen aktiven bezahlten Schlüssel für %(name)s (Lizenz Nr. %(serial)s). "
+        "Ein zweiter wird nicht ausgestellt: Für mehr Benutzer bitte das Staffel-Upgrade bestellen (ORD-6); "
+        "läuft das Modul auf einem neuen Serverlizenzschlüssel, den Umzug mit Kulanzschlüssel verwenden (LIC-10)."
+    ) % {"id": installation.identifier, "name": product.name, "serial": existing.serial}
+
+
+def _check_no_active_paid_key(*, product: Product, installations: list[Installation], replaced: License | None = None) -> None:
+    """ORD-6: a module that already runs with an active paid key on one of these server keys
+    is not bought again — unless the new key replaces it (tier upgrade, paid update), which
+    revokes the old key in the same transaction. The database constraint
+    ``license_one_active_paid_key`` decides races."""
+    binding = (
+        LicenseBinding.objects.exclude(license=replaced).filter(
+            installation__in=installations, license__product=product, license__kind__in=License.PAID_KINDS,
+            license__state=License.ACTIVE,
+        )
+        .select_related("license", "installation")
+        .first()
+    )
+    if binding is not None:
+        _refuse(_paid_key_refusal(product=product, installation=binding.installation, existing=binding.license), "paid_key_exists")
 
 
 def _check_demo(*, product: Product, version: ModuleVersion, installation: Installation) -> None:
@@ -130,8 +174,22 @@ def _prepare(request: IssueRequest, today: date) -> dict:
     product, installation = request.product, request.installation
     installations = [installation, *request.also_installations]
     _check_issue(product=product, version=request.version, installations=installations, kind=request.kind, today=today)
+    max_order = License._meta.get_field("order_reference").max_length
+    if len(request.order_reference) > max_order:
+        _refuse(_("Die Bestellnummer ist zu lang (höchstens %(max)s Zeichen).") % {"max": max_order}, "order_too_long")
+    if request.kind in License.PAID_KINDS:
+        replaced = request.replaces if request.replaces is not None and request.replaces.product_id == product.pk else None
+        _check_no_active_paid_key(product=product, installations=installations, replaced=replaced)
     valid_until = None
-    if request.kind == License.DEMO:
+    subscription = request.kind == License.SUBSCRIPTION
+    if request.replaces is not None and request.kind == License.GOODWILL:
+        # LIC-10: a replacement keeps the limits of the key it replaces — a demo's last
+        # day, a subscription's binding (blocked with it, updates free while it runs).
+        if request.demo_days is not None:
+            _refuse(_("Ein Kulanz-Ersatzschlüssel übernimmt die Laufzeit des ersetzten Schlüssels."), "days_with_replacement")
+        valid_until = request.replaces.valid_until
+        subscription = request.replaces.is_subscription_bound
+    elif request.kind == License.DEMO:
         _check_demo(product=product, version=request.version, installation=installation)
         days = request.demo_days if request.demo_days is not None else rules.DEMO_DAYS_DEFAULT
         valid_until = rules.demo_expiry(today, days)
@@ -154,7 +212,48 @@ def _prepare(request: IssueRequest, today: date) -> dict:
         "tier": tier,
         "user_limit": rules.tier_user_limit(tier) if tier else None,
         "valid_until": valid_until,
+        "subscription": subscription,
     }
+
+
+def _claims(requests: list[IssueRequest], request_token: str) -> list[str]:
+    """The one-time claims of an issue: its form token, and every order reference it
+    issues for the first time (replacements reuse their original's reference)."""
+    claims = [f"form:{request_token}"] if request_token else []
+    for ref in dict.fromkeys(r.order_reference.strip() for r in requests if r.replaces is None):
+        if ref:
+            claims.append(f"order:{ref}")
+    return claims
+
+
+def _already_issued(claims: list[str]) -> AlreadyIssued | None:
+    claim = IssueClaim.objects.filter(claim__in=claims).order_by("pk").first()
+    if claim is None:
+        return None
+    licenses = list(claim.licenses.select_related("product").order_by("serial"))
+    serials = ", ".join(str(lic.serial) for lic in licenses) or "—"
+    if claim.claim.startswith("form:"):
+        message = _("Dieses Formular wurde bereits abgeschickt; dabei wurde Lizenz Nr. %(serials)s ausgestellt. "
+                    "Es wurde kein weiterer Schlüssel ausgestellt.") % {"serials": serials}
+        return AlreadyIssued(message, code="form_already_used", licenses=licenses)
+    message = _("Zur Bestellung %(order)s wurden bereits Schlüssel ausgestellt (Lizenz Nr. %(serials)s). "
+                "Eine Bestellung wird nur einmal ausgestellt.") % {"order": claim.claim.removeprefix("order:"), "serials": serials}
+    return AlreadyIssued(message, code="order_already_issued", licenses=licenses)
+
+
+def _claim(claims: list[str]) -> list[IssueClaim]:
+    """Write the claims before any key. Of two concurrent issues with the same claim, the
+    second waits on the unique index (PostgreSQL) until the first commits, then fails here."""
+    if not claims:
+        return []
+    try:
+        with transaction.atomic():
+            return IssueClaim.objects.bulk_create([IssueClaim(claim=claim) for claim in claims])
+    except IntegrityError:
+        refusal = _already_issued(claims)
+        if refusal is None:
+            raise
+        raise refusal from None
 
 
 @transaction.atomic
@@ -165,6 +264,7 @@ def licenses_issue(
     issued_by=None,
     recipient_email: str | None = None,
     delivery_note: bool = True,
+    request_token: str = "",
 ) -> list[License]:
     """Issue signed keys (LIC-1, LIC-2) — one order's worth at once — with one
     delivery note per installation (ORD-2), all or nothing.
@@ -174,6 +274,11 @@ def licenses_issue(
     keys (LIC-9); a paid key locks the NFR unlock of its server key + module for
     good (LIC-8). Rows are written in bulk, so a large order costs a handful of
     queries rather than a dozen per key.
+
+    Issuing is idempotent (STYLE 14): a form's one-time ``request_token`` and each order
+    reference issue once (:class:`AlreadyIssued` says what was issued then), and a second
+    active paid key of a module on an installation is refused (ORD-6) — by the
+    ``license_one_active_paid_key`` constraint when two issues race.
     """
     today = today or clock.today()
     if not requests:
@@ -185,7 +290,25 @@ def licenses_issue(
         dataclasses.replace(r, installation=fresh[r.installation.pk], also_installations=tuple(fresh[i.pk] for i in r.also_installations))
         for r in requests
     ]
-    prepared = [_prepare(request, today) for request in requests]
+    if len(request_token) > 64:
+        raise LicensingError(_("Ungültiges Formular-Token; bitte das Formular neu laden."), code="bad_token")
+    claims = _claims(requests, request_token)
+    refusal = _already_issued(claims) if claims else None
+    if refusal is not None:  # a re-run: say what was issued then, before any other check
+        raise refusal
+    try:
+        prepared = [_prepare(request, today) for request in requests]
+    except LicenseRefused:
+        # A concurrent issue with the same token or order may have committed since the check
+        # above and caused this refusal (its key is the "existing paid key"): say what it issued.
+        done = _already_issued(claims) if claims else None
+        if done is None:
+            raise
+        raise done from None
+    paid_pairs = [(r.installation.pk, r.product.pk) for r in requests if r.kind in License.PAID_KINDS]
+    if len(set(paid_pairs)) < len(paid_pairs):
+        _refuse(_("Dasselbe Modul ist für dieselbe Installation zweimal als bezahlter Schlüssel angegeben (ORD-6)."), "paid_key_twice")
+    claim_rows = _claim(claims)
 
     private_key = signing_key()
     serials: list[int] = []
@@ -204,8 +327,8 @@ def licenses_issue(
             version=request.version.version,
             user_limit=prep["user_limit"],
             expiry=prep["valid_until"],
-            demo=request.kind == License.DEMO,
-            subscription=request.kind == License.SUBSCRIPTION,
+            demo=prep["valid_until"] is not None,
+            subscription=prep["subscription"],
             goodwill=request.kind == License.GOODWILL,
             bindings=[(inst.identifier_kind, inst.identifier) for inst in prep["installations"]],
         )
@@ -220,8 +343,24 @@ def licenses_issue(
                 subscription_reference=request.subscription_reference, replaces=request.replaces,
             )
         )
-    License.objects.bulk_create(licenses)
+    for lic in licenses:
+        # A paid key that replaces a paid key of its module (tier upgrade ORD-6, paid update
+        # ORD-7) takes its place: the old key is revoked first, so only one stays active.
+        old = lic.replaces
+        if lic.is_paid and old is not None and old.is_paid and old.product_id == lic.product_id and old.state == License.ACTIVE:
+            _change_state(old, License.REVOKED, _("Ersetzt durch Lizenz Nr. %(serial)s") % {"serial": lic.serial}, issued_by)
+    try:
+        with transaction.atomic():
+            License.objects.bulk_create(licenses)
+    except IntegrityError:
+        # Lost a race with a concurrent issue of the same paid key (ORD-6).
+        for request in requests:
+            if request.kind in License.PAID_KINDS:
+                _check_no_active_paid_key(product=request.product, installations=[request.installation])
+        raise
     License.history.bulk_history_create(licenses, default_user=issued_by)
+    for row in claim_rows:
+        row.licenses.set(licenses)
     LicenseBinding.objects.bulk_create(
         LicenseBinding(license=lic, installation=inst, identifier_kind=inst.identifier_kind, identifier=inst.identifier)
         for lic, prep in zip(licenses, prepared)
@@ -264,6 +403,7 @@ def license_issue(
     replaces: License | None = None,
     recipient_email: str | None = None,
     delivery_note: bool = True,
+    request_token: str = "",
 ) -> License:
     """Issue one key and, unless told not to, its delivery note (see :func:`licenses_issue`)."""
     request = IssueRequest(
@@ -272,7 +412,8 @@ def license_issue(
         subscription_reference=subscription_reference, replaces=replaces,
     )
     return licenses_issue(
-        requests=[request], today=today, issued_by=issued_by, recipient_email=recipient_email, delivery_note=delivery_note
+        requests=[request], today=today, issued_by=issued_by, recipient_email=recipient_email, delivery_note=delivery_note,
+        request_token=request_token,
     )[0]
 
 
@@ -302,13 +443,15 @@ def license_revoke(*, license: License, reason: str, by=None) -> License:
 @transaction.atomic
 def license_block(*, license: License, reason: str, by=None) -> License:
     """Block a subscription key when its subscription ends (LIC-12)."""
-    if license.kind != License.SUBSCRIPTION:
+    if not license.is_subscription_bound:
         raise LicensingError(_("Gesperrt werden nur Abo-Schlüssel (bei Ende des Abos); Kaufschlüssel bleiben gültig."), code="block_purchase")
     return _change_state(license, License.BLOCKED, reason, by)
 
 
 @transaction.atomic
 def license_unblock(*, license: License, reason: str, by=None) -> License:
+    if license.is_paid:  # ORD-6: not beside a paid key issued for it meanwhile
+        _check_no_active_paid_key(product=license.product, installations=list(Installation.objects.filter(license_bindings__license=license)), replaced=license)
     return _change_state(license, License.ACTIVE, reason, by)
 
 
@@ -380,6 +523,7 @@ def installation_move(
             IssueRequest(
                 product=lic.product, installation=new, version=lic.module_version, kind=License.GOODWILL,
                 tier=lic.tier, order_reference=lic.order_reference, replaces=lic,
+                subscription_reference=lic.subscription_reference,
             )
             for lic in active
         ],

@@ -3,8 +3,10 @@ import itertools
 from datetime import date
 
 import factory
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from licensing.models import Installation, MaintenanceCoverage, SystemLicense
+from licensing import keys
+from licensing.models import Installation, License, LicenseBinding, MaintenanceCoverage, SystemLicense
 from vendorportal.parties.tests.factories import (  # noqa: F401 — licensing tests build parties through these
     CustomerFactory,
     PartnerFactory,
@@ -51,3 +53,27 @@ def book(system, *, start: date, end: date, users: int, kind: str = "initial", m
     MaintenanceCoverage.objects.create(installation=system, kind=kind, start=start, end=end, months=months, users=users)
     if kind in ("initial", "add_users"):
         SystemLicense.objects.create(installation=system, kind=SystemLicense.CALL_ASSIST_USERS, quantity=users)
+
+
+_TEST_SIGNING_KEY = Ed25519PrivateKey.generate()
+_license_serials = itertools.count(4_000_001)
+
+
+def make_license(installation, version, *, kind=License.PURCHASE, tier="81-150", user_limit=150, valid_until=None, also=()):
+    """A licence row with a real signed key, as the issuing service stores it."""
+    bound = [installation, *also]
+    serial = next(_license_serials)
+    payload = keys.build_payload(
+        private_key=_TEST_SIGNING_KEY, serial=serial, module_code=version.product.article, version=version.version,
+        user_limit=user_limit, expiry=valid_until, demo=kind == License.DEMO,
+        bindings=[(inst.identifier_kind, inst.identifier) for inst in bound],
+    )
+    key = keys.sign_key(payload, _TEST_SIGNING_KEY)
+    lic = License.objects.create(
+        serial=serial, product=version.product, module_version=version, installation=installation, kind=kind,
+        tier=tier, user_limit=user_limit, valid_until=valid_until, key=key, key_compact=key.replace("-", ""),
+        signing_key_id=1,
+    )
+    for inst in bound:
+        LicenseBinding.objects.create(license=lic, installation=inst, identifier_kind=inst.identifier_kind, identifier=inst.identifier)
+    return lic

@@ -29,6 +29,7 @@ def test_issue_form_issues_key_with_delivery_note(staff, modules, inst, django_c
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(reverse("admin:licensing_license_issue"), {
             "product": callrec.pk, "installation": inst.pk, "version": callrec.versions.get(version="2.1").pk, "kind": "purchase",
+            "request_token": "1" * 32,
         })
     assert response.status_code == 302
     lic = License.objects.get()
@@ -42,6 +43,7 @@ def test_issue_form_refusal_is_shown_and_writes_nothing(staff, modules, inst):
     adsync = modules["ADSYNC"]
     response = staff.post(reverse("admin:licensing_license_issue"), {
         "product": adsync.pk, "installation": inst.pk, "version": adsync.versions.get(version="2.1").pk, "kind": "demo",
+        "request_token": "2" * 32,
     })
     assert response.status_code == 200
     assert "keine Demo-Schlüssel" in response.content.decode()

@@ -15,7 +15,7 @@ from django.urls import reverse
 from licensing.models import License, MaintenanceNotice, SystemLicense
 from licensing.services import licenses as svc
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, UserFactory
-from licensing.tests.test_services_systems import book, make_system
+from licensing.tests.factories import book, make_system
 from vendorportal import roles
 
 pytestmark = pytest.mark.django_db

@@ -1,22 +1,20 @@
 """Delivery notes (Lieferscheine, ORD-2): creation, PDF, e-mail, resend, admin."""
 from __future__ import annotations
 
-import itertools
 import smtplib
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 from io import BytesIO
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from licensing import keys
-from licensing.models import DeliveryNote, License, LicenseBinding, ModuleVersion, Price, Product
+from licensing.models import DeliveryNote, License, ModuleVersion, Price, Product
 from licensing.selectors.delivery import DOCUMENT_TIMEZONE, delivery_note_context
 from licensing.services import delivery as delivery_service
 from licensing.services.delivery import (
@@ -26,7 +24,7 @@ from licensing.services.delivery import (
     delivery_note_resend,
 )
 from licensing.tasks.delivery import render_and_send_delivery_note
-from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, UserFactory
+from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, UserFactory, make_license
 from vendorportal.errors import PortalError
 from vendorportal.models import DocumentSequence, OutboxMessage
 from vendorportal.outbox import outbox_send
@@ -35,31 +33,9 @@ pytestmark = pytest.mark.django_db
 
 SERVER_KEY = "ABCDE-12345-FGHIJ-67890"
 SECONDARY_KEY = "ABCDE-12345-FGHIJ-67891"
-_TEST_SIGNING_KEY = Ed25519PrivateKey.generate()
-_serials = itertools.count(4_000_001)
 
 
 # --- helpers ---------------------------------------------------------------------------
-
-
-def make_license(installation, version, *, kind=License.PURCHASE, tier="81-150", user_limit=150, valid_until=None, also=()):
-    """A licence row with a real signed key, as the issuing service stores it."""
-    bound = [installation, *also]
-    serial = next(_serials)
-    payload = keys.build_payload(
-        private_key=_TEST_SIGNING_KEY, serial=serial, module_code=version.product.article, version=version.version,
-        user_limit=user_limit, expiry=valid_until, demo=kind == License.DEMO,
-        bindings=[(inst.identifier_kind, inst.identifier) for inst in bound],
-    )
-    key = keys.sign_key(payload, _TEST_SIGNING_KEY)
-    lic = License.objects.create(
-        serial=serial, product=version.product, module_version=version, installation=installation, kind=kind,
-        tier=tier, user_limit=user_limit, valid_until=valid_until, key=key, key_compact=key.replace("-", ""),
-        signing_key_id=1,
-    )
-    for inst in bound:
-        LicenseBinding.objects.create(license=lic, installation=inst, identifier_kind=inst.identifier_kind, identifier=inst.identifier)
-    return lic
 
 
 def pdf_text(data: bytes) -> str:
@@ -238,7 +214,8 @@ def test_context_labels_hardware_id_of_free_edition(partner, callrec):
 def test_numbers_are_consecutive_per_year(installation, adsync):
     year = timezone.localdate(timezone=DOCUMENT_TIMEZONE).year
     first = delivery_note_create(installation=installation, licenses=[make_license(installation, adsync)])
-    second = delivery_note_create(installation=installation, licenses=[make_license(installation, adsync)])
+    # a second purchase key of ADSYNC on this installation is refused (ORD-6): a goodwill key
+    second = delivery_note_create(installation=installation, licenses=[make_license(installation, adsync, kind=License.GOODWILL)])
     assert (first.number, second.number) == (f"LS-{year}-00001", f"LS-{year}-00002")
 
 
@@ -274,7 +251,7 @@ def test_partner_may_have_keys_delivered_to_its_end_customer(installation, licen
 def test_bad_input_is_refused_in_german_and_writes_nothing(case, message, installation, adsync, license_):
     delivery_note_create(installation=installation, licenses=[license_])  # LS-…-00001 exists
     sequences_before = list(DocumentSequence.objects.values_list("prefix", "year", "last_number"))
-    licenses, email = [make_license(installation, adsync)], None
+    licenses, email = [make_license(installation, adsync, kind=License.GOODWILL)], None  # one paid key only (ORD-6)
     if case == "no_licenses":
         licenses = []
     elif case == "foreign_license":

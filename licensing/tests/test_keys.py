@@ -29,6 +29,7 @@ from licensing.verifier import binding_digest, normalize_key, verify_key
 
 SERVER_A = "ABCDE-12345-FGHIJ-67890"
 SERVER_B = "ZYXWV-98765-UTSRQ-43210"
+TODAY = date(2026, 11, 21)
 KEY_A = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 KEY_B = Ed25519PrivateKey.from_private_bytes(bytes(range(100, 132)))
 
@@ -274,7 +275,7 @@ def test_sign_key_gives_groups_of_five_that_verify():
     assert 1 <= len(groups[-1]) <= 5
     assert key == key.upper()
     assert len(normalize_key(key)) == 152
-    result = verify_key(key, SERVER_A, load_public_keys(KEY_A, None), module="CALLREC")
+    result = verify_key(key, SERVER_A, load_public_keys(KEY_A, None), module="CALLREC", today=TODAY)
     assert result.code == "valid"
     assert result.payload == payload
 
@@ -309,11 +310,9 @@ def test_rotated_key_from_files_still_verifies(tmp_path):
     new_key = sign_key(_build(private_key=new_signing), new_signing)
 
     public_keys = load_public_keys(new_signing, public_dir)
-    assert verify_key(old_key, SERVER_A, public_keys).code == "valid"
-    assert verify_key(new_key, SERVER_A, public_keys).code == "valid"
-    assert verify_key(old_key, SERVER_A, load_public_keys(new_signing, None)).code == "mistyped"
-
-
+    assert verify_key(old_key, SERVER_A, public_keys, today=TODAY).code == "valid"
+    assert verify_key(new_key, SERVER_A, public_keys, today=TODAY).code == "valid"
+    assert verify_key(old_key, SERVER_A, load_public_keys(new_signing, None), today=TODAY).code == "mistyped"
 def test_cached_signing_key_is_read_once_per_path(tmp_path, monkeypatch):
     reads = []
     real = keys.load_or_create_signing_key

@@ -37,9 +37,9 @@ def test_issued_key_verifies_for_its_server_key_only(modules, inst):
     lic = issue(modules["CALLREC"], inst)
     # 90 PBX users + 10 User Light = 100 installed → tier 81-150, limit 150 (CAT-2)
     assert (lic.tier, lic.user_limit, lic.kind, lic.state) == ("81-150", 150, "purchase", "active")
-    result = verify_key(lic.key, "ABCDE-12345-FGHIJ-67890", svc.public_keys(), module="CALLREC")
+    result = verify_key(lic.key, "ABCDE-12345-FGHIJ-67890", svc.public_keys(), module="CALLREC", today=date(2026, 11, 21))
     assert result.code == "valid" and result.payload.serial == lic.serial
-    assert verify_key(lic.key, "ZZZZZ-12345-FGHIJ-67890", svc.public_keys()).code == "other-server-key"
+    assert verify_key(lic.key, "ZZZZZ-12345-FGHIJ-67890", svc.public_keys(), today=date(2026, 11, 21)).code == "other-server-key"
     assert list(lic.bindings.values_list("identifier", flat=True)) == ["ABCDE-12345-FGHIJ-67890"]
 
 
@@ -114,17 +114,20 @@ def test_lic9_redundancy_one_key_for_two_server_keys_from_08_2018(modules):
     secondary = InstallationFactory(customer=customer, identifier="SECON-22222-BBBBB-00002", secondary_of=primary)
     lic = issue(modules["INTERCOM"], primary, also_installations=[secondary])
     for sk in (primary.identifier, secondary.identifier):
-        assert verify_key(lic.key, sk, svc.public_keys()).code == "valid"
+        assert verify_key(lic.key, sk, svc.public_keys(), today=date(2026, 11, 21)).code == "valid"
     with pytest.raises(PortalError, match="vor 08/2018"):
         issue(modules["INTERCOM"], primary, "1.8", also_installations=[secondary])
 
 
 def test_lic4_paid_update_coverage(modules, inst):
     callrec = modules["CALLREC"]
-    issue(callrec, inst, "1.8")
+    old = issue(callrec, inst, "1.8")
     covered, lic = version_covered(installation=inst, product=callrec, target_version="2.1")
     assert not covered and lic.module_version.version == "1.8"  # jump over paid 2.0
-    issue(callrec, inst, "2.0")
+    new = issue(callrec, inst, "2.0", replaces=old)  # the paid update's key replaces the old one (ORD-6)
+    old.refresh_from_db()
+    assert (old.state, new.replaces) == ("revoked", old)
+    assert f"Lizenz Nr. {new.serial}" in old.state_reason
     covered, lic = version_covered(installation=inst, product=callrec, target_version="2.1")
     assert covered and lic.module_version.version == "2.0"
     assert version_covered(installation=inst, product=callrec, target_version="1.8")[0]
@@ -166,7 +169,7 @@ def test_lic10_move_with_proof_issues_goodwill_and_revokes(modules, inst, django
         old_lic.refresh_from_db()
         assert old_lic.state == "revoked"
         assert (new_lic.kind, new_lic.replaces_id, new_lic.tier, new_lic.module_version_id) == ("goodwill", old_lic.pk, old_lic.tier, old_lic.module_version_id)
-        assert verify_key(new_lic.key, new.identifier, svc.public_keys()).code == "valid"
+        assert verify_key(new_lic.key, new.identifier, svc.public_keys(), today=date(2026, 11, 21)).code == "valid"
     inst.refresh_from_db()
     assert inst.decommissioned_on == TODAY and inst.decommission_proof.name.endswith(".pdf")
 

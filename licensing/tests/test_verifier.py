@@ -44,6 +44,7 @@ VERIFIER_FILE = Path(verifier.__file__)
 SERVER_A = "ABCDE-12345-FGHIJ-67890"
 SERVER_B = "ZYXWV-98765-UTSRQ-43210"
 SERVER_C = "QQQQQ-11111-WWWWW-22222"
+TODAY = date(2026, 11, 21)
 
 KEY_A = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 KEY_B = Ed25519PrivateKey.from_private_bytes(bytes(range(100, 132)))
@@ -289,7 +290,7 @@ def test_pack_payload_refuses_values_that_do_not_fit(change):
 
 
 def test_round_trip_valid_and_payload_fields_come_back():
-    result = verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, module="CALLREC", required_version="3.0")
+    result = verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, module="CALLREC", required_version="3.0", today=TODAY)
     assert result.ok
     assert result.code == "valid"
     assert result.payload == GOOD_PAYLOAD
@@ -321,12 +322,12 @@ def _every_20(text: str) -> str:
 )
 def test_input_tolerance(spelling):
     assert "0" in GOOD_KEY and "1" in GOOD_KEY  # so the lookalike cases test something
-    assert verify_key(spelling(GOOD_KEY), SERVER_A, PUBLIC_A).code == "valid"
+    assert verify_key(spelling(GOOD_KEY), SERVER_A, PUBLIC_A, today=TODAY).code == "valid"
 
 
 def test_server_key_typed_into_the_key_field():
     for typed in ("ABCDE-12345-FGHIJ-67890", "abcde12345fghij67890", " ABCDE 12345 FGHIJ 67890 "):
-        result = verify_key(typed, SERVER_A, PUBLIC_A)
+        result = verify_key(typed, SERVER_A, PUBLIC_A, today=TODAY)
         assert (result.ok, result.code, result.payload) == (False, "server-key-entered", None)
         assert "server licence key" in result.message
 
@@ -339,42 +340,42 @@ def _replace_char(key: str, index: int) -> str:
 
 @pytest.mark.parametrize("index", [0, 3, 40, 100, 151])
 def test_one_character_changed_is_mistyped(index):
-    result = verify_key(_replace_char(GOOD_KEY, index), SERVER_A, PUBLIC_A)
+    result = verify_key(_replace_char(GOOD_KEY, index), SERVER_A, PUBLIC_A, today=TODAY)
     assert (result.ok, result.code, result.payload) == (False, "mistyped", None)
 
 
 def test_missing_character_is_mistyped():
     compact = normalize_key(GOOD_KEY)
     for index in (0, 75, 151):
-        assert verify_key(compact[:index] + compact[index + 1 :], SERVER_A, PUBLIC_A).code == "mistyped"
+        assert verify_key(compact[:index] + compact[index + 1 :], SERVER_A, PUBLIC_A, today=TODAY).code == "mistyped"
 
 
 def test_extra_character_is_mistyped():
     compact = normalize_key(GOOD_KEY)
     for index in (0, 75, 152):
         longer = compact[:index] + "7" + compact[index:]
-        assert verify_key(longer, SERVER_A, PUBLIC_A).code == "mistyped"
+        assert verify_key(longer, SERVER_A, PUBLIC_A, today=TODAY).code == "mistyped"
 
 
 @pytest.mark.parametrize("text", ["", "   ", "HELLO", "U" * 152, GOOD_KEY[:-5], GOOD_KEY + GOOD_KEY])
 def test_garbage_is_mistyped(text):
-    assert verify_key(text, SERVER_A, PUBLIC_A).code == "mistyped"
+    assert verify_key(text, SERVER_A, PUBLIC_A, today=TODAY).code == "mistyped"
 
 
 def test_key_for_another_module():
-    result = verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, module="ADSYNC")
+    result = verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, module="ADSYNC", today=TODAY)
     assert (result.ok, result.code) == (False, "other-module")
     assert result.payload == GOOD_PAYLOAD  # signature held; the portal may show details
-    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, module=" callrec ").code == "valid"
+    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, module=" callrec ", today=TODAY).code == "valid"
 
 
 def test_key_for_another_server_key():
-    result = verify_key(GOOD_KEY, SERVER_B, PUBLIC_A)
+    result = verify_key(GOOD_KEY, SERVER_B, PUBLIC_A, today=TODAY)
     assert (result.ok, result.code) == (False, "other-server-key")
 
 
 def test_other_module_is_reported_before_other_server_key():
-    assert verify_key(GOOD_KEY, SERVER_B, PUBLIC_A, module="ADSYNC").code == "other-module"
+    assert verify_key(GOOD_KEY, SERVER_B, PUBLIC_A, module="ADSYNC", today=TODAY).code == "other-module"
 
 
 def test_demo_key_valid_through_its_expiry_day():
@@ -385,8 +386,16 @@ def test_demo_key_valid_through_its_expiry_day():
     result = verify_key(key, SERVER_A, PUBLIC_A, today=date(2026, 12, 21))
     assert (result.ok, result.code) == (False, "expired")
     assert "2026-12-20" in result.message
-    # without a date there is nothing to compare with
-    assert verify_key(key, SERVER_A, PUBLIC_A).code == "valid"
+
+
+@pytest.mark.parametrize("today", [None, "2026-12-21", 20261221])
+def test_verify_fails_closed_without_a_date(today):
+    # An embedding module that leaves the date out must not get an expired demo key accepted.
+    key, _payload = issue(demo=True, expiry=date(2026, 12, 20))
+    with pytest.raises(TypeError, match="today must be a date"):
+        verify_key(key, SERVER_A, PUBLIC_A, today=today)
+    with pytest.raises(TypeError):
+        verify_key(key, SERVER_A, PUBLIC_A)  # noqa: the argument has no default
 
 
 def test_key_without_expiry_never_expires():
@@ -395,12 +404,12 @@ def test_key_without_expiry_never_expires():
 
 def test_paid_update_needed_and_older_versions_covered():
     # GOOD_KEY licenses 3.0 (LIC-4)
-    result = verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, required_version="4.0")
+    result = verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, required_version="4.0", today=TODAY)
     assert (result.ok, result.code) == (False, "paid-update-needed")
     assert "3.0.0" in result.message
-    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, required_version="2.5").code == "valid"
-    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, required_version="3").code == "valid"
-    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, required_version=(3, 0, 1)).code == (
+    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, required_version="2.5", today=TODAY).code == "valid"
+    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, required_version="3", today=TODAY).code == "valid"
+    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, required_version=(3, 0, 1), today=TODAY).code == (
         "paid-update-needed"
     )
 
@@ -408,15 +417,15 @@ def test_paid_update_needed_and_older_versions_covered():
 def test_subscription_key_runs_every_later_version():
     # LIC-12: during a subscription all updates are free — no paid-update verdict
     key, _ = issue(version="3.0", subscription=True)
-    assert verify_key(key, SERVER_A, PUBLIC_A, required_version="4.0").code == "valid"
+    assert verify_key(key, SERVER_A, PUBLIC_A, required_version="4.0", today=TODAY).code == "valid"
     # … but it is still bound to its server key
-    assert verify_key(key, SERVER_B, PUBLIC_A, required_version="4.0").code == "other-server-key"
+    assert verify_key(key, SERVER_B, PUBLIC_A, required_version="4.0", today=TODAY).code == "other-server-key"
 
 
 def test_versions_compare_numerically_not_as_text():
     key, _ = issue(version="22.10")
-    assert verify_key(key, SERVER_A, PUBLIC_A, required_version="22.9").code == "valid"
-    assert verify_key(key, SERVER_A, PUBLIC_A, required_version="22.11").code == "paid-update-needed"
+    assert verify_key(key, SERVER_A, PUBLIC_A, required_version="22.9", today=TODAY).code == "valid"
+    assert verify_key(key, SERVER_A, PUBLIC_A, required_version="22.11", today=TODAY).code == "paid-update-needed"
 
 
 def test_expired_is_reported_before_paid_update():
@@ -429,30 +438,30 @@ def test_expired_is_reported_before_paid_update():
 
 def test_multi_binding_key_for_primary_and_secondary():
     key, _ = issue(bindings=[("server_key", SERVER_A), ("server_key", SERVER_B)])
-    assert verify_key(key, SERVER_A, PUBLIC_A).code == "valid"
-    assert verify_key(key, SERVER_B.lower().replace("-", ""), PUBLIC_A).code == "valid"
-    assert verify_key(key, SERVER_C, PUBLIC_A).code == "other-server-key"
+    assert verify_key(key, SERVER_A, PUBLIC_A, today=TODAY).code == "valid"
+    assert verify_key(key, SERVER_B.lower().replace("-", ""), PUBLIC_A, today=TODAY).code == "valid"
+    assert verify_key(key, SERVER_C, PUBLIC_A, today=TODAY).code == "other-server-key"
 
 
 def test_rotation_old_key_keeps_verifying_while_listed():
     old_key, _ = issue(private_key=KEY_A)
     new_key, _ = issue(private_key=KEY_B)
-    assert verify_key(old_key, SERVER_A, PUBLIC_AB).code == "valid"
-    assert verify_key(new_key, SERVER_A, PUBLIC_AB).code == "valid"
-    result = verify_key(old_key, SERVER_A, PUBLIC_B)
+    assert verify_key(old_key, SERVER_A, PUBLIC_AB, today=TODAY).code == "valid"
+    assert verify_key(new_key, SERVER_A, PUBLIC_AB, today=TODAY).code == "valid"
+    result = verify_key(old_key, SERVER_A, PUBLIC_B, today=TODAY)
     assert result.code == "mistyped"
     assert "unknown key id" in result.message
 
 
 def test_right_key_id_with_wrong_public_key_is_mistyped():
     forged = {key_id_for(KEY_A): _raw_public(KEY_B)}
-    assert verify_key(GOOD_KEY, SERVER_A, forged).code == "mistyped"
+    assert verify_key(GOOD_KEY, SERVER_A, forged, today=TODAY).code == "mistyped"
 
 
 def test_public_keys_may_be_objects_or_raw_bytes():
     objects = {key_id_for(KEY_A): KEY_A.public_key()}
-    assert verify_key(GOOD_KEY, SERVER_A, objects).code == "valid"
-    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A).code == "valid"
+    assert verify_key(GOOD_KEY, SERVER_A, objects, today=TODAY).code == "valid"
+    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, today=TODAY).code == "valid"
 
 
 def test_hardware_id_binding_and_kind_is_part_of_the_digest():
@@ -460,26 +469,26 @@ def test_hardware_id_binding_and_kind_is_part_of_the_digest():
     # still keeps the two apart.
     hardware_id = "00112233445566778899"
     key, _ = issue(bindings=[("hardware_id", hardware_id)])
-    assert verify_key(key, "0011 2233 4455 6677 8899", PUBLIC_A, identifier_kind="hardware_id").code == (
+    assert verify_key(key, "0011 2233 4455 6677 8899", PUBLIC_A, identifier_kind="hardware_id", today=TODAY).code == (
         "valid"
     )
-    assert verify_key(key, hardware_id, PUBLIC_A).code == "other-server-key"
-    assert verify_key(key, hardware_id, PUBLIC_A, identifier_kind="server_key").code == (
+    assert verify_key(key, hardware_id, PUBLIC_A, today=TODAY).code == "other-server-key"
+    assert verify_key(key, hardware_id, PUBLIC_A, identifier_kind="server_key", today=TODAY).code == (
         "other-server-key"
     )
     # and the other way round
-    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, identifier_kind="hardware_id").code == (
+    assert verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, identifier_kind="hardware_id", today=TODAY).code == (
         "other-server-key"
     )
 
 
 def test_unknown_identifier_kind_is_a_programming_error():
     with pytest.raises(ValueError, match="identifier kind"):
-        verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, identifier_kind="serial")
+        verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, identifier_kind="serial", today=TODAY)
 
 
 def test_result_is_frozen():
-    result = verify_key(GOOD_KEY, SERVER_A, PUBLIC_A)
+    result = verify_key(GOOD_KEY, SERVER_A, PUBLIC_A, today=TODAY)
     with pytest.raises(AttributeError):
         result.ok = False  # type: ignore[misc]
 
@@ -522,7 +531,8 @@ def test_property_sign_verify_round_trip(payload, identifiers):
     )
     key = sign_key(payload, KEY_A)
     for identifier in identifiers:
-        result = verify_key(key, identifier, PUBLIC_A)
+        # the day before the earliest expiry the format can hold (2000-01-02)
+        result = verify_key(key, identifier, PUBLIC_A, today=date(2000, 1, 1))
         assert result.code == "valid"
         assert result.payload == payload
 
@@ -536,7 +546,7 @@ def test_property_any_single_character_change_is_never_valid(data):
     index = data.draw(st.integers(0, len(compact) - 1))
     new = data.draw(st.sampled_from(ALPHABET).filter(lambda c: c != compact[index]))
     changed = compact[:index] + new + compact[index + 1 :]
-    assert verify_key(changed, bindings[0], PUBLIC_A).code != "valid"
+    assert verify_key(changed, bindings[0], PUBLIC_A, today=TODAY).code != "valid"
 
 
 # --- Stand-alone: no Django, no project modules -----------------------------------

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from licensing.services.maintenance_job import maintenance_expiry_daily
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory
-from licensing.tests.test_services_systems import book
+from licensing.tests.factories import book
 from vendorportal.models import JobRun
 
 pytestmark = pytest.mark.django_db

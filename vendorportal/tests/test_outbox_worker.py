@@ -32,14 +32,12 @@ from django.db import transaction
 
 from licensing.models import DeliveryNote, ModuleVersion, Product
 from licensing.services.delivery import delivery_note_create
-from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory
-from licensing.tests.test_delivery import make_license
+from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, make_license
 from vendorportal import clock, outbox
 from vendorportal.celery import app
 from vendorportal.models import JobRun, OutboxMessage
 from vendorportal.tasks import heartbeat, outbox_dispatch
 from vendorportal.tasks import outbox_send as outbox_send_task
-from vendorportal.tests.test_worker import _forget_queue, _stop, _test_database_url
 
 NOTES = 30
 KILL_BEFORE = 11  # the worker stops before the 11th e-mail and is killed there
@@ -69,7 +67,7 @@ def _mailed_note_numbers(mail_dir: Path) -> list[str]:
 
 
 @pytest.mark.worker
-def test_killed_worker_loses_no_note_and_sends_none_twice(transactional_db, catalog, tmp_path, monkeypatch):
+def test_killed_worker_loses_no_note_and_sends_none_twice(transactional_db, worker_tools, catalog, tmp_path, monkeypatch):
     queue = f"test-{uuid.uuid4().hex}"
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
@@ -92,7 +90,7 @@ def test_killed_worker_loses_no_note_and_sends_none_twice(transactional_db, cata
 
     env = {
         **os.environ,
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": worker_tools.database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "PYTHONUNBUFFERED": "1",
@@ -158,8 +156,8 @@ def test_killed_worker_loses_no_note_and_sends_none_twice(transactional_db, cata
         app.conf.task_always_eager = eager
         for proc in (first, second):
             if proc is not None:
-                _stop(proc)
-        _forget_queue(queue)
+                worker_tools.stop(proc)
+        worker_tools.forget_queue(queue)
     print(f"workers, kill and recovery took {time.monotonic() - started:.1f} s")
 
     mailed = _mailed_note_numbers(mail_dir)

@@ -13,19 +13,15 @@ messages by the queue name in the file name, see ``test_filesystem_transport_rou
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
-from urllib.parse import quote, urlencode
 
 import pytest
 from celery.result import EagerResult
 from django.conf import settings
-from django.db import connection
 from kombu import Connection, Exchange, Queue
 
 from vendorportal.celery import app
@@ -35,71 +31,13 @@ from vendorportal.tasks import heartbeat
 WORKER_TIMEOUT = 60  # seconds until the task's JobRun row must be there
 
 
-def _test_database_url() -> str:
-    """DATABASE_URL of the database this test runs against (the test database, not the real one)."""
-    db = connection.settings_dict
-    engine = db["ENGINE"]
-    if engine == "django.db.backends.sqlite3":
-        name = str(db["NAME"])
-        if name == ":memory:" or name.startswith("file:"):
-            pytest.fail(f"the worker process cannot open an in-memory SQLite test database ({name!r})")
-        return "sqlite:///" + quote(str(Path(name).resolve()))
-    if engine == "django.db.backends.postgresql":
-        user = quote(db.get("USER") or "", safe="")
-        password = quote(db.get("PASSWORD") or "", safe="")
-        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-        host = db.get("HOST") or ""
-        port = f":{db['PORT']}" if db.get("PORT") else ""
-        if host.startswith("/"):  # Unix socket directory: goes into the path, host part stays empty
-            url = f"postgres://{auth}{port}/" + quote(f"{host}/{db['NAME']}", safe="")
-        else:
-            url = f"postgres://{auth}{host}{port}/" + quote(db["NAME"], safe="")
-        options = {k: v for k, v in (db.get("OPTIONS") or {}).items() if isinstance(v, (str, int))}
-        return url + (f"?{urlencode(options)}" if options else "")
-    pytest.fail(f"no DATABASE_URL for database engine {engine}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Warm shutdown (SIGTERM), then kill if the worker does not go within 20 s."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
-def _forget_queue(queue: str) -> None:
-    """Drop the test queue from the broker: leftover message (if the worker never took it) and binding."""
-    try:
-        with app.connection_for_write() as conn:
-            # Virtual transports only delete bindings this channel knows about, so
-            # declare the queue (exactly as Celery did when sending) before deleting it.
-            bound = app.amqp.queues[queue].bind(conn.default_channel)
-            bound.declare()
-            bound.purge()
-            bound.delete()
-    except Exception:  # cleanup only; the assertion that matters has been made
-        pass
-    app.amqp.queues.pop(queue, None)
-    if app.conf.broker_url.startswith("filesystem://"):
-        # the filesystem transport keeps one "<exchange>.exchange" file per exchange in
-        # control_folder (relative to the working directory unless configured); the test
-        # queue's exchange is its own, so remove the file instead of leaving it behind.
-        control = Path((app.conf.broker_transport_options or {}).get("control_folder", "control"))
-        for base in {Path.cwd(), Path(settings.BASE_DIR)}:
-            (base / control / f"{queue}.exchange").unlink(missing_ok=True)
-
-
 @pytest.mark.worker
-def test_task_runs_in_a_real_worker_process(transactional_db):
+def test_task_runs_in_a_real_worker_process(transactional_db, worker_tools):
     queue = f"test-{uuid.uuid4().hex}"
     note = f"worker test {uuid.uuid4()}"
     env = {
         **os.environ,
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": worker_tools.database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "PYTHONUNBUFFERED": "1",
@@ -151,8 +89,8 @@ def test_task_runs_in_a_real_worker_process(transactional_db):
         )
         assert run.ok, f"JobRun {run.pk} not ok: {run.summary!r}\n{worker_output()}"
     finally:
-        _stop(proc)
-        _forget_queue(queue)
+        worker_tools.stop(proc)
+        worker_tools.forget_queue(queue)
         log.close()
 
 
