@@ -48,6 +48,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.reinitialisation": EDIT,
         "licensing.maintenancecoverage": EDIT,
         "licensing.maintenancenotice": VIEW,
+        "billing.order": EDIT,
+        "billing.orderline": VIEW,
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -67,6 +69,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.maintenancenotice": VIEW,
         "vendorportal.jobrun": VIEW,
         "vendorportal.documentsequence": VIEW,
+        "billing.order": VIEW,
+        "billing.orderline": VIEW,
+        "billing.vatrate": ALL,
     },
     SUPPORT: {
         "parties.partner": VIEW,
@@ -86,6 +91,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.maintenancecoverage": VIEW,
         "licensing.maintenancenotice": VIEW,
         "vendorportal.jobrun": VIEW,
+        "billing.order": VIEW,
+        "billing.orderline": VIEW,
     },
 }
 
