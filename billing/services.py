@@ -33,7 +33,9 @@ def _refuse(message: str, code: str):
 
 
 def _locked_draft(order: Order) -> Order:
-    locked = Order.objects.select_for_update().select_related("partner", "partner__level", "installation").get(pk=order.pk)
+    locked = (
+        Order.objects.select_for_update(of=("self",)).select_related("partner", "partner__level", "installation").get(pk=order.pk)
+    )
     if not locked.is_draft:
         _refuse(
             _("Die Bestellung %(ref)s ist „%(state)s“ und kann nicht mehr geändert werden.")
