@@ -144,6 +144,12 @@ def _check_upgrade(*, order: Order, product: Product, kind: str, upgrade: str, u
         _refuse(_("Nur gekaufte Lizenzen können kostenpflichtig erweitert werden."), "upgrade_not_purchase")
     if kind != OrderLine.PURCHASE:
         _refuse(_("Ein Upgrade wird gekauft, nicht gemietet."), "upgrade_not_purchase")
+    if upgrade == OrderLine.UPGRADE_TIER and (product.pricing_model != Product.TIERED or not upgrade_from.tier):
+        _refuse(
+            _("%(name)s hat keine Benutzerstaffeln; ein Staffel-Upgrade gibt es nur für Module mit Staffelpreisen.")
+            % {"name": product.name},
+            "upgrade_not_tiered",
+        )
 
 
 @transaction.atomic

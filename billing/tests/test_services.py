@@ -270,6 +270,14 @@ def test_paid_version_upgrade_with_plan_and_time_discount(partner, modules, cata
     assert (line.upgrade_plan_percent, line.upgrade_time_percent, line.line_net) == (D("90.00"), D("50.00"), D("51.96"))
 
 
+def test_tier_upgrade_of_a_flat_module_is_refused(partner, modules, catalog, today):
+    inst = installation_of(partner)
+    lic = issue(modules, inst, "INTERCOM")
+    order = services.order_create(partner=partner, installation=inst)
+    with pytest.raises(OrderRefused, match="Intercom hat keine Benutzerstaffeln"):
+        add(order, "INTERCOM", upgrade="tier", upgrade_from=lic)
+
+
 def test_upgrade_of_another_installations_key_is_refused(partner, licensed):
     _inst, lic = licensed
     order = services.order_create(partner=partner, installation=installation_of(partner))
