@@ -50,6 +50,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.maintenancecoverage": EDIT,
         "licensing.maintenancenotice": VIEW,
         "vendorportal.outboxmessage": ("view", "resend"),
+        "billing.order": EDIT,
+        "billing.orderline": VIEW,
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -70,6 +72,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "vendorportal.jobrun": VIEW,
         "vendorportal.documentsequence": VIEW,
         "vendorportal.outboxmessage": VIEW,
+        "billing.order": VIEW,
+        "billing.orderline": VIEW,
+        "billing.vatrate": ALL,
     },
     SUPPORT: {
         "parties.partner": VIEW,
@@ -90,6 +95,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "licensing.maintenancenotice": VIEW,
         "vendorportal.jobrun": VIEW,
         "vendorportal.outboxmessage": ("view", "resend"),
+        "billing.order": VIEW,
+        "billing.orderline": VIEW,
     },
 }
 

@@ -1,0 +1,289 @@
+"""Staff admin of the billing area (STYLE 5): orders with their lines and price breakdown,
+VAT rates. Every change to an order goes through :mod:`billing.services`; the custom
+view and the actions check the permission their effect needs (change_order)."""
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from billing import pricing, selectors, services
+from billing.models import Order, OrderLine, VatRate
+from licensing.models import License, Product
+from vendorportal import clock
+from vendorportal.errors import PortalError
+from vendorportal.money import ZERO, format_eur
+
+admin.site.area_add(
+    "billing", title=_("Bestellungen und Rechnungen"), order=50, models=["billing.order", "billing.vatrate"]
+)
+
+
+class OrderLineInline(admin.TabularInline):
+    """Lines are shown, never edited here: adding goes through the "add line" page, prices
+    through the pricing service."""
+
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    fields = [
+        "position", "product", "kind", "term_months", "tier", "quantity", "users", "upgrade_kind", "list_price",
+        "discounts", "unit_net", "line_net", "price_unit",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("Rabatte"))
+    def discounts(self, line):
+        shown = [step.display for step in pricing.stored_breakdown(line).steps[1:]]
+        return "; ".join(shown) or "—"
+
+
+class OrderAddForm(forms.ModelForm):
+    class Meta:
+        model = Order
+        fields = ["partner", "installation", "delivery_email", "invoice_email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("delivery_email", "invoice_email"):
+            self.fields[name].required = False
+            self.fields[name].help_text = _("leer = Standard des Partners")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("partner") and data.get("installation"):
+            refusal = services.order_create_refusal(
+                partner=data["partner"], installation=data["installation"], today=clock.today()
+            )
+            if refusal:
+                raise ValidationError(refusal[0])
+        return data
+
+    def _post_clean(self):
+        # order_create fills the e-mail defaults and validates the order with full_clean.
+        pass
+
+
+class OrderLineAddForm(forms.Form):
+    product = forms.ModelChoiceField(
+        Product.objects.filter(kind__in=services.ORDERABLE_KINDS, active=True), label=_("Produkt")
+    )
+    kind = forms.ChoiceField(choices=OrderLine.KIND_CHOICES, label=_("Kauf / Abo"), initial=OrderLine.PURCHASE)
+    term_months = forms.TypedChoiceField(
+        choices=[(0, _("— (Kauf)")), (1, "1"), (12, "12"), (24, "24"), (36, "36")], coerce=int, initial=0,
+        label=_("Mindestlaufzeit (Monate)"),
+    )
+    quantity = forms.IntegerField(label=_("Anzahl Lizenzen"), min_value=1, initial=1)
+    users = forms.IntegerField(label=_("Benutzer"), min_value=1, required=False, help_text=_("nur Teams Presence Sync; leer = installierte Benutzer"))
+    as_package = forms.BooleanField(label=_("als Abo-Paket (ORD-4)"), required=False)
+    upgrade = forms.ChoiceField(choices=OrderLine.UPGRADE_CHOICES, label=_("Upgrade"), required=False)
+    upgrade_from = forms.ModelChoiceField(License.objects.none(), label=_("Upgrade von Lizenz"), required=False)
+    service_plan = forms.ChoiceField(choices=OrderLine.PLAN_CHOICES, label=_("Service-Plan"), required=False)
+
+    def __init__(self, *args, order: Order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["upgrade_from"].queryset = License.objects.filter(
+            bindings__installation=order.installation, state=License.ACTIVE
+        ).select_related("product")
+
+
+@admin.register(Order)
+class OrderAdmin(SimpleHistoryAdmin):
+    list_display = ["reference_display", "partner", "installation", "order_date", "state", "net_once", "net_monthly"]
+    list_filter = ["state", "order_date"]
+    search_fields = ["=id", "partner__company", "installation__identifier", "installation__customer__company"]
+    list_select_related = ["partner", "installation"]
+    autocomplete_fields = ["partner", "installation"]
+    show_full_result_count = False
+    date_hierarchy = "order_date"
+    inlines = [OrderLineInline]
+    actions = ["reprice_selected", "cancel_selected"]
+    readonly_fields = [
+        "reference_display", "partner", "installation", "order_date", "state", "created_at", "created_by",
+        "price_breakdown", "add_line_link",
+    ]
+    fieldsets = [
+        (None, {"fields": ["reference_display", "partner", "installation", "order_date", "state", "created_at", "created_by"]}),
+        (_("Versand (ORD-2)"), {"fields": ["delivery_email", "invoice_email"]}),
+        (_("Preisaufschlüsselung"), {"fields": ["add_line_link", "price_breakdown"]}),
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = OrderAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["partner", "installation", "delivery_email", "invoice_email"]})]
+        return self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        if not obj.is_draft:
+            return [*self.readonly_fields, "delivery_email", "invoice_email"]
+        return self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.full_clean()
+            obj.save()
+            return
+        try:
+            created = services.order_create(
+                partner=form.cleaned_data["partner"], installation=form.cleaned_data["installation"],
+                created_by=request.user, delivery_email=form.cleaned_data.get("delivery_email") or "",
+                invoice_email=form.cleaned_data.get("invoice_email") or "",
+            )
+        except PortalError as exc:
+            raise _FormRefusal(exc.message) from exc
+        obj.pk = created.pk
+        obj.__dict__.update({k: v for k, v in created.__dict__.items() if not k.startswith("_")})
+        obj._state.adding = False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except _FormRefusal as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            return redirect(reverse("admin:billing_order_add"))
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # orders are cancelled, never deleted (ORD-9)
+
+    # --- displays --------------------------------------------------------------------
+
+    @admin.display(description=_("Bestellung"), ordering="id")
+    def reference_display(self, obj):
+        return obj.reference
+
+    def _net(self, obj, unit):
+        nets = [line.line_net for line in obj.lines.all() if line.price_unit == unit]
+        return format_eur(sum(nets, ZERO)) if nets else "—"
+
+    @admin.display(description=_("netto einmalig"))
+    def net_once(self, obj):
+        return self._net(obj, pricing.UNIT_ONCE)
+
+    @admin.display(description=_("netto monatlich"))
+    def net_monthly(self, obj):
+        return self._net(obj, pricing.UNIT_MONTH)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("lines")
+
+    @admin.display(description=_("Position hinzufügen"))
+    def add_line_link(self, obj):
+        if not obj.pk or not obj.is_draft:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:billing_order_add_line", args=[obj.pk]), _("Position hinzufügen …"))
+
+    @admin.display(description=_("Aufschlüsselung"))
+    def price_breakdown(self, obj):
+        if not obj.pk:
+            return "—"
+        try:
+            breakdown = selectors.order_breakdown(obj)
+        except PortalError as exc:
+            return exc.message
+        if not breakdown.lines:
+            return _("Noch keine Positionen.")
+        rows = []
+        for line in breakdown.lines:
+            rows.append(format_html("<tr><th colspan='2'>{} × {} ({})</th></tr>", line.quantity, line.name, line.article))
+            rows.extend(format_html("<tr><td>{}</td><td></td></tr>", step.display) for step in line.steps)
+            rows.append(format_html(
+                "<tr><td>{}</td><td style='text-align:right'>{}</td></tr>",
+                _("Einzelpreis %(unit)s × %(qty)s") % {"unit": format_eur(line.unit_net), "qty": line.quantity},
+                format_eur(line.line_net),
+            ))
+        for total in breakdown.totals:
+            rows.append(format_html("<tr><th colspan='2'>{}</th></tr>", _("Summe %(unit)s") % {"unit": total.label}))
+            rows.append(format_html("<tr><td>{}</td><td style='text-align:right'>{}</td></tr>", _("netto"), format_eur(total.net)))
+            rows.extend(
+                format_html("<tr><td>{}</td><td style='text-align:right'>{}</td></tr>",
+                            _("USt. %(rate)s") % {"rate": pricing.format_percent(rate)}, format_eur(vat))
+                for rate, vat in total.vat_by_rate.items()
+            )
+            rows.append(format_html("<tr><td>{}</td><td style='text-align:right'>{}</td></tr>", _("brutto"), format_eur(total.gross)))
+        note = format_html("<p>{}</p>", breakdown.treatment.note) if breakdown.treatment.note else ""
+        return format_html("<table>{}</table>{}", format_html_join("", "{}", ((r,) for r in rows)), note)
+
+    # --- custom view and actions --------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.add_line_view)
+        return [path("<int:object_id>/add-line/", view, name="billing_order_add_line")] + super().get_urls()
+
+    def add_line_view(self, request, object_id):
+        order = get_object_or_404(Order.objects.select_related("installation", "partner"), pk=object_id)
+        if not self.has_change_permission(request, order):
+            raise PermissionDenied
+        form = OrderLineAddForm(request.POST or None, order=order)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.order_line_add(
+                    order=order, product=data["product"], kind=data["kind"], term_months=data["term_months"],
+                    quantity=data["quantity"], users=data["users"], as_package=data["as_package"],
+                    upgrade=data["upgrade"] or "", upgrade_from=data["upgrade_from"], service_plan=data["service_plan"] or "",
+                )
+            except PortalError as exc:
+                form.add_error(None, exc.message)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                self.message_user(request, _("Position hinzugefügt und Bestellung neu berechnet."), messages.SUCCESS)
+                return redirect(reverse("admin:billing_order_change", args=[order.pk]))
+        context = {
+            **self.admin_site.each_context(request), "title": _("Position hinzufügen zu %(ref)s") % {"ref": order.reference},
+            "form": form, "order": order, "opts": self.model._meta, "original": order,
+        }
+        return TemplateResponse(request, "admin/billing/order/add_line.html", context)
+
+    @admin.action(description=_("Ausgewählte Entwürfe neu berechnen (heutige Preise)"), permissions=["change"])
+    def reprice_selected(self, request, queryset):
+        for order in queryset:
+            try:
+                services.order_price(order=order)
+            except PortalError as exc:
+                self.message_user(request, f"{order.reference}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(ref)s neu berechnet.") % {"ref": order.reference}, messages.SUCCESS)
+
+    @admin.action(description=_("Ausgewählte Bestellungen stornieren"), permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        for order in queryset:
+            try:
+                services.order_cancel(order=order, by=request.user)
+            except PortalError as exc:
+                self.message_user(request, f"{order.reference}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(ref)s storniert.") % {"ref": order.reference}, messages.SUCCESS)
+
+
+class _FormRefusal(Exception):
+    """A service refusal while saving the add form: shown as a message, nothing written."""
+
+
+@admin.register(VatRate)
+class VatRateAdmin(SimpleHistoryAdmin):
+    list_display = ["category", "percent", "valid_from", "valid_to"]
+    list_filter = ["category"]

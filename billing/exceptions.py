@@ -1,0 +1,40 @@
+"""The billing area's refusals, in one place (STYLE 9, as django-oscar's ``exceptions``).
+
+All derive from :class:`BillingError`, itself a :class:`vendorportal.errors.PortalError`:
+the message is German and says what the partner or staff member can do.
+"""
+from __future__ import annotations
+
+from vendorportal.errors import PortalError
+
+
+class BillingError(PortalError):
+    """Base of the billing area's refusals."""
+
+
+class BillingInputError(BillingError, ValueError):
+    """Impossible input to a rule (an unknown plan, a date before the purchase): also a ``ValueError``."""
+
+
+class TierUpgradeRefused(BillingError):
+    """A tier upgrade to a tier that is not higher than the licensed one (ORD-6)."""
+
+
+class OrderRefused(BillingError):
+    """An order or order line the rules do not allow; nothing was written."""
+
+
+class IllegalOrderTransition(BillingError):
+    """An order state change the state machine does not allow (draft → confirmed → fulfilled, or cancelled)."""
+
+
+class OrderNotCancellable(BillingError):
+    """A cancellation after the key was generated (ORD-9, LIC-8)."""
+
+
+class PriceMissing(BillingError):
+    """An order line without a price in the price list valid on the order date (CAT-1)."""
+
+
+class VatRateMissing(BillingError):
+    """No VAT rate of the needed category is valid on the day (GEN-2)."""

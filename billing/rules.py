@@ -1,0 +1,407 @@
+"""Business rules of orders, prices and invoices (GEN-2, GEN-3, CAT-4, ORD-3…ORD-9, INV-1).
+
+Pure functions over ``date``, ``Decimal`` and plain values (STYLE 2): no ORM, no
+``now()``, no I/O. In rule-ID order; each docstring names its RULES.md ID. Percentages
+are percent values (``Decimal("10")`` = 10 %), amounts are net EUR ``Decimal``\\ s.
+Refusals raise the errors of :mod:`billing.exceptions` or return a German message.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError as StdnumError
+
+from billing.exceptions import BillingInputError, TierUpgradeRefused
+from licensing.rules import tier_rank
+from vendorportal.formats import format_date_de
+from vendorportal.money import ZERO, D, round_cents
+from vendorportal.periods import months_passed_within
+
+HUNDRED = Decimal(100)
+
+# --- GEN-2: VAT --------------------------------------------------------------------------
+
+# EU member states by ISO 3166 code (Greece's VAT IDs start with "EL", its ISO code is "GR").
+EU_COUNTRIES = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+)
+VAT_ID_PREFIX = {"GR": "EL"}
+
+# The three treatments and their EN 16931 VAT category codes (UNTDID 5305), which the
+# e-invoice (INV-4) carries per line and per rate:
+#   S  standard rate — German buyers, and EU buyers without a valid VAT ID;
+#   AE reverse charge — EU business buyers with a valid VAT ID outside Germany;
+#   O  not subject to VAT — buyers outside the EU. Decision: "O", not "G": "G" is the
+#      export of *goods*, while licences and subscriptions are services whose place of
+#      supply is the buyer's country (§ 3a (2) UStG), so they are not taxable here at
+#      all. EN 16931 BR-O-02 then wants no seller/buyer VAT ID in the XML: the invoice
+#      names the seller by its tax number (BT-32) there.
+DOMESTIC = "domestic"
+REVERSE_CHARGE = "reverse_charge"
+NOT_TAXABLE = "not_taxable"
+VAT_CODE_STANDARD = "S"
+VAT_CODE_REVERSE_CHARGE = "AE"
+VAT_CODE_NOT_SUBJECT = "O"
+VAT_CODES = (VAT_CODE_STANDARD, VAT_CODE_REVERSE_CHARGE, VAT_CODE_NOT_SUBJECT)
+
+
+@dataclass(frozen=True)
+class VatTreatment:
+    """How an invoice to a buyer is taxed (GEN-2): the category, its EN 16931 code and
+    the legal note the invoice must print (empty for domestic invoices). The rate of
+    the category comes from the VAT rate data valid on the invoice date."""
+
+    category: str  # DOMESTIC | REVERSE_CHARGE | NOT_TAXABLE
+    code: str  # EN 16931 VAT category code: S | AE | O
+    note: str  # German legal note for the invoice
+
+
+def valid_vat_id_for(country: str, vat_id: str) -> bool:
+    """Whether ``vat_id`` is a well-formed VAT ID with a correct check digit issued by
+    EU member state ``country`` (GEN-2). Offline: a VIES lookup is not part of a rule."""
+    number = (vat_id or "").replace(" ", "").replace(".", "").replace("-", "").upper()
+    expected_prefix = VAT_ID_PREFIX.get(country, country)
+    if not number.startswith(expected_prefix):
+        return False
+    try:
+        eu_vat.validate(number)
+    except StdnumError:
+        return False
+    return True
+
+
+def vat_treatment(buyer_country: str, buyer_vat_id: str, seller_country: str = "DE") -> VatTreatment:
+    """The VAT treatment of a sale from ``seller_country`` to a buyer (GEN-2).
+
+    Same country as the seller → domestic VAT (19 % in Germany); another EU country
+    with a valid VAT ID of that country → reverse charge (0 %, the invoice says so);
+    another EU country without one → domestic VAT as for a consumer; outside the EU →
+    not taxable in Germany (0 %). DE, "" → S; AT, ATU13585627 → AE; AT, "" → S;
+    CH, CHE-116.281.710 → O.
+    """
+    buyer = (buyer_country or "").strip().upper()
+    seller = (seller_country or "").strip().upper()
+    if len(buyer) != 2 or len(seller) != 2:
+        raise BillingInputError(_("Bitte das Land des Käufers als zweistelligen ISO-Code angeben, z. B. DE oder AT."))
+    if buyer == seller or (buyer in EU_COUNTRIES and not valid_vat_id_for(buyer, buyer_vat_id)):
+        return VatTreatment(DOMESTIC, VAT_CODE_STANDARD, "")
+    if buyer in EU_COUNTRIES:
+        return VatTreatment(
+            REVERSE_CHARGE,
+            VAT_CODE_REVERSE_CHARGE,
+            _(
+                "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge): Die Umsatzsteuer schuldet "
+                "der Leistungsempfänger (§ 13b UStG, Art. 196 MwStSystRL)."
+            ),
+        )
+    return VatTreatment(
+        NOT_TAXABLE,
+        VAT_CODE_NOT_SUBJECT,
+        _("Nicht im Inland steuerbare Leistung (Leistungsort beim Empfänger, § 3a Abs. 2 UStG)."),
+    )
+
+
+def net_by_rate(lines: Iterable[tuple[Decimal, Decimal]]) -> dict[Decimal, Decimal]:
+    """Net totals per VAT rate (GEN-2): the sum of the line totals, each first rounded half
+    up to cents, of that rate. Highest rate first. [(10.005, 19), (5, 19)] → {19: 15.01}."""
+    totals: dict[Decimal, Decimal] = {}
+    for net, rate in lines:
+        rate = D(rate)
+        totals[rate] = totals.get(rate, ZERO) + round_cents(net)
+    return dict(sorted(totals.items(), key=lambda item: item[0], reverse=True))
+
+
+def vat_amounts(lines: Iterable[tuple[Decimal, Decimal]]) -> dict[Decimal, Decimal]:
+    """VAT per rate (GEN-2): rate × the sum of that rate's rounded net line totals, rounded
+    half up to cents once per rate — never per line.
+
+    Three lines of 0,05 € at 19 %: 0,15 € × 19 % = 0,0285 → 0,03 € (per line it would be 3 × 0,01 €).
+    """
+    return {rate: round_cents(net * rate / HUNDRED) for rate, net in net_by_rate(lines).items()}
+
+
+# --- GEN-3: combined discounts -----------------------------------------------------------
+
+
+def _percent(value) -> Decimal:
+    percent = D(value)
+    if not ZERO <= percent <= HUNDRED:
+        raise BillingInputError(_("Ein Rabatt liegt zwischen 0 und 100 %%, nicht bei %(value)s %%.") % {"value": value})
+    return percent
+
+
+def combine_discounts(*percents) -> Decimal:
+    """The factor left after several percentage discounts: they multiply (GEN-3).
+
+    90 % and 50 % → 0,1 × 0,5 = 0,05 (a combined 95 %); 10 % and 10 % → 0,81; none → 1.
+    """
+    factor = Decimal(1)
+    for percent in percents:
+        factor *= (HUNDRED - _percent(percent)) / HUNDRED
+    return factor
+
+
+def combined_percent(*percents) -> Decimal:
+    """The single discount percentage equal to several combined ones (GEN-3): 10, 10 → 19."""
+    return (Decimal(1) - combine_discounts(*percents)) * HUNDRED
+
+
+def apply_discounts(price, *percents) -> Decimal:
+    """``price`` after all ``percents`` (GEN-3), exact: the caller rounds once per line (GEN-2).
+
+    1299 with 90 % and 50 % → 64,95. A price is never negative, nor is the result.
+    """
+    price = D(price)
+    if price < 0:
+        raise BillingInputError(_("Ein Preis ist nie negativ."))
+    return price * combine_discounts(*percents)
+
+
+# --- CAT-4: Teams Presence Sync ------------------------------------------------------------
+
+USERS_PER_BLOCK = 5
+
+
+def started_user_blocks(users: int) -> int:
+    """Teams Presence Sync is priced per *started* block of 5 users (CAT-4): 12 → 3, 5 → 1, 6 → 2."""
+    if isinstance(users, bool) or not isinstance(users, int) or users < 1:
+        raise BillingInputError(_("Bitte die Anzahl der Benutzer angeben (mindestens 1)."))
+    return math.ceil(users / USERS_PER_BLOCK)
+
+
+# --- ORD-3: bundle discount ------------------------------------------------------------------
+
+BUNDLE_DISCOUNT_PERCENT = Decimal("10")
+PURCHASE = "purchase"
+SUBSCRIPTION = "subscription"
+
+
+def complete_bundles(bundles: Mapping[str, Iterable[str]], purchased: Iterable[str]) -> list[str]:
+    """Names of the bundles all of whose modules are bought in this order (ORD-3), sorted.
+
+    ``purchased`` are the articles bought (new purchases, not upgrades) in the order. A
+    bundle without modules is never complete.
+    """
+    bought = set(purchased)
+    return sorted(name for name, articles in bundles.items() if (members := set(articles)) and members <= bought)
+
+
+def bundle_discount_percent(
+    article: str, kind: str, bundles: Mapping[str, Iterable[str]], purchased: Iterable[str], is_upgrade: bool = False
+) -> Decimal:
+    """10 % off a module's price when every module of a bundle it belongs to is bought in
+    the same order (ORD-3). Purchase only: never for subscriptions (they can be ended
+    module by module), nor for upgrades (they buy no module). Not stacked when the
+    module belongs to two complete bundles."""
+    if kind != PURCHASE or is_upgrade:
+        return ZERO
+    for name in complete_bundles(bundles, purchased):
+        if article in set(bundles[name]):
+            return BUNDLE_DISCOUNT_PERCENT
+    return ZERO
+
+
+# --- ORD-4: volume discount ------------------------------------------------------------------
+
+VOLUME_MIN_LICENSES = 10
+VOLUME_DISCOUNT_PERCENT = Decimal("10")
+
+
+def volume_discount_percent(kind: str, licenses_of_module: int, as_package: bool = False) -> Decimal:
+    """10 % when at least 10 licences of the same module are bought in one order (ORD-4).
+
+    Subscriptions only when booked as a package (common term and start, cancelled only
+    as a whole). 9 → 0, 10 → 10; subscription of 12 not as a package → 0.
+    """
+    if licenses_of_module < VOLUME_MIN_LICENSES:
+        return ZERO
+    if kind == SUBSCRIPTION and not as_package:
+        return ZERO
+    return VOLUME_DISCOUNT_PERCENT
+
+
+# --- ORD-5: partner conditions -----------------------------------------------------------------
+
+
+def partner_discount_percent(
+    *, grants_conditions: bool, level_percent, status_confirmed_on: date | None, order_date: date
+) -> Decimal:
+    """The partner purchase condition that applies to an order (ORD-5): the level's discount
+    when the level grants partner conditions ("Certified" and up) AND the partner status
+    was confirmed on or before the order date; otherwise end-customer prices (0 %)."""
+    if not grants_conditions or status_confirmed_on is None or status_confirmed_on > order_date:
+        return ZERO
+    return _percent(level_percent)
+
+
+# --- ORD-6: tier upgrade ------------------------------------------------------------------------
+
+
+def tier_upgrade_price(*, from_tier: str, to_tier: str, from_price, to_price) -> Decimal:
+    """A tier upgrade costs the difference of the two tiers' purchase prices (ORD-6);
+    never negative. Refused (:class:`TierUpgradeRefused`) unless ``to_tier`` is higher.
+
+    Call Recording 21-40 (1.200,00 €) → 41-80 (2.400,00 €): 1.200,00 €.
+    """
+    if tier_rank(to_tier) <= tier_rank(from_tier):
+        raise TierUpgradeRefused(
+            _(
+                "Ein Staffel-Upgrade führt nur in eine höhere Benutzerstaffel: Die Lizenz gilt bereits für "
+                "%(from)s Benutzer, gewünscht ist %(to)s."
+            )
+            % {"from": from_tier, "to": to_tier},
+            code="tier_not_higher",
+        )
+    return max(ZERO, round_cents(D(to_price) - D(from_price)))
+
+
+# --- ORD-7: paid upgrade ---------------------------------------------------------------------
+
+PLAN_FREE = "free"
+PLAN_BASIC = "basic"
+PLAN_PREMIUM = "premium"
+PLAN_ENTERPRISE = "enterprise"
+PLAN_DISCOUNT_PERCENT = {
+    PLAN_FREE: Decimal("0"),
+    PLAN_BASIC: Decimal("0"),
+    PLAN_PREMIUM: Decimal("50"),
+    PLAN_ENTERPRISE: Decimal("90"),
+}
+# (months, discount): "less than n months since the purchase" → discount; later: 10 %.
+UPGRADE_TIME_DISCOUNTS = ((3, Decimal("100")), (6, Decimal("50")), (12, Decimal("25")))
+UPGRADE_TIME_DISCOUNT_LATER = Decimal("10")
+
+
+def upgrade_plan_discount_percent(plan: str) -> Decimal:
+    """Service plan discount on a paid upgrade (ORD-7): Premium 50 %, Enterprise 90 %, else 0."""
+    key = (plan or "").strip().lower()
+    if key not in PLAN_DISCOUNT_PERCENT:
+        raise BillingInputError(
+            _("Unbekannter Service-Plan „%(plan)s“; möglich sind free, basic, premium und enterprise.") % {"plan": plan}
+        )
+    return PLAN_DISCOUNT_PERCENT[key]
+
+
+def upgrade_time_discount_percent(purchased_on: date, upgraded_on: date) -> Decimal:
+    """Time discount on a paid upgrade by the months since the previous version was bought
+    (ORD-7, GEN-1): < 3 months 100 %, < 6 months 50 %, < 12 months 25 %, later 10 %.
+
+    "Less than n months since S" on day T means T ≤ month_period_end(S, n): bought
+    2026-01-15 → 100 % through 2026-04-14, 50 % through 2026-07-14, 25 % through
+    2027-01-14, 10 % from 2027-01-15 on.
+    """
+    if upgraded_on < purchased_on:
+        raise BillingInputError(_("Ein Upgrade kann nicht vor dem Kauf der Vorversion liegen."))
+    for months, percent in UPGRADE_TIME_DISCOUNTS:
+        if months_passed_within(purchased_on, months, upgraded_on):
+            return percent
+    return UPGRADE_TIME_DISCOUNT_LATER
+
+
+def upgrade_price(list_price: Decimal, purchased_on: date, upgraded_on: date, plan: str) -> Decimal:
+    """Price of a paid upgrade (ORD-7) = new purchase price × (1 − plan discount) ×
+    (1 − time discount), rounded half up to cents (GEN-2, GEN-3).
+
+    Seed example: 1.299,00 €, Enterprise, bought almost 6 months ago → 1299 × 0,1 × 0,5 = 64,95 €.
+    Subscriptions upgrade free of charge; this price is for purchased licences.
+    """
+    return round_cents(
+        apply_discounts(
+            list_price, upgrade_plan_discount_percent(plan), upgrade_time_discount_percent(purchased_on, upgraded_on)
+        )
+    )
+
+
+# --- ORD-8: payment terms ---------------------------------------------------------------------
+
+PAYMENT_DAYS = 14
+DIRECT_DEBIT_LIMIT = Decimal("50.00")
+TRANSFER = "transfer"
+DIRECT_DEBIT = "direct_debit"
+PREPAYMENT = "prepayment"
+
+
+@dataclass(frozen=True)
+class PaymentTerms:
+    """How and by when an invoice is paid (ORD-8), with the sentence the invoice prints."""
+
+    means: str  # TRANSFER | DIRECT_DEBIT | PREPAYMENT
+    due_date: date
+    text: str
+
+
+def payment_terms(kind: str, monthly_net, has_mandate: bool, prepayment_required: bool, invoice_date: date) -> PaymentTerms:
+    """Payment terms of an invoice (ORD-8); the due date is always the invoice date + 14 days.
+
+    Purchase: bank transfer, or prepayment where staff require it of the partner.
+    Subscription: a monthly amount up to and including 50,00 € net is collected by SEPA
+    core direct debit when the partner has a mandate; otherwise (above 50,00 € or
+    without a mandate) bank transfer. 50,00 € with mandate → direct debit; 50,01 € → transfer.
+    """
+    due = invoice_date + timedelta(days=PAYMENT_DAYS)
+    if kind == PURCHASE:
+        if prepayment_required:
+            return PaymentTerms(
+                PREPAYMENT, due, _("Vorkasse: Die Lieferung erfolgt nach Zahlungseingang, spätestens zahlbar bis %(date)s.") % {"date": format_date_de(due)}
+            )
+        return PaymentTerms(TRANSFER, due, _("Zahlbar ohne Abzug bis %(date)s per Überweisung.") % {"date": format_date_de(due)})
+    if kind != SUBSCRIPTION:
+        raise BillingInputError(_("Unbekannte Bestellart „%(kind)s“.") % {"kind": kind})
+    if monthly_net is None:
+        raise BillingInputError(_("Für ein Abo wird der monatliche Nettobetrag gebraucht."))
+    if has_mandate and D(monthly_net) <= DIRECT_DEBIT_LIMIT:
+        return PaymentTerms(
+            DIRECT_DEBIT, due, _("Der Betrag wird am %(date)s per SEPA-Basislastschrift eingezogen.") % {"date": format_date_de(due)}
+        )
+    return PaymentTerms(TRANSFER, due, _("Zahlbar ohne Abzug bis %(date)s per Überweisung.") % {"date": format_date_de(due)})
+
+
+# --- ORD-9: no withdrawal; cancel only until the key exists --------------------------------------
+
+ORDER_DRAFT = "draft"
+ORDER_CONFIRMED = "confirmed"
+ORDER_FULFILLED = "fulfilled"
+ORDER_CANCELLED = "cancelled"
+
+
+def cancel_refusal(*, state: str, keys_generated: bool) -> str | None:
+    """Why an order cannot be cancelled, or None when it can (ORD-9, LIC-8).
+
+    Business customers have no right of withdrawal; an order can be cancelled only
+    until its key is generated: a draft or a confirmed order without keys can.
+    """
+    if state == ORDER_CANCELLED:
+        return _("Die Bestellung ist bereits storniert.")
+    if keys_generated or state == ORDER_FULFILLED:
+        return _(
+            "Die Lizenzschlüssel dieser Bestellung sind bereits erzeugt; eine Stornierung ist nicht mehr möglich "
+            "(kein Widerrufsrecht für Geschäftskunden). Bitte den Vertrieb wegen einer Gutschrift ansprechen."
+        )
+    return None
+
+
+# --- INV-1: document numbers ---------------------------------------------------------------------
+
+INVOICE_PREFIX = "RE"  # Rechnung
+CREDIT_NOTE_PREFIX = "GS"  # Gutschrift
+NUMBER_DIGITS = 6
+
+
+def document_number(prefix: str, year: int, sequence: int) -> str:
+    """An invoice or credit note number (INV-1): one sequence per prefix and year.
+
+    ("RE", 2026, 123) → "RE-2026-000123"; ("GS", 2026, 7) → "GS-2026-000007".
+    """
+    if not prefix.isalpha() or not prefix.isupper():
+        raise BillingInputError(_("Ein Nummernkreis-Präfix besteht aus Großbuchstaben, z. B. RE oder GS."))
+    if not 1000 <= year <= 9999:
+        raise BillingInputError(_("Das Jahr einer Belegnummer hat vier Stellen."))
+    if not 1 <= sequence < 10**NUMBER_DIGITS:
+        raise BillingInputError(_("Die laufende Nummer liegt zwischen 1 und 999999."))
+    return f"{prefix}-{year:04d}-{sequence:0{NUMBER_DIGITS}d}"
