@@ -2,7 +2,8 @@
 systems, each size in its own process with a fresh SQLite database.
 
 Budget: one daily run over 100,000 systems in < 30 s on this machine, and a query
-count that does not grow with the number of systems.
+count that does not grow with the number of systems (besides the INSERT batches of the
+rows written that day).
 
 Per size the script builds partners (1 per 50 systems), customers (1 per 10), the
 systems and their coverage ledger with bulk_create: current ends spread evenly over
@@ -15,7 +16,9 @@ added users (a second row with the same end). Then:
 2. *daily run* on the bench day — the steady state: only the systems that reach
    a notice window today. This is the budgeted run.
 
-E-mails go to Django's locmem backend. Queries are counted with
+The run writes each partner's e-mail to the outbox in its transaction (the outbox's
+worker sends it; sending is not part of the budget); "e-mails" counts the rows written,
+the wake-up messages go to Celery's in-memory broker. Queries are counted with
 ``CaptureQueriesContext``. The daily run's count must be equal at both sizes; the
 catch-up run inserts its notices in batches (``bulk_create``), so its count grows
 with the number of notices due, which it prints.
@@ -58,7 +61,6 @@ def child(n: int) -> dict:
     django.setup()
     from datetime import date, timedelta
 
-    from django.core import mail
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -67,6 +69,7 @@ def child(n: int) -> dict:
     from licensing.models import Installation, MaintenanceCoverage, MaintenanceNotice
     from vendorportal.parties.models import Customer, Partner
     from licensing.services.maintenance_job import maintenance_expiry_daily
+    from vendorportal.models import OutboxMessage
 
     call_command("migrate", verbosity=0)
     today = date(2026, 11, 23)
@@ -107,14 +110,15 @@ def child(n: int) -> dict:
     build = time.perf_counter() - started
 
     def run(day):
-        mail.outbox = []
+        rows_before = OutboxMessage.objects.count()
         with CaptureQueriesContext(connection) as queries:
             t0 = time.perf_counter()
             counts = maintenance_expiry_daily(today=day)
             elapsed = time.perf_counter() - t0
         inserts = sum(1 for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT"))
         return {"seconds": round(elapsed, 2), "queries": len(queries.captured_queries), "insert_queries": inserts,
-                "notices": sum(counts.values()), "per_kind": counts, "emails": len(mail.outbox)}
+                "notices": sum(counts.values()), "per_kind": counts,
+                "emails": OutboxMessage.objects.count() - rows_before}
 
     catch_up = run(today - timedelta(days=1))
     daily = run(today)
@@ -162,9 +166,15 @@ def main() -> int:
     print(f"        catch-up run over {large['systems']:,} systems {catch_up_large:.2f} s (< {BUDGET_SECONDS:.0f} s)"
           f" — {'met' if catch_up_large < BUDGET_SECONDS else 'MISSED'}")
     ok &= catch_up_large < BUDGET_SECONDS
-    same = small["daily"]["queries"] == large["daily"]["queries"]
-    print(f"queries of the daily run: {small['daily']['queries']} at {small['systems']:,} systems, "
-          f"{large['daily']['queries']} at {large['systems']:,} — {'constant' if same else 'GROWING'}")
+    # INSERTs come in batches (SQLite: 999 parameters per query, so ≤ 199 notices or ≤ 76
+    # outbox rows per INSERT; PostgreSQL: one per table): their number follows the rows
+    # written that day, everything else must not move.
+    def fixed(r):
+        return r["queries"] - r["insert_queries"]
+
+    same = fixed(small["daily"]) == fixed(large["daily"])
+    print(f"queries of the daily run besides INSERT batches: {fixed(small['daily'])} at {small['systems']:,} systems, "
+          f"{fixed(large['daily'])} at {large['systems']:,} — {'constant' if same else 'GROWING'}")
     ok &= same
     ok &= large["daily_again"]["notices"] == 0 and large["daily_again"]["emails"] == 0
     ratio = large["catch_up"]["notices"] / max(1, small["catch_up"]["notices"])

@@ -15,7 +15,7 @@ from licensing import rules
 from licensing.models import AUERSWALD, EDITIONS, Installation, MaintenanceCoverage, MaintenanceNotice, Reinitialisation, SystemLicense, Tryout
 from licensing.models.systems import AuerswaldSystem
 from licensing.selectors.systems import NO_COVERAGE, auerswald_systems, filter_swp_state, tryout_days_left_for
-from licensing.services.maintenance_job import NOTICE_TITLES, maintenance_expiry_daily
+from licensing.services.maintenance_job import NOTICE_TITLES, maintenance_expiry_run
 from licensing.services.systems import (
     maintenance_coverage_book_manual,
     manual_coverage_refusal,
@@ -206,13 +206,18 @@ class AuerswaldSystemAdmin(admin.ModelAdmin):
     @admin.action(description=_("Softwarepflege-Hinweise jetzt prüfen"), permissions=["notices"])
     def check_maintenance_notices(self, request, queryset):
         # The job looks at all systems (set-based), not only the selected ones.
-        counts = maintenance_expiry_daily(today=clock.today())
-        summary = ", ".join(f"{NOTICE_TITLES[kind]}: {counts[kind]}" for kind in rules.NOTICE_KINDS)
+        result = maintenance_expiry_run(today=clock.today())
+        summary = ", ".join(f"{NOTICE_TITLES[kind]}: {result.counts[kind]}" for kind in rules.NOTICE_KINDS)
         self.message_user(
             request,
-            gettext("Softwarepflege-Hinweise geprüft (alle Systeme): %(summary)s") % {"summary": summary},
+            gettext("Softwarepflege-Hinweise geprüft (alle Systeme): %(summary)s; E-Mails zum Versand eingeplant: %(emails)s")
+            % {"summary": summary, "emails": result.emails},
             messages.SUCCESS,
         )
+        for line in result.refused:
+            self.message_user(
+                request, gettext("Ohne gültige Liefer-E-Mail, kein Hinweis: %(partner)s") % {"partner": line}, messages.WARNING
+            )
 
 
 # --- Ledgers --------------------------------------------------------------------------
@@ -315,10 +320,11 @@ class MaintenanceCoverageAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
 
 @admin.register(MaintenanceNotice)
 class MaintenanceNoticeAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
-    list_display = ["installation", "kind", "coverage_end", "created_at", "sent_at"]
+    # "E-Mail": the partner's outbox e-mail listing the notice; "versendet" once it went out.
+    list_display = ["installation", "kind", "coverage_end", "created_at", "message", "sent_at"]
     list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
     search_fields = ["installation__identifier", "claim"]
-    list_select_related = ["installation"]
+    list_select_related = ["installation", "message"]
     show_full_result_count = False
 
     def has_add_permission(self, request):

@@ -21,8 +21,20 @@ class LicensingConfig(AppConfig):
         # The e-mails of this area that go through the outbox (STYLE 13).
         register_kind(
             "delivery-note",
+            label=_("Lieferschein"),
             compose="licensing.services.delivery.delivery_note_compose",
             attachments="licensing.services.delivery.delivery_note_attachments",
             on_sent="licensing.services.delivery.delivery_note_sent",
             resend_check="licensing.services.delivery.delivery_note_resend_check",
+        )
+        # Daily Softwarepflege notices, one e-mail per partner and run; the text is
+        # written with the notices, the outbox stamps them sent (SWP-8).
+        register_kind(
+            "swp-notices", label=_("Softwarepflege-Hinweise"),
+            on_sent="licensing.services.maintenance_job.notices_sent",
+        )
+        # The weekly report to finance: the stored PDF is attached, on a resend too.
+        register_kind(
+            "swp-report", label=_("Softwarepflege-Bericht"),
+            attachments="licensing.services.maintenance_job.report_attachments",
         )

@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from .errors import PortalError
 from .models import JobRun, OutboxMessage
-from .outbox import FLAG_AFTER_ATTEMPTS, outbox_resend
+from .outbox import FLAG_AFTER_ATTEMPTS, kind_label, outbox_resend, registered_kinds
 
 admin.site.area_add(
     "parties", title=_("Partner und Kunden"), order=10,
@@ -98,19 +98,32 @@ class OutboxStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OutboxKindFilter(admin.SimpleListFilter):
+    """The kinds by their German labels (registered in code, not stored)."""
+
+    title = _("Art")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return registered_kinds()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
     """Every e-mail the portal sends (STYLE 13). Read-only: an e-mail is written by the
     service that creates its document; staff may only send it again."""
 
-    list_display = ["created_at", "kind", "recipients_display", "subject", "state", "attempts", "sent_at"]
-    list_filter = [OutboxStateFilter, "kind"]
+    list_display = ["created_at", "kind_display", "recipients_display", "subject", "state", "attempts", "sent_at"]
+    list_filter = [OutboxStateFilter, OutboxKindFilter]
     search_fields = ["dedup_key", "subject", "recipients"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["resend"]
     fields = [
-        "kind", "dedup_key", "recipients_display", "from_email", "subject", "body", "document_type", "document_id",
+        "kind_display", "dedup_key", "recipients_display", "from_email", "subject", "body", "document_type", "document_id",
         "created_at", "due_at", "attempts", "last_error", "sent_at", "claimed_by", "claimed_until",
     ]
     readonly_fields = fields
@@ -127,6 +140,10 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_resend_permission(self, request):
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('resend', opts)}")
+
+    @admin.display(description=_("Art"), ordering="kind")
+    def kind_display(self, obj):
+        return kind_label(obj.kind)
 
     @admin.display(description=_("Empfänger"))
     def recipients_display(self, obj):

@@ -41,7 +41,12 @@ with dotted names of optional functions: ``compose(message)`` returns
 document can cost more queries than the transaction that issues it should carry;
 the text is stored on the row when first claimed), ``attachments(message)`` returns
 ``[(filename, bytes, mimetype), …]``, ``on_sent(message)`` records the delivery and
-``resend_check(message)`` refuses a resend staff may not make.
+``resend_check(message)`` refuses a resend staff may not make. Its ``label`` is what
+staff read in the outbox admin ("Lieferschein").
+
+A job that writes many e-mails in one transaction (the daily Softwarepflege notices,
+one per partner) uses :func:`outbox_enqueue_many`: a fixed number of queries for the
+whole batch instead of a savepoint and an insert per e-mail.
 """
 from __future__ import annotations
 
@@ -82,6 +87,7 @@ class OutboxError(PortalError):
 
 @dataclass(frozen=True)
 class OutboxKind:
+    label: str = ""  # German, for staff (admin list and filter); lazily translated
     compose: str = ""  # dotted name: f(message) -> (subject, body), for rows written without them
     attachments: str = ""  # dotted name: f(message) -> [(filename, bytes, mimetype), ...]
     on_sent: str = ""  # dotted name: f(message) -> None, runs in the transaction that marks the row sent
@@ -102,13 +108,26 @@ def register_kind(
     on_sent: str = "",
     resend_check: str = "",
     store_text: bool = True,
+    label: str = "",
 ) -> None:
     """Declare an e-mail kind; dotted names so registering imports nothing heavy."""
     if not store_text and not compose:
         raise ValueError(f"outbox kind {kind!r}: a kind that stores no text must compose it")
     _KINDS[kind] = OutboxKind(
-        compose=compose, attachments=attachments, on_sent=on_sent, resend_check=resend_check, store_text=store_text
+        label=label, compose=compose, attachments=attachments, on_sent=on_sent, resend_check=resend_check,
+        store_text=store_text,
     )
+
+
+def kind_label(kind: str) -> str:
+    """What staff read for a kind: its registered label, else the kind itself."""
+    handler = _KINDS.get(kind)
+    return str(handler.label) if handler and handler.label else kind
+
+
+def registered_kinds() -> list[tuple[str, str]]:
+    """(kind, label) of every registered kind, by label."""
+    return sorted(((kind, kind_label(kind)) for kind in _KINDS), key=lambda pair: pair[1].casefold())
 
 
 def registered_kind(kind: str) -> OutboxKind:
@@ -140,6 +159,48 @@ def _queue_send(message_id: int, ticket: str | None = None) -> None:
 # --- 1. Enqueue --------------------------------------------------------------------------
 
 
+def outbox_clean_recipients(recipients: list[str]) -> list[str]:
+    """The addresses stripped and checked; raises :class:`OutboxError` (German) for none
+    or an invalid one. A caller writing many e-mails checks them first with this, so
+    one bad address does not fail the batch."""
+    cleaned = [address.strip() for address in recipients if address and address.strip()]
+    if not cleaned:
+        raise OutboxError(_("Die E-Mail hat keinen Empfänger."), code="no_recipient")
+    for address in cleaned:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise OutboxError(
+                _("„%(email)s“ ist keine gültige E-Mail-Adresse.") % {"email": address}, code="invalid_recipient"
+            ) from None
+    return cleaned
+
+
+def _new_message(
+    *, kind: str, dedup_key: str, recipients: list[str], subject: str, body: str, document, from_email: str, now
+) -> OutboxMessage:
+    handler = registered_kind(kind)  # a typo fails here, not hours later in a worker
+    if not (subject and body) and not handler.compose:
+        raise ValueError(f"outbox kind {kind!r} composes no text: pass subject and body")
+    message = OutboxMessage(
+        kind=kind,
+        dedup_key=dedup_key,
+        recipients=outbox_clean_recipients(recipients),
+        from_email=from_email,
+        subject=" ".join(subject.split()),  # a header: no line breaks
+        body=body,
+        created_at=now,
+        due_at=now,
+    )
+    if document is not None:
+        message.document_type = ContentType.objects.get_for_model(document)
+        message.document_id = document.pk
+    # The database checks the rest (unique key, constraints, the content type's foreign
+    # key): three queries here are three per issued document.
+    message.full_clean(exclude=["document_type"], validate_unique=False, validate_constraints=False)
+    return message
+
+
 def outbox_enqueue(
     *,
     kind: str,
@@ -159,36 +220,10 @@ def outbox_enqueue(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue runs inside the transaction that creates the document.")
-    handler = registered_kind(kind)  # a typo fails here, not hours later in a worker
-    if not (subject and body) and not handler.compose:
-        raise ValueError(f"outbox kind {kind!r} composes no text: pass subject and body")
-    cleaned = [address.strip() for address in recipients if address and address.strip()]
-    if not cleaned:
-        raise OutboxError(_("Die E-Mail hat keinen Empfänger."), code="no_recipient")
-    for address in cleaned:
-        try:
-            validate_email(address)
-        except ValidationError:
-            raise OutboxError(
-                _("„%(email)s“ ist keine gültige E-Mail-Adresse.") % {"email": address}, code="invalid_recipient"
-            ) from None
-    now = clock.now()
-    message = OutboxMessage(
-        kind=kind,
-        dedup_key=dedup_key,
-        recipients=cleaned,
-        from_email=from_email,
-        subject=" ".join(subject.split()),  # a header: no line breaks
-        body=body,
-        created_at=now,
-        due_at=now,
+    message = _new_message(
+        kind=kind, dedup_key=dedup_key, recipients=recipients, subject=subject, body=body, document=document,
+        from_email=from_email, now=clock.now(),
     )
-    if document is not None:
-        message.document_type = ContentType.objects.get_for_model(document)
-        message.document_id = document.pk
-    # The database checks the rest (unique key, constraints, the content type's foreign
-    # key): three queries here are three per issued document.
-    message.full_clean(exclude=["document_type"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             message.save()
@@ -203,6 +238,50 @@ def outbox_enqueue(
     # that into an error page. The periodic job sends the row.
     transaction.on_commit(partial(_queue_send, message.pk), robust=True)
     return message
+
+
+@dataclass(frozen=True)
+class OutboxDraft:
+    """One e-mail of a batch for :func:`outbox_enqueue_many`."""
+
+    dedup_key: str
+    recipients: list[str]
+    subject: str = ""
+    body: str = ""
+    document: models.Model | None = None
+    from_email: str = ""
+
+
+def outbox_enqueue_many(*, kind: str, drafts: list[OutboxDraft]) -> list[OutboxMessage]:
+    """Write a batch of e-mails of one kind in the caller's transaction: three queries
+    however many there are (existing keys, one insert, the rows). Returns the rows in the
+    order of ``drafts``; keys written before are returned as they are and not queued again.
+
+    Raises :class:`OutboxError` for a draft without a valid recipient before writing
+    anything: check addresses first (:func:`outbox_clean_recipients`) when one bad
+    address must not stop the others.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_enqueue_many runs inside the transaction that creates the documents.")
+    if not drafts:
+        return []
+    now = clock.now()
+    messages = [
+        _new_message(
+            kind=kind, dedup_key=d.dedup_key, recipients=d.recipients, subject=d.subject, body=d.body,
+            document=d.document, from_email=d.from_email, now=now,
+        )
+        for d in drafts
+    ]
+    keys = [m.dedup_key for m in messages]
+    existing = set(OutboxMessage.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
+    # ignore_conflicts: a concurrent transaction that wrote a key first keeps its row.
+    OutboxMessage.objects.bulk_create([m for m in messages if m.dedup_key not in existing], ignore_conflicts=True)
+    rows = OutboxMessage.objects.in_bulk(keys, field_name="dedup_key")
+    for key in keys:
+        if key not in existing:
+            transaction.on_commit(partial(_queue_send, rows[key].pk), robust=True)
+    return [rows[key] for key in keys]
 
 
 # --- 2./3. Claim and send --------------------------------------------------------------

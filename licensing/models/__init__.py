@@ -1,7 +1,14 @@
 from .catalog import Bundle, ModuleVersion, PbxVersion, Price, PriceList, Product
 from .installations import AUERSWALD, EDITIONS, STARFACE, Installation
 from .licenses import DeliveryNote, IllegalTransition, InsightOwnUse, IssueClaim, License, LicenseBinding, NfrLock
-from .systems import MaintenanceCoverage, MaintenanceNotice, Reinitialisation, SystemLicense, Tryout
+from .systems import (
+    MaintenanceCoverage,
+    MaintenanceNotice,
+    MaintenanceWeeklyReport,
+    Reinitialisation,
+    SystemLicense,
+    Tryout,
+)
 
 __all__ = [
     "DeliveryNote",
@@ -12,6 +19,7 @@ __all__ = [
     "LicenseBinding",
     "MaintenanceCoverage",
     "MaintenanceNotice",
+    "MaintenanceWeeklyReport",
     "NfrLock",
     "Reinitialisation",
     "SystemLicense",

@@ -161,6 +161,13 @@ class MaintenanceNotice(models.Model):
     kind = models.CharField(_("Hinweis"), max_length=16, choices=list(rules.NOTICE_LABELS.items()))
     claim = models.CharField(_("Job-Lauf"), max_length=36, db_index=True)
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    # The partner's e-mail listing this notice, written in the same transaction as the
+    # notice (STYLE 13); the outbox sets ``sent_at`` when it has gone out. Empty only on
+    # notices from before the outbox.
+    message = models.ForeignKey(
+        "vendorportal.OutboxMessage", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("E-Mail"),
+    )
     sent_at = models.DateTimeField(_("versendet"), null=True, blank=True)
 
     class Meta:
@@ -173,6 +180,39 @@ class MaintenanceNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.installation.identifier} ({format_date_de(self.coverage_end)})"
+
+
+def maintenance_report_path(instance: MaintenanceWeeklyReport, filename: str) -> str:
+    return f"swp-reports/{instance.report_date:%Y}/{filename}"
+
+
+class MaintenanceWeeklyReport(models.Model):
+    """The weekly Softwarepflege report to finance (SWP-8), one per ISO week.
+
+    The PDF is rendered once, stored and e-mailed through the outbox; a resend attaches
+    the same bytes. The unique week makes a re-run (or a second worker) write no second
+    report and no second e-mail.
+    """
+
+    week = models.CharField(_("Kalenderwoche"), max_length=8, unique=True, help_text=_("ISO-Woche, z. B. 2026-W23"))
+    report_date = models.DateField(_("Stichtag"))
+    pdf = models.FileField(_("PDF"), upload_to=maintenance_report_path, editable=False)
+    expiring_count = models.PositiveIntegerField(_("laufen in 60 Tagen ab"))
+    lapsed_count = models.PositiveIntegerField(_("abgelaufen (bis 36 Monate)"))
+    renewal_total = models.DecimalField(_("Wert der Verlängerungen (netto)"), max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(_("erstellt am"))
+
+    class Meta:
+        ordering = ["-report_date"]
+        verbose_name = _("Softwarepflege-Bericht")
+        verbose_name_plural = _("Softwarepflege-Berichte")
+
+    def __str__(self) -> str:
+        return f"{_('Softwarepflege-Bericht')} {format_date_de(self.report_date)}"
+
+    @property
+    def filename(self) -> str:
+        return f"softwarepflege-bericht-{self.report_date.isoformat()}.pdf"
 
 
 class AuerswaldSystemManager(models.Manager):

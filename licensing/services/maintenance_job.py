@@ -1,50 +1,77 @@
-"""The daily Softwarepflege expiry job and the weekly report (SWP-8).
+"""The daily Softwarepflege expiry job and the weekly report (SWP-8), both e-mailed
+through the outbox (STYLE 13).
 
-Daily job, set-based (a fixed number of queries per run, none per system):
+Daily job: one transaction per run and a fixed number of queries, none per system
+and none per partner:
 
 1. *Claim*: for each notice kind, the systems whose current coverage end lies in
    :func:`rules.notice_window` and that have no notice of that kind for that end
-   are inserted as ``MaintenanceNotice`` rows with this run's claim token,
+   are inserted as ``MaintenanceNotice`` rows with this run's token,
    ``bulk_create(ignore_conflicts=True)``. The unique constraint (installation,
-   coverage end, kind) lets exactly one insert win, whichever worker runs it.
-2. *Send*: the rows carrying this run's token — and only those — are this run's
-   to send: one e-mail per partner listing its systems; then ``sent_at`` is set.
+   coverage end, kind) lets exactly one insert win, whichever worker runs it (on
+   PostgreSQL the second insert waits for the first transaction and then skips).
+2. *Write the e-mails*: the rows carrying this run's token — and only those — get
+   one e-mail per partner listing its systems, written as outbox rows in the same
+   transaction (:func:`vendorportal.outbox.outbox_enqueue_many`) and linked to
+   their notices (``MaintenanceNotice.message``).
+3. *Send*: the outbox sends each row after commit (or its periodic job does, after
+   a lost broker message, a killed worker, a failed send); its ``on_sent`` hook
+   stamps ``sent_at`` on the notices of that e-mail (:func:`notices_sent`).
 
-So two workers running at once, or a job run twice on a day, send every notice
-once. A run that died after claiming leaves rows without ``sent_at``; a later run
-takes them over once they are older than :data:`STALE_CLAIM_AFTER` and still due
-(conditional update on the old token, so only one run can take them).
+Notices and their e-mail commit together or not at all, so nothing needs taking
+over: a run that dies leaves neither, and the next run claims those notices again.
+A re-run the same day finds every due notice written and writes nothing; a second
+worker at once writes the notices the first did not (normally none) and only their
+e-mail. The outbox key is per batch — ``swp-notices:<day>:<partner>:<run>`` — not
+per partner and day: a partner whose system becomes due later the same day (added
+by staff, a run with ``--today``) gets a second e-mail listing only the new notice,
+where a per-day key would have swallowed it.
+
+Weekly report: rendered once, stored as a :class:`MaintenanceWeeklyReport` (one per
+ISO week, unique) with its e-mail to finance in one transaction; the outbox attaches
+the stored bytes, on every resend the same.
 """
 from __future__ import annotations
 
-from vendorportal import clock
 import logging
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db.models import Exists, OuterRef, Q
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, Exists, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from licensing import rules
 from licensing.constants import AUERSWALD
-from licensing.models import MaintenanceCoverage, MaintenanceNotice
+from licensing.exceptions import LicensingError
+from licensing.models import Installation, MaintenanceCoverage, MaintenanceNotice, MaintenanceWeeklyReport
 from licensing.models.installations import active_on_q
 from licensing.selectors.systems import MaintenanceReport, SystemOverview, maintenance_report_data
+from vendorportal import clock
 from vendorportal.formats import format_date_de
 from vendorportal.jobs import recorded_job
+from vendorportal.models import OutboxMessage
 from vendorportal.money import format_eur
+from vendorportal.outbox import OutboxDraft, OutboxError, outbox_clean_recipients, outbox_enqueue, outbox_enqueue_many
 from vendorportal.pdf import render_pdf
 
 logger = logging.getLogger(__name__)
 
 JOB_NAME = "swp_expiry"
 REPORT_JOB_NAME = "swp_report"
-STALE_CLAIM_AFTER = timedelta(hours=1)
+NOTICES_KIND = "swp-notices"  # outbox kinds (registered in LicensingConfig.ready)
+REPORT_KIND = "swp-report"
 CLAIM_BATCH_SIZE = 500  # the backend may lower it (SQLite: 999 parameters per query)
+REPORT_TEMPLATE = "documents/swp_report.html"
+# Notices and reports are German whatever language the staff member who started a run uses.
+DOCUMENT_LANGUAGE = "de"
 
 NOTICE_TITLES = {
     rules.NOTICE_60: gettext_lazy("Softwarepflege endet in den nächsten 60 Tagen"),
@@ -57,6 +84,10 @@ NOTICE_TITLES = {
 }
 
 
+class MaintenanceReportMissing(LicensingError):
+    """The stored report of an outbox e-mail is gone; retrying will not bring it back."""
+
+
 # --- 1. Claim --------------------------------------------------------------------------
 
 
@@ -65,7 +96,9 @@ def due_systems(kind: str, today: date):
     due on ``today`` and not yet claimed: one query (SWP-8).
 
     The current coverage end is the latest ``end`` of a system's ledger: a row counts
-    only when no later-ending row of the same system exists.
+    only when no later-ending row of the same system exists. Ordered, so two runs
+    insert in the same order and on PostgreSQL wait for each other instead of
+    deadlocking on each other's rows.
     """
     low, high = rules.notice_window(kind, today)
     later_row = MaintenanceCoverage.objects.filter(installation=OuterRef("installation"), end__gt=OuterRef("end"))
@@ -79,7 +112,7 @@ def due_systems(kind: str, today: date):
         .exclude(Exists(noticed))
         .values_list("installation_id", "end")
         .distinct()
-        .order_by()
+        .order_by("installation_id", "end")
     )
 
 
@@ -97,40 +130,7 @@ def notices_claim(*, today: date, claim: str) -> dict[str, int]:
     return offered
 
 
-def notices_take_over_stale(*, today: date, claim: str, now=None) -> int:
-    """Take over notices a dead run claimed but never sent, if they are still due.
-
-    One conditional UPDATE per dead run's token (``claim = old token``): when two runs
-    try at once, only the first changes the rows. ``created_at`` is reset to mark
-    when the current claim was taken.
-    """
-    now = now or clock.now()
-    stale_tokens = list(
-        MaintenanceNotice.objects.filter(sent_at__isnull=True, created_at__lt=now - STALE_CLAIM_AFTER)
-        .exclude(claim=claim)
-        .values_list("claim", flat=True)
-        .distinct()
-        .order_by()
-    )
-    if not stale_tokens:
-        return 0
-    still_due = Q()
-    for kind in rules.NOTICE_KINDS:
-        low, high = rules.notice_window(kind, today)
-        still_due |= Q(kind=kind, coverage_end__gte=low, coverage_end__lte=high)
-    later_row = MaintenanceCoverage.objects.filter(installation=OuterRef("installation"), end__gt=OuterRef("coverage_end"))
-    taken = 0
-    for old in stale_tokens:
-        taken += (
-            MaintenanceNotice.objects.filter(claim=old, sent_at__isnull=True)
-            .filter(still_due, active_on_q(today, prefix="installation__"))
-            .exclude(Exists(later_row))
-            .update(claim=claim, created_at=now)
-        )
-    return taken
-
-
-# --- 2. Send ---------------------------------------------------------------------------
+# --- 2. The partners' e-mails ------------------------------------------------------------
 
 
 def _system_line(notice: MaintenanceNotice) -> str:
@@ -194,8 +194,9 @@ def _kind_text(kind: str) -> str:
     ) % {"article": rules.SWP_DAY, "loss": _loss_of_functions()}
 
 
-def partner_notice_mail(partner, notices: list[MaintenanceNotice], today: date) -> EmailMessage:
-    """One German e-mail for one partner listing all its systems with a notice (SWP-8)."""
+def partner_notice_text(partner, notices: list[MaintenanceNotice], today: date) -> tuple[str, str]:
+    """Subject and body of one German e-mail for one partner listing all its systems
+    with a notice (SWP-8)."""
     by_kind = defaultdict(list)
     for notice in notices:
         by_kind[notice.kind].append(notice)
@@ -212,79 +213,114 @@ def partner_notice_mail(partner, notices: list[MaintenanceNotice], today: date) 
         settings.VENDOR["name"],
     ]
     systems = len({n.installation_id for n in notices})
-    return EmailMessage(
-        subject=ngettext(
-            "Softwarepflege PBX Call Assist 5: Hinweis zu %(count)s System",
-            "Softwarepflege PBX Call Assist 5: Hinweise zu %(count)s Systemen",
-            systems,
-        )
-        % {"count": systems},
-        body="\n".join(body),
-        to=[partner.delivery_email],
-    )
+    subject = ngettext(
+        "Softwarepflege PBX Call Assist 5: Hinweis zu %(count)s System",
+        "Softwarepflege PBX Call Assist 5: Hinweise zu %(count)s Systemen",
+        systems,
+    ) % {"count": systems}
+    return subject, "\n".join(body)
 
 
-def notices_send(*, today: date, claim: str) -> tuple[dict[str, int], int, list[str]]:
-    """Send this run's claimed notices, one e-mail per partner, and mark them sent.
+def notice_batch_key(*, today: date, partner_id: int, claim: str) -> str:
+    """The outbox key of one partner's e-mail of one run (see the module docstring)."""
+    return f"{NOTICES_KIND}:{today.isoformat()}:{partner_id}:{claim}"
 
-    Returns (sent notices per kind, e-mails sent, failure messages). A partner whose
-    e-mail fails keeps its notices unsent; a later run takes them over.
+
+@dataclass
+class NoticeRun:
+    """What one run wrote: notices per kind, e-mails, partners left out (no valid address)."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(rules.NOTICE_KINDS, 0))
+    emails: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+def notices_enqueue(*, today: date, claim: str) -> NoticeRun:
+    """Write one outbox e-mail per partner for this run's notices and link them to it.
+
+    Runs in the transaction that inserted the notices. A partner without a valid
+    delivery address gets no e-mail and its notices of this run are removed again, so
+    the next run (after the address is fixed) writes them; the run's summary names it.
     """
+    result = NoticeRun()
     notices = list(
-        MaintenanceNotice.objects.filter(claim=claim, sent_at__isnull=True)
+        MaintenanceNotice.objects.filter(claim=claim, message__isnull=True)
         .select_related("installation", "installation__customer", "installation__customer__partner")
         .order_by("installation__customer__partner_id", "coverage_end", "installation__identifier")
     )
     by_partner: dict[int, list[MaintenanceNotice]] = defaultdict(list)
     for notice in notices:
         by_partner[notice.installation.customer.partner_id].append(notice)
-    sent_counts = {kind: 0 for kind in rules.NOTICE_KINDS}
-    failed_partners, failures, mails = [], [], 0
-    if not by_partner:
-        # Opening a connection is not free of effects: the file backend creates its
-        # file on open, so a run with nothing to send left an empty file in var/mail/.
-        return sent_counts, mails, failures
-    with get_connection() as connection:
-        for partner_notices in by_partner.values():
+    drafts, refused_partners = [], []
+    with translation.override(DOCUMENT_LANGUAGE):
+        for partner_id, partner_notices in by_partner.items():
             partner = partner_notices[0].installation.customer.partner
-            message = partner_notice_mail(partner, partner_notices, today)
-            message.connection = connection
             try:
-                message.send()
-            except Exception as exc:  # one unreachable mailbox must not stop the others
-                logger.exception("Softwarepflege notice to %s failed", partner.delivery_email)
-                failed_partners.append(partner.pk)
-                failures.append(f"{partner.company} <{partner.delivery_email}>: {exc}")
+                recipients = outbox_clean_recipients([partner.delivery_email])
+            except OutboxError as refusal:
+                refused_partners.append(partner_id)
+                result.refused.append(f"{partner.company} <{partner.delivery_email}>: {refusal.message}")
                 continue
-            mails += 1
+            subject, body = partner_notice_text(partner, partner_notices, today)
+            drafts.append(
+                OutboxDraft(
+                    dedup_key=notice_batch_key(today=today, partner_id=partner_id, claim=claim),
+                    recipients=recipients, subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
+                )
+            )
             for notice in partner_notices:
-                sent_counts[notice.kind] += 1
-    if mails:
-        MaintenanceNotice.objects.filter(claim=claim, sent_at__isnull=True).exclude(
-            installation__customer__partner_id__in=failed_partners
-        ).update(sent_at=clock.now())
-    return sent_counts, mails, failures
+                result.counts[notice.kind] += 1
+    if refused_partners:
+        MaintenanceNotice.objects.filter(claim=claim, installation__customer__partner_id__in=refused_partners).delete()
+    if not drafts:
+        return result
+    outbox_enqueue_many(kind=NOTICES_KIND, drafts=drafts)
+    result.emails = len(drafts)
+    # Link every notice to its partner's e-mail in one UPDATE: the e-mail's key is made
+    # in SQL from the notice's partner, as notice_batch_key makes it.
+    partner_of_notice = Installation.objects.filter(pk=OuterRef(OuterRef("installation_id"))).values(
+        "customer__partner_id"
+    )[:1]
+    key = Concat(
+        Value(f"{NOTICES_KIND}:{today.isoformat()}:"), Cast(Subquery(partner_of_notice), CharField()), Value(f":{claim}"),
+        output_field=CharField(),
+    )
+    MaintenanceNotice.objects.filter(claim=claim, message__isnull=True).update(
+        message=Subquery(OutboxMessage.objects.filter(dedup_key=key).values("pk")[:1])
+    )
+    return result
+
+
+def notices_sent(message: OutboxMessage) -> None:
+    """Outbox hook, in the transaction that marks the e-mail sent: the notices it lists
+    count as sent from now on (a resend of it changes nothing: they were sent)."""
+    MaintenanceNotice.objects.filter(message_id=message.pk, sent_at__isnull=True).update(sent_at=clock.now())
+
+
+def maintenance_expiry_run(*, today: date) -> NoticeRun:
+    """The daily Softwarepflege job (SWP-8): notices due on ``today``, each once, with
+    their e-mails written to the outbox in the same transaction."""
+    with recorded_job(JOB_NAME) as run:
+        claim = str(uuid.uuid4())
+        with transaction.atomic():
+            notices_claim(today=today, claim=claim)
+            result = notices_enqueue(today=today, claim=claim)
+        lines = [f"Stichtag {format_date_de(today)}"]
+        lines += [f"{rules.NOTICE_LABELS[kind]}: {result.counts[kind]}" for kind in rules.NOTICE_KINDS]
+        lines.append(f"E-Mails zum Versand eingeplant: {result.emails}")
+        if result.refused:
+            lines.append(
+                f"ohne gültige Liefer-E-Mail, Hinweise folgen im nächsten Lauf ({len(result.refused)}): "
+                + "; ".join(result.refused[:20])
+            )
+        run.summary = "\n".join(lines)
+    return result
 
 
 def maintenance_expiry_daily(*, today: date) -> dict[str, int]:
-    """The daily Softwarepflege job (SWP-8): notices due on ``today``, each once.
-
-    Returns the number of notices sent per kind (keys: ``rules.NOTICE_KINDS``).
-    """
-    with recorded_job(JOB_NAME) as run:
-        claim = str(uuid.uuid4())
-        taken_over = notices_take_over_stale(today=today, claim=claim)
-        notices_claim(today=today, claim=claim)
-        counts, mails, failures = notices_send(today=today, claim=claim)
-        lines = [f"Stichtag {format_date_de(today)}"]
-        lines += [f"{rules.NOTICE_LABELS[kind]}: {counts[kind]}" for kind in rules.NOTICE_KINDS]
-        lines.append(f"E-Mails: {mails}")
-        if taken_over:
-            lines.append(f"von abgebrochenen Läufen übernommen: {taken_over}")
-        if failures:
-            lines.append(f"nicht zugestellt ({len(failures)}): " + "; ".join(failures[:20]))
-        run.summary = "\n".join(lines)
-    return counts
+    """:func:`maintenance_expiry_run`; returns the notices written per kind
+    (keys: ``rules.NOTICE_KINDS``)."""
+    return maintenance_expiry_run(today=today).counts
 
 
 # --- Weekly report -------------------------------------------------------------------
@@ -331,30 +367,91 @@ def maintenance_report_context(report: MaintenanceReport) -> dict:
     }
 
 
-def maintenance_report_weekly(*, today: date) -> bytes:
-    """PDF of systems whose Softwarepflege ends in the next 60 days or lapsed up to 36
-    months ago, per partner with the value of a 12-month renewal at today's prices;
-    e-mailed to ``settings.FINANCE_EMAIL``. Returns the PDF."""
+def report_week(today: date) -> str:
+    """ISO week of ``today``: ``2026-W23`` (the week of Monday 01.06.2026)."""
+    year, week, _weekday = today.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _report_mail_text(report: MaintenanceReport) -> tuple[str, str]:
+    subject = _("Softwarepflege-Bericht vom %(today)s") % {"today": format_date_de(report.today)}
+    body = "\n".join(
+        [
+            _("Im Anhang der wöchentliche Bericht zur Softwarepflege PBX Call Assist 5."),
+            "",
+            _("Läuft in 60 Tagen ab: %(count)s System(e)") % {"count": report.expiring_count},
+            _("Abgelaufen (bis 36 Monate): %(count)s System(e)") % {"count": report.lapsed_count},
+            _("Wert der Verlängerungen (12 Monate, netto): %(total)s") % {"total": format_eur(report.renewal_total)},
+        ]
+    )
+    return subject, body
+
+
+def _report_store(*, data: MaintenanceReport, pdf: bytes) -> tuple[MaintenanceWeeklyReport, bool]:
+    """Store the report and write its e-mail in one transaction; ``(report, False)`` when
+    another run stored this week's report first (its e-mail is the one)."""
+    week = report_week(data.today)
+    report = MaintenanceWeeklyReport(
+        week=week, report_date=data.today, expiring_count=data.expiring_count, lapsed_count=data.lapsed_count,
+        renewal_total=data.renewal_total, created_at=clock.now(),
+    )
+    # The file first (the row points to it); removed again if the row is not written.
+    report.pdf.save(report.filename, ContentFile(pdf), save=False)
+    try:
+        with transaction.atomic():
+            report.save()
+            with translation.override(DOCUMENT_LANGUAGE):
+                subject, body = _report_mail_text(data)
+            outbox_enqueue(
+                kind=REPORT_KIND, dedup_key=f"{REPORT_KIND}:{week}", recipients=[settings.FINANCE_EMAIL],
+                subject=subject, body=body, document=report, from_email=settings.DEFAULT_FROM_EMAIL,
+            )
+    except IntegrityError:
+        report.pdf.delete(save=False)
+        existing = MaintenanceWeeklyReport.objects.filter(week=week).first()
+        if existing is None:
+            raise
+        return existing, False
+    except BaseException:
+        report.pdf.delete(save=False)
+        raise
+    return report, True
+
+
+def maintenance_report_weekly(*, today: date) -> MaintenanceWeeklyReport:
+    """The weekly report (SWP-8): a PDF of the systems whose Softwarepflege ends in the
+    next 60 days or lapsed up to 36 months ago, per partner with the value of a 12-month
+    renewal at today's prices, stored and e-mailed to ``settings.FINANCE_EMAIL`` through
+    the outbox. One per ISO week: a re-run in the same week returns the stored report
+    and writes no second e-mail."""
+    week = report_week(today)
     with recorded_job(REPORT_JOB_NAME) as run:
-        report = maintenance_report_data(today=today)
-        pdf = render_pdf("documents/swp_report.html", {"report": maintenance_report_context(report)})
-        message = EmailMessage(
-            subject=_("Softwarepflege-Bericht vom %(today)s") % {"today": format_date_de(today)},
-            body="\n".join(
-                [
-                    _("Im Anhang der wöchentliche Bericht zur Softwarepflege PBX Call Assist 5."),
-                    "",
-                    _("Läuft in 60 Tagen ab: %(count)s System(e)") % {"count": report.expiring_count},
-                    _("Abgelaufen (bis 36 Monate): %(count)s System(e)") % {"count": report.lapsed_count},
-                    _("Wert der Verlängerungen (12 Monate, netto): %(total)s") % {"total": format_eur(report.renewal_total)},
-                ]
-            ),
-            to=[settings.FINANCE_EMAIL],
-        )
-        message.attach(f"softwarepflege-bericht-{today.isoformat()}.pdf", pdf, "application/pdf")
-        message.send()
+        existing = MaintenanceWeeklyReport.objects.filter(week=week).first()
+        if existing is not None:
+            run.summary = (
+                f"Bericht der Woche {week} besteht bereits (Stichtag {format_date_de(existing.report_date)}): "
+                "keine zweite E-Mail"
+            )
+            return existing
+        data = maintenance_report_data(today=today)
+        # Rendered before the transaction: on SQLite a write transaction locks the whole
+        # database, and a WeasyPrint run inside it would stall every other writer.
+        with translation.override(DOCUMENT_LANGUAGE):
+            pdf = render_pdf(REPORT_TEMPLATE, {"report": maintenance_report_context(data)})
+        report, created = _report_store(data=data, pdf=pdf)
         run.summary = (
-            f"Stichtag {format_date_de(today)}: {report.expiring_count} laufen ab, {report.lapsed_count} abgelaufen, "
-            f"Verlängerungswert {format_eur(report.renewal_total)}"
+            f"Stichtag {format_date_de(today)}: {data.expiring_count} laufen ab, {data.lapsed_count} abgelaufen, "
+            f"Verlängerungswert {format_eur(data.renewal_total)}; "
+            + (f"E-Mail an {settings.FINANCE_EMAIL} zum Versand eingeplant" if created
+               else f"Bericht der Woche {week} von einem anderen Lauf: keine zweite E-Mail")
         )
-    return pdf
+    return report
+
+
+def report_attachments(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
+    """Outbox hook: the stored PDF, byte for byte (never rendered again)."""
+    report = MaintenanceWeeklyReport.objects.filter(pk=message.document_id).first()
+    if report is None:
+        raise MaintenanceReportMissing(_("Den Softwarepflege-Bericht zu dieser E-Mail gibt es nicht mehr."), code="report_missing")
+    with report.pdf.open("rb") as stored:
+        return [(report.filename, stored.read(), "application/pdf")]

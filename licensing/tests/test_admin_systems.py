@@ -91,14 +91,18 @@ def test_action_sends_renewal_quote_to_partner(staff_client, systems, prices, se
     assert MaintenanceCoverage.objects.count() == 5  # an offer books nothing
 
 
-def test_action_checks_notices_now(staff_client, systems, settings):
+def test_action_checks_notices_now(staff_client, systems, settings, send_outbox):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     response = staff_client.post(
         reverse(CHANGELIST), {"action": "check_maintenance_notices", "_selected_action": [systems["active"].pk]}, follow=True
     )
-    assert any("Softwarepflege-Hinweise geprüft" in str(m) for m in response.context["messages"])
-    # expiring (20 days left → 21-day notice), lapsed and surcharge; one mail to the partner.
+    assert any(
+        "Softwarepflege-Hinweise geprüft" in str(m) and "E-Mails zum Versand eingeplant: 1" in str(m)
+        for m in response.context["messages"]
+    )
+    # expiring (20 days left → 21-day notice), lapsed and surcharge; one mail to the partner, via the outbox.
     assert set(MaintenanceNotice.objects.values_list("kind", flat=True)) == {"remind_21", "lapsed", "surcharge"}
+    assert send_outbox() == 1
     assert len(mail.outbox) == 1
 
 

@@ -18,5 +18,8 @@ class PortalConfig(AppConfig):
         from vendorportal.portal import invitations
 
         # Set-password links are made when sending and never stored (see invitations).
-        for kind, compose in [(invitations.INVITATION, "invitation_compose"), (invitations.PASSWORD_RESET, "password_reset_compose")]:
-            register_kind(kind, compose=f"vendorportal.portal.invitations.{compose}", store_text=False)
+        for kind, compose, label in [
+            (invitations.INVITATION, "invitation_compose", _("Einladung zum Partnerportal")),
+            (invitations.PASSWORD_RESET, "password_reset_compose", _("Passwort zurücksetzen")),
+        ]:
+            register_kind(kind, compose=f"vendorportal.portal.invitations.{compose}", store_text=False, label=label)

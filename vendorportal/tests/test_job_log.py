@@ -53,5 +53,5 @@ def test_daily_softwarepflege_job_summary_is_german(clock, settings):
         "Erinnerung 21 Tage: 0",
         "abgelaufen: 0",
         "Säumniszuschlag: 0",
-        "E-Mails: 1",
+        "E-Mails zum Versand eingeplant: 1",
     ]

@@ -10,7 +10,8 @@ from datetime import timezone as dt_timezone
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from licensing.tests.factories import UserFactory
@@ -119,6 +120,47 @@ def test_kind_that_composes_no_text_needs_subject_and_body():
 def test_unknown_kind_fails_when_written_not_later_in_a_worker():
     with pytest.raises(LookupError):
         enqueue(kind="tippfehler")
+
+
+def test_a_batch_is_written_in_three_queries_and_queued_once(clock, queued, django_capture_on_commit_callbacks):
+    clock.set(T0)
+    drafts = [
+        outbox.OutboxDraft(dedup_key=f"test-note:{i}", recipients=[f"p{i}@example.test"], subject=f"Beleg {i}", body="Text")
+        for i in range(25)
+    ]
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with CaptureQueriesContext(connection) as queries:
+            rows = outbox.outbox_enqueue_many(kind="test-note", drafts=drafts)
+    assert len(queries.captured_queries) == 3  # existing keys, one INSERT, the rows
+    assert [r.subject for r in rows] == [f"Beleg {i}" for i in range(25)]
+    assert sorted(pk for pk, _ticket in queued) == sorted(r.pk for r in rows)
+    # The same batch again (a re-run) plus one new e-mail: one row more, one wake-up more.
+    more = [*drafts, outbox.OutboxDraft(dedup_key="test-note:new", recipients=["neu@example.test"], subject="Neu", body="Text")]
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        again = outbox.outbox_enqueue_many(kind="test-note", drafts=more)
+    assert [r.pk for r in again[:25]] == [r.pk for r in rows]
+    assert OutboxMessage.objects.count() == 26 and len(queued) == 26
+
+
+def test_a_batch_with_a_bad_address_writes_nothing():
+    drafts = [
+        outbox.OutboxDraft(dedup_key="a", recipients=["gut@example.test"], subject="s", body="b"),
+        outbox.OutboxDraft(dedup_key="b", recipients=["kaputt"], subject="s", body="b"),
+    ]
+    with pytest.raises(OutboxError, match="„kaputt“ ist keine gültige E-Mail-Adresse."), transaction.atomic():
+        outbox.outbox_enqueue_many(kind="test-note", drafts=drafts)
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_kinds_show_their_german_label_or_else_their_name():
+    assert outbox.kind_label("delivery-note") == "Lieferschein"
+    assert outbox.kind_label("swp-notices") == "Softwarepflege-Hinweise"
+    assert outbox.kind_label("swp-report") == "Softwarepflege-Bericht"
+    assert outbox.kind_label("test-note") == "test-note"  # registered without a label
+    assert outbox.kind_label("unbekannt") == "unbekannt"
+    labels = dict(outbox.registered_kinds())
+    assert labels["portal-invitation"] == "Einladung zum Partnerportal"
+    assert labels["portal-password-reset"] == "Passwort zurücksetzen"
 
 
 # --- claim and send ----------------------------------------------------------------------

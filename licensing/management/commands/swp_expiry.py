@@ -5,14 +5,15 @@ from vendorportal import clock
 from django.core.management.base import BaseCommand, CommandError
 
 from licensing import rules
-from licensing.services.maintenance_job import NOTICE_TITLES, maintenance_expiry_daily
+from licensing.services.maintenance_job import NOTICE_TITLES, maintenance_expiry_run
 from vendorportal.formats import format_date_de
 
 
 class Command(BaseCommand):
     help = (
-        "Versendet die fälligen Softwarepflege-Hinweise (60/30/21 Tage, abgelaufen, Säumniszuschlag) "
-        "wie der tägliche Job; jeder Hinweis geht je System und Pflegeende nur einmal hinaus."
+        "Schreibt die fälligen Softwarepflege-Hinweise (60/30/21 Tage, abgelaufen, Säumniszuschlag) "
+        "wie der tägliche Job, je Partner eine E-Mail in die ausgehenden E-Mails; jeder Hinweis geht je "
+        "System und Pflegeende nur einmal hinaus."
     )
 
     def add_arguments(self, parser):
@@ -33,8 +34,12 @@ class Command(BaseCommand):
                 ) from None
         else:
             today = clock.today()
-        counts = maintenance_expiry_daily(today=today)
+        result = maintenance_expiry_run(today=today)
         self.stdout.write(f"Softwarepflege-Hinweise zum {format_date_de(today)}:")
         for kind in rules.NOTICE_KINDS:
-            self.stdout.write(f"  {NOTICE_TITLES[kind]}: {counts[kind]}")
-        self.stdout.write(f"  insgesamt: {sum(counts.values())}")
+            self.stdout.write(f"  {NOTICE_TITLES[kind]}: {result.counts[kind]}")
+        self.stdout.write(f"  insgesamt: {sum(result.counts.values())}")
+        # Sent by the worker (or the outbox job every 5 minutes), not by this command.
+        self.stdout.write(f"E-Mails an Partner zum Versand eingeplant: {result.emails}")
+        for line in result.refused:
+            self.stdout.write(f"  ohne gültige Liefer-E-Mail (Hinweise folgen im nächsten Lauf): {line}")
