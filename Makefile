@@ -1,5 +1,6 @@
 # make run  — install, migrate, load catalog and demo data, serve web + worker + beat
 # make test — the whole test suite (non-zero exit on any failure)
+# make lint — ruff: lint rules and format check (pyproject.toml); make test runs it first
 # make bench — performance budgets of the issues
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test bench deps system-deps setup
+.PHONY: run test lint format bench deps system-deps setup
 
 system-deps:
 	@PYTHON=$(PYTHON) bash scripts/system-deps.sh
@@ -34,7 +35,16 @@ run: setup
 	@echo
 	PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
 
-test: deps
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: deps
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Lint first: CI fails on a lint error as on a failing test.
+test: lint
 	$(PY) -m pytest
 
 bench: deps

@@ -60,9 +60,15 @@ def modules(catalog):
     pbx = PbxVersion.objects.create(number="8.2.0.5", released_on=date(2025, 6, 24))
     PbxVersion.objects.create(number="9.0.0.4", released_on=date(2026, 10, 6))
     for product in Product.objects.filter(kind=Product.MODULE):
-        ModuleVersion.objects.create(product=product, version="1.8", released_on=date(2018, 3, 12)).tested_with.set([pbx_old])
-        ModuleVersion.objects.create(product=product, version="2.0", released_on=date(2021, 2, 1), is_paid_update=True).tested_with.set([pbx_old])
-        ModuleVersion.objects.create(product=product, version="2.1", released_on=date(2024, 4, 15)).tested_with.set([pbx])
+        ModuleVersion.objects.create(product=product, version="1.8", released_on=date(2018, 3, 12)).tested_with.set(
+            [pbx_old]
+        )
+        ModuleVersion.objects.create(
+            product=product, version="2.0", released_on=date(2021, 2, 1), is_paid_update=True
+        ).tested_with.set([pbx_old])
+        ModuleVersion.objects.create(product=product, version="2.1", released_on=date(2024, 4, 15)).tested_with.set(
+            [pbx]
+        )
     return {p.article: p for p in Product.objects.filter(kind=Product.MODULE)}
 
 

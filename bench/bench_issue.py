@@ -10,6 +10,7 @@ Run: ``python bench/bench_issue.py`` (``make bench`` runs it). Uses a throw-away
 database and key directory; the broker is Celery's in-memory transport, so queued
 tasks are published but not run.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,18 +45,28 @@ from django.core.management import call_command  # noqa: E402
 call_command("migrate", verbosity=0)
 from licensing.constants import STARFACE  # noqa: E402
 from licensing.models import Installation, ModuleVersion, Product  # noqa: E402
-from vendorportal.parties.models import Customer, Partner
 from licensing.services.catalog import catalog_load  # noqa: E402
 from licensing.services.licenses import IssueRequest, license_issue, licenses_issue, signing_key  # noqa: E402
+from vendorportal.parties.models import Customer, Partner  # noqa: E402
 
 catalog_load()
 partner = Partner.objects.create(company="Bench GmbH", delivery_email="l@bench.test", invoice_email="r@bench.test")
 customer = Customer.objects.create(partner=partner, company="Kunde")
-products = list(Product.objects.filter(kind=Product.MODULE, purchase_allowed=True).exclude(pricing_model=Product.TIERED))
-versions = {p.pk: ModuleVersion.objects.create(product=p, version="2.1", released_on=date(2024, 4, 15)) for p in products}
+products = list(
+    Product.objects.filter(kind=Product.MODULE, purchase_allowed=True).exclude(pricing_model=Product.TIERED)
+)
+versions = {
+    p.pk: ModuleVersion.objects.create(product=p, version="2.1", released_on=date(2024, 4, 15)) for p in products
+}
 installations = Installation.objects.bulk_create(
-    Installation(customer=customer, vendor=STARFACE, edition="appliance", identifier_kind="server_key",
-                 identifier=f"BENCH-{i // 100000:05d}-{i % 100000:05d}-ABCDE", pbx_users=10)
+    Installation(
+        customer=customer,
+        vendor=STARFACE,
+        edition="appliance",
+        identifier_kind="server_key",
+        identifier=f"BENCH-{i // 100000:05d}-{i % 100000:05d}-ABCDE",
+        pbx_users=10,
+    )
     for i in range(N)
 )
 signing_key()  # generate the key outside the timed loop
@@ -63,16 +74,20 @@ signing_key()  # generate the key outside the timed loop
 PER_ORDER = 10
 orders = [installations[i : i + PER_ORDER] for i in range(0, N, PER_ORDER)]
 start = time.perf_counter()
-for order_no, order in enumerate(orders):
+for order in orders:
     # one installation per order gets ten different modules: reuse the first
     # installation of the slice, the others take the single-key path below
     inst = order[0]
-    requests = [IssueRequest(product=products[j], installation=inst, version=versions[products[j].pk]) for j in range(PER_ORDER)]
+    requests = [
+        IssueRequest(product=products[j], installation=inst, version=versions[products[j].pk]) for j in range(PER_ORDER)
+    ]
     licenses_issue(requests=requests, today=date(2026, 11, 21))
 elapsed = time.perf_counter() - start
 issued = len(orders) * PER_ORDER
 rate = issued / elapsed
-print(f"issue in orders of {PER_ORDER} (sign + store + delivery note row, no PDF): {issued} keys in {elapsed:.2f} s = {rate:,.0f} keys/s (target >= {TARGET})")
+print(
+    f"issue in orders of {PER_ORDER} (sign + store + delivery note row, no PDF): {issued} keys in {elapsed:.2f} s = {rate:,.0f} keys/s (target >= {TARGET})"
+)
 
 single = [inst for order in orders for inst in order[1:]][:200]
 start = time.perf_counter()

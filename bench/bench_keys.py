@@ -21,6 +21,7 @@ verifier built on ``cryptography`` can reach on this machine.
 
 Exits 1 when a target is missed. Takes about 10 seconds.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -45,9 +46,7 @@ TODAY = date(2026, 6, 1)
 
 
 def load_standalone_verifier():
-    spec = importlib.util.spec_from_file_location(
-        "standalone_verifier", REPO_ROOT / "licensing" / "verifier.py"
-    )
+    spec = importlib.util.spec_from_file_location("standalone_verifier", REPO_ROOT / "licensing" / "verifier.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look the module up by name
     spec.loader.exec_module(module)
@@ -112,8 +111,12 @@ def main() -> int:
     def verify_all() -> None:
         for key, identifier in pairs:
             result = verifier.verify_key(
-                key, identifier, public_keys,
-                module="CALLREC", today=TODAY, required_version="22.2",
+                key,
+                identifier,
+                public_keys,
+                module="CALLREC",
+                today=TODAY,
+                required_version="22.2",
             )
             if not result.ok:
                 raise SystemExit(f"benchmark key did not verify: {result.code}")
@@ -129,10 +132,14 @@ def main() -> int:
     figures = measure({"sign": sign_all, "verify": verify_all, "raw": raw_verify_all})
     sign, verify, raw = figures["sign"], figures["verify"], figures["raw"]
 
-    print(f"licence keys benchmark (one thread, Python {sys.version.split()[0]}, "
-          f"best of {ROUNDS} rounds x {N_KEYS:,} keys)")
-    print(f"  key length: 1 binding {len(verifier.normalize_key(keys[1]))} characters, "
-          f"2 bindings {len(verifier.normalize_key(keys[0]))}")
+    print(
+        f"licence keys benchmark (one thread, Python {sys.version.split()[0]}, "
+        f"best of {ROUNDS} rounds x {N_KEYS:,} keys)"
+    )
+    print(
+        f"  key length: 1 binding {len(verifier.normalize_key(keys[1]))} characters, "
+        f"2 bindings {len(verifier.normalize_key(keys[0]))}"
+    )
     print(show("verify (stand-alone verifier.verify_key)", verify, VERIFY_TARGET))
     print(show("sign + encode (build_payload + sign_key)", sign, SIGN_TARGET))
     print(show("bare Ed25519 verify (OpenSSL ceiling)", raw, None))

@@ -26,6 +26,7 @@ with the number of notices due, which it prints.
 Run: ``python bench/bench_swp_expiry.py`` (``make bench`` runs it). Exits 1 when a
 budget is missed. Takes about a minute.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,15 +68,19 @@ def child(n: int) -> dict:
 
     from licensing.constants import AUERSWALD
     from licensing.models import Installation, MaintenanceCoverage, MaintenanceNotice
-    from vendorportal.parties.models import Customer, Partner
     from licensing.services.maintenance_job import maintenance_expiry_daily
     from vendorportal.models import OutboxMessage
+    from vendorportal.parties.models import Customer, Partner
 
     call_command("migrate", verbosity=0)
     today = date(2026, 11, 23)
     started = time.perf_counter()
     partners = Partner.objects.bulk_create(
-        Partner(company=f"Partner {p:05d} GmbH", delivery_email=f"technik{p}@partner.test", invoice_email=f"rechnung{p}@partner.test")
+        Partner(
+            company=f"Partner {p:05d} GmbH",
+            delivery_email=f"technik{p}@partner.test",
+            invoice_email=f"rechnung{p}@partner.test",
+        )
         for p in range(max(1, n // 50))
     )
     customers = Customer.objects.bulk_create(
@@ -84,8 +89,12 @@ def child(n: int) -> dict:
     systems = Installation.objects.bulk_create(
         (
             Installation(
-                customer=customers[i % len(customers)], vendor=AUERSWALD, edition="comtrexx_next",
-                identifier_kind="serial", identifier=f"BN{i:010d}", name=f"Standort {i}",
+                customer=customers[i % len(customers)],
+                vendor=AUERSWALD,
+                edition="comtrexx_next",
+                identifier_kind="serial",
+                identifier=f"BN{i:010d}",
+                name=f"Standort {i}",
             )
             for i in range(n)
         ),
@@ -96,16 +105,43 @@ def child(n: int) -> dict:
         end = today + timedelta(days=(i * 7919) % 2100 - 1300)
         users = 5 + i % 20
         if i % 10 == 0:  # renewed: an earlier period, then the current one
-            rows.append(MaintenanceCoverage(installation=system, kind="initial", start=end - timedelta(days=729),
-                                            end=end - timedelta(days=365), months=12, users=users))
-            rows.append(MaintenanceCoverage(installation=system, kind="renewal", start=end - timedelta(days=364),
-                                            end=end, months=12, users=users))
+            rows.append(
+                MaintenanceCoverage(
+                    installation=system,
+                    kind="initial",
+                    start=end - timedelta(days=729),
+                    end=end - timedelta(days=365),
+                    months=12,
+                    users=users,
+                )
+            )
+            rows.append(
+                MaintenanceCoverage(
+                    installation=system,
+                    kind="renewal",
+                    start=end - timedelta(days=364),
+                    end=end,
+                    months=12,
+                    users=users,
+                )
+            )
         else:
-            rows.append(MaintenanceCoverage(installation=system, kind="initial", start=end - timedelta(days=364),
-                                            end=end, months=12, users=users))
+            rows.append(
+                MaintenanceCoverage(
+                    installation=system,
+                    kind="initial",
+                    start=end - timedelta(days=364),
+                    end=end,
+                    months=12,
+                    users=users,
+                )
+            )
         if i % 20 == 1:  # users added mid-term: a second row with the same end
-            rows.append(MaintenanceCoverage(installation=system, kind="add_users", start=end - timedelta(days=100),
-                                            end=end, users=5))
+            rows.append(
+                MaintenanceCoverage(
+                    installation=system, kind="add_users", start=end - timedelta(days=100), end=end, users=5
+                )
+            )
     MaintenanceCoverage.objects.bulk_create(rows, batch_size=5000)
     build = time.perf_counter() - started
 
@@ -116,16 +152,26 @@ def child(n: int) -> dict:
             counts = maintenance_expiry_daily(today=day)
             elapsed = time.perf_counter() - t0
         inserts = sum(1 for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("INSERT"))
-        return {"seconds": round(elapsed, 2), "queries": len(queries.captured_queries), "insert_queries": inserts,
-                "notices": sum(counts.values()), "per_kind": counts,
-                "emails": OutboxMessage.objects.count() - rows_before}
+        return {
+            "seconds": round(elapsed, 2),
+            "queries": len(queries.captured_queries),
+            "insert_queries": inserts,
+            "notices": sum(counts.values()),
+            "per_kind": counts,
+            "emails": OutboxMessage.objects.count() - rows_before,
+        }
 
     catch_up = run(today - timedelta(days=1))
     daily = run(today)
     again = run(today)  # the same day once more: nothing to send
     result = {
-        "systems": n, "coverage_rows": len(rows), "partners": len(partners), "build_seconds": round(build, 1),
-        "catch_up": catch_up, "daily": daily, "daily_again": again,
+        "systems": n,
+        "coverage_rows": len(rows),
+        "partners": len(partners),
+        "build_seconds": round(build, 1),
+        "catch_up": catch_up,
+        "daily": daily,
+        "daily_again": again,
         "notices_total": MaintenanceNotice.objects.count(),
     }
     connection.close()
@@ -149,8 +195,11 @@ def main() -> int:
             f"{result['systems']:>7,} systems ({result['coverage_rows']:,} coverage rows, {result['partners']:,} partners; "
             f"built in {result['build_seconds']} s)"
         )
-        for label, key in (("catch-up run (first run ever, day before)", "catch_up"), ("daily run (bench day)", "daily"),
-                           ("same day again", "daily_again")):
+        for label, key in (
+            ("catch-up run (first run ever, day before)", "catch_up"),
+            ("daily run (bench day)", "daily"),
+            ("same day again", "daily_again"),
+        ):
             r = result[key]
             print(
                 f"    {label:<42} {r['seconds']:>6.2f} s  {r['queries']:>4} queries "
@@ -159,13 +208,18 @@ def main() -> int:
     small, large = results
     ok = True
     daily_large = large["daily"]["seconds"]
-    print(f"\nbudget: daily run over {large['systems']:,} systems {daily_large:.2f} s (< {BUDGET_SECONDS:.0f} s)"
-          f" — {'met' if daily_large < BUDGET_SECONDS else 'MISSED'}")
+    print(
+        f"\nbudget: daily run over {large['systems']:,} systems {daily_large:.2f} s (< {BUDGET_SECONDS:.0f} s)"
+        f" — {'met' if daily_large < BUDGET_SECONDS else 'MISSED'}"
+    )
     ok &= daily_large < BUDGET_SECONDS
     catch_up_large = large["catch_up"]["seconds"]
-    print(f"        catch-up run over {large['systems']:,} systems {catch_up_large:.2f} s (< {BUDGET_SECONDS:.0f} s)"
-          f" — {'met' if catch_up_large < BUDGET_SECONDS else 'MISSED'}")
+    print(
+        f"        catch-up run over {large['systems']:,} systems {catch_up_large:.2f} s (< {BUDGET_SECONDS:.0f} s)"
+        f" — {'met' if catch_up_large < BUDGET_SECONDS else 'MISSED'}"
+    )
     ok &= catch_up_large < BUDGET_SECONDS
+
     # INSERTs come in batches (SQLite: 999 parameters per query, so ≤ 199 notices or ≤ 76
     # outbox rows per INSERT; PostgreSQL: one per table): their number follows the rows
     # written that day, everything else must not move.
@@ -173,13 +227,17 @@ def main() -> int:
         return r["queries"] - r["insert_queries"]
 
     same = fixed(small["daily"]) == fixed(large["daily"])
-    print(f"queries of the daily run besides INSERT batches: {fixed(small['daily'])} at {small['systems']:,} systems, "
-          f"{fixed(large['daily'])} at {large['systems']:,} — {'constant' if same else 'GROWING'}")
+    print(
+        f"queries of the daily run besides INSERT batches: {fixed(small['daily'])} at {small['systems']:,} systems, "
+        f"{fixed(large['daily'])} at {large['systems']:,} — {'constant' if same else 'GROWING'}"
+    )
     ok &= same
     ok &= large["daily_again"]["notices"] == 0 and large["daily_again"]["emails"] == 0
     ratio = large["catch_up"]["notices"] / max(1, small["catch_up"]["notices"])
-    print(f"catch-up run: {small['catch_up']['queries']} → {large['catch_up']['queries']} queries for "
-          f"{ratio:.1f}× the notices (INSERT batches of ≤ 199 rows on SQLite; selects stay fixed)")
+    print(
+        f"catch-up run: {small['catch_up']['queries']} → {large['catch_up']['queries']} queries for "
+        f"{ratio:.1f}× the notices (INSERT batches of ≤ 199 rows on SQLite; selects stay fixed)"
+    )
     return 0 if ok else 1
 
 

@@ -1,4 +1,5 @@
 """``make bench``: every performance budget of the issues, each in its own process."""
+
 import subprocess
 import sys
 from pathlib import Path

@@ -1,6 +1,7 @@
 """Staff admin of the billing area (STYLE 5): orders with their lines and price breakdown,
 VAT rates. Every change to an order goes through :mod:`billing.services`; the custom
 view and the actions check the permission their effect needs (change_order)."""
+
 from __future__ import annotations
 
 from django import forms
@@ -33,8 +34,19 @@ class OrderLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = [
-        "position", "product", "kind", "term_months", "tier", "quantity", "users", "upgrade_kind", "list_price",
-        "discounts", "unit_net", "line_net", "price_unit",
+        "position",
+        "product",
+        "kind",
+        "term_months",
+        "tier",
+        "quantity",
+        "users",
+        "upgrade_kind",
+        "list_price",
+        "discounts",
+        "unit_net",
+        "line_net",
+        "price_unit",
     ]
     readonly_fields = fields
 
@@ -82,11 +94,18 @@ class OrderLineAddForm(forms.Form):
     )
     kind = forms.ChoiceField(choices=OrderLine.KIND_CHOICES, label=_("Kauf / Abo"), initial=OrderLine.PURCHASE)
     term_months = forms.TypedChoiceField(
-        choices=[(0, _("— (Kauf)")), (1, "1"), (12, "12"), (24, "24"), (36, "36")], coerce=int, initial=0,
+        choices=[(0, _("— (Kauf)")), (1, "1"), (12, "12"), (24, "24"), (36, "36")],
+        coerce=int,
+        initial=0,
         label=_("Mindestlaufzeit (Monate)"),
     )
     quantity = forms.IntegerField(label=_("Anzahl Lizenzen"), min_value=1, initial=1)
-    users = forms.IntegerField(label=_("Benutzer"), min_value=1, required=False, help_text=_("nur Teams Presence Sync; leer = installierte Benutzer"))
+    users = forms.IntegerField(
+        label=_("Benutzer"),
+        min_value=1,
+        required=False,
+        help_text=_("nur Teams Presence Sync; leer = installierte Benutzer"),
+    )
     as_package = forms.BooleanField(label=_("als Abo-Paket (ORD-4)"), required=False)
     upgrade = forms.ChoiceField(choices=OrderLine.UPGRADE_CHOICES, label=_("Upgrade"), required=False)
     upgrade_from = forms.ModelChoiceField(License.objects.none(), label=_("Upgrade von Lizenz"), required=False)
@@ -111,11 +130,31 @@ class OrderAdmin(SimpleHistoryAdmin):
     inlines = [OrderLineInline]
     actions = ["reprice_selected", "cancel_selected"]
     readonly_fields = [
-        "reference_display", "partner", "installation", "order_date", "state", "created_at", "created_by",
-        "price_breakdown", "add_line_link",
+        "reference_display",
+        "partner",
+        "installation",
+        "order_date",
+        "state",
+        "created_at",
+        "created_by",
+        "price_breakdown",
+        "add_line_link",
     ]
     fieldsets = [
-        (None, {"fields": ["reference_display", "partner", "installation", "order_date", "state", "created_at", "created_by"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "reference_display",
+                    "partner",
+                    "installation",
+                    "order_date",
+                    "state",
+                    "created_at",
+                    "created_by",
+                ]
+            },
+        ),
         (_("Versand (ORD-2)"), {"fields": ["delivery_email", "invoice_email"]}),
         (_("Preisaufschlüsselung"), {"fields": ["add_line_link", "price_breakdown"]}),
     ]
@@ -147,8 +186,10 @@ class OrderAdmin(SimpleHistoryAdmin):
             return
         try:
             created = services.order_create(
-                partner=form.cleaned_data["partner"], installation=form.cleaned_data["installation"],
-                created_by=request.user, delivery_email=form.cleaned_data.get("delivery_email") or "",
+                partner=form.cleaned_data["partner"],
+                installation=form.cleaned_data["installation"],
+                created_by=request.user,
+                delivery_email=form.cleaned_data.get("delivery_email") or "",
                 invoice_email=form.cleaned_data.get("invoice_email") or "",
             )
         except PortalError as exc:
@@ -192,7 +233,9 @@ class OrderAdmin(SimpleHistoryAdmin):
     def add_line_link(self, obj):
         if not obj.pk or not obj.is_draft:
             return "—"
-        return format_html('<a href="{}">{}</a>', reverse("admin:billing_order_add_line", args=[obj.pk]), _("Position hinzufügen …"))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:billing_order_add_line", args=[obj.pk]), _("Position hinzufügen …")
+        )
 
     @admin.display(description=_("Aufschlüsselung"))
     def price_breakdown(self, obj):
@@ -206,22 +249,37 @@ class OrderAdmin(SimpleHistoryAdmin):
             return _("Noch keine Positionen.")
         rows = []
         for line in breakdown.lines:
-            rows.append(format_html("<tr><th colspan='2'>{} × {} ({})</th></tr>", line.quantity, line.name, line.article))
+            rows.append(
+                format_html("<tr><th colspan='2'>{} × {} ({})</th></tr>", line.quantity, line.name, line.article)
+            )
             rows.extend(format_html("<tr><td>{}</td><td></td></tr>", step.display) for step in line.steps)
-            rows.append(format_html(
-                "<tr><td>{}</td><td style='text-align:right'>{}</td></tr>",
-                _("Einzelpreis %(unit)s × %(qty)s") % {"unit": format_eur(line.unit_net), "qty": line.quantity},
-                format_eur(line.line_net),
-            ))
+            rows.append(
+                format_html(
+                    "<tr><td>{}</td><td style='text-align:right'>{}</td></tr>",
+                    _("Einzelpreis %(unit)s × %(qty)s") % {"unit": format_eur(line.unit_net), "qty": line.quantity},
+                    format_eur(line.line_net),
+                )
+            )
         for total in breakdown.totals:
             rows.append(format_html("<tr><th colspan='2'>{}</th></tr>", _("Summe %(unit)s") % {"unit": total.label}))
-            rows.append(format_html("<tr><td>{}</td><td style='text-align:right'>{}</td></tr>", _("netto"), format_eur(total.net)))
+            rows.append(
+                format_html(
+                    "<tr><td>{}</td><td style='text-align:right'>{}</td></tr>", _("netto"), format_eur(total.net)
+                )
+            )
             rows.extend(
-                format_html("<tr><td>{}</td><td style='text-align:right'>{}</td></tr>",
-                            _("USt. %(rate)s") % {"rate": pricing.format_percent(rate)}, format_eur(vat))
+                format_html(
+                    "<tr><td>{}</td><td style='text-align:right'>{}</td></tr>",
+                    _("USt. %(rate)s") % {"rate": pricing.format_percent(rate)},
+                    format_eur(vat),
+                )
                 for rate, vat in total.vat_by_rate.items()
             )
-            rows.append(format_html("<tr><td>{}</td><td style='text-align:right'>{}</td></tr>", _("brutto"), format_eur(total.gross)))
+            rows.append(
+                format_html(
+                    "<tr><td>{}</td><td style='text-align:right'>{}</td></tr>", _("brutto"), format_eur(total.gross)
+                )
+            )
         note = format_html("<p>{}</p>", breakdown.treatment.note) if breakdown.treatment.note else ""
         return format_html("<table>{}</table>{}", format_html_join("", "{}", ((r,) for r in rows)), note)
 
@@ -240,9 +298,16 @@ class OrderAdmin(SimpleHistoryAdmin):
             data = form.cleaned_data
             try:
                 services.order_line_add(
-                    order=order, product=data["product"], kind=data["kind"], term_months=data["term_months"],
-                    quantity=data["quantity"], users=data["users"], as_package=data["as_package"],
-                    upgrade=data["upgrade"] or "", upgrade_from=data["upgrade_from"], service_plan=data["service_plan"] or "",
+                    order=order,
+                    product=data["product"],
+                    kind=data["kind"],
+                    term_months=data["term_months"],
+                    quantity=data["quantity"],
+                    users=data["users"],
+                    as_package=data["as_package"],
+                    upgrade=data["upgrade"] or "",
+                    upgrade_from=data["upgrade_from"],
+                    service_plan=data["service_plan"] or "",
                 )
             except PortalError as exc:
                 form.add_error(None, exc.message)
@@ -253,8 +318,12 @@ class OrderAdmin(SimpleHistoryAdmin):
                 self.message_user(request, _("Position hinzugefügt und Bestellung neu berechnet."), messages.SUCCESS)
                 return redirect(reverse("admin:billing_order_change", args=[order.pk]))
         context = {
-            **self.admin_site.each_context(request), "title": _("Position hinzufügen zu %(ref)s") % {"ref": order.reference},
-            "form": form, "order": order, "opts": self.model._meta, "original": order,
+            **self.admin_site.each_context(request),
+            "title": _("Position hinzufügen zu %(ref)s") % {"ref": order.reference},
+            "form": form,
+            "order": order,
+            "opts": self.model._meta,
+            "original": order,
         }
         return TemplateResponse(request, "admin/billing/order/add_line.html", context)
 

@@ -3,6 +3,7 @@
 All derive from :class:`BillingError`, itself a :class:`vendorportal.errors.PortalError`:
 the message is German and says what the partner or staff member can do.
 """
+
 from __future__ import annotations
 
 from vendorportal.errors import PortalError

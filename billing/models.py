@@ -3,6 +3,7 @@
 Fields, constraints and state transitions only (STYLE 4): pricing is in
 :mod:`billing.pricing` over :mod:`billing.rules`, writes go through :mod:`billing.services`.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -40,7 +41,9 @@ class VatRate(models.Model):
     category = models.CharField(_("Steuerkategorie"), max_length=2, choices=CATEGORY_CHOICES)
     percent = models.DecimalField(_("Steuersatz in %"), max_digits=5, decimal_places=2)
     valid_from = models.DateField(_("gültig ab"))
-    valid_to = models.DateField(_("gültig bis"), null=True, blank=True, help_text=_("einschließlich; leer = unbefristet"))
+    valid_to = models.DateField(
+        _("gültig bis"), null=True, blank=True, help_text=_("einschließlich; leer = unbefristet")
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -79,7 +82,8 @@ class VatRate(models.Model):
             clash = others.first()
             if clash is not None:
                 raise ValidationError(
-                    _("Der Zeitraum überschneidet sich mit %(other)s; bitte dessen Ende vorher setzen.") % {"other": clash}
+                    _("Der Zeitraum überschneidet sich mit %(other)s; bitte dessen Ende vorher setzen.")
+                    % {"other": clash}
                 )
 
 
@@ -109,12 +113,18 @@ class Order(models.Model):
         "licensing.Installation", on_delete=models.PROTECT, related_name="orders", verbose_name=_("Installation")
     )
     order_date = models.DateField(_("Bestelldatum"), help_text=_("Die an diesem Tag gültige Preisliste gilt (CAT-1)."))
-    delivery_email = models.EmailField(_("Liefer-E-Mail"), help_text=_("Empfänger des Lieferscheins mit den Schlüsseln (ORD-2)."))
+    delivery_email = models.EmailField(
+        _("Liefer-E-Mail"), help_text=_("Empfänger des Lieferscheins mit den Schlüsseln (ORD-2).")
+    )
     invoice_email = models.EmailField(_("Rechnungs-E-Mail"))
     state = models.CharField(_("Status"), max_length=10, choices=STATE_CHOICES, default=DRAFT)
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("angelegt von"),
     )
     history = HistoricalRecords()
@@ -124,7 +134,9 @@ class Order(models.Model):
         verbose_name = _("Bestellung")
         verbose_name_plural = _("Bestellungen")
         constraints = [
-            models.CheckConstraint(condition=Q(state__in=["draft", "confirmed", "fulfilled", "cancelled"]), name="order_state_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=["draft", "confirmed", "fulfilled", "cancelled"]), name="order_state_valid"
+            ),
             models.CheckConstraint(condition=~Q(delivery_email="") & ~Q(invoice_email=""), name="order_emails_given"),
         ]
         indexes = [models.Index(fields=["partner", "state"])]
@@ -187,22 +199,35 @@ class OrderLine(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("Bestellung"))
     position = models.PositiveSmallIntegerField(_("Pos."), default=1)
-    product = models.ForeignKey("licensing.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("Produkt"))
+    product = models.ForeignKey(
+        "licensing.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("Produkt")
+    )
     kind = models.CharField(_("Kauf / Abo"), max_length=12, choices=KIND_CHOICES)
     term_months = models.PositiveSmallIntegerField(_("Mindestlaufzeit (Monate)"), default=0, help_text=_("0 bei Kauf"))
     tier = models.CharField(_("Benutzerstaffel"), max_length=8, blank=True)
     quantity = models.PositiveIntegerField(_("Anzahl Lizenzen"), default=1)
-    users = models.PositiveIntegerField(_("Benutzer"), null=True, blank=True, help_text=_("nur Teams Presence Sync (CAT-4)"))
+    users = models.PositiveIntegerField(
+        _("Benutzer"), null=True, blank=True, help_text=_("nur Teams Presence Sync (CAT-4)")
+    )
     as_package = models.BooleanField(
-        _("als Paket"), default=False,
+        _("als Paket"),
+        default=False,
         help_text=_("Abo-Paket: gemeinsame Laufzeit und gemeinsamer Beginn, nur als Ganzes kündbar (ORD-4)."),
     )
-    upgrade_kind = models.CharField(_("Upgrade"), max_length=8, choices=UPGRADE_CHOICES, blank=True, default=UPGRADE_NONE)
+    upgrade_kind = models.CharField(
+        _("Upgrade"), max_length=8, choices=UPGRADE_CHOICES, blank=True, default=UPGRADE_NONE
+    )
     upgrade_from = models.ForeignKey(
-        "licensing.License", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "licensing.License",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("Upgrade von Lizenz"),
     )
-    service_plan = models.CharField(_("Service-Plan"), max_length=10, choices=PLAN_CHOICES, blank=True, help_text=_("für Versions-Upgrades (ORD-7)"))
+    service_plan = models.CharField(
+        _("Service-Plan"), max_length=10, choices=PLAN_CHOICES, blank=True, help_text=_("für Versions-Upgrades (ORD-7)")
+    )
     price_unit = models.CharField(_("Preiseinheit"), max_length=8, choices=UNIT_CHOICES, default="once")
     list_price = models.DecimalField(_("Listenpreis netto"), **MONEY, default=0)
     bundle_discount_percent = models.DecimalField(_("Bundle-Rabatt %"), **PERCENT)
@@ -223,14 +248,19 @@ class OrderLine(models.Model):
         verbose_name_plural = _("Bestellpositionen")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_at_least_1"),
-            models.CheckConstraint(condition=Q(users__isnull=True) | Q(users__gte=1), name="orderline_users_at_least_1"),
             models.CheckConstraint(
-                condition=Q(list_price__gte=0) & Q(unit_net__gte=0) & Q(line_net__gte=0), name="orderline_amounts_not_negative"
+                condition=Q(users__isnull=True) | Q(users__gte=1), name="orderline_users_at_least_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(list_price__gte=0) & Q(unit_net__gte=0) & Q(line_net__gte=0),
+                name="orderline_amounts_not_negative",
             ),
             models.CheckConstraint(
                 condition=(
-                    _percent_0_100("bundle_discount_percent") & _percent_0_100("volume_discount_percent")
-                    & _percent_0_100("partner_discount_percent") & _percent_0_100("upgrade_plan_percent")
+                    _percent_0_100("bundle_discount_percent")
+                    & _percent_0_100("volume_discount_percent")
+                    & _percent_0_100("partner_discount_percent")
+                    & _percent_0_100("upgrade_plan_percent")
                     & _percent_0_100("upgrade_time_percent")
                 ),
                 name="orderline_percents_0_100",
@@ -244,14 +274,20 @@ class OrderLine(models.Model):
                 | Q(upgrade_kind__in=["tier", "version"], upgrade_from__isnull=False, kind="purchase"),
                 name="orderline_upgrade_consistent",
             ),
-            models.CheckConstraint(condition=Q(upgrade_kind="version") | Q(service_plan=""), name="orderline_plan_only_for_version_upgrade"),
-            models.CheckConstraint(condition=Q(as_package=False) | Q(kind="subscription"), name="orderline_package_only_subscription"),
+            models.CheckConstraint(
+                condition=Q(upgrade_kind="version") | Q(service_plan=""), name="orderline_plan_only_for_version_upgrade"
+            ),
+            models.CheckConstraint(
+                condition=Q(as_package=False) | Q(kind="subscription"), name="orderline_package_only_subscription"
+            ),
             # ORD-6 decision: a module is bought at most once per installation — so once per order.
             models.UniqueConstraint(
                 fields=["order", "product"], condition=Q(upgrade_kind=""), name="orderline_product_once_per_order"
             ),
             models.UniqueConstraint(
-                fields=["order", "upgrade_from"], condition=Q(upgrade_from__isnull=False), name="orderline_upgrade_once_per_order"
+                fields=["order", "upgrade_from"],
+                condition=Q(upgrade_from__isnull=False),
+                name="orderline_upgrade_once_per_order",
             ),
         ]
 

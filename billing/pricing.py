@@ -18,6 +18,7 @@ defines a line's net amount. Step subtotals are shown rounded to cents; each ste
 change is the difference of the rounded subtotals, so the shown changes add up exactly
 to the unit price. Discount steps of 0 % are not shown.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -66,7 +67,7 @@ class PriceStep:
 
     @property
     def display(self) -> str:
-        """"Bundle-Rabatt 10 %: −24,90 € → 224,10 €" — the step as a partner reads it."""
+        """ "Bundle-Rabatt 10 %: −24,90 € → 224,10 €" — the step as a partner reads it."""
         head = self.label if self.percent is None else f"{self.label} {format_percent(self.percent)}"
         sign = "−" if self.change < 0 else ""
         return f"{head}: {sign}{format_eur(abs(self.change))} → {format_eur(self.subtotal)}"
@@ -131,19 +132,33 @@ class LineBreakdown:
     @property
     def percents(self) -> tuple[Decimal, ...]:
         return (
-            self.bundle_percent, self.volume_percent, self.partner_percent, self.upgrade_plan_percent,
+            self.bundle_percent,
+            self.volume_percent,
+            self.partner_percent,
+            self.upgrade_plan_percent,
             self.upgrade_time_percent,
         )
 
 
 def list_step_label(
-    *, kind: str, term_months: int, tier: str, users: int | None, block_price: Decimal | None,
-    upgrade_kind: str = "", from_tier: str = "",
+    *,
+    kind: str,
+    term_months: int,
+    tier: str,
+    users: int | None,
+    block_price: Decimal | None,
+    upgrade_kind: str = "",
+    from_tier: str = "",
 ) -> str:
     """The German label of a line's first step: what its list price is."""
     if upgrade_kind == "tier":
-        return _("Staffel-Upgrade %(from)s → %(to)s Benutzer: Differenz der Kaufpreise") % {"from": from_tier, "to": tier}
-    parts = [_("Kauf") if kind == rules.PURCHASE else _("Abo, %(months)s Monate Mindestlaufzeit") % {"months": term_months}]
+        return _("Staffel-Upgrade %(from)s → %(to)s Benutzer: Differenz der Kaufpreise") % {
+            "from": from_tier,
+            "to": tier,
+        }
+    parts = [
+        _("Kauf") if kind == rules.PURCHASE else _("Abo, %(months)s Monate Mindestlaufzeit") % {"months": term_months}
+    ]
     if kind == rules.SUBSCRIPTION and term_months == 1:
         parts[0] = _("Abo, 1 Monat Mindestlaufzeit")
     if tier:
@@ -158,7 +173,9 @@ def list_step_label(
     return f"{head} ({', '.join(parts)})"
 
 
-def build_steps(list_price: Decimal, list_label: str, discounts: Iterable[tuple[str, str, Decimal]]) -> tuple[tuple[PriceStep, ...], Decimal]:
+def build_steps(
+    list_price: Decimal, list_label: str, discounts: Iterable[tuple[str, str, Decimal]]
+) -> tuple[tuple[PriceStep, ...], Decimal]:
     """Steps from the list price through every discount (GEN-3) and the unit net price,
     rounded half up to cents once (GEN-2). ``discounts`` are (code, label, percent)."""
     steps = [PriceStep(LIST, list_label, None, round_cents(list_price), round_cents(list_price))]
@@ -188,8 +205,13 @@ def discount_steps(
 
 
 def price_line(
-    request: LineRequest, price: ListPrice, *, order_date: date, bundle_percent: Decimal = ZERO,
-    volume_percent: Decimal = ZERO, partner_percent: Decimal = ZERO,
+    request: LineRequest,
+    price: ListPrice,
+    *,
+    order_date: date,
+    bundle_percent: Decimal = ZERO,
+    volume_percent: Decimal = ZERO,
+    partner_percent: Decimal = ZERO,
 ) -> LineBreakdown:
     """One line's price breakdown from its list price and the order-wide discounts."""
     plan_percent = time_percent = ZERO
@@ -207,26 +229,55 @@ def price_line(
         plan_percent = rules.upgrade_plan_discount_percent(request.service_plan)
         time_percent = rules.upgrade_time_discount_percent(request.purchased_on, order_date)
     label = list_step_label(
-        kind=request.kind, term_months=request.term_months, tier=request.tier, users=request.users,
-        block_price=block_price, upgrade_kind=request.upgrade_kind, from_tier=request.from_tier,
+        kind=request.kind,
+        term_months=request.term_months,
+        tier=request.tier,
+        users=request.users,
+        block_price=block_price,
+        upgrade_kind=request.upgrade_kind,
+        from_tier=request.from_tier,
     )
     steps, unit_net = build_steps(
-        list_price, label,
-        discount_steps(bundle=bundle_percent, volume=volume_percent, partner=partner_percent, plan=plan_percent,
-                       time=time_percent, service_plan=request.service_plan),
+        list_price,
+        label,
+        discount_steps(
+            bundle=bundle_percent,
+            volume=volume_percent,
+            partner=partner_percent,
+            plan=plan_percent,
+            time=time_percent,
+            service_plan=request.service_plan,
+        ),
     )
     return LineBreakdown(
-        key=request.key, article=request.article, name=request.name, kind=request.kind,
-        term_months=request.term_months, tier=request.tier, quantity=request.quantity, users=request.users,
-        unit=price.unit, list_price=round_cents(list_price), bundle_percent=bundle_percent,
-        volume_percent=volume_percent, partner_percent=partner_percent, upgrade_plan_percent=plan_percent,
-        upgrade_time_percent=time_percent, steps=steps, unit_net=unit_net, line_net=unit_net * request.quantity,
+        key=request.key,
+        article=request.article,
+        name=request.name,
+        kind=request.kind,
+        term_months=request.term_months,
+        tier=request.tier,
+        quantity=request.quantity,
+        users=request.users,
+        unit=price.unit,
+        list_price=round_cents(list_price),
+        bundle_percent=bundle_percent,
+        volume_percent=volume_percent,
+        partner_percent=partner_percent,
+        upgrade_plan_percent=plan_percent,
+        upgrade_time_percent=time_percent,
+        steps=steps,
+        unit_net=unit_net,
+        line_net=unit_net * request.quantity,
     )
 
 
 def price_lines(
-    requests: Iterable[LineRequest], prices: Mapping[Hashable, ListPrice], *, order_date: date,
-    bundles: Mapping[str, Iterable[str]], partner_percent: Decimal,
+    requests: Iterable[LineRequest],
+    prices: Mapping[Hashable, ListPrice],
+    *,
+    order_date: date,
+    bundles: Mapping[str, Iterable[str]],
+    partner_percent: Decimal,
 ) -> list[LineBreakdown]:
     """Price every line of an order: the bundle (ORD-3) and volume (ORD-4) discounts
     depend on the other lines, so the whole order is priced at once.
@@ -243,9 +294,15 @@ def price_lines(
             volume[_volume_key(r)] += r.quantity
     return [
         price_line(
-            r, prices[r.key], order_date=order_date,
-            bundle_percent=rules.bundle_discount_percent(r.article, r.kind, bundles, purchased, is_upgrade=bool(r.upgrade_kind)),
-            volume_percent=ZERO if r.upgrade_kind else rules.volume_discount_percent(r.kind, volume[_volume_key(r)], r.as_package),
+            r,
+            prices[r.key],
+            order_date=order_date,
+            bundle_percent=rules.bundle_discount_percent(
+                r.article, r.kind, bundles, purchased, is_upgrade=bool(r.upgrade_kind)
+            ),
+            volume_percent=ZERO
+            if r.upgrade_kind
+            else rules.volume_discount_percent(r.kind, volume[_volume_key(r)], r.as_package),
             partner_percent=partner_percent,
         )
         for r in requests
@@ -291,7 +348,9 @@ class OrderBreakdown:
         return next((t for t in self.totals if t.unit == unit), None)
 
 
-def order_breakdown(lines: Iterable[LineBreakdown], treatment: rules.VatTreatment, vat_percent: Decimal) -> OrderBreakdown:
+def order_breakdown(
+    lines: Iterable[LineBreakdown], treatment: rules.VatTreatment, vat_percent: Decimal
+) -> OrderBreakdown:
     """Totals per price unit with VAT on the sum of the line totals per rate (GEN-2)."""
     lines = tuple(lines)
     totals = []
@@ -315,20 +374,43 @@ def stored_breakdown(line) -> LineBreakdown:
         block_price = line.list_price / rules.started_user_blocks(line.users)
     from_tier = line.upgrade_from.tier if line.upgrade_kind == "tier" and line.upgrade_from_id else ""
     label = list_step_label(
-        kind=line.kind, term_months=line.term_months, tier=line.tier, users=line.users, block_price=block_price,
-        upgrade_kind=line.upgrade_kind, from_tier=from_tier,
+        kind=line.kind,
+        term_months=line.term_months,
+        tier=line.tier,
+        users=line.users,
+        block_price=block_price,
+        upgrade_kind=line.upgrade_kind,
+        from_tier=from_tier,
     )
     steps, _unit_net = build_steps(
-        line.list_price, label,
-        discount_steps(bundle=line.bundle_discount_percent, volume=line.volume_discount_percent,
-                       partner=line.partner_discount_percent, plan=line.upgrade_plan_percent,
-                       time=line.upgrade_time_percent, service_plan=line.service_plan),
+        line.list_price,
+        label,
+        discount_steps(
+            bundle=line.bundle_discount_percent,
+            volume=line.volume_discount_percent,
+            partner=line.partner_discount_percent,
+            plan=line.upgrade_plan_percent,
+            time=line.upgrade_time_percent,
+            service_plan=line.service_plan,
+        ),
     )
     return LineBreakdown(
-        key=line.pk, article=line.product.article, name=line.product.name, kind=line.kind,
-        term_months=line.term_months, tier=line.tier, quantity=line.quantity, users=line.users, unit=line.price_unit,
-        list_price=line.list_price, bundle_percent=line.bundle_discount_percent,
-        volume_percent=line.volume_discount_percent, partner_percent=line.partner_discount_percent,
-        upgrade_plan_percent=line.upgrade_plan_percent, upgrade_time_percent=line.upgrade_time_percent,
-        steps=steps, unit_net=line.unit_net, line_net=line.line_net,
+        key=line.pk,
+        article=line.product.article,
+        name=line.product.name,
+        kind=line.kind,
+        term_months=line.term_months,
+        tier=line.tier,
+        quantity=line.quantity,
+        users=line.users,
+        unit=line.price_unit,
+        list_price=line.list_price,
+        bundle_percent=line.bundle_discount_percent,
+        volume_percent=line.volume_discount_percent,
+        partner_percent=line.partner_discount_percent,
+        upgrade_plan_percent=line.upgrade_plan_percent,
+        upgrade_time_percent=line.upgrade_time_percent,
+        steps=steps,
+        unit_net=line.unit_net,
+        line_net=line.line_net,
     )

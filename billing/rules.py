@@ -5,6 +5,7 @@ Pure functions over ``date``, ``Decimal`` and plain values (STYLE 2): no ORM, no
 are percent values (``Decimal("10")`` = 10 %), amounts are net EUR ``Decimal``\\ s.
 Refusals raise the errors of :mod:`billing.exceptions` or return a German message.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,9 +29,7 @@ HUNDRED = Decimal(100)
 # --- GEN-2: VAT --------------------------------------------------------------------------
 
 # EU member states by ISO 3166 code (Greece's VAT IDs start with "EL", its ISO code is "GR").
-EU_COUNTRIES = frozenset(
-    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
-)
+EU_COUNTRIES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
 VAT_ID_PREFIX = {"GR": "EL"}
 
 # The three treatments and their EN 16931 VAT category codes (UNTDID 5305), which the
@@ -336,7 +335,9 @@ class PaymentTerms:
     text: str
 
 
-def payment_terms(kind: str, monthly_net, has_mandate: bool, prepayment_required: bool, invoice_date: date) -> PaymentTerms:
+def payment_terms(
+    kind: str, monthly_net, has_mandate: bool, prepayment_required: bool, invoice_date: date
+) -> PaymentTerms:
     """Payment terms of an invoice (ORD-8); the due date is always the invoice date + 14 days.
 
     Purchase: bank transfer, or prepayment where staff require it of the partner.
@@ -348,18 +349,27 @@ def payment_terms(kind: str, monthly_net, has_mandate: bool, prepayment_required
     if kind == PURCHASE:
         if prepayment_required:
             return PaymentTerms(
-                PREPAYMENT, due, _("Vorkasse: Die Lieferung erfolgt nach Zahlungseingang, spätestens zahlbar bis %(date)s.") % {"date": format_date_de(due)}
+                PREPAYMENT,
+                due,
+                _("Vorkasse: Die Lieferung erfolgt nach Zahlungseingang, spätestens zahlbar bis %(date)s.")
+                % {"date": format_date_de(due)},
             )
-        return PaymentTerms(TRANSFER, due, _("Zahlbar ohne Abzug bis %(date)s per Überweisung.") % {"date": format_date_de(due)})
+        return PaymentTerms(
+            TRANSFER, due, _("Zahlbar ohne Abzug bis %(date)s per Überweisung.") % {"date": format_date_de(due)}
+        )
     if kind != SUBSCRIPTION:
         raise BillingInputError(_("Unbekannte Bestellart „%(kind)s“.") % {"kind": kind})
     if monthly_net is None:
         raise BillingInputError(_("Für ein Abo wird der monatliche Nettobetrag gebraucht."))
     if has_mandate and D(monthly_net) <= DIRECT_DEBIT_LIMIT:
         return PaymentTerms(
-            DIRECT_DEBIT, due, _("Der Betrag wird am %(date)s per SEPA-Basislastschrift eingezogen.") % {"date": format_date_de(due)}
+            DIRECT_DEBIT,
+            due,
+            _("Der Betrag wird am %(date)s per SEPA-Basislastschrift eingezogen.") % {"date": format_date_de(due)},
         )
-    return PaymentTerms(TRANSFER, due, _("Zahlbar ohne Abzug bis %(date)s per Überweisung.") % {"date": format_date_de(due)})
+    return PaymentTerms(
+        TRANSFER, due, _("Zahlbar ohne Abzug bis %(date)s per Überweisung.") % {"date": format_date_de(due)}
+    )
 
 
 # --- ORD-9: no withdrawal; cancel only until the key exists --------------------------------------

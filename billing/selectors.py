@@ -1,5 +1,6 @@
 """Reads of the billing area (STYLE 3): orders scoped to a partner for the portal, the
 data an order is priced from, VAT rates valid on a day (GEN-2)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -55,7 +56,9 @@ def vat_rate_on(category: str, on: date) -> Decimal:
     )
     if rate is None:
         raise VatRateMissing(
-            _("Für die Steuerkategorie %(category)s ist am %(date)s kein Umsatzsteuersatz hinterlegt; bitte die Buchhaltung fragen.")
+            _(
+                "Für die Steuerkategorie %(category)s ist am %(date)s kein Umsatzsteuersatz hinterlegt; bitte die Buchhaltung fragen."
+            )
             % {"category": category, "date": format_date_de(on)},
             code="vat_rate_missing",
         )

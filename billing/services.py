@@ -6,6 +6,7 @@ holds on PostgreSQL) before it changes the order or its lines, and validates wit
 ``full_clean``. Refusals are :mod:`billing.exceptions` with German messages; a refused
 call writes nothing.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -34,7 +35,9 @@ def _refuse(message: str, code: str):
 
 def _locked_draft(order: Order) -> Order:
     locked = (
-        Order.objects.select_for_update(of=("self",)).select_related("partner", "partner__level", "installation").get(pk=order.pk)
+        Order.objects.select_for_update(of=("self",))
+        .select_related("partner", "partner__level", "installation")
+        .get(pk=order.pk)
     )
     if not locked.is_draft:
         _refuse(
@@ -112,8 +115,11 @@ def _tier_of(installation: Installation) -> str:
     """The installation's tier by its installed user licences (CAT-2)."""
     if installation.tier is None:
         _refuse(
-            _("Für %(id)s sind keine installierten Benutzerlizenzen eingetragen; die Staffel richtet sich nach ihnen "
-              "(PBX-Benutzer + User Light). Bitte zuerst die Installation ergänzen.") % {"id": installation.identifier},
+            _(
+                "Für %(id)s sind keine installierten Benutzerlizenzen eingetragen; die Staffel richtet sich nach ihnen "
+                "(PBX-Benutzer + User Light). Bitte zuerst die Installation ergänzen."
+            )
+            % {"id": installation.identifier},
             "no_users",
         )
     return installation.tier
@@ -136,8 +142,10 @@ def _check_upgrade(*, order: Order, product: Product, kind: str, upgrade: str, u
         _refuse(_("Nur aktive Lizenzen können erweitert werden."), "upgrade_inactive")
     if upgrade_from.kind == License.SUBSCRIPTION:
         _refuse(
-            _("Im Abo sind Versions-Upgrades kostenlos, und ein Staffelwechsel ändert nur den Monatspreis ab der "
-              "nächsten Abrechnungsperiode (ORD-6, ORD-7) – dafür ist keine Bestellung nötig."),
+            _(
+                "Im Abo sind Versions-Upgrades kostenlos, und ein Staffelwechsel ändert nur den Monatspreis ab der "
+                "nächsten Abrechnungsperiode (ORD-6, ORD-7) – dafür ist keine Bestellung nötig."
+            ),
             "upgrade_subscription",
         )
     if upgrade_from.kind != License.PURCHASE:
@@ -154,8 +162,17 @@ def _check_upgrade(*, order: Order, product: Product, kind: str, upgrade: str, u
 
 @transaction.atomic
 def order_line_add(
-    *, order: Order, product: Product, kind: str, term_months: int = 0, quantity: int = 1, users: int | None = None,
-    as_package: bool = False, upgrade: str = "", upgrade_from: License | None = None, service_plan: str = "",
+    *,
+    order: Order,
+    product: Product,
+    kind: str,
+    term_months: int = 0,
+    quantity: int = 1,
+    users: int | None = None,
+    as_package: bool = False,
+    upgrade: str = "",
+    upgrade_from: License | None = None,
+    service_plan: str = "",
 ) -> OrderLine:
     """Add a line to a draft order and reprice the whole order (bundle and volume
     discounts depend on the other lines).
@@ -196,7 +213,12 @@ def order_line_add(
                     "ein Modul wird je Installation nur einmal gekauft. Für mehr Benutzer bitte das Staffel-Upgrade "
                     "bestellen – es kostet nur die Differenz der Kaufpreise."
                 )
-                % {"name": product.name, "id": installation.identifier, "serial": existing.serial, "tier": existing.tier or "—"},
+                % {
+                    "name": product.name,
+                    "id": installation.identifier,
+                    "serial": existing.serial,
+                    "tier": existing.tier or "—",
+                },
                 "already_licensed",
             )
         if order.lines.filter(product=product, upgrade_kind="").exists():
@@ -206,8 +228,17 @@ def order_line_add(
 
     position = (order.lines.aggregate(m=Max("position"))["m"] or 0) + 1
     line = OrderLine(
-        order=order, position=position, product=product, kind=kind, term_months=term_months, tier=tier,
-        quantity=quantity, users=users, as_package=as_package, upgrade_kind=upgrade, upgrade_from=upgrade_from,
+        order=order,
+        position=position,
+        product=product,
+        kind=kind,
+        term_months=term_months,
+        tier=tier,
+        quantity=quantity,
+        users=users,
+        as_package=as_package,
+        upgrade_kind=upgrade,
+        upgrade_from=upgrade_from,
         service_plan=(service_plan or (rules.PLAN_FREE if upgrade == OrderLine.UPGRADE_VERSION else "")).lower(),
     )
     line.full_clean()
@@ -244,21 +275,27 @@ def _price(product: Product, kind: str, on: date, tier: str, term_months: int) -
     price = price_for(product=product, kind=kind, on=on, tier=tier, term_months=term_months)
     if price is None:
         variant = ", ".join(
-            part for part in [
+            part
+            for part in [
                 _("Kauf") if kind == OrderLine.PURCHASE else _("Abo %(months)s Monate") % {"months": term_months},
                 _("Staffel %(tier)s") % {"tier": tier} if tier else "",
-            ] if part
+            ]
+            if part
         )
         raise PriceMissing(
-            _("Für %(name)s (%(variant)s) gibt es in der am %(date)s gültigen Preisliste keinen Preis. Bitte den "
-              "Vertrieb bitten, ihn zu hinterlegen.")
+            _(
+                "Für %(name)s (%(variant)s) gibt es in der am %(date)s gültigen Preisliste keinen Preis. Bitte den "
+                "Vertrieb bitten, ihn zu hinterlegen."
+            )
             % {"name": product.name, "variant": variant, "date": format_date_de(on)},
             code="missing_price",
         )
     return price
 
 
-def _request_and_price(line: OrderLine, on: date, installation: Installation) -> tuple[pricing.LineRequest, pricing.ListPrice]:
+def _request_and_price(
+    line: OrderLine, on: date, installation: Installation
+) -> tuple[pricing.LineRequest, pricing.ListPrice]:
     product = line.product
     if product.pricing_model == Product.TIERED and line.upgrade_kind != OrderLine.UPGRADE_VERSION:
         line.tier = _tier_of(installation)  # the tier the installation has today (CAT-2)
@@ -267,10 +304,18 @@ def _request_and_price(line: OrderLine, on: date, installation: Installation) ->
     if line.upgrade_kind == OrderLine.UPGRADE_TIER:
         from_amount = _price(product, OrderLine.PURCHASE, on, line.upgrade_from.tier, 0).amount
     request = pricing.LineRequest(
-        key=line.pk, article=product.article, name=product.name, kind=line.kind, term_months=line.term_months,
-        tier=line.tier, quantity=line.quantity, users=line.users,
-        per_started_5_users=product.pricing_model == Product.PER_STARTED_5_USERS, as_package=line.as_package,
-        upgrade_kind=line.upgrade_kind, from_tier=line.upgrade_from.tier if line.upgrade_from_id else "",
+        key=line.pk,
+        article=product.article,
+        name=product.name,
+        kind=line.kind,
+        term_months=line.term_months,
+        tier=line.tier,
+        quantity=line.quantity,
+        users=line.users,
+        per_started_5_users=product.pricing_model == Product.PER_STARTED_5_USERS,
+        as_package=line.as_package,
+        upgrade_kind=line.upgrade_kind,
+        from_tier=line.upgrade_from.tier if line.upgrade_from_id else "",
         purchased_on=_purchase_day(line.upgrade_from) if line.upgrade_from_id else None,
         service_plan=line.service_plan,
     )
@@ -278,8 +323,16 @@ def _request_and_price(line: OrderLine, on: date, installation: Installation) ->
 
 
 PRICE_FIELDS = [
-    "tier", "price_unit", "list_price", "bundle_discount_percent", "volume_discount_percent",
-    "partner_discount_percent", "upgrade_plan_percent", "upgrade_time_percent", "unit_net", "line_net",
+    "tier",
+    "price_unit",
+    "list_price",
+    "bundle_discount_percent",
+    "volume_discount_percent",
+    "partner_discount_percent",
+    "upgrade_plan_percent",
+    "upgrade_time_percent",
+    "unit_net",
+    "line_net",
 ]
 
 
@@ -302,7 +355,11 @@ def _reprice(order: Order) -> None:
         order_date=order.order_date,
     )
     priced = pricing.price_lines(
-        requests, prices, order_date=order.order_date, bundles=selectors.bundle_articles(), partner_percent=partner_percent
+        requests,
+        prices,
+        order_date=order.order_date,
+        bundles=selectors.bundle_articles(),
+        partner_percent=partner_percent,
     )
     for line, breakdown in zip(lines, priced):
         line.price_unit = breakdown.unit

@@ -1,4 +1,5 @@
 """Staff admin of the licensing area (STYLE 5): search, filters, autocomplete, history."""
+
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -24,19 +25,36 @@ class InstallationInline(admin.TabularInline):
 
 admin.site.area_add("installations", title=_("Installationen"), order=20, models=["licensing.installation"])
 admin.site.area_add(
-    "licenses", title=_("Modullizenzen"), order=30,
+    "licenses",
+    title=_("Modullizenzen"),
+    order=30,
     models=["licensing.license", "licensing.deliverynote", "licensing.nfrlock", "licensing.insightownuse"],
 )
 admin.site.area_add(
-    "systems", title=_("Auerswald-Systeme und Softwarepflege"), order=40,
+    "systems",
+    title=_("Auerswald-Systeme und Softwarepflege"),
+    order=40,
     models=[
-        "licensing.auerswaldsystem", "licensing.systemlicense", "licensing.tryout",
-        "licensing.reinitialisation", "licensing.maintenancecoverage", "licensing.maintenancenotice",
+        "licensing.auerswaldsystem",
+        "licensing.systemlicense",
+        "licensing.tryout",
+        "licensing.reinitialisation",
+        "licensing.maintenancecoverage",
+        "licensing.maintenancenotice",
     ],
 )
 admin.site.area_add(
-    "catalog", title=_("Katalog und Preise"), order=70,
-    models=["licensing.product", "licensing.bundle", "licensing.pricelist", "licensing.price", "licensing.moduleversion", "licensing.pbxversion"],
+    "catalog",
+    title=_("Katalog und Preise"),
+    order=70,
+    models=[
+        "licensing.product",
+        "licensing.bundle",
+        "licensing.pricelist",
+        "licensing.price",
+        "licensing.moduleversion",
+        "licensing.pbxversion",
+    ],
 )
 
 # The core's customer page lists the customer's installations and finds customers by server key.
@@ -46,8 +64,26 @@ CustomerAdmin.search_fields = [*CustomerAdmin.search_fields, "installations__ide
 
 @admin.register(Installation)
 class InstallationAdmin(SimpleHistoryAdmin):
-    list_display = ["identifier", "identifier_kind", "edition", "customer", "partner", "installed_users_display", "tier_display", "pbx_version", "nfr", "decommissioned_on"]
-    list_filter = ["vendor", "edition", "identifier_kind", "has_nfr_server_license", "has_nfr_user_license", ("decommissioned_on", admin.EmptyFieldListFilter)]
+    list_display = [
+        "identifier",
+        "identifier_kind",
+        "edition",
+        "customer",
+        "partner",
+        "installed_users_display",
+        "tier_display",
+        "pbx_version",
+        "nfr",
+        "decommissioned_on",
+    ]
+    list_filter = [
+        "vendor",
+        "edition",
+        "identifier_kind",
+        "has_nfr_server_license",
+        "has_nfr_user_license",
+        ("decommissioned_on", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["identifier", "name", "customer__company", "customer__partner__company"]
     list_select_related = ["customer", "customer__partner"]
     autocomplete_fields = ["customer", "secondary_of"]
@@ -56,14 +92,25 @@ class InstallationAdmin(SimpleHistoryAdmin):
     REDUNDANCY_FIELDSET = _("Redundanz und Außerbetriebnahme")
     fieldsets = [
         (None, {"fields": ["customer", "name", "vendor", "edition", "identifier", "identifier_kind", "pbx_version"]}),
-        (_("Lizenzen der Anlage"), {"fields": ["pbx_users", "user_light_licenses", "has_nfr_server_license", "has_nfr_user_license"]}),
-        (REDUNDANCY_FIELDSET, {"fields": ["secondary_of", "decommissioned_on", "decommission_proof", "created_at", "move_link"]}),
+        (
+            _("Lizenzen der Anlage"),
+            {"fields": ["pbx_users", "user_light_licenses", "has_nfr_server_license", "has_nfr_user_license"]},
+        ),
+        (
+            REDUNDANCY_FIELDSET,
+            {"fields": ["secondary_of", "decommissioned_on", "decommission_proof", "created_at", "move_link"]},
+        ),
     ]
 
     # Fields that only mean something for a STARFACE (NFR licences, User Light, redundancy, the
     # move with STARFACE's decommission proof); an Auerswald system's page leaves them out.
     STARFACE_ONLY_FIELDS = {
-        "user_light_licenses", "has_nfr_server_license", "has_nfr_user_license", "secondary_of", "decommission_proof", "move_link",
+        "user_light_licenses",
+        "has_nfr_server_license",
+        "has_nfr_user_license",
+        "secondary_of",
+        "decommission_proof",
+        "move_link",
     }
 
     def get_fieldsets(self, request, obj=None):
@@ -72,7 +119,9 @@ class InstallationAdmin(SimpleHistoryAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if not request.user.has_perms(MOVE_PERMISSIONS):
             # Who may not move an installation is not offered the link to a page that refuses.
-            fieldsets = [(name, {**opts, "fields": [f for f in opts["fields"] if f != "move_link"]}) for name, opts in fieldsets]
+            fieldsets = [
+                (name, {**opts, "fields": [f for f in opts["fields"] if f != "move_link"]}) for name, opts in fieldsets
+            ]
         if obj is None or obj.vendor != AUERSWALD:
             return fieldsets
         return [
@@ -105,7 +154,11 @@ class InstallationAdmin(SimpleHistoryAdmin):
 
         if not obj.pk or obj.vendor != STARFACE or not obj.is_active_on(clock.today()):
             return "—"
-        return format_html('<a href="{}">{}</a>', reverse("admin:licensing_installation_move", args=[obj.pk]), _("Umzug auf neuen Serverlizenzschlüssel …"))
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:licensing_installation_move", args=[obj.pk]),
+            _("Umzug auf neuen Serverlizenzschlüssel …"),
+        )
 
     @admin.display(description=_("Partner"), ordering="customer__partner__company")
     def partner(self, obj):
@@ -126,8 +179,26 @@ class InstallationAdmin(SimpleHistoryAdmin):
 
 @admin.register(Product)
 class ProductAdmin(SimpleHistoryAdmin):
-    list_display = ["article", "name", "kind", "pricing_model", "purchase_allowed", "subscription_allowed", "nfr_allowed", "demo_allowed", "active"]
-    list_filter = ["kind", "pricing_model", "purchase_allowed", "subscription_only", "nfr_allowed", "demo_allowed", "active"]
+    list_display = [
+        "article",
+        "name",
+        "kind",
+        "pricing_model",
+        "purchase_allowed",
+        "subscription_allowed",
+        "nfr_allowed",
+        "demo_allowed",
+        "active",
+    ]
+    list_filter = [
+        "kind",
+        "pricing_model",
+        "purchase_allowed",
+        "subscription_only",
+        "nfr_allowed",
+        "demo_allowed",
+        "active",
+    ]
     search_fields = ["article", "name"]
 
 
@@ -180,7 +251,5 @@ class ModuleVersionAdmin(admin.ModelAdmin):
     filter_horizontal = ["tested_with"]
 
 
-from licensing import admin_delivery  # noqa: E402,F401
-
-from licensing import admin_licenses  # noqa: E402,F401
-from licensing import admin_systems  # noqa: E402,F401
+# The other admin modules register on import; after the classes above they build on.
+from licensing import admin_delivery, admin_licenses, admin_systems  # noqa: E402, F401, I001

@@ -5,6 +5,7 @@ only together with its keys (``licensing.services.licenses``), and its PDF is wh
 was sent. Staff can find a note by number, key fragment, server key, partner or
 recipient, download the stored PDF and send it again.
 """
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
@@ -12,9 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseNotFound
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from licensing.models import DeliveryNote
 from licensing.services.delivery import delivery_note_resend
@@ -23,7 +23,16 @@ from vendorportal.errors import PortalError
 
 @admin.register(DeliveryNote)
 class DeliveryNoteAdmin(admin.ModelAdmin):
-    list_display = ["number", "created_at", "partner", "installation_identifier", "recipient_email", "sent_at", "send_count", "pdf_link"]
+    list_display = [
+        "number",
+        "created_at",
+        "partner",
+        "installation_identifier",
+        "recipient_email",
+        "sent_at",
+        "send_count",
+        "pdf_link",
+    ]
     list_filter = [("sent_at", admin.EmptyFieldListFilter)]
     search_fields = [
         "number",
@@ -37,7 +46,17 @@ class DeliveryNoteAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["resend"]
-    fields = ["number", "created_at", "installation", "partner", "licenses_display", "recipient_email", "pdf_link", "sent_at", "send_count"]
+    fields = [
+        "number",
+        "created_at",
+        "installation",
+        "partner",
+        "licenses_display",
+        "recipient_email",
+        "pdf_link",
+        "sent_at",
+        "send_count",
+    ]
     readonly_fields = fields
 
     # --- read-only: documents are issued by services, never edited here ---
@@ -62,17 +81,22 @@ class DeliveryNoteAdmin(admin.ModelAdmin):
     @admin.display(description=_("Lizenzen"))
     def licenses_display(self, obj):
         rows = obj.licenses.select_related("product", "module_version").order_by("product__name", "serial")
-        return format_html_join(
-            "",
-            '<div style="margin-bottom:.5em">{} {} · Nr. {}<br><code style="word-break:break-all">{}</code></div>',
-            ((lic.product.name, lic.module_version.version, lic.serial, lic.key) for lic in rows),
-        ) or "—"
+        return (
+            format_html_join(
+                "",
+                '<div style="margin-bottom:.5em">{} {} · Nr. {}<br><code style="word-break:break-all">{}</code></div>',
+                ((lic.product.name, lic.module_version.version, lic.serial, lic.key) for lic in rows),
+            )
+            or "—"
+        )
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj):
         if not obj.pdf:
             return gettext("noch nicht erzeugt")
-        return format_html('<a href="{}">{}</a>', reverse("admin:licensing_deliverynote_pdf", args=[obj.pk]), f"{obj.number}.pdf")
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:licensing_deliverynote_pdf", args=[obj.pk]), f"{obj.number}.pdf"
+        )
 
     # --- action ---
     @admin.action(description=_("Lieferschein erneut senden"), permissions=["view"])
@@ -86,7 +110,11 @@ class DeliveryNoteAdmin(admin.ModelAdmin):
             except PortalError as refused:
                 self.message_user(request, refused.message, messages.WARNING)
                 continue
-            self.log_change(request, note, gettext("Lieferschein erneut zum Versand an %(email)s eingeplant.") % {"email": note.recipient_email})
+            self.log_change(
+                request,
+                note,
+                gettext("Lieferschein erneut zum Versand an %(email)s eingeplant.") % {"email": note.recipient_email},
+            )
             count += 1
         if not count:
             return

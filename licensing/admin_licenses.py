@@ -3,12 +3,12 @@
 Keys are never edited here: the add page is an "issue a key" form backed by
 ``license_issue``; state changes go through revoke/block actions with a reason.
 """
+
 from __future__ import annotations
 
 import re
 import uuid
 
-from vendorportal import clock
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -20,26 +20,35 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from licensing.constants import STARFACE
-from licensing.models import Installation, License, LicenseBinding, ModuleVersion, NfrLock, Product
-from licensing.models import InsightOwnUse
+from licensing.models import InsightOwnUse, Installation, License, LicenseBinding, ModuleVersion, NfrLock, Product
 from licensing.services import licenses as services
+from vendorportal import clock
 from vendorportal.errors import PortalError
 
 
 class LicenseIssueForm(forms.Form):
     product = forms.ModelChoiceField(Product.objects.filter(kind=Product.MODULE, active=True), label=_("Modul"))
-    installation = forms.ModelChoiceField(Installation.objects.filter(vendor=STARFACE).select_related("customer"), label=_("Installation"))
+    installation = forms.ModelChoiceField(
+        Installation.objects.filter(vendor=STARFACE).select_related("customer"), label=_("Installation")
+    )
     version = forms.ModelChoiceField(
         ModuleVersion.objects.filter(product__kind=Product.MODULE, product__active=True).select_related("product"),
-        label=_("lizenzierte Version"), help_text=_("Nur Versionen des gewählten Moduls sind zulässig."),
+        label=_("lizenzierte Version"),
+        help_text=_("Nur Versionen des gewählten Moduls sind zulässig."),
     )
     kind = forms.ChoiceField(choices=License.KIND_CHOICES, label=_("Art"), initial=License.PURCHASE)
-    demo_days = forms.IntegerField(label=_("Demo-Laufzeit (Tage)"), required=False, min_value=1, help_text=_("nur für Demo, Standard 30"))
+    demo_days = forms.IntegerField(
+        label=_("Demo-Laufzeit (Tage)"), required=False, min_value=1, help_text=_("nur für Demo, Standard 30")
+    )
     also_installations = forms.ModelMultipleChoiceField(
-        Installation.objects.filter(vendor=STARFACE), required=False, label=_("weitere Serverlizenzschlüssel (Redundanz)")
+        Installation.objects.filter(vendor=STARFACE),
+        required=False,
+        label=_("weitere Serverlizenzschlüssel (Redundanz)"),
     )
     order_reference = forms.CharField(label=_("Bestellung"), required=False, max_length=64)
-    recipient_email = forms.EmailField(label=_("Liefer-E-Mail"), required=False, help_text=_("leer = Liefer-E-Mail des Partners"))
+    recipient_email = forms.EmailField(
+        label=_("Liefer-E-Mail"), required=False, help_text=_("leer = Liefer-E-Mail des Partners")
+    )
     # One-time token (STYLE 14): a double submit or a reload of the POST issues once.
     request_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
@@ -71,7 +80,9 @@ class LicenseIssueForm(forms.Form):
         if primary is not None and primary in (data.get("also_installations") or []):
             self.add_error(
                 "also_installations",
-                _("%(id)s ist die Primäranlage selbst; als weiterer Serverlizenzschlüssel (Redundanz) bitte eine andere Anlage wählen.")
+                _(
+                    "%(id)s ist die Primäranlage selbst; als weiterer Serverlizenzschlüssel (Redundanz) bitte eine andere Anlage wählen."
+                )
                 % {"id": primary.identifier},
             )
         product, version = data.get("product"), data.get("version")
@@ -110,14 +121,36 @@ class LicenseAdmin(SimpleHistoryAdmin):
     # ordered newest first.
     list_display = ["serial", "module_display", "installation_identifier", "partner", "kind_state_display"]
     list_filter = ["kind", "state", "product", ("valid_until", admin.EmptyFieldListFilter)]
-    search_fields = ["key", "bindings__identifier", "installation__customer__partner__company", "installation__customer__company", "product__name", "product__article", "=serial"]
+    search_fields = [
+        "key",
+        "bindings__identifier",
+        "installation__customer__partner__company",
+        "installation__customer__company",
+        "product__name",
+        "product__article",
+        "=serial",
+    ]
     list_select_related = ["product", "module_version__product", "installation__customer__partner"]
     show_full_result_count = False
     inlines = [BindingInline]
     actions = ["revoke_selected", "block_selected", "resend_delivery_notes"]
     readonly_fields = [f.name for f in License._meta.fields if f.name != "id"]
     fieldsets = [
-        (None, {"fields": ["serial", "product", "module_version", "installation", "kind", "tier", "user_limit", "valid_until"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "serial",
+                    "product",
+                    "module_version",
+                    "installation",
+                    "kind",
+                    "tier",
+                    "user_limit",
+                    "valid_until",
+                ]
+            },
+        ),
         (_("Schlüssel"), {"fields": ["key", "signing_key_id"]}),
         (_("Status"), {"fields": ["state", "state_reason", "state_changed_at", "replaces"]}),
         (_("Herkunft"), {"fields": ["issued_at", "issued_by", "order_reference", "subscription_reference"]}),
@@ -129,7 +162,7 @@ class LicenseAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("Art / Status"), ordering="kind")
     def kind_state_display(self, obj):
-        """"Kauf", "Demo bis 21.12.2026", "Abo – gesperrt": the state is named only when the key is not active."""
+        """ "Kauf", "Demo bis 21.12.2026", "Abo – gesperrt": the state is named only when the key is not active."""
         text = obj.get_kind_display()
         if obj.valid_until:
             text = _("%(kind)s bis %(date)s") % {"kind": text, "date": f"{obj.valid_until:%d.%m.%Y}"}
@@ -157,11 +190,19 @@ class LicenseAdmin(SimpleHistoryAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # A licence is shown read-only; changes go through the revoke/block actions.
         if request.method == "POST":
-            self.message_user(request, _("Lizenzen werden nie bearbeitet: bitte Widerrufen/Sperren verwenden."), messages.WARNING)
+            self.message_user(
+                request, _("Lizenzen werden nie bearbeitet: bitte Widerrufen/Sperren verwenden."), messages.WARNING
+            )
             return redirect(request.path)
         # Never "Lizenz ändern": the page has nothing to change, also for staff with the change permission.
-        extra_context = {**(extra_context or {}), "title": _("Lizenz ansehen"), "show_save": False, "show_save_and_continue": False,
-                         "show_save_and_add_another": False, "show_delete": False}
+        extra_context = {
+            **(extra_context or {}),
+            "title": _("Lizenz ansehen"),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def has_delete_permission(self, request, obj=None):
@@ -187,10 +228,16 @@ class LicenseAdmin(SimpleHistoryAdmin):
             data = form.cleaned_data
             try:
                 lic = services.license_issue(
-                    product=data["product"], installation=data["installation"], version=data["version"], kind=data["kind"],
-                    demo_days=data["demo_days"], also_installations=list(data["also_installations"]),
-                    order_reference=data["order_reference"], recipient_email=data["recipient_email"] or None,
-                    issued_by=request.user, request_token=data["request_token"],
+                    product=data["product"],
+                    installation=data["installation"],
+                    version=data["version"],
+                    kind=data["kind"],
+                    demo_days=data["demo_days"],
+                    also_installations=list(data["also_installations"]),
+                    order_reference=data["order_reference"],
+                    recipient_email=data["recipient_email"] or None,
+                    issued_by=request.user,
+                    request_token=data["request_token"],
                 )
             except services.AlreadyIssued as done:
                 if done.code == "form_already_used" and done.licenses:
@@ -201,9 +248,18 @@ class LicenseAdmin(SimpleHistoryAdmin):
             except PortalError as exc:
                 form.add_error(None, exc.message)
             else:
-                self.message_user(request, _("Schlüssel ausgestellt, Lieferschein wird versendet: %(key)s") % {"key": lic.key}, messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("Schlüssel ausgestellt, Lieferschein wird versendet: %(key)s") % {"key": lic.key},
+                    messages.SUCCESS,
+                )
                 return redirect(reverse("admin:licensing_license_change", args=[lic.pk]))
-        context = {**self.admin_site.each_context(request), "title": _("Modullizenz ausstellen"), "form": form, "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Modullizenz ausstellen"),
+            "form": form,
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/licensing/license/issue.html", context)
 
     # --- state changes -------------------------------------------------------------------
@@ -243,7 +299,13 @@ class LicenseAdmin(SimpleHistoryAdmin):
                 self.message_user(request, text, messages.ERROR)
             return redirect("admin:licensing_license_changelist")
         title = _("Lizenzen widerrufen") if action == "revoke" else _("Abo-Lizenzen sperren")
-        context = {**self.admin_site.each_context(request), "title": title, "form": form, "licenses": licenses, "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "licenses": licenses,
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/licensing/license/state.html", context)
 
     def has_resend_permission(self, request):
@@ -259,7 +321,9 @@ class LicenseAdmin(SimpleHistoryAdmin):
         for note in notes:
             delivery_note_resend(note=note, by=request.user)
         if notes:
-            self.message_user(request, _("%(n)s Lieferschein(e) werden erneut gesendet.") % {"n": len(notes)}, messages.SUCCESS)
+            self.message_user(
+                request, _("%(n)s Lieferschein(e) werden erneut gesendet.") % {"n": len(notes)}, messages.SUCCESS
+            )
         else:
             self.message_user(request, _("Zu diesen Lizenzen gibt es keinen Lieferschein."), messages.WARNING)
 
@@ -308,7 +372,9 @@ class InsightOwnUseAdmin(admin.ModelAdmin):
 
 
 class MoveForm(forms.Form):
-    new_installation = forms.ModelChoiceField(Installation.objects.filter(vendor=STARFACE), label=_("neue Installation (neuer Serverlizenzschlüssel)"))
+    new_installation = forms.ModelChoiceField(
+        Installation.objects.filter(vendor=STARFACE), label=_("neue Installation (neuer Serverlizenzschlüssel)")
+    )
     proof = forms.FileField(label=_("Bestätigung von STARFACE (Außerbetriebnahme)"), required=False)
 
 
@@ -329,7 +395,10 @@ def installation_move_view(model_admin, request, object_id):
     if request.method == "POST" and form.is_valid():
         try:
             result = services.installation_move(
-                old=installation, new=form.cleaned_data["new_installation"], proof=form.cleaned_data["proof"], by=request.user
+                old=installation,
+                new=form.cleaned_data["new_installation"],
+                proof=form.cleaned_data["proof"],
+                by=request.user,
             )
         except PortalError as exc:
             form.add_error(None, exc.message)
@@ -337,7 +406,10 @@ def installation_move_view(model_admin, request, object_id):
             model_admin.message_user(request, result.message, messages.SUCCESS)
             return redirect(reverse("admin:licensing_installation_change", args=[installation.pk]))
     context = {
-        **model_admin.admin_site.each_context(request), "title": _("Umzug auf neuen Serverlizenzschlüssel"),
-        "form": form, "installation": installation, "opts": Installation._meta,
+        **model_admin.admin_site.each_context(request),
+        "title": _("Umzug auf neuen Serverlizenzschlüssel"),
+        "form": form,
+        "installation": installation,
+        "opts": Installation._meta,
     }
     return TemplateResponse(request, "admin/licensing/installation/move.html", context)

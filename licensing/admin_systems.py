@@ -3,16 +3,25 @@ SYS-2, SWP-1…SWP-9). The ledgers are append-only: rows are shown read-only, ne
 changed or deleted; staff book manual Softwarepflege through a service-backed form.
 Actions call services and report with ``message_user``.
 """
+
 from __future__ import annotations
 
-from vendorportal import clock
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from licensing import rules
-from licensing.models import AUERSWALD, EDITIONS, Installation, MaintenanceCoverage, MaintenanceNotice, Reinitialisation, SystemLicense, Tryout
+from licensing.models import (
+    AUERSWALD,
+    EDITIONS,
+    Installation,
+    MaintenanceCoverage,
+    MaintenanceNotice,
+    Reinitialisation,
+    SystemLicense,
+    Tryout,
+)
 from licensing.models.systems import AuerswaldSystem
 from licensing.selectors.systems import NO_COVERAGE, auerswald_systems, filter_swp_state, tryout_days_left_for
 from licensing.services.maintenance_job import NOTICE_TITLES, maintenance_expiry_run
@@ -21,6 +30,7 @@ from licensing.services.systems import (
     manual_coverage_refusal,
     renewal_quote_send,
 )
+from vendorportal import clock
 
 
 class ReadOnlyLedgerMixin:
@@ -48,7 +58,18 @@ class ReadOnlyInline(ReadOnlyLedgerMixin, admin.TabularInline):
 class CoverageInline(ReadOnlyInline):
     model = MaintenanceCoverage
     fk_name = "installation"
-    fields = ["kind", "start", "end", "months", "users", "surcharge_days", "order_reference", "note", "created_at", "created_by"]
+    fields = [
+        "kind",
+        "start",
+        "end",
+        "months",
+        "users",
+        "surcharge_days",
+        "order_reference",
+        "note",
+        "created_at",
+        "created_by",
+    ]
     ordering = ["start", "created_at"]
     verbose_name_plural = _("Softwarepflege-Zeiträume")
 
@@ -82,7 +103,9 @@ class SwpStateFilter(admin.SimpleListFilter):
     parameter_name = "swp"
 
     def lookups(self, request, model_admin):
-        return [(state, label) for state, label in rules.SWP_STATE_LABELS.items()] + [(NO_COVERAGE, _("keine Softwarepflege"))]
+        return [(state, label) for state, label in rules.SWP_STATE_LABELS.items()] + [
+            (NO_COVERAGE, _("keine Softwarepflege"))
+        ]
 
     def queryset(self, request, queryset):
         if self.value() in rules.SWP_STATE_LABELS or self.value() == NO_COVERAGE:
@@ -96,7 +119,11 @@ class AuerswaldSystemAdmin(admin.ModelAdmin):
     # Five columns fit a 1280 px screen next to navigation and filters; the partner is found by the search, a
     # running tryout is shown in the Softwarepflege column (a system in tryout has no coverage yet).
     list_display = [
-        "serial_number", "model_display", "customer_display", "call_assist_users_display", "swp_display",
+        "serial_number",
+        "model_display",
+        "customer_display",
+        "call_assist_users_display",
+        "swp_display",
     ]
     list_filter = [SwpStateFilter, AuerswaldModelFilter]
     search_fields = ["identifier", "name", "customer__company", "customer__partner__company"]
@@ -164,10 +191,15 @@ class AuerswaldSystemAdmin(admin.ModelAdmin):
         if obj.coverage_end is None:
             days_left = tryout_days_left_for(obj, clock.today())
             if days_left:
-                return ngettext("keine Softwarepflege; Tryout noch %(days)s Tag", "keine Softwarepflege; Tryout noch %(days)s Tage", days_left) % {"days": days_left}
+                return ngettext(
+                    "keine Softwarepflege; Tryout noch %(days)s Tag",
+                    "keine Softwarepflege; Tryout noch %(days)s Tage",
+                    days_left,
+                ) % {"days": days_left}
             return gettext("keine Softwarepflege")
         return gettext("%(state)s (bis %(end)s)") % {
-            "state": self.swp_state_display(obj), "end": f"{obj.coverage_end:%d.%m.%Y}",
+            "state": self.swp_state_display(obj),
+            "end": f"{obj.coverage_end:%d.%m.%Y}",
         }
 
     @admin.display(description=_("Tryout (Tage übrig)"), empty_value="—")
@@ -210,13 +242,17 @@ class AuerswaldSystemAdmin(admin.ModelAdmin):
         summary = ", ".join(f"{NOTICE_TITLES[kind]}: {result.counts[kind]}" for kind in rules.NOTICE_KINDS)
         self.message_user(
             request,
-            gettext("Softwarepflege-Hinweise geprüft (alle Systeme): %(summary)s; E-Mails zum Versand eingeplant: %(emails)s")
+            gettext(
+                "Softwarepflege-Hinweise geprüft (alle Systeme): %(summary)s; E-Mails zum Versand eingeplant: %(emails)s"
+            )
             % {"summary": summary, "emails": result.emails},
             messages.SUCCESS,
         )
         for line in result.refused:
             self.message_user(
-                request, gettext("Ohne gültige Liefer-E-Mail, kein Hinweis: %(partner)s") % {"partner": line}, messages.WARNING
+                request,
+                gettext("Ohne gültige Liefer-E-Mail, kein Hinweis: %(partner)s") % {"partner": line},
+                messages.WARNING,
             )
 
 
@@ -297,7 +333,18 @@ class ManualCoverageForm(forms.ModelForm):
 @admin.register(MaintenanceCoverage)
 class MaintenanceCoverageAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
     form = ManualCoverageForm
-    list_display = ["installation", "kind", "start", "end", "months", "users", "surcharge_days", "order_reference", "created_at", "created_by"]
+    list_display = [
+        "installation",
+        "kind",
+        "start",
+        "end",
+        "months",
+        "users",
+        "surcharge_days",
+        "order_reference",
+        "created_at",
+        "created_by",
+    ]
     list_filter = ["kind", ("end", admin.DateFieldListFilter)]
     search_fields = ["installation__identifier", "order_reference", "note"]
     list_select_related = ["installation", "created_by"]
@@ -308,8 +355,13 @@ class MaintenanceCoverageAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
         # Only adding reaches here (no change permission); the form ran the same check.
         data = form.cleaned_data
         row = maintenance_coverage_book_manual(
-            installation=data["installation"], start=data["start"], end=data["end"], users=data["users"],
-            months=data.get("months"), order_reference=data.get("order_reference", ""), note=data.get("note", ""),
+            installation=data["installation"],
+            start=data["start"],
+            end=data["end"],
+            users=data["users"],
+            months=data.get("months"),
+            order_reference=data.get("order_reference", ""),
+            note=data.get("note", ""),
             by=request.user,
         )
         obj.pk, obj.created_at, obj.kind, obj.created_by = row.pk, row.created_at, row.kind, row.created_by

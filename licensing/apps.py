@@ -12,8 +12,10 @@ class LicensingConfig(AppConfig):
 
         registry.nav_add(url_name="portal:systems", label=_("Auerswald-Systeme"), order=30)
         registry.panel_add(
-            key="licensing.installations", template="portal/panels/installations.html",
-            context=views.installations_panel, order=20,
+            key="licensing.installations",
+            template="portal/panels/installations.html",
+            context=views.installations_panel,
+            order=20,
         )
 
         from vendorportal.outbox import register_kind
@@ -30,11 +32,13 @@ class LicensingConfig(AppConfig):
         # Daily Softwarepflege notices, one e-mail per partner and run; the text is
         # written with the notices, the outbox stamps them sent (SWP-8).
         register_kind(
-            "swp-notices", label=_("Softwarepflege-Hinweise"),
+            "swp-notices",
+            label=_("Softwarepflege-Hinweise"),
             on_sent="licensing.services.maintenance_job.notices_sent",
         )
         # The weekly report to finance: the stored PDF is attached, on a resend too.
         register_kind(
-            "swp-report", label=_("Softwarepflege-Bericht"),
+            "swp-report",
+            label=_("Softwarepflege-Bericht"),
             attachments="licensing.services.maintenance_job.report_attachments",
         )

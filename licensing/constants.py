@@ -4,6 +4,7 @@ Plain values only (no Django, no imports from the app), so rules, models, servic
 commands and the demo data can all use them without import cycles. The codes are
 stored in the database; changing one needs a data migration.
 """
+
 from __future__ import annotations
 
 # --- Vendors (LIC-1, SYS-1) ---------------------------------------------------------
@@ -38,4 +39,3 @@ CALL_ASSIST_ARTICLES = (
     CALL_ASSIST_SWP_36,
     CALL_ASSIST_SWP_DAY,
 )
-

@@ -6,6 +6,7 @@ key modules keep their own ``ValueError``\\ s (``verifier.MalformedKey``,
 ``keys.KeyFileError``, ``keys.ReinitialisationResponseError``): they describe broken
 input to a tool, carry no translated message and must not import Django.
 """
+
 from __future__ import annotations
 
 from vendorportal.errors import PortalError

@@ -11,6 +11,7 @@ Rotating the signing key: copy the old key's public PEM (:func:`public_key_pem`)
 into the public-keys directory, then replace the private key file. Keys signed
 with the old key keep verifying because their key id selects the old public key.
 """
+
 from __future__ import annotations
 
 import base64
@@ -83,9 +84,7 @@ def _read_private_key(path: Path) -> Ed25519PrivateKey:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         # TypeError: the key is encrypted; we need it without a password.
-        raise KeyFileError(
-            f"{path}: not an unencrypted PEM (PKCS8) private key: {exc}"
-        ) from exc
+        raise KeyFileError(f"{path}: not an unencrypted PEM (PKCS8) private key: {exc}") from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(f"{path}: the signing key must be Ed25519, not {type(key).__name__}")
     return key
@@ -174,9 +173,7 @@ def public_key_pem(private_or_public_key: Ed25519PrivateKey | Ed25519PublicKey) 
     )
 
 
-def load_public_keys(
-    signing_key: Ed25519PrivateKey, extra_dir: Path | None
-) -> dict[int, Ed25519PublicKey]:
+def load_public_keys(signing_key: Ed25519PrivateKey, extra_dir: Path | None) -> dict[int, Ed25519PublicKey]:
     """Public keys that verify: the signing key's own plus every ``*.pem`` in
     ``extra_dir`` (rotated old keys). A missing directory counts as empty.
 
@@ -190,21 +187,16 @@ def load_public_keys(
     for pem_path in sorted(Path(extra_dir).glob("*.pem")):
         data = pem_path.read_bytes()
         if b"PRIVATE KEY" in data:
-            raise KeyFileError(
-                f"{pem_path}: contains a private key; only public keys belong in this directory"
-            )
+            raise KeyFileError(f"{pem_path}: contains a private key; only public keys belong in this directory")
         try:
             public_key = load_public_key_pem(data)
         except (ValueError, UnsupportedAlgorithm) as exc:
-            raise KeyFileError(
-                f"{pem_path}: not a PEM Ed25519 public key (SubjectPublicKeyInfo): {exc}"
-            ) from exc
+            raise KeyFileError(f"{pem_path}: not a PEM Ed25519 public key (SubjectPublicKeyInfo): {exc}") from exc
         key_id = key_id_for(public_key)
         known = keys.get(key_id)
         if known is not None and _raw(known) != _raw(public_key):
             raise KeyFileError(
-                f"{pem_path}: key id {key_id:#06x} is already used by another key; "
-                "generate a different signing key"
+                f"{pem_path}: key id {key_id:#06x} is already used by another key; generate a different signing key"
             )
         keys[key_id] = public_key
     return keys
@@ -278,9 +270,7 @@ def build_payload(
     if not module_code or not module_code.strip():
         raise ValueError("module code is empty")
     if user_limit is not None and (
-        isinstance(user_limit, bool)
-        or not isinstance(user_limit, int)
-        or not 1 <= user_limit <= 0xFFFF
+        isinstance(user_limit, bool) or not isinstance(user_limit, int) or not 1 <= user_limit <= 0xFFFF
     ):
         raise ValueError("user limit must be 1..65535, or None for unlimited (tier >250)")
     if expiry is not None and (isinstance(expiry, datetime) or not isinstance(expiry, date)):
@@ -291,9 +281,7 @@ def build_payload(
     if expiry is not None and not demo:
         raise ValueError("only demo keys have an expiry date")
     if not 1 <= len(bindings) <= MAX_BINDINGS:
-        raise ValueError(
-            f"a key is bound to 1 to {MAX_BINDINGS} installations, got {len(bindings)}"
-        )
+        raise ValueError(f"a key is bound to 1 to {MAX_BINDINGS} installations, got {len(bindings)}")
     digests = tuple(_binding(kind, identifier) for kind, identifier in bindings)
     if len(set(digests)) != len(digests):
         raise ValueError("the same installation is listed twice in the bindings")
@@ -318,9 +306,7 @@ def sign_key(payload: KeyPayload, private_key: Ed25519PrivateKey) -> str:
     """Sign and encode a payload: the key as shown to the customer (groups of 5)."""
     own_id = key_id_for(private_key)
     if payload.key_id != own_id:
-        raise ValueError(
-            f"payload names key id {payload.key_id:#06x} but the signing key has {own_id:#06x}"
-        )
+        raise ValueError(f"payload names key id {payload.key_id:#06x} but the signing key has {own_id:#06x}")
     data = pack_payload(payload)
     return format_key(encode_key(data + private_key.sign(data)))
 

@@ -7,6 +7,7 @@ in, so pricing many carts costs one query. Billing prices every cart the same wa
 The PBX Call Assist 5 quote (:class:`CallAssistQuote`) is one such cart with the
 coverage it books (SWP-1…SWP-7, SWP-9).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -136,7 +137,13 @@ class CallAssistQuote:
 
 
 def renewal_quote_priced(
-    *, installation_id: int, serial: str, coverage_end: date, users: int, months: int, today: date,
+    *,
+    installation_id: int,
+    serial: str,
+    coverage_end: date,
+    users: int,
+    months: int,
+    today: date,
     prices: dict[str, ArticlePrice],
 ) -> CallAssistQuote:
     """Priced Softwarepflege renewal of all ``users`` (SWP-4…SWP-7), prices given.

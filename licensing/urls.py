@@ -1,4 +1,5 @@
 """Licensing's pages in the partner portal (included under /portal/ by vendorportal.urls)."""
+
 from django.urls import path
 
 from licensing import views_systems

@@ -3,6 +3,7 @@
 Kept under their old names because licensing's historical migrations (0001) reference
 them; new code imports them from the core.
 """
+
 from vendorportal.parties.validators import (  # noqa: F401
     compact_iban,
     compact_vat_id,

@@ -35,6 +35,7 @@ Command line::
 prints the verdict code on the first line and a message on the second; exit status
 0 when the key is valid, 1 otherwise (2 for unusable arguments).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -267,9 +268,7 @@ def parse_version(text: str | tuple[int, ...] | list[int]) -> tuple[int, int, in
     that is not one to three dot-separated numbers of 0..65535.
     """
     if isinstance(text, (tuple, list)):
-        if not 1 <= len(text) <= 3 or not all(
-            isinstance(p, int) and not isinstance(p, bool) for p in text
-        ):
+        if not 1 <= len(text) <= 3 or not all(isinstance(p, int) and not isinstance(p, bool) for p in text):
             raise ValueError(f"version {text!r} must be one to three integers")
         return _pad_version(text, list(text))
     return _parse_version_text(str(text))
@@ -284,8 +283,7 @@ def _parse_version_text(text: str) -> tuple[int, int, int]:
     for piece in pieces:
         if not (piece.isascii() and piece.isdigit()):
             raise ValueError(
-                f"version {text!r} has a non-numeric part {piece!r}; "
-                "use numbers only, e.g. 3.2 or 22.2.14"
+                f"version {text!r} has a non-numeric part {piece!r}; use numbers only, e.g. 3.2 or 22.2.14"
             )
     return _pad_version(text, [int(piece) for piece in pieces])
 
@@ -549,17 +547,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("key", help="the module licence key (spaces, dashes and case are ignored)")
     parser.add_argument("identifier", help="server licence key (or hardware ID with --hardware-id)")
     parser.add_argument(
-        "--public-key", action="append", required=True, metavar="PEMFILE",
+        "--public-key",
+        action="append",
+        required=True,
+        metavar="PEMFILE",
         help="Ed25519 public key in PEM; repeat for rotated keys",
     )
     parser.add_argument("--module", help="article code of the module the key must be for")
     parser.add_argument(
-        "--hardware-id", action="store_true",
+        "--hardware-id",
+        action="store_true",
         help="IDENTIFIER is a hardware ID (STARFACE Free Edition)",
     )
     parser.add_argument("--required-version", help="lowest licensed version needed, e.g. 4.0")
     parser.add_argument(
-        "--today", type=date.fromisoformat, metavar="YYYY-MM-DD",
+        "--today",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
         help="date for the demo-key expiry check (default: today)",
     )
     args = parser.parse_args(argv)

@@ -1,4 +1,5 @@
 """Licensing's contributions to the portal shell: its dashboard panels (STYLE 5: thin)."""
+
 from __future__ import annotations
 
 from licensing.selectors.parties import installations_for_partner

@@ -1,9 +1,9 @@
 """Partner portal: Auerswald systems with their Softwarepflege (SWP-8, SYS-2) and the
 re-initialisation after a reset (SYS-1). Thin: check access, call one selector or
 service, render."""
+
 from __future__ import annotations
 
-from vendorportal import clock
 from django import forms
 from django.http import Http404
 from django.shortcuts import render
@@ -13,6 +13,7 @@ from licensing import rules
 from licensing.models import Installation
 from licensing.selectors.systems import partner_system, systems_overview_for_partner
 from licensing.services.systems import system_reinitialise
+from vendorportal import clock
 from vendorportal.portal.access import partner_required
 
 
@@ -20,7 +21,9 @@ class ReinitialisationForm(forms.Form):
     initialisation_code = forms.CharField(
         label=_("Initialisierungscode"),
         widget=forms.Textarea(attrs={"rows": 5, "cols": 70, "spellcheck": "false", "autocomplete": "off"}),
-        help_text=_("Steht auf der TK-Anlage unter Administration > Lizenzen. Zeilenumbrüche und Leerzeichen werden ignoriert."),
+        help_text=_(
+            "Steht auf der TK-Anlage unter Administration > Lizenzen. Zeilenumbrüche und Leerzeichen werden ignoriert."
+        ),
         error_messages={"required": _("Bitte den Initialisierungscode der Anlage einfügen.")},
     )
 

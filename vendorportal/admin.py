@@ -1,27 +1,36 @@
 """Core admin: the job log, the outbox, and staff accounts for superusers only."""
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from .errors import PortalError
 from .models import JobRun, OutboxMessage
 from .outbox import FLAG_AFTER_ATTEMPTS, kind_label, outbox_resend, registered_kinds
 
 admin.site.area_add(
-    "parties", title=_("Partner und Kunden"), order=10,
+    "parties",
+    title=_("Partner und Kunden"),
+    order=10,
     models=["parties.partnerlevel", "parties.partner", "parties.partneruser", "parties.customer"],
 )
 admin.site.area_add(
-    "users", title=_("Benutzer und Rechte"), order=80,
+    "users",
+    title=_("Benutzer und Rechte"),
+    order=80,
     models=["auth.user", "auth.group", "security.staffgrouppolicy", "otp_totp.totpdevice", "axes.accessattempt"],
 )
-admin.site.area_add("operations", title=_("Betrieb"), order=90, models=["vendorportal.jobrun", "vendorportal.outboxmessage", "vendorportal.documentsequence"])
+admin.site.area_add(
+    "operations",
+    title=_("Betrieb"),
+    order=90,
+    models=["vendorportal.jobrun", "vendorportal.outboxmessage", "vendorportal.documentsequence"],
+)
 
 
 class SuperuserOnly:
@@ -123,8 +132,21 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["resend"]
     fields = [
-        "kind_display", "dedup_key", "recipients_display", "from_email", "subject", "body", "document_type", "document_id",
-        "created_at", "due_at", "attempts", "last_error", "sent_at", "claimed_by", "claimed_until",
+        "kind_display",
+        "dedup_key",
+        "recipients_display",
+        "from_email",
+        "subject",
+        "body",
+        "document_type",
+        "document_id",
+        "created_at",
+        "due_at",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "claimed_by",
+        "claimed_until",
     ]
     readonly_fields = fields
 

@@ -4,6 +4,7 @@ Each app declares its own areas in its admin module (``admin.site.area_add(...)`
 core knows no app by name. Models not in any area fall into their app's own group, so
 nothing registered is ever hidden.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """The Celery app. Every periodic job is declared here, in one place (STYLE 6)."""
+
 import os
 
 from celery import Celery

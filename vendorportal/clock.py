@@ -8,6 +8,7 @@ it runs, and a run across midnight cannot flake.
 ``today()`` is the calendar day in Europe/Berlin (``TIME_ZONE``), the day the
 rules of RULES.md GEN-1 count with.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time

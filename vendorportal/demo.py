@@ -1,5 +1,6 @@
 """Demo data for ``make run`` (``python manage.py load_demo``): idempotent, a second
 run changes nothing. Logins and passwords are printed by the command."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,11 +11,11 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from licensing.constants import AUERSWALD, STARFACE
-from licensing.models import Bundle, InsightOwnUse, License, Installation, ModuleVersion, PbxVersion, Product
-from vendorportal.parties.models import Customer, Partner, PartnerLevel, PartnerUser
+from licensing.models import Bundle, InsightOwnUse, Installation, License, ModuleVersion, PbxVersion, Product
 from licensing.services.catalog import DATA_DIR, SEED_PRICE_LIST, catalog_load
 from vendorportal import clock, roles
 from vendorportal.money import D
+from vendorportal.parties.models import Customer, Partner, PartnerLevel, PartnerUser
 
 SAMPLE_PRICE_LIST = {
     "name": "Beispielpreise (Demo) – PBX Call Assist 5, Teams Integration, AURORA",
@@ -63,7 +64,9 @@ def _user(username, password, *, staff=False, superuser=False, group=None, email
     User = get_user_model()
     user = User.objects.filter(username=username).first()
     if user is None:
-        user = User.objects.create_user(username=username, password=password, email=email, is_staff=staff, is_superuser=superuser)
+        user = User.objects.create_user(
+            username=username, password=password, email=email, is_staff=staff, is_superuser=superuser
+        )
         if group:
             user.groups.add(Group.objects.get(name=group))
     return user
@@ -77,23 +80,39 @@ def demo_load() -> list[DemoLogin]:
     certified, _ = PartnerLevel.objects.get_or_create(
         name="Certified", defaults={"rank": 20, "discount_percent": 20, "grants_partner_conditions": True}
     )
-    PartnerLevel.objects.get_or_create(name="Gold", defaults={"rank": 30, "discount_percent": 25, "grants_partner_conditions": True})
+    PartnerLevel.objects.get_or_create(
+        name="Gold", defaults={"rank": 30, "discount_percent": 25, "grants_partner_conditions": True}
+    )
 
     muster, _ = Partner.objects.get_or_create(
         company="Muster Kommunikation GmbH",
         defaults=dict(
-            street="Hauptstraße 12", postal_code="70173", city="Stuttgart", country="DE", vat_id="DE123456788",
-            level=certified, status_confirmed_on=date(2025, 3, 1),
-            delivery_email="technik@muster-kommunikation.example", invoice_email="buchhaltung@muster-kommunikation.example",
-            sepa_iban="DE89370400440532013000", sepa_bic="COBADEFFXXX", sepa_mandate_reference="MUSTER-0001",
+            street="Hauptstraße 12",
+            postal_code="70173",
+            city="Stuttgart",
+            country="DE",
+            vat_id="DE123456788",
+            level=certified,
+            status_confirmed_on=date(2025, 3, 1),
+            delivery_email="technik@muster-kommunikation.example",
+            invoice_email="buchhaltung@muster-kommunikation.example",
+            sepa_iban="DE89370400440532013000",
+            sepa_bic="COBADEFFXXX",
+            sepa_mandate_reference="MUSTER-0001",
             sepa_mandate_signed_on=date(2025, 3, 10),
         ),
     )
     beispiel, _ = Partner.objects.get_or_create(
         company="Beispiel IT-Service KG",
         defaults=dict(
-            street="Am Markt 3", postal_code="04109", city="Leipzig", country="DE", vat_id="DE811907980",
-            level=registered, delivery_email="lizenzen@beispiel-it.example", invoice_email="rechnung@beispiel-it.example",
+            street="Am Markt 3",
+            postal_code="04109",
+            city="Leipzig",
+            country="DE",
+            vat_id="DE811907980",
+            level=registered,
+            delivery_email="lizenzen@beispiel-it.example",
+            invoice_email="rechnung@beispiel-it.example",
             prepayment_required=True,
         ),
     )
@@ -109,13 +128,24 @@ def demo_load() -> list[DemoLogin]:
         user = _user(username, password, email=f"{username}@partner.example")
         PartnerUser.objects.get_or_create(user=user, defaults={"partner": partner, "role": role})
 
-    own, _ = Customer.objects.get_or_create(partner=muster, company="Muster Kommunikation GmbH (Eigennutzung)", defaults={"city": "Stuttgart"})
-    baeckerei, _ = Customer.objects.get_or_create(
-        partner=muster, company="Bäckerei Brezel GmbH",
-        defaults={"city": "Esslingen", "dpa_on_file_since": date(2024, 1, 15), "service_contract_until": date(2027, 12, 31)},
+    own, _ = Customer.objects.get_or_create(
+        partner=muster, company="Muster Kommunikation GmbH (Eigennutzung)", defaults={"city": "Stuttgart"}
     )
-    kanzlei, _ = Customer.objects.get_or_create(partner=muster, company="Kanzlei Recht & Partner", defaults={"city": "Tübingen"})
-    praxis, _ = Customer.objects.get_or_create(partner=beispiel, company="Zahnarztpraxis Dr. Weiß", defaults={"city": "Leipzig"})
+    baeckerei, _ = Customer.objects.get_or_create(
+        partner=muster,
+        company="Bäckerei Brezel GmbH",
+        defaults={
+            "city": "Esslingen",
+            "dpa_on_file_since": date(2024, 1, 15),
+            "service_contract_until": date(2027, 12, 31),
+        },
+    )
+    kanzlei, _ = Customer.objects.get_or_create(
+        partner=muster, company="Kanzlei Recht & Partner", defaults={"city": "Tübingen"}
+    )
+    praxis, _ = Customer.objects.get_or_create(
+        partner=beispiel, company="Zahnarztpraxis Dr. Weiß", defaults={"city": "Leipzig"}
+    )
 
     def installation(identifier, **fields):
         obj = Installation.objects.filter(identifier=identifier).first()
@@ -125,30 +155,94 @@ def demo_load() -> list[DemoLogin]:
             obj.save()
         return obj
 
-    installation("NFR01-MUSTR-00001-VMEDT", customer=own, name="Demo-VM im Büro", vendor=STARFACE, edition="vm",
-                 pbx_users=15, has_nfr_server_license=True, has_nfr_user_license=True, pbx_version="8.2.0.5")
-    primary = installation("BRZL1-A7K2M-Q9X4T-2025P", customer=baeckerei, name="Zentrale", vendor=STARFACE, edition="appliance",
-                           pbx_users=35, user_light_licenses=10, pbx_version="8.2.0.5")
-    installation("BRZL2-R3DUN-D4NT5-2025S", customer=baeckerei, name="Redundanz", vendor=STARFACE, edition="appliance",
-                 pbx_users=35, user_light_licenses=10, pbx_version="8.2.0.5", secondary_of=primary)
-    installation("KNZL7-CL0UD-55K3Y-TUE01", customer=kanzlei, name="Cloud", vendor=STARFACE, edition="cloud",
-                 pbx_users=12, pbx_version="8.2.0.5")
-    installation("3F9A-77C1-D2E4-0B6A", customer=kanzlei, name="Free Edition Testplatz", vendor=STARFACE, edition="free",
-                 pbx_users=4, pbx_version="8.1.0.3")
-    installation("1AC5008123", customer=praxis, name="COMtrexx Next", vendor=AUERSWALD, edition="comtrexx_next", pbx_users=8)
-    installation("1AB7704411", customer=praxis, name="COMtrexx Business Filiale", vendor=AUERSWALD, edition="comtrexx_business", pbx_users=25)
-    installation("1AE0907712", customer=kanzlei, name="COMtrexx Flex Kanzlei", vendor=AUERSWALD, edition="comtrexx_flex", pbx_users=6)
-    installation("1AF3301547", customer=baeckerei, name="COMtrexx VM Test", vendor=AUERSWALD, edition="comtrexx_vm", pbx_users=3)
+    installation(
+        "NFR01-MUSTR-00001-VMEDT",
+        customer=own,
+        name="Demo-VM im Büro",
+        vendor=STARFACE,
+        edition="vm",
+        pbx_users=15,
+        has_nfr_server_license=True,
+        has_nfr_user_license=True,
+        pbx_version="8.2.0.5",
+    )
+    primary = installation(
+        "BRZL1-A7K2M-Q9X4T-2025P",
+        customer=baeckerei,
+        name="Zentrale",
+        vendor=STARFACE,
+        edition="appliance",
+        pbx_users=35,
+        user_light_licenses=10,
+        pbx_version="8.2.0.5",
+    )
+    installation(
+        "BRZL2-R3DUN-D4NT5-2025S",
+        customer=baeckerei,
+        name="Redundanz",
+        vendor=STARFACE,
+        edition="appliance",
+        pbx_users=35,
+        user_light_licenses=10,
+        pbx_version="8.2.0.5",
+        secondary_of=primary,
+    )
+    installation(
+        "KNZL7-CL0UD-55K3Y-TUE01",
+        customer=kanzlei,
+        name="Cloud",
+        vendor=STARFACE,
+        edition="cloud",
+        pbx_users=12,
+        pbx_version="8.2.0.5",
+    )
+    installation(
+        "3F9A-77C1-D2E4-0B6A",
+        customer=kanzlei,
+        name="Free Edition Testplatz",
+        vendor=STARFACE,
+        edition="free",
+        pbx_users=4,
+        pbx_version="8.1.0.3",
+    )
+    installation(
+        "1AC5008123", customer=praxis, name="COMtrexx Next", vendor=AUERSWALD, edition="comtrexx_next", pbx_users=8
+    )
+    installation(
+        "1AB7704411",
+        customer=praxis,
+        name="COMtrexx Business Filiale",
+        vendor=AUERSWALD,
+        edition="comtrexx_business",
+        pbx_users=25,
+    )
+    installation(
+        "1AE0907712",
+        customer=kanzlei,
+        name="COMtrexx Flex Kanzlei",
+        vendor=AUERSWALD,
+        edition="comtrexx_flex",
+        pbx_users=6,
+    )
+    installation(
+        "1AF3301547", customer=baeckerei, name="COMtrexx VM Test", vendor=AUERSWALD, edition="comtrexx_vm", pbx_users=3
+    )
 
     pbx = {}
     for number, released in PBX_VERSIONS:
-        pbx[number], _ = PbxVersion.objects.get_or_create(vendor=STARFACE, number=number, defaults={"released_on": released})
+        pbx[number], _ = PbxVersion.objects.get_or_create(
+            vendor=STARFACE, number=number, defaults={"released_on": released}
+        )
     for module in Product.objects.filter(kind=Product.MODULE):
         for version, released, paid, tested in MODULE_VERSION_PLAN:
             mv, created = ModuleVersion.objects.get_or_create(
-                product=module, version=version,
-                defaults={"released_on": released, "is_paid_update": paid,
-                          "changelog": "Kostenpflichtiges Update: neue Funktionen." if paid else "Fehlerbehebungen."},
+                product=module,
+                version=version,
+                defaults={
+                    "released_on": released,
+                    "is_paid_update": paid,
+                    "changelog": "Kostenpflichtiges Update: neue Funktionen." if paid else "Fehlerbehebungen.",
+                },
             )
             if created:
                 mv.tested_with.set([pbx[n] for n in tested])
@@ -187,7 +281,13 @@ def _demo_softwarepflege(today: date) -> None:
             continue
         ordered_on = today - timedelta(days=days_ago)
         if system.edition == "comtrexx_business":  # SYS-2: activation before any user licence
-            system_licenses_add(installation=system, kind=SystemLicense.ACTIVATION, quantity=1, order_reference=f"DEMO-SYS-{serial}", today=ordered_on)
+            system_licenses_add(
+                installation=system,
+                kind=SystemLicense.ACTIVATION,
+                quantity=1,
+                order_reference=f"DEMO-SYS-{serial}",
+                today=ordered_on,
+            )
         quote = call_assist_quote(installation=system, users=users, months=months, today=ordered_on)
         maintenance_confirm(installation=system, quote=quote, order_reference=f"DEMO-SWP-{serial}")
     serial, days_ago = DEMO_TRYOUT
@@ -204,19 +304,33 @@ def _demo_licenses() -> None:
     def req(article, identifier, version="2.1", **kw):
         product = Product.objects.get(article=article)
         return IssueRequest(
-            product=product, installation=Installation.objects.get(identifier=identifier),
-            version=ModuleVersion.objects.get(product=product, version=version), **kw,
+            product=product,
+            installation=Installation.objects.get(identifier=identifier),
+            version=ModuleVersion.objects.get(product=product, version=version),
+            **kw,
         )
 
     secondary = Installation.objects.get(identifier="BRZL2-R3DUN-D4NT5-2025S")
-    licenses_issue(requests=[
-        req("CALLREC", "BRZL1-A7K2M-Q9X4T-2025P", order_reference="DEMO-1001", also_installations=(secondary,)),
-        req("INTERCOM", "BRZL1-A7K2M-Q9X4T-2025P", order_reference="DEMO-1001"),
-    ])
-    licenses_issue(requests=[req("BLACKLIST", "KNZL7-CL0UD-55K3Y-TUE01", kind=License.SUBSCRIPTION,
-                                 order_reference="DEMO-1002", subscription_reference="DEMO-ABO-1")])
+    licenses_issue(
+        requests=[
+            req("CALLREC", "BRZL1-A7K2M-Q9X4T-2025P", order_reference="DEMO-1001", also_installations=(secondary,)),
+            req("INTERCOM", "BRZL1-A7K2M-Q9X4T-2025P", order_reference="DEMO-1001"),
+        ]
+    )
+    licenses_issue(
+        requests=[
+            req(
+                "BLACKLIST",
+                "KNZL7-CL0UD-55K3Y-TUE01",
+                kind=License.SUBSCRIPTION,
+                order_reference="DEMO-1002",
+                subscription_reference="DEMO-ABO-1",
+            )
+        ]
+    )
     licenses_issue(requests=[req("HOLIDAY", "3F9A-77C1-D2E4-0B6A", kind=License.DEMO, order_reference="DEMO-1003")])
     # LIC-13: the partner's own Insight Analytics, bought at dealer price (list 1.200,00 € − 20 %)
     (own,) = licenses_issue(requests=[req("INSIGHT", "NFR01-MUSTR-00001-VMEDT", order_reference="DEMO-1004")])
-    InsightOwnUse.objects.create(partner=own.installation.customer.partner, license=own,
-                                 purchased_on=date(2026, 1, 15), price_paid=D("960.00"))
+    InsightOwnUse.objects.create(
+        partner=own.installation.customer.partner, license=own, purchased_on=date(2026, 1, 15), price_paid=D("960.00")
+    )

@@ -4,6 +4,7 @@ Messages, e-mails, documents, commands and admin labels show dates as partners r
 them: ``31.12.2025``. Values are formatted only when shown; everything else passes
 ``date`` objects around. Templates use Django's ``|date:"d.m.Y"``, which gives the same.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -1,4 +1,5 @@
 """Recording job runs (used by every periodic task and by the commands that run them by hand)."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

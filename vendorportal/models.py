@@ -1,4 +1,5 @@
 """Operational records shared by all apps."""
+
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils import timezone
@@ -60,7 +61,9 @@ class OutboxMessage(models.Model):
 
     kind = models.CharField(_("Art"), max_length=40, db_index=True)
     dedup_key = models.CharField(
-        _("Schlüssel"), max_length=200, unique=True,
+        _("Schlüssel"),
+        max_length=200,
+        unique=True,
         help_text=_("Macht das Schreiben derselben E-Mail idempotent, z. B. „delivery-note:17:initial“."),
     )
     recipients = models.JSONField(_("Empfänger"), default=list)

@@ -1,8 +1,9 @@
 """Money helpers (RULES GEN-2, GEN-3). ``Decimal`` only, never float."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Iterable
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

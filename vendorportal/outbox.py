@@ -48,6 +48,7 @@ A job that writes many e-mails in one transaction (the daily Softwarepflege noti
 one per partner) uses :func:`outbox_enqueue_many`: a fixed number of queries for the
 whole batch instead of a savepoint and an insert per e-mail.
 """
+
 from __future__ import annotations
 
 import logging
@@ -114,7 +115,11 @@ def register_kind(
     if not store_text and not compose:
         raise ValueError(f"outbox kind {kind!r}: a kind that stores no text must compose it")
     _KINDS[kind] = OutboxKind(
-        label=label, compose=compose, attachments=attachments, on_sent=on_sent, resend_check=resend_check,
+        label=label,
+        compose=compose,
+        attachments=attachments,
+        on_sent=on_sent,
+        resend_check=resend_check,
         store_text=store_text,
     )
 
@@ -221,8 +226,14 @@ def outbox_enqueue(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue runs inside the transaction that creates the document.")
     message = _new_message(
-        kind=kind, dedup_key=dedup_key, recipients=recipients, subject=subject, body=body, document=document,
-        from_email=from_email, now=clock.now(),
+        kind=kind,
+        dedup_key=dedup_key,
+        recipients=recipients,
+        subject=subject,
+        body=body,
+        document=document,
+        from_email=from_email,
+        now=clock.now(),
     )
     try:
         with transaction.atomic():
@@ -268,8 +279,14 @@ def outbox_enqueue_many(*, kind: str, drafts: list[OutboxDraft]) -> list[OutboxM
     now = clock.now()
     messages = [
         _new_message(
-            kind=kind, dedup_key=d.dedup_key, recipients=d.recipients, subject=d.subject, body=d.body,
-            document=d.document, from_email=d.from_email, now=now,
+            kind=kind,
+            dedup_key=d.dedup_key,
+            recipients=d.recipients,
+            subject=d.subject,
+            body=d.body,
+            document=d.document,
+            from_email=d.from_email,
+            now=now,
         )
         for d in drafts
     ]
@@ -349,9 +366,8 @@ def outbox_send(*, message_id: int, ticket: str | None = None) -> bool:
         _record_failure(message, token, exc)
         return False
     with transaction.atomic():
-        marked = (
-            OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=True)
-            .update(sent_at=clock.now(), claimed_by="", claimed_until=None, last_error="")
+        marked = OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(
+            sent_at=clock.now(), claimed_by="", claimed_until=None, last_error=""
         )
         if not marked:
             # Our claim ran out mid-send and another worker sent it first: the one

@@ -5,6 +5,7 @@ One ``FontConfiguration`` per process: a new one per document leaks ≈0.27 MB e
 Fonts come from the system (Debian's DejaVu, installed by ``make run``); nothing is
 downloaded at run time — a document that references a remote URL fails loudly.
 """
+
 from __future__ import annotations
 
 import threading

@@ -3,6 +3,7 @@
 Periods in this project have *inclusive* ends: a period from 2026-01-01 to
 2026-12-31 includes both days.
 """
+
 from __future__ import annotations
 
 import calendar

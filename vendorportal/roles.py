@@ -12,6 +12,7 @@ no group gets a right on them, and the user and group admins refuse everyone els
 whatever rights a database may hold. Sales manages partner logins through the
 partner-user form, which never shows staff flags, groups or permissions.
 """
+
 from __future__ import annotations
 
 SALES = "sales"  # Vertrieb
@@ -122,7 +123,9 @@ def apply_roles(apps=None, verbosity: int = 0) -> None:
         for model_key, actions in grants.items():
             app_label, model = model_key.split(".")
             for action in actions:
-                perm = Permission.objects.filter(content_type__app_label=app_label, codename=f"{action}_{model}").first()
+                perm = Permission.objects.filter(
+                    content_type__app_label=app_label, codename=f"{action}_{model}"
+                ).first()
                 if perm is None:
                     raise RuntimeError(f"Permission {action}_{model} of {app_label} does not exist")
                 wanted.append(perm)

@@ -1,4 +1,5 @@
 """Taking the next document number (see :class:`vendorportal.models.DocumentSequence`)."""
+
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction

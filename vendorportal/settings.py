@@ -7,6 +7,7 @@ Production: set ``DATABASE_URL`` (PostgreSQL), ``CELERY_BROKER_URL`` (Redis),
 ``EMAIL_URL`` (SMTP), ``SECRET_KEY``, ``DEBUG=0``, ``ALLOWED_HOSTS`` and
 ``LICENSE_SIGNING_KEY_FILE``; behind a TLS proxy also ``HTTPS=1`` (see docs/security.md).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -251,9 +252,7 @@ LICENSE_SIGNING_KEY_FILE = Path(
     env.str("LICENSE_SIGNING_KEY_FILE", default=str(VAR_DIR / "keys" / "license-signing.pem"))
 )
 # Further public keys (PEM) that still verify: keys of earlier, rotated signing keys.
-LICENSE_PUBLIC_KEYS_DIR = Path(
-    env.str("LICENSE_PUBLIC_KEYS_DIR", default=str(VAR_DIR / "keys" / "public"))
-)
+LICENSE_PUBLIC_KEYS_DIR = Path(env.str("LICENSE_PUBLIC_KEYS_DIR", default=str(VAR_DIR / "keys" / "public")))
 
 # --- Vendor (letterhead of documents) ------------------------------------------
 VENDOR = {

@@ -1,4 +1,5 @@
 """Operational tasks."""
+
 from celery import shared_task
 from django.db import OperationalError
 

@@ -1,5 +1,6 @@
 """The project's URLs. The partner portal is one namespace, ``portal``: the shell's pages
 (vendorportal.portal.urls) plus each app's portal URL module, all under /portal/."""
+
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView

@@ -3,6 +3,7 @@
 Bad data must be refused where it enters (model ``clean`` for forms, admin and services,
 plus a database check constraint where cheap), with a message that says what is allowed.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -46,6 +47,7 @@ def plausible_date_check(field: str, name: str):
     from django.db.models import CheckConstraint, Q
 
     return CheckConstraint(
-        condition=Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": PLAUSIBLE_FIRST_DAY, f"{field}__lte": PLAUSIBLE_LAST_DAY}),
+        condition=Q(**{f"{field}__isnull": True})
+        | Q(**{f"{field}__gte": PLAUSIBLE_FIRST_DAY, f"{field}__lte": PLAUSIBLE_LAST_DAY}),
         name=name,
     )

@@ -7,221 +7,710 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('licensing', '0007_parties_moved_to_core'),
-        ('parties', '0001_initial'),
+        ("licensing", "0007_parties_moved_to_core"),
+        ("parties", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalOrder',
+            name="HistoricalOrder",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('order_date', models.DateField(help_text='Die an diesem Tag gültige Preisliste gilt (CAT-1).', verbose_name='Bestelldatum')),
-                ('delivery_email', models.EmailField(help_text='Empfänger des Lieferscheins mit den Schlüsseln (ORD-2).', max_length=254, verbose_name='Liefer-E-Mail')),
-                ('invoice_email', models.EmailField(max_length=254, verbose_name='Rechnungs-E-Mail')),
-                ('state', models.CharField(choices=[('draft', 'Entwurf'), ('confirmed', 'bestätigt'), ('fulfilled', 'ausgeliefert'), ('cancelled', 'storniert')], default='draft', max_length=10, verbose_name='Status')),
-                ('created_at', models.DateTimeField(blank=True, editable=False, verbose_name='angelegt')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='angelegt von')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('installation', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='licensing.installation', verbose_name='Installation')),
-                ('partner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='parties.partner', verbose_name='Partner')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "order_date",
+                    models.DateField(
+                        help_text="Die an diesem Tag gültige Preisliste gilt (CAT-1).", verbose_name="Bestelldatum"
+                    ),
+                ),
+                (
+                    "delivery_email",
+                    models.EmailField(
+                        help_text="Empfänger des Lieferscheins mit den Schlüsseln (ORD-2).",
+                        max_length=254,
+                        verbose_name="Liefer-E-Mail",
+                    ),
+                ),
+                ("invoice_email", models.EmailField(max_length=254, verbose_name="Rechnungs-E-Mail")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Entwurf"),
+                            ("confirmed", "bestätigt"),
+                            ("fulfilled", "ausgeliefert"),
+                            ("cancelled", "storniert"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="Status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False, verbose_name="angelegt")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="angelegt von",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "installation",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="licensing.installation",
+                        verbose_name="Installation",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="parties.partner",
+                        verbose_name="Partner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical Bestellung',
-                'verbose_name_plural': 'historical Bestellungen',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical Bestellung",
+                "verbose_name_plural": "historical Bestellungen",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalVatRate',
+            name="HistoricalVatRate",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('category', models.CharField(choices=[('S', 'S – Normalsatz (Inland)'), ('AE', 'AE – Reverse Charge (EU)'), ('O', 'O – nicht steuerbar (Drittland)')], max_length=2, verbose_name='Steuerkategorie')),
-                ('percent', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='Steuersatz in %')),
-                ('valid_from', models.DateField(verbose_name='gültig ab')),
-                ('valid_to', models.DateField(blank=True, help_text='einschließlich; leer = unbefristet', null=True, verbose_name='gültig bis')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("S", "S – Normalsatz (Inland)"),
+                            ("AE", "AE – Reverse Charge (EU)"),
+                            ("O", "O – nicht steuerbar (Drittland)"),
+                        ],
+                        max_length=2,
+                        verbose_name="Steuerkategorie",
+                    ),
+                ),
+                ("percent", models.DecimalField(decimal_places=2, max_digits=5, verbose_name="Steuersatz in %")),
+                ("valid_from", models.DateField(verbose_name="gültig ab")),
+                (
+                    "valid_to",
+                    models.DateField(
+                        blank=True, help_text="einschließlich; leer = unbefristet", null=True, verbose_name="gültig bis"
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical Umsatzsteuersatz',
-                'verbose_name_plural': 'historical Umsatzsteuersätze',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical Umsatzsteuersatz",
+                "verbose_name_plural": "historical Umsatzsteuersätze",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order_date', models.DateField(help_text='Die an diesem Tag gültige Preisliste gilt (CAT-1).', verbose_name='Bestelldatum')),
-                ('delivery_email', models.EmailField(help_text='Empfänger des Lieferscheins mit den Schlüsseln (ORD-2).', max_length=254, verbose_name='Liefer-E-Mail')),
-                ('invoice_email', models.EmailField(max_length=254, verbose_name='Rechnungs-E-Mail')),
-                ('state', models.CharField(choices=[('draft', 'Entwurf'), ('confirmed', 'bestätigt'), ('fulfilled', 'ausgeliefert'), ('cancelled', 'storniert')], default='draft', max_length=10, verbose_name='Status')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='angelegt')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='angelegt von')),
-                ('installation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='licensing.installation', verbose_name='Installation')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='parties.partner', verbose_name='Partner')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "order_date",
+                    models.DateField(
+                        help_text="Die an diesem Tag gültige Preisliste gilt (CAT-1).", verbose_name="Bestelldatum"
+                    ),
+                ),
+                (
+                    "delivery_email",
+                    models.EmailField(
+                        help_text="Empfänger des Lieferscheins mit den Schlüsseln (ORD-2).",
+                        max_length=254,
+                        verbose_name="Liefer-E-Mail",
+                    ),
+                ),
+                ("invoice_email", models.EmailField(max_length=254, verbose_name="Rechnungs-E-Mail")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Entwurf"),
+                            ("confirmed", "bestätigt"),
+                            ("fulfilled", "ausgeliefert"),
+                            ("cancelled", "storniert"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="Status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="angelegt")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="angelegt von",
+                    ),
+                ),
+                (
+                    "installation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="licensing.installation",
+                        verbose_name="Installation",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="parties.partner",
+                        verbose_name="Partner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Bestellung',
-                'verbose_name_plural': 'Bestellungen',
-                'ordering': ['-order_date', '-id'],
+                "verbose_name": "Bestellung",
+                "verbose_name_plural": "Bestellungen",
+                "ordering": ["-order_date", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalOrderLine',
+            name="HistoricalOrderLine",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=1, verbose_name='Pos.')),
-                ('kind', models.CharField(choices=[('purchase', 'Kauf'), ('subscription', 'Abo')], max_length=12, verbose_name='Kauf / Abo')),
-                ('term_months', models.PositiveSmallIntegerField(default=0, help_text='0 bei Kauf', verbose_name='Mindestlaufzeit (Monate)')),
-                ('tier', models.CharField(blank=True, max_length=8, verbose_name='Benutzerstaffel')),
-                ('quantity', models.PositiveIntegerField(default=1, verbose_name='Anzahl Lizenzen')),
-                ('users', models.PositiveIntegerField(blank=True, help_text='nur Teams Presence Sync (CAT-4)', null=True, verbose_name='Benutzer')),
-                ('as_package', models.BooleanField(default=False, help_text='Abo-Paket: gemeinsame Laufzeit und gemeinsamer Beginn, nur als Ganzes kündbar (ORD-4).', verbose_name='als Paket')),
-                ('upgrade_kind', models.CharField(blank=True, choices=[('', 'kein Upgrade'), ('tier', 'Staffel-Upgrade (ORD-6)'), ('version', 'kostenpflichtiges Versions-Upgrade (ORD-7)')], default='', max_length=8, verbose_name='Upgrade')),
-                ('service_plan', models.CharField(blank=True, choices=[('', '—'), ('free', 'Free'), ('basic', 'Basic'), ('premium', 'Premium'), ('enterprise', 'Enterprise')], help_text='für Versions-Upgrades (ORD-7)', max_length=10, verbose_name='Service-Plan')),
-                ('price_unit', models.CharField(choices=[('once', 'einmalig'), ('month', 'pro Monat'), ('year', 'pro Jahr')], default='once', max_length=8, verbose_name='Preiseinheit')),
-                ('list_price', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='Listenpreis netto')),
-                ('bundle_discount_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='Bundle-Rabatt %')),
-                ('volume_discount_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='Mengenrabatt %')),
-                ('partner_discount_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='Partnerkondition %')),
-                ('upgrade_plan_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='Upgrade-Rabatt Service-Plan %')),
-                ('upgrade_time_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='Upgrade-Zeitrabatt %')),
-                ('unit_net', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='Einzelpreis netto')),
-                ('line_net', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='Gesamt netto')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('product', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='licensing.product', verbose_name='Produkt')),
-                ('upgrade_from', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='licensing.license', verbose_name='Upgrade von Lizenz')),
-                ('order', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='billing.order', verbose_name='Bestellung')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField(default=1, verbose_name="Pos.")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("purchase", "Kauf"), ("subscription", "Abo")],
+                        max_length=12,
+                        verbose_name="Kauf / Abo",
+                    ),
+                ),
+                (
+                    "term_months",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="0 bei Kauf", verbose_name="Mindestlaufzeit (Monate)"
+                    ),
+                ),
+                ("tier", models.CharField(blank=True, max_length=8, verbose_name="Benutzerstaffel")),
+                ("quantity", models.PositiveIntegerField(default=1, verbose_name="Anzahl Lizenzen")),
+                (
+                    "users",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="nur Teams Presence Sync (CAT-4)", null=True, verbose_name="Benutzer"
+                    ),
+                ),
+                (
+                    "as_package",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Abo-Paket: gemeinsame Laufzeit und gemeinsamer Beginn, nur als Ganzes kündbar (ORD-4).",
+                        verbose_name="als Paket",
+                    ),
+                ),
+                (
+                    "upgrade_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "kein Upgrade"),
+                            ("tier", "Staffel-Upgrade (ORD-6)"),
+                            ("version", "kostenpflichtiges Versions-Upgrade (ORD-7)"),
+                        ],
+                        default="",
+                        max_length=8,
+                        verbose_name="Upgrade",
+                    ),
+                ),
+                (
+                    "service_plan",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("free", "Free"),
+                            ("basic", "Basic"),
+                            ("premium", "Premium"),
+                            ("enterprise", "Enterprise"),
+                        ],
+                        help_text="für Versions-Upgrades (ORD-7)",
+                        max_length=10,
+                        verbose_name="Service-Plan",
+                    ),
+                ),
+                (
+                    "price_unit",
+                    models.CharField(
+                        choices=[("once", "einmalig"), ("month", "pro Monat"), ("year", "pro Jahr")],
+                        default="once",
+                        max_length=8,
+                        verbose_name="Preiseinheit",
+                    ),
+                ),
+                (
+                    "list_price",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="Listenpreis netto"),
+                ),
+                (
+                    "bundle_discount_percent",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name="Bundle-Rabatt %"),
+                ),
+                (
+                    "volume_discount_percent",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name="Mengenrabatt %"),
+                ),
+                (
+                    "partner_discount_percent",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name="Partnerkondition %"),
+                ),
+                (
+                    "upgrade_plan_percent",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=5, verbose_name="Upgrade-Rabatt Service-Plan %"
+                    ),
+                ),
+                (
+                    "upgrade_time_percent",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name="Upgrade-Zeitrabatt %"),
+                ),
+                (
+                    "unit_net",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="Einzelpreis netto"),
+                ),
+                (
+                    "line_net",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="Gesamt netto"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="licensing.product",
+                        verbose_name="Produkt",
+                    ),
+                ),
+                (
+                    "upgrade_from",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="licensing.license",
+                        verbose_name="Upgrade von Lizenz",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="billing.order",
+                        verbose_name="Bestellung",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical Bestellposition',
-                'verbose_name_plural': 'historical Bestellpositionen',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical Bestellposition",
+                "verbose_name_plural": "historical Bestellpositionen",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='OrderLine',
+            name="OrderLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=1, verbose_name='Pos.')),
-                ('kind', models.CharField(choices=[('purchase', 'Kauf'), ('subscription', 'Abo')], max_length=12, verbose_name='Kauf / Abo')),
-                ('term_months', models.PositiveSmallIntegerField(default=0, help_text='0 bei Kauf', verbose_name='Mindestlaufzeit (Monate)')),
-                ('tier', models.CharField(blank=True, max_length=8, verbose_name='Benutzerstaffel')),
-                ('quantity', models.PositiveIntegerField(default=1, verbose_name='Anzahl Lizenzen')),
-                ('users', models.PositiveIntegerField(blank=True, help_text='nur Teams Presence Sync (CAT-4)', null=True, verbose_name='Benutzer')),
-                ('as_package', models.BooleanField(default=False, help_text='Abo-Paket: gemeinsame Laufzeit und gemeinsamer Beginn, nur als Ganzes kündbar (ORD-4).', verbose_name='als Paket')),
-                ('upgrade_kind', models.CharField(blank=True, choices=[('', 'kein Upgrade'), ('tier', 'Staffel-Upgrade (ORD-6)'), ('version', 'kostenpflichtiges Versions-Upgrade (ORD-7)')], default='', max_length=8, verbose_name='Upgrade')),
-                ('service_plan', models.CharField(blank=True, choices=[('', '—'), ('free', 'Free'), ('basic', 'Basic'), ('premium', 'Premium'), ('enterprise', 'Enterprise')], help_text='für Versions-Upgrades (ORD-7)', max_length=10, verbose_name='Service-Plan')),
-                ('price_unit', models.CharField(choices=[('once', 'einmalig'), ('month', 'pro Monat'), ('year', 'pro Jahr')], default='once', max_length=8, verbose_name='Preiseinheit')),
-                ('list_price', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='Listenpreis netto')),
-                ('bundle_discount_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='Bundle-Rabatt %')),
-                ('volume_discount_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='Mengenrabatt %')),
-                ('partner_discount_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='Partnerkondition %')),
-                ('upgrade_plan_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='Upgrade-Rabatt Service-Plan %')),
-                ('upgrade_time_percent', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='Upgrade-Zeitrabatt %')),
-                ('unit_net', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='Einzelpreis netto')),
-                ('line_net', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='Gesamt netto')),
-                ('licenses', models.ManyToManyField(blank=True, related_name='order_lines', to='licensing.license', verbose_name='erzeugte Lizenzen')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='billing.order', verbose_name='Bestellung')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='licensing.product', verbose_name='Produkt')),
-                ('upgrade_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='licensing.license', verbose_name='Upgrade von Lizenz')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField(default=1, verbose_name="Pos.")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("purchase", "Kauf"), ("subscription", "Abo")],
+                        max_length=12,
+                        verbose_name="Kauf / Abo",
+                    ),
+                ),
+                (
+                    "term_months",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="0 bei Kauf", verbose_name="Mindestlaufzeit (Monate)"
+                    ),
+                ),
+                ("tier", models.CharField(blank=True, max_length=8, verbose_name="Benutzerstaffel")),
+                ("quantity", models.PositiveIntegerField(default=1, verbose_name="Anzahl Lizenzen")),
+                (
+                    "users",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="nur Teams Presence Sync (CAT-4)", null=True, verbose_name="Benutzer"
+                    ),
+                ),
+                (
+                    "as_package",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Abo-Paket: gemeinsame Laufzeit und gemeinsamer Beginn, nur als Ganzes kündbar (ORD-4).",
+                        verbose_name="als Paket",
+                    ),
+                ),
+                (
+                    "upgrade_kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "kein Upgrade"),
+                            ("tier", "Staffel-Upgrade (ORD-6)"),
+                            ("version", "kostenpflichtiges Versions-Upgrade (ORD-7)"),
+                        ],
+                        default="",
+                        max_length=8,
+                        verbose_name="Upgrade",
+                    ),
+                ),
+                (
+                    "service_plan",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("free", "Free"),
+                            ("basic", "Basic"),
+                            ("premium", "Premium"),
+                            ("enterprise", "Enterprise"),
+                        ],
+                        help_text="für Versions-Upgrades (ORD-7)",
+                        max_length=10,
+                        verbose_name="Service-Plan",
+                    ),
+                ),
+                (
+                    "price_unit",
+                    models.CharField(
+                        choices=[("once", "einmalig"), ("month", "pro Monat"), ("year", "pro Jahr")],
+                        default="once",
+                        max_length=8,
+                        verbose_name="Preiseinheit",
+                    ),
+                ),
+                (
+                    "list_price",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="Listenpreis netto"),
+                ),
+                (
+                    "bundle_discount_percent",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name="Bundle-Rabatt %"),
+                ),
+                (
+                    "volume_discount_percent",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name="Mengenrabatt %"),
+                ),
+                (
+                    "partner_discount_percent",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name="Partnerkondition %"),
+                ),
+                (
+                    "upgrade_plan_percent",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=5, verbose_name="Upgrade-Rabatt Service-Plan %"
+                    ),
+                ),
+                (
+                    "upgrade_time_percent",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name="Upgrade-Zeitrabatt %"),
+                ),
+                (
+                    "unit_net",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="Einzelpreis netto"),
+                ),
+                (
+                    "line_net",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="Gesamt netto"),
+                ),
+                (
+                    "licenses",
+                    models.ManyToManyField(
+                        blank=True, related_name="order_lines", to="licensing.license", verbose_name="erzeugte Lizenzen"
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="billing.order",
+                        verbose_name="Bestellung",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="licensing.product",
+                        verbose_name="Produkt",
+                    ),
+                ),
+                (
+                    "upgrade_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="licensing.license",
+                        verbose_name="Upgrade von Lizenz",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Bestellposition',
-                'verbose_name_plural': 'Bestellpositionen',
-                'ordering': ['order', 'position', 'id'],
+                "verbose_name": "Bestellposition",
+                "verbose_name_plural": "Bestellpositionen",
+                "ordering": ["order", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='VatRate',
+            name="VatRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('category', models.CharField(choices=[('S', 'S – Normalsatz (Inland)'), ('AE', 'AE – Reverse Charge (EU)'), ('O', 'O – nicht steuerbar (Drittland)')], max_length=2, verbose_name='Steuerkategorie')),
-                ('percent', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='Steuersatz in %')),
-                ('valid_from', models.DateField(verbose_name='gültig ab')),
-                ('valid_to', models.DateField(blank=True, help_text='einschließlich; leer = unbefristet', null=True, verbose_name='gültig bis')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("S", "S – Normalsatz (Inland)"),
+                            ("AE", "AE – Reverse Charge (EU)"),
+                            ("O", "O – nicht steuerbar (Drittland)"),
+                        ],
+                        max_length=2,
+                        verbose_name="Steuerkategorie",
+                    ),
+                ),
+                ("percent", models.DecimalField(decimal_places=2, max_digits=5, verbose_name="Steuersatz in %")),
+                ("valid_from", models.DateField(verbose_name="gültig ab")),
+                (
+                    "valid_to",
+                    models.DateField(
+                        blank=True, help_text="einschließlich; leer = unbefristet", null=True, verbose_name="gültig bis"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Umsatzsteuersatz',
-                'verbose_name_plural': 'Umsatzsteuersätze',
-                'ordering': ['category', '-valid_from'],
-                'constraints': [models.UniqueConstraint(fields=('category', 'valid_from'), name='vatrate_category_valid_from_unique'), models.CheckConstraint(condition=models.Q(('percent__gte', 0), ('percent__lte', 100)), name='vatrate_percent_0_100'), models.CheckConstraint(condition=models.Q(('category', 'S'), ('percent', 0), _connector='OR'), name='vatrate_zero_unless_standard'), models.CheckConstraint(condition=models.Q(('category__in', ('S', 'AE', 'O'))), name='vatrate_category_valid'), models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gte', models.F('valid_from')), _connector='OR'), name='vatrate_valid_to_after_from')],
+                "verbose_name": "Umsatzsteuersatz",
+                "verbose_name_plural": "Umsatzsteuersätze",
+                "ordering": ["category", "-valid_from"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("category", "valid_from"), name="vatrate_category_valid_from_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("percent__gte", 0), ("percent__lte", 100)), name="vatrate_percent_0_100"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("category", "S"), ("percent", 0), _connector="OR"),
+                        name="vatrate_zero_unless_standard",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("category__in", ("S", "AE", "O"))), name="vatrate_category_valid"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("valid_to__isnull", True), ("valid_to__gte", models.F("valid_from")), _connector="OR"
+                        ),
+                        name="vatrate_valid_to_after_from",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['partner', 'state'], name='billing_ord_partner_27e6a3_idx'),
+            model_name="order",
+            index=models.Index(fields=["partner", "state"], name="billing_ord_partner_27e6a3_idx"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('state__in', ['draft', 'confirmed', 'fulfilled', 'cancelled'])), name='order_state_valid'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("state__in", ["draft", "confirmed", "fulfilled", "cancelled"])),
+                name="order_state_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('delivery_email', ''), _negated=True), models.Q(('invoice_email', ''), _negated=True)), name='order_emails_given'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("delivery_email", ""), _negated=True), models.Q(("invoice_email", ""), _negated=True)
+                ),
+                name="order_emails_given",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='orderline_quantity_at_least_1'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 1)), name="orderline_quantity_at_least_1"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('users__isnull', True), ('users__gte', 1), _connector='OR'), name='orderline_users_at_least_1'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("users__isnull", True), ("users__gte", 1), _connector="OR"),
+                name="orderline_users_at_least_1",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('list_price__gte', 0), ('unit_net__gte', 0), ('line_net__gte', 0)), name='orderline_amounts_not_negative'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("list_price__gte", 0), ("unit_net__gte", 0), ("line_net__gte", 0)),
+                name="orderline_amounts_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('bundle_discount_percent__gte', 0), ('bundle_discount_percent__lte', 100), ('volume_discount_percent__gte', 0), ('volume_discount_percent__lte', 100), ('partner_discount_percent__gte', 0), ('partner_discount_percent__lte', 100), ('upgrade_plan_percent__gte', 0), ('upgrade_plan_percent__lte', 100), ('upgrade_time_percent__gte', 0), ('upgrade_time_percent__lte', 100)), name='orderline_percents_0_100'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("bundle_discount_percent__gte", 0),
+                    ("bundle_discount_percent__lte", 100),
+                    ("volume_discount_percent__gte", 0),
+                    ("volume_discount_percent__lte", 100),
+                    ("partner_discount_percent__gte", 0),
+                    ("partner_discount_percent__lte", 100),
+                    ("upgrade_plan_percent__gte", 0),
+                    ("upgrade_plan_percent__lte", 100),
+                    ("upgrade_time_percent__gte", 0),
+                    ("upgrade_time_percent__lte", 100),
+                ),
+                name="orderline_percents_0_100",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'purchase'), ('term_months', 0)), models.Q(('kind', 'subscription'), ('term_months__in', [1, 12, 24, 36])), _connector='OR'), name='orderline_term_matches_kind'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "purchase"), ("term_months", 0)),
+                    models.Q(("kind", "subscription"), ("term_months__in", [1, 12, 24, 36])),
+                    _connector="OR",
+                ),
+                name="orderline_term_matches_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('upgrade_from__isnull', True), ('upgrade_kind', '')), models.Q(('kind', 'purchase'), ('upgrade_from__isnull', False), ('upgrade_kind__in', ['tier', 'version'])), _connector='OR'), name='orderline_upgrade_consistent'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("upgrade_from__isnull", True), ("upgrade_kind", "")),
+                    models.Q(
+                        ("kind", "purchase"), ("upgrade_from__isnull", False), ("upgrade_kind__in", ["tier", "version"])
+                    ),
+                    _connector="OR",
+                ),
+                name="orderline_upgrade_consistent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('upgrade_kind', 'version'), ('service_plan', ''), _connector='OR'), name='orderline_plan_only_for_version_upgrade'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("upgrade_kind", "version"), ("service_plan", ""), _connector="OR"),
+                name="orderline_plan_only_for_version_upgrade",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('as_package', False), ('kind', 'subscription'), _connector='OR'), name='orderline_package_only_subscription'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("as_package", False), ("kind", "subscription"), _connector="OR"),
+                name="orderline_package_only_subscription",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.UniqueConstraint(condition=models.Q(('upgrade_kind', '')), fields=('order', 'product'), name='orderline_product_once_per_order'),
+            model_name="orderline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("upgrade_kind", "")),
+                fields=("order", "product"),
+                name="orderline_product_once_per_order",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.UniqueConstraint(condition=models.Q(('upgrade_from__isnull', False)), fields=('order', 'upgrade_from'), name='orderline_upgrade_once_per_order'),
+            model_name="orderline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("upgrade_from__isnull", False)),
+                fields=("order", "upgrade_from"),
+                name="orderline_upgrade_once_per_order",
+            ),
         ),
     ]

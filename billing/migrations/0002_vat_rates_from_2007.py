@@ -1,6 +1,7 @@
 """VAT rates as data (GEN-2): the German standard rate of 19 % in force since 2007-01-01,
 and the 0 % categories reverse charge (AE) and not taxable (O). Finance enters later
 changes as new rows in the admin. Adds only missing rows; reversing removes nothing."""
+
 from datetime import date
 
 from django.db import migrations

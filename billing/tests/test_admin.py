@@ -1,5 +1,6 @@
 """Staff admin of orders and VAT rates: the area on the index, the breakdown, and every custom view
 and action checked per staff group (sales edits orders; finance and support only look)."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -66,11 +67,16 @@ def test_add_order_page_per_group(client, setup, group_name, status):
 def test_sales_creates_an_order_with_the_partners_emails(client, setup):
     partner, installation, _order = setup
     response = staff_client(client, roles.SALES).post(
-        reverse("admin:billing_order_add"), {"partner": partner.pk, "installation": installation.pk, "delivery_email": "", "invoice_email": ""}
+        reverse("admin:billing_order_add"),
+        {"partner": partner.pk, "installation": installation.pk, "delivery_email": "", "invoice_email": ""},
     )
     assert response.status_code == 302
     new = Order.objects.latest("id")
-    assert (new.delivery_email, new.order_date, new.created_by.username) == ("technik@muster.test", date(2026, 11, 21), "staff-sales")
+    assert (new.delivery_email, new.order_date, new.created_by.username) == (
+        "technik@muster.test",
+        date(2026, 11, 21),
+        "staff-sales",
+    )
 
 
 def test_add_order_for_a_foreign_installation_is_a_form_error(client, setup):
@@ -89,7 +95,10 @@ def test_add_line_page_per_group(client, setup, group_name, status):
     _p, _i, order = setup
     c = staff_client(client, group_name)
     assert c.get(reverse("admin:billing_order_add_line", args=[order.pk])).status_code == status
-    response = c.post(reverse("admin:billing_order_add_line", args=[order.pk]), {"product": callrec().pk, "kind": "purchase", "term_months": 0, "quantity": 1})
+    response = c.post(
+        reverse("admin:billing_order_add_line", args=[order.pk]),
+        {"product": callrec().pk, "kind": "purchase", "term_months": 0, "quantity": 1},
+    )
     assert response.status_code == (302 if status == 200 else 403)
     assert OrderLine.objects.count() == (1 if status == 200 else 0)
 
@@ -97,17 +106,23 @@ def test_add_line_page_per_group(client, setup, group_name, status):
 def test_add_line_prices_the_line(client, setup):
     _p, _i, order = setup
     staff_client(client, roles.SALES).post(
-        reverse("admin:billing_order_add_line", args=[order.pk]), {"product": callrec().pk, "kind": "subscription", "term_months": 24, "quantity": 1}
+        reverse("admin:billing_order_add_line", args=[order.pk]),
+        {"product": callrec().pk, "kind": "subscription", "term_months": 24, "quantity": 1},
     )
     # 81-150, 24 months: 179,00 €/month × 0,8 = 143,20 €/month.
-    assert OrderLine.objects.values_list("list_price", "line_net", "price_unit").get() == (D("179.00"), D("143.20"), "month")
+    assert OrderLine.objects.values_list("list_price", "line_net", "price_unit").get() == (
+        D("179.00"),
+        D("143.20"),
+        "month",
+    )
 
 
 def test_add_line_refusal_is_shown_and_writes_nothing(client, setup):
     _p, _i, order = setup
     aurora = Product.objects.get(article="AURORA")
     response = staff_client(client, roles.SALES).post(
-        reverse("admin:billing_order_add_line", args=[order.pk]), {"product": aurora.pk, "kind": "subscription", "term_months": 12, "quantity": 1}
+        reverse("admin:billing_order_add_line", args=[order.pk]),
+        {"product": aurora.pk, "kind": "subscription", "term_months": 12, "quantity": 1},
     )
     assert response.status_code == 200
     assert "keinen Preis" in response.content.decode()
@@ -115,7 +130,9 @@ def test_add_line_refusal_is_shown_and_writes_nothing(client, setup):
 
 
 def test_add_line_for_unknown_order_is_404(client, setup):
-    assert staff_client(client, roles.SALES).get(reverse("admin:billing_order_add_line", args=[999999])).status_code == 404
+    assert (
+        staff_client(client, roles.SALES).get(reverse("admin:billing_order_add_line", args=[999999])).status_code == 404
+    )
 
 
 @pytest.mark.parametrize("group_name,cancelled", [(roles.SALES, True), (roles.FINANCE, False), (roles.SUPPORT, False)])
@@ -134,7 +151,9 @@ def test_cancel_action_reports_the_refusal(client, setup):
     order.move_to(Order.FULFILLED)
     order.save()
     response = staff_client(client, roles.SALES).post(
-        reverse("admin:billing_order_changelist"), {"action": "cancel_selected", "_selected_action": [order.pk]}, follow=True
+        reverse("admin:billing_order_changelist"),
+        {"action": "cancel_selected", "_selected_action": [order.pk]},
+        follow=True,
     )
     assert "Stornierung ist nicht mehr möglich" in response.content.decode()
 
@@ -157,7 +176,12 @@ def test_reprice_action_per_group(client, setup, clock, group_name, repriced):
 @pytest.mark.parametrize("group_name", GROUPS)
 def test_nobody_deletes_orders(client, setup, group_name):
     _p, _i, order = setup
-    assert staff_client(client, group_name).post(reverse("admin:billing_order_delete", args=[order.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        staff_client(client, group_name)
+        .post(reverse("admin:billing_order_delete", args=[order.pk]), {"post": "yes"})
+        .status_code
+        == 403
+    )
     assert Order.objects.filter(pk=order.pk).exists()
 
 
@@ -169,8 +193,18 @@ def test_vat_rates_are_finances(client, db, group_name, status):
 def test_finance_enters_a_new_rate_after_ending_the_old(client, db):
     c = staff_client(client, roles.FINANCE)
     old = VatRate.objects.get(category="S")
-    response = c.post(reverse("admin:billing_vatrate_add"), {"category": "S", "percent": "20.00", "valid_from": "2030-01-01"})
+    response = c.post(
+        reverse("admin:billing_vatrate_add"), {"category": "S", "percent": "20.00", "valid_from": "2030-01-01"}
+    )
     assert response.status_code == 200 and "überschneidet sich" in response.content.decode()
-    c.post(reverse("admin:billing_vatrate_change", args=[old.pk]), {"category": "S", "percent": "19.00", "valid_from": "2007-01-01", "valid_to": "2029-12-31"})
-    assert c.post(reverse("admin:billing_vatrate_add"), {"category": "S", "percent": "20.00", "valid_from": "2030-01-01"}).status_code == 302
+    c.post(
+        reverse("admin:billing_vatrate_change", args=[old.pk]),
+        {"category": "S", "percent": "19.00", "valid_from": "2007-01-01", "valid_to": "2029-12-31"},
+    )
+    assert (
+        c.post(
+            reverse("admin:billing_vatrate_add"), {"category": "S", "percent": "20.00", "valid_from": "2030-01-01"}
+        ).status_code
+        == 302
+    )
     assert VatRate.objects.filter(category="S").count() == 2

@@ -1,4 +1,5 @@
 """Billing's pure rules (GEN-2, GEN-3, CAT-4, ORD-3…ORD-9, INV-1): no database, hand-worked numbers."""
+
 from datetime import date
 from decimal import Decimal
 from itertools import permutations
@@ -40,7 +41,10 @@ def test_vat_treatment(country, vat_id, category, code):
 
 def test_vat_treatment_notes_are_the_legal_texts():
     assert rules.vat_treatment("DE", "").note == ""
-    assert "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge)" in rules.vat_treatment("AT", "ATU13585627").note
+    assert (
+        "Steuerschuldnerschaft des Leistungsempfängers (Reverse Charge)"
+        in rules.vat_treatment("AT", "ATU13585627").note
+    )
     assert "Nicht im Inland steuerbar" in rules.vat_treatment("US", "").note
 
 
@@ -220,14 +224,20 @@ def test_partner_conditions(grants, confirmed_on, percent):
 
 def test_tier_upgrade_costs_the_difference():
     # Call Recording purchase: 41-80 2.400,00 € − 21-40 1.200,00 € = 1.200,00 €.
-    assert rules.tier_upgrade_price(from_tier="21-40", to_tier="41-80", from_price=D("1200.00"), to_price=D("2400.00")) == D("1200.00")
+    assert rules.tier_upgrade_price(
+        from_tier="21-40", to_tier="41-80", from_price=D("1200.00"), to_price=D("2400.00")
+    ) == D("1200.00")
     # ADSYNC 1-20 199,00 → >250 2.945,00: 2.746,00 €.
-    assert rules.tier_upgrade_price(from_tier="1-20", to_tier=">250", from_price=D("199"), to_price=D("2945")) == D("2746.00")
+    assert rules.tier_upgrade_price(from_tier="1-20", to_tier=">250", from_price=D("199"), to_price=D("2945")) == D(
+        "2746.00"
+    )
 
 
 def test_tier_upgrade_never_negative():
     # A list where the higher tier is cheaper still costs nothing, not a refund.
-    assert rules.tier_upgrade_price(from_tier="1-20", to_tier="21-40", from_price=D("500"), to_price=D("400")) == D("0.00")
+    assert rules.tier_upgrade_price(from_tier="1-20", to_tier="21-40", from_price=D("500"), to_price=D("400")) == D(
+        "0.00"
+    )
 
 
 @pytest.mark.parametrize("to_tier", ["21-40", "1-20"])
@@ -376,7 +386,9 @@ def test_document_numbers():
     assert rules.document_number("RE", 2027, 999999) == "RE-2027-999999"
 
 
-@pytest.mark.parametrize("prefix,year,seq", [("RE", 2026, 0), ("RE", 2026, 1_000_000), ("re", 2026, 1), ("R-E", 2026, 1), ("RE", 26, 1)])
+@pytest.mark.parametrize(
+    "prefix,year,seq", [("RE", 2026, 0), ("RE", 2026, 1_000_000), ("re", 2026, 1), ("R-E", 2026, 1), ("RE", 26, 1)]
+)
 def test_document_number_refuses_impossible_values(prefix, year, seq):
     with pytest.raises(BillingInputError):
         rules.document_number(prefix, year, seq)

@@ -1,5 +1,6 @@
 """Order services over the seed 001 price list: create, add lines, price, cancel; models' constraints and
 state machine; VAT rates as data. Every expected amount is worked out by hand in the comment beside it."""
+
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -36,11 +37,17 @@ def today(clock):
 @pytest.fixture
 def partner(db):
     # Certified, 20 % partner conditions, confirmed since 2025-01-01 (factory defaults).
-    return PartnerFactory(company="Muster Kommunikation GmbH", delivery_email="technik@muster.test", invoice_email="buchhaltung@muster.test")
+    return PartnerFactory(
+        company="Muster Kommunikation GmbH",
+        delivery_email="technik@muster.test",
+        invoice_email="buchhaltung@muster.test",
+    )
 
 
 def installation_of(partner, users=90, light=10, **kw):
-    return InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=users, user_light_licenses=light, **kw)
+    return InstallationFactory(
+        customer=CustomerFactory(partner=partner), pbx_users=users, user_light_licenses=light, **kw
+    )
 
 
 @pytest.fixture
@@ -59,7 +66,9 @@ def add(order, article, kind="purchase", **kw):
 
 def issue(modules, installation, article, **kw):
     p = modules[article]
-    return license_issue(product=p, installation=installation, version=p.versions.get(version="2.1"), delivery_note=False, **kw)
+    return license_issue(
+        product=p, installation=installation, version=p.versions.get(version="2.1"), delivery_note=False, **kw
+    )
 
 
 # --- order_create (ORD-1) ---------------------------------------------------------------
@@ -73,7 +82,9 @@ def test_order_defaults_emails_from_partner_and_is_dated_today(order):
 
 
 def test_order_may_send_keys_straight_to_the_end_customer(partner, today):
-    order = services.order_create(partner=partner, installation=installation_of(partner), delivery_email="it@kunde.test")
+    order = services.order_create(
+        partner=partner, installation=installation_of(partner), delivery_email="it@kunde.test"
+    )
     assert (order.delivery_email, order.invoice_email) == ("it@kunde.test", "buchhaltung@muster.test")
 
 
@@ -137,7 +148,12 @@ def test_teams_presence_sync_by_the_installations_users(partner, catalog, today)
     order = services.order_create(partner=partner, installation=installation_of(partner, users=12, light=0))
     # 12 installed users → 3 started blocks × 7,50 € (1-month term) = 22,50 €/month (CAT-4).
     line = add(order, "TEAMSPRESENCE", kind="subscription", term_months=1)
-    assert (line.users, line.list_price, line.partner_discount_percent, line.line_net) == (12, D("22.50"), D("0.00"), D("22.50"))
+    assert (line.users, line.list_price, line.partner_discount_percent, line.line_net) == (
+        12,
+        D("22.50"),
+        D("0.00"),
+        D("22.50"),
+    )
     # 26 users given on the 36-month term: 6 started blocks × 7,00 = 42,00 €/month.
     other = services.order_create(partner=partner, installation=order.installation)
     line2 = add(other, "TEAMSPRESENCE", kind="subscription", term_months=36, users=26)
@@ -293,7 +309,14 @@ def test_order_price_moves_the_draft_to_today_and_uses_the_list_valid_then(partn
     order = services.order_create(partner=partner, installation=installation_of(partner))
     add(order, "CALLREC")
     new_list = PriceList.objects.create(name="Preisliste 2027", valid_from=date(2027, 1, 1))
-    Price.objects.create(price_list=new_list, product=product("CALLREC"), kind="purchase", tier="81-150", unit="once", amount=D("5000.00"))
+    Price.objects.create(
+        price_list=new_list,
+        product=product("CALLREC"),
+        kind="purchase",
+        tier="81-150",
+        unit="once",
+        amount=D("5000.00"),
+    )
     assert order.lines.get().line_net == D("3840.00")  # 4800 × 0,8 on 31.12.2026
     clock.set(date(2027, 1, 2))
     breakdown = services.order_price(order=order)
@@ -340,9 +363,15 @@ def test_order_with_generated_key_cannot_be_cancelled(partner, modules, catalog,
 @pytest.mark.parametrize(
     "start,target,allowed",
     [
-        ("draft", "confirmed", True), ("draft", "cancelled", True), ("draft", "fulfilled", False),
-        ("confirmed", "fulfilled", True), ("confirmed", "cancelled", True), ("confirmed", "draft", False),
-        ("fulfilled", "cancelled", False), ("cancelled", "draft", False), ("cancelled", "confirmed", False),
+        ("draft", "confirmed", True),
+        ("draft", "cancelled", True),
+        ("draft", "fulfilled", False),
+        ("confirmed", "fulfilled", True),
+        ("confirmed", "cancelled", True),
+        ("confirmed", "draft", False),
+        ("fulfilled", "cancelled", False),
+        ("cancelled", "draft", False),
+        ("cancelled", "confirmed", False),
     ],
 )
 def test_state_machine(start, target, allowed):
@@ -403,7 +432,10 @@ def test_a_new_rate_takes_over_on_its_first_day():
     new = VatRate(category="S", percent=D("20.00"), valid_from=date(2027, 7, 1))
     new.full_clean()
     new.save()
-    assert (selectors.vat_rate_on("S", date(2027, 6, 30)), selectors.vat_rate_on("S", date(2027, 7, 1))) == (D("19.00"), D("20.00"))
+    assert (selectors.vat_rate_on("S", date(2027, 6, 30)), selectors.vat_rate_on("S", date(2027, 7, 1))) == (
+        D("19.00"),
+        D("20.00"),
+    )
 
 
 def test_overlapping_rates_and_nonzero_reverse_charge_are_refused():
@@ -421,7 +453,11 @@ def test_reverse_charge_order_has_no_vat(catalog, today):
     add(order, "CALLREC")
     breakdown = selectors.order_breakdown(order)
     # 4.800,00 × 0,8 = 3.840,00 net, 0 % VAT (reverse charge), gross 3.840,00.
-    assert (breakdown.treatment.code, breakdown.total("once").vat, breakdown.total("once").gross) == ("AE", D("0.00"), D("3840.00"))
+    assert (breakdown.treatment.code, breakdown.total("once").vat, breakdown.total("once").gross) == (
+        "AE",
+        D("0.00"),
+        D("3840.00"),
+    )
 
 
 # --- selectors ------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Staff groups sales (Vertrieb), finance (Buchhaltung), support with their permissions."""
+
 from django.db import migrations
 
 

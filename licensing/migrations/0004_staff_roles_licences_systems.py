@@ -1,4 +1,5 @@
 """Extend the staff groups to licences, delivery notes and Auerswald systems."""
+
 from django.db import migrations
 
 

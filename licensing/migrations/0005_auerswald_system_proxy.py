@@ -4,24 +4,22 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licensing', '0004_staff_roles_licences_systems'),
+        ("licensing", "0004_staff_roles_licences_systems"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuerswaldSystem',
-            fields=[
-            ],
+            name="AuerswaldSystem",
+            fields=[],
             options={
-                'verbose_name': 'Auerswald-System',
-                'verbose_name_plural': 'Auerswald-Systeme',
-                'ordering': ['identifier'],
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "Auerswald-System",
+                "verbose_name_plural": "Auerswald-Systeme",
+                "ordering": ["identifier"],
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('licensing.installation',),
+            bases=("licensing.installation",),
         ),
     ]

@@ -1,4 +1,5 @@
 """Staff groups named as the project names them: sales, finance, support."""
+
 from django.db import migrations
 
 

@@ -3,6 +3,7 @@
 State only: the tables and their foreign-key constraints stay as they are (the parties
 kept their table names), see ``vendorportal/parties/migrations/0001_initial.py``.
 """
+
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -18,65 +19,83 @@ class Migration(migrations.Migration):
             database_operations=[],
             state_operations=[
                 migrations.AlterField(
-                    model_name='historicalinstallation',
-                    name='customer',
-                    field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='parties.customer', verbose_name='Kunde'),
+                    model_name="historicalinstallation",
+                    name="customer",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="parties.customer",
+                        verbose_name="Kunde",
+                    ),
                 ),
                 migrations.AlterField(
-                    model_name='installation',
-                    name='customer',
-                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='installations', to='parties.customer', verbose_name='Kunde'),
+                    model_name="installation",
+                    name="customer",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="installations",
+                        to="parties.customer",
+                        verbose_name="Kunde",
+                    ),
                 ),
                 migrations.RemoveField(
-                    model_name='historicalcustomer',
-                    name='history_user',
+                    model_name="historicalcustomer",
+                    name="history_user",
                 ),
                 migrations.RemoveField(
-                    model_name='historicalcustomer',
-                    name='partner',
+                    model_name="historicalcustomer",
+                    name="partner",
                 ),
                 migrations.RemoveField(
-                    model_name='historicalpartner',
-                    name='history_user',
+                    model_name="historicalpartner",
+                    name="history_user",
                 ),
                 migrations.RemoveField(
-                    model_name='historicalpartner',
-                    name='level',
+                    model_name="historicalpartner",
+                    name="level",
                 ),
                 migrations.RemoveField(
-                    model_name='partner',
-                    name='level',
+                    model_name="partner",
+                    name="level",
                 ),
                 migrations.RemoveField(
-                    model_name='partneruser',
-                    name='partner',
+                    model_name="partneruser",
+                    name="partner",
                 ),
                 migrations.AlterField(
-                    model_name='insightownuse',
-                    name='partner',
-                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='insight_own_uses', to='parties.partner', verbose_name='Partner'),
+                    model_name="insightownuse",
+                    name="partner",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="insight_own_uses",
+                        to="parties.partner",
+                        verbose_name="Partner",
+                    ),
                 ),
                 migrations.RemoveField(
-                    model_name='partneruser',
-                    name='user',
+                    model_name="partneruser",
+                    name="user",
                 ),
                 migrations.DeleteModel(
-                    name='Customer',
+                    name="Customer",
                 ),
                 migrations.DeleteModel(
-                    name='HistoricalCustomer',
+                    name="HistoricalCustomer",
                 ),
                 migrations.DeleteModel(
-                    name='HistoricalPartner',
+                    name="HistoricalPartner",
                 ),
                 migrations.DeleteModel(
-                    name='PartnerLevel',
+                    name="PartnerLevel",
                 ),
                 migrations.DeleteModel(
-                    name='Partner',
+                    name="Partner",
                 ),
                 migrations.DeleteModel(
-                    name='PartnerUser',
+                    name="PartnerUser",
                 ),
             ],
         ),

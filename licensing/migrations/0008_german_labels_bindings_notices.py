@@ -6,51 +6,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licensing', '0007_parties_moved_to_core'),
+        ("licensing", "0007_parties_moved_to_core"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='licensebinding',
-            name='identifier',
-            field=models.CharField(db_index=True, max_length=64, verbose_name='Serverlizenzschlüssel / Hardware-ID'),
+            model_name="licensebinding",
+            name="identifier",
+            field=models.CharField(db_index=True, max_length=64, verbose_name="Serverlizenzschlüssel / Hardware-ID"),
         ),
         migrations.AlterField(
-            model_name='licensebinding',
-            name='identifier_kind',
-            field=models.CharField(choices=[('server_key', 'Serverlizenzschlüssel'), ('hardware_id', 'Hardware-ID (Free Edition)'), ('serial', 'Seriennummer (Auerswald)')], max_length=12, verbose_name='Kennung'),
+            model_name="licensebinding",
+            name="identifier_kind",
+            field=models.CharField(
+                choices=[
+                    ("server_key", "Serverlizenzschlüssel"),
+                    ("hardware_id", "Hardware-ID (Free Edition)"),
+                    ("serial", "Seriennummer (Auerswald)"),
+                ],
+                max_length=12,
+                verbose_name="Kennung",
+            ),
         ),
         migrations.AlterField(
-            model_name='licensebinding',
-            name='installation',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='license_bindings', to='licensing.installation', verbose_name='Installation'),
+            model_name="licensebinding",
+            name="installation",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="license_bindings",
+                to="licensing.installation",
+                verbose_name="Installation",
+            ),
         ),
         migrations.AlterField(
-            model_name='licensebinding',
-            name='license',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bindings', to='licensing.license', verbose_name='Lizenz'),
+            model_name="licensebinding",
+            name="license",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="bindings",
+                to="licensing.license",
+                verbose_name="Lizenz",
+            ),
         ),
         migrations.AlterField(
-            model_name='maintenancecoverage',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='erfasst von'),
+            model_name="maintenancecoverage",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="erfasst von",
+            ),
         ),
         migrations.AlterField(
-            model_name='maintenancenotice',
-            name='kind',
-            field=models.CharField(choices=[('remind_60', 'Erinnerung 60 Tage'), ('remind_30', 'Erinnerung 30 Tage'), ('remind_21', 'Erinnerung 21 Tage'), ('lapsed', 'abgelaufen'), ('surcharge', 'Säumniszuschlag')], max_length=16, verbose_name='Hinweis'),
+            model_name="maintenancenotice",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("remind_60", "Erinnerung 60 Tage"),
+                    ("remind_30", "Erinnerung 30 Tage"),
+                    ("remind_21", "Erinnerung 21 Tage"),
+                    ("lapsed", "abgelaufen"),
+                    ("surcharge", "Säumniszuschlag"),
+                ],
+                max_length=16,
+                verbose_name="Hinweis",
+            ),
         ),
         migrations.AlterField(
-            model_name='nfrlock',
-            name='identifier_kind',
-            field=models.CharField(choices=[('server_key', 'Serverlizenzschlüssel'), ('hardware_id', 'Hardware-ID (Free Edition)'), ('serial', 'Seriennummer (Auerswald)')], max_length=12, verbose_name='Kennung'),
+            model_name="nfrlock",
+            name="identifier_kind",
+            field=models.CharField(
+                choices=[
+                    ("server_key", "Serverlizenzschlüssel"),
+                    ("hardware_id", "Hardware-ID (Free Edition)"),
+                    ("serial", "Seriennummer (Auerswald)"),
+                ],
+                max_length=12,
+                verbose_name="Kennung",
+            ),
         ),
         migrations.AlterField(
-            model_name='systemlicense',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='erfasst von'),
+            model_name="systemlicense",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="erfasst von",
+            ),
         ),
     ]

@@ -25,168 +25,302 @@ def revoke_duplicate_paid_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licensing', '0008_german_labels_bindings_notices'),
+        ("licensing", "0008_german_labels_bindings_notices"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IssueClaim',
+            name="IssueClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('claim', models.CharField(max_length=100, unique=True, verbose_name='Anspruch')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='angelegt')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("claim", models.CharField(max_length=100, unique=True, verbose_name="Anspruch")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="angelegt")),
             ],
             options={
-                'verbose_name': 'Ausstellungsanspruch',
-                'verbose_name_plural': 'Ausstellungsansprüche',
+                "verbose_name": "Ausstellungsanspruch",
+                "verbose_name_plural": "Ausstellungsansprüche",
             },
         ),
         migrations.RemoveConstraint(
-            model_name='license',
-            name='license_only_demo_expires',
+            model_name="license",
+            name="license_only_demo_expires",
         ),
         migrations.AlterField(
-            model_name='historicalinstallation',
-            name='decommissioned_on',
-            field=models.DateField(blank=True, null=True, validators=[licensing.validators.validate_plausible_date], verbose_name='außer Betrieb seit'),
+            model_name="historicalinstallation",
+            name="decommissioned_on",
+            field=models.DateField(
+                blank=True,
+                null=True,
+                validators=[licensing.validators.validate_plausible_date],
+                verbose_name="außer Betrieb seit",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalinstallation',
-            name='pbx_users',
-            field=models.PositiveIntegerField(default=0, validators=[licensing.validators.validate_plausible_users], verbose_name='installierte PBX-Benutzerlizenzen'),
+            model_name="historicalinstallation",
+            name="pbx_users",
+            field=models.PositiveIntegerField(
+                default=0,
+                validators=[licensing.validators.validate_plausible_users],
+                verbose_name="installierte PBX-Benutzerlizenzen",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalinstallation',
-            name='user_light_licenses',
-            field=models.PositiveIntegerField(default=0, validators=[licensing.validators.validate_plausible_users], verbose_name='installierte User-Light-Lizenzen'),
+            model_name="historicalinstallation",
+            name="user_light_licenses",
+            field=models.PositiveIntegerField(
+                default=0,
+                validators=[licensing.validators.validate_plausible_users],
+                verbose_name="installierte User-Light-Lizenzen",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicallicense',
-            name='valid_until',
-            field=models.DateField(blank=True, help_text='nur Demo-Schlüssel (LIC-6) und ihre Kulanz-Ersatzschlüssel (LIC-10)', null=True, verbose_name='gültig bis'),
+            model_name="historicallicense",
+            name="valid_until",
+            field=models.DateField(
+                blank=True,
+                help_text="nur Demo-Schlüssel (LIC-6) und ihre Kulanz-Ersatzschlüssel (LIC-10)",
+                null=True,
+                verbose_name="gültig bis",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalpricelist',
-            name='valid_from',
-            field=models.DateField(validators=[licensing.validators.validate_plausible_date], verbose_name='gültig ab'),
+            model_name="historicalpricelist",
+            name="valid_from",
+            field=models.DateField(validators=[licensing.validators.validate_plausible_date], verbose_name="gültig ab"),
         ),
         migrations.AlterField(
-            model_name='insightownuse',
-            name='purchased_on',
-            field=models.DateField(validators=[licensing.validators.validate_plausible_date], verbose_name='gekauft am'),
+            model_name="insightownuse",
+            name="purchased_on",
+            field=models.DateField(
+                validators=[licensing.validators.validate_plausible_date], verbose_name="gekauft am"
+            ),
         ),
         migrations.AlterField(
-            model_name='insightownuse',
-            name='refunded_on',
-            field=models.DateField(blank=True, null=True, validators=[licensing.validators.validate_plausible_date], verbose_name='erstattet am'),
+            model_name="insightownuse",
+            name="refunded_on",
+            field=models.DateField(
+                blank=True,
+                null=True,
+                validators=[licensing.validators.validate_plausible_date],
+                verbose_name="erstattet am",
+            ),
         ),
         migrations.AlterField(
-            model_name='installation',
-            name='decommissioned_on',
-            field=models.DateField(blank=True, null=True, validators=[licensing.validators.validate_plausible_date], verbose_name='außer Betrieb seit'),
+            model_name="installation",
+            name="decommissioned_on",
+            field=models.DateField(
+                blank=True,
+                null=True,
+                validators=[licensing.validators.validate_plausible_date],
+                verbose_name="außer Betrieb seit",
+            ),
         ),
         migrations.AlterField(
-            model_name='installation',
-            name='pbx_users',
-            field=models.PositiveIntegerField(default=0, validators=[licensing.validators.validate_plausible_users], verbose_name='installierte PBX-Benutzerlizenzen'),
+            model_name="installation",
+            name="pbx_users",
+            field=models.PositiveIntegerField(
+                default=0,
+                validators=[licensing.validators.validate_plausible_users],
+                verbose_name="installierte PBX-Benutzerlizenzen",
+            ),
         ),
         migrations.AlterField(
-            model_name='installation',
-            name='user_light_licenses',
-            field=models.PositiveIntegerField(default=0, validators=[licensing.validators.validate_plausible_users], verbose_name='installierte User-Light-Lizenzen'),
+            model_name="installation",
+            name="user_light_licenses",
+            field=models.PositiveIntegerField(
+                default=0,
+                validators=[licensing.validators.validate_plausible_users],
+                verbose_name="installierte User-Light-Lizenzen",
+            ),
         ),
         migrations.AlterField(
-            model_name='license',
-            name='valid_until',
-            field=models.DateField(blank=True, help_text='nur Demo-Schlüssel (LIC-6) und ihre Kulanz-Ersatzschlüssel (LIC-10)', null=True, verbose_name='gültig bis'),
+            model_name="license",
+            name="valid_until",
+            field=models.DateField(
+                blank=True,
+                help_text="nur Demo-Schlüssel (LIC-6) und ihre Kulanz-Ersatzschlüssel (LIC-10)",
+                null=True,
+                verbose_name="gültig bis",
+            ),
         ),
         migrations.AlterField(
-            model_name='maintenancecoverage',
-            name='end',
-            field=models.DateField(validators=[licensing.validators.validate_plausible_date], verbose_name='Ende (einschließlich)'),
+            model_name="maintenancecoverage",
+            name="end",
+            field=models.DateField(
+                validators=[licensing.validators.validate_plausible_date], verbose_name="Ende (einschließlich)"
+            ),
         ),
         migrations.AlterField(
-            model_name='maintenancecoverage',
-            name='start',
-            field=models.DateField(validators=[licensing.validators.validate_plausible_date], verbose_name='Beginn'),
+            model_name="maintenancecoverage",
+            name="start",
+            field=models.DateField(validators=[licensing.validators.validate_plausible_date], verbose_name="Beginn"),
         ),
         migrations.AlterField(
-            model_name='maintenancecoverage',
-            name='users',
-            field=models.PositiveIntegerField(validators=[licensing.validators.validate_plausible_users], verbose_name='Benutzer'),
+            model_name="maintenancecoverage",
+            name="users",
+            field=models.PositiveIntegerField(
+                validators=[licensing.validators.validate_plausible_users], verbose_name="Benutzer"
+            ),
         ),
         migrations.AlterField(
-            model_name='moduleversion',
-            name='released_on',
-            field=models.DateField(validators=[licensing.validators.validate_plausible_date], verbose_name='veröffentlicht am'),
+            model_name="moduleversion",
+            name="released_on",
+            field=models.DateField(
+                validators=[licensing.validators.validate_plausible_date], verbose_name="veröffentlicht am"
+            ),
         ),
         migrations.AlterField(
-            model_name='pbxversion',
-            name='released_on',
-            field=models.DateField(validators=[licensing.validators.validate_plausible_date], verbose_name='veröffentlicht am'),
+            model_name="pbxversion",
+            name="released_on",
+            field=models.DateField(
+                validators=[licensing.validators.validate_plausible_date], verbose_name="veröffentlicht am"
+            ),
         ),
         migrations.AlterField(
-            model_name='pricelist',
-            name='valid_from',
-            field=models.DateField(validators=[licensing.validators.validate_plausible_date], verbose_name='gültig ab'),
+            model_name="pricelist",
+            name="valid_from",
+            field=models.DateField(validators=[licensing.validators.validate_plausible_date], verbose_name="gültig ab"),
         ),
         migrations.AlterField(
-            model_name='tryout',
-            name='ended_by_purchase_on',
-            field=models.DateField(blank=True, null=True, validators=[licensing.validators.validate_plausible_date], verbose_name='durch Kauf beendet am'),
+            model_name="tryout",
+            name="ended_by_purchase_on",
+            field=models.DateField(
+                blank=True,
+                null=True,
+                validators=[licensing.validators.validate_plausible_date],
+                verbose_name="durch Kauf beendet am",
+            ),
         ),
         migrations.AlterField(
-            model_name='tryout',
-            name='started_on',
-            field=models.DateField(validators=[licensing.validators.validate_plausible_date], verbose_name='begonnen am'),
+            model_name="tryout",
+            name="started_on",
+            field=models.DateField(
+                validators=[licensing.validators.validate_plausible_date], verbose_name="begonnen am"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installation',
-            constraint=models.CheckConstraint(condition=models.Q(('pbx_users__lte', 100000), ('user_light_licenses__lte', 100000)), name='installation_users_plausible'),
+            model_name="installation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("pbx_users__lte", 100000), ("user_light_licenses__lte", 100000)),
+                name="installation_users_plausible",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='installation',
-            constraint=models.CheckConstraint(condition=models.Q(('decommissioned_on__isnull', True), models.Q(('decommissioned_on__gte', datetime.date(2000, 1, 1)), ('decommissioned_on__lte', datetime.date(2100, 12, 31))), _connector='OR'), name='installation_decommissioned_on_plausible'),
+            model_name="installation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("decommissioned_on__isnull", True),
+                    models.Q(
+                        ("decommissioned_on__gte", datetime.date(2000, 1, 1)),
+                        ("decommissioned_on__lte", datetime.date(2100, 12, 31)),
+                    ),
+                    _connector="OR",
+                ),
+                name="installation_decommissioned_on_plausible",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='license',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'demo'), ('valid_until__isnull', False)), models.Q(('kind', 'goodwill'), ('replaces__isnull', False)), models.Q(models.Q(('kind', 'demo'), _negated=True), ('valid_until__isnull', True)), _connector='OR'), name='license_only_demo_expires'),
+            model_name="license",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "demo"), ("valid_until__isnull", False)),
+                    models.Q(("kind", "goodwill"), ("replaces__isnull", False)),
+                    models.Q(models.Q(("kind", "demo"), _negated=True), ("valid_until__isnull", True)),
+                    _connector="OR",
+                ),
+                name="license_only_demo_expires",
+            ),
         ),
         migrations.RunPython(revoke_duplicate_paid_keys, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='license',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind__in', ['purchase', 'subscription']), ('state', 'active')), fields=('installation', 'product'), name='license_one_active_paid_key'),
+            model_name="license",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind__in", ["purchase", "subscription"]), ("state", "active")),
+                fields=("installation", "product"),
+                name="license_one_active_paid_key",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='maintenancecoverage',
-            constraint=models.CheckConstraint(condition=models.Q(('start__isnull', True), models.Q(('start__gte', datetime.date(2000, 1, 1)), ('start__lte', datetime.date(2100, 12, 31))), _connector='OR'), name='coverage_start_plausible'),
+            model_name="maintenancecoverage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("start__isnull", True),
+                    models.Q(("start__gte", datetime.date(2000, 1, 1)), ("start__lte", datetime.date(2100, 12, 31))),
+                    _connector="OR",
+                ),
+                name="coverage_start_plausible",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='maintenancecoverage',
-            constraint=models.CheckConstraint(condition=models.Q(('end__isnull', True), models.Q(('end__gte', datetime.date(2000, 1, 1)), ('end__lte', datetime.date(2100, 12, 31))), _connector='OR'), name='coverage_end_plausible'),
+            model_name="maintenancecoverage",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end__isnull", True),
+                    models.Q(("end__gte", datetime.date(2000, 1, 1)), ("end__lte", datetime.date(2100, 12, 31))),
+                    _connector="OR",
+                ),
+                name="coverage_end_plausible",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='moduleversion',
-            constraint=models.CheckConstraint(condition=models.Q(('released_on__isnull', True), models.Q(('released_on__gte', datetime.date(2000, 1, 1)), ('released_on__lte', datetime.date(2100, 12, 31))), _connector='OR'), name='moduleversion_released_on_plausible'),
+            model_name="moduleversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("released_on__isnull", True),
+                    models.Q(
+                        ("released_on__gte", datetime.date(2000, 1, 1)),
+                        ("released_on__lte", datetime.date(2100, 12, 31)),
+                    ),
+                    _connector="OR",
+                ),
+                name="moduleversion_released_on_plausible",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pbxversion',
-            constraint=models.CheckConstraint(condition=models.Q(('released_on__isnull', True), models.Q(('released_on__gte', datetime.date(2000, 1, 1)), ('released_on__lte', datetime.date(2100, 12, 31))), _connector='OR'), name='pbxversion_released_on_plausible'),
+            model_name="pbxversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("released_on__isnull", True),
+                    models.Q(
+                        ("released_on__gte", datetime.date(2000, 1, 1)),
+                        ("released_on__lte", datetime.date(2100, 12, 31)),
+                    ),
+                    _connector="OR",
+                ),
+                name="pbxversion_released_on_plausible",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pricelist',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_from__isnull', True), models.Q(('valid_from__gte', datetime.date(2000, 1, 1)), ('valid_from__lte', datetime.date(2100, 12, 31))), _connector='OR'), name='pricelist_valid_from_plausible'),
+            model_name="pricelist",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_from__isnull", True),
+                    models.Q(
+                        ("valid_from__gte", datetime.date(2000, 1, 1)), ("valid_from__lte", datetime.date(2100, 12, 31))
+                    ),
+                    _connector="OR",
+                ),
+                name="pricelist_valid_from_plausible",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tryout',
-            constraint=models.CheckConstraint(condition=models.Q(('started_on__isnull', True), models.Q(('started_on__gte', datetime.date(2000, 1, 1)), ('started_on__lte', datetime.date(2100, 12, 31))), _connector='OR'), name='tryout_started_on_plausible'),
+            model_name="tryout",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("started_on__isnull", True),
+                    models.Q(
+                        ("started_on__gte", datetime.date(2000, 1, 1)), ("started_on__lte", datetime.date(2100, 12, 31))
+                    ),
+                    _connector="OR",
+                ),
+                name="tryout_started_on_plausible",
+            ),
         ),
         migrations.AddField(
-            model_name='issueclaim',
-            name='licenses',
-            field=models.ManyToManyField(related_name='issue_claims', to='licensing.license', verbose_name='Lizenzen'),
+            model_name="issueclaim",
+            name="licenses",
+            field=models.ManyToManyField(related_name="issue_claims", to="licensing.license", verbose_name="Lizenzen"),
         ),
     ]

@@ -15,35 +15,56 @@ def drop_unsent_direct_notices(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('licensing', '0009_license_issue_guards_plausible_data'),
-        ('vendorportal', '0003_outboxmessage'),
+        ("licensing", "0009_license_issue_guards_plausible_data"),
+        ("vendorportal", "0003_outboxmessage"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MaintenanceWeeklyReport',
+            name="MaintenanceWeeklyReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.CharField(help_text='ISO-Woche, z. B. 2026-W23', max_length=8, unique=True, verbose_name='Kalenderwoche')),
-                ('report_date', models.DateField(verbose_name='Stichtag')),
-                ('pdf', models.FileField(editable=False, upload_to=licensing.models.systems.maintenance_report_path, verbose_name='PDF')),
-                ('expiring_count', models.PositiveIntegerField(verbose_name='laufen in 60 Tagen ab')),
-                ('lapsed_count', models.PositiveIntegerField(verbose_name='abgelaufen (bis 36 Monate)')),
-                ('renewal_total', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='Wert der Verlängerungen (netto)')),
-                ('created_at', models.DateTimeField(verbose_name='erstellt am')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "week",
+                    models.CharField(
+                        help_text="ISO-Woche, z. B. 2026-W23", max_length=8, unique=True, verbose_name="Kalenderwoche"
+                    ),
+                ),
+                ("report_date", models.DateField(verbose_name="Stichtag")),
+                (
+                    "pdf",
+                    models.FileField(
+                        editable=False, upload_to=licensing.models.systems.maintenance_report_path, verbose_name="PDF"
+                    ),
+                ),
+                ("expiring_count", models.PositiveIntegerField(verbose_name="laufen in 60 Tagen ab")),
+                ("lapsed_count", models.PositiveIntegerField(verbose_name="abgelaufen (bis 36 Monate)")),
+                (
+                    "renewal_total",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, verbose_name="Wert der Verlängerungen (netto)"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="erstellt am")),
             ],
             options={
-                'verbose_name': 'Softwarepflege-Bericht',
-                'verbose_name_plural': 'Softwarepflege-Berichte',
-                'ordering': ['-report_date'],
+                "verbose_name": "Softwarepflege-Bericht",
+                "verbose_name_plural": "Softwarepflege-Berichte",
+                "ordering": ["-report_date"],
             },
         ),
         migrations.AddField(
-            model_name='maintenancenotice',
-            name='message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='vendorportal.outboxmessage', verbose_name='E-Mail'),
+            model_name="maintenancenotice",
+            name="message",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="vendorportal.outboxmessage",
+                verbose_name="E-Mail",
+            ),
         ),
         migrations.RunPython(drop_unsent_direct_notices, migrations.RunPython.noop),
     ]

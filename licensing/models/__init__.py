@@ -26,7 +26,6 @@ __all__ = [
     "Tryout",
     "AUERSWALD",
     "Bundle",
-    
     "EDITIONS",
     "Installation",
     "ModuleVersion",

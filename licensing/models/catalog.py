@@ -1,4 +1,5 @@
 """The catalog: products, bundles, price lists and prices, module and PBX versions."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
@@ -47,7 +48,8 @@ class Product(models.Model):
     subscription_allowed = models.BooleanField(_("Abo möglich"), default=True)
     subscription_only = models.BooleanField(_("nur im Abo"), default=False)
     nfr_allowed = models.BooleanField(
-        _("NFR-Freischaltung"), default=True,
+        _("NFR-Freischaltung"),
+        default=True,
         help_text=_("Läuft auf Anlagen mit NFR-Lizenz ohne Modulschlüssel (LIC-7)."),
     )
     demo_allowed = models.BooleanField(_("Demo-Schlüssel möglich"), default=True, help_text=_("LIC-6"))
@@ -81,7 +83,9 @@ class Bundle(models.Model):
     """A named set of modules; all bought in one order give the bundle discount (ORD-3)."""
 
     name = models.CharField(_("Bezeichnung"), max_length=120, unique=True)
-    products = models.ManyToManyField(Product, related_name="bundles", verbose_name=_("Module"), limit_choices_to={"kind": Product.MODULE})
+    products = models.ManyToManyField(
+        Product, related_name="bundles", verbose_name=_("Module"), limit_choices_to={"kind": Product.MODULE}
+    )
     active = models.BooleanField(_("aktiv"), default=True)
 
     class Meta:
@@ -100,7 +104,8 @@ class PriceList(models.Model):
     name = models.CharField(_("Bezeichnung"), max_length=120)
     valid_from = models.DateField(_("gültig ab"), validators=[validate_plausible_date])
     is_sample = models.BooleanField(
-        _("Beispielpreise"), default=False,
+        _("Beispielpreise"),
+        default=False,
         help_text=_("Keine Herstellerangabe – nur für Demo und Test (CAT-8)."),
     )
     source = models.CharField(_("Quelle"), max_length=200, blank=True)
@@ -129,7 +134,9 @@ class Price(models.Model):
     UNIT_CHOICES = [(ONCE, _("einmalig")), (MONTH, _("pro Monat")), (YEAR, _("pro Jahr"))]
     SUBSCRIPTION_TERMS = (1, 12, 24, 36)
 
-    price_list = models.ForeignKey(PriceList, on_delete=models.PROTECT, related_name="prices", verbose_name=_("Preisliste"))
+    price_list = models.ForeignKey(
+        PriceList, on_delete=models.PROTECT, related_name="prices", verbose_name=_("Preisliste")
+    )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="prices", verbose_name=_("Produkt"))
     kind = models.CharField(_("Kauf / Abo"), max_length=12, choices=KIND_CHOICES)
     tier = models.CharField(
@@ -198,18 +205,25 @@ class PbxVersion(models.Model):
 
 class ModuleVersion(models.Model):
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, related_name="versions", verbose_name=_("Modul"),
+        Product,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        verbose_name=_("Modul"),
         limit_choices_to={"kind": Product.MODULE},
     )
     version = models.CharField(_("Version"), max_length=20)
     released_on = models.DateField(_("veröffentlicht am"), validators=[validate_plausible_date])
     is_paid_update = models.BooleanField(
-        _("kostenpflichtiges Update"), default=False,
+        _("kostenpflichtiges Update"),
+        default=False,
         help_text=_("Wer auf oder über diese Version aktualisiert, braucht einen neuen Schlüssel (LIC-4)."),
     )
     changelog = models.TextField(_("Änderungen"), blank=True)
     tested_with = models.ManyToManyField(
-        PbxVersion, blank=True, related_name="module_versions", verbose_name=_("getestet mit"),
+        PbxVersion,
+        blank=True,
+        related_name="module_versions",
+        verbose_name=_("getestet mit"),
         help_text=_("Nur tatsächlich getestete Kombinationen gelten als kompatibel (LIC-5)."),
     )
 

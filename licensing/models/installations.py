@@ -1,4 +1,5 @@
 """Installations: one PBX (STARFACE or Auerswald) of one end customer."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -45,7 +46,7 @@ EDITIONS: dict[str, list[tuple[str, str]]] = {
         ("compact_5200", "COMpact 5200(R)"),
         ("compact_5500r", "COMpact 5500R"),
         ("commander_6000", "COMmander 6000(R/RX)"),
-        ("commander_business", "COMmander Business (19\")"),
+        ("commander_business", 'COMmander Business (19")'),
     ],
 }
 EDITION_CHOICES = [(code, label) for editions in EDITIONS.values() for code, label in editions]
@@ -56,7 +57,7 @@ IDENTIFIER_KIND_CHOICES = [
 ]
 
 
-def decommission_proof_path(instance: "Installation", filename: str) -> str:
+def decommission_proof_path(instance: Installation, filename: str) -> str:
     return f"decommission-proofs/{instance.identifier_kind}/{instance.identifier}/{filename}"
 
 
@@ -91,28 +92,46 @@ class Installation(models.Model):
     vendor = models.CharField(_("Hersteller"), max_length=12, choices=VENDOR_CHOICES, default=STARFACE)
     edition = models.CharField(_("Edition / Modell"), max_length=24, choices=EDITION_CHOICES)
     identifier_kind = models.CharField(
-        _("Kennung"), max_length=12, choices=IDENTIFIER_KIND_CHOICES, blank=True,
+        _("Kennung"),
+        max_length=12,
+        choices=IDENTIFIER_KIND_CHOICES,
+        blank=True,
         help_text=_("Ergibt sich aus Hersteller und Edition (LIC-1, SYS-1)."),
     )
     identifier = models.CharField(
-        _("Serverlizenzschlüssel / Hardware-ID / Seriennummer"), max_length=64,
-        help_text=_("Serverlizenzschlüssel im Format XXXXX-XXXXX-XXXXX-XXXXX; bei der Free Edition die Hardware-ID; bei Auerswald die Seriennummer."),
+        _("Serverlizenzschlüssel / Hardware-ID / Seriennummer"),
+        max_length=64,
+        help_text=_(
+            "Serverlizenzschlüssel im Format XXXXX-XXXXX-XXXXX-XXXXX; bei der Free Edition die Hardware-ID; bei Auerswald die Seriennummer."
+        ),
     )
-    pbx_users = models.PositiveIntegerField(_("installierte PBX-Benutzerlizenzen"), default=0, validators=[validate_plausible_users])
+    pbx_users = models.PositiveIntegerField(
+        _("installierte PBX-Benutzerlizenzen"), default=0, validators=[validate_plausible_users]
+    )
     user_light_licenses = models.PositiveIntegerField(
         _("installierte User-Light-Lizenzen"), default=0, validators=[validate_plausible_users]
     )
     has_nfr_server_license = models.BooleanField(_("NFR-Serverlizenz vorhanden"), default=False)
     has_nfr_user_license = models.BooleanField(_("NFR-Benutzerlizenz vorhanden"), default=False)
-    pbx_version = models.CharField(_("Version der Telefonanlage"), max_length=20, blank=True, help_text=_("z. B. 9.0.1"))
+    pbx_version = models.CharField(
+        _("Version der Telefonanlage"), max_length=20, blank=True, help_text=_("z. B. 9.0.1")
+    )
     secondary_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="secondaries",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="secondaries",
         verbose_name=_("Redundanz-Sekundäranlage von"),
         help_text=_("Nur für Redundanzanlagen: die Primäranlage. Sie braucht eigene Lizenzen (LIC-9)."),
     )
-    decommissioned_on = models.DateField(_("außer Betrieb seit"), null=True, blank=True, validators=[validate_plausible_date])
+    decommissioned_on = models.DateField(
+        _("außer Betrieb seit"), null=True, blank=True, validators=[validate_plausible_date]
+    )
     decommission_proof = models.FileField(
-        _("Nachweis der Außerbetriebnahme"), upload_to=decommission_proof_path, blank=True,
+        _("Nachweis der Außerbetriebnahme"),
+        upload_to=decommission_proof_path,
+        blank=True,
         help_text=_("Bestätigung von STARFACE, dass der Serverlizenzschlüssel dauerhaft außer Betrieb ist (LIC-10)."),
     )
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
@@ -201,11 +220,14 @@ class Installation(models.Model):
         if self.identifier_kind and self.identifier and "identifier" not in errors:
             # The identifier is normalised above, so "abcde12345…" finds "ABCDE-12345-…". Checked
             # here because the admin form leaves the read-only identifier_kind out of its unique check.
-            taken = Installation.objects.filter(identifier_kind=self.identifier_kind, identifier=self.identifier).exclude(pk=self.pk)
+            taken = Installation.objects.filter(
+                identifier_kind=self.identifier_kind, identifier=self.identifier
+            ).exclude(pk=self.pk)
             other = taken.select_related("customer").first()
             if other is not None:
                 errors.setdefault("identifier", []).append(
-                    _("%(id)s ist bereits als Installation von %(customer)s erfasst.") % {"id": self.identifier, "customer": other.customer}
+                    _("%(id)s ist bereits als Installation von %(customer)s erfasst.")
+                    % {"id": self.identifier, "customer": other.customer}
                 )
         if self.decommission_proof and not self.decommissioned_on:
             errors.setdefault("decommissioned_on", []).append(
@@ -220,12 +242,25 @@ class Installation(models.Model):
         if primary is None:
             return {}
         if primary.vendor != self.vendor:
-            return {"secondary_of": [_("Die Primäranlage %(id)s ist von einem anderen Hersteller.") % {"id": primary.identifier}]}
+            return {
+                "secondary_of": [
+                    _("Die Primäranlage %(id)s ist von einem anderen Hersteller.") % {"id": primary.identifier}
+                ]
+            }
         if primary.customer_id != self.customer_id:
-            return {"secondary_of": [
-                _("Die Primäranlage %(id)s gehört zu einem anderen Kunden; Primär- und Sekundäranlage gehören zum selben Kunden (LIC-9).")
-                % {"id": primary.identifier}
-            ]}
+            return {
+                "secondary_of": [
+                    _(
+                        "Die Primäranlage %(id)s gehört zu einem anderen Kunden; Primär- und Sekundäranlage gehören zum selben Kunden (LIC-9)."
+                    )
+                    % {"id": primary.identifier}
+                ]
+            }
         if primary.secondary_of_id:
-            return {"secondary_of": [_("%(id)s ist selbst eine Sekundäranlage; bitte die Primäranlage wählen.") % {"id": primary.identifier}]}
+            return {
+                "secondary_of": [
+                    _("%(id)s ist selbst eine Sekundäranlage; bitte die Primäranlage wählen.")
+                    % {"id": primary.identifier}
+                ]
+            }
         return {}

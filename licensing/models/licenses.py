@@ -1,4 +1,5 @@
 """Module licences and their keys (LIC-1…LIC-13), delivery notes (ORD-2)."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -41,21 +42,35 @@ class License(models.Model):
 
     serial = models.PositiveBigIntegerField(_("Lizenznummer"), unique=True, editable=False)
     product = models.ForeignKey(
-        "licensing.Product", on_delete=models.PROTECT, related_name="licenses", verbose_name=_("Modul"),
+        "licensing.Product",
+        on_delete=models.PROTECT,
+        related_name="licenses",
+        verbose_name=_("Modul"),
         limit_choices_to={"kind": "module"},
     )
     module_version = models.ForeignKey(
-        "licensing.ModuleVersion", on_delete=models.PROTECT, related_name="licenses", verbose_name=_("lizenzierte Version")
+        "licensing.ModuleVersion",
+        on_delete=models.PROTECT,
+        related_name="licenses",
+        verbose_name=_("lizenzierte Version"),
     )
     installation = models.ForeignKey(
-        "licensing.Installation", on_delete=models.PROTECT, related_name="licenses",
-        verbose_name=_("Installation"), help_text=_("Die Anlage, für die bestellt wurde (bei Redundanz die Primäranlage)."),
+        "licensing.Installation",
+        on_delete=models.PROTECT,
+        related_name="licenses",
+        verbose_name=_("Installation"),
+        help_text=_("Die Anlage, für die bestellt wurde (bei Redundanz die Primäranlage)."),
     )
     kind = models.CharField(_("Art"), max_length=12, choices=KIND_CHOICES)
     tier = models.CharField(_("Benutzerstaffel"), max_length=8, blank=True)
-    user_limit = models.PositiveIntegerField(_("max. Benutzer"), null=True, blank=True, help_text=_("leer = unbegrenzt"))
+    user_limit = models.PositiveIntegerField(
+        _("max. Benutzer"), null=True, blank=True, help_text=_("leer = unbegrenzt")
+    )
     valid_until = models.DateField(
-        _("gültig bis"), null=True, blank=True, help_text=_("nur Demo-Schlüssel (LIC-6) und ihre Kulanz-Ersatzschlüssel (LIC-10)")
+        _("gültig bis"),
+        null=True,
+        blank=True,
+        help_text=_("nur Demo-Schlüssel (LIC-6) und ihre Kulanz-Ersatzschlüssel (LIC-10)"),
     )
     key = models.TextField(_("Lizenzschlüssel"), unique=True, editable=False)
     key_compact = models.CharField(_("Schlüssel ohne Trennzeichen"), max_length=400, db_index=True, editable=False)
@@ -65,15 +80,27 @@ class License(models.Model):
     state_changed_at = models.DateTimeField(_("Status geändert am"), null=True, blank=True)
     issued_at = models.DateTimeField(_("ausgestellt am"), auto_now_add=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("ausgestellt von"),
     )
     order_reference = models.CharField(
-        _("Bestellung"), max_length=64, blank=True, help_text=_("Bestell- bzw. Positionsnummer, aus der der Schlüssel stammt.")
+        _("Bestellung"),
+        max_length=64,
+        blank=True,
+        help_text=_("Bestell- bzw. Positionsnummer, aus der der Schlüssel stammt."),
     )
     replaces = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by",
-        verbose_name=_("ersetzt Lizenz"), help_text=_("Bei Kulanz nach Umzug oder Korrektur: die widerrufene Vorgängerlizenz."),
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("ersetzt Lizenz"),
+        help_text=_("Bei Kulanz nach Umzug oder Korrektur: die widerrufene Vorgängerlizenz."),
     )
     subscription_reference = models.CharField(_("Abo"), max_length=64, blank=True)
     history = HistoricalRecords(excluded_fields=["key_compact"])
@@ -155,7 +182,10 @@ class LicenseBinding(models.Model):
 
     license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="bindings", verbose_name=_("Lizenz"))
     installation = models.ForeignKey(
-        "licensing.Installation", on_delete=models.PROTECT, related_name="license_bindings", verbose_name=_("Installation")
+        "licensing.Installation",
+        on_delete=models.PROTECT,
+        related_name="license_bindings",
+        verbose_name=_("Installation"),
     )
     identifier_kind = models.CharField(_("Kennung"), max_length=12, choices=IDENTIFIER_KIND_CHOICES)
     identifier = models.CharField(_("Serverlizenzschlüssel / Hardware-ID"), max_length=64, db_index=True)
@@ -173,10 +203,14 @@ class NfrLock(models.Model):
     """LIC-8: once a paid key exists for server key + module, the NFR unlock of that
     combination is blocked for good. Never deleted."""
 
-    product = models.ForeignKey("licensing.Product", on_delete=models.PROTECT, related_name="nfr_locks", verbose_name=_("Modul"))
+    product = models.ForeignKey(
+        "licensing.Product", on_delete=models.PROTECT, related_name="nfr_locks", verbose_name=_("Modul")
+    )
     identifier_kind = models.CharField(_("Kennung"), max_length=12, choices=IDENTIFIER_KIND_CHOICES)
     identifier = models.CharField(_("Serverlizenzschlüssel / Hardware-ID"), max_length=64)
-    license = models.ForeignKey(License, on_delete=models.PROTECT, related_name="nfr_locks", verbose_name=_("auslösende Lizenz"))
+    license = models.ForeignKey(
+        License, on_delete=models.PROTECT, related_name="nfr_locks", verbose_name=_("auslösende Lizenz")
+    )
     created_at = models.DateTimeField(_("gesperrt seit"), auto_now_add=True)
 
     class Meta:
@@ -190,7 +224,7 @@ class NfrLock(models.Model):
         return f"{self.product.article} @ {self.identifier}"
 
 
-def delivery_note_path(instance: "DeliveryNote", filename: str) -> str:
+def delivery_note_path(instance: DeliveryNote, filename: str) -> str:
     # The folder year is the number's year (Europe/Berlin), not created_at's UTC year.
     year = instance.number.split("-")[1] if instance.number.count("-") == 2 else f"{instance.created_at:%Y}"
     return f"delivery-notes/{year}/{instance.number}.pdf"
@@ -205,7 +239,10 @@ class DeliveryNote(models.Model):
     number = models.CharField(_("Nummer"), max_length=20, unique=True)
     created_at = models.DateTimeField(_("erstellt am"), auto_now_add=True)
     installation = models.ForeignKey(
-        "licensing.Installation", on_delete=models.PROTECT, related_name="delivery_notes", verbose_name=_("Installation")
+        "licensing.Installation",
+        on_delete=models.PROTECT,
+        related_name="delivery_notes",
+        verbose_name=_("Installation"),
     )
     licenses = models.ManyToManyField(License, related_name="delivery_notes", verbose_name=_("Lizenzen"))
     recipient_email = models.EmailField(_("Liefer-E-Mail"))
@@ -226,8 +263,12 @@ class InsightOwnUse(models.Model):
     """LIC-13: a partner's own-use Insight Analytics licence, refunded once it has sold
     customer licences whose tiers add up to at least its own tier."""
 
-    partner = models.ForeignKey("parties.Partner", on_delete=models.PROTECT, related_name="insight_own_uses", verbose_name=_("Partner"))
-    license = models.OneToOneField(License, on_delete=models.PROTECT, related_name="own_use", verbose_name=_("Eigennutzungs-Lizenz"))
+    partner = models.ForeignKey(
+        "parties.Partner", on_delete=models.PROTECT, related_name="insight_own_uses", verbose_name=_("Partner")
+    )
+    license = models.OneToOneField(
+        License, on_delete=models.PROTECT, related_name="own_use", verbose_name=_("Eigennutzungs-Lizenz")
+    )
     purchased_on = models.DateField(_("gekauft am"), validators=[validate_plausible_date])
     price_paid = models.DecimalField(_("bezahlter Preis netto"), max_digits=12, decimal_places=2)
     refunded_on = models.DateField(_("erstattet am"), null=True, blank=True, validators=[validate_plausible_date])

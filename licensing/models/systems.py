@@ -4,6 +4,7 @@ PBX Call Assist 5 users and their Softwarepflege coverage (SWP-1…SWP-9).
 Ledgers here are append-only: a purchase, renewal or extension adds a row; current
 values (licence counts, coverage end) are derived from the rows.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -32,7 +33,10 @@ class SystemLicense(models.Model):
     ]
 
     installation = models.ForeignKey(
-        "licensing.Installation", on_delete=models.PROTECT, related_name="system_licenses", verbose_name=_("System"),
+        "licensing.Installation",
+        on_delete=models.PROTECT,
+        related_name="system_licenses",
+        verbose_name=_("System"),
         limit_choices_to={"vendor": AUERSWALD},
     )
     kind = models.CharField(_("Art"), max_length=20, choices=KIND_CHOICES)
@@ -41,7 +45,12 @@ class SystemLicense(models.Model):
     order_reference = models.CharField(_("Bestellung"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("erfasst von")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("erfasst von"),
     )
 
     class Meta:
@@ -63,7 +72,9 @@ class Tryout(models.Model):
     )
     started_on = models.DateField(_("begonnen am"), validators=[validate_plausible_date])
     test_users = models.PositiveSmallIntegerField(_("Test-Benutzerlizenzen"), default=3)
-    ended_by_purchase_on = models.DateField(_("durch Kauf beendet am"), null=True, blank=True, validators=[validate_plausible_date])
+    ended_by_purchase_on = models.DateField(
+        _("durch Kauf beendet am"), null=True, blank=True, validators=[validate_plausible_date]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -91,7 +102,12 @@ class Reinitialisation(models.Model):
     response = models.TextField(_("Antwort des Lizenzservers"))
     created_at = models.DateTimeField(_("erstellt am"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("durch")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("durch"),
     )
 
     class Meta:
@@ -119,7 +135,10 @@ class MaintenanceCoverage(models.Model):
     ]
 
     installation = models.ForeignKey(
-        "licensing.Installation", on_delete=models.PROTECT, related_name="maintenance_coverages", verbose_name=_("System")
+        "licensing.Installation",
+        on_delete=models.PROTECT,
+        related_name="maintenance_coverages",
+        verbose_name=_("System"),
     )
     kind = models.CharField(_("Art"), max_length=12, choices=KIND_CHOICES)
     start = models.DateField(_("Beginn"), validators=[validate_plausible_date])
@@ -131,7 +150,12 @@ class MaintenanceCoverage(models.Model):
     note = models.CharField(_("Notiz"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("erfasst von")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("erfasst von"),
     )
 
     class Meta:
@@ -165,7 +189,11 @@ class MaintenanceNotice(models.Model):
     # notice (STYLE 13); the outbox sets ``sent_at`` when it has gone out. Empty only on
     # notices from before the outbox.
     message = models.ForeignKey(
-        "vendorportal.OutboxMessage", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "vendorportal.OutboxMessage",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("E-Mail"),
     )
     sent_at = models.DateTimeField(_("versendet"), null=True, blank=True)

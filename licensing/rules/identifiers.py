@@ -3,6 +3,7 @@
 Pure functions over plain values (STYLE 2): no ORM, no ``now()``, no I/O. In rule-ID
 order; each docstring names its RULES.md ID.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from licensing.constants import AUERSWALD, EDITION_FREE
 from licensing.exceptions import IdentifierFormatError
-
 
 # --- Catalog: user tiers (CAT-2) ---------------------------------------------------
 

@@ -4,6 +4,7 @@ Pure functions over ``date`` and plain values (STYLE 2): no ORM, no ``now()``, n
 In rule-ID order; each docstring names its RULES.md ID. Identifiers (LIC-1) and
 tiers (CAT-2) are in :mod:`licensing.rules.identifiers`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from licensing.constants import EDITION_CLOUD
 from licensing.exceptions import LicensingError
 from licensing.rules.identifiers import HARDWARE_ID, tier_user_limit
 from vendorportal.formats import format_date_de
-
 
 # --- LIC-3: why is my key not accepted? ---------------------------------------------
 
@@ -38,23 +38,45 @@ VERDICTS = (
 )
 
 
-def diagnosis_message(verdict: str, *, module: str = "", key_module: str = "", expiry: date | None = None,
-                      licensed_version: str = "", required_version: str = "", identifier: str = "") -> str:
+def diagnosis_message(
+    verdict: str,
+    *,
+    module: str = "",
+    key_module: str = "",
+    expiry: date | None = None,
+    licensed_version: str = "",
+    required_version: str = "",
+    identifier: str = "",
+) -> str:
     """The German sentence for a LIC-3 verdict, telling the partner what to do."""
     if verdict == VERDICT_VALID:
-        return _("Der Schlüssel ist gültig für %(identifier)s. Bitte in der Modulkonfiguration unter „Lizenzierung“ eintragen und speichern.") % {"identifier": identifier}
+        return _(
+            "Der Schlüssel ist gültig für %(identifier)s. Bitte in der Modulkonfiguration unter „Lizenzierung“ eintragen und speichern."
+        ) % {"identifier": identifier}
     if verdict == VERDICT_EXPIRED:
-        return _("Der Demo-Schlüssel ist am %(date)s abgelaufen. Für den weiteren Betrieb bitte das Modul kaufen oder mieten.") % {"date": format_date_de(expiry, missing="?")}
+        return _(
+            "Der Demo-Schlüssel ist am %(date)s abgelaufen. Für den weiteren Betrieb bitte das Modul kaufen oder mieten."
+        ) % {"date": format_date_de(expiry, missing="?")}
     if verdict == VERDICT_OTHER_SERVER_KEY:
-        return _("Der Schlüssel gehört zu einem anderen Serverlizenzschlüssel als %(identifier)s. Bitte den Serverlizenzschlüssel im Bereich Support-Informationen der Anlage mit dem auf dem Lieferschein vergleichen – beide bilden ein Lizenzpaar.") % {"identifier": identifier}
+        return _(
+            "Der Schlüssel gehört zu einem anderen Serverlizenzschlüssel als %(identifier)s. Bitte den Serverlizenzschlüssel im Bereich Support-Informationen der Anlage mit dem auf dem Lieferschein vergleichen – beide bilden ein Lizenzpaar."
+        ) % {"identifier": identifier}
     if verdict == VERDICT_SERVER_KEY_ENTERED:
-        return _("Eingegeben wurde ein Serverlizenzschlüssel, kein Modullizenzschlüssel. Bitte den Modullizenzschlüssel vom Lieferschein eintragen.")
+        return _(
+            "Eingegeben wurde ein Serverlizenzschlüssel, kein Modullizenzschlüssel. Bitte den Modullizenzschlüssel vom Lieferschein eintragen."
+        )
     if verdict == VERDICT_MISTYPED:
-        return _("Der Schlüssel ist unvollständig oder enthält falsche Zeichen. Bitte ihn vollständig aus dem Lieferschein kopieren und prüfen, dass der Browser das Feld nicht automatisch befüllt hat.")
+        return _(
+            "Der Schlüssel ist unvollständig oder enthält falsche Zeichen. Bitte ihn vollständig aus dem Lieferschein kopieren und prüfen, dass der Browser das Feld nicht automatisch befüllt hat."
+        )
     if verdict == VERDICT_OTHER_MODULE:
-        return _("Der Schlüssel gehört zum Modul %(key_module)s, nicht zu %(module)s. Bitte den Schlüssel in der Konfiguration des richtigen Moduls eintragen.") % {"key_module": key_module or "?", "module": module or "?"}
+        return _(
+            "Der Schlüssel gehört zum Modul %(key_module)s, nicht zu %(module)s. Bitte den Schlüssel in der Konfiguration des richtigen Moduls eintragen."
+        ) % {"key_module": key_module or "?", "module": module or "?"}
     if verdict == VERDICT_PAID_UPDATE:
-        return _("Der Schlüssel gilt für Version %(licensed)s. Die installierte Version braucht nach einem kostenpflichtigen Update einen Schlüssel ab Version %(required)s – bitte das Upgrade bestellen oder die ältere Version weiter verwenden.") % {"licensed": licensed_version, "required": required_version}
+        return _(
+            "Der Schlüssel gilt für Version %(licensed)s. Die installierte Version braucht nach einem kostenpflichtigen Update einen Schlüssel ab Version %(required)s – bitte das Upgrade bestellen oder die ältere Version weiter verwenden."
+        ) % {"licensed": licensed_version, "required": required_version}
     raise ValueError(f"Unknown verdict {verdict!r}")
 
 
@@ -128,6 +150,7 @@ def demo_expiry(issued_on: date, days: int = DEMO_DAYS_DEFAULT) -> date:
 
 
 # --- LIC-7, LIC-8: NFR ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class InstallationFacts:

@@ -9,6 +9,7 @@ Quotes are ``Counter``s of article number → quantity without zero lines, so
 ``quote == {"94375": 5}`` compares like a dict and ``quote["94381"]`` is 0 when the
 line is absent.
 """
+
 from __future__ import annotations
 
 import re
@@ -88,8 +89,7 @@ def tryout_refusal(model: str, tryout_started_on: date | None, has_purchased_use
     """
     if activation_required(model):
         return _(
-            "Die %(model)s hat keinen Tryout-Modus: sie braucht immer eine Systemaktivierung "
-            "und Benutzerlizenzen."
+            "Die %(model)s hat keinen Tryout-Modus: sie braucht immer eine Systemaktivierung und Benutzerlizenzen."
         ) % {"model": _ACTIVATION_MODEL_NAMES[model]}
     if tryout_started_on is not None:
         return _(
@@ -97,10 +97,7 @@ def tryout_refusal(model: str, tryout_started_on: date | None, has_purchased_use
             "Anlage nur einmal möglich."
         ) % {"date": format_date_de(tryout_started_on)}
     if has_purchased_user_licenses:
-        return _(
-            "Für diese Anlage wurden bereits Lizenzen erworben; ein Tryout-Modus ist danach "
-            "nicht mehr möglich."
-        )
+        return _("Für diese Anlage wurden bereits Lizenzen erworben; ein Tryout-Modus ist danach nicht mehr möglich.")
     return None
 
 
@@ -297,6 +294,7 @@ def add_users_quote(coverage_end: date, order_date: date, users: int) -> Counter
 
 # --- SWP-4…SWP-7: renewal, in term and lapsed ---------------------------------------------
 
+
 @dataclass(frozen=True)
 class RenewalQuote:
     """A Softwarepflege renewal (SWP-4…SWP-7): new coverage and its cart.
@@ -352,8 +350,13 @@ def renewal_quote(old_end: date, order_date: date, users: int, months: int) -> R
         surcharge = True
         lines[SWP_DAY] = users * lapsed_days
     return RenewalQuote(
-        start=start, end=end, lines=_quote(lines), lapsed_days=lapsed_days,
-        surcharge=surcharge, users=users, months=months,
+        start=start,
+        end=end,
+        lines=_quote(lines),
+        lapsed_days=lapsed_days,
+        surcharge=surcharge,
+        users=users,
+        months=months,
     )
 
 

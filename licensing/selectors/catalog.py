@@ -1,5 +1,6 @@
 """Reading prices: which price applies on a day (CAT-1), the prices a cart is priced
 with (:mod:`licensing.pricing`) and the article export (CAT-7)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,9 +35,9 @@ def prices_valid_on(on: date):
         .order_by("-price_list__valid_from", "-price_list_id")
         .values("price_list")[:1]
     )
-    return Price.objects.filter(
-        price_list__valid_from__lte=on, price_list_id=Subquery(newest_list)
-    ).select_related("product", "price_list")
+    return Price.objects.filter(price_list__valid_from__lte=on, price_list_id=Subquery(newest_list)).select_related(
+        "product", "price_list"
+    )
 
 
 def price_for(*, product: Product, kind: str, on: date, tier: str = "", term_months: int = 0) -> Price | None:

@@ -4,6 +4,7 @@ The note lists the module licence keys of one issue together with the installati
 they belong to. It never shows a price (ORD-2: the invoice goes separately to the
 invoice e-mail), so nothing from the price list or the order amounts is read here.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -54,7 +55,8 @@ def binding_hint(kind: str, identifier: str) -> dict[str, str]:
                 "Der Modullizenzschlüssel gilt nur für die Anlage mit der Hardware-ID %(identifier)s. Prüfen Sie vor "
                 "der Eingabe, dass die im Console-Log der STARFACE (Admin/Server/Log-Datei) angezeigte Hardware-ID "
                 "mit der auf diesem Lieferschein übereinstimmt."
-            ) % {"identifier": identifier},
+            )
+            % {"identifier": identifier},
             "not_this": _("nicht die Hardware-ID"),
         }
     return {
@@ -63,7 +65,8 @@ def binding_hint(kind: str, identifier: str) -> dict[str, str]:
             "Der Modullizenzschlüssel gilt nur für die Anlage mit dem Serverlizenzschlüssel %(identifier)s. Prüfen "
             "Sie vor der Eingabe, dass der in der STARFACE unter „Support-Informationen“ angezeigte "
             "Serverlizenzschlüssel mit dem auf diesem Lieferschein übereinstimmt."
-        ) % {"identifier": identifier},
+        )
+        % {"identifier": identifier},
         "not_this": _("nicht den Serverlizenzschlüssel"),
     }
 
@@ -123,9 +126,7 @@ def delivery_note_context(note: DeliveryNote) -> dict:
     The vendor's letterhead data is added by :func:`vendorportal.pdf.render_pdf`.
     """
     note = (
-        DeliveryNote.objects.select_related(
-            "installation__customer__partner", "installation__secondary_of"
-        )
+        DeliveryNote.objects.select_related("installation__customer__partner", "installation__secondary_of")
         .prefetch_related(
             Prefetch(
                 "licenses",

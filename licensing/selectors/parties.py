@@ -1,4 +1,5 @@
 """Installations of a partner, scoped for portal use (the parties themselves are the core's)."""
+
 from __future__ import annotations
 
 from licensing.models import Installation

@@ -8,6 +8,7 @@ the latest ``MaintenanceCoverage.end`` of a system, licence counts are sums of
 rules' date windows into filters and reads what the pricing needs (CAT-1, GEN-2).
 Display formats belong to the pages and reports that show these values.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,10 +37,10 @@ from licensing import rules
 from licensing.constants import AUERSWALD, CALL_ASSIST_ARTICLES
 from licensing.exceptions import LicensingError
 from licensing.models import Installation, MaintenanceCoverage, SystemLicense
-from vendorportal.parties.models import Partner
 from licensing.pricing import ArticlePrice, CallAssistQuote, renewal_quote_priced
 from licensing.selectors.catalog import purchase_prices
 from vendorportal.money import ZERO
+from vendorportal.parties.models import Partner
 
 NO_COVERAGE = "none"  # state filter value: the system never had Softwarepflege
 
@@ -86,7 +87,10 @@ def _window_q(field: str, window: tuple[date | None, date | None]) -> Q:
 def swp_state_case(today: date, field: str = "coverage_end") -> Case:
     """SQL expression: the SWP-8 state of every row on ``today`` from its coverage end,
     through the rules' inclusive end windows; ``"none"`` without any coverage."""
-    whens = [When(_window_q(field, window), then=Value(state)) for state, window in rules.maintenance_state_windows(today).items()]
+    whens = [
+        When(_window_q(field, window), then=Value(state))
+        for state, window in rules.maintenance_state_windows(today).items()
+    ]
     return Case(*whens, default=Value(NO_COVERAGE), output_field=CharField())
 
 
@@ -216,8 +220,13 @@ def overview_rows(systems, *, today: date, months: int = 12) -> list[SystemOverv
         else:
             try:
                 renewal = renewal_quote_priced(
-                    installation_id=system.pk, serial=system.identifier, coverage_end=system.coverage_end,
-                    users=system.call_assist_users, months=months, today=today, prices=prices,
+                    installation_id=system.pk,
+                    serial=system.identifier,
+                    coverage_end=system.coverage_end,
+                    users=system.call_assist_users,
+                    months=months,
+                    today=today,
+                    prices=prices,
                 )
             except LicensingError as exc:
                 refusal = exc.message

@@ -1,4 +1,5 @@
 """Loading the catalog from the data files in ``licensing/data`` (CAT-1, CAT-8)."""
+
 from __future__ import annotations
 
 import csv
@@ -90,7 +91,8 @@ def catalog_load(*, products_file: Path = PRODUCTS_FILE, price_lists: list[dict]
 def _load_price_list(spec: dict, result: CatalogLoadResult) -> None:
     path: Path = spec["file"]
     price_list, _created = PriceList.objects.get_or_create(
-        name=spec["name"], valid_from=spec["valid_from"],
+        name=spec["name"],
+        valid_from=spec["valid_from"],
         defaults={"source": spec.get("source", ""), "is_sample": spec.get("is_sample", False)},
     )
     products = {p.article: p for p in Product.objects.all()}
@@ -103,31 +105,51 @@ def _load_price_list(spec: dict, result: CatalogLoadResult) -> None:
         where = {"file": path.name, "line": line_no}
         product = products.get(row["article"])
         if product is None:
-            raise CatalogImportError(_("%(file)s, Zeile %(line)s: unbekannte Artikelnummer „%(article)s“.") % {**where, "article": row["article"]})
+            raise CatalogImportError(
+                _("%(file)s, Zeile %(line)s: unbekannte Artikelnummer „%(article)s“.")
+                % {**where, "article": row["article"]}
+            )
         try:
             amount = D(row["price_net"])
             term = int(row["term_months"])
         except (ValueError, TypeError):
-            raise CatalogImportError(_("%(file)s, Zeile %(line)s: Preis oder Laufzeit ist keine Zahl.") % where) from None
+            raise CatalogImportError(
+                _("%(file)s, Zeile %(line)s: Preis oder Laufzeit ist keine Zahl.") % where
+            ) from None
         if amount != amount.quantize(Decimal("0.01")) or amount < 0:
-            raise CatalogImportError(_("%(file)s, Zeile %(line)s: Preise haben höchstens zwei Nachkommastellen und sind nicht negativ.") % where)
+            raise CatalogImportError(
+                _("%(file)s, Zeile %(line)s: Preise haben höchstens zwei Nachkommastellen und sind nicht negativ.")
+                % where
+            )
         tier = row["tier"].strip()
         if tier:
             try:
                 rules.tier_rank(tier)
             except ValueError:
-                raise CatalogImportError(_("%(file)s, Zeile %(line)s: unbekannte Benutzerstaffel „%(tier)s“.") % {**where, "tier": tier}) from None
+                raise CatalogImportError(
+                    _("%(file)s, Zeile %(line)s: unbekannte Benutzerstaffel „%(tier)s“.") % {**where, "tier": tier}
+                ) from None
         key = (product.article, row["kind"], tier, term)
         if key in existing:
             if existing[key].amount != amount:
                 raise CatalogImportError(
-                    _("%(file)s, Zeile %(line)s: In der Preisliste steht bereits %(old)s statt %(new)s. "
-                      "Preise einer Liste werden nie überschrieben – bitte eine neue Preisliste anlegen.")
+                    _(
+                        "%(file)s, Zeile %(line)s: In der Preisliste steht bereits %(old)s statt %(new)s. "
+                        "Preise einer Liste werden nie überschrieben – bitte eine neue Preisliste anlegen."
+                    )
                     % {**where, "old": existing[key].amount, "new": amount}
                 )
             result.unchanged += 1
             continue
-        price = Price(price_list=price_list, product=product, kind=row["kind"], tier=tier, term_months=term, unit=row["unit"], amount=amount)
+        price = Price(
+            price_list=price_list,
+            product=product,
+            kind=row["kind"],
+            tier=tier,
+            term_months=term,
+            unit=row["unit"],
+            amount=amount,
+        )
         try:
             price.full_clean(exclude=["price_list"])
         except Exception as exc:  # ValidationError: say where

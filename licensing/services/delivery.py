@@ -11,9 +11,9 @@ nothing: the periodic outbox job sends what is due and unsent. The stored PDF is
 document that was sent: it is never rendered again or replaced, and a resend (a new
 outbox row) attaches the same bytes.
 """
+
 from __future__ import annotations
 
-from vendorportal import clock
 import logging
 
 from django.conf import settings
@@ -27,9 +27,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from licensing.models import DeliveryNote, Installation, License, LicenseBinding
 from licensing.exceptions import DeliveryNoteError
+from licensing.models import DeliveryNote, Installation, License, LicenseBinding
 from licensing.selectors.delivery import DOCUMENT_TIMEZONE, delivery_note_context
+from vendorportal import clock
 from vendorportal.models import OutboxMessage
 from vendorportal.outbox import outbox_enqueue, outbox_resend
 from vendorportal.pdf import render_pdf
@@ -69,7 +70,9 @@ def _checked_licenses(installation: Installation, licenses) -> list[License]:
     by_pk = License.objects.select_related("product").in_bulk(wanted)
     group = _redundancy_group_ids(installation)
     bound = set(
-        LicenseBinding.objects.filter(license_id__in=wanted, installation_id__in=group).values_list("license_id", flat=True)
+        LicenseBinding.objects.filter(license_id__in=wanted, installation_id__in=group).values_list(
+            "license_id", flat=True
+        )
     )
     result = []
     for pk in wanted:
@@ -101,7 +104,9 @@ def _checked_recipient(installation: Installation, recipient_email: str | None) 
     recipient = (recipient_email or "").strip()
     if not recipient:
         raise DeliveryNoteError(
-            _("Für den Lieferschein fehlt die Liefer-E-Mail-Adresse. Bitte beim Partner eine Liefer-E-Mail hinterlegen."),
+            _(
+                "Für den Lieferschein fehlt die Liefer-E-Mail-Adresse. Bitte beim Partner eine Liefer-E-Mail hinterlegen."
+            ),
             code="no_recipient",
         )
     try:
@@ -115,9 +120,7 @@ def _checked_recipient(installation: Installation, recipient_email: str | None) 
 
 
 @transaction.atomic
-def delivery_note_create(
-    *, installation: Installation, licenses, recipient_email: str | None = None
-) -> DeliveryNote:
+def delivery_note_create(*, installation: Installation, licenses, recipient_email: str | None = None) -> DeliveryNote:
     """Create the Lieferschein for freshly issued keys (ORD-2) and queue its delivery.
 
     Runs inside the caller's transaction (the one that issues the keys), so a
@@ -225,8 +228,7 @@ def delivery_mail_body(context: dict) -> str:
         if lic["valid_until"]:
             parts.append(_("gültig bis: %(date)s") % {"date": lic["valid_until"]})
         parts += [
-            _("Gültig für: %(ids)s")
-            % {"ids": ", ".join(f"{b['label']} {b['identifier']}" for b in lic["bindings"])},
+            _("Gültig für: %(ids)s") % {"ids": ", ".join(f"{b['label']} {b['identifier']}" for b in lic["bindings"])},
             _("Modullizenzschlüssel:"),
             lic["key"],
             "",
@@ -279,7 +281,9 @@ def _refuse_inactive_keys(note: DeliveryNote) -> None:
     inactive = note.licenses.exclude(state=License.ACTIVE).select_related("product").first()
     if inactive is not None:
         raise DeliveryNoteError(
-            _("Lieferschein %(number)s wird nicht erneut gesendet: Die Lizenz Nr. %(serial)s (%(module)s) ist %(state)s.")
+            _(
+                "Lieferschein %(number)s wird nicht erneut gesendet: Die Lizenz Nr. %(serial)s (%(module)s) ist %(state)s."
+            )
             % {
                 "number": note.number,
                 "serial": inactive.serial,

@@ -2,9 +2,9 @@
 installations (LIC-1…LIC-13). Every write goes through here: admin actions, portal
 views, commands and tasks call these functions.
 """
+
 from __future__ import annotations
 
-from vendorportal import clock
 import dataclasses
 import secrets
 from dataclasses import dataclass
@@ -28,6 +28,7 @@ from licensing.models import (
     NfrLock,
     Product,
 )
+from vendorportal import clock
 from vendorportal.formats import format_date_de
 
 
@@ -68,17 +69,26 @@ def _check_issue(
     if not product.active:
         _refuse(_("%(name)s wird nicht mehr angeboten.") % {"name": product.name}, "inactive")
     if version.product_id != product.pk:
-        _refuse(_("Version %(version)s gehört nicht zu %(name)s.") % {"version": version.version, "name": product.name}, "version_mismatch")
+        _refuse(
+            _("Version %(version)s gehört nicht zu %(name)s.") % {"version": version.version, "name": product.name},
+            "version_mismatch",
+        )
     if kind not in dict(License.KIND_CHOICES):
         _refuse(_("Unbekannte Lizenzart „%(kind)s“.") % {"kind": kind}, "invalid_kind")
     if not installations:
         _refuse(_("Eine Lizenz braucht eine Installation."), "no_installation")
     for inst in installations:
         if inst.vendor != STARFACE:
-            _refuse(_("Modullizenzen gibt es nur für STARFACE-Anlagen; %(id)s ist ein Auerswald-System.") % {"id": inst.identifier}, "not_starface")
+            _refuse(
+                _("Modullizenzen gibt es nur für STARFACE-Anlagen; %(id)s ist ein Auerswald-System.")
+                % {"id": inst.identifier},
+                "not_starface",
+            )
         if not inst.is_active_on(today):
             _refuse(
-                _("Die Installation %(id)s ist seit %(date)s außer Betrieb; für sie werden keine Schlüssel mehr ausgestellt.")
+                _(
+                    "Die Installation %(id)s ist seit %(date)s außer Betrieb; für sie werden keine Schlüssel mehr ausgestellt."
+                )
                 % {"id": inst.identifier, "date": format_date_de(inst.decommissioned_on)},
                 "decommissioned",
             )
@@ -90,13 +100,19 @@ def _check_issue(
     if problem:
         _refuse(problem, "multi_binding")
     if len({inst.customer_id for inst in installations}) > 1:
-        _refuse(_("Eine Lizenz für mehrere Server gilt nur für Primär- und Sekundäranlage desselben Kunden."), "multi_customer")
+        _refuse(
+            _("Eine Lizenz für mehrere Server gilt nur für Primär- und Sekundäranlage desselben Kunden."),
+            "multi_customer",
+        )
     seen: set[int] = set()
     for inst in installations:
         if inst.pk in seen:
             _refuse(
-                _("Der Serverlizenzschlüssel %(id)s ist doppelt angegeben: Ein weiterer Serverlizenzschlüssel (Redundanz) "
-                  "muss ein anderer sein als der der Primäranlage.") % {"id": inst.identifier},
+                _(
+                    "Der Serverlizenzschlüssel %(id)s ist doppelt angegeben: Ein weiterer Serverlizenzschlüssel (Redundanz) "
+                    "muss ein anderer sein als der der Primäranlage."
+                )
+                % {"id": inst.identifier},
                 "duplicate_binding",
             )
         seen.add(inst.pk)
@@ -110,29 +126,43 @@ def _paid_key_refusal(*, product: Product, installation: Installation, existing:
     ) % {"id": installation.identifier, "name": product.name, "serial": existing.serial}
 
 
-def _check_no_active_paid_key(*, product: Product, installations: list[Installation], replaced: License | None = None) -> None:
+def _check_no_active_paid_key(
+    *, product: Product, installations: list[Installation], replaced: License | None = None
+) -> None:
     """ORD-6: a module that already runs with an active paid key on one of these server keys
     is not bought again — unless the new key replaces it (tier upgrade, paid update), which
     revokes the old key in the same transaction. The database constraint
     ``license_one_active_paid_key`` decides races."""
     binding = (
-        LicenseBinding.objects.exclude(license=replaced).filter(
-            installation__in=installations, license__product=product, license__kind__in=License.PAID_KINDS,
+        LicenseBinding.objects.exclude(license=replaced)
+        .filter(
+            installation__in=installations,
+            license__product=product,
+            license__kind__in=License.PAID_KINDS,
             license__state=License.ACTIVE,
         )
         .select_related("license", "installation")
         .first()
     )
     if binding is not None:
-        _refuse(_paid_key_refusal(product=product, installation=binding.installation, existing=binding.license), "paid_key_exists")
+        _refuse(
+            _paid_key_refusal(product=product, installation=binding.installation, existing=binding.license),
+            "paid_key_exists",
+        )
 
 
 def _check_demo(*, product: Product, version: ModuleVersion, installation: Installation) -> None:
-    problem = rules.demo_refusal(product_name=product.name, demo_allowed=product.demo_allowed, version_released_on=version.released_on)
+    problem = rules.demo_refusal(
+        product_name=product.name, demo_allowed=product.demo_allowed, version_released_on=version.released_on
+    )
     if problem:
         _refuse(problem, "demo_not_allowed")
-    locked = NfrLock.objects.filter(product=product, identifier_kind=installation.identifier_kind, identifier=installation.identifier).exists()
-    if rules.nfr_unlocks_module(installation_has_nfr=installation.has_nfr, product_nfr_allowed=product.nfr_allowed, nfr_locked=locked):
+    locked = NfrLock.objects.filter(
+        product=product, identifier_kind=installation.identifier_kind, identifier=installation.identifier
+    ).exists()
+    if rules.nfr_unlocks_module(
+        installation_has_nfr=installation.has_nfr, product_nfr_allowed=product.nfr_allowed, nfr_locked=locked
+    ):
         _refuse(
             _("Auf %(id)s läuft %(name)s dank NFR-Lizenz ohne Schlüssel – ein Demo-Schlüssel ist nicht nötig.")
             % {"id": installation.identifier, "name": product.name},
@@ -178,7 +208,9 @@ def _prepare(request: IssueRequest, today: date) -> dict:
     if len(request.order_reference) > max_order:
         _refuse(_("Die Bestellnummer ist zu lang (höchstens %(max)s Zeichen).") % {"max": max_order}, "order_too_long")
     if request.kind in License.PAID_KINDS:
-        replaced = request.replaces if request.replaces is not None and request.replaces.product_id == product.pk else None
+        replaced = (
+            request.replaces if request.replaces is not None and request.replaces.product_id == product.pk else None
+        )
         _check_no_active_paid_key(product=product, installations=installations, replaced=replaced)
     valid_until = None
     subscription = request.kind == License.SUBSCRIPTION
@@ -186,7 +218,10 @@ def _prepare(request: IssueRequest, today: date) -> dict:
         # LIC-10: a replacement keeps the limits of the key it replaces — a demo's last
         # day, a subscription's binding (blocked with it, updates free while it runs).
         if request.demo_days is not None:
-            _refuse(_("Ein Kulanz-Ersatzschlüssel übernimmt die Laufzeit des ersetzten Schlüssels."), "days_with_replacement")
+            _refuse(
+                _("Ein Kulanz-Ersatzschlüssel übernimmt die Laufzeit des ersetzten Schlüssels."),
+                "days_with_replacement",
+            )
         valid_until = request.replaces.valid_until
         subscription = request.replaces.is_subscription_bound
     elif request.kind == License.DEMO:
@@ -200,7 +235,9 @@ def _prepare(request: IssueRequest, today: date) -> dict:
         if product.pricing_model == Product.TIERED:
             if not installation.installed_users:
                 _refuse(
-                    _("Für %(name)s braucht die Installation die Anzahl installierter Benutzerlizenzen (Staffel, CAT-2).")
+                    _(
+                        "Für %(name)s braucht die Installation die Anzahl installierter Benutzerlizenzen (Staffel, CAT-2)."
+                    )
                     % {"name": product.name},
                     "no_users",
                 )
@@ -233,11 +270,15 @@ def _already_issued(claims: list[str]) -> AlreadyIssued | None:
     licenses = list(claim.licenses.select_related("product").order_by("serial"))
     serials = ", ".join(str(lic.serial) for lic in licenses) or "—"
     if claim.claim.startswith("form:"):
-        message = _("Dieses Formular wurde bereits abgeschickt; dabei wurde Lizenz Nr. %(serials)s ausgestellt. "
-                    "Es wurde kein weiterer Schlüssel ausgestellt.") % {"serials": serials}
+        message = _(
+            "Dieses Formular wurde bereits abgeschickt; dabei wurde Lizenz Nr. %(serials)s ausgestellt. "
+            "Es wurde kein weiterer Schlüssel ausgestellt."
+        ) % {"serials": serials}
         return AlreadyIssued(message, code="form_already_used", licenses=licenses)
-    message = _("Zur Bestellung %(order)s wurden bereits Schlüssel ausgestellt (Lizenz Nr. %(serials)s). "
-                "Eine Bestellung wird nur einmal ausgestellt.") % {"order": claim.claim.removeprefix("order:"), "serials": serials}
+    message = _(
+        "Zur Bestellung %(order)s wurden bereits Schlüssel ausgestellt (Lizenz Nr. %(serials)s). "
+        "Eine Bestellung wird nur einmal ausgestellt."
+    ) % {"order": claim.claim.removeprefix("order:"), "serials": serials}
     return AlreadyIssued(message, code="order_already_issued", licenses=licenses)
 
 
@@ -287,7 +328,11 @@ def licenses_issue(
     ids = {r.installation.pk for r in requests} | {i.pk for r in requests for i in r.also_installations}
     fresh = Installation.objects.select_related("customer__partner").in_bulk(ids)
     requests = [
-        dataclasses.replace(r, installation=fresh[r.installation.pk], also_installations=tuple(fresh[i.pk] for i in r.also_installations))
+        dataclasses.replace(
+            r,
+            installation=fresh[r.installation.pk],
+            also_installations=tuple(fresh[i.pk] for i in r.also_installations),
+        )
         for r in requests
     ]
     if len(request_token) > 64:
@@ -307,7 +352,10 @@ def licenses_issue(
         raise done from None
     paid_pairs = [(r.installation.pk, r.product.pk) for r in requests if r.kind in License.PAID_KINDS]
     if len(set(paid_pairs)) < len(paid_pairs):
-        _refuse(_("Dasselbe Modul ist für dieselbe Installation zweimal als bezahlter Schlüssel angegeben (ORD-6)."), "paid_key_twice")
+        _refuse(
+            _("Dasselbe Modul ist für dieselbe Installation zweimal als bezahlter Schlüssel angegeben (ORD-6)."),
+            "paid_key_twice",
+        )
     claim_rows = _claim(claims)
 
     private_key = signing_key()
@@ -335,20 +383,38 @@ def licenses_issue(
         key = keys.sign_key(payload, private_key)
         licenses.append(
             License(
-                serial=serial, product=request.product, module_version=request.version,
-                installation=request.installation, kind=request.kind, tier=prep["tier"],
-                user_limit=prep["user_limit"], valid_until=prep["valid_until"], key=key,
-                key_compact=key.replace("-", ""), signing_key_id=payload.key_id, issued_by=issued_by,
-                issued_at=clock.now(), order_reference=request.order_reference,
-                subscription_reference=request.subscription_reference, replaces=request.replaces,
+                serial=serial,
+                product=request.product,
+                module_version=request.version,
+                installation=request.installation,
+                kind=request.kind,
+                tier=prep["tier"],
+                user_limit=prep["user_limit"],
+                valid_until=prep["valid_until"],
+                key=key,
+                key_compact=key.replace("-", ""),
+                signing_key_id=payload.key_id,
+                issued_by=issued_by,
+                issued_at=clock.now(),
+                order_reference=request.order_reference,
+                subscription_reference=request.subscription_reference,
+                replaces=request.replaces,
             )
         )
     for lic in licenses:
         # A paid key that replaces a paid key of its module (tier upgrade ORD-6, paid update
         # ORD-7) takes its place: the old key is revoked first, so only one stays active.
         old = lic.replaces
-        if lic.is_paid and old is not None and old.is_paid and old.product_id == lic.product_id and old.state == License.ACTIVE:
-            _change_state(old, License.REVOKED, _("Ersetzt durch Lizenz Nr. %(serial)s") % {"serial": lic.serial}, issued_by)
+        if (
+            lic.is_paid
+            and old is not None
+            and old.is_paid
+            and old.product_id == lic.product_id
+            and old.state == License.ACTIVE
+        ):
+            _change_state(
+                old, License.REVOKED, _("Ersetzt durch Lizenz Nr. %(serial)s") % {"serial": lic.serial}, issued_by
+            )
     try:
         with transaction.atomic():
             License.objects.bulk_create(licenses)
@@ -407,12 +473,23 @@ def license_issue(
 ) -> License:
     """Issue one key and, unless told not to, its delivery note (see :func:`licenses_issue`)."""
     request = IssueRequest(
-        product=product, installation=installation, version=version, kind=kind, demo_days=demo_days,
-        also_installations=tuple(also_installations or ()), tier=tier, order_reference=order_reference,
-        subscription_reference=subscription_reference, replaces=replaces,
+        product=product,
+        installation=installation,
+        version=version,
+        kind=kind,
+        demo_days=demo_days,
+        also_installations=tuple(also_installations or ()),
+        tier=tier,
+        order_reference=order_reference,
+        subscription_reference=subscription_reference,
+        replaces=replaces,
     )
     return licenses_issue(
-        requests=[request], today=today, issued_by=issued_by, recipient_email=recipient_email, delivery_note=delivery_note,
+        requests=[request],
+        today=today,
+        issued_by=issued_by,
+        recipient_email=recipient_email,
+        delivery_note=delivery_note,
         request_token=request_token,
     )[0]
 
@@ -444,14 +521,21 @@ def license_revoke(*, license: License, reason: str, by=None) -> License:
 def license_block(*, license: License, reason: str, by=None) -> License:
     """Block a subscription key when its subscription ends (LIC-12)."""
     if not license.is_subscription_bound:
-        raise LicensingError(_("Gesperrt werden nur Abo-Schlüssel (bei Ende des Abos); Kaufschlüssel bleiben gültig."), code="block_purchase")
+        raise LicensingError(
+            _("Gesperrt werden nur Abo-Schlüssel (bei Ende des Abos); Kaufschlüssel bleiben gültig."),
+            code="block_purchase",
+        )
     return _change_state(license, License.BLOCKED, reason, by)
 
 
 @transaction.atomic
 def license_unblock(*, license: License, reason: str, by=None) -> License:
     if license.is_paid:  # ORD-6: not beside a paid key issued for it meanwhile
-        _check_no_active_paid_key(product=license.product, installations=list(Installation.objects.filter(license_bindings__license=license)), replaced=license)
+        _check_no_active_paid_key(
+            product=license.product,
+            installations=list(Installation.objects.filter(license_bindings__license=license)),
+            replaced=license,
+        )
     return _change_state(license, License.ACTIVE, reason, by)
 
 
@@ -496,23 +580,37 @@ def installation_move(
         decommission_proven=proven,
     )
     if outcome == "same":
-        raise LicensingError(_("Gleicher Serverlizenzschlüssel: Der Umzug ist kostenlos, der Schlüssel bleibt gültig."), code="same_key")
+        raise LicensingError(
+            _("Gleicher Serverlizenzschlüssel: Der Umzug ist kostenlos, der Schlüssel bleibt gültig."), code="same_key"
+        )
     if outcome == rules.MOVE_NO_TRANSFER:
         raise LicensingError(
-            _("Bei der Free Edition ist eine geänderte Hardware-ID ein neues System – Modullizenzen können nicht übertragen werden."),
+            _(
+                "Bei der Free Edition ist eine geänderte Hardware-ID ein neues System – Modullizenzen können nicht übertragen werden."
+            ),
             code="free_edition",
         )
     if outcome == rules.MOVE_NEW_PURCHASE:
         raise LicensingError(
-            _("Ohne Bestätigung von STARFACE, dass %(old)s dauerhaft außer Betrieb ist, ist für %(new)s ein Neukauf nötig. "
-              "Der bisherige Schlüssel bleibt mit %(old)s weiter nutzbar.") % {"old": old.identifier, "new": new.identifier},
+            _(
+                "Ohne Bestätigung von STARFACE, dass %(old)s dauerhaft außer Betrieb ist, ist für %(new)s ein Neukauf nötig. "
+                "Der bisherige Schlüssel bleibt mit %(old)s weiter nutzbar."
+            )
+            % {"old": old.identifier, "new": new.identifier},
             code="proof_required",
         )
     if new.customer.partner_id != old.customer.partner_id:
         raise LicensingError(_("Die neue Installation gehört zu einem anderen Partner."), code="other_partner")
-    active = list(License.objects.filter(bindings__installation=old, state=License.ACTIVE).select_related("product", "module_version").distinct())
+    active = list(
+        License.objects.filter(bindings__installation=old, state=License.ACTIVE)
+        .select_related("product", "module_version")
+        .distinct()
+    )
     if not active:
-        raise LicensingError(_("Auf %(old)s gibt es keine aktiven Lizenzen zu übertragen.") % {"old": old.identifier}, code="nothing_to_move")
+        raise LicensingError(
+            _("Auf %(old)s gibt es keine aktiven Lizenzen zu übertragen.") % {"old": old.identifier},
+            code="nothing_to_move",
+        )
     if proof:
         old.decommission_proof = proof
     old.decommissioned_on = old.decommissioned_on or today
@@ -521,8 +619,13 @@ def installation_move(
     new_licenses = licenses_issue(
         requests=[
             IssueRequest(
-                product=lic.product, installation=new, version=lic.module_version, kind=License.GOODWILL,
-                tier=lic.tier, order_reference=lic.order_reference, replaces=lic,
+                product=lic.product,
+                installation=new,
+                version=lic.module_version,
+                kind=License.GOODWILL,
+                tier=lic.tier,
+                order_reference=lic.order_reference,
+                replaces=lic,
                 subscription_reference=lic.subscription_reference,
             )
             for lic in active
@@ -556,7 +659,9 @@ def installation_transfer(*, installation: Installation, customer, by=None) -> I
 def license_transfer_to_other_installation(*, license: License, installation: Installation) -> None:
     """LIC-11: refused — a key belongs to its server key; kept as a function so admin
     and portal give the same message."""
-    problem = rules.transfer_refusal(same_identifier=license.bindings.filter(identifier=installation.identifier).exists())
+    problem = rules.transfer_refusal(
+        same_identifier=license.bindings.filter(identifier=installation.identifier).exists()
+    )
     if problem:
         raise LicensingError(problem, code="transfer_refused")
 
@@ -572,8 +677,13 @@ class Diagnosis:
 
 
 def license_diagnose(
-    *, key_text: str, identifier: str, module_code: str | None = None, installed_version: str | None = None,
-    today: date | None = None, identifier_kind: str = rules.SERVER_KEY,
+    *,
+    key_text: str,
+    identifier: str,
+    module_code: str | None = None,
+    installed_version: str | None = None,
+    today: date | None = None,
+    identifier_kind: str = rules.SERVER_KEY,
 ) -> Diagnosis:
     """Why is this key (not) accepted on this installation? One LIC-3 verdict and what to do."""
     today = today or clock.today()
@@ -586,13 +696,24 @@ def license_diagnose(
         product = Product.objects.filter(article=module_code.strip().upper()).first()
         if product is None:
             raise LicensingError(_("Unbekanntes Modul „%(code)s“.") % {"code": module_code}, code="unknown_module")
-    result = verifier.verify_key(key_text, identifier, public_keys(), identifier_kind=identifier_kind, module=module_code, today=today)
+    result = verifier.verify_key(
+        key_text, identifier, public_keys(), identifier_kind=identifier_kind, module=module_code, today=today
+    )
     key_product = None
     lic = None
     if result.payload is not None:
         lic = License.objects.filter(serial=result.payload.serial).select_related("product").first()
-        key_product = lic.product if lic else next(
-            (p for p in Product.objects.filter(kind=Product.MODULE) if verifier.module_digest(p.article) == result.payload.module_digest), None
+        key_product = (
+            lic.product
+            if lic
+            else next(
+                (
+                    p
+                    for p in Product.objects.filter(kind=Product.MODULE)
+                    if verifier.module_digest(p.article) == result.payload.module_digest
+                ),
+                None,
+            )
         )
     required = None
     if result.ok and installed_version:
@@ -602,8 +723,13 @@ def license_diagnose(
             required = rules.required_key_version(installed_version, versions)
             if required is not None:
                 result = verifier.verify_key(
-                    key_text, identifier, public_keys(), identifier_kind=identifier_kind, module=module_code,
-                    today=today, required_version=required,
+                    key_text,
+                    identifier,
+                    public_keys(),
+                    identifier_kind=identifier_kind,
+                    module=module_code,
+                    today=today,
+                    required_version=required,
                 )
     payload = result.payload
     message = rules.diagnosis_message(
@@ -626,7 +752,9 @@ def insight_own_use_register(*, license: License, purchased_on: date, price_paid
     if license.product.article != INSIGHT:
         raise LicensingError(_("Nur Insight Analytics wird bei Eigennutzung erstattet (LIC-13)."), code="not_insight")
     partner = license.installation.customer.partner
-    return InsightOwnUse.objects.create(partner=partner, license=license, purchased_on=purchased_on, price_paid=price_paid)
+    return InsightOwnUse.objects.create(
+        partner=partner, license=license, purchased_on=purchased_on, price_paid=price_paid
+    )
 
 
 def insight_sold_tiers(own_use: InsightOwnUse) -> list[str]:
@@ -651,9 +779,16 @@ def insight_refund_due(own_use: InsightOwnUse) -> bool:
 def insight_refund_mark(*, own_use: InsightOwnUse, on: date) -> InsightOwnUse:
     own_use = InsightOwnUse.objects.select_for_update().get(pk=own_use.pk)
     if own_use.refunded_on:
-        raise LicensingError(_("Bereits am %(date)s erstattet.") % {"date": format_date_de(own_use.refunded_on)}, code="already_refunded")
+        raise LicensingError(
+            _("Bereits am %(date)s erstattet.") % {"date": format_date_de(own_use.refunded_on)}, code="already_refunded"
+        )
     if not insight_refund_due(own_use):
-        raise LicensingError(_("Die Erstattung ist noch nicht fällig: Die verkauften Staffeln reichen noch nicht an die eigene Staffel heran."), code="not_due")
+        raise LicensingError(
+            _(
+                "Die Erstattung ist noch nicht fällig: Die verkauften Staffeln reichen noch nicht an die eigene Staffel heran."
+            ),
+            code="not_due",
+        )
     own_use.refunded_on = on
     own_use.save(update_fields=["refunded_on"])
     return own_use

@@ -31,6 +31,7 @@ Weekly report: rendered once, stored as a :class:`MaintenanceWeeklyReport` (one 
 ISO week, unique) with its e-mail to finance in one transaction; the outbox attaches
 the stored bytes, on every resend the same.
 """
+
 from __future__ import annotations
 
 import logging
@@ -142,11 +143,13 @@ def _system_line(notice: MaintenanceNotice) -> str:
         return head + _("Softwarepflege bis %(end)s") % {"end": format_date_de(end)}
     if notice.kind == rules.NOTICE_21:
         return head + _("Softwarepflege bis %(end)s; Benutzer hinzufügen nur bis %(last)s") % {
-            "end": format_date_de(end), "last": format_date_de(rules.add_users_last_day(end)),
+            "end": format_date_de(end),
+            "last": format_date_de(rules.add_users_last_day(end)),
         }
     if notice.kind == rules.NOTICE_LAPSED:
         return head + _("abgelaufen am %(end)s; ohne Säumniszuschlag verlängerbar bis %(until)s") % {
-            "end": format_date_de(end), "until": format_date_de(rules.surcharge_free_until(end)),
+            "end": format_date_de(end),
+            "until": format_date_de(rules.surcharge_free_until(end)),
         }
     return head + _("abgelaufen am %(end)s; Säumniszuschlag seit %(since)s; online verlängerbar bis %(until)s") % {
         "end": format_date_de(end),
@@ -200,7 +203,11 @@ def partner_notice_text(partner, notices: list[MaintenanceNotice], today: date) 
     by_kind = defaultdict(list)
     for notice in notices:
         by_kind[notice.kind].append(notice)
-    body = [_("Guten Tag,"), "", _("Hinweise zur Softwarepflege PBX Call Assist 5, Stand %(today)s:") % {"today": format_date_de(today)}]
+    body = [
+        _("Guten Tag,"),
+        "",
+        _("Hinweise zur Softwarepflege PBX Call Assist 5, Stand %(today)s:") % {"today": format_date_de(today)},
+    ]
     for kind in rules.NOTICE_KINDS:
         if kind not in by_kind:
             continue
@@ -265,7 +272,10 @@ def notices_enqueue(*, today: date, claim: str) -> NoticeRun:
             drafts.append(
                 OutboxDraft(
                     dedup_key=notice_batch_key(today=today, partner_id=partner_id, claim=claim),
-                    recipients=recipients, subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL,
+                    recipients=recipients,
+                    subject=subject,
+                    body=body,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
                 )
             )
             for notice in partner_notices:
@@ -282,7 +292,9 @@ def notices_enqueue(*, today: date, claim: str) -> NoticeRun:
         "customer__partner_id"
     )[:1]
     key = Concat(
-        Value(f"{NOTICES_KIND}:{today.isoformat()}:"), Cast(Subquery(partner_of_notice), CharField()), Value(f":{claim}"),
+        Value(f"{NOTICES_KIND}:{today.isoformat()}:"),
+        Cast(Subquery(partner_of_notice), CharField()),
+        Value(f":{claim}"),
         output_field=CharField(),
     )
     MaintenanceNotice.objects.filter(claim=claim, message__isnull=True).update(
@@ -392,8 +404,12 @@ def _report_store(*, data: MaintenanceReport, pdf: bytes) -> tuple[MaintenanceWe
     another run stored this week's report first (its e-mail is the one)."""
     week = report_week(data.today)
     report = MaintenanceWeeklyReport(
-        week=week, report_date=data.today, expiring_count=data.expiring_count, lapsed_count=data.lapsed_count,
-        renewal_total=data.renewal_total, created_at=clock.now(),
+        week=week,
+        report_date=data.today,
+        expiring_count=data.expiring_count,
+        lapsed_count=data.lapsed_count,
+        renewal_total=data.renewal_total,
+        created_at=clock.now(),
     )
     # The file first (the row points to it); removed again if the row is not written.
     report.pdf.save(report.filename, ContentFile(pdf), save=False)
@@ -403,8 +419,13 @@ def _report_store(*, data: MaintenanceReport, pdf: bytes) -> tuple[MaintenanceWe
             with translation.override(DOCUMENT_LANGUAGE):
                 subject, body = _report_mail_text(data)
             outbox_enqueue(
-                kind=REPORT_KIND, dedup_key=f"{REPORT_KIND}:{week}", recipients=[settings.FINANCE_EMAIL],
-                subject=subject, body=body, document=report, from_email=settings.DEFAULT_FROM_EMAIL,
+                kind=REPORT_KIND,
+                dedup_key=f"{REPORT_KIND}:{week}",
+                recipients=[settings.FINANCE_EMAIL],
+                subject=subject,
+                body=body,
+                document=report,
+                from_email=settings.DEFAULT_FROM_EMAIL,
             )
     except IntegrityError:
         report.pdf.delete(save=False)
@@ -442,8 +463,11 @@ def maintenance_report_weekly(*, today: date) -> MaintenanceWeeklyReport:
         run.summary = (
             f"Stichtag {format_date_de(today)}: {data.expiring_count} laufen ab, {data.lapsed_count} abgelaufen, "
             f"Verlängerungswert {format_eur(data.renewal_total)}; "
-            + (f"E-Mail an {settings.FINANCE_EMAIL} zum Versand eingeplant" if created
-               else f"Bericht der Woche {week} von einem anderen Lauf: keine zweite E-Mail")
+            + (
+                f"E-Mail an {settings.FINANCE_EMAIL} zum Versand eingeplant"
+                if created
+                else f"Bericht der Woche {week} von einem anderen Lauf: keine zweite E-Mail"
+            )
         )
     return report
 
@@ -452,6 +476,8 @@ def report_attachments(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
     """Outbox hook: the stored PDF, byte for byte (never rendered again)."""
     report = MaintenanceWeeklyReport.objects.filter(pk=message.document_id).first()
     if report is None:
-        raise MaintenanceReportMissing(_("Den Softwarepflege-Bericht zu dieser E-Mail gibt es nicht mehr."), code="report_missing")
+        raise MaintenanceReportMissing(
+            _("Den Softwarepflege-Bericht zu dieser E-Mail gibt es nicht mehr."), code="report_missing"
+        )
     with report.pdf.open("rb") as stored:
         return [(report.filename, stored.read(), "application/pdf")]

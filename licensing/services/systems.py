@@ -5,6 +5,7 @@ Every decision comes from :mod:`licensing.rules`, every price from
 :mod:`licensing.pricing`; these services check, then write append-only ledger rows in
 one transaction — a refused request writes nothing.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -81,7 +82,9 @@ def tryout_start(*, installation: Installation, today: date, by=None) -> Tryout:
 def _check_licensing(system: Installation, *, article_is_activation: bool, has_activation: bool) -> None:
     refusal = rules.licensing_refusal(system.edition, has_activation, article_is_activation)
     if refusal:
-        raise SystemLicensingError(refusal, code="activation_first" if not article_is_activation else "activation_refused")
+        raise SystemLicensingError(
+            refusal, code="activation_first" if not article_is_activation else "activation_refused"
+        )
 
 
 def _end_running_tryout(system: Installation, today: date) -> None:
@@ -94,8 +97,14 @@ def _end_running_tryout(system: Installation, today: date) -> None:
 
 @transaction.atomic
 def system_licenses_add(
-    *, installation: Installation, kind: str, quantity: int, article: str = "", order_reference: str = "",
-    today: date, by=None,
+    *,
+    installation: Installation,
+    kind: str,
+    quantity: int,
+    article: str = "",
+    order_reference: str = "",
+    today: date,
+    by=None,
 ) -> SystemLicense:
     """Book a system activation or floating user licences on a system (SYS-1, SYS-2).
 
@@ -123,7 +132,12 @@ def system_licenses_add(
     is_activation = kind == SystemLicense.ACTIVATION
     _check_licensing(system, article_is_activation=is_activation, has_activation=system_facts(system).has_activation)
     row = SystemLicense(
-        installation=system, kind=kind, quantity=quantity, article=article, order_reference=order_reference, created_by=by
+        installation=system,
+        kind=kind,
+        quantity=quantity,
+        article=article,
+        order_reference=order_reference,
+        created_by=by,
     )
     row.full_clean()
     row.save()
@@ -153,7 +167,7 @@ def reinitialisation_payload(system: Installation, initialisation_code: str) -> 
 
 @transaction.atomic
 def system_reinitialise(*, installation: Installation, initialisation_code: str, by=None) -> Reinitialisation:
-    """"Zertifikat neu erstellen" after a reset (SYS-1): the signed response that gives
+    """ "Zertifikat neu erstellen" after a reset (SYS-1): the signed response that gives
     the system all its licences back. Every re-initialisation is logged.
 
     The code is checked first (:func:`rules.normalize_initialisation_code`); a bad code
@@ -174,7 +188,9 @@ def system_reinitialise(*, installation: Installation, initialisation_code: str,
 # --- PBX Call Assist 5 quotes and confirmation (SWP-1…SWP-9) ---------------------------
 
 
-def call_assist_quote(*, installation: Installation, users: int | None, months: int | None = None, today: date) -> CallAssistQuote:
+def call_assist_quote(
+    *, installation: Installation, users: int | None, months: int | None = None, today: date
+) -> CallAssistQuote:
     """Priced cart for one system (SWP-9), ordered on ``today`` at that day's prices.
 
     Which cart depends on the system:
@@ -202,13 +218,19 @@ def call_assist_quote(*, installation: Installation, users: int | None, months: 
             )
         cart = rules.initial_order_quote(users, months)
         kind, start, end, new_users, covered = (
-            MaintenanceCoverage.INITIAL, today, rules.coverage_end(today, months), users, users,
+            MaintenanceCoverage.INITIAL,
+            today,
+            rules.coverage_end(today, months),
+            users,
+            users,
         )
         lapsed_days = surcharge_days = 0
     elif months is None:
         if users is None:
             raise rules.MaintenanceInputError(
-                _("Bitte angeben, wie viele Benutzer hinzukommen, oder 12 bzw. 36 Monate für eine Verlängerung wählen."),
+                _(
+                    "Bitte angeben, wie viele Benutzer hinzukommen, oder 12 bzw. 36 Monate für eine Verlängerung wählen."
+                ),
                 code="quote_incomplete",
             )
         cart = rules.add_users_quote(facts.coverage_end, today, users)
@@ -230,8 +252,13 @@ def call_assist_quote(*, installation: Installation, users: int | None, months: 
                 code="renew_all_users",
             )
         return renewal_quote_priced(
-            installation_id=installation.pk, serial=installation.identifier, coverage_end=facts.coverage_end,
-            users=facts.call_assist_users, months=months, today=today, prices=prices,
+            installation_id=installation.pk,
+            serial=installation.identifier,
+            coverage_end=facts.coverage_end,
+            users=facts.call_assist_users,
+            months=months,
+            today=today,
+            prices=prices,
         )
     priced = price_cart(cart, prices, today)
     return CallAssistQuote(
@@ -297,8 +324,12 @@ def maintenance_confirm(
     coverage.save()
     licences = [
         SystemLicense(
-            installation=system, kind=SystemLicense.CALL_ASSIST_USERS, article=article, quantity=users,
-            order_reference=order_reference, created_by=by,
+            installation=system,
+            kind=SystemLicense.CALL_ASSIST_USERS,
+            article=article,
+            quantity=users,
+            order_reference=order_reference,
+            created_by=by,
         )
         for article, users in quote.pack_users.items()
     ]
@@ -323,8 +354,15 @@ def manual_coverage_refusal(*, installation: Installation, end: date) -> str | N
 
 @transaction.atomic
 def maintenance_coverage_book_manual(
-    *, installation: Installation, start: date, end: date, users: int, months: int | None = None,
-    order_reference: str = "", note: str = "", by=None,
+    *,
+    installation: Installation,
+    start: date,
+    end: date,
+    users: int,
+    months: int | None = None,
+    order_reference: str = "",
+    note: str = "",
+    by=None,
 ) -> MaintenanceCoverage:
     """Staff book Softwarepflege by hand (SWP-7: lapsed longer than 36 months, goodwill).
 
@@ -337,8 +375,15 @@ def maintenance_coverage_book_manual(
     if refusal:
         raise rules.MaintenanceRuleError(refusal, code="coverage_not_extended")
     coverage = MaintenanceCoverage(
-        installation=system, kind=MaintenanceCoverage.MANUAL, start=start, end=end, months=months, users=users,
-        order_reference=order_reference, note=note, created_by=by,
+        installation=system,
+        kind=MaintenanceCoverage.MANUAL,
+        start=start,
+        end=end,
+        months=months,
+        users=users,
+        order_reference=order_reference,
+        note=note,
+        created_by=by,
     )
     coverage.full_clean()
     coverage.save()
@@ -354,7 +399,8 @@ def renewal_quote_send(*, installation: Installation, today: date, months: int =
     _require_system(installation)
     if system_facts(installation).coverage_end is None:
         raise rules.MaintenanceRuleError(
-            _("System %(serial)s hat keine Softwarepflege; es gibt nichts zu verlängern.") % {"serial": installation.identifier},
+            _("System %(serial)s hat keine Softwarepflege; es gibt nichts zu verlängern.")
+            % {"serial": installation.identifier},
             code="no_coverage",
         )
     quote = call_assist_quote(installation=installation, users=None, months=months, today=today)
@@ -370,14 +416,25 @@ def renewal_quote_send(*, installation: Installation, today: date, months: int =
             "hier das Angebot zur Verlängerung der Softwarepflege (PBX Call Assist 5) für das System "
             "%(serial)s (%(customer)s), Stand %(today)s:"
         )
-        % {"serial": installation.identifier, "customer": installation.customer.company, "today": format_date_de(today)},
+        % {
+            "serial": installation.identifier,
+            "customer": installation.customer.company,
+            "today": format_date_de(today),
+        },
         "",
         _("Neue Softwarepflege: %(start)s bis %(end)s für %(users)s Benutzer (%(months)s Monate).")
-        % {"start": format_date_de(quote.coverage_start), "end": format_date_de(quote.coverage_end), "users": quote.users, "months": quote.months},
+        % {
+            "start": format_date_de(quote.coverage_start),
+            "end": format_date_de(quote.coverage_end),
+            "users": quote.users,
+            "months": quote.months,
+        },
     ]
     if quote.surcharge_days:
         body.append(
-            _("Die Softwarepflege ist seit mehr als 3 Monaten abgelaufen: %(days)s Tage je Benutzer werden als Säumniszuschlag berechnet.")
+            _(
+                "Die Softwarepflege ist seit mehr als 3 Monaten abgelaufen: %(days)s Tage je Benutzer werden als Säumniszuschlag berechnet."
+            )
             % {"days": quote.surcharge_days}
         )
     body += ["", *lines, "", _("Summe netto: %(total)s zzgl. USt.") % {"total": format_eur(quote.net_total)}]

@@ -1,3 +1,6 @@
 """Celery tasks of the licensing area (thin: ids in, service call, retry policy)."""
-from . import delivery  # noqa: F401
-from . import maintenance  # noqa: F401
+
+from . import (
+    delivery,  # noqa: F401
+    maintenance,  # noqa: F401
+)

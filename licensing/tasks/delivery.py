@@ -4,6 +4,7 @@ Only this task of the time before the outbox is left, for its messages that may 
 wait in a broker after an update: it writes the note's first e-mail as an outbox row
 (the same row if it exists), which is then sent once.
 """
+
 from __future__ import annotations
 
 import logging

@@ -6,13 +6,15 @@ writes its e-mail in the same transaction, so a retry (or a second worker) never
 writes a notice or its e-mail twice; the weekly report is one per ISO week. Sending
 is the outbox's job (its worker and periodic job own that retry).
 """
+
 from __future__ import annotations
 
 from datetime import date
 
 from celery import shared_task
-from vendorportal import clock
 from django.db import OperationalError
+
+from vendorportal import clock
 
 _RETRY = dict(
     # Transient: a locked or unreachable database (a deadlock between two runs on

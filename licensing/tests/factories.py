@@ -1,4 +1,5 @@
 """Factories for tests — the one place test data is built (STYLE 10)."""
+
 import itertools
 from datetime import date
 
@@ -43,8 +44,13 @@ def make_system(edition: str = "comtrexx_next", customer=None, **fields):
     """An Auerswald system (serial-bound, SYS-1)."""
     extra = {"customer": customer} if customer is not None else {}
     return InstallationFactory(
-        vendor="auerswald", edition=edition, identifier_kind="serial",
-        identifier=f"SN{next(_serials):08d}", pbx_version="", **extra, **fields,
+        vendor="auerswald",
+        edition=edition,
+        identifier_kind="serial",
+        identifier=f"SN{next(_serials):08d}",
+        pbx_version="",
+        **extra,
+        **fields,
     )
 
 
@@ -59,21 +65,38 @@ _TEST_SIGNING_KEY = Ed25519PrivateKey.generate()
 _license_serials = itertools.count(4_000_001)
 
 
-def make_license(installation, version, *, kind=License.PURCHASE, tier="81-150", user_limit=150, valid_until=None, also=()):
+def make_license(
+    installation, version, *, kind=License.PURCHASE, tier="81-150", user_limit=150, valid_until=None, also=()
+):
     """A licence row with a real signed key, as the issuing service stores it."""
     bound = [installation, *also]
     serial = next(_license_serials)
     payload = keys.build_payload(
-        private_key=_TEST_SIGNING_KEY, serial=serial, module_code=version.product.article, version=version.version,
-        user_limit=user_limit, expiry=valid_until, demo=kind == License.DEMO,
+        private_key=_TEST_SIGNING_KEY,
+        serial=serial,
+        module_code=version.product.article,
+        version=version.version,
+        user_limit=user_limit,
+        expiry=valid_until,
+        demo=kind == License.DEMO,
         bindings=[(inst.identifier_kind, inst.identifier) for inst in bound],
     )
     key = keys.sign_key(payload, _TEST_SIGNING_KEY)
     lic = License.objects.create(
-        serial=serial, product=version.product, module_version=version, installation=installation, kind=kind,
-        tier=tier, user_limit=user_limit, valid_until=valid_until, key=key, key_compact=key.replace("-", ""),
+        serial=serial,
+        product=version.product,
+        module_version=version,
+        installation=installation,
+        kind=kind,
+        tier=tier,
+        user_limit=user_limit,
+        valid_until=valid_until,
+        key=key,
+        key_compact=key.replace("-", ""),
         signing_key_id=1,
     )
     for inst in bound:
-        LicenseBinding.objects.create(license=lic, installation=inst, identifier_kind=inst.identifier_kind, identifier=inst.identifier)
+        LicenseBinding.objects.create(
+            license=lic, installation=inst, identifier_kind=inst.identifier_kind, identifier=inst.identifier
+        )
     return lic

@@ -1,12 +1,13 @@
 """Staff admin: grouped index, search by the things staff look up, history, permissions."""
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from licensing.models import Installation
-from vendorportal.parties.models import Partner
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, UserFactory
 from vendorportal import roles
+from vendorportal.parties.models import Partner
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +20,26 @@ def staff_client(client, admin_user):
 
 def test_index_grouped_by_area(staff_client):
     page = staff_client.get(reverse("admin:index")).content.decode()
-    positions = [page.index(area) for area in ["Partner und Kunden", "Installationen", "Katalog und Preise", "Benutzer und Rechte"]]
+    positions = [
+        page.index(area)
+        for area in ["Partner und Kunden", "Installationen", "Katalog und Preise", "Benutzer und Rechte"]
+    ]
     assert positions == sorted(positions)
 
 
 @pytest.mark.parametrize(
     "model",
     [
-        "parties.partner", "parties.partnerlevel", "parties.partneruser", "parties.customer", "licensing.installation",
-        "licensing.product", "licensing.bundle", "licensing.pricelist", "licensing.price", "licensing.moduleversion",
+        "parties.partner",
+        "parties.partnerlevel",
+        "parties.partneruser",
+        "parties.customer",
+        "licensing.installation",
+        "licensing.product",
+        "licensing.bundle",
+        "licensing.pricelist",
+        "licensing.price",
+        "licensing.moduleversion",
         "licensing.pbxversion",
     ],
 )
@@ -58,7 +70,14 @@ def test_invalid_server_key_in_admin_form_changes_nothing(staff_client):
     customer = CustomerFactory()
     response = staff_client.post(
         reverse("admin:licensing_installation_add"),
-        {"customer": customer.pk, "vendor": "starface", "edition": "appliance", "identifier": "12345", "pbx_users": 5, "user_light_licenses": 0},
+        {
+            "customer": customer.pk,
+            "vendor": "starface",
+            "edition": "appliance",
+            "identifier": "12345",
+            "pbx_users": 5,
+            "user_light_licenses": 0,
+        },
     )
     assert response.status_code == 200
     assert "vier Gruppen zu je 5 Buchstaben oder Ziffern" in response.content.decode()
@@ -101,5 +120,7 @@ def test_every_role_grant_exists_after_all_migrations():
         for model_key, actions in grants.items():
             app_label, model = model_key.split(".")
             for action in actions:
-                assert Permission.objects.filter(content_type__app_label=app_label, codename=f"{action}_{model}").exists()
+                assert Permission.objects.filter(
+                    content_type__app_label=app_label, codename=f"{action}_{model}"
+                ).exists()
                 assert (app_label, f"{action}_{model}") in granted, (group_name, model_key, action)

@@ -1,4 +1,5 @@
 """Staff admin for licences: issue form, key-fragment search, revoke/block with reason, move."""
+
 import pytest
 from django.urls import reverse
 
@@ -20,17 +21,27 @@ def inst(db):
 
 def issue(modules, inst, article="CALLREC", **kw):
     product = modules[article]
-    return svc.license_issue(product=product, installation=inst, version=product.versions.get(version="2.1"), delivery_note=False, **kw)
+    return svc.license_issue(
+        product=product, installation=inst, version=product.versions.get(version="2.1"), delivery_note=False, **kw
+    )
 
 
-def test_issue_form_issues_key_with_delivery_note(staff, modules, inst, django_capture_on_commit_callbacks, mailoutbox, settings):
+def test_issue_form_issues_key_with_delivery_note(
+    staff, modules, inst, django_capture_on_commit_callbacks, mailoutbox, settings
+):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     callrec = modules["CALLREC"]
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff.post(reverse("admin:licensing_license_issue"), {
-            "product": callrec.pk, "installation": inst.pk, "version": callrec.versions.get(version="2.1").pk, "kind": "purchase",
-            "request_token": "1" * 32,
-        })
+        response = staff.post(
+            reverse("admin:licensing_license_issue"),
+            {
+                "product": callrec.pk,
+                "installation": inst.pk,
+                "version": callrec.versions.get(version="2.1").pk,
+                "kind": "purchase",
+                "request_token": "1" * 32,
+            },
+        )
     assert response.status_code == 302
     lic = License.objects.get()
     assert (lic.tier, lic.issued_by.username) == ("21-40", "admin")
@@ -41,10 +52,16 @@ def test_issue_form_issues_key_with_delivery_note(staff, modules, inst, django_c
 
 def test_issue_form_refusal_is_shown_and_writes_nothing(staff, modules, inst):
     adsync = modules["ADSYNC"]
-    response = staff.post(reverse("admin:licensing_license_issue"), {
-        "product": adsync.pk, "installation": inst.pk, "version": adsync.versions.get(version="2.1").pk, "kind": "demo",
-        "request_token": "2" * 32,
-    })
+    response = staff.post(
+        reverse("admin:licensing_license_issue"),
+        {
+            "product": adsync.pk,
+            "installation": inst.pk,
+            "version": adsync.versions.get(version="2.1").pk,
+            "kind": "demo",
+            "request_token": "2" * 32,
+        },
+    )
     assert response.status_code == 200
     assert "keine Demo-Schlüssel" in response.content.decode()
     assert not License.objects.exists()
@@ -56,7 +73,9 @@ def test_search_by_key_fragment_without_dashes_and_lower_case(staff, modules, in
     fragment = wanted.key.replace("-", "")[10:22].lower()
     result = staff.get(reverse("admin:licensing_license_changelist"), {"q": fragment}).context["cl"].result_list
     assert list(result) == [wanted]
-    by_server_key = staff.get(reverse("admin:licensing_license_changelist"), {"q": "ABCDE-12345"}).context["cl"].result_list
+    by_server_key = (
+        staff.get(reverse("admin:licensing_license_changelist"), {"q": "ABCDE-12345"}).context["cl"].result_list
+    )
     assert list(by_server_key) == [wanted]
 
 

@@ -1,6 +1,7 @@
 """Custom admin views and actions check the permission their effect needs (STYLE 15, issue 8):
 one test per staff group (sales, finance, support — created by the migrations from
 ``vendorportal.roles``), and unknown ids answer 404, not 500."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,8 +15,14 @@ from django.urls import reverse
 
 from licensing.models import DeliveryNote, InsightOwnUse, Installation, License, MaintenanceNotice
 from licensing.services import licenses as svc
-from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, UserFactory
-from licensing.tests.factories import book, make_system
+from licensing.tests.factories import (
+    CustomerFactory,
+    InstallationFactory,
+    PartnerFactory,
+    UserFactory,
+    book,
+    make_system,
+)
 from vendorportal import roles
 
 pytestmark = pytest.mark.django_db
@@ -101,10 +108,16 @@ def test_issue_form_only_for_who_may_add_licences(as_group, modules, group, stat
 @pytest.mark.parametrize("group, status", [(SALES, 302), (FINANCE, 403), (SUPPORT, 403)])
 def test_posting_the_issue_form_without_the_permission_issues_nothing(as_group, modules, inst, group, status):
     callrec = modules["CALLREC"]
-    response = as_group(group).post(reverse("admin:licensing_license_issue"), {
-        "product": callrec.pk, "installation": inst.pk, "version": callrec.versions.get(version="2.1").pk,
-        "kind": "purchase", "request_token": "0" * 32,
-    })
+    response = as_group(group).post(
+        reverse("admin:licensing_license_issue"),
+        {
+            "product": callrec.pk,
+            "installation": inst.pk,
+            "version": callrec.versions.get(version="2.1").pk,
+            "kind": "purchase",
+            "request_token": "0" * 32,
+        },
+    )
     assert response.status_code == status
     assert License.objects.count() == (1 if status == 302 else 0)
 
@@ -136,7 +149,9 @@ def test_unknown_state_action_is_404(admin_client):
 def test_resend_from_licence_list_for_who_may_see_delivery_notes(as_group, modules, inst, group, sent):
     lic = issue(modules, inst, delivery_note=True)
     response = as_group(group).post(
-        reverse("admin:licensing_license_changelist"), {"action": "resend_delivery_notes", "_selected_action": [lic.pk]}, follow=True
+        reverse("admin:licensing_license_changelist"),
+        {"action": "resend_delivery_notes", "_selected_action": [lic.pk]},
+        follow=True,
     )
     if not sent:
         assert response.status_code == 403
@@ -171,7 +186,10 @@ def test_insight_refund_only_for_who_may_change_own_uses(as_group, modules, cloc
     partner = PartnerFactory()
     own_inst = InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=30)  # own tier 21-40
     own = InsightOwnUse.objects.create(
-        partner=partner, license=issue(modules, own_inst, "INSIGHT"), purchased_on=date(2026, 1, 15), price_paid="960.00"
+        partner=partner,
+        license=issue(modules, own_inst, "INSIGHT"),
+        purchased_on=date(2026, 1, 15),
+        price_paid="960.00",
     )
     # one customer sale of tier 21-40: 40 ≥ 40, so the refund is due (LIC-13)
     issue(modules, InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=25), "INSIGHT")

@@ -1,4 +1,5 @@
 """Staff admin of Auerswald systems and the Softwarepflege ledgers (SYS-1, SYS-2, SWP-8)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -11,8 +12,14 @@ from django.utils import timezone
 
 from licensing.models import MaintenanceCoverage, MaintenanceNotice, Reinitialisation, SystemLicense, Tryout
 from licensing.models.systems import AuerswaldSystem
-from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, UserFactory
-from licensing.tests.factories import book, make_system
+from licensing.tests.factories import (
+    CustomerFactory,
+    InstallationFactory,
+    PartnerFactory,
+    UserFactory,
+    book,
+    make_system,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +39,13 @@ def systems(db):
     partner = PartnerFactory(company="Muster Kommunikation GmbH", delivery_email="technik@muster.test")
     customer = CustomerFactory(partner=partner)
     made = {}
-    for name, end_offset in [("active", 200), ("expiring", 20), ("lapsed", -30), ("lapsed_surcharge", -200), ("not_renewable", -1500)]:
+    for name, end_offset in [
+        ("active", 200),
+        ("expiring", 20),
+        ("lapsed", -30),
+        ("lapsed_surcharge", -200),
+        ("not_renewable", -1500),
+    ]:
         system = make_system(customer=customer, name=name)
         end = today + timedelta(days=end_offset)
         book(system, start=end - timedelta(days=364), end=end, users=8)
@@ -94,7 +107,9 @@ def test_action_sends_renewal_quote_to_partner(staff_client, systems, prices, se
 def test_action_checks_notices_now(staff_client, systems, settings, send_outbox):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     response = staff_client.post(
-        reverse(CHANGELIST), {"action": "check_maintenance_notices", "_selected_action": [systems["active"].pk]}, follow=True
+        reverse(CHANGELIST),
+        {"action": "check_maintenance_notices", "_selected_action": [systems["active"].pk]},
+        follow=True,
     )
     assert any(
         "Softwarepflege-Hinweise geprüft" in str(m) and "E-Mails zum Versand eingeplant: 1" in str(m)
@@ -111,8 +126,15 @@ def test_manual_coverage_is_booked_through_the_form(staff_client, admin_user):
     book(system, start=date(2021, 1, 1), end=date(2021, 12, 31), users=5)
     url = reverse("admin:licensing_maintenancecoverage_add")
     assert staff_client.get(url).status_code == 200
-    data = {"installation": system.pk, "start": "2022-01-01", "end": "2026-12-31", "months": "", "users": 5,
-            "order_reference": "", "note": "nach mehr als 36 Monaten von Hand (SWP-7)"}
+    data = {
+        "installation": system.pk,
+        "start": "2022-01-01",
+        "end": "2026-12-31",
+        "months": "",
+        "users": 5,
+        "order_reference": "",
+        "note": "nach mehr als 36 Monaten von Hand (SWP-7)",
+    }
     response = staff_client.post(url, data)
     assert response.status_code == 302
     row = MaintenanceCoverage.objects.get(kind="manual")
@@ -137,17 +159,30 @@ def test_manual_coverage_only_for_auerswald(staff_client):
     assert not MaintenanceCoverage.objects.exists()
 
 
-@pytest.mark.parametrize("model", ["systemlicense", "tryout", "reinitialisation", "maintenancecoverage", "maintenancenotice"])
+@pytest.mark.parametrize(
+    "model", ["systemlicense", "tryout", "reinitialisation", "maintenancecoverage", "maintenancenotice"]
+)
 def test_ledgers_open_and_cannot_be_changed_or_deleted(staff_client, systems, model):
-    Reinitialisation.objects.create(installation=systems["active"], initialisation_code="ABCDEFGHIJKLMNOP", response="X")
-    MaintenanceNotice.objects.create(installation=systems["active"], coverage_end=date(2026, 1, 1), kind="lapsed", claim="x")
-    model_class = {"systemlicense": SystemLicense, "tryout": Tryout, "reinitialisation": Reinitialisation,
-                   "maintenancecoverage": MaintenanceCoverage, "maintenancenotice": MaintenanceNotice}[model]
+    Reinitialisation.objects.create(
+        installation=systems["active"], initialisation_code="ABCDEFGHIJKLMNOP", response="X"
+    )
+    MaintenanceNotice.objects.create(
+        installation=systems["active"], coverage_end=date(2026, 1, 1), kind="lapsed", claim="x"
+    )
+    model_class = {
+        "systemlicense": SystemLicense,
+        "tryout": Tryout,
+        "reinitialisation": Reinitialisation,
+        "maintenancecoverage": MaintenanceCoverage,
+        "maintenancenotice": MaintenanceNotice,
+    }[model]
     obj = model_class.objects.first()
     assert staff_client.get(reverse(f"admin:licensing_{model}_changelist")).status_code == 200
     change = staff_client.get(reverse(f"admin:licensing_{model}_change", args=[obj.pk]))
     assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
-    assert staff_client.post(reverse(f"admin:licensing_{model}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        staff_client.post(reverse(f"admin:licensing_{model}_delete", args=[obj.pk]), {"post": "yes"}).status_code == 403
+    )
     assert model_class.objects.filter(pk=obj.pk).exists()
 
 

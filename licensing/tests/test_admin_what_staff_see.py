@@ -1,9 +1,10 @@
 """What staff see in the admin (issue 8, found in a German browser): German labels, no raw
 codes, columns that say something, forms that offer only what fits."""
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.contrib.auth.models import Group
@@ -14,8 +15,14 @@ from django.urls import reverse
 
 from licensing.models import License, MaintenanceNotice, SystemLicense
 from licensing.services import licenses as svc
-from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, UserFactory
-from licensing.tests.factories import book, make_system
+from licensing.tests.factories import (
+    CustomerFactory,
+    InstallationFactory,
+    PartnerFactory,
+    UserFactory,
+    book,
+    make_system,
+)
 from vendorportal import roles
 
 pytestmark = pytest.mark.django_db
@@ -42,13 +49,16 @@ def issue(modules, installation, article="CALLREC"):
 
 
 def auerswald(edition, identifier, **fields):
-    return InstallationFactory(vendor="auerswald", edition=edition, identifier_kind="serial", identifier=identifier,
-                               pbx_version="", **fields)
+    return InstallationFactory(
+        vendor="auerswald", edition=edition, identifier_kind="serial", identifier=identifier, pbx_version="", **fields
+    )
 
 
 def column_headers(page: str) -> list[str]:
-    header = page.split('<thead>', 1)[1].split("</thead>", 1)[0]
-    texts = [re.sub(r"<[^>]+>", "", text).strip() for text in re.findall(r'<div class="text">(.*?)</div>', header, re.S)]
+    header = page.split("<thead>", 1)[1].split("</thead>", 1)[0]
+    texts = [
+        re.sub(r"<[^>]+>", "", text).strip() for text in re.findall(r'<div class="text">(.*?)</div>', header, re.S)
+    ]
     return [text for text in texts if text]  # the select-all checkbox has no text
 
 
@@ -69,8 +79,8 @@ def two_systems(clock):
 def test_system_list_shows_the_model_not_empty_brackets_and_is_headed_by_serial_number(staff, two_systems):
     page = staff.get(reverse("admin:licensing_auerswaldsystem_changelist")).content.decode()
 
-    assert "<td class=\"field-model_display\">COMtrexx Next</td>" in page
-    assert "<td class=\"field-model_display\">COMtrexx Business</td>" in page
+    assert '<td class="field-model_display">COMtrexx Next</td>' in page
+    assert '<td class="field-model_display">COMtrexx Business</td>' in page
     assert "()" not in page.split("<tbody>", 1)[1]
     headers = column_headers(page)
     assert headers == ["Seriennummer", "Modell", "Kunde", "Benutzer", "Softwarepflege"]
@@ -152,12 +162,21 @@ def test_licence_list_query_count_does_not_grow_with_rows(staff, modules, django
 
 
 def test_licence_list_shows_five_useful_columns(staff, modules, clock):
-    clock.set(datetime(2026, 11, 21, 9, 0, tzinfo=dt_timezone.utc))
-    installation = InstallationFactory(identifier="ABCDE-12345-FGHIJ-67890", pbx_users=30, customer=CustomerFactory(
-        partner=PartnerFactory(company="Muster Kommunikation GmbH")))
+    clock.set(datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
+    installation = InstallationFactory(
+        identifier="ABCDE-12345-FGHIJ-67890",
+        pbx_users=30,
+        customer=CustomerFactory(partner=PartnerFactory(company="Muster Kommunikation GmbH")),
+    )
     product = modules["CALLREC"]
-    demo = svc.license_issue(product=product, installation=installation, version=product.versions.get(version="2.1"),
-                             kind=License.DEMO, demo_days=30, delivery_note=False)
+    demo = svc.license_issue(
+        product=product,
+        installation=installation,
+        version=product.versions.get(version="2.1"),
+        kind=License.DEMO,
+        demo_days=30,
+        delivery_note=False,
+    )
     page = staff.get(reverse("admin:licensing_license_changelist")).content.decode()
 
     assert column_headers(page) == ["Lizenznummer", "Modul", "Serverlizenzschlüssel", "Partner", "Art / Status"]
@@ -187,21 +206,34 @@ def test_issue_form_groups_versions_by_module(staff, modules):
 
 def test_issue_form_refuses_a_version_of_another_module(staff, modules):
     installation = InstallationFactory(pbx_users=30)
-    response = staff.post(reverse("admin:licensing_license_issue"), {
-        "product": modules["CALLREC"].pk, "installation": installation.pk,
-        "version": modules["ADSYNC"].versions.get(version="2.1").pk, "kind": "purchase",
-    })
+    response = staff.post(
+        reverse("admin:licensing_license_issue"),
+        {
+            "product": modules["CALLREC"].pk,
+            "installation": installation.pk,
+            "version": modules["ADSYNC"].versions.get(version="2.1").pk,
+            "kind": "purchase",
+        },
+    )
 
     assert response.status_code == 200
-    assert ("Version 2.1 gehört zu Active Directory Synchronisation, nicht zum gewählten Modul Call Recording."
-            in response.content.decode())
+    assert (
+        "Version 2.1 gehört zu Active Directory Synchronisation, nicht zum gewählten Modul Call Recording."
+        in response.content.decode()
+    )
     assert not License.objects.exists()
 
 
 # --- Installations -------------------------------------------------------------------------------
 
 
-STARFACE_ONLY_LABELS = ["User-Light", "NFR-Serverlizenz", "NFR-Benutzerlizenz", "Redundanz-Sekundäranlage", "Nachweis der Außerbetriebnahme"]
+STARFACE_ONLY_LABELS = [
+    "User-Light",
+    "NFR-Serverlizenz",
+    "NFR-Benutzerlizenz",
+    "Redundanz-Sekundäranlage",
+    "Nachweis der Außerbetriebnahme",
+]
 
 
 def test_auerswald_installation_page_hides_starface_only_fields(staff):
@@ -222,13 +254,27 @@ def test_starface_installation_page_keeps_its_fields(staff):
 
 def test_auerswald_installation_saves_without_the_hidden_fields(staff):
     system = auerswald("comtrexx_next", "1AC5008123", pbx_users=8, name="Zentrale")
-    response = staff.post(reverse("admin:licensing_installation_change", args=[system.pk]), {
-        "customer": system.customer_id, "name": "Filiale", "vendor": "auerswald", "edition": "comtrexx_next",
-        "identifier": "1AC5008123", "pbx_version": "", "pbx_users": 12, "decommissioned_on": "",
-    })
+    response = staff.post(
+        reverse("admin:licensing_installation_change", args=[system.pk]),
+        {
+            "customer": system.customer_id,
+            "name": "Filiale",
+            "vendor": "auerswald",
+            "edition": "comtrexx_next",
+            "identifier": "1AC5008123",
+            "pbx_version": "",
+            "pbx_users": 12,
+            "decommissioned_on": "",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     system.refresh_from_db()
-    assert (system.name, system.pbx_users, system.user_light_licenses, system.has_nfr_server_license) == ("Filiale", 12, 0, False)
+    assert (system.name, system.pbx_users, system.user_light_licenses, system.has_nfr_server_license) == (
+        "Filiale",
+        12,
+        0,
+        False,
+    )
 
 
 # --- Softwarepflege notices ---------------------------------------------------------------------------

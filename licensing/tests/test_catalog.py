@@ -1,4 +1,5 @@
 """Catalog (CAT-1…CAT-8): the seed 001 price list, loaded and exported exactly."""
+
 import csv
 import io
 import re
@@ -30,7 +31,12 @@ def seed_prices() -> set[tuple]:
     product = None
     for line in SEED.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.split("\t")]
-        if cells[0] and not cells[0].startswith(("Kauf", "Abo")) and len(cells) > 1 and cells[1].startswith(("Kauf", "Abo")):
+        if (
+            cells[0]
+            and not cells[0].startswith(("Kauf", "Abo"))
+            and len(cells) > 1
+            and cells[1].startswith(("Kauf", "Abo"))
+        ):
             product = cells[0].replace("-", "")
             cells = cells[1:]
         elif cells[0] == "" and len(cells) > 1:
@@ -40,7 +46,9 @@ def seed_prices() -> set[tuple]:
         match = re.fullmatch(r"(Kauf|Abo (\d+) Monate?)", cells[0])
         if not match:
             continue
-        amounts = [Decimal(c.replace("€", "").strip().replace(".", "").replace(",", ".")) for c in cells[1:] if "€" in c]
+        amounts = [
+            Decimal(c.replace("€", "").strip().replace(".", "").replace(",", ".")) for c in cells[1:] if "€" in c
+        ]
         kind = "purchase" if cells[0] == "Kauf" else "subscription"
         term = "" if kind == "purchase" else match.group(2)
         tiers = TIERS if len(amounts) == 6 else [""]
@@ -61,7 +69,11 @@ def test_export_holds_every_price_of_seed_001_exactly(catalog):
     }
     assert exported == expected
     # CAT-6 service plans, from the same seed's plan table
-    plans = {r["article"]: (r["kind"], r["term_months"], r["price_net"], r["unit"]) for r in rows if r["article"].startswith("SP-")}
+    plans = {
+        r["article"]: (r["kind"], r["term_months"], r["price_net"], r["unit"])
+        for r in rows
+        if r["article"].startswith("SP-")
+    }
     assert plans == {
         "SP-FREE": ("purchase", "", "0.00", "once"),
         "SP-BASIC": ("purchase", "", "348.00", "once"),
@@ -102,15 +114,26 @@ def test_catalog_flags_from_the_seeds(catalog):
     flags = {p.article: p for p in Product.objects.all()}
     assert not flags["ADSYNC"].demo_allowed and not flags["UTPRO"].demo_allowed  # LIC-6
     assert flags["CALLREC"].demo_allowed
-    assert not flags["INSIGHT"].nfr_allowed and not flags["TEAMSINT"].nfr_allowed and not flags["AURORA"].nfr_allowed  # LIC-7
+    assert (
+        not flags["INSIGHT"].nfr_allowed and not flags["TEAMSINT"].nfr_allowed and not flags["AURORA"].nfr_allowed
+    )  # LIC-7
     assert flags["TEAMSPRESENCE"].subscription_only and not flags["TEAMSPRESENCE"].purchase_allowed  # CAT-4
     assert flags["TEAMSPRESENCE"].pricing_model == Product.PER_STARTED_5_USERS
-    assert {a for a, p in flags.items() if p.kind == Product.CALL_ASSIST} == {"94375", "94376", "94377", "94379", "94380", "94381"}  # CAT-8
+    assert {a for a, p in flags.items() if p.kind == Product.CALL_ASSIST} == {
+        "94375",
+        "94376",
+        "94377",
+        "94379",
+        "94380",
+        "94381",
+    }  # CAT-8
 
 
 def test_changed_price_in_file_is_refused_and_nothing_written(catalog, tmp_path):
     bad = tmp_path / "prices.csv"
-    bad.write_text("article,kind,tier,term_months,unit,price_net\nGROUPBUSY,purchase,,0,once,89.00\nNEWMOD,purchase,,0,once,1.00\n")
+    bad.write_text(
+        "article,kind,tier,term_months,unit,price_net\nGROUPBUSY,purchase,,0,once,89.00\nNEWMOD,purchase,,0,once,1.00\n"
+    )
     spec = {"name": "Preisliste Module und Service-Pläne (Stand 09/2022)", "valid_from": date(2022, 9, 1), "file": bad}
     with pytest.raises(CatalogImportError, match="nie überschrieben"):
         catalog_load(price_lists=[spec])
@@ -119,7 +142,9 @@ def test_changed_price_in_file_is_refused_and_nothing_written(catalog, tmp_path)
 
 def test_bad_row_names_file_and_line_and_writes_nothing(catalog, tmp_path):
     bad = tmp_path / "new.csv"
-    bad.write_text("article,kind,tier,term_months,unit,price_net\nGROUPBUSY,purchase,,0,once,109.00\nDHCP,purchase,,0,once,zehn\n")
+    bad.write_text(
+        "article,kind,tier,term_months,unit,price_net\nGROUPBUSY,purchase,,0,once,109.00\nDHCP,purchase,,0,once,zehn\n"
+    )
     spec = {"name": "Preisliste 2027", "valid_from": date(2027, 1, 1), "file": bad}
     with pytest.raises(CatalogImportError, match=r"new.csv, Zeile 3"):
         catalog_load(price_lists=[spec])

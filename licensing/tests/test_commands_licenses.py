@@ -1,4 +1,5 @@
 """The two licence commands as an operator runs them: output lines and exit codes."""
+
 import io
 
 import pytest
@@ -24,7 +25,9 @@ def inst(db):
 
 
 def test_issue_then_check_round_trip(modules, inst):
-    code, lines, _err = run("issue_license", "--module", "callrec", "--server-key", "abcde12345fghij67890", "--version", "2.1")
+    code, lines, _err = run(
+        "issue_license", "--module", "callrec", "--server-key", "abcde12345fghij67890", "--version", "2.1"
+    )
     assert code == 0
     key = lines[0]
     lic = License.objects.get()
@@ -39,7 +42,9 @@ def test_issue_then_check_round_trip(modules, inst):
 
 
 def test_check_paid_update_and_server_key_entered(modules, inst):
-    _code, lines, _err = run("issue_license", "--module", "CALLREC", "--server-key", inst.identifier, "--version", "1.8")
+    _code, lines, _err = run(
+        "issue_license", "--module", "CALLREC", "--server-key", inst.identifier, "--version", "1.8"
+    )
     key = lines[0]
     code, lines, _err = run("license_check", key, "--server-key", inst.identifier, "--installed-version", "2.1")
     assert (code, lines[0]) == (1, "paid-update-needed")
@@ -48,7 +53,17 @@ def test_check_paid_update_and_server_key_entered(modules, inst):
 
 
 def test_demo_key_and_expiry(modules, inst):
-    code, lines, _err = run("issue_license", "--module", "INTERCOM", "--server-key", inst.identifier, "--version", "2.1", "--demo-days", "10")
+    code, lines, _err = run(
+        "issue_license",
+        "--module",
+        "INTERCOM",
+        "--server-key",
+        inst.identifier,
+        "--version",
+        "2.1",
+        "--demo-days",
+        "10",
+    )
     assert code == 0
     lic = License.objects.get()
     from django.utils import timezone
@@ -66,8 +81,14 @@ def test_demo_key_and_expiry(modules, inst):
         (["--module", "CALLREC", "--server-key", "QQQQQ-12345-FGHIJ-67890", "--version", "2.1"], "Keine Installation"),
         (["--module", "CALLREC", "--server-key", "ABC", "--version", "2.1"], "vier Gruppen"),
         (["--module", "CALLREC", "--server-key", "ABCDE-12345-FGHIJ-67890", "--version", "9.9"], "keine Version"),
-        (["--module", "ADSYNC", "--server-key", "ABCDE-12345-FGHIJ-67890", "--version", "2.1", "--demo-days", "30"], "keine Demo-Schlüssel"),
-        (["--module", "CALLREC", "--server-key", "ABCDE-12345-FGHIJ-67890", "--version", "1.8", "--demo-days", "30"], "03/2019"),
+        (
+            ["--module", "ADSYNC", "--server-key", "ABCDE-12345-FGHIJ-67890", "--version", "2.1", "--demo-days", "30"],
+            "keine Demo-Schlüssel",
+        ),
+        (
+            ["--module", "CALLREC", "--server-key", "ABCDE-12345-FGHIJ-67890", "--version", "1.8", "--demo-days", "30"],
+            "03/2019",
+        ),
         (["--module", "TEAMSPRESENCE", "--server-key", "ABCDE-12345-FGHIJ-67890", "--version", "2.1"], "nur im Abo"),
     ],
 )
@@ -82,7 +103,9 @@ def test_decommissioned_installation_refused(modules):
     from datetime import date
 
     InstallationFactory(identifier="OLDSV-12345-FGHIJ-67890", decommissioned_on=date(2026, 1, 31))
-    code, _lines, err = run("issue_license", "--module", "CALLREC", "--server-key", "OLDSV-12345-FGHIJ-67890", "--version", "2.1")
+    code, _lines, err = run(
+        "issue_license", "--module", "CALLREC", "--server-key", "OLDSV-12345-FGHIJ-67890", "--version", "2.1"
+    )
     assert code == 2 and "außer Betrieb" in err
 
 
@@ -107,7 +130,10 @@ def test_check_argument_errors_are_german_and_exit_2(modules, inst, args, messag
 def test_check_missing_or_clashing_arguments_are_german_and_exit_2(modules, inst, capsys):
     assert run("license_check", "AAAAA-BBBBB")[0] == 2
     assert "Bitte genau eine dieser Angaben machen: --server-key --hardware-id." in capsys.readouterr().err
-    assert run("license_check", "AAAAA-BBBBB", "--server-key", inst.identifier, "--hardware-id", "0011-2233-4455-6677")[0] == 2
+    assert (
+        run("license_check", "AAAAA-BBBBB", "--server-key", inst.identifier, "--hardware-id", "0011-2233-4455-6677")[0]
+        == 2
+    )
     assert "--hardware-id und --server-key schließen sich aus." in capsys.readouterr().err
 
 
@@ -118,12 +144,26 @@ def test_check_from_the_shell_exits_2_with_german_message(modules, inst):
 
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
-        [sys.executable, "manage.py", "license_check", "AAAAA", "--server-key", "ABCDE-12345-FGHIJ-67890", "--installed-version", "x.y"],
-        capture_output=True, text=True, timeout=120, cwd=root,
+        [
+            sys.executable,
+            "manage.py",
+            "license_check",
+            "AAAAA",
+            "--server-key",
+            "ABCDE-12345-FGHIJ-67890",
+            "--installed-version",
+            "x.y",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
     )
     assert done.returncode == 2, done.stderr
     assert "ist keine Versionsnummer" in done.stderr and "Traceback" not in done.stderr and done.stdout == ""
-    done = subprocess.run([sys.executable, "manage.py", "license_check", "AAAAA"], capture_output=True, text=True, timeout=120, cwd=root)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "license_check", "AAAAA"], capture_output=True, text=True, timeout=120, cwd=root
+    )
     assert (done.returncode, done.stdout) == (2, "")
     assert "Bitte genau eine dieser Angaben machen" in done.stderr
 
@@ -143,9 +183,24 @@ def test_issue_twice_refuses_the_second_paid_key(modules, inst):
 
 
 def test_issue_twice_with_the_same_order_issues_once(modules, inst):
-    assert run("issue_license", "--module", "CALLREC", "--server-key", inst.identifier, "--version", "2.1", "--order", "B-1")[0] == 0
+    assert (
+        run(
+            "issue_license",
+            "--module",
+            "CALLREC",
+            "--server-key",
+            inst.identifier,
+            "--version",
+            "2.1",
+            "--order",
+            "B-1",
+        )[0]
+        == 0
+    )
     serial = License.objects.get().serial
-    code, lines, err = run("issue_license", "--module", "INTERCOM", "--server-key", inst.identifier, "--version", "2.1", "--order", "B-1")
+    code, lines, err = run(
+        "issue_license", "--module", "INTERCOM", "--server-key", inst.identifier, "--version", "2.1", "--order", "B-1"
+    )
     assert (code, lines) == (2, [])
     assert f"Zur Bestellung B-1 wurden bereits Schlüssel ausgestellt (Lizenz Nr. {serial})" in err
     assert License.objects.count() == 1
@@ -154,7 +209,15 @@ def test_issue_twice_with_the_same_order_issues_once(modules, inst):
 @pytest.mark.parametrize("also", ["ABCDE-12345-FGHIJ-67890", "abcde12345fghij67890", " abcde 12345 FGHIJ 67890"])
 def test_redundancy_key_equal_to_primary_exits_2_in_german(modules, inst, also):
     code, lines, err = run(
-        "issue_license", "--module", "CALLREC", "--server-key", inst.identifier, "--version", "2.1", "--also-server-key", also
+        "issue_license",
+        "--module",
+        "CALLREC",
+        "--server-key",
+        inst.identifier,
+        "--version",
+        "2.1",
+        "--also-server-key",
+        also,
     )
     assert (code, lines) == (2, [])
     assert "ABCDE-12345-FGHIJ-67890 ist doppelt angegeben" in err and "Traceback" not in err
@@ -162,7 +225,9 @@ def test_redundancy_key_equal_to_primary_exits_2_in_german(modules, inst, also):
 
 
 def test_order_longer_than_the_field_exits_2(modules, inst):
-    code, lines, err = run("issue_license", "--module", "CALLREC", "--server-key", inst.identifier, "--version", "2.1", "--order", "B" * 65)
+    code, lines, err = run(
+        "issue_license", "--module", "CALLREC", "--server-key", inst.identifier, "--version", "2.1", "--order", "B" * 65
+    )
     assert (code, lines) == (2, [])
     assert "Die Bestellnummer ist zu lang (höchstens 64 Zeichen)." in err
     assert not License.objects.exists()

@@ -1,9 +1,9 @@
 """Delivery notes (Lieferscheine, ORD-2): creation, PDF, e-mail, resend, admin."""
+
 from __future__ import annotations
 
 import smtplib
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
 
@@ -53,7 +53,10 @@ def one_spaced(text: str) -> str:
 
 def send_due() -> int:
     """What a worker does with every queued outbox row; returns the number sent."""
-    return sum(outbox_send(message_id=pk) for pk in OutboxMessage.objects.filter(sent_at__isnull=True).values_list("pk", flat=True))
+    return sum(
+        outbox_send(message_id=pk)
+        for pk in OutboxMessage.objects.filter(sent_at__isnull=True).values_list("pk", flat=True)
+    )
 
 
 def stored_bytes(note: DeliveryNote) -> bytes:
@@ -78,25 +81,40 @@ def eager(settings):
 @pytest.fixture
 def partner():
     return PartnerFactory(
-        company="Muster Telekom GmbH", street="Hauptstraße 5", postal_code="70173", city="Stuttgart",
+        company="Muster Telekom GmbH",
+        street="Hauptstraße 5",
+        postal_code="70173",
+        city="Stuttgart",
         delivery_email="lieferung@muster-telekom.test",
     )
 
 
 @pytest.fixture
 def installation(partner):
-    customer = CustomerFactory(partner=partner, company="Bäckerei Sonnenschein KG", street="Marktplatz 1", postal_code="72622", city="Nürtingen")
-    return InstallationFactory(customer=customer, identifier=SERVER_KEY, edition="appliance", pbx_version="9.0.1", pbx_users=100)
+    customer = CustomerFactory(
+        partner=partner,
+        company="Bäckerei Sonnenschein KG",
+        street="Marktplatz 1",
+        postal_code="72622",
+        city="Nürtingen",
+    )
+    return InstallationFactory(
+        customer=customer, identifier=SERVER_KEY, edition="appliance", pbx_version="9.0.1", pbx_users=100
+    )
 
 
 @pytest.fixture
 def adsync(catalog):
-    return ModuleVersion.objects.create(product=Product.objects.get(article="ADSYNC"), version="3.2", released_on=date(2024, 1, 10))
+    return ModuleVersion.objects.create(
+        product=Product.objects.get(article="ADSYNC"), version="3.2", released_on=date(2024, 1, 10)
+    )
 
 
 @pytest.fixture
 def callrec(catalog):
-    return ModuleVersion.objects.create(product=Product.objects.get(article="CALLREC"), version="5.4", released_on=date(2024, 6, 3))
+    return ModuleVersion.objects.create(
+        product=Product.objects.get(article="CALLREC"), version="5.4", released_on=date(2024, 6, 3)
+    )
 
 
 @pytest.fixture
@@ -139,7 +157,9 @@ def test_pdf_shows_key_server_key_module_and_version_but_no_price(note, license_
 
 
 def test_pdf_of_demo_key_shows_expiry(installation, callrec):
-    lic = make_license(installation, callrec, kind=License.DEMO, tier="", user_limit=None, valid_until=date(2026, 12, 20))
+    lic = make_license(
+        installation, callrec, kind=License.DEMO, tier="", user_limit=None, valid_until=date(2026, 12, 20)
+    )
     note = delivery_note_create(installation=installation, licenses=[lic])
 
     delivery_note_render(note=note)
@@ -197,8 +217,12 @@ def test_redundancy_key_on_secondary_installation_lists_both_server_keys(install
 
 def test_context_labels_hardware_id_of_free_edition(partner, callrec):
     free = InstallationFactory(
-        customer=CustomerFactory(partner=partner), vendor="starface", edition="free",
-        identifier_kind="hardware_id", identifier="00:1A:2B:3C:4D:5E", pbx_version="",
+        customer=CustomerFactory(partner=partner),
+        vendor="starface",
+        edition="free",
+        identifier_kind="hardware_id",
+        identifier="00:1A:2B:3C:4D:5E",
+        pbx_version="",
     )
     lic = make_license(free, callrec, tier="", user_limit=None)
     context = delivery_note_context(delivery_note_create(installation=free, licenses=[lic]))
@@ -215,13 +239,15 @@ def test_numbers_are_consecutive_per_year(installation, adsync):
     year = timezone.localdate(timezone=DOCUMENT_TIMEZONE).year
     first = delivery_note_create(installation=installation, licenses=[make_license(installation, adsync)])
     # a second purchase key of ADSYNC on this installation is refused (ORD-6): a goodwill key
-    second = delivery_note_create(installation=installation, licenses=[make_license(installation, adsync, kind=License.GOODWILL)])
+    second = delivery_note_create(
+        installation=installation, licenses=[make_license(installation, adsync, kind=License.GOODWILL)]
+    )
     assert (first.number, second.number) == (f"LS-{year}-00001", f"LS-{year}-00002")
 
 
 def test_number_and_date_follow_german_new_year(installation, license_, monkeypatch):
     # 31.12.2026 23:30 UTC is already 01.01.2027 00:30 in Germany.
-    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 31, 23, 30, tzinfo=dt_timezone.utc))
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
     note = delivery_note_create(installation=installation, licenses=[license_])
     assert note.number == "LS-2027-00001"
     assert delivery_note_context(note)["note"]["date"] == "01.01.2027"
@@ -275,7 +301,9 @@ def test_bad_input_is_refused_in_german_and_writes_nothing(case, message, instal
 # --- queueing, sending, resending -------------------------------------------------------------
 
 
-def test_nothing_is_sent_before_the_issue_commits(installation, license_, mailoutbox, eager, django_capture_on_commit_callbacks):
+def test_nothing_is_sent_before_the_issue_commits(
+    installation, license_, mailoutbox, eager, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         delivery_note_create(installation=installation, licenses=[license_])
     assert len(callbacks) == 1
@@ -292,8 +320,15 @@ def test_create_queues_task_on_commit_which_mails_the_pdf_to_the_partner(
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
     assert message.to == ["lieferung@muster-telekom.test"] == [partner.delivery_email]
-    assert message.subject == f"Lieferschein {note.number} – Modullizenz Active Directory Synchronisation für {SERVER_KEY}"
-    for fact in ["Active Directory Synchronisation", "Lizenzierte Version: 3.2", f"Serverlizenzschlüssel: {SERVER_KEY}", license_.key]:
+    assert (
+        message.subject == f"Lieferschein {note.number} – Modullizenz Active Directory Synchronisation für {SERVER_KEY}"
+    )
+    for fact in [
+        "Active Directory Synchronisation",
+        "Lizenzierte Version: 3.2",
+        f"Serverlizenzschlüssel: {SERVER_KEY}",
+        license_.key,
+    ]:
         assert fact in message.body
     assert "€" not in message.body
     [(filename, content, mimetype)] = message.attachments
@@ -307,7 +342,9 @@ def test_create_queues_task_on_commit_which_mails_the_pdf_to_the_partner(
     assert row.dedup_key == f"delivery-note:{note.pk}:initial" and row.document == note
 
 
-def test_resend_sends_the_same_pdf_again_and_counts(note, mailoutbox, eager, admin_user, django_capture_on_commit_callbacks):
+def test_resend_sends_the_same_pdf_again_and_counts(
+    note, mailoutbox, eager, admin_user, django_capture_on_commit_callbacks
+):
     assert send_due() == 1
     first_sent_at = DeliveryNote.objects.get(pk=note.pk).sent_at
 
@@ -329,7 +366,9 @@ def test_resend_sends_the_same_pdf_again_and_counts(note, mailoutbox, eager, adm
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
 
 
-def test_resend_while_the_first_mail_still_waits_sends_one_mail(note, mailoutbox, eager, django_capture_on_commit_callbacks):
+def test_resend_while_the_first_mail_still_waits_sends_one_mail(
+    note, mailoutbox, eager, django_capture_on_commit_callbacks
+):
     # The note's first e-mail has not gone out yet (say the worker is down); staff click
     # "resend" twice: the waiting e-mail goes out once, no second row is written.
     with django_capture_on_commit_callbacks(execute=True):
@@ -351,7 +390,7 @@ def test_resend_of_a_revoked_key_is_refused(note, license_, mailoutbox, eager, d
 
 
 def test_failed_smtp_send_keeps_pdf_and_count_and_is_retried(installation, license_, monkeypatch, clock, mailoutbox):
-    clock.set(datetime(2026, 11, 21, 9, 0, tzinfo=dt_timezone.utc))
+    clock.set(datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
     note = delivery_note_create(installation=installation, licenses=[license_])
 
     def smtp_down(self, fail_silently=False):
@@ -366,11 +405,11 @@ def test_failed_smtp_send_keeps_pdf_and_count_and_is_retried(installation, licen
     row = OutboxMessage.objects.get()
     assert row.attempts == 1
     assert row.last_error == "SMTPServerDisconnected: connection closed"
-    assert row.due_at == datetime(2026, 11, 21, 9, 1, tzinfo=dt_timezone.utc)  # first retry after 1 minute
+    assert row.due_at == datetime(2026, 11, 21, 9, 1, tzinfo=UTC)  # first retry after 1 minute
     assert (row.claimed_by, row.claimed_until, row.sent_at) == ("", None, None)
 
     assert send_due() == 0  # not due yet: nothing is sent before 09:01
-    clock.set(datetime(2026, 11, 21, 9, 1, tzinfo=dt_timezone.utc))
+    clock.set(datetime(2026, 11, 21, 9, 1, tzinfo=UTC))
     assert send_due() == 1
 
     note.refresh_from_db()
@@ -433,7 +472,9 @@ def test_non_staff_cannot_download_the_pdf(client, note):
     assert client.get(url).status_code == 403
 
 
-def test_admin_search_finds_note_by_key_fragment_server_key_number_and_partner(staff_client, installation, adsync, partner):
+def test_admin_search_finds_note_by_key_fragment_server_key_number_and_partner(
+    staff_client, installation, adsync, partner
+):
     wanted_license = make_license(installation, adsync)
     wanted = delivery_note_create(installation=installation, licenses=[wanted_license])
     delivery_note_create(installation=(other := InstallationFactory()), licenses=[make_license(other, adsync)])
@@ -483,7 +524,9 @@ def test_admin_resend_action(client, note, mailoutbox, eager, django_capture_on_
     assert note.send_count == 2 and len(mailoutbox) == 2
 
 
-def test_admin_resend_action_warns_about_revoked_keys(staff_client, note, license_, mailoutbox, eager, django_capture_on_commit_callbacks):
+def test_admin_resend_action_warns_about_revoked_keys(
+    staff_client, note, license_, mailoutbox, eager, django_capture_on_commit_callbacks
+):
     License.objects.filter(pk=license_.pk).update(state=License.REVOKED)
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
@@ -511,8 +554,12 @@ def pdf_fonts(data: bytes) -> set[str]:
 
 def free_edition(partner):
     return InstallationFactory(
-        customer=CustomerFactory(partner=partner), vendor="starface", edition="free",
-        identifier_kind="hardware_id", identifier="3F9A-77C1-D2E4-0B6A", pbx_version="8.1.0.3",
+        customer=CustomerFactory(partner=partner),
+        vendor="starface",
+        edition="free",
+        identifier_kind="hardware_id",
+        identifier="3F9A-77C1-D2E4-0B6A",
+        pbx_version="8.1.0.3",
     )
 
 
@@ -539,7 +586,10 @@ def test_server_key_note_says_dem_serverlizenzschluessel(note):
     delivery_note_render(note=note)
     text = one_spaced(pdf_text(stored_bytes(note)))
     assert f"gilt nur für die Anlage mit dem Serverlizenzschlüssel {SERVER_KEY}." in text
-    assert "unter „Support-Informationen“ angezeigte Serverlizenzschlüssel mit dem auf diesem Lieferschein übereinstimmt" in text
+    assert (
+        "unter „Support-Informationen“ angezeigte Serverlizenzschlüssel mit dem auf diesem Lieferschein übereinstimmt"
+        in text
+    )
     assert "– nicht den Serverlizenzschlüssel." in text
 
 
@@ -553,7 +603,10 @@ def test_free_edition_note_speaks_of_the_hardware_id(partner, callrec):
 
     assert "Hardware-ID und Modullizenzschlüssel gehören immer zusammen." in text
     assert "gilt nur für die Anlage mit der Hardware-ID 3F9A-77C1-D2E4-0B6A." in text
-    assert "im Console-Log der STARFACE (Admin/Server/Log-Datei) angezeigte Hardware-ID mit der auf diesem Lieferschein übereinstimmt" in text
+    assert (
+        "im Console-Log der STARFACE (Admin/Server/Log-Datei) angezeigte Hardware-ID mit der auf diesem Lieferschein übereinstimmt"
+        in text
+    )
     assert "– nicht die Hardware-ID." in text
     # A Free Edition has no server key: the note never asks to compare one, nor says "dem Hardware-ID".
     assert "Serverlizenzschlüssel" not in text
@@ -567,7 +620,9 @@ def test_outbox_admin_refuses_to_resend_a_note_whose_key_was_revoked(staff_clien
     row = OutboxMessage.objects.get()
 
     response = staff_client.post(
-        reverse("admin:vendorportal_outboxmessage_changelist"), {"action": "resend", "_selected_action": [row.pk]}, follow=True
+        reverse("admin:vendorportal_outboxmessage_changelist"),
+        {"action": "resend", "_selected_action": [row.pk]},
+        follow=True,
     )
 
     page = response.content.decode()

@@ -5,6 +5,7 @@ installation decommissioned on 2026-11-22 is active on 2026-11-21 and not from
 2026-11-22 on. The licence service, the move form, the Softwarepflege job and the
 weekly report all use this definition.
 """
+
 from datetime import date
 
 import pytest
@@ -25,9 +26,13 @@ TODAY = date(2026, 11, 21)
 def installations():
     return {
         "running": InstallationFactory(identifier="RUNNG-11111-AAAAA-00001"),
-        "gone_yesterday": InstallationFactory(identifier="GONEY-22222-BBBBB-00002", decommissioned_on=date(2026, 11, 20)),
+        "gone_yesterday": InstallationFactory(
+            identifier="GONEY-22222-BBBBB-00002", decommissioned_on=date(2026, 11, 20)
+        ),
         "gone_today": InstallationFactory(identifier="GONET-33333-CCCCC-00003", decommissioned_on=TODAY),
-        "gone_tomorrow": InstallationFactory(identifier="GONEM-44444-DDDDD-00004", decommissioned_on=date(2026, 11, 22)),
+        "gone_tomorrow": InstallationFactory(
+            identifier="GONEM-44444-DDDDD-00004", decommissioned_on=date(2026, 11, 22)
+        ),
     }
 
 
@@ -52,8 +57,13 @@ def test_instance_method_and_queryset_agree(installations):
 def test_filter_reaches_the_installation_from_another_model(installations):
     from licensing.models import SystemLicense
 
-    system = InstallationFactory(vendor="auerswald", edition="comtrexx_next", identifier_kind="serial",
-                                 identifier="1AC5008123", decommissioned_on=TODAY)
+    system = InstallationFactory(
+        vendor="auerswald",
+        edition="comtrexx_next",
+        identifier_kind="serial",
+        identifier="1AC5008123",
+        decommissioned_on=TODAY,
+    )
     SystemLicense.objects.create(installation=system, kind=SystemLicense.USER_LICENSES, quantity=5)
     assert SystemLicense.objects.filter(active_on_q(date(2026, 11, 20), prefix="installation__")).count() == 1
     assert SystemLicense.objects.filter(active_on_q(TODAY, prefix="installation__")).count() == 0
@@ -62,12 +72,18 @@ def test_filter_reaches_the_installation_from_another_model(installations):
 def test_keys_are_issued_until_the_day_before_decommissioning(modules, installations):
     intercom = modules["INTERCOM"]
     version = intercom.versions.get(version="2.1")
-    lic = svc.license_issue(product=intercom, installation=installations["gone_tomorrow"], version=version,
-                            today=TODAY, delivery_note=False)
+    lic = svc.license_issue(
+        product=intercom, installation=installations["gone_tomorrow"], version=version, today=TODAY, delivery_note=False
+    )
     assert lic.installation.identifier == "GONEM-44444-DDDDD-00004"
     with pytest.raises(PortalError, match="seit 21.11.2026 außer Betrieb"):
-        svc.license_issue(product=intercom, installation=installations["gone_today"], version=version,
-                          today=TODAY, delivery_note=False)
+        svc.license_issue(
+            product=intercom,
+            installation=installations["gone_today"],
+            version=version,
+            today=TODAY,
+            delivery_note=False,
+        )
 
 
 def test_move_form_offers_only_active_installations_of_the_partner(client, django_user_model, installations, clock):

@@ -2,6 +2,7 @@
 order and concurrent issues each end with one active paid key; moves keep a key's limits
 (LIC-10). The concurrent tests use real separate connections: on PostgreSQL they show the
 constraint holding between transactions; on SQLite they run serialised and still pass."""
+
 from __future__ import annotations
 
 import threading
@@ -36,8 +37,12 @@ def issue(modules, inst, article="CALLREC", **kw):
 def form_data(modules, inst, token="a" * 32, **extra):
     callrec = modules["CALLREC"]
     return {
-        "product": callrec.pk, "installation": inst.pk, "version": callrec.versions.get(version="2.1").pk,
-        "kind": "purchase", "request_token": token, **extra,
+        "product": callrec.pk,
+        "installation": inst.pk,
+        "version": callrec.versions.get(version="2.1").pk,
+        "kind": "purchase",
+        "request_token": token,
+        **extra,
     }
 
 
@@ -84,8 +89,15 @@ def test_the_database_refuses_a_second_active_paid_key_even_past_the_service(mod
 
     first = issue(modules, inst)
     twin = License(
-        serial=first.serial + 1, product=first.product, module_version=first.module_version, installation=inst,
-        kind="purchase", tier=first.tier, key=first.key + "X", key_compact="X", signing_key_id=1,
+        serial=first.serial + 1,
+        product=first.product,
+        module_version=first.module_version,
+        installation=inst,
+        kind="purchase",
+        tier=first.tier,
+        key=first.key + "X",
+        key_compact="X",
+        signing_key_id=1,
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         twin.save()
@@ -115,7 +127,9 @@ def test_an_order_reference_issues_once(modules, inst):
 
 def test_one_order_may_issue_several_modules_at_once(modules, inst):
     lines = [
-        svc.IssueRequest(product=modules[a], installation=inst, version=modules[a].versions.get(version="2.1"), order_reference="B-7")
+        svc.IssueRequest(
+            product=modules[a], installation=inst, version=modules[a].versions.get(version="2.1"), order_reference="B-7"
+        )
         for a in ("CALLREC", "INTERCOM")
     ]
     issued = svc.licenses_issue(requests=lines, delivery_note=False)
@@ -137,8 +151,12 @@ def test_redundancy_key_equal_to_the_primary_is_refused_in_german(modules, inst)
 
 
 def test_paid_update_key_replaces_the_old_paid_key(modules, inst):
-    old = svc.license_issue(product=modules["CALLREC"], installation=inst, version=modules["CALLREC"].versions.get(version="1.8"),
-                            delivery_note=False)
+    old = svc.license_issue(
+        product=modules["CALLREC"],
+        installation=inst,
+        version=modules["CALLREC"].versions.get(version="1.8"),
+        delivery_note=False,
+    )
     new = issue(modules, inst, replaces=old)
     old.refresh_from_db()
     assert (old.state, new.state, new.replaces_id) == ("revoked", "active", old.pk)
@@ -160,7 +178,10 @@ def test_double_submit_issues_once_and_shows_the_issued_key(admin_client, module
     assert first["Location"] == reverse("admin:licensing_license_change", args=[lic.pk])
     second = admin_client.post(url, form_data(modules, inst), follow=True)
     assert second.redirect_chain[-1][0] == reverse("admin:licensing_license_change", args=[lic.pk])
-    assert f"Dieses Formular wurde bereits abgeschickt; dabei wurde Lizenz Nr. {lic.serial} ausgestellt." in second.content.decode()
+    assert (
+        f"Dieses Formular wurde bereits abgeschickt; dabei wurde Lizenz Nr. {lic.serial} ausgestellt."
+        in second.content.decode()
+    )
     assert License.objects.count() == 1 and DeliveryNote.objects.count() == 1
 
 
@@ -179,7 +200,9 @@ def test_issue_form_without_a_valid_token_issues_nothing(admin_client, modules, 
 
 
 def test_issue_form_refuses_the_primary_as_its_own_redundancy_key(admin_client, modules, inst):
-    response = admin_client.post(reverse("admin:licensing_license_issue"), form_data(modules, inst, also_installations=[inst.pk]))
+    response = admin_client.post(
+        reverse("admin:licensing_license_issue"), form_data(modules, inst, also_installations=[inst.pk])
+    )
     assert response.status_code == 200
     assert "ist die Primäranlage selbst" in response.content.decode()
     assert not License.objects.exists()
@@ -229,6 +252,7 @@ def test_five_parallel_admin_posts_issue_one_key_and_one_delivery_note(modules):
     from django.test import Client
 
     from vendorportal.models import OutboxMessage
+
     inst = InstallationFactory(identifier="POSTS-12345-FGHIJ-67890", pbx_users=30)
     admin = UserFactory(username="chef", is_staff=True, is_superuser=True)
     svc.signing_key()
@@ -268,7 +292,11 @@ def test_moved_demo_keeps_its_expiry_day(modules, inst, clock):
     new = InstallationFactory(customer=inst.customer, identifier="NEWVM-12345-FGHIJ-67890")
     result = svc.installation_move(old=inst, new=new, proof="proof.pdf", today=date(2026, 11, 22))  # day 2
     (replacement,) = result.new_licenses
-    assert (replacement.kind, replacement.valid_until, replacement.replaces_id) == ("goodwill", date(2026, 11, 25), demo.pk)
+    assert (replacement.kind, replacement.valid_until, replacement.replaces_id) == (
+        "goodwill",
+        date(2026, 11, 25),
+        demo.pk,
+    )
     keys = svc.public_keys()
     assert verify_key(replacement.key, new.identifier, keys, today=date(2026, 11, 25)).code == "valid"
     assert verify_key(replacement.key, new.identifier, keys, today=date(2026, 11, 26)).code == "expired"
@@ -278,9 +306,15 @@ def test_moved_subscription_key_stays_bound_to_its_subscription(modules, inst):
     sub = issue(modules, inst, kind="subscription", subscription_reference="ABO-9")
     new = InstallationFactory(customer=inst.customer, identifier="NEWVM-12345-FGHIJ-67890")
     (replacement,) = svc.installation_move(old=inst, new=new, proof="proof.pdf").new_licenses
-    assert (replacement.kind, replacement.subscription_reference, replacement.valid_until) == ("goodwill", "ABO-9", None)
+    assert (replacement.kind, replacement.subscription_reference, replacement.valid_until) == (
+        "goodwill",
+        "ABO-9",
+        None,
+    )
     # updates stay free while the subscription runs (LIC-12): the key passes any paid update
-    result = verify_key(replacement.key, new.identifier, svc.public_keys(), today=date(2026, 11, 21), required_version="9.0")
+    result = verify_key(
+        replacement.key, new.identifier, svc.public_keys(), today=date(2026, 11, 21), required_version="9.0"
+    )
     assert result.code == "valid" and result.payload.subscription
     # the subscription ends: its replacement key is blocked with it
     assert svc.subscription_keys_block(subscription_reference="ABO-9", reason="Abo beendet") == 1

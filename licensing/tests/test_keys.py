@@ -2,6 +2,7 @@
 
 No database needed; files go to ``tmp_path``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -150,9 +151,7 @@ def test_public_key_pem_loads_back_to_the_same_key():
     assert pem.startswith(b"-----BEGIN PUBLIC KEY-----")
     assert public_key_pem(KEY_A.public_key()) == pem
     loaded = serialization.load_pem_public_key(pem)
-    assert loaded.public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    ) == _raw_public(KEY_A)
+    assert loaded.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw) == _raw_public(KEY_A)
 
 
 def test_load_public_keys_own_key_plus_rotated_keys(tmp_path):
@@ -221,11 +220,12 @@ def test_build_payload_computes_digests():
     assert payload.module_digest == hashlib.sha256(b"CALLREC").digest()[:4]
     assert payload.version == (22, 2, 14)
     assert payload.user_limit == 40
-    assert payload.bindings == (
-        hashlib.sha256(b"LIC1|server_key|ABCDE-12345-FGHIJ-67890").digest()[:8],
-    )
+    assert payload.bindings == (hashlib.sha256(b"LIC1|server_key|ABCDE-12345-FGHIJ-67890").digest()[:8],)
     assert (payload.expiry, payload.demo, payload.subscription, payload.goodwill) == (
-        None, False, False, False,
+        None,
+        False,
+        False,
+        False,
     )
 
 
@@ -313,6 +313,8 @@ def test_rotated_key_from_files_still_verifies(tmp_path):
     assert verify_key(old_key, SERVER_A, public_keys, today=TODAY).code == "valid"
     assert verify_key(new_key, SERVER_A, public_keys, today=TODAY).code == "valid"
     assert verify_key(old_key, SERVER_A, load_public_keys(new_signing, None), today=TODAY).code == "mistyped"
+
+
 def test_cached_signing_key_is_read_once_per_path(tmp_path, monkeypatch):
     reads = []
     real = keys.load_or_create_signing_key

@@ -5,6 +5,7 @@ Expected days are worked out by hand from RULES SWP-8 / GEN-1 (comments); the jo
 must write each notice once per system and coverage end, on the first day it is due,
 together with its partner's e-mail; the outbox sends that e-mail (``send_outbox``).
 """
+
 from __future__ import annotations
 
 import io
@@ -93,8 +94,12 @@ def test_every_notice_once_and_on_the_right_day_over_a_year(prices, settings, se
     # F: ends 2026-04-30 but decommissioned on 2026-01-15: no notices after that.
     f = make_system(customer=customer_2, decommissioned_on=date(2026, 1, 15))
     for system, start, users, months in [
-        (a, date(2025, 4, 1), 5, 12), (b, date(2025, 8, 16), 15, 12), (c, date(2024, 12, 1), 6, 12),
-        (d, date(2025, 3, 1), 8, 12), (e, date(2025, 7, 1), 5, 36), (f, date(2025, 5, 1), 5, 12),
+        (a, date(2025, 4, 1), 5, 12),
+        (b, date(2025, 8, 16), 15, 12),
+        (c, date(2024, 12, 1), 6, 12),
+        (d, date(2025, 3, 1), 8, 12),
+        (e, date(2025, 7, 1), 5, 36),
+        (f, date(2025, 5, 1), 5, 12),
     ]:
         maintenance_confirm(
             installation=system, quote=call_assist_quote(installation=system, users=users, months=months, today=start)
@@ -105,15 +110,21 @@ def test_every_notice_once_and_on_the_right_day_over_a_year(prices, settings, se
         # 30 before = 2026-03-01, 21 before = 2026-03-10, lapsed the day after the end,
         # surcharge after month_period_end(2026-04-01, 3) = 2026-06-30 → 2026-07-01.
         (a.identifier, date(2026, 3, 31)): {
-            N60: date(2026, 1, 30), N30: date(2026, 3, 1), N21: date(2026, 3, 10),
-            LAPSED: date(2026, 4, 1), SURCHARGE: date(2026, 7, 1),
+            N60: date(2026, 1, 30),
+            N30: date(2026, 3, 1),
+            N21: date(2026, 3, 10),
+            LAPSED: date(2026, 4, 1),
+            SURCHARGE: date(2026, 7, 1),
         },
         # B, end 2026-08-15: 60 before = 2026-06-16 (14 + 31 + 15), 30 before = 2026-07-16
         # (15 + 15), 21 before = 2026-07-25 (6 + 15); lapsed 2026-08-16; surcharge after
         # month_period_end(2026-08-16, 3) = 2026-11-15 → 2026-11-16.
         (b.identifier, date(2026, 8, 15)): {
-            N60: date(2026, 6, 16), N30: date(2026, 7, 16), N21: date(2026, 7, 25),
-            LAPSED: date(2026, 8, 16), SURCHARGE: date(2026, 11, 16),
+            N60: date(2026, 6, 16),
+            N30: date(2026, 7, 16),
+            N21: date(2026, 7, 25),
+            LAPSED: date(2026, 8, 16),
+            SURCHARGE: date(2026, 11, 16),
         },
         # C, end 2025-11-30: on the first run (2026-01-01) it is lapsed (free window up to
         # month_period_end(2025-12-01, 3) = 2026-02-28) → lapsed at once; surcharge 2026-03-01.
@@ -124,7 +135,10 @@ def test_every_notice_once_and_on_the_right_day_over_a_year(prices, settings, se
         # D, second end 2027-02-28: 60 before = 2026-12-30 (1 + 31 + 28), 30 before =
         # 2027-01-29, 21 before = 2027-02-07, lapsed 2027-03-01.
         (d.identifier, date(2027, 2, 28)): {
-            N60: date(2026, 12, 30), N30: date(2027, 1, 29), N21: date(2027, 2, 7), LAPSED: date(2027, 3, 1),
+            N60: date(2026, 12, 30),
+            N30: date(2027, 1, 29),
+            N21: date(2027, 2, 7),
+            LAPSED: date(2027, 3, 1),
         },
     }
 
@@ -564,8 +578,17 @@ def test_weekly_report_values_per_partner_and_pdf(prices, settings, send_outbox)
         pdf = handle.read()
     assert pdf.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    for expected in ["Alpha Telefonie GmbH", "Beta Netze KG", "1.272,00 €", "90,40 €", "1.362,40 €", "1.200,00 €",
-                     expiring.identifier, lapsed.identifier, surcharge.identifier]:
+    for expected in [
+        "Alpha Telefonie GmbH",
+        "Beta Netze KG",
+        "1.272,00 €",
+        "90,40 €",
+        "1.362,40 €",
+        "1.200,00 €",
+        expiring.identifier,
+        lapsed.identifier,
+        surcharge.identifier,
+    ]:
         assert expected in text
     assert active.identifier not in text and gone.identifier not in text
     assert mail.outbox == []  # written to the outbox with the stored report, sent by a worker

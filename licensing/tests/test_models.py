@@ -1,4 +1,5 @@
 """Validation of parties and installations: bad input gets a message that says what is valid."""
+
 from datetime import date
 
 import pytest
@@ -6,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from licensing.models import Installation
-from vendorportal.parties.models import Partner
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory
+from vendorportal.parties.models import Partner
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +66,9 @@ def test_database_refuses_identifier_kind_mismatch():
 
 
 def test_cloud_has_no_nfr_licences():
-    inst = make_installation(vendor="starface", edition="cloud", identifier="ABCDE-12345-FGHIJ-67890", has_nfr_server_license=True)
+    inst = make_installation(
+        vendor="starface", edition="cloud", identifier="ABCDE-12345-FGHIJ-67890", has_nfr_server_license=True
+    )
     with pytest.raises(ValidationError) as exc:
         inst.full_clean()
     assert "Cloud" in str(exc.value)
@@ -105,7 +108,10 @@ def test_partner_levels_ordered_for_certified_and_above():
     PartnerLevel.objects.create(name="Registered", rank=10)
     certified = PartnerLevel.objects.create(name="Certified", rank=20, grants_partner_conditions=True)
     PartnerLevel.objects.create(name="Gold", rank=30, grants_partner_conditions=True)
-    assert list(PartnerLevel.objects.filter(rank__gte=certified.rank).values_list("name", flat=True)) == ["Certified", "Gold"]
+    assert list(PartnerLevel.objects.filter(rank__gte=certified.rank).values_list("name", flat=True)) == [
+        "Certified",
+        "Gold",
+    ]
 
 
 def test_history_is_kept_for_installations():

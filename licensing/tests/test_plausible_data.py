@@ -2,6 +2,7 @@
 (issue 8): server keys in any spelling, 10^12 users, dates in year 1 or 9999, a redundancy
 partner of another customer or vendor. Model ``clean`` serves the admin forms; the cheap
 rules are database check constraints too."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,27 +13,43 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from licensing.models import Installation, MaintenanceCoverage, ModuleVersion, Product
-from licensing.tests.factories import CustomerFactory, InstallationFactory
-from licensing.tests.factories import book, make_system
+from licensing.tests.factories import CustomerFactory, InstallationFactory, book, make_system
 
 pytestmark = pytest.mark.django_db
 
 
 def add_form(customer, **fields):
     data = {
-        "customer": customer.pk, "name": "", "vendor": "starface", "edition": "appliance", "identifier": "",
-        "pbx_version": "9.0.1", "pbx_users": 10, "user_light_licenses": 0, "secondary_of": "", "decommissioned_on": "",
+        "customer": customer.pk,
+        "name": "",
+        "vendor": "starface",
+        "edition": "appliance",
+        "identifier": "",
+        "pbx_version": "9.0.1",
+        "pbx_users": 10,
+        "user_light_licenses": 0,
+        "secondary_of": "",
+        "decommissioned_on": "",
         **fields,
     }
     return {k: v for k, v in data.items() if v is not None}
 
 
-@pytest.mark.parametrize("spelling", ["ABCDE-12345-FGHIJ-67890", "abcde-12345-fghij-67890", "ABCDE12345FGHIJ67890", " abcde 12345 fghij 67890 "])
+@pytest.mark.parametrize(
+    "spelling",
+    ["ABCDE-12345-FGHIJ-67890", "abcde-12345-fghij-67890", "ABCDE12345FGHIJ67890", " abcde 12345 fghij 67890 "],
+)
 def test_adding_an_installation_with_a_known_server_key_is_a_form_error(admin_client, spelling):
-    existing = InstallationFactory(identifier="ABCDE-12345-FGHIJ-67890", customer=CustomerFactory(company="Bäckerei Huber"))
-    response = admin_client.post(reverse("admin:licensing_installation_add"), add_form(CustomerFactory(), identifier=spelling))
+    existing = InstallationFactory(
+        identifier="ABCDE-12345-FGHIJ-67890", customer=CustomerFactory(company="Bäckerei Huber")
+    )
+    response = admin_client.post(
+        reverse("admin:licensing_installation_add"), add_form(CustomerFactory(), identifier=spelling)
+    )
     assert response.status_code == 200
-    assert "ABCDE-12345-FGHIJ-67890 ist bereits als Installation von Bäckerei Huber erfasst." in response.content.decode()
+    assert (
+        "ABCDE-12345-FGHIJ-67890 ist bereits als Installation von Bäckerei Huber erfasst." in response.content.decode()
+    )
     assert list(Installation.objects.all()) == [existing]
 
 
@@ -48,7 +65,11 @@ def test_an_installation_keeps_its_own_server_key_when_saved_again():
     [
         ({"pbx_users": 10**12}, "pbx_users", "Mehr als 100.000 Benutzer sind für eine Anlage nicht plausibel."),
         ({"user_light_licenses": 100_001}, "user_light_licenses", "Mehr als 100.000 Benutzer"),
-        ({"decommissioned_on": date(1, 1, 1)}, "decommissioned_on", "Bitte ein Datum zwischen dem 01.01.2000 und dem 31.12.2100 angeben."),
+        (
+            {"decommissioned_on": date(1, 1, 1)},
+            "decommissioned_on",
+            "Bitte ein Datum zwischen dem 01.01.2000 und dem 31.12.2100 angeben.",
+        ),
         ({"decommissioned_on": date(9999, 12, 31)}, "decommissioned_on", "zwischen dem 01.01.2000 und dem 31.12.2100"),
     ],
 )
@@ -71,7 +92,9 @@ def test_plausible_limits_themselves_are_accepted():
 def test_admin_form_shows_implausible_users_as_error(admin_client):
     response = admin_client.post(
         reverse("admin:licensing_installation_add"),
-        add_form(CustomerFactory(), identifier="ABCDE-12345-FGHIJ-67890", pbx_users=10**12, decommissioned_on="9999-12-31"),
+        add_form(
+            CustomerFactory(), identifier="ABCDE-12345-FGHIJ-67890", pbx_users=10**12, decommissioned_on="9999-12-31"
+        ),
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -128,7 +151,9 @@ def test_other_dates_of_the_licensing_area_are_bounded(catalog):
         ModuleVersion(product=product, version="9.9", released_on=date(9999, 1, 1)).full_clean()
     system = make_system()
     book(system, start=date(2025, 1, 1), end=date(2025, 12, 31), users=5)
-    row = MaintenanceCoverage(installation=system, kind="manual", start=date(2026, 1, 1), end=date(9999, 12, 31), users=10**12, note="x")
+    row = MaintenanceCoverage(
+        installation=system, kind="manual", start=date(2026, 1, 1), end=date(9999, 12, 31), users=10**12, note="x"
+    )
     with pytest.raises(ValidationError) as refused:
         row.full_clean()
     assert set(refused.value.message_dict) >= {"end", "users"}

@@ -1,4 +1,5 @@
 """Pricing a rules cart (``licensing.pricing``): pure, prices passed in (CAT-1, GEN-2)."""
+
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -38,8 +39,13 @@ def test_renewal_quote_priced_with_surcharge():
     # SWP-6: old end 2024-12-31, ordered 2025-07-03 → 184 lapsed days, 5 users:
     # 5 × 94379 at 12,00 = 60,00; 920 × 94381 at 0,035 = 32,20; total 92,20; a sample price is in it.
     quote = renewal_quote_priced(
-        installation_id=7, serial="1AC5008123", coverage_end=date(2024, 12, 31), users=5, months=12,
-        today=date(2025, 7, 3), prices=PRICES,
+        installation_id=7,
+        serial="1AC5008123",
+        coverage_end=date(2024, 12, 31),
+        users=5,
+        months=12,
+        today=date(2025, 7, 3),
+        prices=PRICES,
     )
     assert quote.articles == {rules.SWP_12: 5, rules.SWP_DAY: 920}
     assert (quote.coverage_start, quote.coverage_end) == (date(2025, 1, 1), date(2025, 12, 31))

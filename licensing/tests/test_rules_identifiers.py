@@ -1,4 +1,5 @@
 """Pure rules of licensing/catalog: tiers (CAT-2), identifiers (LIC-1, SYS-1), NFR (LIC-7)."""
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -8,8 +9,20 @@ from licensing import rules
 
 @pytest.mark.parametrize(
     "users, tier",
-    [(1, "1-20"), (20, "1-20"), (21, "21-40"), (40, "21-40"), (41, "41-80"), (80, "41-80"), (81, "81-150"),
-     (150, "81-150"), (151, "151-250"), (250, "151-250"), (251, ">250"), (5000, ">250")],
+    [
+        (1, "1-20"),
+        (20, "1-20"),
+        (21, "21-40"),
+        (40, "21-40"),
+        (41, "41-80"),
+        (80, "41-80"),
+        (81, "81-150"),
+        (150, "81-150"),
+        (151, "151-250"),
+        (250, "151-250"),
+        (251, ">250"),
+        (5000, ">250"),
+    ],
 )
 def test_tier_for_boundaries(users, tier):
     assert rules.tier_for(users) == tier
@@ -49,7 +62,10 @@ def test_server_key_normalised(typed, normalised):
     assert rules.normalize_identifier(rules.SERVER_KEY, typed) == normalised
 
 
-@pytest.mark.parametrize("bad", ["ABCDE-12345-FGHIJ", "ABCDE-12345-FGHIJ-6789", "ABCDE-12345-FGHIJ-67890-XXXXX", "ÄBCDE-12345-FGHIJ-67890", ""])
+@pytest.mark.parametrize(
+    "bad",
+    ["ABCDE-12345-FGHIJ", "ABCDE-12345-FGHIJ-6789", "ABCDE-12345-FGHIJ-67890-XXXXX", "ÄBCDE-12345-FGHIJ-67890", ""],
+)
 def test_server_key_format_error_says_what_is_valid(bad):
     with pytest.raises(rules.IdentifierFormatError) as exc:
         rules.normalize_identifier(rules.SERVER_KEY, bad)

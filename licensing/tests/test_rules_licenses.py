@@ -1,4 +1,5 @@
 """LIC rules as pure functions, with cases worked out by hand from RULES.md section 3."""
+
 from datetime import date
 
 import pytest
@@ -34,9 +35,16 @@ def test_lic4_required_version_is_newest_paid_at_or_below_target():
 
 
 def test_lic6_demo_refusals():
-    assert "keine Demo-Schlüssel" in rules.demo_refusal(product_name="Active Directory Synchronisation", demo_allowed=False, version_released_on=date(2024, 1, 1))
-    assert "03/2019" in rules.demo_refusal(product_name="Call Recording", demo_allowed=True, version_released_on=date(2019, 2, 28))
-    assert rules.demo_refusal(product_name="Call Recording", demo_allowed=True, version_released_on=date(2019, 3, 1)) is None
+    assert "keine Demo-Schlüssel" in rules.demo_refusal(
+        product_name="Active Directory Synchronisation", demo_allowed=False, version_released_on=date(2024, 1, 1)
+    )
+    assert "03/2019" in rules.demo_refusal(
+        product_name="Call Recording", demo_allowed=True, version_released_on=date(2019, 2, 28)
+    )
+    assert (
+        rules.demo_refusal(product_name="Call Recording", demo_allowed=True, version_released_on=date(2019, 3, 1))
+        is None
+    )
 
 
 def test_lic6_demo_expiry_is_inclusive():
@@ -57,17 +65,30 @@ def test_lic9_multi_binding_from_08_2018():
 
 def test_lic7_lic8_nfr_unlock():
     assert rules.nfr_unlocks_module(installation_has_nfr=True, product_nfr_allowed=True, nfr_locked=False)
-    assert not rules.nfr_unlocks_module(installation_has_nfr=True, product_nfr_allowed=False, nfr_locked=False)  # Insight
+    assert not rules.nfr_unlocks_module(
+        installation_has_nfr=True, product_nfr_allowed=False, nfr_locked=False
+    )  # Insight
     assert not rules.nfr_unlocks_module(installation_has_nfr=True, product_nfr_allowed=True, nfr_locked=True)  # LIC-8
     assert not rules.nfr_unlocks_module(installation_has_nfr=False, product_nfr_allowed=True, nfr_locked=False)
 
 
 def test_lic10_move_outcomes():
-    assert rules.move_outcome(old_identifier_kind="server_key", same_identifier=True, decommission_proven=False) == "same"
-    assert rules.move_outcome(old_identifier_kind="server_key", same_identifier=False, decommission_proven=True) == rules.MOVE_GOODWILL
-    assert rules.move_outcome(old_identifier_kind="server_key", same_identifier=False, decommission_proven=False) == rules.MOVE_NEW_PURCHASE
+    assert (
+        rules.move_outcome(old_identifier_kind="server_key", same_identifier=True, decommission_proven=False) == "same"
+    )
+    assert (
+        rules.move_outcome(old_identifier_kind="server_key", same_identifier=False, decommission_proven=True)
+        == rules.MOVE_GOODWILL
+    )
+    assert (
+        rules.move_outcome(old_identifier_kind="server_key", same_identifier=False, decommission_proven=False)
+        == rules.MOVE_NEW_PURCHASE
+    )
     # Free Edition: a new hardware ID is a new system, proof or not
-    assert rules.move_outcome(old_identifier_kind="hardware_id", same_identifier=False, decommission_proven=True) == rules.MOVE_NO_TRANSFER
+    assert (
+        rules.move_outcome(old_identifier_kind="hardware_id", same_identifier=False, decommission_proven=True)
+        == rules.MOVE_NO_TRANSFER
+    )
 
 
 def test_lic11_transfer_only_with_the_installation():
@@ -95,14 +116,23 @@ def test_lic13_insight_refund(own, sold, due):
 
 @pytest.mark.parametrize("verdict", rules.VERDICTS)
 def test_lic3_every_verdict_has_a_german_sentence(verdict):
-    text = rules.diagnosis_message(verdict, module="Call Recording", key_module="Intercom", expiry=date(2026, 12, 20),
-                                   licensed_version="2.0", required_version="3.0", identifier="ABCDE-12345-FGHIJ-67890")
+    text = rules.diagnosis_message(
+        verdict,
+        module="Call Recording",
+        key_module="Intercom",
+        expiry=date(2026, 12, 20),
+        licensed_version="2.0",
+        required_version="3.0",
+        identifier="ABCDE-12345-FGHIJ-67890",
+    )
     assert len(text) > 40 and text.endswith(".")
 
 
 def test_lic3_sentences_carry_the_details():
     assert "20.12.2026" in rules.diagnosis_message(rules.VERDICT_EXPIRED, expiry=date(2026, 12, 20))
-    assert "Intercom" in rules.diagnosis_message(rules.VERDICT_OTHER_MODULE, module="Call Recording", key_module="Intercom")
+    assert "Intercom" in rules.diagnosis_message(
+        rules.VERDICT_OTHER_MODULE, module="Call Recording", key_module="Intercom"
+    )
     paid = rules.diagnosis_message(rules.VERDICT_PAID_UPDATE, licensed_version="2.0", required_version="3.0")
     assert "2.0" in paid and "3.0" in paid
     assert "kein Modullizenzschlüssel" in rules.diagnosis_message(rules.VERDICT_SERVER_KEY_ENTERED)

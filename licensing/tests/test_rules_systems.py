@@ -3,6 +3,7 @@
 Pure rules, no database. Every expected number is worked out by hand from the
 rules and the seed examples (arithmetic in the comments), not copied from output.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -59,8 +60,16 @@ from vendorportal.periods import month_period_end
 
 D = date
 ALL_AUERSWALD_MODELS = (
-    "comtrexx_vm", "comtrexx_next", "comtrexx_flex", "comtrexx_business", "comtrexx_advanced",
-    "compact_4000", "compact_5000", "compact_5200", "compact_5500r", "commander_6000",
+    "comtrexx_vm",
+    "comtrexx_next",
+    "comtrexx_flex",
+    "comtrexx_business",
+    "comtrexx_advanced",
+    "compact_4000",
+    "compact_5000",
+    "compact_5200",
+    "compact_5500r",
+    "commander_6000",
     "commander_business",
 )
 
@@ -72,6 +81,7 @@ def refusal(exc_type, func, *args):
 
 
 # --- CAT-8 articles, error hierarchy -------------------------------------------------
+
 
 def test_article_numbers_cat_8():
     assert (PACK_1, PACK_5, PACK_15) == ("94375", "94376", "94377")
@@ -103,6 +113,7 @@ def test_every_refusal_has_its_own_code():
 
 
 # --- SWP-1 user licence packs ---------------------------------------------------------
+
 
 def test_seed_first_order_25_users():
     # Seed 003 "Neuinstallation": 25 = 1 × 15 + 2 × 5.
@@ -209,14 +220,13 @@ def test_packs_add_up_and_are_fewest(users, existing):
         return
     assert sum(SIZES[a] * n for a, n in packs.items()) == users
     fewest = min(
-        a + b + (users - 15 * a - 5 * b)
-        for a in range(users // 15 + 1)
-        for b in range((users - 15 * a) // 5 + 1)
+        a + b + (users - 15 * a - 5 * b) for a in range(users // 15 + 1) for b in range((users - 15 * a) // 5 + 1)
     )
     assert sum(packs.values()) == fewest
 
 
 # --- SWP-2 coverage ---------------------------------------------------------------------
+
 
 def test_coverage_12_months_from_new_year():
     assert coverage_end(D(2025, 1, 1), 12) == D(2025, 12, 31)
@@ -240,6 +250,7 @@ def test_coverage_bad_term(months):
 
 
 # --- SWP-3 adding users mid-term ----------------------------------------------------------
+
 
 def test_seed_add_5_users_after_6_months():
     # 2025-07-04 → 2025-12-31: 27 (rest of July) + 31 + 30 + 31 + 30 + 31 = 180 days.
@@ -287,6 +298,7 @@ def test_add_users_bad_count(users):
 
 # --- SWP-4 renewal in term ------------------------------------------------------------------
 
+
 def test_seed_renewal_in_term_8_users_36_months():
     # 2 months before the end (2026-01-31 for an end of 2026-03-31): new coverage
     # starts 2026-04-01 and ends the day before 2029-04-01.
@@ -311,6 +323,7 @@ def test_renewal_long_before_the_end_still_starts_after_old_end():
 
 
 # --- SWP-5 lapsed ≤ 3 months ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "order_date, lapsed",
@@ -351,6 +364,7 @@ def test_lapse_window_from_the_31st_ends_on_the_30th():
 
 
 # --- SWP-6 lapsed > 3 months ----------------------------------------------------------------------
+
 
 def test_seed_lapsed_184_days_5_users():
     # 2024-12-31 → 2025-07-03: 31 + 28 + 31 + 30 + 31 + 30 + 3 = 184 days.
@@ -395,6 +409,7 @@ def test_surcharge_across_a_leap_february():
 
 # --- SWP-7 lapsed > 36 months --------------------------------------------------------------------
 
+
 def test_exactly_36_months_lapsed_still_renewable():
     # month_period_end(2025-01-01, 36) = 2027-12-31; 3 × 365 = 1095 days (no leap year in 2025–2027).
     quote = renewal_quote(D(2024, 12, 31), D(2027, 12, 31), 1, 12)
@@ -410,6 +425,7 @@ def test_more_than_36_months_lapsed_refused():
 
 
 # --- renewal: leap years and bad input -------------------------------------------------------------
+
 
 def test_renewal_from_leap_day():
     # Old end 2028-02-28 → start 2028-02-29; 12 months → 2029-02-28 (no 29 Feb in 2029).
@@ -485,6 +501,7 @@ def test_state_agrees_with_renewal_quote(old_end, offset):
 
 
 # --- SWP-8 reminders ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "today, notice",
@@ -565,6 +582,7 @@ def test_notice_windows_match_due_notice_any_day(today, offset):
 
 # --- SWP-9 one purchase per system -------------------------------------------------------------------
 
+
 def test_one_system_per_order():
     assert order_systems_refusal(["1AB2345678"]) is None
     assert order_systems_refusal(["1AB2345678", "1AB2345678"]) is None
@@ -573,6 +591,7 @@ def test_one_system_per_order():
 
 
 # --- SYS-2 activation and tryout ----------------------------------------------------------------------
+
 
 def test_activation_required_models():
     assert ACTIVATION_REQUIRED_MODELS == {"comtrexx_business", "comtrexx_advanced"}
@@ -654,6 +673,7 @@ def test_other_models_have_no_system_activation():
 
 
 # --- SYS-1 initialisation code ------------------------------------------------------------------------
+
 
 def test_initialisation_code_line_breaks_and_spaces_removed_case_kept():
     text = "  QUJD REVG\nR0hJ\tSktM\r\nTU5Pcw==  \n"

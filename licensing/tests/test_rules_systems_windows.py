@@ -2,6 +2,7 @@
 
 Pure rules, no database; expected dates worked out by hand with GEN-1.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -60,9 +61,21 @@ def _in(window, day):
 
 
 TODAYS = [
-    date(2024, 2, 29), date(2024, 3, 1), date(2024, 5, 31), date(2024, 12, 31), date(2025, 1, 1),
-    date(2025, 2, 28), date(2025, 3, 1), date(2025, 3, 31), date(2025, 4, 30), date(2025, 8, 31),
-    date(2025, 11, 30), date(2026, 1, 30), date(2027, 3, 29), date(2028, 2, 29), date(2028, 5, 31),
+    date(2024, 2, 29),
+    date(2024, 3, 1),
+    date(2024, 5, 31),
+    date(2024, 12, 31),
+    date(2025, 1, 1),
+    date(2025, 2, 28),
+    date(2025, 3, 1),
+    date(2025, 3, 31),
+    date(2025, 4, 30),
+    date(2025, 8, 31),
+    date(2025, 11, 30),
+    date(2026, 1, 30),
+    date(2027, 3, 29),
+    date(2028, 2, 29),
+    date(2028, 5, 31),
 ]
 
 

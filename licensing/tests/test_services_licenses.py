@@ -1,4 +1,5 @@
 """Issuing and managing module licence keys (LIC-1…LIC-13) through the services."""
+
 import subprocess
 import sys
 from datetime import date
@@ -37,9 +38,14 @@ def test_issued_key_verifies_for_its_server_key_only(modules, inst):
     lic = issue(modules["CALLREC"], inst)
     # 90 PBX users + 10 User Light = 100 installed → tier 81-150, limit 150 (CAT-2)
     assert (lic.tier, lic.user_limit, lic.kind, lic.state) == ("81-150", 150, "purchase", "active")
-    result = verify_key(lic.key, "ABCDE-12345-FGHIJ-67890", svc.public_keys(), module="CALLREC", today=date(2026, 11, 21))
+    result = verify_key(
+        lic.key, "ABCDE-12345-FGHIJ-67890", svc.public_keys(), module="CALLREC", today=date(2026, 11, 21)
+    )
     assert result.code == "valid" and result.payload.serial == lic.serial
-    assert verify_key(lic.key, "ZZZZZ-12345-FGHIJ-67890", svc.public_keys(), today=date(2026, 11, 21)).code == "other-server-key"
+    assert (
+        verify_key(lic.key, "ZZZZZ-12345-FGHIJ-67890", svc.public_keys(), today=date(2026, 11, 21)).code
+        == "other-server-key"
+    )
     assert list(lic.bindings.values_list("identifier", flat=True)) == ["ABCDE-12345-FGHIJ-67890"]
 
 
@@ -52,8 +58,22 @@ def test_portal_key_verifies_in_standalone_verifier_process(modules, inst, tmp_p
 
     def run(server_key):
         return subprocess.run(
-            [sys.executable, "-I", "-c", blocker, str(verifier), lic.key, server_key, "--public-key", str(pem), "--module", "CALLREC"],
-            capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-I",
+                "-c",
+                blocker,
+                str(verifier),
+                lic.key,
+                server_key,
+                "--public-key",
+                str(pem),
+                "--module",
+                "CALLREC",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
 
     ok = run("abcde-12345-fghij-67890")
@@ -104,7 +124,12 @@ def test_refusals_write_nothing(modules, inst):
     with pytest.raises(PortalError, match="nur im Abo"):
         issue(modules["TEAMSPRESENCE"], inst)
     with pytest.raises(PortalError, match="gehört nicht"):
-        svc.license_issue(product=modules["CALLREC"], installation=inst, version=version(modules["INTERCOM"], "2.1"), delivery_note=False)
+        svc.license_issue(
+            product=modules["CALLREC"],
+            installation=inst,
+            version=version(modules["INTERCOM"], "2.1"),
+            delivery_note=False,
+        )
     assert License.objects.count() == before
 
 
@@ -161,14 +186,21 @@ def test_lic10_move_with_proof_issues_goodwill_and_revokes(modules, inst, django
 
     old_keys = [issue(modules["CALLREC"], inst), issue(modules["INTERCOM"], inst)]
     new = InstallationFactory(customer=inst.customer, edition="vm", identifier="NEWVM-12345-FGHIJ-67890", pbx_users=100)
-    result = svc.installation_move(old=inst, new=new, proof=ContentFile(b"%PDF STARFACE", name="bestaetigung.pdf"), today=TODAY)
+    result = svc.installation_move(
+        old=inst, new=new, proof=ContentFile(b"%PDF STARFACE", name="bestaetigung.pdf"), today=TODAY
+    )
     assert len(result.new_licenses) == 2
     by_replaced = {lic.replaces_id: lic for lic in result.new_licenses}
     for old_lic in old_keys:
         new_lic = by_replaced[old_lic.pk]
         old_lic.refresh_from_db()
         assert old_lic.state == "revoked"
-        assert (new_lic.kind, new_lic.replaces_id, new_lic.tier, new_lic.module_version_id) == ("goodwill", old_lic.pk, old_lic.tier, old_lic.module_version_id)
+        assert (new_lic.kind, new_lic.replaces_id, new_lic.tier, new_lic.module_version_id) == (
+            "goodwill",
+            old_lic.pk,
+            old_lic.tier,
+            old_lic.module_version_id,
+        )
         assert verify_key(new_lic.key, new.identifier, svc.public_keys(), today=date(2026, 11, 21)).code == "valid"
     inst.refresh_from_db()
     assert inst.decommissioned_on == TODAY and inst.decommission_proof.name.endswith(".pdf")
@@ -188,7 +220,9 @@ def test_lic10_move_without_proof_changes_nothing(modules, inst):
 def test_lic10_free_edition_no_transfer(modules):
     free = InstallationFactory(edition="free", identifier_kind="hardware_id", identifier="3F9A-77C1-D2E4-0B6A")
     issue(modules["CALLREC"], free, tier="1-20")
-    new = InstallationFactory(customer=free.customer, edition="free", identifier_kind="hardware_id", identifier="4F9A-77C1-D2E4-0B6A")
+    new = InstallationFactory(
+        customer=free.customer, edition="free", identifier_kind="hardware_id", identifier="4F9A-77C1-D2E4-0B6A"
+    )
     with pytest.raises(PortalError, match="neues System"):
         svc.installation_move(old=free, new=new, proof=b"x", today=TODAY)
 
@@ -209,7 +243,9 @@ def test_lic13_insight_own_use_refund(modules):
 
     partner_vm = InstallationFactory(edition="vm", pbx_users=30)  # 21-40
     partner = partner_vm.customer.partner
-    own = svc.insight_own_use_register(license=issue(modules["INSIGHT"], partner_vm), purchased_on=TODAY, price_paid=Decimal("1920.00"))
+    own = svc.insight_own_use_register(
+        license=issue(modules["INSIGHT"], partner_vm), purchased_on=TODAY, price_paid=Decimal("1920.00")
+    )
     sale1 = InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=15)
     issue(modules["INSIGHT"], sale1)
     assert not svc.insight_refund_due(own)  # 20 < 40
@@ -251,7 +287,9 @@ def test_lic3_diagnosis(modules, inst, case, verdict):
         key, module, today = demo.key, "INTERCOM", date(2027, 1, 1)
     elif case == "paid-update":
         installed = "2.1"  # 1.8 → 2.1 jumps over the paid 2.0
-    diagnosis = svc.license_diagnose(key_text=key, identifier=server, module_code=module, installed_version=installed, today=today)
+    diagnosis = svc.license_diagnose(
+        key_text=key, identifier=server, module_code=module, installed_version=installed, today=today
+    )
     assert diagnosis.verdict == verdict
     assert diagnosis.message
     if case == "other-module":

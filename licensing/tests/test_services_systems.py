@@ -6,6 +6,7 @@ Prices are the sample list of the demo data (valid from 2024-11-01):
 94379 SWP 12 months/user 12,00 · 94380 SWP 36 months/user 30,00 ·
 94381 SWP per user and day 0,04. Every expected amount is worked out by hand below.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -32,6 +33,7 @@ from licensing.tests.factories import InstallationFactory, book, make_system
 
 pytestmark = pytest.mark.django_db
 
+
 def snapshot():
     """Every row the services may write, to prove a refusal wrote nothing."""
     return (
@@ -50,7 +52,7 @@ def test_first_order_seed_example_25_users_12_months(prices):
     quote = call_assist_quote(installation=system, users=25, months=12, today=date(2025, 1, 1))
     # SWP-1: 25 = 1 × 15 + 2 × 5; SWP 25 × 94379.
     # 1 × 399,00 = 399,00; 2 × 139,00 = 278,00; 25 × 12,00 = 300,00 → 977,00.
-    assert [(l.article, l.quantity, l.unit_price, l.total) for l in quote.lines] == [
+    assert [(line.article, line.quantity, line.unit_price, line.total) for line in quote.lines] == [
         ("94376", 2, Decimal("139.00"), Decimal("278.00")),
         ("94377", 1, Decimal("399.00"), Decimal("399.00")),
         ("94379", 25, Decimal("12.00"), Decimal("300.00")),
@@ -62,11 +64,16 @@ def test_first_order_seed_example_25_users_12_months(prices):
 
     coverage = maintenance_confirm(installation=system, quote=quote, order_reference="B-1")
     assert (coverage.kind, coverage.start, coverage.end, coverage.users, coverage.months) == (
-        "initial", date(2025, 1, 1), date(2025, 12, 31), 25, 12,
+        "initial",
+        date(2025, 1, 1),
+        date(2025, 12, 31),
+        25,
+        12,
     )
     # Licences per pack: the 15-pack gives 15 users, the two 5-packs 10.
     assert sorted(SystemLicense.objects.filter(installation=system).values_list("article", "quantity")) == [
-        ("94376", 10), ("94377", 15),
+        ("94376", 10),
+        ("94377", 15),
     ]
     facts = system_facts(system)
     assert (facts.coverage_end, facts.call_assist_users) == (date(2025, 12, 31), 25)
@@ -169,11 +176,19 @@ def test_renewal_covers_all_users_of_the_system(prices):
 def test_quote_uses_the_price_list_valid_on_the_order_day(prices):
     # CAT-1: a newer list from 2026-01-01 prices 94379 at 13,50.
     newer = PriceList.objects.create(name="Preise 2026", valid_from=date(2026, 1, 1))
-    Price.objects.create(price_list=newer, product=Product.objects.get(article="94379"), kind="purchase", unit="once", amount=Decimal("13.50"))
+    Price.objects.create(
+        price_list=newer,
+        product=Product.objects.get(article="94379"),
+        kind="purchase",
+        unit="once",
+        amount=Decimal("13.50"),
+    )
     system = make_system()
     book(system, start=date(2025, 1, 1), end=date(2025, 12, 31), users=3)
     # 3 × 12,00 = 36,00 on 2025-12-31; 3 × 13,50 = 40,50 on 2026-01-01 (lapsed 1 day, no surcharge).
-    assert call_assist_quote(installation=system, users=None, months=12, today=date(2025, 12, 31)).net_total == Decimal("36.00")
+    assert call_assist_quote(installation=system, users=None, months=12, today=date(2025, 12, 31)).net_total == Decimal(
+        "36.00"
+    )
     later = call_assist_quote(installation=system, users=None, months=12, today=date(2026, 1, 1))
     assert later.net_total == Decimal("40.50") and not later.sample_prices
 
@@ -269,7 +284,9 @@ def test_comtrexx_business_needs_activation_first():
     assert snapshot() == before
 
     system_licenses_add(installation=system, kind="activation", quantity=1, article="CTX-ACT", today=date(2026, 11, 1))
-    system_licenses_add(installation=system, kind="user_licenses", quantity=10, article="CTX-USER", today=date(2026, 11, 1))
+    system_licenses_add(
+        installation=system, kind="user_licenses", quantity=10, article="CTX-USER", today=date(2026, 11, 1)
+    )
     facts = system_facts(system)
     assert (facts.has_activation, facts.user_licenses) == (True, 10)
     with pytest.raises(SystemLicensingError, match="bereits aktiviert"):
@@ -281,7 +298,10 @@ def test_call_assist_on_business_needs_activation_first(prices):
     with pytest.raises(SystemLicensingError, match="zuerst die Systemaktivierung"):
         call_assist_quote(installation=system, users=5, months=12, today=date(2026, 11, 1))
     system_licenses_add(installation=system, kind="activation", quantity=1, today=date(2026, 11, 1))
-    assert call_assist_quote(installation=system, users=5, months=12, today=date(2026, 11, 1)).articles == {"94376": 1, "94379": 5}
+    assert call_assist_quote(installation=system, users=5, months=12, today=date(2026, 11, 1)).articles == {
+        "94376": 1,
+        "94379": 5,
+    }
 
 
 def test_activation_is_refused_on_models_without_one():
@@ -292,8 +312,13 @@ def test_activation_is_refused_on_models_without_one():
 
 @pytest.mark.parametrize(
     "kind, quantity, message",
-    [("user_licenses", 0, "ab 1"), ("user_licenses", -3, "ab 1"), ("activation", 2, "genau eine"),
-     ("call_assist_users", 5, "Softwarepflege"), ("modem", 1, "Unbekannte Lizenzart")],
+    [
+        ("user_licenses", 0, "ab 1"),
+        ("user_licenses", -3, "ab 1"),
+        ("activation", 2, "genau eine"),
+        ("call_assist_users", 5, "Softwarepflege"),
+        ("modem", 1, "Unbekannte Lizenzart"),
+    ],
 )
 def test_bad_licence_input_changes_nothing(kind, quantity, message):
     system = make_system("comtrexx_business")

@@ -4,6 +4,7 @@ No database: keys are issued with ``licensing.keys`` and checked with
 ``licensing.verifier``. Expected bytes, digests and day counts are worked out by
 hand in the comments, not copied from output.
 """
+
 from __future__ import annotations
 
 import ast
@@ -51,9 +52,7 @@ KEY_B = Ed25519PrivateKey.from_private_bytes(bytes(range(100, 132)))
 
 
 def _raw_public(private_key: Ed25519PrivateKey) -> bytes:
-    return private_key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
+    return private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 PUBLIC_A = {key_id_for(KEY_A): _raw_public(KEY_A)}
@@ -395,7 +394,7 @@ def test_verify_fails_closed_without_a_date(today):
     with pytest.raises(TypeError, match="today must be a date"):
         verify_key(key, SERVER_A, PUBLIC_A, today=today)
     with pytest.raises(TypeError):
-        verify_key(key, SERVER_A, PUBLIC_A)  # noqa: the argument has no default
+        verify_key(key, SERVER_A, PUBLIC_A)  # today has no default
 
 
 def test_key_without_expiry_never_expires():
@@ -430,9 +429,7 @@ def test_versions_compare_numerically_not_as_text():
 
 def test_expired_is_reported_before_paid_update():
     key, _ = issue(version="3.0", demo=True, expiry=date(2026, 12, 20))
-    result = verify_key(
-        key, SERVER_A, PUBLIC_A, today=date(2027, 1, 1), required_version="4.0"
-    )
+    result = verify_key(key, SERVER_A, PUBLIC_A, today=date(2027, 1, 1), required_version="4.0")
     assert result.code == "expired"
 
 
@@ -615,8 +612,7 @@ def test_cli_options_in_process(tmp_path, capsys):
         ([GOOD_KEY, SERVER_A, "--public-key", pem_b, "--public-key", pem_a], 0, "valid"),
         ([GOOD_KEY, SERVER_A, "--public-key", pem_b], 1, "mistyped"),
         ([GOOD_KEY, SERVER_A, "--public-key", pem_a, "--module", "ADSYNC"], 1, "other-module"),
-        ([GOOD_KEY, SERVER_A, "--public-key", pem_a, "--required-version", "4.0"], 1,
-         "paid-update-needed"),
+        ([GOOD_KEY, SERVER_A, "--public-key", pem_a, "--required-version", "4.0"], 1, "paid-update-needed"),
         ([hw_key, "hw-0042-abcd", "--public-key", pem_a, "--hardware-id"], 0, "valid"),
         ([SERVER_A, SERVER_A, "--public-key", pem_a], 1, "server-key-entered"),
     ]

@@ -2,6 +2,7 @@
 
 The pages use the real today (``timezone.localdate()``), so data is placed relative to it.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,10 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from licensing import keys
-from licensing.models import Reinitialisation, Tryout
 from licensing.keys import verify_reinitialisation_response
-from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerUserFactory
-from licensing.tests.factories import book, make_system
+from licensing.models import Reinitialisation, Tryout
+from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerUserFactory, book, make_system
 
 pytestmark = pytest.mark.django_db
 
@@ -87,14 +87,20 @@ def test_reinitialisation_shows_a_verifiable_response(partner_client):
     page = response.content.decode()
     assert row.response in page
     signing_key = keys.load_or_create_signing_key(settings.LICENSE_SIGNING_KEY_FILE)
-    payload = verify_reinitialisation_response(row.response, keys.load_public_keys(signing_key, settings.LICENSE_PUBLIC_KEYS_DIR))
+    payload = verify_reinitialisation_response(
+        row.response, keys.load_public_keys(signing_key, settings.LICENSE_PUBLIC_KEYS_DIR)
+    )
     assert payload["serial"] == system.identifier
 
 
-@pytest.mark.parametrize("code, message", [("", "Bitte den Initialisierungscode"), ("zu kurz", "kein gültiger Initialisierungscode")])
+@pytest.mark.parametrize(
+    "code, message", [("", "Bitte den Initialisierungscode"), ("zu kurz", "kein gültiger Initialisierungscode")]
+)
 def test_bad_initialisation_code_shows_german_error_and_writes_nothing(partner_client, code, message):
     system = make_system(customer=CustomerFactory(partner=partner_client.partner))
-    response = partner_client.post(reverse("portal:system_reinitialise", args=[system.pk]), {"initialisation_code": code})
+    response = partner_client.post(
+        reverse("portal:system_reinitialise", args=[system.pk]), {"initialisation_code": code}
+    )
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Reinitialisation.objects.exists()

@@ -4,27 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='JobRun',
+            name="JobRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=80, verbose_name='Job')),
-                ('started_at', models.DateTimeField(verbose_name='gestartet')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='beendet')),
-                ('ok', models.BooleanField(default=False, verbose_name='erfolgreich')),
-                ('summary', models.TextField(blank=True, verbose_name='Ergebnis')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(db_index=True, max_length=80, verbose_name="Job")),
+                ("started_at", models.DateTimeField(verbose_name="gestartet")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="beendet")),
+                ("ok", models.BooleanField(default=False, verbose_name="erfolgreich")),
+                ("summary", models.TextField(blank=True, verbose_name="Ergebnis")),
             ],
             options={
-                'verbose_name': 'Job-Lauf',
-                'verbose_name_plural': 'Job-Läufe',
-                'ordering': ['-started_at'],
+                "verbose_name": "Job-Lauf",
+                "verbose_name_plural": "Job-Läufe",
+                "ordering": ["-started_at"],
             },
         ),
     ]

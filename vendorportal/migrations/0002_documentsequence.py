@@ -4,24 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('vendorportal', '0001_initial'),
+        ("vendorportal", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DocumentSequence',
+            name="DocumentSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('prefix', models.CharField(max_length=8, verbose_name='Präfix')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='Jahr')),
-                ('last_number', models.PositiveIntegerField(default=0, verbose_name='letzte Nummer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("prefix", models.CharField(max_length=8, verbose_name="Präfix")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="Jahr")),
+                ("last_number", models.PositiveIntegerField(default=0, verbose_name="letzte Nummer")),
             ],
             options={
-                'verbose_name': 'Nummernkreis',
-                'verbose_name_plural': 'Nummernkreise',
-                'constraints': [models.UniqueConstraint(fields=('prefix', 'year'), name='documentsequence_unique')],
+                "verbose_name": "Nummernkreis",
+                "verbose_name_plural": "Nummernkreise",
+                "constraints": [models.UniqueConstraint(fields=("prefix", "year"), name="documentsequence_unique")],
             },
         ),
     ]

@@ -5,41 +5,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('vendorportal', '0002_documentsequence'),
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("vendorportal", "0002_documentsequence"),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(db_index=True, max_length=40, verbose_name='Art')),
-                ('dedup_key', models.CharField(help_text='Macht das Schreiben derselben E-Mail idempotent, z. B. „delivery-note:17:initial“.', max_length=200, unique=True, verbose_name='Schlüssel')),
-                ('recipients', models.JSONField(default=list, verbose_name='Empfänger')),
-                ('from_email', models.CharField(blank=True, max_length=254, verbose_name='Absender')),
-                ('subject', models.CharField(blank=True, max_length=998, verbose_name='Betreff')),
-                ('body', models.TextField(blank=True, verbose_name='Text')),
-                ('document_id', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='Dokument-ID')),
-                ('created_at', models.DateTimeField(verbose_name='erstellt am')),
-                ('due_at', models.DateTimeField(verbose_name='fällig ab')),
-                ('attempts', models.PositiveIntegerField(default=0, verbose_name='Versuche')),
-                ('last_error', models.TextField(blank=True, verbose_name='letzter Fehler')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='gesendet am')),
-                ('claimed_by', models.CharField(blank=True, max_length=80, verbose_name='beansprucht von')),
-                ('claimed_until', models.DateTimeField(blank=True, null=True, verbose_name='beansprucht bis')),
-                ('document_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='contenttypes.contenttype', verbose_name='Dokumentart')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(db_index=True, max_length=40, verbose_name="Art")),
+                (
+                    "dedup_key",
+                    models.CharField(
+                        help_text="Macht das Schreiben derselben E-Mail idempotent, z. B. „delivery-note:17:initial“.",
+                        max_length=200,
+                        unique=True,
+                        verbose_name="Schlüssel",
+                    ),
+                ),
+                ("recipients", models.JSONField(default=list, verbose_name="Empfänger")),
+                ("from_email", models.CharField(blank=True, max_length=254, verbose_name="Absender")),
+                ("subject", models.CharField(blank=True, max_length=998, verbose_name="Betreff")),
+                ("body", models.TextField(blank=True, verbose_name="Text")),
+                ("document_id", models.PositiveBigIntegerField(blank=True, null=True, verbose_name="Dokument-ID")),
+                ("created_at", models.DateTimeField(verbose_name="erstellt am")),
+                ("due_at", models.DateTimeField(verbose_name="fällig ab")),
+                ("attempts", models.PositiveIntegerField(default=0, verbose_name="Versuche")),
+                ("last_error", models.TextField(blank=True, verbose_name="letzter Fehler")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="gesendet am")),
+                ("claimed_by", models.CharField(blank=True, max_length=80, verbose_name="beansprucht von")),
+                ("claimed_until", models.DateTimeField(blank=True, null=True, verbose_name="beansprucht bis")),
+                (
+                    "document_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="contenttypes.contenttype",
+                        verbose_name="Dokumentart",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Ausgehende E-Mail',
-                'verbose_name_plural': 'Ausgehende E-Mails',
-                'ordering': ['-created_at', '-pk'],
-                'permissions': [('resend_outboxmessage', 'Darf ausgehende E-Mails erneut senden')],
-                'indexes': [models.Index(fields=['document_type', 'document_id'], name='outbox_document_idx'), models.Index(condition=models.Q(('sent_at__isnull', True)), fields=['due_at'], name='outbox_unsent_due_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('dedup_key', ''), _negated=True), name='outbox_dedup_key_not_empty'), models.CheckConstraint(condition=models.Q(models.Q(('document_id__isnull', True), ('document_type__isnull', True)), models.Q(('document_id__isnull', False), ('document_type__isnull', False)), _connector='OR'), name='outbox_document_complete')],
+                "verbose_name": "Ausgehende E-Mail",
+                "verbose_name_plural": "Ausgehende E-Mails",
+                "ordering": ["-created_at", "-pk"],
+                "permissions": [("resend_outboxmessage", "Darf ausgehende E-Mails erneut senden")],
+                "indexes": [
+                    models.Index(fields=["document_type", "document_id"], name="outbox_document_idx"),
+                    models.Index(
+                        condition=models.Q(("sent_at__isnull", True)), fields=["due_at"], name="outbox_unsent_due_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("dedup_key", ""), _negated=True), name="outbox_dedup_key_not_empty"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("document_id__isnull", True), ("document_type__isnull", True)),
+                            models.Q(("document_id__isnull", False), ("document_type__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="outbox_document_complete",
+                    ),
+                ],
             },
         ),
         # Staff groups get their rights on the outbox after migrate (vendorportal.roles, post_migrate).

@@ -8,6 +8,7 @@ superusers only (see ``vendorportal.admin``).
 Other areas extend these pages without the core knowing them: an app appends its inline
 to :data:`CustomerAdmin.inlines` or a search path to ``search_fields`` in its own admin module.
 """
+
 from __future__ import annotations
 
 from django import forms
@@ -60,9 +61,24 @@ class PartnerUserInline(admin.TabularInline):
 
 @admin.register(Partner)
 class PartnerAdmin(SimpleHistoryAdmin):
-    list_display = ["company", "city", "level", "status_confirmed_on", "vat_id", "prepayment_required", "has_sepa_mandate"]
+    list_display = [
+        "company",
+        "city",
+        "level",
+        "status_confirmed_on",
+        "vat_id",
+        "prepayment_required",
+        "has_sepa_mandate",
+    ]
     list_filter = ["level", "prepayment_required", "country"]
-    search_fields = ["company", "vat_id", "delivery_email", "invoice_email", "users__user__email", "users__user__username"]
+    search_fields = [
+        "company",
+        "vat_id",
+        "delivery_email",
+        "invoice_email",
+        "users__user__email",
+        "users__user__username",
+    ]
     list_select_related = ["level"]
     autocomplete_fields = ["level"]
     inlines = [PartnerUserInline]
@@ -70,7 +86,10 @@ class PartnerAdmin(SimpleHistoryAdmin):
         (None, {"fields": ["company", "street", "postal_code", "city", "country", "vat_id"]}),
         (_("Partnerprogramm"), {"fields": ["level", "status_confirmed_on"]}),
         (_("Lieferung und Rechnung"), {"fields": ["delivery_email", "invoice_email", "prepayment_required"]}),
-        (_("SEPA-Lastschriftmandat"), {"fields": ["sepa_iban", "sepa_bic", "sepa_mandate_reference", "sepa_mandate_signed_on"]}),
+        (
+            _("SEPA-Lastschriftmandat"),
+            {"fields": ["sepa_iban", "sepa_bic", "sepa_mandate_reference", "sepa_mandate_signed_on"]},
+        ),
     ]
 
     @admin.display(boolean=True, description=_("SEPA-Mandat"))
@@ -90,14 +109,23 @@ class PartnerUserForm(forms.ModelForm):
     last_name = forms.CharField(label=_("Nachname"), max_length=150, required=False)
     email = forms.EmailField(label=_("E-Mail"))
     is_active = forms.BooleanField(
-        label=_("aktiv"), required=False, initial=True,
+        label=_("aktiv"),
+        required=False,
+        initial=True,
         help_text=_("Deaktivierte Zugänge können sich nicht mehr anmelden; ihre Daten bleiben erhalten."),
     )
     password1 = forms.CharField(
-        label=_("Neues Passwort"), required=False, strip=False, widget=forms.PasswordInput(render_value=False),
-        help_text=_("Leer lassen: bei neuen Zugängen geht eine Einladung mit einem Link zum Setzen des Passworts an die E-Mail-Adresse; bei bestehenden bleibt das Passwort unverändert."),
+        label=_("Neues Passwort"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_(
+            "Leer lassen: bei neuen Zugängen geht eine Einladung mit einem Link zum Setzen des Passworts an die E-Mail-Adresse; bei bestehenden bleibt das Passwort unverändert."
+        ),
     )
-    password2 = forms.CharField(label=_("Passwort wiederholen"), required=False, strip=False, widget=forms.PasswordInput(render_value=False))
+    password2 = forms.CharField(
+        label=_("Passwort wiederholen"), required=False, strip=False, widget=forms.PasswordInput(render_value=False)
+    )
 
     class Meta:
         model = PartnerUser
@@ -114,7 +142,9 @@ class PartnerUserForm(forms.ModelForm):
         cleaned = super().clean()
         user = self.instance.user if self.instance.pk else None
         if user is not None and (user.is_staff or user.is_superuser):
-            raise forms.ValidationError(_("Dieser Zugang ist ein Mitarbeiterkonto. Mitarbeiterkonten verwalten nur Administratoren."))
+            raise forms.ValidationError(
+                _("Dieser Zugang ist ein Mitarbeiterkonto. Mitarbeiterkonten verwalten nur Administratoren.")
+            )
         username = (cleaned.get("username") or "").strip()
         if username and User.objects.filter(username__iexact=username).exclude(pk=getattr(user, "pk", None)).exists():
             self.add_error("username", _("Dieser Benutzername ist schon vergeben."))
@@ -167,7 +197,11 @@ class PartnerUserAdmin(admin.ModelAdmin):
         try:
             if change:
                 services.partner_user_update(
-                    partner_user=obj, partner=data["partner"], role=data["role"], password=data["password1"] or None, **fields
+                    partner_user=obj,
+                    partner=data["partner"],
+                    role=data["role"],
+                    password=data["password1"] or None,
+                    **fields,
                 )
             else:
                 saved = services.partner_user_create(

@@ -6,6 +6,7 @@ Areas keep their own facts about a party in their own models (a SEPA mandate in
 billing, a DPA in support); the SEPA and contract fields still here move out in those
 areas' issues — add no new ones.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -26,15 +27,17 @@ class PartnerLevel(models.Model):
     """
 
     name = models.CharField(_("Bezeichnung"), max_length=80, unique=True)
-    rank = models.PositiveSmallIntegerField(
-        _("Rang"), unique=True, help_text=_("Höherer Rang = höhere Partnerstufe.")
-    )
+    rank = models.PositiveSmallIntegerField(_("Rang"), unique=True, help_text=_("Höherer Rang = höhere Partnerstufe."))
     discount_percent = models.DecimalField(
-        _("Partnerrabatt in %"), max_digits=5, decimal_places=2, default=0,
+        _("Partnerrabatt in %"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
         help_text=_("Einkaufskondition für bestätigte Partner dieser Stufe (ORD-5)."),
     )
     grants_partner_conditions = models.BooleanField(
-        _("Partnerkonditionen"), default=False,
+        _("Partnerkonditionen"),
+        default=False,
         help_text=_("Partner ab dieser Stufe (z. B. „Certified“) erhalten Partnerkonditionen."),
     )
 
@@ -60,7 +63,10 @@ class Address(models.Model):
     postal_code = models.CharField(_("PLZ"), max_length=12, blank=True)
     city = models.CharField(_("Ort"), max_length=100, blank=True)
     country = models.CharField(
-        _("Land"), max_length=2, default="DE", validators=[validators.validate_country_code],
+        _("Land"),
+        max_length=2,
+        default="DE",
+        validators=[validators.validate_country_code],
         help_text=_("ISO-Ländercode, z. B. DE, AT, CH."),
     )
 
@@ -76,18 +82,29 @@ class Partner(Address):
     """A reseller that orders licences for its customers' installations."""
 
     vat_id = models.CharField(
-        _("USt-IdNr."), max_length=20, blank=True, validators=[validators.validate_vat_id],
+        _("USt-IdNr."),
+        max_length=20,
+        blank=True,
+        validators=[validators.validate_vat_id],
         help_text=_("Mit Länderkennung, z. B. DE123456789."),
     )
     level = models.ForeignKey(
-        PartnerLevel, on_delete=models.PROTECT, null=True, blank=True, related_name="partners",
+        PartnerLevel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="partners",
         verbose_name=_("Partnerstufe"),
     )
     status_confirmed_on = models.DateField(
-        _("Partnerstatus bestätigt am"), null=True, blank=True,
+        _("Partnerstatus bestätigt am"),
+        null=True,
+        blank=True,
         help_text=_("Ohne Bestätigung gelten Endkundenpreise (ORD-5)."),
     )
-    delivery_email = models.EmailField(_("Liefer-E-Mail (Standard)"), help_text=_("Empfänger der Lieferscheine mit Lizenzschlüsseln (ORD-2)."))
+    delivery_email = models.EmailField(
+        _("Liefer-E-Mail (Standard)"), help_text=_("Empfänger der Lieferscheine mit Lizenzschlüsseln (ORD-2).")
+    )
     invoice_email = models.EmailField(_("Rechnungs-E-Mail (Standard)"))
     prepayment_required = models.BooleanField(_("Vorkasse erforderlich"), default=False)
     sepa_iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validators.validate_iban])
@@ -115,7 +132,9 @@ class Partner(Address):
         mandate_fields = [self.sepa_iban, self.sepa_mandate_reference, self.sepa_mandate_signed_on]
         if any(mandate_fields) and not all(mandate_fields):
             raise ValidationError(
-                _("Ein SEPA-Mandat braucht IBAN, Mandatsreferenz und Unterschriftsdatum – bitte alle drei angeben oder alle leer lassen.")
+                _(
+                    "Ein SEPA-Mandat braucht IBAN, Mandatsreferenz und Unterschriftsdatum – bitte alle drei angeben oder alle leer lassen."
+                )
             )
 
     @property
@@ -131,7 +150,9 @@ class PartnerUser(models.Model):
     ROLE_CHOICES = [(ADMIN, _("Administrator")), (MEMBER, _("Mitarbeiter"))]
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="partner_user",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="partner_user",
         verbose_name=_("Benutzer"),
     )
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="users", verbose_name=_("Partner"))
@@ -152,11 +173,15 @@ class Customer(Address):
 
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="customers", verbose_name=_("Partner"))
     dpa_on_file_since = models.DateField(
-        _("AV-Vertrag vorhanden seit"), null=True, blank=True,
+        _("AV-Vertrag vorhanden seit"),
+        null=True,
+        blank=True,
         help_text=_("Ohne AV-Vertrag keine Fernwartung und keine Log-Analyse (SUP-4)."),
     )
     service_contract_until = models.DateField(
-        _("Service- und Wartungsvertrag bis"), null=True, blank=True,
+        _("Service- und Wartungsvertrag bis"),
+        null=True,
+        blank=True,
         help_text=_("Softwarepflege oder Updatevertrag zählen nicht als Service- und Wartungsvertrag (SUP-10)."),
     )
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)

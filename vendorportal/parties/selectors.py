@@ -1,4 +1,5 @@
 """Reads about parties (STYLE 3); portal reads are scoped to the partner."""
+
 from __future__ import annotations
 
 from vendorportal.parties.models import Partner, PartnerUser

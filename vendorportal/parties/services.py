@@ -3,6 +3,7 @@
 Partner logins are created and changed only here, so a login made by sales can never
 carry staff flags, groups or permissions.
 """
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
@@ -39,8 +40,13 @@ def partner_user_create(
 ) -> PartnerUser:
     """A new portal login for ``partner``. Without ``password`` an invitation goes out to ``email``."""
     user = User(
-        username=username.strip(), email=email.strip(), first_name=first_name.strip(), last_name=last_name.strip(),
-        is_active=is_active, is_staff=False, is_superuser=False,
+        username=username.strip(),
+        email=email.strip(),
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        is_active=is_active,
+        is_staff=False,
+        is_superuser=False,
     )
     if password:
         user.set_password(password)

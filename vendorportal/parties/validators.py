@@ -2,6 +2,7 @@
 
 They turn stdnum's exceptions into messages that say what a valid value looks like.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,7 +44,9 @@ def validate_vat_id(value: str) -> None:
         module.validate(number)
     except StdnumError:
         raise ValidationError(
-            _("„%(value)s“ ist keine gültige USt-IdNr. Sie beginnt mit der Länderkennung, z. B. DE123456788 (DE + 9 Ziffern mit Prüfziffer)."),
+            _(
+                "„%(value)s“ ist keine gültige USt-IdNr. Sie beginnt mit der Länderkennung, z. B. DE123456788 (DE + 9 Ziffern mit Prüfziffer)."
+            ),
             params={"value": value},
             code="invalid_vat_id",
         ) from None
@@ -56,7 +59,9 @@ def validate_iban(value: str) -> None:
         iban.validate(compact_iban(value))
     except StdnumError:
         raise ValidationError(
-            _("„%(value)s“ ist keine gültige IBAN (Länderkennung, 2 Prüfziffern, Kontokennung – z. B. DE89 3704 0044 0532 0130 00)."),
+            _(
+                "„%(value)s“ ist keine gültige IBAN (Länderkennung, 2 Prüfziffern, Kontokennung – z. B. DE89 3704 0044 0532 0130 00)."
+            ),
             params={"value": value},
             code="invalid_iban",
         ) from None

@@ -6,6 +6,7 @@ and hands it the partner as ``request.partner`` (and the membership as
 Anonymous users go to the login page; a staff account gets a page that says the portal
 is for partners and links to the admin — not a 403 with a traceback in the log.
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -23,15 +24,21 @@ def _no_partner_response(request):
     if request.user.is_staff:
         return render(request, "portal/staff_notice.html", {"title": _("Partnerportal")})
     return render(
-        request, "403.html",
-        {"title": _("Kein Zugriff"), "reason": _("Dieses Konto gehört zu keinem Partner.")}, status=403,
+        request,
+        "403.html",
+        {"title": _("Kein Zugriff"), "reason": _("Dieses Konto gehört zu keinem Partner.")},
+        status=403,
     )
 
 
 def _admin_refused(request):
     return render(
-        request, "403.html",
-        {"title": _("Kein Zugriff"), "reason": _("Diese Seite ist den Administratoren Ihres Partnerkontos vorbehalten.")},
+        request,
+        "403.html",
+        {
+            "title": _("Kein Zugriff"),
+            "reason": _("Diese Seite ist den Administratoren Ihres Partnerkontos vorbehalten."),
+        },
         status=403,
     )
 

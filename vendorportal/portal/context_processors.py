@@ -3,6 +3,7 @@
 Lazy: a page that shows no navigation (the admin) costs no query. Pages outside a
 ``partner_required`` view (404, 403) still get the partner, so they keep the navigation.
 """
+
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse

@@ -6,6 +6,7 @@ password-reset token: works once, expires with ``PASSWORD_RESET_TIMEOUT``, three
 default) is made when the worker sends the e-mail and never written to the database, so
 staff who can read the outbox cannot use it. A resend makes a fresh link.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -28,7 +29,10 @@ PASSWORD_RESET = "portal-password-reset"
 def set_password_link(user) -> str:
     path = reverse(
         "portal:password_reset_confirm",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
     )
     return settings.PORTAL_BASE_URL.rstrip("/") + path
 
@@ -57,7 +61,12 @@ def password_reset_compose(message) -> tuple[str, str]:
 
 def invitation_send(*, user) -> None:
     """Queue the invitation in the caller's transaction (the one that creates the login)."""
-    outbox_enqueue(kind=INVITATION, dedup_key=f"{INVITATION}:{user.pk}:{clock.now():%Y%m%d%H%M%S%f}", recipients=[user.email], document=user)
+    outbox_enqueue(
+        kind=INVITATION,
+        dedup_key=f"{INVITATION}:{user.pk}:{clock.now():%Y%m%d%H%M%S%f}",
+        recipients=[user.email],
+        document=user,
+    )
 
 
 def password_reset_send(*, user) -> None:
@@ -66,4 +75,9 @@ def password_reset_send(*, user) -> None:
     now = clock.now()
     window = f"{now:%Y%m%d%H}{now.minute // 15}"
     with transaction.atomic():
-        outbox_enqueue(kind=PASSWORD_RESET, dedup_key=f"{PASSWORD_RESET}:{user.pk}:{window}", recipients=[user.email], document=user)
+        outbox_enqueue(
+            kind=PASSWORD_RESET,
+            dedup_key=f"{PASSWORD_RESET}:{user.pk}:{window}",
+            recipients=[user.email],
+            document=user,
+        )

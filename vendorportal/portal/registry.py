@@ -9,10 +9,11 @@ An app registers in its ``AppConfig.ready``::
 ``context(request, partner)`` returns the panel's template context (a dict) or None to
 leave the panel out for this partner. The shell renders entries and panels by ``order``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """The shell's URLs; the project's URLconf adds each app's portal URL module under /portal/."""
+
 from django.urls import path
 
 from vendorportal.portal import views

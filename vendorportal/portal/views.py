@@ -2,6 +2,7 @@
 
 Django's own auth views with German templates (STYLE 5: views stay thin).
 """
+
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
@@ -85,10 +86,13 @@ def dashboard(request):
         context = panel.context(request, request.partner)
         if context is not None:
             panels.append({"template": panel.template, "context": context})
-    return render(request, "portal/dashboard.html", {"partner": request.partner, "panels": panels, "title": _("Übersicht")})
+    return render(
+        request, "portal/dashboard.html", {"partner": request.partner, "panels": panels, "title": _("Übersicht")}
+    )
 
 
 # --- error pages (handler403/404/500 in vendorportal.urls) ------------------------------
+
 
 def _in_admin(request) -> bool:
     return request.path.startswith("/admin/") and request.user.is_authenticated and request.user.is_staff
@@ -97,21 +101,25 @@ def _in_admin(request) -> bool:
 def error_403(request, exception=None):
     if _in_admin(request):
         # Staff stay in the admin's look, with a way back to its index.
-        message = _("Für diese Seite fehlt Ihrer Mitarbeitergruppe die Berechtigung. Rechte vergeben die Administratoren.")
+        message = _(
+            "Für diese Seite fehlt Ihrer Mitarbeitergruppe die Berechtigung. Rechte vergeben die Administratoren."
+        )
         return render(request, "admin/error.html", {"title": _("Kein Zugriff"), "message": message}, status=403)
     return render(request, "403.html", {"title": _("Kein Zugriff")}, status=403)
 
 
 def error_404(request, exception=None):
     if _in_admin(request):
-        message = _("Diesen Eintrag gibt es nicht (mehr). Vielleicht wurde er gelöscht oder die Adresse ist unvollständig.")
+        message = _(
+            "Diesen Eintrag gibt es nicht (mehr). Vielleicht wurde er gelöscht oder die Adresse ist unvollständig."
+        )
         return render(request, "admin/error.html", {"title": _("Nicht gefunden"), "message": message}, status=404)
     return render(request, "404.html", {"title": _("Seite nicht gefunden")}, status=404)
 
 
 def error_500(request):
     # No context processors, no database: whatever broke must not break the error page too.
-    from django.template import loader
     from django.http import HttpResponseServerError
+    from django.template import loader
 
     return HttpResponseServerError(loader.get_template("500.html").render())

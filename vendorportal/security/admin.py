@@ -1,4 +1,5 @@
 """Login policies are edited by superusers only (STYLE 15: staff rights are for superusers)."""
+
 from django.contrib import admin
 
 from vendorportal.security.models import StaffGroupPolicy

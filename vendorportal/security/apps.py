@@ -1,7 +1,7 @@
 from axes import apps as axes_apps
 from django.apps import AppConfig
-from django_otp.plugins.otp_totp import apps as otp_totp_apps
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp import apps as otp_totp_apps
 
 
 class SecurityConfig(AppConfig):

@@ -1,4 +1,5 @@
 """The client address the lockout counts per (django-axes' ``AXES_CLIENT_IP_CALLABLE``)."""
+
 from __future__ import annotations
 
 from django.conf import settings

@@ -21,7 +21,9 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "token_required": _("Für dieses Konto ist die Zwei-Faktor-Anmeldung eingerichtet: Bitte Bestätigungscode eingeben."),
+        "token_required": _(
+            "Für dieses Konto ist die Zwei-Faktor-Anmeldung eingerichtet: Bitte Bestätigungscode eingeben."
+        ),
     }
 
     def clean(self):

@@ -1,4 +1,5 @@
 """Keeps staff out of the admin until their second factor is verified where it must be."""
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -34,7 +35,10 @@ class StaffOtpPolicyMiddleware:
         path = request.path
         if not path.startswith(reverse("admin:index")):
             return None
-        exempt = {reverse(name) for name in ("admin:login", "admin:logout", "security:setup", "security:setup-qr", "security:verify")}
+        exempt = {
+            reverse(name)
+            for name in ("admin:login", "admin:logout", "security:setup", "security:setup-qr", "security:verify")
+        }
         if path in exempt:
             return None
         user = getattr(request, "user", None)

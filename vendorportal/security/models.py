@@ -1,4 +1,5 @@
 """Who must use a second factor. Devices themselves are django-otp's ``TOTPDevice``."""
+
 from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -7,9 +8,7 @@ from django.utils.translation import gettext_lazy as _
 class StaffGroupPolicy(models.Model):
     """Login rules of one staff group; editable by superusers only (see admin)."""
 
-    group = models.OneToOneField(
-        Group, on_delete=models.CASCADE, related_name="login_policy", verbose_name=_("Gruppe")
-    )
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="login_policy", verbose_name=_("Gruppe"))
     otp_required = models.BooleanField(
         _("Zwei-Faktor-Anmeldung Pflicht"),
         default=False,

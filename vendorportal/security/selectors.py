@@ -1,4 +1,5 @@
 """Reads about a staff member's second factor."""
+
 from __future__ import annotations
 
 from django_otp.plugins.otp_totp.models import TOTPDevice

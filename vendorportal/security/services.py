@@ -3,6 +3,7 @@
 TOTP (RFC 6238) compares with the phone's clock, so django-otp reads the wall
 clock here by design; ``vendorportal.clock`` is for business dates.
 """
+
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_login_failed
@@ -58,7 +59,9 @@ def totp_token_check(*, user, token: str) -> TOTPDevice:
     token = (token or "").strip()
     devices = confirmed_devices(user)
     if devices and not any(device.verify_is_allowed()[0] for device in devices):
-        raise TokenInvalid(_("Zu viele falsche Bestätigungscodes in Folge. Bitte warten Sie einen Moment und versuchen Sie es erneut."))
+        raise TokenInvalid(
+            _("Zu viele falsche Bestätigungscodes in Folge. Bitte warten Sie einen Moment und versuchen Sie es erneut.")
+        )
     if token:
         for device in devices:
             verified = verify_token(user, device.persistent_id, token)

@@ -1,4 +1,5 @@
 """Two-factor pages of the staff admin, mounted at ``admin/2fa/`` (before ``admin/``)."""
+
 from django.contrib import admin
 from django.urls import path
 

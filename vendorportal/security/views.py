@@ -1,4 +1,5 @@
 """Lockout page (django-axes) and the staff two-factor pages."""
+
 from __future__ import annotations
 
 import io
@@ -58,7 +59,9 @@ def otp_setup(request):
             form.add_error("otp_token", exc.message)
         else:
             otp_login(request, device)
-            messages.success(request, _("Die Zwei-Faktor-Anmeldung ist eingerichtet. Ab jetzt fragt die Anmeldung nach dem Code."))
+            messages.success(
+                request, _("Die Zwei-Faktor-Anmeldung ist eingerichtet. Ab jetzt fragt die Anmeldung nach dem Code.")
+            )
             return redirect("admin:index")
     device = totp_device_pending(user=user)
     secret = b32encode(device.bin_key).decode()
@@ -84,7 +87,9 @@ def otp_verify(request):
     """Ask a logged-in staff member with a device for the current code."""
     user = request.user
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         next_url = ""
     if not has_confirmed_device(user):
         return redirect("security:setup")

@@ -1,4 +1,5 @@
 """Admin index notice about e-mails that keep failing (STYLE 13)."""
+
 from django import template
 
 register = template.Library()

@@ -1,4 +1,5 @@
 """Fixtures of the core's tests: tools for tests that start a real Celery worker process."""
+
 from __future__ import annotations
 
 import signal

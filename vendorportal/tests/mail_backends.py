@@ -5,6 +5,7 @@ its e-mail not yet handed to the mail server) instead of at a random one.
 Configured through the worker's environment: ``EMAIL_BACKEND`` names this class,
 ``OUTBOX_TEST_PAUSE_BEFORE`` is N, ``OUTBOX_TEST_PAUSED_MARKER`` a file created when it stops.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """``load_demo``: catalog + demo data, idempotent, logins that work."""
+
 import io
 
 import pytest
@@ -35,13 +36,21 @@ def test_demo_content():
     # a PBX version that no module version supports yet
     assert PbxVersion.objects.filter(module_versions__isnull=True).exists()
     # Call Assist prices exist only as labelled samples (CAT-8)
-    assert set(Price.objects.filter(product__kind=Product.CALL_ASSIST).values_list("price_list__is_sample", flat=True)) == {True}
+    assert set(
+        Price.objects.filter(product__kind=Product.CALL_ASSIST).values_list("price_list__is_sample", flat=True)
+    ) == {True}
     kinds = set(Installation.objects.values_list("identifier_kind", flat=True))
     assert kinds == {"server_key", "hardware_id", "serial"}
     # issued demo keys: redundancy key on two server keys, subscription, demo, own-use Insight
     from licensing.models import DeliveryNote, InsightOwnUse, License
 
-    assert sorted(License.objects.values_list("kind", flat=True)) == ["demo", "purchase", "purchase", "purchase", "subscription"]
+    assert sorted(License.objects.values_list("kind", flat=True)) == [
+        "demo",
+        "purchase",
+        "purchase",
+        "purchase",
+        "subscription",
+    ]
     assert License.objects.get(product__article="CALLREC").bindings.count() == 2
     assert DeliveryNote.objects.count() == 4  # one per order and installation
     assert InsightOwnUse.objects.get().license.tier == "1-20"
@@ -87,8 +96,12 @@ def test_demo_shows_softwarepflege_in_every_state_relative_to_the_day_it_is_load
     assert (systems["1AC5008123"].coverage_end, systems["1AC5008123"].call_assist_users) == (date(2027, 7, 23), 8)
     assert (systems["1AB7704411"].coverage_end, systems["1AB7704411"].call_assist_users) == (date(2027, 1, 4), 20)
     assert (systems["1AE0907712"].coverage_end, systems["1AE0907712"].call_assist_users) == (date(2026, 10, 11), 5)
-    assert [rules.maintenance_state(systems[s].coverage_end, today) for s in ["1AC5008123", "1AB7704411", "1AE0907712"]] == [
-        rules.SWP_ACTIVE, rules.SWP_EXPIRING, rules.SWP_LAPSED,
+    assert [
+        rules.maintenance_state(systems[s].coverage_end, today) for s in ["1AC5008123", "1AB7704411", "1AE0907712"]
+    ] == [
+        rules.SWP_ACTIVE,
+        rules.SWP_EXPIRING,
+        rules.SWP_LAPSED,
     ]
     # Tryout started 18.11.2026: 14 days from the start day, 3 used → 11 left; no coverage yet.
     assert systems["1AF3301547"].coverage_end is None

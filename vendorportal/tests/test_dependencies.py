@@ -1,4 +1,5 @@
 """Dependencies point one way: core ← licensing ← billing; support reads the others (STYLE 1, issue 7)."""
+
 import ast
 from pathlib import Path
 
@@ -30,7 +31,11 @@ def sources(package: str):
 
 @pytest.mark.parametrize(
     "package,forbidden",
-    [("vendorportal", {"licensing", "billing", "support"}), ("licensing", {"billing", "support"}), ("billing", {"support"})],
+    [
+        ("vendorportal", {"licensing", "billing", "support"}),
+        ("licensing", {"billing", "support"}),
+        ("billing", {"support"}),
+    ],
 )
 def test_no_import_against_the_direction(package, forbidden):
     wrong = {

@@ -1,5 +1,6 @@
 """The one German date format (``vendorportal.formats``) and the places that show it."""
-from datetime import date, datetime, timezone as dt_timezone
+
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -27,8 +28,8 @@ def test_missing_date_is_a_dash_or_what_the_caller_asks_for():
 
 def test_datetime_is_shown_in_berlin_time():
     # 07:05 UTC on 21 November is 08:05 in Berlin (CET, UTC+1); in July (CEST) it is +2.
-    assert format_datetime_de(datetime(2026, 11, 21, 7, 5, tzinfo=dt_timezone.utc)) == "21.11.2026 08:05"
-    assert format_datetime_de(datetime(2026, 7, 1, 22, 30, tzinfo=dt_timezone.utc)) == "02.07.2026 00:30"
+    assert format_datetime_de(datetime(2026, 11, 21, 7, 5, tzinfo=UTC)) == "21.11.2026 08:05"
+    assert format_datetime_de(datetime(2026, 7, 1, 22, 30, tzinfo=UTC)) == "02.07.2026 00:30"
     assert format_datetime_de(datetime(2026, 7, 1, 22, 30)) == "01.07.2026 22:30"  # naive: as it is
     assert format_datetime_de(None) == "—"
 
@@ -37,7 +38,9 @@ def test_rules_messages_use_the_german_date():
     from licensing import rules
 
     # LIC-6: a version of 28.02.2019 is older than 03/2019.
-    message = rules.demo_refusal(product_name="Call Recording", demo_allowed=True, version_released_on=date(2019, 2, 28))
+    message = rules.demo_refusal(
+        product_name="Call Recording", demo_allowed=True, version_released_on=date(2019, 2, 28)
+    )
     assert "Version vom 28.02.2019" in message
     assert "abgelaufen" in rules.diagnosis_message(rules.VERDICT_EXPIRED, expiry=date(2026, 1, 9))
     assert "am 09.01.2026 abgelaufen" in rules.diagnosis_message(rules.VERDICT_EXPIRED, expiry=date(2026, 1, 9))

@@ -1,14 +1,14 @@
 """The job log (JobRun) as staff read it: Berlin time everywhere, German labels and dates."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.urls import reverse
 
 from licensing.services.maintenance_job import maintenance_expiry_daily
-from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory
-from licensing.tests.factories import book
+from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory, book
 from vendorportal.models import JobRun
 
 pytestmark = pytest.mark.django_db
@@ -16,14 +16,16 @@ pytestmark = pytest.mark.django_db
 
 def test_job_run_is_named_in_berlin_time():
     # 05:30 UTC on 21 November is 06:30 in Berlin (CET, UTC+1).
-    run = JobRun(name="swp_expiry", started_at=datetime(2026, 11, 21, 5, 30, tzinfo=dt_timezone.utc))
+    run = JobRun(name="swp_expiry", started_at=datetime(2026, 11, 21, 5, 30, tzinfo=UTC))
     assert str(run) == "swp_expiry 21.11.2026 06:30"
 
 
 def test_job_run_page_heading_and_fields_agree(client, admin_user):
     run = JobRun.objects.create(
-        name="swp_expiry", started_at=datetime(2026, 7, 1, 4, 0, tzinfo=dt_timezone.utc),
-        finished_at=datetime(2026, 7, 1, 4, 1, tzinfo=dt_timezone.utc), ok=True,
+        name="swp_expiry",
+        started_at=datetime(2026, 7, 1, 4, 0, tzinfo=UTC),
+        finished_at=datetime(2026, 7, 1, 4, 1, tzinfo=UTC),
+        ok=True,
     )
     client.force_login(admin_user)
     page = client.get(reverse("admin:vendorportal_jobrun_change", args=[run.pk])).content.decode()
@@ -37,7 +39,11 @@ def test_daily_softwarepflege_job_summary_is_german(clock, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     clock.set(date(2026, 11, 21))
     system = InstallationFactory(
-        vendor="auerswald", edition="comtrexx_next", identifier_kind="serial", identifier="1AC5008123", pbx_version="",
+        vendor="auerswald",
+        edition="comtrexx_next",
+        identifier_kind="serial",
+        identifier="1AC5008123",
+        pbx_version="",
         customer=CustomerFactory(partner=PartnerFactory(delivery_email="technik@muster.test")),
     )
     # Ends 05.01.2027: 45 days after 21.11.2026 (9 + 31 + 5), inside the 60-day reminder's window (31–60).

@@ -1,4 +1,5 @@
 """GEN-2 rounding and GEN-3 combined discounts."""
+
 from decimal import Decimal
 
 import pytest
@@ -8,7 +9,14 @@ from vendorportal.money import D, combine_discounts, format_eur, parse_german_am
 
 @pytest.mark.parametrize(
     "raw, rounded",
-    [("14.915", "14.92"), ("14.914", "14.91"), ("0.005", "0.01"), ("0.004", "0.00"), ("-2.345", "-2.35"), ("1299", "1299.00")],
+    [
+        ("14.915", "14.92"),
+        ("14.914", "14.91"),
+        ("0.005", "0.01"),
+        ("0.004", "0.00"),
+        ("-2.345", "-2.35"),
+        ("1299", "1299.00"),
+    ],
 )
 def test_round_half_up_to_cents(raw, rounded):
     assert round_cents(Decimal(raw)) == Decimal(rounded)
@@ -43,7 +51,13 @@ def test_float_is_refused():
 
 @pytest.mark.parametrize(
     "amount, text",
-    [("1299", "1.299,00 €"), ("64.95", "64,95 €"), ("0", "0,00 €"), ("1234567.891", "1.234.567,89 €"), ("-7.5", "-7,50 €")],
+    [
+        ("1299", "1.299,00 €"),
+        ("64.95", "64,95 €"),
+        ("0", "0,00 €"),
+        ("1234567.891", "1.234.567,89 €"),
+        ("-7.5", "-7,50 €"),
+    ],
 )
 def test_german_format(amount, text):
     assert format_eur(Decimal(amount)) == text

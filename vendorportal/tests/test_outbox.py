@@ -3,10 +3,10 @@
 The kind "test-note" stands for any document e-mail; its attachment is built by
 :func:`attachment` below, as a delivery note's PDF is by the licensing area.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
@@ -32,7 +32,7 @@ from vendorportal.tasks import outbox_dispatch
 
 pytestmark = pytest.mark.django_db
 
-T0 = datetime(2026, 11, 21, 9, 0, tzinfo=dt_timezone.utc)
+T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 SENT_HOOK_CALLS: list[int] = []
 
 
@@ -90,7 +90,7 @@ def test_rolled_back_document_leaves_no_row_and_no_task(queued, django_capture_o
         with pytest.raises(ZeroDivisionError):
             with transaction.atomic():
                 outbox_enqueue(kind="test-note", dedup_key="k", recipients=["a@example.test"], subject="s", body="b")
-                1 / 0  # the document's transaction fails after the e-mail was written
+                raise ZeroDivisionError("the document's transaction fails after the e-mail was written")
     assert OutboxMessage.objects.count() == 0
     assert queued == []
 
@@ -102,8 +102,11 @@ def test_enqueue_outside_a_transaction_is_a_programming_error(transactional_db):
 
 @pytest.mark.parametrize(
     "to, message",
-    [([], "Die E-Mail hat keinen Empfänger."), (["  "], "Die E-Mail hat keinen Empfänger."),
-     (["kein-at.test"], "„kein-at.test“ ist keine gültige E-Mail-Adresse.")],
+    [
+        ([], "Die E-Mail hat keinen Empfänger."),
+        (["  "], "Die E-Mail hat keinen Empfänger."),
+        (["kein-at.test"], "„kein-at.test“ ist keine gültige E-Mail-Adresse."),
+    ],
 )
 def test_bad_recipients_are_refused_in_german(to, message):
     with pytest.raises(OutboxError) as refused:
@@ -125,7 +128,9 @@ def test_unknown_kind_fails_when_written_not_later_in_a_worker():
 def test_a_batch_is_written_in_three_queries_and_queued_once(clock, queued, django_capture_on_commit_callbacks):
     clock.set(T0)
     drafts = [
-        outbox.OutboxDraft(dedup_key=f"test-note:{i}", recipients=[f"p{i}@example.test"], subject=f"Beleg {i}", body="Text")
+        outbox.OutboxDraft(
+            dedup_key=f"test-note:{i}", recipients=[f"p{i}@example.test"], subject=f"Beleg {i}", body="Text"
+        )
         for i in range(25)
     ]
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
@@ -135,7 +140,10 @@ def test_a_batch_is_written_in_three_queries_and_queued_once(clock, queued, djan
     assert [r.subject for r in rows] == [f"Beleg {i}" for i in range(25)]
     assert sorted(pk for pk, _ticket in queued) == sorted(r.pk for r in rows)
     # The same batch again (a re-run) plus one new e-mail: one row more, one wake-up more.
-    more = [*drafts, outbox.OutboxDraft(dedup_key="test-note:new", recipients=["neu@example.test"], subject="Neu", body="Text")]
+    more = [
+        *drafts,
+        outbox.OutboxDraft(dedup_key="test-note:new", recipients=["neu@example.test"], subject="Neu", body="Text"),
+    ]
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         again = outbox.outbox_enqueue_many(kind="test-note", drafts=more)
     assert [r.pk for r in again[:25]] == [r.pk for r in rows]
@@ -333,9 +341,7 @@ def staff(group_name):
     return user
 
 
-@pytest.mark.parametrize(
-    "group, may_resend", [("sales", True), ("support", True), ("finance", False)]
-)
+@pytest.mark.parametrize("group, may_resend", [("sales", True), ("support", True), ("finance", False)])
 def test_outbox_admin_per_staff_group(client, group, may_resend, clock, queued, mailoutbox):
     clock.set(T0)
     row = enqueue()

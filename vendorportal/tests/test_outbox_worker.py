@@ -12,6 +12,7 @@ e-mail, in a folder of this test's own.
 Runs with whatever the test process is configured with (SQLite + filesystem broker,
 or PostgreSQL + Redis in CI's second pass), on a queue of its own (see test_worker.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -67,7 +68,9 @@ def _mailed_note_numbers(mail_dir: Path) -> list[str]:
 
 
 @pytest.mark.worker
-def test_killed_worker_loses_no_note_and_sends_none_twice(transactional_db, worker_tools, catalog, tmp_path, monkeypatch):
+def test_killed_worker_loses_no_note_and_sends_none_twice(
+    transactional_db, worker_tools, catalog, tmp_path, monkeypatch
+):
     queue = f"test-{uuid.uuid4().hex}"
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
@@ -77,11 +80,15 @@ def test_killed_worker_loses_no_note_and_sends_none_twice(transactional_db, work
         outbox, "_queue_send", lambda pk, ticket=None: outbox_send_task.apply_async((pk, ticket), queue=queue)
     )
 
-    version = ModuleVersion.objects.create(product=Product.objects.get(article="ADSYNC"), version="3.2", released_on=date(2024, 1, 10))
+    version = ModuleVersion.objects.create(
+        product=Product.objects.get(article="ADSYNC"), version="3.2", released_on=date(2024, 1, 10)
+    )
     partner = PartnerFactory(delivery_email="lieferung@partner.test")
     created = time.monotonic()
     for i in range(NOTES):
-        installation = InstallationFactory(customer=CustomerFactory(partner=partner), identifier=f"ABCDE-12345-FGHIJ-{i:05d}")
+        installation = InstallationFactory(
+            customer=CustomerFactory(partner=partner), identifier=f"ABCDE-12345-FGHIJ-{i:05d}"
+        )
         with transaction.atomic():  # one issue = one transaction; its task is queued on commit
             delivery_note_create(installation=installation, licenses=[make_license(installation, version)])
     numbers = sorted(DeliveryNote.objects.values_list("number", flat=True))
@@ -99,11 +106,25 @@ def test_killed_worker_loses_no_note_and_sends_none_twice(transactional_db, work
         "EMAIL_URL": "",
     }
     cmd = [
-        sys.executable, "-m", "celery", "-A", "vendorportal", "worker",
-        "--pool", "solo", "--loglevel", "INFO",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "-Q", queue, "-n", f"{queue}@%h",
-        "--", "worker.enable_remote_control=False",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "vendorportal",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-Q",
+        queue,
+        "-n",
+        f"{queue}@%h",
+        "--",
+        "worker.enable_remote_control=False",
     ]
     log = tempfile.TemporaryFile(mode="w+")
 
@@ -114,7 +135,12 @@ def test_killed_worker_loses_no_note_and_sends_none_twice(transactional_db, work
 
     def start(**extra) -> subprocess.Popen:
         return subprocess.Popen(
-            cmd, cwd=settings.BASE_DIR, env={**env, **extra}, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            cmd,
+            cwd=settings.BASE_DIR,
+            env={**env, **extra},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     first = second = None
@@ -150,7 +176,9 @@ def test_killed_worker_loses_no_note_and_sends_none_twice(transactional_db, work
         heartbeat.apply_async(kwargs={"note": sentinel}, queue=queue)
         _wait_for(
             lambda: JobRun.objects.filter(name="heartbeat", summary=sentinel, ok=True).exists(),
-            "the second worker did not drain the queue", second, output,
+            "the second worker did not drain the queue",
+            second,
+            output,
         )
     finally:
         app.conf.task_always_eager = eager

@@ -1,4 +1,5 @@
 """GEN-1 month periods (§ 188 II BGB): every worked example of RULES.md and leap years."""
+
 from datetime import date, timedelta
 
 import pytest

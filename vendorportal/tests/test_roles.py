@@ -1,4 +1,5 @@
 """Staff groups are kept by a post_migrate handler: an old database and a fresh one end equal."""
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
@@ -10,7 +11,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def granted():
     return {
-        g.name: set(g.permissions.values_list("content_type__app_label", "codename")) for g in Group.objects.order_by("name")
+        g.name: set(g.permissions.values_list("content_type__app_label", "codename"))
+        for g in Group.objects.order_by("name")
     }
 
 
@@ -18,7 +20,9 @@ def expected():
     out = {}
     for group_name, grants in roles.ROLES.items():
         out[group_name] = {
-            (key.split(".")[0], f"{action}_{key.split('.')[1]}") for key, actions in grants.items() for action in actions
+            (key.split(".")[0], f"{action}_{key.split('.')[1]}")
+            for key, actions in grants.items()
+            for action in actions
         }
     return out
 

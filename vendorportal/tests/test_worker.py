@@ -10,6 +10,7 @@ The worker consumes only a queue with a unique name, so a developer's running
 anything of theirs (the filesystem transport shares ``var/celery/queue`` but picks
 messages by the queue name in the file name, see ``test_filesystem_transport_routes_by_queue_name``).
 """
+
 from __future__ import annotations
 
 import os
@@ -43,25 +44,45 @@ def test_task_runs_in_a_real_worker_process(transactional_db, worker_tools):
         "PYTHONUNBUFFERED": "1",
     }
     cmd = [
-        sys.executable, "-m", "celery", "-A", "vendorportal", "worker",
-        "--pool", "solo", "--loglevel", "INFO",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "-Q", queue, "-n", f"{queue}@%h",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "vendorportal",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-Q",
+        queue,
+        "-n",
+        f"{queue}@%h",
         # No remote control: the worker's pidbox binding would outlive it in a shared
         # broker (filesystem: <control_folder>/celery.pidbox.exchange) and from then on
         # collect a message file per broadcast (celery inspect/control) that nobody reads.
-        "--", "worker.enable_remote_control=False",
+        "--",
+        "worker.enable_remote_control=False",
     ]
     log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
-        cmd, cwd=settings.BASE_DIR, env=env, stdin=subprocess.DEVNULL,
-        stdout=log, stderr=subprocess.STDOUT,
+        cmd,
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
 
     def worker_output() -> str:
         log.flush()
         log.seek(0)
-        return f"worker command: {' '.join(cmd)}\nDATABASE_URL={env['DATABASE_URL']}\n--- worker output ---\n{log.read()}"
+        return (
+            f"worker command: {' '.join(cmd)}\nDATABASE_URL={env['DATABASE_URL']}\n--- worker output ---\n{log.read()}"
+        )
 
     eager = app.conf.task_always_eager
     try:

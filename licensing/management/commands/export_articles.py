@@ -1,11 +1,12 @@
 """``python manage.py export_articles`` — the partner article CSV (CAT-7) on stdout."""
-from vendorportal import clock
+
 import csv
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from licensing.selectors.catalog import article_rows
+from vendorportal import clock
 from vendorportal.formats import format_date_de
 
 COLUMNS = ["article", "name", "kind", "tier", "term_months", "price_net", "unit", "valid_from", "sample_price"]
@@ -27,7 +28,9 @@ class Command(BaseCommand):
             on = clock.today()
         rows = article_rows(on)
         if not rows:
-            raise CommandError(f"Am {format_date_de(on)} gilt keine Preisliste. Erst „python manage.py load_catalog“ ausführen.")
+            raise CommandError(
+                f"Am {format_date_de(on)} gilt keine Preisliste. Erst „python manage.py load_catalog“ ausführen."
+            )
         writer = csv.writer(self.stdout, lineterminator="\n")
         writer.writerow(COLUMNS)
         for row in rows:

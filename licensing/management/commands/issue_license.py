@@ -3,6 +3,7 @@
 Issues a key through the same service the admin uses (audited, delivery note created)
 and prints the key alone on the first line. Refusals: clear message, exit 2, nothing written.
 """
+
 import sys
 
 from django.core.management.base import BaseCommand
@@ -29,8 +30,14 @@ class Command(BaseCommand):
         target.add_argument("--hardware-id", help="Hardware-ID einer erfassten Free Edition")
         parser.add_argument("--version", required=True, help="lizenzierte Modulversion, z. B. 2.1")
         parser.add_argument("--demo-days", type=int, help="Demo-Schlüssel mit dieser Laufzeit in Tagen (LIC-6)")
-        parser.add_argument("--kind", choices=[k for k, _l in License.KIND_CHOICES], help="Lizenzart (Standard: Kauf, mit --demo-days: Demo)")
-        parser.add_argument("--also-server-key", action="append", default=[], help="weiterer Serverlizenzschlüssel (Redundanz, LIC-9)")
+        parser.add_argument(
+            "--kind",
+            choices=[k for k, _l in License.KIND_CHOICES],
+            help="Lizenzart (Standard: Kauf, mit --demo-days: Demo)",
+        )
+        parser.add_argument(
+            "--also-server-key", action="append", default=[], help="weiterer Serverlizenzschlüssel (Redundanz, LIC-9)"
+        )
         parser.add_argument("--order", default="", help="Bestell- oder Positionsnummer")
 
     def _refuse(self, message: str) -> None:
@@ -42,7 +49,11 @@ class Command(BaseCommand):
             identifier = rules.normalize_identifier(kind, value)
         except rules.IdentifierFormatError as exc:
             self._refuse(exc.message)
-        inst = Installation.objects.filter(identifier_kind=kind, identifier=identifier).select_related("customer__partner").first()
+        inst = (
+            Installation.objects.filter(identifier_kind=kind, identifier=identifier)
+            .select_related("customer__partner")
+            .first()
+        )
         if inst is None:
             self._refuse(f"Keine Installation mit {identifier} erfasst. Bitte zuerst die Installation anlegen.")
         return inst
@@ -50,7 +61,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         product = Product.objects.filter(article=options["module"].strip().upper()).first()
         if product is None:
-            self._refuse(f"Unbekanntes Modul „{options['module']}“. Artikelnummern listet: python manage.py export_articles")
+            self._refuse(
+                f"Unbekanntes Modul „{options['module']}“. Artikelnummern listet: python manage.py export_articles"
+            )
         kind_of_id = rules.SERVER_KEY if options["server_key"] else rules.HARDWARE_ID
         installation = self._installation(kind_of_id, options["server_key"] or options["hardware_id"])
         also = [self._installation(rules.SERVER_KEY, sk) for sk in options["also_server_key"]]
@@ -62,8 +75,13 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 lic = license_issue(
-                    product=product, installation=installation, version=version, kind=kind,
-                    demo_days=options["demo_days"], also_installations=also, order_reference=options["order"],
+                    product=product,
+                    installation=installation,
+                    version=version,
+                    kind=kind,
+                    demo_days=options["demo_days"],
+                    also_installations=also,
+                    order_reference=options["order"],
                 )
         except PortalError as exc:
             self._refuse(exc.message)

@@ -4,6 +4,7 @@ First line: the verdict code alone; second line: what to do. Exit 0 for ``valid`
 1 for any other verdict, 2 for unusable arguments (then only a German message on
 stderr) — the same codes as the verifier's own command line.
 """
+
 import re
 import sys
 from datetime import date

@@ -1,11 +1,12 @@
 """``python manage.py swp_expiry [--today YYYY-MM-DD]``: the daily Softwarepflege job by hand (SWP-8)."""
+
 from datetime import date
 
-from vendorportal import clock
 from django.core.management.base import BaseCommand, CommandError
 
 from licensing import rules
 from licensing.services.maintenance_job import NOTICE_TITLES, maintenance_expiry_run
+from vendorportal import clock
 from vendorportal.formats import format_date_de
 
 
@@ -18,7 +19,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--today", metavar="JJJJ-MM-TT",
+            "--today",
+            metavar="JJJJ-MM-TT",
             help="Stichtag im Format JJJJ-MM-TT (Standard: heute, Europe/Berlin).",
         )
 

@@ -1,4 +1,5 @@
 """Factories for the core's parties — the one place their test data is built (STYLE 10)."""
+
 from datetime import date
 
 import factory

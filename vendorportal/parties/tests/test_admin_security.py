@@ -1,4 +1,5 @@
 """Staff accounts are for superusers only; sales manages partner logins through their own form (issue 8)."""
+
 import re
 
 import pytest
@@ -53,7 +54,9 @@ def test_no_staff_group_can_touch_users_groups_or_passwords(client, victim, grou
         if method == "get":
             response = client.get(url)
         else:
-            response = client.post(url, {"username": me.username, "is_superuser": "on", "password1": "x", "password2": "x"})
+            response = client.post(
+                url, {"username": me.username, "is_superuser": "on", "password1": "x", "password2": "x"}
+            )
         assert response.status_code == 403, (group_name, method, url, response.status_code)
     me.refresh_from_db()
     victim.refresh_from_db()
@@ -69,7 +72,14 @@ def test_even_a_stray_database_right_on_users_grants_nothing(client, victim, gro
     client.force_login(me)
     response = client.post(
         reverse("admin:auth_user_change", args=[me.pk]),
-        {"username": me.username, "is_staff": "on", "is_superuser": "on", "is_active": "on", "date_joined_0": "2026-01-01", "date_joined_1": "00:00"},
+        {
+            "username": me.username,
+            "is_staff": "on",
+            "is_superuser": "on",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00",
+        },
     )
     assert response.status_code == 403
     me.refresh_from_db()
@@ -89,8 +99,15 @@ def test_superuser_still_manages_staff_accounts(client, admin_user):
 
 def _partner_user_post(partner, **overrides):
     data = {
-        "partner": partner.pk, "role": "member", "username": "neu.mitarbeiter", "first_name": "Nina", "last_name": "Neu",
-        "email": "nina@partner.test", "is_active": "on", "password1": "", "password2": "",
+        "partner": partner.pk,
+        "role": "member",
+        "username": "neu.mitarbeiter",
+        "first_name": "Nina",
+        "last_name": "Neu",
+        "email": "nina@partner.test",
+        "is_active": "on",
+        "password1": "",
+        "password2": "",
     }
     data.update(overrides)
     return data
@@ -131,7 +148,9 @@ def test_without_password_the_new_login_gets_an_invitation_and_can_set_one(clien
     link = re.search(r"https?://[^/]+(/portal/passwort-setzen/\S+/)", message.body).group(1)
     client.logout()
     form_page = client.get(link, follow=True)
-    client.post(form_page.redirect_chain[-1][0], {"new_password1": "Gelb-Router-2026", "new_password2": "Gelb-Router-2026"})
+    client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": "Gelb-Router-2026", "new_password2": "Gelb-Router-2026"}
+    )
     assert client.login(request=HttpRequest(), username="neu.mitarbeiter", password="Gelb-Router-2026")
 
 
@@ -161,7 +180,9 @@ def test_sales_cannot_take_over_a_staff_account_linked_as_partner_login(client, 
     client.force_login(staff(roles.SALES))
     response = client.post(
         reverse("admin:parties_partneruser_change", args=[linked.pk]),
-        _partner_user_post(linked.partner, username=admin_user.username, password1="Gekapert-2026!", password2="Gekapert-2026!"),
+        _partner_user_post(
+            linked.partner, username=admin_user.username, password1="Gekapert-2026!", password2="Gekapert-2026!"
+        ),
     )
     assert response.status_code == 200
     assert "Mitarbeiterkonten verwalten nur Administratoren" in response.content.decode()

@@ -1,4 +1,5 @@
 """The parties' move out of licensing keeps every row of an existing database (issue 7)."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -32,29 +33,51 @@ def test_database_made_before_the_move_migrates_forward_with_every_row():
     Permission = old.get_model("auth", "Permission")
     Group = old.get_model("auth", "Group")
 
-    level = Level.objects.create(name="Gold", rank=30, discount_percent=Decimal("25.00"), grants_partner_conditions=True)
+    level = Level.objects.create(
+        name="Gold", rank=30, discount_percent=Decimal("25.00"), grants_partner_conditions=True
+    )
     partner = Partner.objects.create(
-        company="Muster Kommunikation GmbH", city="Nürtingen", level=level, delivery_email="l@muster.test",
-        invoice_email="r@muster.test", status_confirmed_on=date(2025, 3, 1), sepa_iban="DE89370400440532013000",
+        company="Muster Kommunikation GmbH",
+        city="Nürtingen",
+        level=level,
+        delivery_email="l@muster.test",
+        invoice_email="r@muster.test",
+        status_confirmed_on=date(2025, 3, 1),
+        sepa_iban="DE89370400440532013000",
     )
     user = User.objects.create(username="muster")
     PartnerUser.objects.create(user=user, partner=partner, role="admin")
     customer = Customer.objects.create(partner=partner, company="Bäckerei Korn", dpa_on_file_since=date(2024, 5, 2))
     Installation.objects.create(
-        customer=customer, vendor="starface", edition="appliance", identifier_kind="server_key",
-        identifier="ABCDE-12345-FGHIJ-67890", pbx_users=12,
+        customer=customer,
+        vendor="starface",
+        edition="appliance",
+        identifier_kind="server_key",
+        identifier="ABCDE-12345-FGHIJ-67890",
+        pbx_users=12,
     )
     history_common = {"history_date": "2026-01-02T03:04:05Z", "history_type": "+"}
     HistoricalPartner.objects.create(
-        id=partner.pk, company="Muster Alt GmbH", delivery_email="l@muster.test", invoice_email="r@muster.test",
-        created_at="2026-01-02T03:04:05Z", level_id=level.pk, **history_common,
+        id=partner.pk,
+        company="Muster Alt GmbH",
+        delivery_email="l@muster.test",
+        invoice_email="r@muster.test",
+        created_at="2026-01-02T03:04:05Z",
+        level_id=level.pk,
+        **history_common,
     )
     HistoricalCustomer.objects.create(
-        id=customer.pk, company="Bäckerei Korn", partner_id=partner.pk, created_at="2026-01-02T03:04:05Z", **history_common,
+        id=customer.pk,
+        company="Bäckerei Korn",
+        partner_id=partner.pk,
+        created_at="2026-01-02T03:04:05Z",
+        **history_common,
     )
     # A right on partners granted before the move (content type licensing.partner).
     ct, _ = ContentType.objects.get_or_create(app_label="licensing", model="partner")
-    perm, _ = Permission.objects.get_or_create(content_type=ct, codename="change_partner", defaults={"name": "Can change Partner"})
+    perm, _ = Permission.objects.get_or_create(
+        content_type=ct, codename="change_partner", defaults={"name": "Can change Partner"}
+    )
     group = Group.objects.create(name="legacy-probe")
     group.permissions.add(perm)
 
@@ -70,7 +93,10 @@ def test_database_made_before_the_move_migrates_forward_with_every_row():
 
     moved = NewPartner.objects.get()
     assert (moved.pk, moved.company, moved.level.name, moved.sepa_iban) == (
-        partner.pk, "Muster Kommunikation GmbH", "Gold", "DE89370400440532013000",
+        partner.pk,
+        "Muster Kommunikation GmbH",
+        "Gold",
+        "DE89370400440532013000",
     )
     assert NewLevel.objects.get().discount_percent == Decimal("25.00")
     assert NewPartnerUser.objects.get().user.username == "muster"
@@ -80,5 +106,7 @@ def test_database_made_before_the_move_migrates_forward_with_every_row():
     assert [h.company for h in moved.history.all()] == ["Muster Alt GmbH"]
     assert moved_customer.history.count() == 1
     # The old right now belongs to the moved model: the group can still change partners.
-    codes = set(NewGroup.objects.get(name="legacy-probe").permissions.values_list("content_type__app_label", "codename"))
+    codes = set(
+        NewGroup.objects.get(name="legacy-probe").permissions.values_list("content_type__app_label", "codename")
+    )
     assert codes == {("parties", "change_partner")}

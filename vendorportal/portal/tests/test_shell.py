@@ -1,10 +1,11 @@
 """The portal shell: login, navigation, dashboard panels, staff notice, passwords, error pages."""
+
 import re
 
 import pytest
 from django.core import mail
-from django.test import override_settings
 from django.http import HttpRequest
+from django.test import override_settings
 from django.urls import reverse
 
 from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerUserFactory, UserFactory
@@ -95,8 +96,15 @@ def test_panels_come_from_the_registry_in_order(client, anna, monkeypatch):
     InstallationFactory(customer=CustomerFactory(partner=anna.partner))  # licensing's own panel is not empty
     monkeypatch.setattr(registry, "_panels", dict(registry._panels))
     empty = "Noch keine Installationen erfasst."
-    registry.panel_add(key="test.first", template="portal/panels/installations.html", context=lambda r, p: {"installations": []}, order=1)
-    registry.panel_add(key="test.hidden", template="portal/panels/installations.html", context=lambda r, p: None, order=2)
+    registry.panel_add(
+        key="test.first",
+        template="portal/panels/installations.html",
+        context=lambda r, p: {"installations": []},
+        order=1,
+    )
+    registry.panel_add(
+        key="test.hidden", template="portal/panels/installations.html", context=lambda r, p: None, order=2
+    )
     page = client.get(reverse("portal:dashboard")).content.decode()
     assert page.count(empty) == 1  # the hidden panel (context None) is left out
     assert page.index(empty) < page.index(anna.partner.customers.get().installations.get().identifier)
@@ -134,7 +142,9 @@ def test_password_reset_by_email_sets_a_new_password(client, send_outbox):
     link = re.search(r"https?://[^/]+(/portal/passwort-setzen/\S+/)", message.body).group(1)
     form_page = client.get(link, follow=True)
     assert "Neues Passwort setzen" in form_page.content.decode()
-    done = client.post(form_page.redirect_chain[-1][0], {"new_password1": "Winter-Modem-77", "new_password2": "Winter-Modem-77"})
+    done = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": "Winter-Modem-77", "new_password2": "Winter-Modem-77"}
+    )
     assert done.status_code == 302
     assert client.login(request=HttpRequest(), username="bert", password="Winter-Modem-77")
     # The link works once.

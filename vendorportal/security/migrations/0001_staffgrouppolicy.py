@@ -5,24 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StaffGroupPolicy',
+            name="StaffGroupPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('otp_required', models.BooleanField(default=False, help_text='Mitglieder dieser Gruppe können die Verwaltung erst nutzen, wenn sie sich mit einem Bestätigungscode aus ihrer Authenticator-App angemeldet haben.', verbose_name='Zwei-Faktor-Anmeldung Pflicht')),
-                ('group', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='login_policy', to='auth.group', verbose_name='Gruppe')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "otp_required",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Mitglieder dieser Gruppe können die Verwaltung erst nutzen, wenn sie sich mit einem Bestätigungscode aus ihrer Authenticator-App angemeldet haben.",
+                        verbose_name="Zwei-Faktor-Anmeldung Pflicht",
+                    ),
+                ),
+                (
+                    "group",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="login_policy",
+                        to="auth.group",
+                        verbose_name="Gruppe",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Anmelderegel einer Mitarbeitergruppe',
-                'verbose_name_plural': 'Anmelderegeln der Mitarbeitergruppen',
+                "verbose_name": "Anmelderegel einer Mitarbeitergruppe",
+                "verbose_name_plural": "Anmelderegeln der Mitarbeitergruppen",
             },
         ),
     ]

@@ -1,4 +1,5 @@
 """Lockout after repeated failed logins (django-axes): 5 failures per user name and IP lock for an hour."""
+
 from datetime import timedelta
 
 import pytest
@@ -126,7 +127,10 @@ def test_staff_groups_cannot_unlock(client, anna, group):
     staff_client.force_login(staff)
 
     assert staff_client.get(reverse("admin:axes_accessattempt_changelist")).status_code == 403
-    assert staff_client.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        staff_client.post(reverse("admin:axes_accessattempt_delete", args=[attempt.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
 
 

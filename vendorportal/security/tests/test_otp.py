@@ -1,4 +1,5 @@
 """Optional TOTP two-factor login for staff, mandatory per group where a superuser says so."""
+
 from datetime import timedelta
 
 import pytest
@@ -123,10 +124,14 @@ def test_staff_with_device_logged_in_through_the_portal_form_must_give_the_code(
 
     page = client.get(response["Location"])
     assert "sechsstelligen Code" in page.content.decode()
-    response = client.post(reverse("security:verify"), {"otp_token": wrong_token_for(device), "next": "/admin/licensing/installation/"})
+    response = client.post(
+        reverse("security:verify"), {"otp_token": wrong_token_for(device), "next": "/admin/licensing/installation/"}
+    )
     assert response.status_code == 200 and "Der Bestätigungscode ist falsch" in response.content.decode()
     seconds_later(device)
-    response = client.post(reverse("security:verify"), {"otp_token": token_for(device), "next": "/admin/licensing/installation/"})
+    response = client.post(
+        reverse("security:verify"), {"otp_token": token_for(device), "next": "/admin/licensing/installation/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/admin/licensing/installation/"
     assert client.get("/admin/licensing/installation/").status_code == 200
 
@@ -134,7 +139,9 @@ def test_staff_with_device_logged_in_through_the_portal_form_must_give_the_code(
 def test_verify_page_does_not_redirect_off_site(client, erika_with_device):
     user, device = erika_with_device
     client.force_login(user)
-    response = client.post(reverse("security:verify"), {"otp_token": token_for(device), "next": "https://evil.example/"})
+    response = client.post(
+        reverse("security:verify"), {"otp_token": token_for(device), "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/admin/"
 
 
@@ -171,7 +178,9 @@ def test_setup_registers_a_device_and_then_login_asks_for_it(client):
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     secret = "".join(page.context["secret_groups"])
     assert len(secret) == 32  # 20-byte key in base32, for typing into the app
-    assert client.get(reverse("security:setup")).context["secret_groups"] == page.context["secret_groups"]  # stable on reload
+    assert (
+        client.get(reverse("security:setup")).context["secret_groups"] == page.context["secret_groups"]
+    )  # stable on reload
     qr = client.get(reverse("security:setup-qr"))
     assert qr.status_code == 200 and qr["Content-Type"] == "image/svg+xml" and b"<svg" in qr.content
 
@@ -213,7 +222,12 @@ def test_policies_are_for_superusers_only(client):
         user = staff_in(group, username=f"staff-{group}")
         client.force_login(user)
         assert client.get(url).status_code == 403, group
-        assert client.post(reverse("admin:security_staffgrouppolicy_add"), {"group": user.groups.get().pk, "otp_required": ""}).status_code == 403
+        assert (
+            client.post(
+                reverse("admin:security_staffgrouppolicy_add"), {"group": user.groups.get().pk, "otp_required": ""}
+            ).status_code
+            == 403
+        )
     assert not StaffGroupPolicy.objects.exists()
 
     client.force_login(UserFactory(username="chef", is_staff=True, is_superuser=True))
@@ -226,7 +240,9 @@ def test_policies_are_for_superusers_only(client):
 def test_five_wrong_codes_on_the_code_page_end_the_session(client, erika_with_device):
     user, device = erika_with_device
     client.post(reverse("portal:login"), {"username": "erika", "password": "pw-123456"})
-    statuses = [client.post(reverse("security:verify"), {"otp_token": wrong_token_for(device)}).status_code for _ in range(5)]
+    statuses = [
+        client.post(reverse("security:verify"), {"otp_token": wrong_token_for(device)}).status_code for _ in range(5)
+    ]
     assert statuses == [200, 200, 200, 200, 429]
     assert client.get("/admin/")["Location"].startswith(ADMIN_LOGIN)  # logged out
     assert _admin_login(client, "erika", token=token_for(device)).status_code == 429  # and locked

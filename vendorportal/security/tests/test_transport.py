@@ -1,4 +1,5 @@
 """Content-Security-Policy on every page, HTTPS=1 behind a TLS proxy, and a clean check --deploy."""
+
 import json
 import os
 import re
@@ -119,7 +120,10 @@ def _run(args, env):
 
 
 def test_check_deploy_is_clean_with_https(tmp_path):
-    result = _run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], _production_env(tmp_path, HTTPS="1"))
+    result = _run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        _production_env(tmp_path, HTTPS="1"),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "System check identified no issues (1 silenced)."
     assert result.stderr.strip() == ""
@@ -127,7 +131,9 @@ def test_check_deploy_is_clean_with_https(tmp_path):
 
 def test_check_deploy_without_https_names_what_is_missing(tmp_path):
     # the test above is not vacuous: without HTTPS=1 the same command fails
-    result = _run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], _production_env(tmp_path))
+    result = _run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], _production_env(tmp_path)
+    )
     assert result.returncode == 1
     for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert check in result.stderr
