@@ -318,14 +318,21 @@ class LicenseAdmin(SimpleHistoryAdmin):
         from licensing.services.delivery import delivery_note_resend
 
         notes = {note for lic in queryset.prefetch_related("delivery_notes") for note in lic.delivery_notes.all()}
-        for note in notes:
-            delivery_note_resend(note=note, by=request.user)
-        if notes:
-            self.message_user(
-                request, _("%(n)s Lieferschein(e) werden erneut gesendet.") % {"n": len(notes)}, messages.SUCCESS
-            )
-        else:
+        if not notes:
             self.message_user(request, _("Zu diesen Lizenzen gibt es keinen Lieferschein."), messages.WARNING)
+            return
+        sent = 0
+        for note in sorted(notes, key=lambda n: n.pk):
+            try:
+                delivery_note_resend(note=note, by=request.user)
+            except PortalError as refused:  # e.g. a key of the note was revoked (LIC-10): say why, go on
+                self.message_user(request, refused.message, messages.WARNING)
+                continue
+            sent += 1
+        if sent:
+            self.message_user(
+                request, _("%(n)s Lieferschein(e) werden erneut gesendet.") % {"n": sent}, messages.SUCCESS
+            )
 
 
 @admin.register(NfrLock)

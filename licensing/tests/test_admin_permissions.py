@@ -252,3 +252,17 @@ def test_unknown_installation_change_page_is_not_a_500(admin_client):
     response = admin_client.get(reverse("admin:licensing_installation_change", args=[999999]))
     assert response.status_code in (302, 404)
     assert not Installation.objects.filter(pk=999999).exists()
+
+
+def test_resend_from_licence_list_of_a_revoked_key_says_why_instead_of_a_500(admin_client, modules, inst):
+    lic = issue(modules, inst, delivery_note=True)
+    License.objects.filter(pk=lic.pk).update(state=License.REVOKED)
+    response = admin_client.post(
+        reverse("admin:licensing_license_changelist"),
+        {"action": "resend_delivery_notes", "_selected_action": [lic.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("wird nicht erneut gesendet" in m and "widerrufen" in m for m in shown), shown
+    assert not any("werden erneut gesendet" in m for m in shown)
