@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from vendorportal.parties import validators
+from vendorportal.validators import plausible_date_check, validate_plausible_date
 
 
 class PartnerLevel(models.Model):
@@ -101,6 +102,7 @@ class Partner(Address):
         null=True,
         blank=True,
         help_text=_("Ohne Bestätigung gelten Endkundenpreise (ORD-5)."),
+        validators=[validate_plausible_date],
     )
     delivery_email = models.EmailField(
         _("Liefer-E-Mail (Standard)"), help_text=_("Empfänger der Lieferscheine mit Lizenzschlüsseln (ORD-2).")
@@ -120,6 +122,7 @@ class Partner(Address):
         verbose_name = _("Partner")
         verbose_name_plural = _("Partner")
         indexes = [models.Index(fields=["company"], name="licensing_p_company_0a27a2_idx")]
+        constraints = [plausible_date_check("status_confirmed_on", "partner_status_confirmed_on_plausible")]
 
     def __str__(self) -> str:
         return self.company
@@ -177,12 +180,14 @@ class Customer(Address):
         null=True,
         blank=True,
         help_text=_("Ohne AV-Vertrag keine Fernwartung und keine Log-Analyse (SUP-4)."),
+        validators=[validate_plausible_date],
     )
     service_contract_until = models.DateField(
         _("Service- und Wartungsvertrag bis"),
         null=True,
         blank=True,
         help_text=_("Softwarepflege oder Updatevertrag zählen nicht als Service- und Wartungsvertrag (SUP-10)."),
+        validators=[validate_plausible_date],
     )
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
     history = HistoricalRecords(table_name="licensing_historicalcustomer")
@@ -193,6 +198,10 @@ class Customer(Address):
         verbose_name = _("Kunde")
         verbose_name_plural = _("Kunden")
         indexes = [models.Index(fields=["partner", "company"], name="licensing_c_partner_8f9f34_idx")]
+        constraints = [
+            plausible_date_check("dpa_on_file_since", "customer_dpa_on_file_since_plausible"),
+            plausible_date_check("service_contract_until", "customer_service_contract_until_plausible"),
+        ]
 
     def __str__(self) -> str:
         return self.company
