@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from .admin_site import SuperuserOnly
 from .errors import PortalError
 from .models import JobRun, OutboxMessage
 from .outbox import FLAG_AFTER_ATTEMPTS, kind_label, outbox_resend, registered_kinds
@@ -31,30 +32,6 @@ admin.site.area_add(
     order=90,
     models=["vendorportal.jobrun", "vendorportal.outboxmessage", "vendorportal.documentsequence"],
 )
-
-
-class SuperuserOnly:
-    """Staff accounts, groups and permissions are for superusers only (issue 8, STYLE 15).
-
-    Whatever rights a group may hold in the database, nobody else sees, adds, changes,
-    deletes or sets passwords of users or groups here: a right on ``auth.user`` would
-    let its holder make itself superuser. Partner logins have their own form.
-    """
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
 
 
 User = get_user_model()

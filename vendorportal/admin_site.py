@@ -67,3 +67,27 @@ class VendorAdminSite(admin.AdminSite):
             if rest:
                 grouped.append({**app, "models": rest})
         return grouped
+
+
+class SuperuserOnly:
+    """Staff accounts, groups and permissions are for superusers only (issue 8, STYLE 15).
+
+    Whatever rights a group may hold in the database, nobody else sees, adds, changes,
+    deletes or sets passwords of users or groups here: a right on ``auth.user`` would
+    let its holder make itself superuser. Partner logins have their own form.
+    """
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser

@@ -2,28 +2,14 @@
 
 from django.contrib import admin
 
+from vendorportal.admin_site import SuperuserOnly
 from vendorportal.security.models import StaffGroupPolicy
 
 
 @admin.register(StaffGroupPolicy)
-class StaffGroupPolicyAdmin(admin.ModelAdmin):
+class StaffGroupPolicyAdmin(SuperuserOnly, admin.ModelAdmin):
+    # Superusers only, whatever model permissions say: granting this model's permissions to a
+    # group must not let that group switch its own second factor off.
     list_display = ["group", "otp_required"]
     list_filter = ["otp_required"]
     list_select_related = ["group"]
-
-    # Explicit, not only model permissions: granting this model's permissions to a group
-    # must not let that group switch its own second factor off.
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser

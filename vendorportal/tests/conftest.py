@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote, urlencode
@@ -73,7 +75,40 @@ def _forget_queue(queue: str) -> None:
             (base / control / f"{queue}.exchange").unlink(missing_ok=True)
 
 
+def _worker_env(**extra: str) -> dict:
+    """The environment of a worker process on this test's database and broker."""
+    return {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+def _worker_command(queue: str) -> list[str]:
+    """A solo worker that consumes only ``queue``, so no other worker takes the test's tasks."""
+    return [
+        sys.executable, "-m", "celery", "-A", "vendorportal", "worker",
+        "--pool", "solo", "--loglevel", "INFO",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "-Q", queue, "-n", f"{queue}@%h",
+        # No remote control: the worker's pidbox binding would outlive it in a shared
+        # broker (filesystem: <control_folder>/celery.pidbox.exchange) and from then on
+        # collect a message file per broadcast (celery inspect/control) that nobody reads.
+        "--", "worker.enable_remote_control=False",
+    ]  # fmt: skip
+
+
 @pytest.fixture
 def worker_tools():
-    """``database_url()`` for the worker's environment, ``stop(proc)``, ``forget_queue(name)``."""
-    return SimpleNamespace(database_url=_test_database_url, stop=_stop, forget_queue=_forget_queue)
+    """``env(**extra)`` and ``command(queue)`` to start a worker, ``database_url()``,
+    ``stop(proc)``, ``forget_queue(name)``."""
+    return SimpleNamespace(
+        env=_worker_env,
+        command=_worker_command,
+        database_url=_test_database_url,
+        stop=_stop,
+        forget_queue=_forget_queue,
+    )

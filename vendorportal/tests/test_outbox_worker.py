@@ -15,11 +15,9 @@ or PostgreSQL + Redis in CI's second pass), on a queue of its own (see test_work
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -95,37 +93,12 @@ def test_killed_worker_loses_no_note_and_sends_none_twice(
     print(f"{NOTES} notes created in {time.monotonic() - created:.1f} s")
     assert len(numbers) == NOTES and OutboxMessage.objects.filter(sent_at__isnull=True).count() == NOTES
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": worker_tools.database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "PYTHONUNBUFFERED": "1",
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "EMAIL_FILE_PATH": str(mail_dir),
-        "EMAIL_URL": "",
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "vendorportal",
-        "worker",
-        "--pool",
-        "solo",
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-Q",
-        queue,
-        "-n",
-        f"{queue}@%h",
-        "--",
-        "worker.enable_remote_control=False",
-    ]
+    env = worker_tools.env(
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        EMAIL_FILE_PATH=str(mail_dir),
+        EMAIL_URL="",
+    )
+    cmd = worker_tools.command(queue)
     log = tempfile.TemporaryFile(mode="w+")
 
     def output() -> str:

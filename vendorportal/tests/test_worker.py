@@ -13,9 +13,7 @@ messages by the queue name in the file name, see ``test_filesystem_transport_rou
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -36,37 +34,8 @@ WORKER_TIMEOUT = 60  # seconds until the task's JobRun row must be there
 def test_task_runs_in_a_real_worker_process(transactional_db, worker_tools):
     queue = f"test-{uuid.uuid4().hex}"
     note = f"worker test {uuid.uuid4()}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": worker_tools.database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "vendorportal",
-        "worker",
-        "--pool",
-        "solo",
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-Q",
-        queue,
-        "-n",
-        f"{queue}@%h",
-        # No remote control: the worker's pidbox binding would outlive it in a shared
-        # broker (filesystem: <control_folder>/celery.pidbox.exchange) and from then on
-        # collect a message file per broadcast (celery inspect/control) that nobody reads.
-        "--",
-        "worker.enable_remote_control=False",
-    ]
+    env = worker_tools.env()
+    cmd = worker_tools.command(queue)
     log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
         cmd,
