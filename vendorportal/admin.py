@@ -102,7 +102,15 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     """Every e-mail the portal sends (STYLE 13). Read-only: an e-mail is written by the
     service that creates its document; staff may only send it again."""
 
-    list_display = ["created_at", "kind_display", "recipients_display", "subject", "state", "attempts", "sent_at"]
+    list_display = [
+        "created_at",
+        "kind_display",
+        "recipients_display",
+        "subject_display",
+        "state",
+        "attempts",
+        "sent_at",
+    ]
     list_filter = [OutboxStateFilter, OutboxKindFilter]
     search_fields = ["dedup_key", "subject", "recipients"]
     date_hierarchy = "created_at"
@@ -113,8 +121,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "dedup_key",
         "recipients_display",
         "from_email",
-        "subject",
-        "body",
+        "subject_display",
+        "body_display",
         "document_type",
         "document_id",
         "created_at",
@@ -126,6 +134,19 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "claimed_until",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("Betreff"))
+    def subject_display(self, obj):
+        return obj.subject or _("(entsteht beim Versand)")
+
+    @admin.display(description=_("Text"))
+    def body_display(self, obj):
+        if obj.body:
+            return obj.body
+        if obj.sent_at is not None:
+            # Kinds that store no text (set-password links) never keep it.
+            return _("(enthält einen Link zum Setzen des Passworts und wird nicht gespeichert)")
+        return _("(entsteht beim Versand)")
 
     def has_add_permission(self, request):
         return False

@@ -396,3 +396,16 @@ def test_admin_index_without_failures_or_rights_shows_no_notice(client, clock, q
     OutboxMessage.objects.filter(pk=row.pk).update(attempts=5)
     client.force_login(UserFactory(is_staff=True))  # staff without rights on the outbox
     assert "wiederholt nicht gesendet" not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_outbox_admin_says_when_a_text_is_made_at_sending_or_never_stored(admin_client, send_outbox):
+    from vendorportal.parties.tests.factories import PartnerUserFactory
+
+    PartnerUserFactory(user__username="bert", user__email="bert@partner.test")
+    admin_client.post(reverse("portal:password_reset"), {"email": "bert@partner.test"})
+    row = OutboxMessage.objects.get(kind="portal-password-reset")
+    listing = admin_client.get(reverse("admin:vendorportal_outboxmessage_changelist")).content.decode()
+    assert "(entsteht beim Versand)" in listing
+    send_outbox()
+    detail = admin_client.get(reverse("admin:vendorportal_outboxmessage_change", args=[row.pk])).content.decode()
+    assert "wird nicht gespeichert" in detail and "passwort-setzen" not in detail
