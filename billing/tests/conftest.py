@@ -4,17 +4,17 @@ values (no database): what the invoice models will hand to the PDF and the Factu
 Every amount is worked out by hand from GEN-2 (net per line rounded half up; VAT per rate
 on the sum of the line totals of that rate, rounded half up):
 
-- ``domestic_invoice`` (German buyer, 19 %):
+- ``domestic_invoice_doc`` (German buyer, 19 %):
   line 1: 1 × 1.299,00 € = 1.299,00 €; line 2: 3 × 44,75 € = 134,25 €
   → net 1.433,25 €; VAT 1.433,25 × 0,19 = 272,3175 → 272,32 €; gross 1.705,57 €.
-- ``reverse_charge_invoice`` (Austrian buyer ATU12345675, AE):
+- ``reverse_charge_invoice_doc`` (Austrian buyer ATU12345675, AE):
   1 × 1.299,00 € → net 1.299,00 €, VAT 0,00 €, gross 1.299,00 €.
-- ``non_eu_invoice`` (Swiss buyer, O): 12 × 15,90 € = 190,80 € → VAT 0,00 €, gross 190,80 €.
-- ``direct_debit_invoice`` (subscription ≤ 50,00 € net, ORD-8): 1 × 44,75 € → net 44,75 €;
+- ``non_eu_invoice_doc`` (Swiss buyer, O): 12 × 15,90 € = 190,80 € → VAT 0,00 €, gross 190,80 €.
+- ``direct_debit_invoice_doc`` (subscription ≤ 50,00 € net, ORD-8): 1 × 44,75 € → net 44,75 €;
   VAT 44,75 × 0,19 = 8,5025 → 8,50 €; gross 53,25 €, collected on 27.11.2026.
-- ``credit_note`` for line 2 of the domestic invoice: 3 × 44,75 € = 134,25 €;
+- ``credit_note_doc`` for line 2 of the domestic invoice: 3 × 44,75 € = 134,25 €;
   VAT 134,25 × 0,19 = 25,5075 → 25,51 €; gross 159,76 €.
-- ``long_invoice``: 40 lines of 1 × 10,00 € … 1 × 49,00 € (10 + 11 + … + 49)
+- ``long_invoice_doc``: 40 lines of 1 × 10,00 € … 1 × 49,00 € (10 + 11 + … + 49)
   = 40 × (10 + 49) / 2 = 1.180,00 € net; VAT 1.180 × 0,19 = 224,20 €; gross 1.404,20 €.
 """
 
@@ -263,30 +263,30 @@ def make_long_invoice() -> InvoiceDocument:
 
 
 @pytest.fixture
-def domestic_invoice():
+def domestic_invoice_doc():
     return make_domestic_invoice()
 
 
 @pytest.fixture
-def reverse_charge_invoice():
+def reverse_charge_invoice_doc():
     return make_reverse_charge_invoice()
 
 
 @pytest.fixture
-def non_eu_invoice():
+def non_eu_invoice_doc():
     return make_non_eu_invoice()
 
 
 @pytest.fixture
-def direct_debit_invoice():
+def direct_debit_invoice_doc():
     return make_direct_debit_invoice()
 
 
 @pytest.fixture
-def credit_note():
+def credit_note_doc():
     return make_credit_note()
 
 
 @pytest.fixture
-def long_invoice():
+def long_invoice_doc():
     return make_long_invoice()

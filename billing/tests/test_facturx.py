@@ -16,12 +16,12 @@ from lxml import etree
 from billing.facturx import GUIDELINE_EN16931, NS, invoice_xml, validate_en16931, xsd_errors
 
 SAMPLES = [
-    "domestic_invoice",
-    "reverse_charge_invoice",
-    "non_eu_invoice",
-    "direct_debit_invoice",
-    "credit_note",
-    "long_invoice",
+    "domestic_invoice_doc",
+    "reverse_charge_invoice_doc",
+    "non_eu_invoice_doc",
+    "direct_debit_invoice_doc",
+    "credit_note_doc",
+    "long_invoice_doc",
 ]
 
 
@@ -44,10 +44,10 @@ AGREEMENT = "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:Appli
 LINES = "//ram:IncludedSupplyChainTradeLineItem"
 
 
-def test_domestic_invoice_totals_in_the_xml_are_the_hand_worked_ones(domestic_invoice):
+def test_domestic_invoice_totals_in_the_xml_are_the_hand_worked_ones(domestic_invoice_doc):
     # 1 × 1.299,00 + 3 × 44,75 = 1.299,00 + 134,25 = 1.433,25 net;
     # 1.433,25 × 0,19 = 272,3175 → 272,32 VAT; 1.433,25 + 272,32 = 1.705,57 gross.
-    root = parse(domestic_invoice)
+    root = parse(domestic_invoice_doc)
     assert text(root, "//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") == GUIDELINE_EN16931
     assert text(root, "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:ID") == "RE-2026-000123"
     assert text(root, "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:TypeCode") == "380"
@@ -69,8 +69,8 @@ def test_domestic_invoice_totals_in_the_xml_are_the_hand_worked_ones(domestic_in
     assert texts(root, "//rsm:ExchangedDocument/ram:IncludedNote/ram:Content") == ["Vielen Dank für Ihren Auftrag."]
 
 
-def test_domestic_invoice_lines_carry_quantity_unit_price_total_vat_and_period(domestic_invoice):
-    root = parse(domestic_invoice)
+def test_domestic_invoice_lines_carry_quantity_unit_price_total_vat_and_period(domestic_invoice_doc):
+    root = parse(domestic_invoice_doc)
     lines = root.xpath(LINES, namespaces=NS)
     assert len(lines) == 2
     first, second = lines
@@ -95,8 +95,8 @@ def test_domestic_invoice_lines_carry_quantity_unit_price_total_vat_and_period(d
     assert text(root, "//ram:ActualDeliverySupplyChainEvent//udt:DateTimeString") == "20261121"
 
 
-def test_seller_and_buyer_are_named_with_their_vat_ids(domestic_invoice):
-    root = parse(domestic_invoice)
+def test_seller_and_buyer_are_named_with_their_vat_ids(domestic_invoice_doc):
+    root = parse(domestic_invoice_doc)
     seller = f"{AGREEMENT}/ram:SellerTradeParty"
     buyer = f"{AGREEMENT}/ram:BuyerTradeParty"
     assert text(root, f"{seller}/ram:Name") == "Fluxpunkt Module GmbH (Demo)"
@@ -107,8 +107,8 @@ def test_seller_and_buyer_are_named_with_their_vat_ids(domestic_invoice):
     assert text(root, f"{buyer}/ram:PostalTradeAddress/ram:CityName") == "Stuttgart"
 
 
-def test_transfer_names_the_payee_account_and_due_date(domestic_invoice):
-    root = parse(domestic_invoice)
+def test_transfer_names_the_payee_account_and_due_date(domestic_invoice_doc):
+    root = parse(domestic_invoice_doc)
     means = f"{SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans"
     assert text(root, f"{means}/ram:TypeCode") == "58"
     assert text(root, f"{means}/ram:PayeePartyCreditorFinancialAccount/ram:IBANID") == "DE89370400440532013000"
@@ -118,8 +118,8 @@ def test_transfer_names_the_payee_account_and_due_date(domestic_invoice):
     assert text(root, f"{SETTLEMENT}/ram:PaymentReference") == "RE-2026-000123"
 
 
-def test_reverse_charge_uses_category_ae_with_exemption_and_the_buyers_vat_id(reverse_charge_invoice):
-    root = parse(reverse_charge_invoice)
+def test_reverse_charge_uses_category_ae_with_exemption_and_the_buyers_vat_id(reverse_charge_invoice_doc):
+    root = parse(reverse_charge_invoice_doc)
     assert text(root, f"{LINES}//ram:ApplicableTradeTax/ram:CategoryCode") == "AE"
     assert text(root, f"{LINES}//ram:ApplicableTradeTax/ram:RateApplicablePercent") == "0.00"
     tax = f"{SETTLEMENT}/ram:ApplicableTradeTax"
@@ -133,16 +133,16 @@ def test_reverse_charge_uses_category_ae_with_exemption_and_the_buyers_vat_id(re
     assert text(root, f"{AGREEMENT}/ram:BuyerTradeParty//ram:CountryID") == "AT"
 
 
-def test_exemption_text_defaults_when_the_document_gives_none(reverse_charge_invoice):
-    row = dataclasses.replace(reverse_charge_invoice.vat_breakdown[0], exemption_reason="")
-    root = parse(dataclasses.replace(reverse_charge_invoice, vat_breakdown=(row,)))
+def test_exemption_text_defaults_when_the_document_gives_none(reverse_charge_invoice_doc):
+    row = dataclasses.replace(reverse_charge_invoice_doc.vat_breakdown[0], exemption_reason="")
+    root = parse(dataclasses.replace(reverse_charge_invoice_doc, vat_breakdown=(row,)))
     assert text(root, f"{SETTLEMENT}/ram:ApplicableTradeTax/ram:ExemptionReason") == (
         "Steuerschuldnerschaft des Leistungsempfängers"
     )
 
 
-def test_outside_the_eu_is_category_o_without_rate_and_without_vat_ids(non_eu_invoice):
-    root = parse(non_eu_invoice)
+def test_outside_the_eu_is_category_o_without_rate_and_without_vat_ids(non_eu_invoice_doc):
+    root = parse(non_eu_invoice_doc)
     assert texts(root, "//ram:CategoryCode") == ["O", "O"]  # the line and the breakdown
     assert root.xpath("//ram:RateApplicablePercent", namespaces=NS) == []  # BR-O-05
     assert text(root, f"{SETTLEMENT}/ram:ApplicableTradeTax/ram:ExemptionReasonCode") == "VATEX-EU-O"
@@ -158,8 +158,8 @@ def test_outside_the_eu_is_category_o_without_rate_and_without_vat_ids(non_eu_in
     assert text(root, f"{TOTALS}/ram:TaxTotalAmount") == "0.00"
 
 
-def test_direct_debit_names_mandate_creditor_id_and_debtor_account(direct_debit_invoice):
-    root = parse(direct_debit_invoice)
+def test_direct_debit_names_mandate_creditor_id_and_debtor_account(direct_debit_invoice_doc):
+    root = parse(direct_debit_invoice_doc)
     means = f"{SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans"
     assert text(root, f"{means}/ram:TypeCode") == "59"
     assert text(root, f"{means}/ram:PayerPartyDebtorFinancialAccount/ram:IBANID") == "DE02120300000000202051"
@@ -173,8 +173,8 @@ def test_direct_debit_names_mandate_creditor_id_and_debtor_account(direct_debit_
     assert text(root, f"{TOTALS}/ram:DuePayableAmount") == "53.25"
 
 
-def test_credit_note_is_type_381_and_references_the_invoice(credit_note):
-    root = parse(credit_note)
+def test_credit_note_is_type_381_and_references_the_invoice(credit_note_doc):
+    root = parse(credit_note_doc)
     assert text(root, "//rsm:ExchangedDocument/ram:TypeCode") == "381"
     assert text(root, "//rsm:ExchangedDocument/ram:ID") == "GS-2026-000007"
     assert text(root, f"{SETTLEMENT}/ram:InvoiceReferencedDocument/ram:IssuerAssignedID") == "RE-2026-000123"
@@ -197,37 +197,37 @@ def test_xml_meets_the_en16931_business_rules(sample, request):
     assert validate_en16931(invoice_xml(request.getfixturevalue(sample))) == []
 
 
-def test_wrong_gross_total_is_reported(domestic_invoice):
+def test_wrong_gross_total_is_reported(domestic_invoice_doc):
     # 1.433,25 + 272,32 = 1.705,57, not 1.705,58
-    wrong = dataclasses.replace(domestic_invoice, gross_total=Decimal("1705.58"))
+    wrong = dataclasses.replace(domestic_invoice_doc, gross_total=Decimal("1705.58"))
     messages = validate_en16931(invoice_xml(wrong))
     assert any(message.startswith("[BR-CO-15]") for message in messages), messages
     assert any("SpecifiedTradeSettlementHeaderMonetarySummation" in message for message in messages)
 
 
-def test_vat_that_is_not_the_sum_of_the_breakdown_is_reported(domestic_invoice):
+def test_vat_that_is_not_the_sum_of_the_breakdown_is_reported(domestic_invoice_doc):
     # the breakdown says 272,32 (1.433,25 × 19 %), the total claims 272,31
-    wrong = dataclasses.replace(domestic_invoice, vat_total=Decimal("272.31"), gross_total=Decimal("1705.56"))
+    wrong = dataclasses.replace(domestic_invoice_doc, vat_total=Decimal("272.31"), gross_total=Decimal("1705.56"))
     messages = validate_en16931(invoice_xml(wrong))
     assert any(message.startswith("[BR-CO-14]") for message in messages), messages
 
 
-def test_line_totals_that_do_not_add_up_are_reported(domestic_invoice):
+def test_line_totals_that_do_not_add_up_are_reported(domestic_invoice_doc):
     # the lines add up to 1.433,25; a net total of 1.433,00 contradicts them
-    wrong = dataclasses.replace(domestic_invoice, net_total=Decimal("1433.00"))
+    wrong = dataclasses.replace(domestic_invoice_doc, net_total=Decimal("1433.00"))
     messages = validate_en16931(invoice_xml(wrong))
     assert any(message.startswith("[BR-CO-10]") for message in messages), messages
 
 
-def test_reverse_charge_without_the_buyers_vat_id_is_reported(reverse_charge_invoice):
-    buyer = dataclasses.replace(reverse_charge_invoice.buyer, vat_id="")
-    messages = validate_en16931(invoice_xml(dataclasses.replace(reverse_charge_invoice, buyer=buyer)))
+def test_reverse_charge_without_the_buyers_vat_id_is_reported(reverse_charge_invoice_doc):
+    buyer = dataclasses.replace(reverse_charge_invoice_doc.buyer, vat_id="")
+    messages = validate_en16931(invoice_xml(dataclasses.replace(reverse_charge_invoice_doc, buyer=buyer)))
     assert any(message.startswith("[BR-AE-02]") for message in messages), messages
 
 
-def test_transfer_without_the_payee_iban_is_reported(domestic_invoice):
-    payment = dataclasses.replace(domestic_invoice.payment, payee_iban="")
-    messages = validate_en16931(invoice_xml(dataclasses.replace(domestic_invoice, payment=payment)))
+def test_transfer_without_the_payee_iban_is_reported(domestic_invoice_doc):
+    payment = dataclasses.replace(domestic_invoice_doc.payment, payee_iban="")
+    messages = validate_en16931(invoice_xml(dataclasses.replace(domestic_invoice_doc, payment=payment)))
     # the payment account identifier (BT-84) is missing: CII-SR-470 (BIC alone is not an account)
     assert any("(BT-84)" in message for message in messages), messages
 
@@ -238,7 +238,7 @@ def test_xml_that_does_not_parse_is_one_message():
     assert messages[0].startswith("XML is not well-formed")
 
 
-def test_xsd_errors_name_the_broken_element(domestic_invoice):
-    xml = invoice_xml(domestic_invoice).replace(b"<ram:TypeCode>380</ram:TypeCode>", b"")
+def test_xsd_errors_name_the_broken_element(domestic_invoice_doc):
+    xml = invoice_xml(domestic_invoice_doc).replace(b"<ram:TypeCode>380</ram:TypeCode>", b"")
     (message,) = xsd_errors(xml)
     assert "IssueDateTime" in message  # the element found where TypeCode was expected

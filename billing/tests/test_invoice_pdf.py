@@ -39,8 +39,8 @@ def rendered():
     return render
 
 
-def test_domestic_invoice_shows_lines_vat_and_totals_in_german(domestic_invoice, rendered):
-    (text,) = page_texts(rendered(domestic_invoice))
+def test_domestic_invoice_shows_lines_vat_and_totals_in_german(domestic_invoice_doc, rendered):
+    (text,) = page_texts(rendered(domestic_invoice_doc))
     assert "Rechnung RE-2026-000123" in text
     assert "Rechnungsdatum 21.11.2026" in text
     # seller and buyer with their VAT IDs
@@ -68,8 +68,8 @@ def test_domestic_invoice_shows_lines_vat_and_totals_in_german(domestic_invoice,
     assert "Seite 1 von 1" in text
 
 
-def test_embedded_xml_is_factur_x_and_agrees_with_the_document(domestic_invoice, rendered):
-    filename, root, xml = embedded_xml(rendered(domestic_invoice))
+def test_embedded_xml_is_factur_x_and_agrees_with_the_document(domestic_invoice_doc, rendered):
+    filename, root, xml = embedded_xml(rendered(domestic_invoice_doc))
     assert filename == "factur-x.xml"
     totals = root.xpath("//ram:SpecifiedTradeSettlementHeaderMonetarySummation", namespaces=NS)[0]
 
@@ -77,9 +77,9 @@ def test_embedded_xml_is_factur_x_and_agrees_with_the_document(domestic_invoice,
         (value,) = element.xpath(path, namespaces=NS)
         return Decimal(value.text)
 
-    assert amount(totals, "ram:LineTotalAmount") == domestic_invoice.net_total == Decimal("1433.25")
-    assert amount(totals, "ram:TaxTotalAmount") == domestic_invoice.vat_total == Decimal("272.32")
-    assert amount(totals, "ram:GrandTotalAmount") == domestic_invoice.gross_total == Decimal("1705.57")
+    assert amount(totals, "ram:LineTotalAmount") == domestic_invoice_doc.net_total == Decimal("1433.25")
+    assert amount(totals, "ram:TaxTotalAmount") == domestic_invoice_doc.vat_total == Decimal("272.32")
+    assert amount(totals, "ram:GrandTotalAmount") == domestic_invoice_doc.gross_total == Decimal("1705.57")
     items = root.xpath("//ram:IncludedSupplyChainTradeLineItem", namespaces=NS)
     assert [
         (
@@ -91,13 +91,14 @@ def test_embedded_xml_is_factur_x_and_agrees_with_the_document(domestic_invoice,
         )
         for item in items
     ] == [
-        (line.position, line.article, line.quantity, line.unit_price, line.net_total) for line in domestic_invoice.lines
+        (line.position, line.article, line.quantity, line.unit_price, line.net_total)
+        for line in domestic_invoice_doc.lines
     ]
     assert validate_en16931(xml) == []
 
 
-def test_pdf_is_pdf_a_3b_with_the_factur_x_metadata(domestic_invoice, rendered):
-    reader = pypdf.PdfReader(io.BytesIO(rendered(domestic_invoice)))
+def test_pdf_is_pdf_a_3b_with_the_factur_x_metadata(domestic_invoice_doc, rendered):
+    reader = pypdf.PdfReader(io.BytesIO(rendered(domestic_invoice_doc)))
     catalog = reader.trailer["/Root"]
     assert "/OutputIntents" in catalog  # sRGB, from WeasyPrint's PDF/A-3b variant
     (filespec,) = [spec.get_object() for spec in catalog["/AF"]]
@@ -111,8 +112,8 @@ def test_pdf_is_pdf_a_3b_with_the_factur_x_metadata(domestic_invoice, rendered):
     assert reader.metadata.title == "Rechnung RE-2026-000123"
 
 
-def test_reverse_charge_invoice_prints_the_legal_note(reverse_charge_invoice, rendered):
-    pdf = rendered(reverse_charge_invoice)
+def test_reverse_charge_invoice_prints_the_legal_note(reverse_charge_invoice_doc, rendered):
+    pdf = rendered(reverse_charge_invoice_doc)
     (text,) = page_texts(pdf)
     assert "Wiener Telefonie GmbH" in text
     assert "ÖSTERREICH" in text
@@ -131,8 +132,8 @@ def test_reverse_charge_invoice_prints_the_legal_note(reverse_charge_invoice, re
     assert validate_en16931(xml) == []
 
 
-def test_non_eu_invoice_prints_not_taxable(non_eu_invoice, rendered):
-    (text,) = page_texts(rendered(non_eu_invoice))
+def test_non_eu_invoice_prints_not_taxable(non_eu_invoice_doc, rendered):
+    (text,) = page_texts(rendered(non_eu_invoice_doc))
     assert "SCHWEIZ" in text
     assert "Nicht im Inland steuerbare Leistung" in text
     # 12 × 15,90 € = 190,80 €
@@ -140,8 +141,8 @@ def test_non_eu_invoice_prints_not_taxable(non_eu_invoice, rendered):
     assert "Rechnungsbetrag brutto 190,80 €" in text
 
 
-def test_direct_debit_invoice_is_a_sepa_pre_notification(direct_debit_invoice, rendered):
-    pdf = rendered(direct_debit_invoice)
+def test_direct_debit_invoice_is_a_sepa_pre_notification(direct_debit_invoice_doc, rendered):
+    pdf = rendered(direct_debit_invoice_doc)
     (text,) = page_texts(pdf)
     assert "SEPA-Lastschrift – Vorabankündigung" in text
     # 44,75 € + 8,50 € (44,75 × 0,19 = 8,5025 → 8,50) = 53,25 €
@@ -155,8 +156,8 @@ def test_direct_debit_invoice_is_a_sepa_pre_notification(direct_debit_invoice, r
     assert root.xpath("string(//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode)", namespaces=NS) == "59"
 
 
-def test_credit_note_names_the_corrected_invoice(credit_note, rendered):
-    pdf = rendered(credit_note)
+def test_credit_note_names_the_corrected_invoice(credit_note_doc, rendered):
+    pdf = rendered(credit_note_doc)
     (text,) = page_texts(pdf)
     assert "Gutschrift GS-2026-000007" in text
     assert "Gutschriftdatum 25.11.2026" in text
@@ -170,8 +171,8 @@ def test_credit_note_names_the_corrected_invoice(credit_note, rendered):
     assert validate_en16931(xml) == []
 
 
-def test_long_invoice_repeats_the_table_header_and_numbers_its_pages(long_invoice, rendered):
-    pdf = rendered(long_invoice)
+def test_long_invoice_repeats_the_table_header_and_numbers_its_pages(long_invoice_doc, rendered):
+    pdf = rendered(long_invoice_doc)
     pages = page_texts(pdf)
     assert len(pages) >= 2
     for number, text in enumerate(pages, start=1):
@@ -190,10 +191,10 @@ def test_long_invoice_repeats_the_table_header_and_numbers_its_pages(long_invoic
     assert len(root.xpath("//ram:IncludedSupplyChainTradeLineItem", namespaces=NS)) == 40
 
 
-def test_a_malformed_document_is_not_embedded(domestic_invoice):
+def test_a_malformed_document_is_not_embedded(domestic_invoice_doc):
     """The XSD check at embedding stops an e-invoice that would be rejected."""
     import dataclasses
 
-    broken = dataclasses.replace(domestic_invoice, lines=())  # CII needs at least one line
+    broken = dataclasses.replace(domestic_invoice_doc, lines=())  # CII needs at least one line
     with pytest.raises(Exception, match="not valid against the official XML Schema Definition"):
         invoice_pdf(broken)
