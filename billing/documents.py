@@ -35,6 +35,9 @@ class Party:
     vat_id: str = ""  # with country prefix, e.g. "DE136695976"; "" when there is none
     email: str = ""
     tax_number: str = ""  # Steuernummer of the seller, where no VAT ID may be shown (category O)
+    # Handelsregister entry of the seller, e.g. "HRB 123456, Amtsgericht Stuttgart" (EN 16931 BT-30);
+    # names the seller in the XML of category-O invoices, which may carry no VAT ID (BR-O-02, BR-CO-26)
+    legal_registration: str = ""
 
 
 @dataclass(frozen=True)

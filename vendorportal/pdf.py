@@ -34,14 +34,15 @@ def _no_network_fetcher(url: str, *args, **kwargs):
     raise ValueError(f"Documents must not load {url!r}: no network at render time.")
 
 
-def render_pdf(template_name: str, context: dict, *, attachments=None) -> bytes:
+def render_pdf(template_name: str, context: dict, *, attachments=None, **write_options) -> bytes:
     """Render ``templates/documents/<template_name>`` to PDF bytes.
 
     ``attachments``: ``weasyprint.Attachment`` objects — each may be used for one
-    render only, so build them fresh per call.
+    render only, so build them fresh per call. ``write_options`` go to WeasyPrint's
+    ``write_pdf``, e.g. ``pdf_variant="pdf/a-3b"`` for invoices (INV-4).
     """
     from weasyprint import HTML
 
     html = render_to_string(template_name, {"vendor": settings.VENDOR, **context})
     document = HTML(string=html, base_url=str(settings.BASE_DIR / "templates"), url_fetcher=_no_network_fetcher)
-    return document.write_pdf(font_config=_font_config(), attachments=attachments or None)
+    return document.write_pdf(font_config=_font_config(), attachments=attachments or None, **write_options)

@@ -1,0 +1,188 @@
+"""The invoice / credit-note PDF (INV-2) with its embedded Factur-X XML (INV-4).
+
+``invoice_pdf(doc)`` renders ``templates/documents/invoice.html`` through the one PDF
+service (:func:`vendorportal.pdf.render_pdf`) as PDF/A-3b, then lets ``factur-x`` embed
+:func:`billing.facturx.invoice_xml` as ``factur-x.xml`` (AFRelationship Data) and write
+the Factur-X XMP metadata (profile EN 16931). Both views show the same
+:class:`~billing.documents.InvoiceDocument` values; this module only formats them
+(``format_eur``, ``format_date_de``) — no amount is computed here.
+
+The stored PDF is the document of record: the caller stores these bytes once and serves
+them again (factur-x stamps the embedding time, so a re-render is not byte-identical).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from billing.documents import CREDIT_NOTE, PAYMENT_DIRECT_DEBIT, InvoiceDocument, Party
+from billing.facturx import FACTURX_LEVEL, invoice_xml
+from vendorportal.formats import format_date_de
+from vendorportal.money import format_eur
+
+TEMPLATE = "documents/invoice.html"
+
+# UN/ECE rec 20 unit codes of DocumentLine.unit as printed after the quantity.
+UNIT_LABELS = {"C62": "Stk.", "MON": "Monat(e)", "ANN": "Jahr(e)", "DAY": "Tag(e)"}
+
+# Country names for buyer addresses abroad (German spelling, as on an envelope).
+COUNTRY_NAMES = {
+    "AT": "Österreich",
+    "BE": "Belgien",
+    "BG": "Bulgarien",
+    "CH": "Schweiz",
+    "CY": "Zypern",
+    "CZ": "Tschechien",
+    "DK": "Dänemark",
+    "EE": "Estland",
+    "ES": "Spanien",
+    "FI": "Finnland",
+    "FR": "Frankreich",
+    "GB": "Vereinigtes Königreich",
+    "GR": "Griechenland",
+    "HR": "Kroatien",
+    "HU": "Ungarn",
+    "IE": "Irland",
+    "IT": "Italien",
+    "LI": "Liechtenstein",
+    "LT": "Litauen",
+    "LU": "Luxemburg",
+    "LV": "Lettland",
+    "MT": "Malta",
+    "NL": "Niederlande",
+    "NO": "Norwegen",
+    "PL": "Polen",
+    "PT": "Portugal",
+    "RO": "Rumänien",
+    "SE": "Schweden",
+    "SI": "Slowenien",
+    "SK": "Slowakei",
+    "US": "Vereinigte Staaten",
+}
+
+
+def _quantity(value) -> str:
+    """German quantity: 3 → "3", 1.5 → "1,5" (no thousands: quantities are small)."""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def _percent(value) -> str:
+    """19.00 → "19 %", 7.50 → "7,5 %"."""
+    return f"{_quantity(value)} %"
+
+
+def _iban(iban: str) -> str:
+    """Printed in groups of four: DE89 3704 0044 0532 0130 00."""
+    compact = iban.replace(" ", "")
+    return " ".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+
+
+def _masked_iban(iban: str) -> str:
+    """The partner's account on a pre-notification: country, check digits and the last
+    four characters only, e.g. DE02 XXXX XXXX XXXX XX20 51."""
+    compact = iban.replace(" ", "")
+    if len(compact) <= 8:
+        return _iban(compact)
+    return _iban(compact[:4] + "X" * (len(compact) - 8) + compact[-4:])
+
+
+def _address(party: Party) -> list[str]:
+    lines = [party.name, party.street, f"{party.postal_code} {party.city}".strip()]
+    if party.country and party.country != "DE":
+        lines.append(COUNTRY_NAMES.get(party.country, party.country).upper())
+    return [line for line in lines if line]
+
+
+def invoice_context(doc: InvoiceDocument) -> dict:
+    """Everything ``invoice.html`` shows, formatted for German readers."""
+    credit_note = doc.kind == CREDIT_NOTE
+    payment = doc.payment
+    direct_debit = payment.means == PAYMENT_DIRECT_DEBIT
+    return {
+        "doc": doc,
+        "title": _("Gutschrift") if credit_note else _("Rechnung"),
+        "number_label": _("Gutschrift-Nr.") if credit_note else _("Rechnungs-Nr."),
+        "date_label": _("Gutschriftdatum") if credit_note else _("Rechnungsdatum"),
+        "is_credit_note": credit_note,
+        "issue_date": format_date_de(doc.issue_date),
+        "preceding_invoice": doc.preceding_invoice,
+        "preceding_invoice_date": format_date_de(doc.preceding_invoice_date, missing=""),
+        "seller": doc.seller,
+        "buyer": doc.buyer,
+        "buyer_address": _address(doc.buyer),
+        "lines": [
+            {
+                "position": line.position,
+                "article": line.article,
+                "description": line.description,
+                "period": (
+                    format_date_de(line.period_start)
+                    if line.period_start == line.period_end
+                    else f"{format_date_de(line.period_start)} – {format_date_de(line.period_end)}"
+                )
+                if line.period_start or line.period_end
+                else "",
+                "quantity": _quantity(line.quantity),
+                "unit": UNIT_LABELS.get(line.unit, line.unit),
+                "unit_price": format_eur(line.unit_price),
+                "net_total": format_eur(line.net_total),
+            }
+            for line in doc.lines
+        ],
+        "vat_rows": [
+            {
+                "label": _("USt. %(percent)s auf %(basis)s")
+                % {"percent": _percent(row.percent), "basis": format_eur(row.basis)},
+                "amount": format_eur(row.amount),
+            }
+            for row in doc.vat_breakdown
+        ],
+        "exemption_notes": [row.exemption_reason for row in doc.vat_breakdown if row.exemption_reason],
+        "net_total": format_eur(doc.net_total),
+        "vat_total": format_eur(doc.vat_total),
+        "gross_total": format_eur(doc.gross_total),
+        "direct_debit": direct_debit,
+        "payment_terms": payment.terms,
+        "due_date": format_date_de(payment.due_date, missing=""),
+        "payee_iban": _iban(payment.payee_iban) if payment.payee_iban else "",
+        "payee_bic": payment.payee_bic,
+        "creditor_id": payment.creditor_id,
+        "mandate_reference": payment.mandate_reference,
+        "debtor_iban": _masked_iban(payment.debtor_iban) if payment.debtor_iban else "",
+        "notes": list(doc.notes),
+    }
+
+
+def _pdf_metadata(doc: InvoiceDocument) -> dict:
+    """Document info and XMP title (given, so factur-x need not derive English ones)."""
+    title = f"{_('Gutschrift') if doc.kind == CREDIT_NOTE else _('Rechnung')} {doc.number}"
+    return {
+        "author": doc.seller.name,
+        "keywords": "Factur-X, ZUGFeRD, EN 16931",
+        "title": title,
+        "subject": f"{title} {_('vom')} {format_date_de(doc.issue_date)}, {doc.buyer.name}",
+    }
+
+
+def invoice_pdf(doc: InvoiceDocument) -> bytes:
+    """The PDF/A-3 invoice or credit note with ``factur-x.xml`` embedded (INV-2, INV-4)."""
+    import facturx
+
+    from vendorportal.pdf import render_pdf
+
+    xml = invoice_xml(doc)
+    pdf = render_pdf(TEMPLATE, invoice_context(doc), pdf_variant="pdf/a-3b")
+    # check_xsd: the XSD check costs ≈1 ms and stops a malformed e-invoice from being
+    # issued; the schematron (≈20 ms, Saxon) runs in the tests and in validate_en16931.
+    return facturx.generate_from_binary(
+        pdf,
+        xml,
+        flavor="factur-x",
+        level=FACTURX_LEVEL,
+        check_xsd=True,
+        pdf_metadata=_pdf_metadata(doc),
+        lang="de-DE",
+    )
