@@ -17,9 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_two_threads_issuing_at_once_get_consecutive_numbers(modules, clock):
     clock.set(date(2026, 11, 21))
-    orders = [
-        make_order(make_partner(company=f"Gleichzeitig {n} GmbH"), ("INTERCOM", "purchase", 0)) for n in range(2)
-    ]
+    orders = [make_order(make_partner(company=f"Gleichzeitig {n} GmbH"), ("INTERCOM", "purchase", 0)) for n in range(2)]
     Order.objects.filter(pk__in=[o.pk for o in orders]).update(state=Order.CONFIRMED)
     barrier = threading.Barrier(2)
     numbers, errors = [], []
