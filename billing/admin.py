@@ -128,7 +128,7 @@ class OrderAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     date_hierarchy = "order_date"
     inlines = [OrderLineInline]
-    actions = ["reprice_selected", "cancel_selected"]
+    actions = ["reprice_selected", "cancel_selected", "confirm_selected"]
     readonly_fields = [
         "reference_display",
         "partner",
@@ -347,6 +347,22 @@ class OrderAdmin(SimpleHistoryAdmin):
             else:
                 self.message_user(request, _("%(ref)s storniert.") % {"ref": order.reference}, messages.SUCCESS)
 
+    @admin.action(description=_("Bestellung bestätigen"), permissions=["change"])
+    def confirm_selected(self, request, queryset):
+        """ORD-2: keys and delivery notes to the delivery e-mail, then the invoice (order_confirm)."""
+        for order in queryset:
+            try:
+                invoice = services.order_confirm(order=order, by=request.user)
+            except PortalError as exc:
+                self.message_user(request, f"{order.reference}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(ref)s bestätigt: Rechnung %(number)s an %(email)s.")
+                    % {"ref": order.reference, "number": invoice.number, "email": invoice.email},
+                    messages.SUCCESS,
+                )
+
 
 class _FormRefusal(Exception):
     """A service refusal while saving the add form: shown as a message, nothing written."""
@@ -356,3 +372,6 @@ class _FormRefusal(Exception):
 class VatRateAdmin(SimpleHistoryAdmin):
     list_display = ["category", "percent", "valid_from", "valid_to"]
     list_filter = ["category"]
+
+
+from billing import admin_invoices  # noqa: E402, F401 — invoices, credit notes and payments

@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = _("Abrechnung")
+
+    def ready(self):
+        from vendorportal.outbox import register_kind
+
+        # Invoices and credit notes go out with their stored PDF, byte for byte on a resend
+        # too; the reminder attaches the invoice again (STYLE 13).
+        register_kind("invoice", label=_("Rechnung"), attachments="billing.services.invoice_attachments")
+        register_kind("credit-note", label=_("Gutschrift"), attachments="billing.services.invoice_attachments")
+        register_kind(
+            "invoice-reminder", label=_("Zahlungserinnerung"), attachments="billing.services.invoice_attachments"
+        )

@@ -39,3 +39,15 @@ class PriceMissing(BillingError):
 
 class VatRateMissing(BillingError):
     """No VAT rate of the needed category is valid on the day (GEN-2)."""
+
+
+class InvoiceImmutable(BillingError):
+    """A change or deletion of an issued invoice or credit note (INV-1): corrections are credit notes."""
+
+
+class IllegalInvoiceTransition(BillingError):
+    """An invoice state change the state machine does not allow (open → paid / overdue / cancelled)."""
+
+
+class InvoiceRefused(BillingError):
+    """An invoice, credit note or payment the rules do not allow; nothing was written."""

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from billing import pricing, rules
+from billing import documents, pricing, rules
 from billing.exceptions import VatRateMissing
-from billing.models import Order, OrderLine, VatRate
+from billing.models import Invoice, InvoiceLine, Order, OrderLine, VatRate
 from licensing.models import Bundle, Installation, License, Product
 from vendorportal.formats import format_date_de
 
@@ -75,3 +76,156 @@ def order_breakdown(order: Order) -> pricing.OrderBreakdown:
     treatment = order_vat_treatment(order)
     lines = [pricing.stored_breakdown(line) for line in order_lines(order)]
     return pricing.order_breakdown(lines, treatment, vat_rate_on(treatment.code, order.order_date))
+
+
+# --- invoices and credit notes ------------------------------------------------------------
+
+
+def partner_mandate(partner) -> tuple[str, str] | None:
+    """(IBAN, mandate reference) of the partner's SEPA direct-debit mandate, or None (ORD-8).
+
+    The one place billing reads a mandate: today from the partner's ``sepa_*`` fields,
+    later from billing's own mandate model.
+    """
+    if not partner.has_sepa_mandate:
+        return None
+    return partner.sepa_iban, partner.sepa_mandate_reference
+
+
+def invoice_lines(invoice: Invoice):
+    return InvoiceLine.objects.filter(invoice=invoice).order_by("position")
+
+
+def invoice_credited(invoice: Invoice) -> dict:
+    """What the credit notes of ``invoice`` took back so far: net, VAT, gross and the
+    quantity and net per invoice line id."""
+    notes = Invoice.objects.filter(credited_invoice=invoice, kind=Invoice.CREDIT_NOTE)
+    totals = {"net": Decimal("0.00"), "vat": Decimal("0.00"), "gross": Decimal("0.00")}
+    for net, vat, gross in notes.values_list("net_total", "vat_total", "gross_total"):
+        totals["net"] += net
+        totals["vat"] += vat
+        totals["gross"] += gross
+    by_line: dict[int, tuple[Decimal, Decimal]] = {}
+    for line_id, qty, net in InvoiceLine.objects.filter(invoice__in=notes, credited_line__isnull=False).values_list(
+        "credited_line_id", "quantity", "net_total"
+    ):
+        old_qty, old_net = by_line.get(line_id, (Decimal(0), Decimal("0.00")))
+        by_line[line_id] = (old_qty + qty, old_net + net)
+    return {**totals, "lines": by_line}
+
+
+def invoice_amount_due(invoice: Invoice) -> Decimal:
+    """Gross less what credit notes took back less what was paid; never below 0."""
+    due = invoice.gross_total - invoice_credited(invoice)["gross"] - invoice.paid_amount
+    return max(due, Decimal("0.00"))
+
+
+_MEANS_CODE = {
+    rules.TRANSFER: documents.PAYMENT_TRANSFER,
+    rules.PREPAYMENT: documents.PAYMENT_TRANSFER,
+    rules.DIRECT_DEBIT: documents.PAYMENT_DIRECT_DEBIT,
+}
+
+
+def _seller() -> documents.Party:
+    vendor = settings.VENDOR
+    return documents.Party(
+        name=vendor["name"],
+        street=vendor.get("street", ""),
+        postal_code=vendor.get("postal_code", ""),
+        city=vendor.get("city", ""),
+        country=vendor.get("country", "DE"),
+        vat_id=vendor.get("vat_id", ""),
+        email=vendor.get("email", ""),
+        tax_number=vendor.get("tax_number", ""),
+        legal_registration=vendor.get("legal_registration", ""),
+    )
+
+
+def invoice_document(invoice: Invoice) -> documents.InvoiceDocument:
+    """What the invoice or credit note says, as plain values (billing.documents): from the
+    stored snapshot only, so a re-render shows what was issued."""
+    lines = tuple(
+        documents.DocumentLine(
+            position=line.position,
+            article=line.article,
+            description=line.description,
+            quantity=line.quantity,
+            unit=line.unit,
+            unit_price=line.unit_price,
+            net_total=line.net_total,
+            vat_category=line.vat_category,
+            vat_percent=line.vat_percent,
+            period_start=line.period_start,
+            period_end=line.period_end,
+        )
+        for line in invoice_lines(invoice)
+    )
+    breakdown = []
+    pairs = [(line.net_total, line.vat_percent) for line in lines]
+    net_by_rate = rules.net_by_rate(pairs)
+    vat_by_rate = rules.vat_amounts(pairs)
+    for rate, basis in net_by_rate.items():
+        breakdown.append(
+            documents.VatBreakdown(
+                category=invoice.vat_category,
+                percent=rate,
+                basis=basis,
+                amount=_rate_vat(invoice, rate, vat_by_rate),
+                exemption_reason=invoice.vat_note,
+            )
+        )
+    vendor = settings.VENDOR
+    payment = documents.Payment(
+        means=_MEANS_CODE[invoice.payment_means],
+        due_date=invoice.due_date,
+        terms=invoice.payment_terms,
+        payee_iban=vendor.get("iban", ""),
+        payee_bic=vendor.get("bic", ""),
+        creditor_id=vendor.get("creditor_id", "") if invoice.payment_means == rules.DIRECT_DEBIT else "",
+        mandate_reference=invoice.mandate_reference,
+        debtor_iban=invoice.debtor_iban,
+    )
+    credited = invoice.credited_invoice
+    notes = [n for n in (invoice.vat_note, invoice.reason and _("Grund: %(reason)s") % {"reason": invoice.reason}) if n]
+    return documents.InvoiceDocument(
+        kind=documents.CREDIT_NOTE if invoice.is_credit_note else documents.INVOICE,
+        number=invoice.number,
+        issue_date=invoice.issue_date,
+        seller=_seller(),
+        buyer=documents.Party(
+            name=invoice.buyer_name,
+            street=invoice.buyer_street,
+            postal_code=invoice.buyer_postal_code,
+            city=invoice.buyer_city,
+            country=invoice.buyer_country,
+            vat_id=invoice.buyer_vat_id,
+            email=invoice.email,
+        ),
+        lines=lines,
+        vat_breakdown=tuple(breakdown),
+        net_total=invoice.net_total,
+        vat_total=invoice.vat_total,
+        gross_total=invoice.gross_total,
+        payment=payment,
+        order_reference=invoice.order.reference if invoice.order_id else "",
+        preceding_invoice=credited.number if credited else "",
+        preceding_invoice_date=credited.issue_date if credited else None,
+        notes=tuple(notes),
+    )
+
+
+def _rate_vat(invoice: Invoice, rate: Decimal, vat_by_rate: dict) -> Decimal:
+    # A document has one VAT treatment, so one rate: its VAT is the stored total, which
+    # the breakdown must equal to the cent. (A credit note that takes back the rest of
+    # an invoice takes back exactly the rest of its VAT, see credit_note_issue.)
+    return invoice.vat_total if len(vat_by_rate) == 1 else vat_by_rate[rate]
+
+
+def invoices_issued_in(year: int, month: int):
+    """Invoices and credit notes with an issue date in that month, by number."""
+    return (
+        Invoice.objects.filter(issue_date__year=year, issue_date__month=month)
+        .select_related("partner")
+        .order_by("kind", "number")
+    )

@@ -9,21 +9,31 @@ call writes nothing.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing import pricing, rules, selectors
-from billing.exceptions import OrderNotCancellable, OrderRefused, PriceMissing
-from billing.models import Order, OrderLine
+from billing.exceptions import InvoiceRefused, OrderNotCancellable, OrderRefused, PriceMissing
+from billing.models import Invoice, InvoiceLine, Order, OrderLine, Payment
 from licensing.models import Installation, License, Price, Product
 from licensing.selectors.catalog import price_for
 from vendorportal import clock
 from vendorportal.formats import format_date_de
+from vendorportal.models import OutboxMessage
+from vendorportal.money import CENT, ZERO, D, format_eur, round_cents
+from vendorportal.outbox import outbox_enqueue, outbox_resend
 from vendorportal.parties.models import Partner
+from vendorportal.periods import month_period_end
+from vendorportal.sequences import next_document_number
 
 # SWP and Auerswald system licences are ordered through their quotes (issue 4), not here.
 ORDERABLE_KINDS = (Product.MODULE, Product.SAAS, Product.SERVICE_PLAN)
@@ -389,3 +399,602 @@ def order_cancel(*, order: Order, by=None) -> Order:
         order._history_user = by
     order.save(update_fields=["state"])
     return order
+
+
+# --- Invoices and credit notes (INV-1…INV-4, ORD-2, ORD-8, GEN-2) ------------------------------
+#
+# An invoice is issued in one transaction: number (gap-free per year and kind, taken in that
+# transaction), lines, totals, the PDF rendered and stored once, and the e-mail written to the
+# outbox. A rolled-back issue leaves no number, no row and no e-mail (at most an orphan file
+# on disk, which nothing references).
+
+INVOICE_KIND = "invoice"  # outbox kinds, registered in BillingConfig.ready
+CREDIT_NOTE_KIND = "credit-note"
+REMINDER_KIND = "invoice-reminder"
+REMINDER_AFTER_DAYS = 7  # the friendly reminder goes out 7 days after the due date
+UNIT_CODES = {pricing.UNIT_ONCE: "C62", pricing.UNIT_MONTH: "MON", pricing.UNIT_YEAR: "ANN"}
+NUMBER_WIDTH = rules.NUMBER_DIGITS
+DOCUMENT_LANGUAGE = "de"
+
+
+def _invoice_refuse(message: str, code: str):
+    raise InvoiceRefused(message, code=code)
+
+
+def _render_invoice_pdf(doc) -> bytes:
+    """The one call into the invoice PDF renderer (INV-2, INV-4): PDF/A-3 with the Factur-X XML."""
+    from billing.invoice_pdf import invoice_pdf
+
+    with translation.override(DOCUMENT_LANGUAGE):
+        return invoice_pdf(doc)
+
+
+def _next_number(kind: str, year: int) -> str:
+    prefix = rules.INVOICE_PREFIX if kind == Invoice.INVOICE else rules.CREDIT_NOTE_PREFIX
+    return next_document_number(prefix, year, width=NUMBER_WIDTH)
+
+
+def _store_pdf(invoice: Invoice) -> None:
+    pdf_bytes = _render_invoice_pdf(selectors.invoice_document(invoice))
+    invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf_bytes), save=False)
+    invoice.save(update_fields=["pdf"])
+
+
+def _line_description(line: OrderLine) -> str:
+    parts = [line.product.name]
+    if line.tier:
+        parts.append(_("Staffel %(tier)s Benutzer") % {"tier": line.tier})
+    if line.upgrade_kind == OrderLine.UPGRADE_TIER:
+        parts.append(_("Staffel-Upgrade"))
+    elif line.upgrade_kind == OrderLine.UPGRADE_VERSION:
+        parts.append(_("Versions-Upgrade"))
+    if line.kind == OrderLine.SUBSCRIPTION:
+        parts.append(_("Abo, Mindestlaufzeit %(months)s Monate") % {"months": line.term_months})
+    else:
+        parts.append(_("Kauf"))
+    return ", ".join(parts)
+
+
+def _service_period(line: OrderLine, issue_date: date) -> tuple[date, date]:
+    """The service period an order invoice bills (INV-2), both ends inclusive.
+
+    Decision: a purchase is delivered on the issue date (start = end = that day); a
+    monthly subscription amount bills the month from the issue date (GEN-1:
+    21.11.2026 → 20.12.2026), a yearly one the year. Later periods are billed by the
+    subscription billing, not by the order.
+    """
+    if line.price_unit == pricing.UNIT_MONTH:
+        return issue_date, month_period_end(issue_date, 1)
+    if line.price_unit == pricing.UNIT_YEAR:
+        return issue_date, month_period_end(issue_date, 12)
+    return issue_date, issue_date
+
+
+def _payment_terms(order: Order, lines: list[OrderLine], issue_date: date):
+    """ORD-8 over the order: any purchase line makes it a purchase invoice; an order of
+    subscriptions only is a subscription invoice whose monthly net decides direct debit."""
+    partner = order.partner
+    mandate = selectors.partner_mandate(partner)
+    if any(line.kind == OrderLine.PURCHASE for line in lines):
+        kind, monthly = rules.PURCHASE, None
+    else:
+        kind = rules.SUBSCRIPTION
+        monthly = sum((line.line_net for line in lines if line.price_unit == pricing.UNIT_MONTH), ZERO)
+        if any(line.price_unit != pricing.UNIT_MONTH for line in lines):
+            monthly = sum((line.line_net for line in lines), ZERO)  # yearly amounts are never debited monthly
+            monthly = max(monthly, rules.DIRECT_DEBIT_LIMIT + CENT)
+    terms = rules.payment_terms(kind, monthly, mandate is not None, partner.prepayment_required, issue_date)
+    return terms, mandate
+
+
+def _invoice_mail(invoice: Invoice) -> tuple[str, str]:
+    with translation.override(DOCUMENT_LANGUAGE):
+        if invoice.is_credit_note:
+            subject = _("Gutschrift %(number)s zu Rechnung %(invoice)s") % {
+                "number": invoice.number,
+                "invoice": invoice.credited_invoice.number,
+            }
+            intro = _(
+                "anbei erhalten Sie die Gutschrift %(number)s über %(gross)s zu unserer Rechnung %(invoice)s."
+            ) % {
+                "number": invoice.number,
+                "gross": format_eur(invoice.gross_total),
+                "invoice": invoice.credited_invoice.number,
+            }
+        else:
+            subject = _("Rechnung %(number)s") % {"number": invoice.number}
+            if invoice.order_id:
+                subject += " – " + _("Bestellung %(ref)s") % {"ref": invoice.order.reference}
+            intro = _("anbei erhalten Sie unsere Rechnung %(number)s über %(gross)s.") % {
+                "number": invoice.number,
+                "gross": format_eur(invoice.gross_total),
+            }
+        body = "\n".join(
+            [
+                _("Guten Tag,"),
+                "",
+                intro,
+                invoice.payment_terms,
+                "",
+                _("Die Rechnung liegt als PDF mit eingebetteter E-Rechnung (ZUGFeRD / Factur-X) bei."),
+                "",
+                _("Mit freundlichen Grüßen"),
+                settings.VENDOR["name"],
+            ]
+        )
+    return subject, body
+
+
+def _enqueue_document_mail(invoice: Invoice, dedup_key: str):
+    subject, body = _invoice_mail(invoice)
+    return outbox_enqueue(
+        kind=CREDIT_NOTE_KIND if invoice.is_credit_note else INVOICE_KIND,
+        dedup_key=dedup_key,
+        recipients=[invoice.email],
+        subject=subject,
+        body=body,
+        document=invoice,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+    )
+
+
+def _buyer_fields(partner: Partner) -> dict:
+    return {
+        "partner": partner,
+        "buyer_name": partner.company,
+        "buyer_street": partner.street,
+        "buyer_postal_code": partner.postal_code,
+        "buyer_city": partner.city,
+        "buyer_country": partner.country,
+        "buyer_vat_id": partner.vat_id,
+    }
+
+
+@transaction.atomic
+def invoice_issue_for_order(*, order: Order, by=None) -> Invoice:
+    """Issue the invoice of a confirmed order (INV-1, INV-2, GEN-2, ORD-8): lines as
+    priced (the order's stored breakdown), VAT by the partner's treatment and the rate
+    valid on the issue date, totals per rate, payment terms; PDF stored; e-mail to the
+    order's invoice e-mail through the outbox. An order is invoiced once: a second call
+    returns the invoice (the ``invoice_once_per_order`` constraint decides races)."""
+    order = Order.objects.select_for_update(of=("self",)).select_related("partner").get(pk=order.pk)
+    existing = Invoice.objects.filter(order=order, kind=Invoice.INVOICE).first()
+    if existing is not None:
+        return existing
+    if order.state not in (Order.CONFIRMED, Order.FULFILLED):
+        _invoice_refuse(
+            _("Die Bestellung %(ref)s ist „%(state)s“; nur bestätigte Bestellungen werden berechnet.")
+            % {"ref": order.reference, "state": order.get_state_display()},
+            "order_not_confirmed",
+        )
+    lines = list(selectors.order_lines(order))
+    if not lines:
+        _invoice_refuse(_("Die Bestellung %(ref)s hat keine Positionen.") % {"ref": order.reference}, "no_lines")
+    issue_date = clock.today()
+    partner = order.partner
+    treatment = rules.vat_treatment(partner.country, partner.vat_id)
+    percent = selectors.vat_rate_on(treatment.code, issue_date)
+    nets = [(line.line_net, percent) for line in lines]
+    net = sum(rules.net_by_rate(nets).values(), ZERO)
+    vat = sum(rules.vat_amounts(nets).values(), ZERO)
+    terms, mandate = _payment_terms(order, lines, issue_date)
+    direct_debit = terms.means == rules.DIRECT_DEBIT
+    invoice = Invoice(
+        kind=Invoice.INVOICE,
+        number=_next_number(Invoice.INVOICE, issue_date.year),
+        issue_date=issue_date,
+        issued_at=clock.now(),
+        issued_by=by,
+        email=order.invoice_email,
+        order=order,
+        vat_category=treatment.code,
+        vat_note=treatment.note,
+        net_total=net,
+        vat_total=vat,
+        gross_total=net + vat,
+        payment_means=terms.means,
+        due_date=terms.due_date,
+        payment_terms=terms.text,
+        mandate_reference=mandate[1] if direct_debit else "",
+        debtor_iban=mandate[0] if direct_debit else "",
+        **_buyer_fields(partner),
+    )
+    invoice.full_clean(exclude=["pdf"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            invoice.save()
+    except IntegrityError:  # a concurrent issue for this order committed first
+        existing = Invoice.objects.filter(order=order, kind=Invoice.INVOICE).first()
+        if existing is None:
+            raise
+        return existing
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=position,
+            article=line.product.article,
+            description=_line_description(line),
+            quantity=Decimal(line.quantity),
+            unit=UNIT_CODES[line.price_unit],
+            unit_price=line.unit_net,
+            net_total=line.line_net,
+            vat_category=treatment.code,
+            vat_percent=percent,
+            period_start=_service_period(line, issue_date)[0],
+            period_end=_service_period(line, issue_date)[1],
+            order_line=line,
+        )
+        for position, line in enumerate(lines, start=1)
+    )
+    _store_pdf(invoice)
+    _enqueue_document_mail(invoice, f"{INVOICE_KIND}:{invoice.pk}:initial")
+    return invoice
+
+
+def _latest_version(product: Product):
+    version = product.versions.order_by("-released_on", "-id").first()
+    if version is None:
+        _refuse(
+            _("Für %(name)s ist noch keine Modulversion veröffentlicht; es kann kein Schlüssel erzeugt werden.")
+            % {"name": product.name},
+            "no_version",
+        )
+    return version
+
+
+def _issue_requests(order: Order, lines: list[OrderLine]):
+    from licensing.services.licenses import IssueRequest
+
+    requests, owners = [], []
+    for line in lines:
+        if line.product.kind != Product.MODULE:
+            continue  # SaaS and service plans have no licence key
+        if line.upgrade_kind == OrderLine.UPGRADE_TIER:
+            version = line.upgrade_from.module_version  # ORD-6: the new key keeps the bought version
+        else:
+            version = _latest_version(line.product)
+        for _n in range(line.quantity):
+            requests.append(
+                IssueRequest(
+                    product=line.product,
+                    installation=order.installation,
+                    version=version,
+                    kind=License.SUBSCRIPTION if line.kind == OrderLine.SUBSCRIPTION else License.PURCHASE,
+                    tier=line.tier or None,
+                    order_reference=order.reference,
+                    subscription_reference=f"{order.reference}-{line.position}"
+                    if line.kind == OrderLine.SUBSCRIPTION
+                    else "",
+                    replaces=line.upgrade_from,
+                )
+            )
+            owners.append(line)
+    return requests, owners
+
+
+@transaction.atomic
+def order_confirm(*, order: Order, by=None) -> Invoice:
+    """Confirm an order (ORD-2): issue its keys through licensing's batch service with
+    the delivery notes and their e-mails to the delivery e-mail, then the invoice to the
+    invoice e-mail — the delivery e-mails are written first. draft → confirmed → fulfilled.
+
+    Atomic and idempotent: the order row is locked and moved out of draft by a
+    conditional UPDATE, so of two confirmations one issues and the other returns the
+    same invoice; a refusal (a key licensing will not issue) writes nothing.
+    """
+    locked = Order.objects.select_for_update(of=("self",)).select_related("partner", "installation").get(pk=order.pk)
+    if locked.state in (Order.CONFIRMED, Order.FULFILLED):
+        existing = Invoice.objects.filter(order=locked, kind=Invoice.INVOICE).first()
+        if existing is not None:
+            return existing
+    elif locked.state != Order.DRAFT:
+        _refuse(
+            _("Die Bestellung %(ref)s ist „%(state)s“ und kann nicht bestätigt werden.")
+            % {"ref": locked.reference, "state": locked.get_state_display()},
+            "not_confirmable",
+        )
+    lines = list(selectors.order_lines(locked))
+    if not lines:
+        _refuse(_("Eine Bestellung ohne Positionen kann nicht bestätigt werden."), "no_lines")
+    if locked.state == Order.DRAFT:
+        locked.move_to(Order.CONFIRMED)
+        if not Order.objects.filter(pk=locked.pk, state=Order.DRAFT).update(state=Order.CONFIRMED):
+            # Confirmed meanwhile (a database without row locks): that confirmation issues.
+            existing = Invoice.objects.filter(order=locked, kind=Invoice.INVOICE).first()
+            if existing is not None:
+                return existing
+            _refuse(_("Die Bestellung wird gerade bestätigt; bitte neu laden."), "confirming")
+        requests, owners = _issue_requests(locked, lines)
+        if requests:
+            from licensing.services.licenses import licenses_issue
+
+            licenses = licenses_issue(requests=requests, issued_by=by, recipient_email=locked.delivery_email)
+            for line, lic in zip(owners, licenses):
+                line.licenses.add(lic)
+    invoice = invoice_issue_for_order(order=locked, by=by)
+    locked.refresh_from_db(fields=["state"])
+    locked.move_to(Order.FULFILLED)
+    if by is not None:
+        locked._history_user = by
+    locked.save(update_fields=["state"])
+    return invoice
+
+
+def _locked_invoice(invoice: Invoice) -> Invoice:
+    return Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+
+
+def _settle_state(invoice: Invoice) -> None:
+    """State from the amounts: fully credited → cancelled; the rest paid → paid."""
+    credited = selectors.invoice_credited(invoice)["gross"]
+    if credited >= invoice.gross_total:
+        invoice.move_to(Invoice.CANCELLED)
+    elif invoice.paid_amount + credited >= invoice.gross_total:
+        invoice.move_to(Invoice.PAID)
+
+
+@transaction.atomic
+def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> Invoice:
+    """A credit note (Gutschrift, INV-1) for all of an invoice (``lines=None``) or some of
+    its lines, ``[(invoice_line, quantity), …]``: own number ``GS-YYYY-NNNNNN``, references
+    the invoice, same VAT treatment. Refuses crediting more than was invoiced (less what
+    earlier credit notes took back). A fully credited invoice becomes cancelled.
+    """
+    invoice = _locked_invoice(invoice)
+    reason = (reason or "").strip()
+    if invoice.is_credit_note:
+        _invoice_refuse(_("Eine Gutschrift wird nicht gutgeschrieben."), "credit_of_credit_note")
+    if not reason:
+        _invoice_refuse(_("Bitte den Grund der Gutschrift angeben."), "no_reason")
+    if len(reason) > Invoice._meta.get_field("reason").max_length:
+        _invoice_refuse(_("Der Grund ist zu lang (höchstens 300 Zeichen)."), "reason_too_long")
+    credited = selectors.invoice_credited(invoice)
+    all_lines = list(selectors.invoice_lines(invoice))
+    remaining = {
+        line.pk: (
+            line.quantity - credited["lines"].get(line.pk, (0, 0))[0],
+            line.net_total - credited["lines"].get(line.pk, (0, ZERO))[1],
+        )
+        for line in all_lines
+    }
+    if lines is None:
+        wanted = [(line, remaining[line.pk][0]) for line in all_lines if remaining[line.pk][0] > 0]
+        if not wanted:
+            _invoice_refuse(
+                _("%(number)s ist bereits vollständig gutgeschrieben.") % {"number": invoice.number}, "fully_credited"
+            )
+    else:
+        wanted = []
+        by_pk = {line.pk: line for line in all_lines}
+        for line, quantity in lines:
+            if getattr(line, "pk", None) not in by_pk:
+                _invoice_refuse(_("Die Position gehört nicht zu %(number)s.") % {"number": invoice.number}, "foreign")
+            quantity = Decimal(quantity)
+            if quantity <= 0:
+                _invoice_refuse(_("Bitte eine Menge größer 0 gutschreiben."), "quantity")
+            wanted.append((by_pk[line.pk], quantity))
+        if not wanted:
+            _invoice_refuse(_("Bitte mindestens eine Position gutschreiben."), "no_lines")
+        if len({line.pk for line, _q in wanted}) < len(wanted):
+            _invoice_refuse(_("Jede Position nur einmal angeben."), "duplicate_line")
+    credit_lines = []
+    for position, (line, quantity) in enumerate(wanted, start=1):
+        left_qty, left_net = remaining[line.pk]
+        if quantity > left_qty:
+            _invoice_refuse(
+                _("Position %(pos)s (%(text)s): Gutgeschrieben werden können höchstens noch %(left)s, nicht %(qty)s.")
+                % {"pos": line.position, "text": line.description, "left": _qty(left_qty), "qty": _qty(quantity)},
+                "more_than_invoiced",
+            )
+        # The rest of a line is exactly the rest of its net, so full credits add up to the cent.
+        net = left_net if quantity == left_qty else round_cents(quantity * line.unit_price)
+        credit_lines.append(
+            InvoiceLine(
+                position=position,
+                article=line.article,
+                description=line.description,
+                quantity=quantity,
+                unit=line.unit,
+                unit_price=line.unit_price,
+                net_total=net,
+                vat_category=line.vat_category,
+                vat_percent=line.vat_percent,
+                period_start=line.period_start,
+                period_end=line.period_end,
+                order_line=line.order_line,
+                credited_line=line,
+            )
+        )
+    nets = [(line.net_total, line.vat_percent) for line in credit_lines]
+    net = sum(rules.net_by_rate(nets).values(), ZERO)
+    vat = sum(rules.vat_amounts(nets).values(), ZERO)
+    takes_rest = all(remaining[line.pk][0] == quantity for line, quantity in wanted) and len(wanted) == sum(
+        1 for line in all_lines if remaining[line.pk][0] > 0
+    )
+    if takes_rest:  # the last credit note takes back exactly what is left, VAT included
+        net = invoice.net_total - credited["net"]
+        vat = invoice.vat_total - credited["vat"]
+    issue_date = clock.today()
+    note = Invoice(
+        kind=Invoice.CREDIT_NOTE,
+        number=_next_number(Invoice.CREDIT_NOTE, issue_date.year),
+        issue_date=issue_date,
+        issued_at=clock.now(),
+        issued_by=by,
+        partner=invoice.partner,
+        buyer_name=invoice.buyer_name,
+        buyer_street=invoice.buyer_street,
+        buyer_postal_code=invoice.buyer_postal_code,
+        buyer_city=invoice.buyer_city,
+        buyer_country=invoice.buyer_country,
+        buyer_vat_id=invoice.buyer_vat_id,
+        email=invoice.email,
+        order=invoice.order,
+        credited_invoice=invoice,
+        reason=reason,
+        vat_category=invoice.vat_category,
+        vat_note=invoice.vat_note,
+        net_total=net,
+        vat_total=vat,
+        gross_total=net + vat,
+        payment_means=rules.TRANSFER,
+        due_date=None,
+        payment_terms=_("Der Betrag wird mit offenen Rechnungen verrechnet oder auf Ihr Konto erstattet."),
+        state=Invoice.OPEN,
+    )
+    note.full_clean(exclude=["pdf"], validate_constraints=False)
+    note.save()
+    for line in credit_lines:
+        line.invoice = note
+    InvoiceLine.objects.bulk_create(credit_lines)
+    _settle_state(invoice)
+    invoice.save(update_fields=["state"])
+    _store_pdf(note)
+    _enqueue_document_mail(note, f"{CREDIT_NOTE_KIND}:{note.pk}:initial")
+    return note
+
+
+def _qty(value: Decimal) -> str:
+    return f"{value.normalize():f}".replace(".", ",")
+
+
+@transaction.atomic
+def payment_record(*, invoice: Invoice, amount, paid_on: date, by=None) -> Payment:
+    """Record a payment (full or partial) on an invoice; it is paid when the payments and
+    the credit notes reach its gross. Refuses overpayment, a payment on a credit note or
+    a cancelled invoice, and a date in the future."""
+    invoice = _locked_invoice(invoice)
+    amount = round_cents(D(str(amount)) if not isinstance(amount, Decimal) else amount)
+    if invoice.is_credit_note:
+        _invoice_refuse(_("Zahlungen werden auf Rechnungen erfasst, nicht auf Gutschriften."), "credit_note")
+    if invoice.state in (Invoice.CANCELLED, Invoice.PAID):
+        _invoice_refuse(
+            _("%(number)s ist „%(state)s“; es ist nichts mehr offen.")
+            % {"number": invoice.number, "state": invoice.get_state_display()},
+            "nothing_due",
+        )
+    if amount <= 0:
+        _invoice_refuse(_("Bitte einen Betrag größer 0 angeben."), "amount")
+    if paid_on > clock.today():
+        _invoice_refuse(_("Das Zahlungsdatum liegt in der Zukunft."), "future")
+    if paid_on < invoice.issue_date:
+        _invoice_refuse(_("Das Zahlungsdatum liegt vor dem Rechnungsdatum."), "before_issue")
+    due = selectors.invoice_amount_due(invoice)
+    if amount > due:
+        _invoice_refuse(
+            _("Offen sind noch %(due)s; %(amount)s ist mehr. Bitte den Betrag prüfen.")
+            % {"due": format_eur(due), "amount": format_eur(amount)},
+            "overpayment",
+        )
+    payment = Payment(invoice=invoice, amount=amount, paid_on=paid_on, recorded_at=clock.now(), recorded_by=by)
+    payment.full_clean()
+    payment.save()
+    invoice.paid_amount += amount
+    _settle_state(invoice)
+    invoice.save(update_fields=["paid_amount", "state"])
+    return payment
+
+
+def invoice_resend(*, invoice: Invoice, by=None):
+    """Staff: send the invoice or credit note again — the same stored PDF, to the same
+    address. An e-mail still waiting is sent now instead of writing a second one."""
+    with transaction.atomic():
+        rows = OutboxMessage.objects.filter(
+            kind__in=[INVOICE_KIND, CREDIT_NOTE_KIND],
+            document_type=ContentType.objects.get_for_model(Invoice),
+            document_id=invoice.pk,
+        )
+        waiting = rows.filter(sent_at__isnull=True).order_by("pk").first()
+        if waiting is not None:
+            return outbox_resend(message=waiting)
+        kind = CREDIT_NOTE_KIND if invoice.is_credit_note else INVOICE_KIND
+        return _enqueue_document_mail(invoice, f"{kind}:{invoice.pk}:resend-{rows.count()}")
+
+
+def invoice_attachments(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
+    """Outbox hook: the stored PDF, byte-identical on every send (never re-rendered)."""
+    invoice = Invoice.objects.filter(pk=message.document_id).first()
+    if invoice is None or not invoice.pdf:
+        raise InvoiceRefused(_("Zu dieser E-Mail gibt es kein gespeichertes Rechnungs-PDF."), code="pdf_missing")
+    with invoice.pdf.open("rb") as stored:
+        return [(f"{invoice.number}.pdf", stored.read(), "application/pdf")]
+
+
+def _reminder_mail(invoice: Invoice, due: Decimal) -> tuple[str, str]:
+    with translation.override(DOCUMENT_LANGUAGE):
+        subject = _("Freundliche Zahlungserinnerung: Rechnung %(number)s") % {"number": invoice.number}
+        body = "\n".join(
+            [
+                _("Guten Tag,"),
+                "",
+                _(
+                    "sicher ist es im Alltag untergegangen: Unsere Rechnung %(number)s vom %(date)s über %(gross)s "
+                    "war am %(due_date)s fällig, und bei uns ist noch kein vollständiger Zahlungseingang verbucht."
+                )
+                % {
+                    "number": invoice.number,
+                    "date": format_date_de(invoice.issue_date),
+                    "gross": format_eur(invoice.gross_total),
+                    "due_date": format_date_de(invoice.due_date),
+                },
+                _("Offen sind noch %(due)s. Wir freuen uns, wenn Sie den Betrag in den nächsten Tagen überweisen.")
+                % {"due": format_eur(due)},
+                "",
+                _(
+                    "Sollte sich Ihre Zahlung mit dieser Erinnerung überschnitten haben, betrachten Sie diese E-Mail "
+                    "bitte als gegenstandslos. Die Rechnung liegt noch einmal als PDF bei."
+                ),
+                "",
+                _("Mit freundlichen Grüßen"),
+                settings.VENDOR["name"],
+            ]
+        )
+    return subject, body
+
+
+@dataclass(frozen=True)
+class OverdueResult:
+    marked_overdue: int
+    reminders: int
+
+    def summary(self) -> str:
+        return _("überfällig markiert: %(overdue)s; Zahlungserinnerungen: %(reminders)s") % {
+            "overdue": self.marked_overdue,
+            "reminders": self.reminders,
+        }
+
+
+@transaction.atomic
+def invoices_overdue(*, today: date | None = None) -> OverdueResult:
+    """The daily job: open invoices past their due date become overdue; an overdue invoice
+    gets ONE friendly reminder e-mail 7 days after its due date (outbox, key
+    ``invoice-reminder:<pk>``, so re-runs and two workers write one)."""
+    today = today or clock.today()
+    marked = Invoice.objects.filter(kind=Invoice.INVOICE, state=Invoice.OPEN, due_date__lt=today).update(
+        state=Invoice.OVERDUE
+    )
+    reminders = 0
+    due_for_reminder = (
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(
+            kind=Invoice.INVOICE,
+            state=Invoice.OVERDUE,
+            reminder_sent_at__isnull=True,
+            due_date__lte=today - timedelta(days=REMINDER_AFTER_DAYS),
+        )
+        .order_by("number")
+    )
+    for invoice in due_for_reminder:
+        subject, body = _reminder_mail(invoice, selectors.invoice_amount_due(invoice))
+        outbox_enqueue(
+            kind=REMINDER_KIND,
+            dedup_key=f"{REMINDER_KIND}:{invoice.pk}",
+            recipients=[invoice.email],
+            subject=subject,
+            body=body,
+            document=invoice,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+        )
+        Invoice.objects.filter(pk=invoice.pk).update(reminder_sent_at=clock.now())
+        reminders += 1
+    return OverdueResult(marked, reminders)

@@ -29,4 +29,8 @@ app.conf.beat_schedule = {
         "task": "licensing.tasks.swp_report_weekly",
         "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
     },
+    "invoices-overdue-daily": {  # overdue invoices and their one friendly reminder (billing)
+        "task": "billing.tasks.invoices_overdue_daily",
+        "schedule": crontab(hour=6, minute=30),
+    },
 }

@@ -254,6 +254,7 @@ def demo_load() -> list[DemoLogin]:
     if not License.objects.filter(order_reference__startswith="DEMO-").exists():
         _demo_licenses()
     _demo_softwarepflege(clock.today())
+    _demo_invoices(muster, certified)
     return LOGINS
 
 
@@ -334,3 +335,65 @@ def _demo_licenses() -> None:
     InsightOwnUse.objects.create(
         partner=own.installation.customer.partner, license=own, purchased_on=date(2026, 1, 15), price_paid=D("960.00")
     )
+
+
+def _demo_order(installation_identifier: str, lines: list[tuple[str, str, int]]):
+    """A confirmed order of the installation's partner with its invoice, through the
+    services; an installation that has an order already is left alone (idempotent)."""
+    from billing import services as billing
+    from billing.models import Invoice, Order
+
+    installation = Installation.objects.get(identifier=installation_identifier)
+    existing = Order.objects.filter(installation=installation).first()
+    if existing is not None:
+        return Invoice.objects.filter(order=existing, kind=Invoice.INVOICE).first()
+    order = billing.order_create(partner=installation.customer.partner, installation=installation)
+    for article, kind, term in lines:
+        billing.order_line_add(order=order, product=Product.objects.get(article=article), kind=kind, term_months=term)
+    return billing.order_confirm(order=order)
+
+
+def _demo_invoices(muster: Partner, certified: PartnerLevel) -> None:
+    """This month's invoices (issue 9): a German invoice, an EU reverse-charge invoice
+    (Austrian partner), a direct-debit subscription invoice (≤ 50 € net, Muster has a
+    mandate) and a credit note."""
+    from billing import services as billing
+    from billing.models import Invoice
+
+    alpen, _ = Partner.objects.get_or_create(
+        company="Alpen Telefonie GmbH",
+        defaults=dict(
+            street="Mariahilfer Straße 45",
+            postal_code="1060",
+            city="Wien",
+            country="AT",
+            vat_id="ATU13585627",
+            level=certified,
+            status_confirmed_on=date(2025, 6, 1),
+            delivery_email="technik@alpen-telefonie.example",
+            invoice_email="rechnung@alpen-telefonie.example",
+        ),
+    )
+    hotel, _ = Customer.objects.get_or_create(partner=alpen, company="Hotel Edelweiß", defaults={"city": "Innsbruck"})
+    if not Installation.objects.filter(identifier="ALPN1-W13N0-T3L3F-2026A").exists():
+        inst = Installation(
+            identifier="ALPN1-W13N0-T3L3F-2026A",
+            customer=hotel,
+            name="Rezeption",
+            vendor=STARFACE,
+            edition="appliance",
+            pbx_users=18,
+            pbx_version="8.2.0.5",
+        )
+        inst.full_clean()
+        inst.save()
+    # German invoice: Intercom for the law firm's cloud PBX, 169,00 € − 20 % = 135,20 € + 19 %.
+    _demo_order("KNZL7-CL0UD-55K3Y-TUE01", [("INTERCOM", "purchase", 0)])
+    # Reverse charge (AT): Intercom 135,20 € net, 0 %.
+    _demo_order("ALPN1-W13N0-T3L3F-2026A", [("INTERCOM", "purchase", 0)])
+    # Direct debit: AURORA subscription, 29,00 € − 20 % = 23,20 € a month (≤ 50 €, mandate MUSTER-0001).
+    _demo_order("BRZL1-A7K2M-Q9X4T-2025P", [("AURORA", "subscription", 1)])
+    # A credit note: DHCP Server ordered by mistake for the partner's own demo VM, credited in full.
+    mistaken = _demo_order("NFR01-MUSTR-00001-VMEDT", [("DHCP", "purchase", 0)])
+    if mistaken is not None and not Invoice.objects.filter(credited_invoice=mistaken).exists():
+        billing.credit_note_issue(invoice=mistaken, reason="Irrtümlich bestellt – Modul wird nicht benötigt")

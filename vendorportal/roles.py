@@ -53,6 +53,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "vendorportal.outboxmessage": ("view", "resend"),
         "billing.order": EDIT,
         "billing.orderline": VIEW,
+        "billing.invoice": VIEW,
+        "billing.invoiceline": VIEW,
+        "billing.payment": VIEW,
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -76,6 +79,10 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.order": VIEW,
         "billing.orderline": VIEW,
         "billing.vatrate": ALL,
+        # Invoices are issued, never edited or deleted (INV-1): finance credits, records payments, resends.
+        "billing.invoice": ("view", "credit", "pay", "resend"),
+        "billing.invoiceline": VIEW,
+        "billing.payment": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,
@@ -98,6 +105,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "vendorportal.outboxmessage": ("view", "resend"),
         "billing.order": VIEW,
         "billing.orderline": VIEW,
+        "billing.invoice": VIEW,
+        "billing.invoiceline": VIEW,
+        "billing.payment": VIEW,
     },
 }
 

@@ -8,8 +8,11 @@ from django.db.models import F
 from .models import DocumentSequence
 
 
-def next_document_number(prefix: str, year: int) -> str:
+def next_document_number(prefix: str, year: int, *, width: int = 5) -> str:
     """``"LS-2026-00001"``; must run inside the transaction that stores the document.
+
+    ``width`` is the number of digits: 5 for delivery notes (their numbers stay as
+    they were), 6 for invoices and credit notes (``"RE-2026-000123"``, INV-1).
 
     The increment is one ``UPDATE … SET last_number = last_number + 1``: the row
     stays locked until the surrounding transaction ends, so two workers never get
@@ -22,8 +25,8 @@ def next_document_number(prefix: str, year: int) -> str:
         try:
             with transaction.atomic():
                 DocumentSequence.objects.create(prefix=prefix, year=year, last_number=1)
-            return f"{prefix}-{year}-00001"
+            return f"{prefix}-{year}-{1:0{width}d}"
         except IntegrityError:  # created concurrently by another worker: count on from theirs
             rows.update(last_number=F("last_number") + 1)
     number = rows.values_list("last_number", flat=True).get()
-    return f"{prefix}-{year}-{number:05d}"
+    return f"{prefix}-{year}-{number:0{width}d}"

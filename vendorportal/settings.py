@@ -263,6 +263,14 @@ VENDOR = {
     "country": "DE",
     "vat_id": env.str("VENDOR_VAT_ID", default="DE136695976"),
     "email": env.str("VENDOR_EMAIL", default="vertrieb@vendor.example"),
+    # Invoices (INV-2, INV-4): the account partners pay to, the SEPA creditor ID for direct
+    # debits (ORD-8), tax number and commercial register (EN 16931 needs one of them on
+    # invoices without VAT IDs, category O). The defaults are demo values, valid in form only.
+    "iban": env.str("VENDOR_IBAN", default="DE02120300000000202051"),
+    "bic": env.str("VENDOR_BIC", default="BYLADEM1001"),
+    "creditor_id": env.str("VENDOR_CREDITOR_ID", default="DE98ZZZ09999999999"),
+    "tax_number": env.str("VENDOR_TAX_NUMBER", default="74/123/45678"),
+    "legal_registration": env.str("VENDOR_REGISTRATION", default="Amtsgericht Stuttgart HRB 999999 (Demo)"),
 }
 # State whose public holidays close support (SUP-2); ISO 3166-2 subdivision code.
 SUPPORT_HOLIDAY_STATE = env.str("SUPPORT_HOLIDAY_STATE", default="BW")

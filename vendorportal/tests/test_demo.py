@@ -44,15 +44,14 @@ def test_demo_content():
     # issued demo keys: redundancy key on two server keys, subscription, demo, own-use Insight
     from licensing.models import DeliveryNote, InsightOwnUse, License
 
+    # + the keys of the demo orders (billing): Intercom twice and DHCP Server, all purchases
     assert sorted(License.objects.values_list("kind", flat=True)) == [
         "demo",
-        "purchase",
-        "purchase",
-        "purchase",
+        *["purchase"] * 6,
         "subscription",
     ]
     assert License.objects.get(product__article="CALLREC").bindings.count() == 2
-    assert DeliveryNote.objects.count() == 4  # one per order and installation
+    assert DeliveryNote.objects.count() == 7  # one per order and installation (3 of them billing's orders)
     assert InsightOwnUse.objects.get().license.tier == "1-20"
 
 

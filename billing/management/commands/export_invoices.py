@@ -1,0 +1,83 @@
+"""``python manage.py export_invoices --month YYYY-MM --out DIR`` — the month's hand-over to
+the tax adviser: every invoice and credit note issued in that month as ``DIR/<number>.pdf``
+(the stored file, byte for byte) and ``DIR/index.csv``.
+
+index.csv (decision): UTF-8 with BOM, ``;`` as separator, German decimal comma and dates
+as ``TT.MM.JJJJ`` — what German spreadsheet and accounting software open as they are.
+Columns: Nummer; Art; Datum; Partner; Netto; USt; Brutto; Zahlungsart. Credit notes have
+positive amounts and the kind "Gutschrift".
+
+Bad arguments (a month that is not ``YYYY-MM``, an output path that is a file or a folder
+that already holds files, a document whose PDF is missing) end with a German message and
+exit code 2; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from billing import selectors
+from vendorportal.formats import format_date_de
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _amount(value) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+class Command(BaseCommand):
+    help = "Rechnungen und Gutschriften eines Monats als PDF mit index.csv exportieren (für den Steuerberater)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--month", default="", help="Monat als JJJJ-MM, z. B. 2026-11")
+        parser.add_argument("--out", default="", help="Zielordner (neu oder leer)")
+
+    def _fail(self, message: str):
+        raise CommandError(message, returncode=2)
+
+    def handle(self, *args, month: str, out: str, **options):
+        match = MONTH.match(month or "")
+        if not match or not 1 <= int(match.group(2)) <= 12:
+            self._fail("Bitte den Monat als JJJJ-MM angeben, z. B. --month 2026-11.")
+        if not out:
+            self._fail("Bitte den Zielordner angeben: --out ORDNER.")
+        year, number = int(match.group(1)), int(match.group(2))
+        target = Path(out)
+        if target.exists() and not target.is_dir():
+            self._fail(f"{target} ist eine Datei, kein Ordner.")
+        if target.is_dir() and any(target.iterdir()):
+            self._fail(f"Der Ordner {target} ist nicht leer; bitte einen neuen oder leeren Ordner angeben.")
+        documents = list(selectors.invoices_issued_in(year, number))
+        missing = [doc.number for doc in documents if not doc.pdf]
+        if missing:
+            self._fail(f"Zu {', '.join(missing)} ist kein PDF gespeichert; es wurde nichts exportiert.")
+
+        rows = io.StringIO()
+        writer = csv.writer(rows, delimiter=";", lineterminator="\r\n")
+        writer.writerow(["Nummer", "Art", "Datum", "Partner", "Netto", "USt", "Brutto", "Zahlungsart"])
+        for doc in documents:
+            writer.writerow(
+                [
+                    doc.number,
+                    doc.get_kind_display(),
+                    format_date_de(doc.issue_date),
+                    doc.buyer_name,
+                    _amount(doc.net_total),
+                    _amount(doc.vat_total),
+                    _amount(doc.gross_total),
+                    doc.get_payment_means_display(),
+                ]
+            )
+        target.mkdir(parents=True, exist_ok=True)
+        for doc in documents:
+            with doc.pdf.open("rb") as source, open(target / f"{doc.number}.pdf", "wb") as copy:
+                shutil.copyfileobj(source, copy)
+        (target / "index.csv").write_text(rows.getvalue(), encoding="utf-8-sig")
+        self.stdout.write(f"{len(documents)} Belege für {number:02d}/{year} nach {target} exportiert.")
