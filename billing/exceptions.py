@@ -39,3 +39,15 @@ class PriceMissing(BillingError):
 
 class VatRateMissing(BillingError):
     """No VAT rate of the needed category is valid on the day (GEN-2)."""
+
+
+class SepaFileInvalid(BillingError):
+    """A pain.008 direct-debit file that could not be built or does not validate against its schema (ORD-8)."""
+
+
+class SepaCollectionRefused(BillingError):
+    """A direct debit that may not be collected: no active mandate, or already in a batch (ORD-8)."""
+
+
+class SepaMandateRefused(BillingError):
+    """A change to a SEPA mandate the rules do not allow (a second active mandate, a revoked one)."""

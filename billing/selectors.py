@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from billing import pricing, rules
+from billing import pricing, rules, sepa
 from billing.exceptions import VatRateMissing
-from billing.models import Order, OrderLine, VatRate
+from billing.models import Order, OrderLine, SepaMandate, VatRate
 from licensing.models import Bundle, Installation, License, Product
 from vendorportal.formats import format_date_de
 
@@ -75,3 +76,18 @@ def order_breakdown(order: Order) -> pricing.OrderBreakdown:
     treatment = order_vat_treatment(order)
     lines = [pricing.stored_breakdown(line) for line in order_lines(order)]
     return pricing.order_breakdown(lines, treatment, vat_rate_on(treatment.code, order.order_date))
+
+
+def partner_mandate(partner) -> SepaMandate | None:
+    """The partner's active SEPA mandate (at most one, ORD-8), or ``None``."""
+    return SepaMandate.objects.filter(partner=partner, revoked_on__isnull=True).first()
+
+
+def sepa_creditor() -> sepa.Creditor:
+    """The vendor as SEPA creditor, from the ``SEPA_CREDITOR_*`` settings."""
+    return sepa.Creditor(
+        name=settings.SEPA_CREDITOR_NAME,
+        iban=settings.SEPA_CREDITOR_IBAN,
+        bic=settings.SEPA_CREDITOR_BIC,
+        creditor_id=settings.SEPA_CREDITOR_ID,
+    )

@@ -53,6 +53,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "vendorportal.outboxmessage": ("view", "resend"),
         "billing.order": EDIT,
         "billing.orderline": VIEW,
+        "billing.sepamandate": VIEW,
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -76,6 +77,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.order": VIEW,
         "billing.orderline": VIEW,
         "billing.vatrate": ALL,
+        "billing.sepamandate": ALL,
+        "billing.sepabatch": VIEW,
+        "billing.sepabatchitem": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,
