@@ -165,8 +165,9 @@ def build_pain008(
         config["BIC"] = creditor.bic
     try:
         builder = _DirectDebit(config, schema=schema, message_id=message_id, created_at=created_at)
-        # FRST first, then RCUR: sepaxml opens a block per sequence type in the order met.
-        ordered = sorted(collections, key=lambda c: SEQUENCE_TYPES.index(c.sequence_type))
+        # FRST first, then RCUR (sepaxml opens a block per sequence type in the order met),
+        # by end-to-end id within a block: the same collections give the same file.
+        ordered = sorted(collections, key=lambda c: (SEQUENCE_TYPES.index(c.sequence_type), c.end_to_end_id))
         for item in ordered:
             payment = {
                 "name": item.debtor_name,
