@@ -377,6 +377,20 @@ class SepaMandateForm(forms.ModelForm):
         if self.instance.pk and "iban" in self.fields:
             self.initial["iban"] = group_iban(self.instance.iban)
 
+    def clean(self):
+        data = super().clean()
+        # The model form leaves out constraints whose condition names a field it does not
+        # show (revoked_on), so the one-active-mandate rule is checked here for a readable
+        # form error; the partial unique constraint stays the guard under races.
+        partner = data.get("partner") or (self.instance.partner if self.instance.pk else None)
+        if partner is not None and self.instance.revoked_on is None:
+            others = SepaMandate.objects.filter(partner=partner, revoked_on__isnull=True).exclude(pk=self.instance.pk)
+            if others.exists():
+                raise forms.ValidationError(
+                    _("Dieser Partner hat schon ein aktives SEPA-Mandat; bitte das alte zuerst widerrufen.")
+                )
+        return data
+
 
 @admin.register(SepaMandate)
 class SepaMandateAdmin(SimpleHistoryAdmin):
