@@ -342,3 +342,46 @@ def test_a_file_the_schema_refuses_writes_no_batch(mandates):
             collections=[due("RE-2026-000101-" + "X" * 21, "44.75", "MUSTER-0001")], collection_date=date(2026, 12, 1)
         )
     assert (SepaBatch.objects.count(), SepaMandate.objects.get(reference="MUSTER-0001").sequence_type) == (0, "FRST")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_exports_of_the_same_invoice_make_one_batch(clock, settings):
+    """Three exports at once, each with its own connection: one batch, two refusals."""
+    import threading
+
+    from django.db import connection
+
+    from vendorportal.errors import PortalError
+
+    clock.set(datetime(2026, 11, 21, 9, 0))
+    services.sepa_mandate_create(
+        partner=PartnerFactory(company="Muster Kommunikation GmbH"),
+        iban="DE89370400440532013000",
+        reference="MUSTER-0001",
+        signed_on=date(2025, 3, 10),
+    )
+    barrier = threading.Barrier(3)
+    results = [None] * 3
+
+    def run(i):
+        try:
+            barrier.wait(timeout=30)
+            batch = services.sepa_batch_create(
+                collections=[due("RE-2026-000101", "44.75", "MUSTER-0001")], collection_date=date(2026, 12, 1)
+            )
+            results[i] = ("ok", batch.pk)
+        except PortalError as exc:
+            results[i] = (exc.code, exc.message)
+        except Exception as exc:  # noqa: BLE001 — reported by the assertion below
+            results[i] = ("crash", repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert sorted(code for code, _ in results) == ["ok", "sepa_already_collected", "sepa_already_collected"], results
+    assert (SepaBatch.objects.count(), SepaBatchItem.objects.count()) == (1, 1)
+    assert SepaMandate.objects.get().sequence_type == "RCUR"
