@@ -7,42 +7,41 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0001_initial'),
+        ("parties", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='historicalpartner',
-            name='sepa_bic',
+            model_name="historicalpartner",
+            name="sepa_bic",
         ),
         migrations.RemoveField(
-            model_name='historicalpartner',
-            name='sepa_iban',
+            model_name="historicalpartner",
+            name="sepa_iban",
         ),
         migrations.RemoveField(
-            model_name='historicalpartner',
-            name='sepa_mandate_reference',
+            model_name="historicalpartner",
+            name="sepa_mandate_reference",
         ),
         migrations.RemoveField(
-            model_name='historicalpartner',
-            name='sepa_mandate_signed_on',
+            model_name="historicalpartner",
+            name="sepa_mandate_signed_on",
         ),
         migrations.RemoveField(
-            model_name='partner',
-            name='sepa_bic',
+            model_name="partner",
+            name="sepa_bic",
         ),
         migrations.RemoveField(
-            model_name='partner',
-            name='sepa_iban',
+            model_name="partner",
+            name="sepa_iban",
         ),
         migrations.RemoveField(
-            model_name='partner',
-            name='sepa_mandate_reference',
+            model_name="partner",
+            name="sepa_mandate_reference",
         ),
         migrations.RemoveField(
-            model_name='partner',
-            name='sepa_mandate_signed_on',
+            model_name="partner",
+            name="sepa_mandate_signed_on",
         ),
     ]
