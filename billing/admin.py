@@ -432,6 +432,7 @@ class SepaMandateAdmin(SimpleHistoryAdmin):
                     bic=data["bic"],
                     reference=data["reference"],
                     signed_on=data["signed_on"],
+                    by=request.user,
                 )
             else:
                 created = services.sepa_mandate_create(

@@ -403,8 +403,9 @@ def order_cancel(*, order: Order, by=None) -> Order:
 # --- SEPA mandates and direct-debit batches (ORD-8) ---------------------------
 
 
-def _mandate_save(mandate: SepaMandate) -> SepaMandate:
+def _mandate_save(mandate: SepaMandate, by=None) -> SepaMandate:
     mandate.full_clean()
+    mandate._history_user = by  # who changed it, in the mandate's history
     try:
         with transaction.atomic():
             mandate.save()
@@ -422,17 +423,20 @@ def sepa_mandate_create(
     *, partner: Partner, iban: str, reference: str, signed_on: date, bic: str = "", by=None
 ) -> SepaMandate:
     """Record a signed mandate; refused (``ValidationError``) if the partner has an active one."""
-    return _mandate_save(SepaMandate(partner=partner, iban=iban, bic=bic, reference=reference, signed_on=signed_on))
+    mandate = SepaMandate(partner=partner, iban=iban, bic=bic, reference=reference, signed_on=signed_on)
+    return _mandate_save(mandate, by)
 
 
 @transaction.atomic
-def sepa_mandate_update(*, mandate: SepaMandate, iban: str, bic: str, reference: str, signed_on: date) -> SepaMandate:
+def sepa_mandate_update(
+    *, mandate: SepaMandate, iban: str, bic: str, reference: str, signed_on: date, by=None
+) -> SepaMandate:
     """Correct an active mandate's data (e.g. a new account of the same debtor)."""
     locked = SepaMandate.objects.select_for_update().get(pk=mandate.pk)
     if not locked.is_active:
         raise SepaMandateRefused(_("Ein widerrufenes Mandat kann nicht mehr geändert werden."), code="mandate_revoked")
     locked.iban, locked.bic, locked.reference, locked.signed_on = iban, bic, reference, signed_on
-    return _mandate_save(locked)
+    return _mandate_save(locked, by)
 
 
 @transaction.atomic
@@ -440,6 +444,7 @@ def sepa_mandate_revoke(*, mandate: SepaMandate, on: date | None = None, by=None
     """Revoke the mandate (today unless ``on`` is given); no later collection may use it."""
     locked = SepaMandate.objects.select_for_update().get(pk=mandate.pk)
     locked.revoke(on or clock.today())
+    locked._history_user = by
     locked.save(update_fields=["revoked_on"])
     return locked
 

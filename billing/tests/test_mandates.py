@@ -168,6 +168,8 @@ def test_revoke_action_per_staff_group(client, partner, group_name, sees_list, m
     assert mandate.revoked_on == (date(2026, 11, 21) if may_revoke else None)
     if may_revoke:
         assert "Mandat MUSTER-0001 widerrufen." in response.content.decode()
+        latest = mandate.history.first()
+        assert (latest.revoked_on, latest.history_user.username) == (date(2026, 11, 21), "staff-finance")
     else:
         assert response.status_code in (200, 403)
 
