@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from billing import pricing, selectors, services
-from billing.models import Order, OrderLine, VatRate
+from billing.models import Order, OrderLine, SepaBatch, SepaBatchItem, SepaMandate, VatRate, group_iban
 from licensing.models import License, Product
 from vendorportal import clock
 from vendorportal.errors import PortalError
 from vendorportal.money import ZERO, format_eur
+from vendorportal.parties.admin import PartnerAdmin
 
 admin.site.area_add(
     "billing", title=_("Bestellungen und Rechnungen"), order=50, models=["billing.order", "billing.vatrate"]
@@ -375,3 +377,197 @@ class VatRateAdmin(SimpleHistoryAdmin):
 
 
 from billing import admin_invoices  # noqa: E402, F401 — invoices, credit notes and payments
+
+# --- SEPA mandates and direct-debit files (ORD-8) --------------------------------------
+
+admin.site.area_add(
+    "billing", title=_("Bestellungen und Rechnungen"), order=50, models=["billing.sepamandate", "billing.sepabatch"]
+)
+
+
+class SepaMandateForm(forms.ModelForm):
+    class Meta:
+        model = SepaMandate
+        fields = ["partner", "iban", "bic", "reference", "signed_on"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "iban" in self.fields:
+            self.initial["iban"] = group_iban(self.instance.iban)
+
+    def clean(self):
+        data = super().clean()
+        # The model form leaves out constraints whose condition names a field it does not
+        # show (revoked_on), so the one-active-mandate rule is checked here for a readable
+        # form error; the partial unique constraint stays the guard under races.
+        partner = data.get("partner") or (self.instance.partner if self.instance.pk else None)
+        if partner is not None and self.instance.revoked_on is None:
+            others = SepaMandate.objects.filter(partner=partner, revoked_on__isnull=True).exclude(pk=self.instance.pk)
+            if others.exists():
+                raise forms.ValidationError(
+                    _("Dieser Partner hat schon ein aktives SEPA-Mandat; bitte das alte zuerst widerrufen.")
+                )
+        return data
+
+
+@admin.register(SepaMandate)
+class SepaMandateAdmin(SimpleHistoryAdmin):
+    """Finance records and revokes mandates; sales looks them up. Revoking is an action
+    (change permission); a revoked mandate is read-only."""
+
+    form = SepaMandateForm
+    list_display = ["reference", "partner", "iban_display", "bic", "signed_on", "sequence_type", "revoked_on"]
+    list_filter = ["sequence_type", ("revoked_on", admin.EmptyFieldListFilter)]
+    search_fields = ["reference", "iban", "partner__company"]
+    list_select_related = ["partner"]
+    autocomplete_fields = ["partner"]
+    readonly_fields = ["sequence_type", "revoked_on", "created_at"]
+    actions = ["revoke_selected"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.is_active:
+            return ["partner", "iban_display", "bic", "reference", "signed_on", *self.readonly_fields]
+        if obj is not None:
+            return ["partner", *self.readonly_fields]
+        return self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and not obj.is_active:
+            return ["partner", "iban_display", "bic", "reference", "signed_on", *self.readonly_fields]
+        return super().get_fields(request, obj)
+
+    @admin.display(description=_("IBAN"), ordering="iban")
+    def iban_display(self, obj):
+        return group_iban(obj.iban)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            if change:
+                services.sepa_mandate_update(
+                    mandate=obj,
+                    iban=data["iban"],
+                    bic=data["bic"],
+                    reference=data["reference"],
+                    signed_on=data["signed_on"],
+                    by=request.user,
+                )
+            else:
+                created = services.sepa_mandate_create(
+                    partner=data["partner"],
+                    iban=data["iban"],
+                    bic=data["bic"],
+                    reference=data["reference"],
+                    signed_on=data["signed_on"],
+                    by=request.user,
+                )
+                obj.pk = created.pk
+                obj._state.adding = False
+        except (PortalError, ValidationError) as exc:
+            raise _FormRefusal(getattr(exc, "message", None) or "; ".join(exc.messages)) from exc
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # A refusal inside save_model (two finance users saving at once) rolls back and shows why.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _FormRefusal as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            return redirect(request.get_full_path())
+
+    @admin.action(description=_("Ausgewählte Mandate heute widerrufen"), permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        for mandate in queryset:
+            try:
+                services.sepa_mandate_revoke(mandate=mandate, by=request.user)
+            except PortalError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request, _("Mandat %(reference)s widerrufen.") % {"reference": mandate.reference}, messages.SUCCESS
+                )
+
+
+class SepaMandateInline(admin.TabularInline):
+    """The partner's mandates on the partner page, read-only; recorded on their own page."""
+
+    model = SepaMandate
+    extra = 0
+    fields = ["reference", "iban_display", "bic", "signed_on", "sequence_type", "revoked_on"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+    verbose_name_plural = _("SEPA-Lastschriftmandate (unter „Abrechnung“ anlegen und widerrufen)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("IBAN"))
+    def iban_display(self, obj):
+        return group_iban(obj.iban)
+
+
+PartnerAdmin.inlines.append(SepaMandateInline)
+
+
+class SepaBatchItemInline(admin.TabularInline):
+    model = SepaBatchItem
+    extra = 0
+    fields = ["end_to_end_id", "mandate", "sequence_type", "amount_display"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("Betrag"))
+    def amount_display(self, item):
+        return format_eur(item.amount)
+
+
+@admin.register(SepaBatch)
+class SepaBatchAdmin(admin.ModelAdmin):
+    """Submitted direct-debit files, read-only, with the stored XML to download."""
+
+    list_display = ["message_id", "collection_date", "count", "total_display", "created_at", "created_by"]
+    list_select_related = ["created_by"]
+    search_fields = ["message_id", "items__end_to_end_id"]
+    date_hierarchy = "collection_date"
+    fields = ["message_id", "collection_date", "count", "total_display", "created_at", "created_by", "download"]
+    readonly_fields = fields
+    inlines = [SepaBatchItemInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("Summe"), ordering="total")
+    def total_display(self, batch):
+        return format_eur(batch.total)
+
+    @admin.display(description=_("Datei"))
+    def download(self, batch):
+        url = reverse("admin:billing_sepabatch_xml", args=[batch.pk])
+        return format_html('<a href="{}">{}</a>', url, batch.filename)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.xml_view)
+        return [path("<int:object_id>/xml/", view, name="billing_sepabatch_xml")] + super().get_urls()
+
+    def xml_view(self, request, object_id):
+        batch = get_object_or_404(SepaBatch, pk=object_id)
+        if not self.has_view_permission(request, batch):
+            raise PermissionDenied
+        response = HttpResponse(batch.xml.encode("utf-8"), content_type="application/xml")
+        response["Content-Disposition"] = f'attachment; filename="{batch.filename}"'
+        return response

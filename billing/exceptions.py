@@ -51,3 +51,15 @@ class IllegalInvoiceTransition(BillingError):
 
 class InvoiceRefused(BillingError):
     """An invoice, credit note or payment the rules do not allow; nothing was written."""
+
+
+class SepaFileInvalid(BillingError):
+    """A pain.008 direct-debit file that could not be built or does not validate against its schema (ORD-8)."""
+
+
+class SepaCollectionRefused(BillingError):
+    """A direct debit that may not be collected: no active mandate, or already in a batch (ORD-8)."""
+
+
+class SepaMandateRefused(BillingError):
+    """A change to a SEPA mandate the rules do not allow (a second active mandate, a revoked one)."""

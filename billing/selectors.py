@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from billing import documents, pricing, rules
+from billing import documents, pricing, rules, sepa
 from billing.exceptions import VatRateMissing
-from billing.models import Invoice, InvoiceLine, Order, OrderLine, VatRate
+from billing.models import Invoice, InvoiceLine, Order, OrderLine, SepaMandate, VatRate
 from licensing.models import Bundle, Installation, License, Product
 from vendorportal.formats import format_date_de
 
@@ -79,17 +79,6 @@ def order_breakdown(order: Order) -> pricing.OrderBreakdown:
 
 
 # --- invoices and credit notes ------------------------------------------------------------
-
-
-def partner_mandate(partner) -> tuple[str, str] | None:
-    """(IBAN, mandate reference) of the partner's SEPA direct-debit mandate, or None (ORD-8).
-
-    The one place billing reads a mandate: today from the partner's ``sepa_*`` fields,
-    later from billing's own mandate model.
-    """
-    if not partner.has_sepa_mandate:
-        return None
-    return partner.sepa_iban, partner.sepa_mandate_reference
 
 
 def invoice_lines(invoice: Invoice):
@@ -228,4 +217,19 @@ def invoices_issued_in(year: int, month: int):
         Invoice.objects.filter(issue_date__year=year, issue_date__month=month)
         .select_related("partner")
         .order_by("kind", "number")
+    )
+
+
+def partner_mandate(partner) -> SepaMandate | None:
+    """The partner's active SEPA mandate (at most one, ORD-8), or ``None``."""
+    return SepaMandate.objects.filter(partner=partner, revoked_on__isnull=True).first()
+
+
+def sepa_creditor() -> sepa.Creditor:
+    """The vendor as SEPA creditor, from the ``SEPA_CREDITOR_*`` settings."""
+    return sepa.Creditor(
+        name=settings.SEPA_CREDITOR_NAME,
+        iban=settings.SEPA_CREDITOR_IBAN,
+        bic=settings.SEPA_CREDITOR_BIC,
+        creditor_id=settings.SEPA_CREDITOR_ID,
     )

@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from billing.models import SepaMandate
+from billing.services import sepa_mandate_create
 from licensing.constants import AUERSWALD, STARFACE
 from licensing.models import Bundle, InsightOwnUse, Installation, License, ModuleVersion, PbxVersion, Product
 from licensing.services.catalog import DATA_DIR, SEED_PRICE_LIST, catalog_load
@@ -96,12 +98,17 @@ def demo_load() -> list[DemoLogin]:
             status_confirmed_on=date(2025, 3, 1),
             delivery_email="technik@muster-kommunikation.example",
             invoice_email="buchhaltung@muster-kommunikation.example",
-            sepa_iban="DE89370400440532013000",
-            sepa_bic="COBADEFFXXX",
-            sepa_mandate_reference="MUSTER-0001",
-            sepa_mandate_signed_on=date(2025, 3, 10),
         ),
     )
+    # Muster pays its subscriptions by SEPA direct debit (ORD-8).
+    if not SepaMandate.objects.filter(reference="MUSTER-0001").exists():
+        sepa_mandate_create(
+            partner=muster,
+            iban="DE89370400440532013000",
+            bic="COBADEFFXXX",
+            reference="MUSTER-0001",
+            signed_on=date(2025, 3, 10),
+        )
     beispiel, _ = Partner.objects.get_or_create(
         company="Beispiel IT-Service KG",
         defaults=dict(

@@ -56,6 +56,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.invoice": VIEW,
         "billing.invoiceline": VIEW,
         "billing.payment": VIEW,
+        "billing.sepamandate": VIEW,
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -83,6 +84,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.invoice": ("view", "credit", "pay", "resend"),
         "billing.invoiceline": VIEW,
         "billing.payment": VIEW,
+        "billing.sepamandate": ALL,
+        "billing.sepabatch": VIEW,
+        "billing.sepabatchitem": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,

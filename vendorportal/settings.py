@@ -272,6 +272,13 @@ VENDOR = {
     "tax_number": env.str("VENDOR_TAX_NUMBER", default="74/123/45678"),
     "legal_registration": env.str("VENDOR_REGISTRATION", default="Amtsgericht Stuttgart HRB 999999 (Demo)"),
 }
+# The vendor as SEPA creditor (ORD-8): name, account and creditor identifier
+# (Gläubiger-Identifikationsnummer) in every pain.008 file and on direct-debit invoices.
+# The defaults are demo values (the Bundesbank's test creditor ID, a valid test IBAN).
+SEPA_CREDITOR_NAME = env.str("SEPA_CREDITOR_NAME", default=VENDOR["name"])
+SEPA_CREDITOR_IBAN = env.str("SEPA_CREDITOR_IBAN", default="DE02120300000000202051")
+SEPA_CREDITOR_BIC = env.str("SEPA_CREDITOR_BIC", default="BYLADEM1001")
+SEPA_CREDITOR_ID = env.str("SEPA_CREDITOR_ID", default="DE98ZZZ09999999999")
 # State whose public holidays close support (SUP-2); ISO 3166-2 subdivision code.
 SUPPORT_HOLIDAY_STATE = env.str("SUPPORT_HOLIDAY_STATE", default="BW")
 

@@ -207,10 +207,9 @@ def test_eu_reverse_charge_invoice(modules, today):
 
 
 def test_subscription_up_to_50_euros_is_debited_with_the_mandate(modules, today):
-    partner = make_partner(
-        sepa_iban="DE89370400440532013000",
-        sepa_mandate_reference="MUSTER-0001",
-        sepa_mandate_signed_on=date(2025, 3, 10),
+    partner = make_partner()
+    services.sepa_mandate_create(
+        partner=partner, iban="DE89370400440532013000", reference="MUSTER-0001", signed_on=date(2025, 3, 10)
     )
     invoice = services.order_confirm(order=make_order(partner, ("BLACKLIST", "subscription", 12)))
     # 12,21 € × 0,8 = 9,768 → 9,77 € net ≤ 50,00 €; VAT 1,8563 → 1,86 €; gross 11,63 €.
@@ -233,10 +232,12 @@ def test_prepayment_partner(modules, today):
 
 def test_partner_mandate_selector(db):
     assert selectors.partner_mandate(make_partner()) is None
-    partner = make_partner(
-        sepa_iban="DE89370400440532013000", sepa_mandate_reference="M-1", sepa_mandate_signed_on=date(2025, 3, 10)
+    partner = make_partner()
+    services.sepa_mandate_create(
+        partner=partner, iban="DE89370400440532013000", reference="M-1", signed_on=date(2025, 3, 10)
     )
-    assert selectors.partner_mandate(partner) == ("DE89370400440532013000", "M-1")
+    mandate = selectors.partner_mandate(partner)
+    assert (mandate.iban, mandate.reference) == ("DE89370400440532013000", "M-1")
 
 
 # --- immutability (INV-1) ------------------------------------------------------------------

@@ -1,7 +1,5 @@
 """Validation of parties and installations: bad input gets a message that says what is valid."""
 
-from datetime import date
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -80,26 +78,12 @@ def test_user_light_counts_for_the_tier():
     assert inst.tier == "41-80"
 
 
-def test_partner_vat_iban_bic_validated():
-    partner = PartnerFactory.build(vat_id="DE123456789", sepa_iban="DE89 3704 0044 0532 0130 01", sepa_bic="XYZ")
+def test_partner_vat_id_validated():
+    # IBAN and BIC moved with the SEPA mandate to billing (billing/tests/test_mandates.py).
+    partner = PartnerFactory.build(vat_id="DE123456789")
     with pytest.raises(ValidationError) as exc:
         partner.full_clean(exclude=["level"])
-    errors = exc.value.message_dict
-    assert "USt-IdNr" in errors["vat_id"][0]
-    assert "IBAN" in errors["sepa_iban"][0]
-    assert "BIC" in errors["sepa_bic"][0]
-
-
-def test_partner_sepa_mandate_all_or_nothing():
-    partner = PartnerFactory()
-    partner.sepa_iban = "DE89 3704 0044 0532 0130 00"
-    with pytest.raises(ValidationError, match="IBAN, Mandatsreferenz und Unterschriftsdatum"):
-        partner.full_clean()
-    partner.sepa_mandate_reference = "M-1"
-    partner.sepa_mandate_signed_on = date(2026, 1, 5)
-    partner.full_clean()
-    assert partner.sepa_iban == "DE89370400440532013000"
-    assert partner.has_sepa_mandate
+    assert "USt-IdNr" in exc.value.message_dict["vat_id"][0]
 
 
 def test_partner_levels_ordered_for_certified_and_above():

@@ -68,7 +68,6 @@ class PartnerAdmin(SimpleHistoryAdmin):
         "status_confirmed_on",
         "vat_id",
         "prepayment_required",
-        "has_sepa_mandate",
     ]
     list_filter = ["level", "prepayment_required", "country"]
     search_fields = [
@@ -81,20 +80,13 @@ class PartnerAdmin(SimpleHistoryAdmin):
     ]
     list_select_related = ["level"]
     autocomplete_fields = ["level"]
+    # Apps append their inlines here from their own admin module (billing: SEPA mandates).
     inlines = [PartnerUserInline]
     fieldsets = [
         (None, {"fields": ["company", "street", "postal_code", "city", "country", "vat_id"]}),
         (_("Partnerprogramm"), {"fields": ["level", "status_confirmed_on"]}),
         (_("Lieferung und Rechnung"), {"fields": ["delivery_email", "invoice_email", "prepayment_required"]}),
-        (
-            _("SEPA-Lastschriftmandat"),
-            {"fields": ["sepa_iban", "sepa_bic", "sepa_mandate_reference", "sepa_mandate_signed_on"]},
-        ),
     ]
-
-    @admin.display(boolean=True, description=_("SEPA-Mandat"))
-    def has_sepa_mandate(self, obj):
-        return obj.has_sepa_mandate
 
 
 class PartnerUserForm(forms.ModelForm):

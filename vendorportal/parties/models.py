@@ -3,14 +3,13 @@
 Moved out of ``licensing`` (issue 7) without touching a row: every model keeps its old
 table (``Meta.db_table``), history tables included, and the indexes keep their names.
 Areas keep their own facts about a party in their own models (a SEPA mandate in
-billing, a DPA in support); the SEPA and contract fields still here move out in those
-areas' issues — add no new ones.
+billing — ``billing.SepaMandate`` — a DPA in support); the contract fields still here
+move out in those areas' issues — add no new ones.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -109,10 +108,6 @@ class Partner(Address):
     )
     invoice_email = models.EmailField(_("Rechnungs-E-Mail (Standard)"))
     prepayment_required = models.BooleanField(_("Vorkasse erforderlich"), default=False)
-    sepa_iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validators.validate_iban])
-    sepa_bic = models.CharField(_("BIC"), max_length=11, blank=True, validators=[validators.validate_bic])
-    sepa_mandate_reference = models.CharField(_("Mandatsreferenz"), max_length=35, blank=True)
-    sepa_mandate_signed_on = models.DateField(_("Mandat unterschrieben am"), null=True, blank=True)
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
     history = HistoricalRecords(table_name="licensing_historicalpartner")
 
@@ -130,19 +125,6 @@ class Partner(Address):
     def clean(self):
         super().clean()
         self.vat_id = validators.compact_vat_id(self.vat_id)
-        self.sepa_iban = validators.compact_iban(self.sepa_iban)
-        self.sepa_bic = (self.sepa_bic or "").replace(" ", "").upper()
-        mandate_fields = [self.sepa_iban, self.sepa_mandate_reference, self.sepa_mandate_signed_on]
-        if any(mandate_fields) and not all(mandate_fields):
-            raise ValidationError(
-                _(
-                    "Ein SEPA-Mandat braucht IBAN, Mandatsreferenz und Unterschriftsdatum – bitte alle drei angeben oder alle leer lassen."
-                )
-            )
-
-    @property
-    def has_sepa_mandate(self) -> bool:
-        return bool(self.sepa_iban and self.sepa_mandate_reference and self.sepa_mandate_signed_on)
 
 
 class PartnerUser(models.Model):

@@ -44,6 +44,8 @@ def test_database_made_before_the_move_migrates_forward_with_every_row():
         invoice_email="r@muster.test",
         status_confirmed_on=date(2025, 3, 1),
         sepa_iban="DE89370400440532013000",
+        sepa_mandate_reference="MUSTER-0001",
+        sepa_mandate_signed_on=date(2025, 3, 10),
     )
     user = User.objects.create(username="muster")
     PartnerUser.objects.create(user=user, partner=partner, role="admin")
@@ -92,12 +94,9 @@ def test_database_made_before_the_move_migrates_forward_with_every_row():
     from vendorportal.parties.models import PartnerUser as NewPartnerUser
 
     moved = NewPartner.objects.get()
-    assert (moved.pk, moved.company, moved.level.name, moved.sepa_iban) == (
-        partner.pk,
-        "Muster Kommunikation GmbH",
-        "Gold",
-        "DE89370400440532013000",
-    )
+    assert (moved.pk, moved.company, moved.level.name) == (partner.pk, "Muster Kommunikation GmbH", "Gold")
+    # The partner's SEPA mandate moved on to billing (billing/tests/test_mandates.py).
+    assert [(m.reference, m.iban) for m in moved.sepa_mandates.all()] == [("MUSTER-0001", "DE89370400440532013000")]
     assert NewLevel.objects.get().discount_percent == Decimal("25.00")
     assert NewPartnerUser.objects.get().user.username == "muster"
     moved_customer = NewCustomer.objects.get()
