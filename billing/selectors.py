@@ -233,3 +233,33 @@ def sepa_creditor() -> sepa.Creditor:
         bic=settings.SEPA_CREDITOR_BIC,
         creditor_id=settings.SEPA_CREDITOR_ID,
     )
+
+
+def direct_debits_due(collection_date: date) -> list[sepa.DueCollection]:
+    """What a direct-debit file for ``collection_date`` collects (ORD-8): every open or
+    overdue invoice paid by SEPA direct debit whose collection date (the invoice's due date,
+    announced on it as pre-notification) is on or before that day, not yet in a batch, for
+    the amount still due (gross less credit notes less payments), by number."""
+    from billing.models import SepaBatchItem
+
+    collected = SepaBatchItem.objects.values("end_to_end_id")
+    candidates = (
+        Invoice.objects.filter(
+            kind=Invoice.INVOICE,
+            payment_means=rules.DIRECT_DEBIT,
+            state__in=[Invoice.OPEN, Invoice.OVERDUE],
+            due_date__lte=collection_date,
+        )
+        .exclude(number__in=collected)
+        .order_by("number")
+    )
+    due = []
+    for invoice in candidates:
+        amount = invoice_amount_due(invoice)
+        if amount > 0:
+            due.append(
+                sepa.DueCollection(
+                    end_to_end_id=invoice.number, amount=amount, mandate_reference=invoice.mandate_reference
+                )
+            )
+    return due

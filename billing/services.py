@@ -1174,3 +1174,20 @@ def _sepa_batch_create(*, collections, collection_date: date, by) -> SepaBatch:
             mandate.mark_submitted()
             mandate.save(update_fields=["sequence_type"])
     return batch
+
+
+def sepa_export(*, collection_date: date, by=None) -> SepaBatch | None:
+    """The direct-debit file for ``collection_date``: every due direct-debit invoice not yet
+    collected (:func:`billing.selectors.direct_debits_due`) in one pain.008 batch, or
+    ``None`` when nothing is due — a second run for the same day finds nothing. The batch
+    items' unique end-to-end ids keep an invoice out of a second file even when two
+    exports run at once."""
+    if collection_date <= clock.today():
+        _collection_refused(
+            _("Der Einzugstag %(date)s muss nach dem heutigen Tag liegen.") % {"date": format_date_de(collection_date)},
+            "sepa_collection_date",
+        )
+    due = selectors.direct_debits_due(collection_date)
+    if not due:
+        return None
+    return sepa_batch_create(collections=due, collection_date=collection_date, by=by)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from billing import services
 from billing.models import Invoice, Order
-from billing.tests.test_invoices import make_order, make_partner
+from billing.tests.factories import make_order, make_partner
 from licensing.tests.factories import UserFactory
 from vendorportal import roles
 from vendorportal.models import OutboxMessage

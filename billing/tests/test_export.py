@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from billing import services
-from billing.tests.test_invoices import make_order, make_partner
+from billing.tests.factories import make_order, make_partner
 
 pytestmark = pytest.mark.django_db
 

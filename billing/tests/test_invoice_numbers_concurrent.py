@@ -10,7 +10,7 @@ from django.db import connection, connections
 
 from billing import services
 from billing.models import Invoice, Order, VatRate
-from billing.tests.test_invoices import make_order, make_partner
+from billing.tests.factories import make_order, make_partner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

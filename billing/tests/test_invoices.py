@@ -14,8 +14,8 @@ from pypdf import PdfReader
 from billing import selectors, services
 from billing.exceptions import InvoiceImmutable, InvoiceRefused, OrderRefused
 from billing.models import Invoice, InvoiceLine, Order, Payment
+from billing.tests.factories import make_order, make_partner
 from licensing.models import DeliveryNote, License, Product
-from licensing.tests.factories import CustomerFactory, InstallationFactory, PartnerFactory
 from vendorportal.models import OutboxMessage
 from vendorportal.sequences import next_document_number
 
@@ -28,28 +28,6 @@ TODAY = date(2026, 11, 21)
 def today(clock):
     clock.set(TODAY)
     return TODAY
-
-
-def make_partner(**kw):
-    defaults = dict(
-        company="Muster Kommunikation GmbH",
-        street="Hauptstraße 12",
-        postal_code="70173",
-        city="Stuttgart",
-        delivery_email="technik@muster.test",
-        invoice_email="buchhaltung@muster.test",
-    )
-    return PartnerFactory(**{**defaults, **kw})
-
-
-def make_order(partner, *lines, users=90, light=10):
-    installation = InstallationFactory(
-        customer=CustomerFactory(partner=partner), pbx_users=users, user_light_licenses=light
-    )
-    order = services.order_create(partner=partner, installation=installation)
-    for article, kind, term in lines:
-        services.order_line_add(order=order, product=Product.objects.get(article=article), kind=kind, term_months=term)
-    return order
 
 
 @pytest.fixture
