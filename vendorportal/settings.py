@@ -276,9 +276,10 @@ VENDOR = {
 # (Gläubiger-Identifikationsnummer) in every pain.008 file and on direct-debit invoices.
 # The defaults are demo values (the Bundesbank's test creditor ID, a valid test IBAN).
 SEPA_CREDITOR_NAME = env.str("SEPA_CREDITOR_NAME", default=VENDOR["name"])
-SEPA_CREDITOR_IBAN = env.str("SEPA_CREDITOR_IBAN", default="DE02120300000000202051")
-SEPA_CREDITOR_BIC = env.str("SEPA_CREDITOR_BIC", default="BYLADEM1001")
-SEPA_CREDITOR_ID = env.str("SEPA_CREDITOR_ID", default="DE98ZZZ09999999999")
+# One account by default: the one invoices name (VENDOR_IBAN, VENDOR_BIC, VENDOR_CREDITOR_ID).
+SEPA_CREDITOR_IBAN = env.str("SEPA_CREDITOR_IBAN", default=VENDOR["iban"])
+SEPA_CREDITOR_BIC = env.str("SEPA_CREDITOR_BIC", default=VENDOR["bic"])
+SEPA_CREDITOR_ID = env.str("SEPA_CREDITOR_ID", default=VENDOR["creditor_id"])
 # State whose public holidays close support (SUP-2); ISO 3166-2 subdivision code.
 SUPPORT_HOLIDAY_STATE = env.str("SUPPORT_HOLIDAY_STATE", default="BW")
 
