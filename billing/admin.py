@@ -20,6 +20,7 @@ from billing.models import Order, OrderLine, SepaBatch, SepaBatchItem, SepaManda
 from licensing.models import License, Product
 from vendorportal import clock
 from vendorportal.errors import PortalError
+from vendorportal.formats import format_date_de
 from vendorportal.money import ZERO, format_eur
 from vendorportal.parties.admin import PartnerAdmin
 
@@ -530,6 +531,15 @@ class SepaBatchItemInline(admin.TabularInline):
         return format_eur(item.amount)
 
 
+class SepaExportForm(forms.Form):
+    collection_date = forms.DateField(
+        label=_("Einzugstag"),
+        help_text=_(
+            "Alle offenen Lastschrift-Rechnungen, deren Einzug bis zu diesem Tag angekündigt ist (TT.MM.JJJJ)."
+        ),
+    )
+
+
 @admin.register(SepaBatch)
 class SepaBatchAdmin(admin.ModelAdmin):
     """Submitted direct-debit files, read-only, with the stored XML to download."""
@@ -562,7 +572,53 @@ class SepaBatchAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.xml_view)
-        return [path("<int:object_id>/xml/", view, name="billing_sepabatch_xml")] + super().get_urls()
+        export = self.admin_site.admin_view(self.export_view)
+        return [
+            path("<int:object_id>/xml/", view, name="billing_sepabatch_xml"),
+            path("erstellen/", export, name="billing_sepabatch_export"),
+        ] + super().get_urls()
+
+    def may_export(self, request) -> bool:
+        # Writing a direct-debit file takes money from partners' accounts: finance's right
+        # to add batches, not a staff login.
+        return request.user.has_perm("billing.add_sepabatch")
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "may_export": self.may_export(request)})
+
+    def export_view(self, request):
+        """The admin's ``sepa_export``: every due direct-debit invoice up to the chosen day."""
+        if not self.may_export(request):
+            raise PermissionDenied
+        form = SepaExportForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                batch = services.sepa_export(collection_date=form.cleaned_data["collection_date"], by=request.user)
+            except PortalError as refused:
+                form.add_error("collection_date", refused.message)
+            else:
+                if batch is None:
+                    self.message_user(
+                        request,
+                        _("Keine fälligen Lastschriften bis %(date)s: keine Datei erstellt.")
+                        % {"date": format_date_de(form.cleaned_data["collection_date"])},
+                        messages.WARNING,
+                    )
+                    return redirect("admin:billing_sepabatch_changelist")
+                self.message_user(
+                    request,
+                    _("Lastschriftdatei %(id)s mit %(count)s Lastschrift(en) über %(total)s erstellt.")
+                    % {"id": batch.message_id, "count": batch.count, "total": format_eur(batch.total)},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:billing_sepabatch_change", batch.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("SEPA-Lastschriftdatei erstellen"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/billing/sepabatch/export.html", context)
 
     def xml_view(self, request, object_id):
         batch = get_object_or_404(SepaBatch, pk=object_id)

@@ -85,7 +85,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.invoiceline": VIEW,
         "billing.payment": VIEW,
         "billing.sepamandate": ALL,
-        "billing.sepabatch": VIEW,
+        "billing.sepabatch": ("view", "add"),
         "billing.sepabatchitem": VIEW,
     },
     SUPPORT: {
