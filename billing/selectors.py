@@ -176,7 +176,9 @@ def invoice_document(invoice: Invoice) -> documents.InvoiceDocument:
         debtor_iban=invoice.debtor_iban,
     )
     credited = invoice.credited_invoice
-    notes = [n for n in (invoice.vat_note, invoice.reason and _("Grund: %(reason)s") % {"reason": invoice.reason}) if n]
+    # The VAT note (reverse charge, not taxable) is the breakdown's exemption reason, which the
+    # PDF prints in its own box and the XML carries as BT-120: not repeated as a free note.
+    notes = [n for n in (invoice.reason and _("Grund: %(reason)s") % {"reason": invoice.reason},) if n]
     return documents.InvoiceDocument(
         kind=documents.CREDIT_NOTE if invoice.is_credit_note else documents.INVOICE,
         number=invoice.number,

@@ -181,7 +181,9 @@ def test_eu_reverse_charge_invoice(modules, today):
     assert invoice.lines.get().vat_percent == D("0.00")
     doc = selectors.invoice_document(invoice)
     assert doc.vat_breakdown[0].category == "AE" and "§ 13b UStG" in doc.vat_breakdown[0].exemption_reason
-    assert "Reverse Charge" in pdf_text(invoice)
+    text = pdf_text(invoice)
+    assert "Reverse Charge" in text
+    assert text.count("Steuerschuldnerschaft des Leistungsempfängers") == 1  # once, in its box
 
 
 def test_subscription_up_to_50_euros_is_debited_with_the_mandate(modules, today):
