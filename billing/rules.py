@@ -8,6 +8,7 @@ Refusals raise the errors of :mod:`billing.exceptions` or return a German messag
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from billing.exceptions import BillingInputError, TierUpgradeRefused
 from licensing.rules import tier_rank
 from vendorportal.formats import format_date_de
 from vendorportal.money import ZERO, D, round_cents
-from vendorportal.periods import months_passed_within
+from vendorportal.periods import add_months, first_of_next_month, month_end, month_period_end, months_passed_within
 
 HUNDRED = Decimal(100)
 
@@ -415,3 +416,131 @@ def document_number(prefix: str, year: int, sequence: int) -> str:
     if not 1 <= sequence < 10**NUMBER_DIGITS:
         raise BillingInputError(_("Die laufende Nummer liegt zwischen 1 und 999999."))
     return f"{prefix}-{year:04d}-{sequence:0{NUMBER_DIGITS}d}"
+
+
+# --- SUB-1…SUB-5, SUB-8: subscription terms and billing periods ----------------------------------
+
+#: Billing intervals in months (SUB-3). ``BILL_WHOLE_TERM`` bills the whole remaining minimum
+#: term in advance; after the minimum term such a subscription is billed month by month (SUB-4).
+BILL_MONTHLY = 1
+BILL_QUARTERLY = 3
+BILL_HALF_YEARLY = 6
+BILL_YEARLY = 12
+BILL_WHOLE_TERM = 0
+BILLING_INTERVALS = (BILL_MONTHLY, BILL_QUARTERLY, BILL_HALF_YEARLY, BILL_YEARLY, BILL_WHOLE_TERM)
+MINIMUM_TERMS = (1, 12, 24, 36)
+NOTICE_DAYS = 14  # SUB-5, SUB-6
+SERVICE_PLAN_NOTICE_MONTHS = 3  # SUB-8
+SERVICE_PLAN_RETROACTIVE_BEFORE = date(2022, 1, 1)  # SUB-8
+
+
+@dataclass(frozen=True)
+class Period:
+    """A billing period, both ends inclusive (GEN-1)."""
+
+    start: date
+    end: date
+
+
+def term_start(signed_on: date) -> date:
+    """SUB-1: the minimum term starts on the 1st of the month after signing; signed on the
+    1st, it starts that day. 2026-11-21 → 2026-12-01; 2026-12-01 → 2026-12-01."""
+    return signed_on if signed_on.day == 1 else first_of_next_month(signed_on)
+
+
+def first_month_charge(monthly_price: Decimal, signed_on: date) -> Decimal:
+    """SUB-2: signing day to month end, day-exact: the month's price less the share of the
+    days before the signing day, rounded half up to cents. 44,75 € signed 2026-11-21:
+    20 of 30 days elapsed → 10/30 × 44,75 = 14,9166… → 14,92 €. Signed on the 1st → 0,00 €
+    (the term starts that day and the month is a regular period)."""
+    price = D(monthly_price)
+    if price < 0:
+        raise BillingInputError(_("Ein Monatspreis kann nicht negativ sein."))
+    if signed_on.day == 1:
+        return ZERO
+    days_in_month = calendar.monthrange(signed_on.year, signed_on.month)[1]
+    remaining = days_in_month - (signed_on.day - 1)
+    return round_cents(price * remaining / days_in_month)
+
+
+def minimum_term_end(term_start: date, minimum_months: int) -> date:
+    """Last day of the minimum term (GEN-1): 2026-12-01 + 24 months → 2028-11-30."""
+    if minimum_months not in MINIMUM_TERMS:
+        raise BillingInputError(_("Mindestlaufzeiten sind 1, 12, 24 oder 36 Monate."))
+    return month_period_end(term_start, minimum_months)
+
+
+def _interval_months(billing_months: int, minimum_months: int, period_start: date, term_start: date) -> int:
+    if billing_months not in BILLING_INTERVALS:
+        raise BillingInputError(_("Abrechnungsintervalle sind 1, 3, 6 oder 12 Monate oder die ganze Mindestlaufzeit."))
+    if billing_months == BILL_WHOLE_TERM:
+        return minimum_months if period_start == term_start else BILL_MONTHLY
+    return billing_months
+
+
+def billing_periods(term_start: date, minimum_months: int, billing_months: int, until: date):
+    """SUB-3/SUB-4: the billing periods of a subscription, aligned to the term start, from the
+    first one up to the one that contains ``until`` (a generator of :class:`Period`).
+
+    Monthly from 2026-12-01: 2026-12-01…2026-12-31, 2027-01-01…2027-01-31, …; quarterly:
+    2026-12-01…2027-02-28, 2027-03-01…2027-05-31, …; whole term (24 months): 2026-12-01…
+    2028-11-30, then month by month. After the minimum term the interval stays (SUB-4).
+    """
+    start = term_start
+    while start <= until:
+        end = month_period_end(start, _interval_months(billing_months, minimum_months, start, term_start))
+        yield Period(start, end)
+        start = end + timedelta(days=1)
+
+
+def billing_period_on(term_start: date, minimum_months: int, billing_months: int, day: date) -> Period | None:
+    """The billing period that contains ``day``; None before the term starts."""
+    periods = list(billing_periods(term_start, minimum_months, billing_months, day))
+    return periods[-1] if periods else None
+
+
+def earliest_end(term_start: date, minimum_months: int, billing_months: int, notice_on: date) -> date:
+    """SUB-5: the last day of a subscription for a notice received on ``notice_on``: the first
+    billing-period end E with E ≥ end of the minimum term and ``notice_on`` ≤ E − 14 days.
+
+    Term 2026-12-01…2028-11-30 (24 months), monthly: notice 2028-11-10 → 2028-11-30;
+    2028-11-20 → 2028-12-31; 2027-03-01 → 2028-11-30.
+    """
+    minimum_end = minimum_term_end(term_start, minimum_months)
+    horizon = max(minimum_end, notice_on + timedelta(days=NOTICE_DAYS))
+    for period in billing_periods(term_start, minimum_months, billing_months, horizon + timedelta(days=400)):
+        if period.end >= minimum_end and notice_on <= period.end - timedelta(days=NOTICE_DAYS):
+            return period.end
+    raise AssertionError("unreachable: billing periods are at most 36 months long")  # pragma: no cover
+
+
+def special_termination_end(notice_on: date) -> date:
+    """SUB-6: under the special termination right a subscription ends at the end of a
+    calendar month with 14 days' notice: notice 2027-03-10 → 2027-03-31; 2027-03-20 →
+    2027-04-30 (2027-03-31 − 14 days = 2027-03-17 < 20th)."""
+    end = month_end(notice_on)
+    if notice_on > end - timedelta(days=NOTICE_DAYS):
+        end = month_end(end + timedelta(days=1))
+    return end
+
+
+def service_plan_year(starts_on: date, day: date) -> Period:
+    """SUB-8: the plan year that contains ``day`` (plan years are aligned to the plan's start,
+    billed yearly in advance): start 2026-12-01, day 2027-12-15 → 2027-12-01…2028-11-30."""
+    if day < starts_on:
+        raise BillingInputError(_("Der Service-Plan hat an diesem Tag noch nicht begonnen."))
+    period = Period(starts_on, month_period_end(starts_on, 12))
+    while period.end < day:
+        start = period.end + timedelta(days=1)
+        period = Period(start, month_period_end(start, 12))
+    return period
+
+
+def service_plan_earliest_end(starts_on: date, notice_on: date) -> date:
+    """SUB-8: notice of 3 months to the end of a plan year. Plan from 2026-12-01: notice on
+    2027-08-31 → ends 2027-11-30; on 2027-09-01 → 2028-11-30."""
+    year = service_plan_year(starts_on, max(notice_on, starts_on))
+    while notice_on > add_months(year.end + timedelta(days=1), -SERVICE_PLAN_NOTICE_MONTHS) - timedelta(days=1):
+        start = year.end + timedelta(days=1)
+        year = Period(start, month_period_end(start, 12))
+    return year.end

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from billing import documents, pricing, rules, sepa
 from billing.exceptions import VatRateMissing
-from billing.models import Invoice, InvoiceLine, Order, OrderLine, SepaMandate, VatRate
+from billing.models import Invoice, InvoiceLine, Order, OrderLine, SepaMandate, ServicePlan, VatRate
 from licensing.models import Bundle, Installation, License, Product
 from vendorportal.formats import format_date_de
 
@@ -265,3 +265,19 @@ def direct_debits_due(collection_date: date) -> list[sepa.DueCollection]:
                 )
             )
     return due
+
+
+def service_plan_in_force(installation: Installation, on: date) -> ServicePlan | None:
+    """The Premium/Enterprise plan on the installation's server key on day ``on`` (SUB-8), or None."""
+    return (
+        ServicePlan.objects.filter(installation=installation, starts_on__lte=on)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .first()
+    )
+
+
+def service_plan_on(installation: Installation, on: date) -> str:
+    """The plan name in force on the server key on ``on``: ``"premium"``, ``"enterprise"`` or
+    ``"free"`` without a plan (SUB-8). Feeds paid-upgrade prices (ORD-7) and support (SUP-1/3)."""
+    plan = service_plan_in_force(installation, on)
+    return plan.plan if plan is not None else rules.PLAN_FREE
