@@ -23,7 +23,11 @@ def orders_for_partner(partner):
 
 
 def order_lines(order: Order):
-    return OrderLine.objects.filter(order=order).select_related("product", "upgrade_from").order_by("position", "id")
+    return (
+        OrderLine.objects.filter(order=order)
+        .select_related("product", "upgrade_from", "order__installation")
+        .order_by("position", "id")
+    )
 
 
 def active_paid_license(installation: Installation, product: Product) -> License | None:
