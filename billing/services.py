@@ -438,6 +438,78 @@ def _book_maintenance(order: Order, lines: list[OrderLine], by) -> None:
         _refuse(exc.message, f"swp_{exc.code}")
 
 
+@dataclass(frozen=True)
+class LineWish:
+    """One module line a partner asks for in the portal's order form."""
+
+    product: Product
+    kind: str
+    term_months: int = 0
+    quantity: int = 1
+    users: int | None = None
+    as_package: bool = False
+    upgrade: str = ""
+    upgrade_from: License | None = None
+
+
+@transaction.atomic
+def order_draft_place(
+    *,
+    partner: Partner,
+    installation: Installation,
+    token: str,
+    lines: Sequence[LineWish] = (),
+    swp_kind: str = "",
+    swp_users: int | None = None,
+    swp_months: int | None = None,
+    delivery_email: str = "",
+    invoice_email: str = "",
+    by=None,
+) -> Order:
+    """The portal's "Preis berechnen": a priced draft order with all wished lines (and a
+    Softwarepflege quote), all or nothing — the first refusal writes nothing.
+
+    ``token`` is the form's one-time token: the same form posted twice returns the draft
+    of the first post (the ``order_portal_token_unique`` constraint decides races).
+    """
+    token = (token or "").strip()
+    if not token or len(token) > Order._meta.get_field("portal_token").max_length:
+        _refuse(_("Das Formular ist abgelaufen; bitte die Seite neu laden."), "token")
+    existing = Order.objects.filter(partner=partner, portal_token=token).first()
+    if existing is not None:
+        return existing
+    if not lines and not swp_kind:
+        _refuse(_("Bitte mindestens ein Modul, ein Upgrade oder Softwarepflege wählen."), "nothing_ordered")
+    try:
+        with transaction.atomic():
+            order = order_create(
+                partner=partner,
+                installation=installation,
+                created_by=by,
+                delivery_email=delivery_email,
+                invoice_email=invoice_email,
+            )
+            order.portal_token = token
+            order.save(update_fields=["portal_token"])
+    except IntegrityError:  # the same form, posted twice at once: the first one wins
+        return Order.objects.get(partner=partner, portal_token=token)
+    for wish in lines:
+        order_line_add(
+            order=order,
+            product=wish.product,
+            kind=wish.kind,
+            term_months=wish.term_months,
+            quantity=wish.quantity,
+            users=wish.users,
+            as_package=wish.as_package,
+            upgrade=wish.upgrade,
+            upgrade_from=wish.upgrade_from,
+        )
+    if swp_kind:
+        order_maintenance_add(order=order, swp_kind=swp_kind, users=swp_users, months=swp_months)
+    return order
+
+
 def _purchase_day(license: License) -> date:
     return timezone.localdate(license.issued_at)
 
@@ -1193,11 +1265,44 @@ def _mandate_save(mandate: SepaMandate, by=None) -> SepaMandate:
 
 @transaction.atomic
 def sepa_mandate_create(
-    *, partner: Partner, iban: str, reference: str, signed_on: date, bic: str = "", by=None
+    *, partner: Partner, iban: str, reference: str, signed_on: date, bic: str = "", account_holder: str = "", by=None
 ) -> SepaMandate:
     """Record a signed mandate; refused (``ValidationError``) if the partner has an active one."""
-    mandate = SepaMandate(partner=partner, iban=iban, bic=bic, reference=reference, signed_on=signed_on)
+    mandate = SepaMandate(
+        partner=partner,
+        iban=iban,
+        bic=bic,
+        reference=reference,
+        signed_on=signed_on,
+        account_holder=(account_holder or "").strip(),
+    )
     return _mandate_save(mandate, by)
+
+
+PORTAL_MANDATE_PREFIX = "VP"
+
+
+@transaction.atomic
+def sepa_mandate_enter(
+    *, partner: Partner, account_holder: str, iban: str, bic: str, signed_on: date, by=None
+) -> SepaMandate:
+    """A partner enters a new signed mandate in the portal: the active one (if any) is
+    revoked today and the new one recorded, both or neither. The mandate reference is
+    the vendor's, ``VP-<partner>-<n>`` (n counts the partner's mandates)."""
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)  # one new mandate at a time
+    active = selectors.partner_mandate(partner)
+    if active is not None:
+        sepa_mandate_revoke(mandate=active, on=max(clock.today(), active.signed_on), by=by)
+    number = SepaMandate.objects.filter(partner=partner).count() + 1
+    return sepa_mandate_create(
+        partner=partner,
+        iban=iban,
+        bic=bic,
+        reference=f"{PORTAL_MANDATE_PREFIX}-{partner.pk:06d}-{number:03d}",
+        signed_on=signed_on,
+        account_holder=account_holder,
+        by=by,
+    )
 
 
 @transaction.atomic
@@ -1297,7 +1402,7 @@ def _sepa_batch_create(*, collections, collection_date: date, by) -> SepaBatch:
                 mandate_reference=mandate.reference,
                 mandate_signed_on=mandate.signed_on,
                 sequence_type=sepa.FRST if is_first else sepa.RCUR,
-                debtor_name=mandate.partner.company,
+                debtor_name=mandate.account_holder or mandate.partner.company,
                 debtor_iban=mandate.iban,
                 debtor_bic=mandate.bic,
                 remittance=c.remittance or _("Rechnung %(number)s") % {"number": c.end_to_end_id},
