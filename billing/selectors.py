@@ -284,10 +284,14 @@ def portal_orders(partner):
     from django.db.models import OuterRef, Subquery, Sum
 
     invoices = Invoice.objects.filter(order=OuterRef("pk"), kind=Invoice.INVOICE)
-    return orders_for_partner(partner).annotate(
-        net=Sum("lines__line_net"),
-        invoice_id=Subquery(invoices.values("pk")[:1]),
-        invoice_number=Subquery(invoices.values("number")[:1]),
+    return (
+        orders_for_partner(partner)
+        .annotate(
+            net=Sum("lines__line_net"),
+            invoice_id=Subquery(invoices.values("pk")[:1]),
+            invoice_number=Subquery(invoices.values("number")[:1]),
+        )
+        .order_by("-order_date", "-id")
     )
 
 
