@@ -41,10 +41,20 @@ class InstallationChoiceForm(forms.Form):
     )
 
     def __init__(self, *args, partner, today, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         field = self.fields["installation"]
         field.queryset = selectors.orderable_installations(partner, today)
         field.label_from_instance = lambda inst: f"{inst.customer.company} – {inst.identifier}"
+
+
+def _product_label(product) -> str:
+    label = f"{product.name} ({product.article})"
+    if product.subscription_only:
+        label += " – " + str(_("nur im Abo"))
+    elif not product.subscription_allowed:
+        label += " – " + str(_("nur Kauf"))
+    return label
 
 
 class _LicenseChoiceField(forms.ModelMultipleChoiceField):
@@ -134,11 +144,13 @@ class OrderForm(forms.Form):
     )
 
     def __init__(self, *args, installation, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.installation = installation
         self.is_system = installation.vendor == AUERSWALD
         self.fields["products"].queryset = selectors.orderable_products()
         self.fields["upgrades"].queryset = selectors.tier_upgrade_candidates(installation)
+        self.fields["products"].label_from_instance = _product_label
         self.fields["upgrades"].new_tier = installation.tier
         self.fields["delivery_email"].widget.attrs["placeholder"] = installation.customer.partner.delivery_email
         self.fields["invoice_email"].widget.attrs["placeholder"] = installation.customer.partner.invoice_email
@@ -234,11 +246,13 @@ class InvoiceFilterForm(forms.Form):
     )
 
     def __init__(self, *args, years, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [("", _("alle"))] + [(str(y), str(y)) for y in years]
 
 
 class MandateForm(forms.Form):
+    label_suffix = ""
     account_holder = forms.CharField(
         label=_("Kontoinhaber"),
         max_length=70,
@@ -274,7 +288,10 @@ class MandateForm(forms.Form):
         },
     )
     confirm = forms.BooleanField(
-        label=_("Das unterschriebene Mandat liegt uns vor; ein bestehendes Mandat wird damit heute widerrufen."),
+        label=_(
+            "Der Kontoinhaber hat das SEPA-Lastschriftmandat unterschrieben; ein bestehendes Mandat wird damit heute "
+            "widerrufen."
+        ),
         error_messages={"required": _("Bitte bestätigen, dass das unterschriebene Mandat vorliegt.")},
     )
 

@@ -381,8 +381,13 @@ def orderable_products():
 
 
 def tier_upgrade_candidates(installation: Installation):
-    """Active purchased keys of tiered modules on ``installation`` (ORD-6: the way up)."""
-    return (
+    """Active purchased keys of tiered modules on ``installation`` whose tier is below the
+    installation's tier today (ORD-6: the way up)."""
+    from licensing.rules import tier_rank
+
+    if not installation.tier:
+        return License.objects.none()
+    keys = (
         License.objects.filter(
             bindings__installation=installation,
             state=License.ACTIVE,
@@ -391,10 +396,10 @@ def tier_upgrade_candidates(installation: Installation):
         )
         .exclude(tier="")
         .exclude(tier__isnull=True)
-        .select_related("product")
-        .order_by("product__name", "serial")
-        .distinct()
+        .values_list("pk", "tier")
     )
+    below = [pk for pk, tier in keys if tier_rank(tier) < tier_rank(installation.tier)]
+    return License.objects.filter(pk__in=below).select_related("product").order_by("product__name", "serial")
 
 
 def orderable_installations(partner, today: date):
