@@ -71,7 +71,14 @@ class OrderForm(forms.Form):
     """What a partner orders for one installation: modules with one term, tier upgrades
     (ORD-6) or — for an Auerswald system — a Softwarepflege quote (SWP-3…SWP-7)."""
 
-    token = forms.CharField(widget=forms.HiddenInput, max_length=40)
+    token = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=40,
+        error_messages={
+            "required": _("Das Formular ist abgelaufen; bitte die Seite neu laden."),
+            "max_length": _("Das Formular ist abgelaufen; bitte die Seite neu laden."),
+        },
+    )
     products = forms.ModelMultipleChoiceField(
         label=_("Module"),
         queryset=None,

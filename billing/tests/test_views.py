@@ -184,6 +184,7 @@ def test_garbage_in_every_field_gives_german_messages_and_writes_nothing(client,
         "größer oder gleich 1",
         "Bitte eine ganze Zahl ab 1 angeben.",
         "Bitte eine gültige E-Mail-Adresse angeben.",
+        "Das Formular ist abgelaufen; bitte die Seite neu laden.",
     ]:
         assert message in page, message
     assert not Order.objects.exists() and not OrderLine.objects.exists()
@@ -501,3 +502,21 @@ def test_dashboard_panel_open_and_overdue(client, member, partner, today, django
     # 203 × 119,00 = 24.157,00 due; overdue 3 × 119,00 = 357,00.
     assert "200 offene Rechnungen" in page and "3 überfällig" in page
     assert "357,00 €" in page and "24.157,00 €" in page
+
+
+def test_the_account_holder_is_the_debtor_of_the_direct_debit_file(partner, today):
+    from billing import sepa
+
+    mandate = services.sepa_mandate_enter(
+        partner=partner,
+        account_holder="Muster Holding AG",
+        iban="DE89370400440532013000",
+        bic="",
+        signed_on=date(2026, 11, 20),
+    )
+    batch = services.sepa_batch_create(
+        collections=[sepa.DueCollection("RE-2026-000001", D("53.25"), mandate.reference)],
+        collection_date=TODAY + timedelta(days=5),
+    )
+    # The pain.008 names the account holder as debtor, not the partner's company.
+    assert "<Nm>Muster Holding AG</Nm>" in batch.xml and "Muster Kommunikation GmbH" not in batch.xml
