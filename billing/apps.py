@@ -16,3 +16,13 @@ class BillingConfig(AppConfig):
         register_kind(
             "invoice-reminder", label=_("Zahlungserinnerung"), attachments="billing.services.invoice_attachments"
         )
+
+        from billing import views
+        from vendorportal.portal import registry
+
+        registry.nav_add(url_name="portal:orders", label=_("Bestellungen"), order=40)
+        registry.nav_add(url_name="portal:invoices", label=_("Rechnungen"), order=50)
+        registry.nav_add(url_name="portal:sepa_mandate", label=_("SEPA-Mandat"), order=60, admin_only=True)
+        registry.panel_add(
+            key="billing.invoices", template="portal/panels/invoices.html", context=views.invoices_panel, order=30
+        )

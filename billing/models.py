@@ -134,6 +134,9 @@ class Order(models.Model):
         related_name="+",
         verbose_name=_("angelegt von"),
     )
+    # The portal's new-order form carries a one-time token: posting the same form twice
+    # finds this order instead of creating a second one (STYLE 14, a unique constraint).
+    portal_token = models.CharField(_("Formular-Token"), max_length=40, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -145,6 +148,9 @@ class Order(models.Model):
                 condition=Q(state__in=["draft", "confirmed", "fulfilled", "cancelled"]), name="order_state_valid"
             ),
             models.CheckConstraint(condition=~Q(delivery_email="") & ~Q(invoice_email=""), name="order_emails_given"),
+            models.UniqueConstraint(
+                fields=["partner", "portal_token"], condition=~Q(portal_token=""), name="order_portal_token_unique"
+            ),
         ]
         indexes = [models.Index(fields=["partner", "state"])]
 
@@ -247,6 +253,22 @@ class OrderLine(models.Model):
     licenses = models.ManyToManyField(
         "licensing.License", blank=True, related_name="order_lines", verbose_name=_("erzeugte Lizenzen")
     )
+    # Softwarepflege lines (PBX Call Assist 5, SWP-3…SWP-7): one line per article of
+    # licensing's quote, priced by that quote (not by the module pricing), booked through
+    # licensing's maintenance_confirm when the order is confirmed.
+    SWP_NONE = ""
+    SWP_ADD_USERS = "add_users"
+    SWP_RENEWAL = "renewal"
+    SWP_CHOICES = [
+        (SWP_NONE, "—"),
+        (SWP_ADD_USERS, _("Softwarepflege: Benutzer hinzufügen")),
+        (SWP_RENEWAL, _("Softwarepflege: Verlängerung")),
+    ]
+    swp_kind = models.CharField(_("Softwarepflege-Angebot"), max_length=12, choices=SWP_CHOICES, blank=True)
+    swp_users = models.PositiveIntegerField(_("Benutzer (Softwarepflege)"), null=True, blank=True)
+    swp_months = models.PositiveSmallIntegerField(_("Laufzeit Softwarepflege (Monate)"), null=True, blank=True)
+    period_start = models.DateField(_("Leistung von"), null=True, blank=True)
+    period_end = models.DateField(_("Leistung bis"), null=True, blank=True, help_text=_("einschließlich"))
     history = HistoricalRecords()
 
     class Meta:
@@ -296,6 +318,16 @@ class OrderLine(models.Model):
                 condition=Q(upgrade_from__isnull=False),
                 name="orderline_upgrade_once_per_order",
             ),
+            models.CheckConstraint(
+                condition=Q(swp_kind="") | Q(swp_kind__in=["add_users", "renewal"], kind="purchase", upgrade_kind=""),
+                name="orderline_swp_is_plain_purchase",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
+                | Q(period_end__gte=models.F("period_start")),
+                name="orderline_period_end_after_start",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -304,6 +336,11 @@ class OrderLine(models.Model):
     @property
     def is_upgrade(self) -> bool:
         return self.upgrade_kind != self.UPGRADE_NONE
+
+    @property
+    def is_maintenance(self) -> bool:
+        """A Softwarepflege line of licensing's Call Assist quote."""
+        return self.swp_kind != self.SWP_NONE
 
 
 # --- Invoices and credit notes (INV-1…INV-4, GEN-2, ORD-8) --------------------------------
@@ -647,6 +684,9 @@ class SepaMandate(models.Model):
         blank=True,
         validators=[party_validators.validate_bic],
         help_text=_("Bei deutschen IBANs optional."),
+    )
+    account_holder = models.CharField(
+        _("Kontoinhaber"), max_length=70, blank=True, help_text=_("leer = der Partner selbst")
     )
     reference = models.CharField(
         _("Mandatsreferenz"),

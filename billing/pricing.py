@@ -373,15 +373,19 @@ def stored_breakdown(line) -> LineBreakdown:
     if line.users is not None and line.list_price:
         block_price = line.list_price / rules.started_user_blocks(line.users)
     from_tier = line.upgrade_from.tier if line.upgrade_kind == "tier" and line.upgrade_from_id else ""
-    label = list_step_label(
-        kind=line.kind,
-        term_months=line.term_months,
-        tier=line.tier,
-        users=line.users,
-        block_price=block_price,
-        upgrade_kind=line.upgrade_kind,
-        from_tier=from_tier,
-    )
+    if getattr(line, "swp_kind", ""):
+        # Softwarepflege: the price of licensing's quote (SWP-3…SWP-7), no module discounts.
+        label = _("Preis laut Softwarepflege-Angebot (%(kind)s)") % {"kind": line.get_swp_kind_display()}
+    else:
+        label = list_step_label(
+            kind=line.kind,
+            term_months=line.term_months,
+            tier=line.tier,
+            users=line.users,
+            block_price=block_price,
+            upgrade_kind=line.upgrade_kind,
+            from_tier=from_tier,
+        )
     steps, _unit_net = build_steps(
         line.list_price,
         label,

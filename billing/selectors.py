@@ -23,7 +23,11 @@ def orders_for_partner(partner):
 
 
 def order_lines(order: Order):
-    return OrderLine.objects.filter(order=order).select_related("product", "upgrade_from").order_by("position", "id")
+    return (
+        OrderLine.objects.filter(order=order)
+        .select_related("product", "upgrade_from", "order__installation")
+        .order_by("position", "id")
+    )
 
 
 def active_paid_license(installation: Installation, product: Product) -> License | None:
@@ -281,3 +285,144 @@ def service_plan_on(installation: Installation, on: date) -> str:
     ``"free"`` without a plan (SUB-8). Feeds paid-upgrade prices (ORD-7) and support (SUP-1/3)."""
     plan = service_plan_in_force(installation, on)
     return plan.plan if plan is not None else rules.PLAN_FREE
+
+
+# --- the partner portal: everything scoped to the login's partner (STYLE 3) ----------------
+
+
+def partner_order(partner, pk) -> Order:
+    """One of the partner's orders; another partner's id raises ``Order.DoesNotExist`` (→ 404)."""
+    return orders_for_partner(partner).get(pk=pk)
+
+
+def portal_orders(partner):
+    """The partner's orders for the list page: net per order and its invoice, in one query."""
+    from django.db.models import OuterRef, Subquery, Sum
+
+    invoices = Invoice.objects.filter(order=OuterRef("pk"), kind=Invoice.INVOICE)
+    return (
+        orders_for_partner(partner)
+        .annotate(
+            net=Sum("lines__line_net"),
+            invoice_id=Subquery(invoices.values("pk")[:1]),
+            invoice_number=Subquery(invoices.values("number")[:1]),
+        )
+        .order_by("-order_date", "-id")
+    )
+
+
+def order_invoice(order: Order) -> Invoice | None:
+    return Invoice.objects.filter(order=order, kind=Invoice.INVOICE).first()
+
+
+def order_delivery_notes(order: Order):
+    """The delivery notes of the keys an order produced (ORD-2)."""
+    from licensing.models import DeliveryNote
+
+    return DeliveryNote.objects.filter(licenses__order_lines__order=order).distinct().order_by("number")
+
+
+def order_delivery_note(order: Order, pk):
+    """One delivery note of ``order``; any other id raises ``DoesNotExist`` (→ 404)."""
+    return order_delivery_notes(order).get(pk=pk)
+
+
+def _credited_gross():
+    from django.db.models import DecimalField, OuterRef, Subquery, Sum
+    from django.db.models.functions import Coalesce
+
+    notes = (
+        Invoice.objects.filter(credited_invoice=OuterRef("pk"), kind=Invoice.CREDIT_NOTE)
+        .values("credited_invoice")
+        .annotate(total=Sum("gross_total"))
+        .values("total")[:1]
+    )
+    return Coalesce(
+        Subquery(notes, output_field=DecimalField(max_digits=12, decimal_places=2)),
+        Decimal("0.00"),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+
+
+def invoices_for_partner(partner, *, state: str = "", year: int | None = None, kind: str = ""):
+    """The partner's invoices and credit notes, newest first, with what credit notes took
+    back (``credited``) — the amount still due is gross − credited − paid."""
+    qs = (
+        Invoice.objects.filter(partner=partner)
+        .select_related("order", "credited_invoice")
+        .annotate(credited=_credited_gross())
+    )
+    if state:
+        qs = qs.filter(state=state)
+    if year:
+        qs = qs.filter(issue_date__year=year)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-issue_date", "-number")
+
+
+def invoice_years(partner) -> list[int]:
+    return sorted({d.year for d in Invoice.objects.filter(partner=partner).dates("issue_date", "year")}, reverse=True)
+
+
+def partner_invoice(partner, pk) -> Invoice:
+    """One invoice or credit note of the partner; another partner's id raises ``DoesNotExist``."""
+    return Invoice.objects.filter(partner=partner).get(pk=pk)
+
+
+def open_invoices_summary(partner) -> dict:
+    """Dashboard: the partner's open and overdue invoices with the amounts still due."""
+    rows = list(
+        invoices_for_partner(partner)
+        .filter(kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE])
+        .order_by("due_date", "number")
+    )
+    for row in rows:
+        row.due = max(row.gross_total - row.credited - row.paid_amount, Decimal("0.00"))
+    overdue = [row for row in rows if row.state == Invoice.OVERDUE]
+    return {
+        "open_count": len(rows) - len(overdue),
+        "overdue_count": len(overdue),
+        "due_total": sum((row.due for row in rows), Decimal("0.00")),
+        "overdue_total": sum((row.due for row in overdue), Decimal("0.00")),
+        "rows": rows[:10],
+    }
+
+
+def orderable_products():
+    """What the portal's order form offers: active modules, SaaS and service plans."""
+    from billing.services import ORDERABLE_KINDS
+
+    return Product.objects.filter(kind__in=ORDERABLE_KINDS, active=True).order_by("name")
+
+
+def tier_upgrade_candidates(installation: Installation):
+    """Active purchased keys of tiered modules on ``installation`` whose tier is below the
+    installation's tier today (ORD-6: the way up)."""
+    from licensing.rules import tier_rank
+
+    if not installation.tier:
+        return License.objects.none()
+    keys = (
+        License.objects.filter(
+            bindings__installation=installation,
+            state=License.ACTIVE,
+            kind=License.PURCHASE,
+            product__pricing_model=Product.TIERED,
+        )
+        .exclude(tier="")
+        .exclude(tier__isnull=True)
+        .values_list("pk", "tier")
+    )
+    below = [pk for pk, tier in keys if tier_rank(tier) < tier_rank(installation.tier)]
+    return License.objects.filter(pk__in=below).select_related("product").order_by("product__name", "serial")
+
+
+def orderable_installations(partner, today: date):
+    """The partner's installations that can be ordered for today (ORD-1: not decommissioned)."""
+    return (
+        Installation.objects.filter(customer__partner=partner)
+        .filter(Q(decommissioned_on__isnull=True) | Q(decommissioned_on__gt=today))
+        .select_related("customer")
+        .order_by("customer__company", "identifier")
+    )

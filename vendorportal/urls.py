@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+import billing.urls
 import licensing.urls
 import vendorportal.portal.urls
 from vendorportal.views import staff_media
@@ -12,6 +13,7 @@ from vendorportal.views import staff_media
 portal_urlpatterns = [
     *vendorportal.portal.urls.urlpatterns,
     *licensing.urls.urlpatterns,
+    *billing.urls.urlpatterns,
 ]
 
 urlpatterns = [

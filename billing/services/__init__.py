@@ -32,6 +32,7 @@ from billing.exceptions import (
     SepaMandateRefused,
 )
 from billing.models import Invoice, InvoiceLine, Order, OrderLine, Payment, SepaBatch, SepaBatchItem, SepaMandate
+from licensing.constants import AUERSWALD
 from licensing.models import Installation, License, Price, Product
 from licensing.selectors.catalog import price_for
 from vendorportal import clock
@@ -276,13 +277,237 @@ def order_price(*, order: Order) -> pricing.OrderBreakdown:
     the price list valid today (CAT-1), the installation's tier today (CAT-2) and the
     partner's conditions today (ORD-5) apply. Returns the new breakdown."""
     order = _locked_draft(order)
+    _move_to_today(order)
+    _reprice(order)
+    maintenance = order.lines.filter(swp_kind__gt="").order_by("position").first()
+    if maintenance is not None:
+        # A Softwarepflege quote depends on the day (remaining days, lapse): quote it anew.
+        order.lines.filter(swp_kind__gt="").delete()
+        _maintenance_lines_add(
+            order,
+            swp_kind=maintenance.swp_kind,
+            users=maintenance.swp_users if maintenance.swp_kind == OrderLine.SWP_ADD_USERS else None,
+            months=maintenance.swp_months,
+            position=maintenance.position,
+        )
+    return selectors.order_breakdown(order)
+
+
+def _move_to_today(order: Order) -> None:
     today = clock.today()
     if order.order_date != today:
         order.order_date = today
         order.full_clean()
         order.save(update_fields=["order_date"])
+
+
+# --- Softwarepflege (PBX Call Assist 5) in an order: issue 9 on top of SWP-3…SWP-9 ---------
+
+
+def maintenance_quote(*, installation: Installation, swp_kind: str, users: int | None, months: int | None, today: date):
+    """licensing's Call Assist quote for adding ``users`` to the running Softwarepflege
+    (SWP-3) or renewing it for ``months`` (SWP-4…SWP-7), on ``today``; the rules'
+    refusals come back as :class:`OrderRefused` with licensing's German message."""
+    from licensing.exceptions import LicensingError
+    from licensing.selectors.systems import system_facts
+    from licensing.services.systems import call_assist_quote
+
+    if swp_kind not in (OrderLine.SWP_ADD_USERS, OrderLine.SWP_RENEWAL):
+        _refuse(_("Bitte „Benutzer hinzufügen“ oder „Verlängerung“ wählen."), "swp_kind")
+    try:
+        if installation.vendor == AUERSWALD and system_facts(installation).coverage_end is None:
+            _refuse(
+                _(
+                    "Das System %(serial)s hat noch keine Softwarepflege. Die Erstbestellung von PBX Call Assist 5 "
+                    "(Benutzerpakete mit Softwarepflege) nimmt der Vertrieb an; danach können Sie hier Benutzer "
+                    "hinzufügen und verlängern."
+                )
+                % {"serial": installation.identifier},
+                "swp_no_coverage",
+            )
+        if swp_kind == OrderLine.SWP_ADD_USERS:
+            if users is None:
+                _refuse(_("Bitte angeben, wie viele Benutzer hinzukommen."), "swp_users_missing")
+            return call_assist_quote(installation=installation, users=users, months=None, today=today)
+        if months is None:
+            _refuse(_("Bitte 12 oder 36 Monate für die Verlängerung wählen."), "swp_months_missing")
+        return call_assist_quote(installation=installation, users=None, months=months, today=today)
+    except LicensingError as exc:
+        _refuse(exc.message, f"swp_{exc.code}")
+
+
+def _maintenance_lines_add(order: Order, *, swp_kind: str, users, months, position: int) -> list[OrderLine]:
+    from licensing.rules import PACK_SIZES
+
+    quote = maintenance_quote(
+        installation=order.installation, swp_kind=swp_kind, users=users, months=months, today=order.order_date
+    )
+    products = {p.article: p for p in Product.objects.filter(article__in=[line.article for line in quote.lines])}
+    lines = []
+    for offset, item in enumerate(quote.lines):
+        product = products.get(item.article)
+        if product is None:
+            _refuse(
+                _("Artikel %(article)s fehlt im Katalog; bitte den Vertrieb fragen.") % {"article": item.article},
+                "swp_article_missing",
+            )
+        is_pack = item.article in PACK_SIZES  # user licences: delivered on the day, no period
+        line = OrderLine(
+            order=order,
+            position=position + offset,
+            product=product,
+            kind=OrderLine.PURCHASE,
+            quantity=item.quantity,
+            price_unit=pricing.UNIT_ONCE,
+            list_price=item.unit_price,
+            unit_net=item.unit_price,
+            line_net=item.total,
+            swp_kind=swp_kind,
+            swp_users=quote.new_users if swp_kind == OrderLine.SWP_ADD_USERS else quote.users,
+            swp_months=quote.months,
+            period_start=None if is_pack else quote.coverage_start,
+            period_end=None if is_pack else quote.coverage_end,
+        )
+        line.full_clean(validate_constraints=False)
+        lines.append(line)
+    return OrderLine.objects.bulk_create(lines)
+
+
+@transaction.atomic
+def order_maintenance_add(
+    *, order: Order, swp_kind: str, users: int | None = None, months: int | None = None
+) -> list[OrderLine]:
+    """Put a Softwarepflege quote of the order's Auerswald system into a draft order: one
+    line per article of licensing's quote (its article numbers and amounts; module
+    discounts do not apply), with the coverage as the lines' service period.
+
+    ``swp_kind="add_users"`` with ``users`` (SWP-3) or ``"renewal"`` with ``months`` 12 or
+    36 for all the system's users (SWP-4…SWP-7). An order holds one quote (SWP-9: one
+    purchase per system). Confirming the order books the coverage (:func:`order_confirm`).
+    """
+    order = _locked_draft(order)
+    if order.lines.filter(swp_kind__gt="").exists():
+        _refuse(
+            _(
+                "Diese Bestellung enthält bereits ein Softwarepflege-Angebot; je System und Bestellung gibt es eines "
+                "(SWP-9)."
+            ),
+            "swp_twice",
+        )
+    _move_to_today(order)
     _reprice(order)
-    return selectors.order_breakdown(order)
+    position = (order.lines.aggregate(m=Max("position"))["m"] or 0) + 1
+    return _maintenance_lines_add(order, swp_kind=swp_kind, users=users, months=months, position=position)
+
+
+def _book_maintenance(order: Order, lines: list[OrderLine], by) -> None:
+    """Confirming an order with Softwarepflege lines: quote again for today and book it
+    through licensing's service (the one staff use). A quote that no longer matches the
+    priced lines (another day, another booking on the system meanwhile) is refused, so
+    the partner confirms only what was shown; the caller's draft → confirmed move makes
+    this happen once per order."""
+    from licensing.exceptions import LicensingError
+    from licensing.services.systems import maintenance_confirm
+
+    maintenance = [line for line in lines if line.is_maintenance]
+    if not maintenance:
+        return
+    first = maintenance[0]
+    quote = maintenance_quote(
+        installation=order.installation,
+        swp_kind=first.swp_kind,
+        users=first.swp_users if first.swp_kind == OrderLine.SWP_ADD_USERS else None,
+        months=first.swp_months,
+        today=clock.today(),
+    )
+    priced = sorted((line.product.article, line.quantity, line.unit_net) for line in maintenance)
+    fresh = sorted((item.article, item.quantity, item.unit_price) for item in quote.lines)
+    periods = {(line.period_start, line.period_end) for line in maintenance if line.period_start}
+    if priced != fresh or periods - {(quote.coverage_start, quote.coverage_end)}:
+        _refuse(
+            _(
+                "Das Softwarepflege-Angebot vom %(date)s gilt heute nicht mehr (neuer Tag oder inzwischen auf dem "
+                "System gebucht). Bitte den Preis neu berechnen und erneut bestätigen."
+            )
+            % {"date": format_date_de(order.order_date)},
+            "stale_swp_quote",
+        )
+    try:
+        maintenance_confirm(installation=order.installation, quote=quote, order_reference=order.reference, by=by)
+    except LicensingError as exc:
+        _refuse(exc.message, f"swp_{exc.code}")
+
+
+@dataclass(frozen=True)
+class LineWish:
+    """One module line a partner asks for in the portal's order form."""
+
+    product: Product
+    kind: str
+    term_months: int = 0
+    quantity: int = 1
+    users: int | None = None
+    as_package: bool = False
+    upgrade: str = ""
+    upgrade_from: License | None = None
+
+
+@transaction.atomic
+def order_draft_place(
+    *,
+    partner: Partner,
+    installation: Installation,
+    token: str,
+    lines: Sequence[LineWish] = (),
+    swp_kind: str = "",
+    swp_users: int | None = None,
+    swp_months: int | None = None,
+    delivery_email: str = "",
+    invoice_email: str = "",
+    by=None,
+) -> Order:
+    """The portal's "Preis berechnen": a priced draft order with all wished lines (and a
+    Softwarepflege quote), all or nothing — the first refusal writes nothing.
+
+    ``token`` is the form's one-time token: the same form posted twice returns the draft
+    of the first post (the ``order_portal_token_unique`` constraint decides races).
+    """
+    token = (token or "").strip()
+    if not token or len(token) > Order._meta.get_field("portal_token").max_length:
+        _refuse(_("Das Formular ist abgelaufen; bitte die Seite neu laden."), "token")
+    existing = Order.objects.filter(partner=partner, portal_token=token).first()
+    if existing is not None:
+        return existing
+    if not lines and not swp_kind:
+        _refuse(_("Bitte mindestens ein Modul, ein Upgrade oder Softwarepflege wählen."), "nothing_ordered")
+    try:
+        with transaction.atomic():
+            order = order_create(
+                partner=partner,
+                installation=installation,
+                created_by=by,
+                delivery_email=delivery_email,
+                invoice_email=invoice_email,
+            )
+            order.portal_token = token
+            order.save(update_fields=["portal_token"])
+    except IntegrityError:  # the same form, posted twice at once: the first one wins
+        return Order.objects.get(partner=partner, portal_token=token)
+    for wish in lines:
+        order_line_add(
+            order=order,
+            product=wish.product,
+            kind=wish.kind,
+            term_months=wish.term_months,
+            quantity=wish.quantity,
+            users=wish.users,
+            as_package=wish.as_package,
+            upgrade=wish.upgrade,
+            upgrade_from=wish.upgrade_from,
+        )
+    if swp_kind:
+        order_maintenance_add(order=order, swp_kind=swp_kind, users=swp_users, months=swp_months)
+    return order
 
 
 def _purchase_day(license: License) -> date:
@@ -356,7 +581,8 @@ PRICE_FIELDS = [
 
 def _reprice(order: Order) -> None:
     """Price every line of a locked draft and store each line's breakdown."""
-    lines = list(order.lines.select_related("product", "upgrade_from"))
+    # Softwarepflege lines keep the amounts of licensing's quote (order_maintenance_add).
+    lines = list(order.lines.filter(swp_kind="").select_related("product", "upgrade_from"))
     if not lines:
         return
     requests, prices = [], {}
@@ -449,6 +675,14 @@ def _store_pdf(invoice: Invoice) -> None:
 
 
 def _line_description(line: OrderLine) -> str:
+    if line.is_maintenance:
+        return ", ".join(
+            [
+                line.product.name,
+                line.get_swp_kind_display(),
+                _("System %(serial)s") % {"serial": line.order.installation.identifier},
+            ]
+        )
     parts = [line.product.name]
     if line.tier:
         parts.append(_("Staffel %(tier)s Benutzer") % {"tier": line.tier})
@@ -471,6 +705,8 @@ def _service_period(line: OrderLine, issue_date: date) -> tuple[date, date]:
     21.11.2026 → 20.12.2026), a yearly one the year. Later periods are billed by the
     subscription billing, not by the order.
     """
+    if line.period_start and line.period_end:  # Softwarepflege: the coverage it books
+        return line.period_start, line.period_end
     if line.price_unit == pricing.UNIT_MONTH:
         return issue_date, month_period_end(issue_date, 1)
     if line.price_unit == pricing.UNIT_YEAR:
@@ -712,6 +948,7 @@ def order_confirm(*, order: Order, by=None) -> Invoice:
             if existing is not None:
                 return existing
             _refuse(_("Die Bestellung wird gerade bestätigt; bitte neu laden."), "confirming")
+        _book_maintenance(locked, lines, by)
         requests, owners = _issue_requests(locked, lines)
         if requests:
             from licensing.services.licenses import licenses_issue
@@ -1028,11 +1265,44 @@ def _mandate_save(mandate: SepaMandate, by=None) -> SepaMandate:
 
 @transaction.atomic
 def sepa_mandate_create(
-    *, partner: Partner, iban: str, reference: str, signed_on: date, bic: str = "", by=None
+    *, partner: Partner, iban: str, reference: str, signed_on: date, bic: str = "", account_holder: str = "", by=None
 ) -> SepaMandate:
     """Record a signed mandate; refused (``ValidationError``) if the partner has an active one."""
-    mandate = SepaMandate(partner=partner, iban=iban, bic=bic, reference=reference, signed_on=signed_on)
+    mandate = SepaMandate(
+        partner=partner,
+        iban=iban,
+        bic=bic,
+        reference=reference,
+        signed_on=signed_on,
+        account_holder=(account_holder or "").strip(),
+    )
     return _mandate_save(mandate, by)
+
+
+PORTAL_MANDATE_PREFIX = "VP"
+
+
+@transaction.atomic
+def sepa_mandate_enter(
+    *, partner: Partner, account_holder: str, iban: str, bic: str, signed_on: date, by=None
+) -> SepaMandate:
+    """A partner enters a new signed mandate in the portal: the active one (if any) is
+    revoked today and the new one recorded, both or neither. The mandate reference is
+    the vendor's, ``VP-<partner>-<n>`` (n counts the partner's mandates)."""
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)  # one new mandate at a time
+    active = selectors.partner_mandate(partner)
+    if active is not None:
+        sepa_mandate_revoke(mandate=active, on=max(clock.today(), active.signed_on), by=by)
+    number = SepaMandate.objects.filter(partner=partner).count() + 1
+    return sepa_mandate_create(
+        partner=partner,
+        iban=iban,
+        bic=bic,
+        reference=f"{PORTAL_MANDATE_PREFIX}-{partner.pk:06d}-{number:03d}",
+        signed_on=signed_on,
+        account_holder=account_holder,
+        by=by,
+    )
 
 
 @transaction.atomic
@@ -1132,7 +1402,7 @@ def _sepa_batch_create(*, collections, collection_date: date, by) -> SepaBatch:
                 mandate_reference=mandate.reference,
                 mandate_signed_on=mandate.signed_on,
                 sequence_type=sepa.FRST if is_first else sepa.RCUR,
-                debtor_name=mandate.partner.company,
+                debtor_name=mandate.account_holder or mandate.partner.company,
                 debtor_iban=mandate.iban,
                 debtor_bic=mandate.bic,
                 remittance=c.remittance or _("Rechnung %(number)s") % {"number": c.end_to_end_id},

@@ -1,0 +1,277 @@
+"""Billing's pages in the partner portal: new order (form → price → review → confirm),
+orders, invoices and credit notes with their stored PDFs, the SEPA mandate, and the
+dashboard panel of open invoices.
+
+Thin (STYLE 5): check access with ``partner_required``, take objects through
+partner-scoped selectors (another partner's id → 404), parse input with a form, call one
+service, render. Refusals are shown as the services word them; nothing ends in a 500.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from billing import rules, selectors, services
+from billing.forms import InstallationChoiceForm, InvoiceFilterForm, MandateForm, OrderForm
+from billing.models import Invoice, Order
+from licensing.models import DeliveryNote, Installation, License
+from licensing.selectors.systems import system_facts
+from vendorportal import clock
+from vendorportal.errors import PortalError
+from vendorportal.portal.access import partner_required
+
+INVOICES_PER_PAGE = 50
+ORDERS_PER_PAGE = 50
+
+
+def _order_or_404(partner, pk) -> Order:
+    try:
+        return selectors.partner_order(partner, pk)
+    except Order.DoesNotExist:
+        raise Http404(_("Diese Bestellung gibt es nicht oder sie gehört nicht zu Ihrem Partnerkonto.")) from None
+
+
+def _invoice_or_404(partner, pk) -> Invoice:
+    try:
+        return selectors.partner_invoice(partner, pk)
+    except Invoice.DoesNotExist:
+        raise Http404(_("Dieses Dokument gibt es nicht oder es gehört nicht zu Ihrem Partnerkonto.")) from None
+
+
+def _is_admin(request) -> bool:
+    return request.partner_user.role == request.partner_user.ADMIN
+
+
+# --- orders --------------------------------------------------------------------------
+
+
+@partner_required
+def orders_list(request):
+    orders = Paginator(selectors.portal_orders(request.partner), ORDERS_PER_PAGE).get_page(request.GET.get("seite"))
+    return render(
+        request,
+        "portal/billing/orders.html",
+        {"page": orders, "is_admin": _is_admin(request), "title": _("Bestellungen")},
+    )
+
+
+@partner_required(admin_only=True)
+def order_new(request):
+    """Step 1: which installation the order is for (ORD-1, SWP-9: one system per order)."""
+    form = InstallationChoiceForm(request.GET or None, partner=request.partner, today=clock.today())
+    if request.GET and form.is_valid():
+        return redirect("portal:order_new_for", installation=form.cleaned_data["installation"].pk)
+    return render(request, "portal/billing/order_new.html", {"form": form, "title": _("Neue Bestellung")})
+
+
+@partner_required(admin_only=True)
+def order_new_for(request, installation: int):
+    """Step 2: products, term, upgrades or Softwarepflege → "Preis berechnen" writes a
+    priced draft (all or nothing) and shows it for review."""
+    try:
+        inst = selectors.orderable_installations(request.partner, clock.today()).get(pk=installation)
+    except Installation.DoesNotExist:
+        raise Http404(_("Diese Installation gibt es nicht, oder für sie kann nicht bestellt werden.")) from None
+    form = OrderForm(request.POST or None, installation=inst)
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = services.order_draft_place(
+                partner=request.partner,
+                installation=inst,
+                token=form.cleaned_data["token"],
+                lines=form.wishes(),
+                delivery_email=form.cleaned_data["delivery_email"],
+                invoice_email=form.cleaned_data["invoice_email"],
+                by=request.user,
+                **form.swp_values(),
+            )
+        except PortalError as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            return redirect("portal:order_detail", pk=order.pk)
+    facts = system_facts(inst) if form.is_system else None
+    return render(
+        request,
+        "portal/billing/order_form.html",
+        {"form": form, "installation": inst, "facts": facts, "title": _("Neue Bestellung")},
+    )
+
+
+@partner_required
+def order_detail(request, pk: int):
+    """The order with its price breakdown; for a draft the review step with
+    "Verbindlich bestellen"; afterwards its invoice and delivery notes."""
+    order = _order_or_404(request.partner, pk)
+    breakdown = selectors.order_breakdown(order)
+    keys_generated = License.objects.filter(order_lines__order=order).exists()
+    cancel_refusal = rules.cancel_refusal(state=order.state, keys_generated=keys_generated)
+    return render(
+        request,
+        "portal/billing/order_detail.html",
+        {
+            "order": order,
+            "breakdown": breakdown,
+            "invoice": selectors.order_invoice(order),
+            "delivery_notes": selectors.order_delivery_notes(order),
+            "maintenance": order.lines.filter(swp_kind__gt="", period_start__isnull=False).first(),
+            "is_admin": _is_admin(request),
+            "can_cancel": cancel_refusal is None,
+            "repriced_today": order.order_date == clock.today(),
+            "title": _("Bestellung %(ref)s") % {"ref": order.reference},
+        },
+    )
+
+
+@require_POST
+@partner_required(admin_only=True)
+def order_confirm(request, pk: int):
+    """ "Verbindlich bestellen": the existing order_confirm service, idempotent — the
+    same form posted twice orders once. A draft priced on an earlier day is priced
+    again for today and shown once more before it can be confirmed."""
+    order = _order_or_404(request.partner, pk)
+    try:
+        if order.is_draft and order.order_date != clock.today():
+            services.order_price(order=order)
+            messages.warning(
+                request, _("Die Preise wurden für heute neu berechnet. Bitte prüfen und dann verbindlich bestellen.")
+            )
+            return redirect("portal:order_detail", pk=order.pk)
+        was_draft = order.is_draft
+        invoice = services.order_confirm(order=order, by=request.user)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:order_detail", pk=order.pk)
+    if was_draft:
+        messages.success(
+            request,
+            _(
+                "Bestellung %(ref)s ist verbindlich bestellt. Rechnung %(number)s und Lieferschein gehen per E-Mail raus."
+            )
+            % {"ref": order.reference, "number": invoice.number},
+        )
+    else:
+        messages.info(request, _("Diese Bestellung war bereits bestellt; es wurde nichts doppelt bestellt."))
+    return redirect("portal:order_detail", pk=order.pk)
+
+
+@require_POST
+@partner_required(admin_only=True)
+def order_cancel(request, pk: int):
+    """Cancel where ORD-9 allows (until a key is generated)."""
+    order = _order_or_404(request.partner, pk)
+    try:
+        services.order_cancel(order=order, by=request.user)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Bestellung %(ref)s ist storniert.") % {"ref": order.reference})
+    return redirect("portal:order_detail", pk=order.pk)
+
+
+@partner_required
+def delivery_note_pdf(request, pk: int, note: int):
+    """The stored delivery note PDF of one of the partner's orders (byte-identical)."""
+    order = _order_or_404(request.partner, pk)
+    try:
+        stored = selectors.order_delivery_note(order, note)
+    except DeliveryNote.DoesNotExist:
+        raise Http404(_("Diesen Lieferschein gibt es zu dieser Bestellung nicht.")) from None
+    if not stored.pdf:
+        raise Http404(_("Zu diesem Lieferschein ist kein PDF gespeichert."))
+    return FileResponse(
+        stored.pdf.open("rb"), as_attachment=True, filename=f"{stored.number}.pdf", content_type="application/pdf"
+    )
+
+
+# --- invoices and credit notes ------------------------------------------------------------
+
+
+@partner_required
+def invoices_list(request):
+    partner = request.partner
+    form = InvoiceFilterForm(request.GET or None, years=selectors.invoice_years(partner))
+    filters = {}
+    if form.is_bound and form.is_valid():
+        filters = {
+            "state": form.cleaned_data["state"],
+            "kind": form.cleaned_data["kind"],
+            "year": form.cleaned_data["year"],
+        }
+    page = Paginator(selectors.invoices_for_partner(partner, **filters), INVOICES_PER_PAGE).get_page(
+        request.GET.get("seite")
+    )
+    for row in page:
+        row.due = max(row.gross_total - row.credited - row.paid_amount, 0) if not row.is_credit_note else None
+    query = request.GET.copy()
+    query.pop("seite", None)
+    return render(
+        request,
+        "portal/billing/invoices.html",
+        {"form": form, "page": page, "query": query.urlencode(), "title": _("Rechnungen und Gutschriften")},
+    )
+
+
+@partner_required
+def invoice_pdf(request, pk: int):
+    """The stored PDF as issued (the ZUGFeRD file, never re-rendered)."""
+    invoice = _invoice_or_404(request.partner, pk)
+    if not invoice.pdf:
+        raise Http404(_("Zu diesem Dokument ist kein PDF gespeichert."))
+    return FileResponse(
+        invoice.pdf.open("rb"), as_attachment=True, filename=f"{invoice.number}.pdf", content_type="application/pdf"
+    )
+
+
+# --- SEPA mandate ---------------------------------------------------------------------------
+
+
+_MANDATE_FIELDS = {"iban": "iban", "bic": "bic", "signed_on": "signed_on", "account_holder": "account_holder"}
+
+
+@partner_required(admin_only=True)
+def sepa_mandate(request):
+    """View the active mandate; enter a new one (IBAN/BIC validated, the old one revoked)."""
+    partner = request.partner
+    form = MandateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            mandate = services.sepa_mandate_enter(
+                partner=partner,
+                account_holder=data["account_holder"],
+                iban=data["iban"],
+                bic=data["bic"],
+                signed_on=data["signed_on"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(_MANDATE_FIELDS.get(field), errors)
+        except PortalError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("SEPA-Mandat %(reference)s ist erfasst.") % {"reference": mandate.reference})
+            return redirect(reverse("portal:sepa_mandate"))
+    return render(
+        request,
+        "portal/billing/sepa_mandate.html",
+        {"mandate": selectors.partner_mandate(partner), "form": form, "title": _("SEPA-Lastschriftmandat")},
+    )
+
+
+# --- dashboard -----------------------------------------------------------------------------
+
+
+def invoices_panel(request, partner) -> dict:
+    """Dashboard panel: open and overdue invoices with the amounts still due."""
+    return selectors.open_invoices_summary(partner)
