@@ -10,7 +10,7 @@ from licensing import rules
 from licensing.constants import VENDOR_CHOICES
 from licensing.models import Installation, Product
 from licensing.models.installations import EDITIONS
-from licensing.validators import PLAUSIBLE_MAX_USERS
+from licensing.validators import PLAUSIBLE_MAX_USERS, validate_country_code
 
 # The longest thing a partner pastes: a key of several redundancy bindings, with spaces
 # and line breaks. Anything longer is not a key and is refused before any decoding.
@@ -32,8 +32,12 @@ class CustomerForm(forms.Form):
     street = forms.CharField(label=_("Straße und Hausnummer"), max_length=200, required=False)
     postal_code = forms.CharField(label=_("PLZ"), max_length=12, required=False)
     city = forms.CharField(label=_("Ort"), max_length=100, required=False)
+    # No max_length: "Deutschland" gets the validator's message that asks for the code, not a length complaint.
     country = forms.CharField(
-        label=_("Land"), max_length=2, initial="DE", help_text=_("ISO-Ländercode, z. B. DE, AT, CH.")
+        label=_("Land"),
+        initial="DE",
+        validators=[validate_country_code],
+        help_text=_("ISO-Ländercode, z. B. DE, AT, CH."),
     )
 
 

@@ -26,8 +26,35 @@ def installation_has_keys(installation: Installation) -> bool:
     return installation.license_bindings.exists() or installation.system_licenses.exists()
 
 
+def _not_naming_other_partners(exc: ValidationError, installation: Installation) -> ValidationError:
+    """The model's duplicate message names the customer that holds the identifier — right for
+    staff, a leak for a partner when that customer is another partner's. Said neutrally then."""
+    if "identifier" not in getattr(exc, "error_dict", {}):
+        return exc
+    foreign = (
+        Installation.objects.filter(identifier_kind=installation.identifier_kind, identifier=installation.identifier)
+        .exclude(pk=installation.pk)
+        .exclude(customer__partner_id=installation.customer.partner_id)
+        .exists()
+    )
+    if not foreign:
+        return exc
+    errors = {field: list(messages) for field, messages in exc.message_dict.items()}
+    errors["identifier"] = [
+        _(
+            "%(id)s ist bereits bei einem anderen Partner erfasst. Wenn die Anlage zu Ihrem Kunden gewechselt ist, "
+            "wenden Sie sich bitte an den Support."
+        )
+        % {"id": installation.identifier}
+    ]
+    return ValidationError(errors)
+
+
 def _save(installation: Installation, *, by) -> Installation:
-    installation.full_clean()
+    try:
+        installation.full_clean()
+    except ValidationError as exc:
+        raise _not_naming_other_partners(exc, installation) from None
     installation._history_user = by
     try:
         with transaction.atomic():
