@@ -1,5 +1,8 @@
 import pytest
 
+# Browser tests' fixtures and their screenshot-on-failure hook (issue 12).
+pytest_plugins = ["vendorportal.tests.browser"]
+
 
 class _Clock:
     """Sets the time :mod:`vendorportal.clock` reports; released after each test."""
