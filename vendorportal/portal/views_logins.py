@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from vendorportal.errors import PortalError
 from vendorportal.parties.models import PartnerUser
@@ -72,12 +72,16 @@ def login_invite(request):
     return render(request, "portal/logins/invite.html", {"form": form, "title": _("Zugang einladen")})
 
 
-@require_POST
 @partner_required(admin_only=True)
 def login_deactivate(request, pk: int):
+    """GET asks for confirmation (a deactivated login is switched on again only by staff), POST does it."""
     membership = PartnerUser.objects.filter(partner=request.partner, pk=pk).select_related("user").first()
     if membership is None:
         raise Http404(_("Diesen Zugang gibt es in Ihrem Partnerkonto nicht."))
+    if request.method != "POST":
+        return render(
+            request, "portal/logins/deactivate.html", {"login": membership, "title": _("Zugang deaktivieren")}
+        )
     try:
         partner_user_deactivate(partner_user=membership, by=request.user)
     except PortalError as exc:

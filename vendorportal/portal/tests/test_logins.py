@@ -28,8 +28,8 @@ def test_list_shows_own_logins_with_role_and_state(client, chefin):
     html = client.get(reverse("portal:logins")).content.decode()
     assert "chefin" in html and "(Sie)" in html and "azubi" in html and "deaktiviert" in html
     assert "fremd" not in html
-    # no deactivate button for oneself or an already deactivated login
-    assert "Deaktivieren</button>" not in html
+    # no deactivate link for oneself or an already deactivated login
+    assert ">Deaktivieren</a>" not in html
 
 
 def test_members_see_neither_the_page_nor_the_navigation_entry(client):
@@ -104,9 +104,12 @@ def test_the_last_active_administrator_is_never_deactivated():
     assert only_admin.user.is_active
 
 
-def test_deactivate_is_post_only(client, chefin):
-    colleague = PartnerUserFactory(partner=chefin.partner, role="member")
-    assert client.get(reverse("portal:login_deactivate", args=[colleague.pk])).status_code == 405
+def test_deactivate_asks_first_and_only_post_does_it(client, chefin):
+    colleague = PartnerUserFactory(partner=chefin.partner, role="member", user__username="azubi")
+    list_page = client.get(reverse("portal:logins")).content.decode()
+    assert f'href="{reverse("portal:login_deactivate", args=[colleague.pk])}"' in list_page
+    confirm = client.get(reverse("portal:login_deactivate", args=[colleague.pk])).content.decode()
+    assert "Soll der Zugang <strong>azubi</strong> deaktiviert werden?" in confirm
     colleague.user.refresh_from_db()
     assert colleague.user.is_active
 
