@@ -1,5 +1,8 @@
 import pytest
 
+# Browser tests' fixtures and their screenshot-on-failure hook (issue 12).
+pytest_plugins = ["vendorportal.tests.browser"]
+
 
 class _Clock:
     """Sets the time :mod:`vendorportal.clock` reports; released after each test."""
@@ -90,3 +93,15 @@ def send_outbox(db):
         return sum(outbox_send(message_id=pk) for pk in list(pks))
 
     return send
+
+
+@pytest.fixture
+def portal_query_budget(client, django_assert_max_num_queries):
+    """``portal_query_budget(url)``: the logged-in client GETs ``url`` within 15 queries
+    (issue 12: every portal page, with 200+ rows); returns the response."""
+    from vendorportal.portal.testing import PORTAL_QUERY_BUDGET, assert_query_budget
+
+    def check(url: str, *, max_queries: int = PORTAL_QUERY_BUDGET):
+        return assert_query_budget(client, url, django_assert_max_num_queries, max_queries=max_queries)
+
+    return check

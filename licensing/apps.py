@@ -10,7 +10,17 @@ class LicensingConfig(AppConfig):
         from licensing import views
         from vendorportal.portal import registry
 
+        registry.nav_add(url_name="portal:customers", label=_("Kunden"), order=10)
+        registry.nav_add(url_name="portal:installations", label=_("Installationen"), order=15)
+        registry.nav_add(url_name="portal:licenses", label=_("Lizenzen"), order=20)
         registry.nav_add(url_name="portal:systems", label=_("Auerswald-Systeme"), order=30)
+        registry.panel_add(
+            key="licensing.expiring_keys",
+            template="portal/panels/expiring_keys.html",
+            context=views.expiring_keys_panel,
+            order=10,
+        )
+        registry.panel_add(key="licensing.swp", template="portal/panels/swp.html", context=views.swp_panel, order=12)
         registry.panel_add(
             key="licensing.installations",
             template="portal/panels/installations.html",

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the portal needs when they are missing (as root, with apt).
 # WeasyPrint: Pango and HarfBuzz (libharfbuzz-subset0 makes font subsetting 2.5x faster),
-# fonts for the documents; python3-venv where Debian's Python lacks ensurepip.
+# fonts for the documents; chromium for the browser tests (Playwright drives it, issue 12);
+# python3-venv where Debian's Python lacks ensurepip.
 # Extra packages can be passed as arguments (CI adds postgresql and redis-server).
 set -euo pipefail
-wanted=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core "$@")
+wanted=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium "$@")
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -100,3 +100,32 @@ def make_license(
             license=lic, installation=inst, identifier_kind=inst.identifier_kind, identifier=inst.identifier
         )
     return lic
+
+
+def module_version(article: str = "CALLREC", version: str = "2.1", name: str = "Call Recording"):
+    """A module with one version, without loading the whole catalog (get-or-create by article)."""
+    from licensing.models import ModuleVersion, Product
+
+    product, _created = Product.objects.get_or_create(
+        article=article, defaults={"name": name, "kind": Product.MODULE, "pricing_model": Product.TIERED}
+    )
+    found, _created = ModuleVersion.objects.get_or_create(
+        product=product, version=version, defaults={"released_on": date(2024, 4, 15)}
+    )
+    return found
+
+
+# The smallest file a PDF reader opens: what the portal tests need of a stored delivery note.
+FAKE_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def make_delivery_note(installation, licenses, *, pdf: bytes | None = FAKE_PDF):
+    """A delivery note made by the service, its PDF stored as ``pdf`` (None: not rendered yet)."""
+    from django.core.files.base import ContentFile
+
+    from licensing.services.delivery import delivery_note_create
+
+    note = delivery_note_create(installation=installation, licenses=licenses)
+    if pdf is not None:
+        note.pdf.save(f"{note.number}.pdf", ContentFile(pdf), save=True)
+    return note

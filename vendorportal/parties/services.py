@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from vendorportal.errors import PortalError
-from vendorportal.parties.models import Partner, PartnerUser
+from vendorportal.parties.models import Customer, Partner, PartnerUser
 
 User = get_user_model()
 
@@ -99,4 +99,111 @@ def partner_user_update(
             membership.save()
     except IntegrityError:
         raise PartyError(_("Der Benutzername „%(name)s“ ist schon vergeben.") % {"name": username}) from None
+    return membership
+
+
+# --- changes partners make themselves in the portal ------------------------------------
+#
+# Each records who made it (STYLE: every change lands in the history staff see): the
+# customer's simple-history row carries ``history_user``; a login has no history table,
+# so its changes go to the admin's log of the PartnerUser (its "Historie" page).
+
+
+def _log_partner_user_change(*, membership: PartnerUser, by, message: str, added: bool = False) -> None:
+    from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+
+    if by is None:
+        return
+    LogEntry.objects.log_actions(
+        user_id=by.pk,
+        queryset=[membership],
+        action_flag=ADDITION if added else CHANGE,
+        change_message=message,
+        single_object=True,
+    )
+
+
+CUSTOMER_FIELDS = ("company", "street", "postal_code", "city", "country")
+
+
+def _customer_save(customer: Customer, *, by, fields: dict) -> Customer:
+    for name in CUSTOMER_FIELDS:
+        setattr(customer, name, (fields.get(name) or "").strip())
+    customer.full_clean()  # ValidationError per field: the portal form shows it at its field
+    customer._history_user = by
+    customer.save()
+    return customer
+
+
+@transaction.atomic
+def customer_create(
+    *, partner: Partner, company: str, street: str = "", postal_code: str = "", city: str = "", country: str = "DE", by
+) -> Customer:
+    """A new end customer of ``partner``, entered by one of its logins (``by``)."""
+    fields = dict(company=company, street=street, postal_code=postal_code, city=city, country=country)
+    return _customer_save(Customer(partner=partner), by=by, fields=fields)
+
+
+@transaction.atomic
+def customer_update(
+    *,
+    customer: Customer,
+    company: str,
+    street: str = "",
+    postal_code: str = "",
+    city: str = "",
+    country: str = "DE",
+    by,
+) -> Customer:
+    """Change a customer's name and address; partner and contract dates stay as they are."""
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    fields = dict(company=company, street=street, postal_code=postal_code, city=city, country=country)
+    return _customer_save(locked, by=by, fields=fields)
+
+
+@transaction.atomic
+def partner_user_invite(
+    *, partner: Partner, email: str, role: str, first_name: str = "", last_name: str = "", by
+) -> PartnerUser:
+    """A partner admin invites a colleague: a login named by its e-mail address, without a
+    password; the invitation e-mail (outbox, with a set-password link) goes out with it."""
+    email = email.strip()
+    if User.objects.filter(username__iexact=email).exists() or User.objects.filter(email__iexact=email).exists():
+        raise PartyError(_("Für %(email)s gibt es schon einen Zugang.") % {"email": email})
+    membership = partner_user_create(
+        partner=partner, role=role, username=email.lower(), email=email, first_name=first_name, last_name=last_name
+    )
+    _log_partner_user_change(
+        membership=membership,
+        by=by,
+        added=True,
+        message=_("Im Partnerportal eingeladen (%(email)s).") % {"email": email},
+    )
+    return membership
+
+
+@transaction.atomic
+def partner_user_deactivate(*, partner_user: PartnerUser, by) -> PartnerUser:
+    """A partner admin switches off a login of its own partner: never its own, never the last
+    active administrator. The partner's administrators are locked first, so two admins
+    deactivating each other at once cannot leave the partner without one (PostgreSQL)."""
+    admins = list(
+        PartnerUser.objects.select_for_update()
+        .filter(partner_id=partner_user.partner_id, role=PartnerUser.ADMIN, user__is_active=True)
+        .values_list("pk", flat=True)
+    )
+    membership = PartnerUser.objects.select_for_update().select_related("user").get(pk=partner_user.pk)
+    user = membership.user
+    _refuse_staff(user)
+    if by is not None and user.pk == by.pk:
+        raise PartyError(_("Den eigenen Zugang können Sie nicht deaktivieren."))
+    if not user.is_active:
+        raise PartyError(_("Der Zugang %(name)s ist bereits deaktiviert.") % {"name": user.get_username()})
+    if membership.pk in admins and len(admins) == 1:
+        raise PartyError(
+            _("%(name)s ist der letzte aktive Administrator Ihres Partnerkontos.") % {"name": user.get_username()}
+        )
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    _log_partner_user_change(membership=membership, by=by, message=_("Im Partnerportal deaktiviert."))
     return membership

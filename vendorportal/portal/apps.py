@@ -15,7 +15,9 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         from vendorportal.outbox import register_kind
-        from vendorportal.portal import invitations
+        from vendorportal.portal import invitations, registry
+
+        registry.nav_add(url_name="portal:logins", label=_("Zugänge"), order=90, admin_only=True)
 
         # Set-password links are made when sending and never stored (see invitations).
         for kind, compose, label in [

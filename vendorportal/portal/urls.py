@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from vendorportal.portal import views
+from vendorportal.portal import views, views_logins
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -18,4 +18,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("passwort-setzen/fertig/", views.PortalPasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("zugaenge/", views_logins.logins_list, name="logins"),
+    path("zugaenge/einladen/", views_logins.login_invite, name="login_invite"),
+    path("zugaenge/<int:pk>/deaktivieren/", views_logins.login_deactivate, name="login_deactivate"),
 ]

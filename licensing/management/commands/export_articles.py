@@ -5,11 +5,10 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from licensing.exports import ARTICLE_COLUMNS, article_csv_row
 from licensing.selectors.catalog import article_rows
 from vendorportal import clock
 from vendorportal.formats import format_date_de
-
-COLUMNS = ["article", "name", "kind", "tier", "term_months", "price_net", "unit", "valid_from", "sample_price"]
 
 
 class Command(BaseCommand):
@@ -32,18 +31,5 @@ class Command(BaseCommand):
                 f"Am {format_date_de(on)} gilt keine Preisliste. Erst „python manage.py load_catalog“ ausführen."
             )
         writer = csv.writer(self.stdout, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow(
-                [
-                    row.article,
-                    row.name,
-                    row.kind,
-                    row.tier,
-                    "" if row.term_months is None else row.term_months,
-                    f"{row.price_net:.2f}",
-                    row.unit,
-                    row.valid_from.isoformat(),
-                    "1" if row.sample else "",
-                ]
-            )
+        writer.writerow(ARTICLE_COLUMNS)
+        writer.writerows(article_csv_row(row) for row in rows)

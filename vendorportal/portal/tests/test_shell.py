@@ -40,12 +40,16 @@ def test_dashboard_requires_login(client):
     assert response.status_code == 302 and reverse("portal:login") in response["Location"]
 
 
-def test_dashboard_shows_licensings_panel_with_own_installations_only(client, anna):
+def test_dashboard_counts_own_installations_only_and_the_list_shows_them(client, anna):
+    # The dashboard says what needs attention; the installations themselves are on their page.
     mine = InstallationFactory(customer=CustomerFactory(partner=anna.partner), pbx_users=30)
     other = InstallationFactory()
+    InstallationFactory()
     page = client.get(reverse("portal:dashboard")).content.decode()
-    assert mine.identifier in page and "21-40" in page
-    assert other.identifier not in page
+    assert "1 Kunde · 1 Installation" in page and f'href="{reverse("portal:installations")}"' in page
+    listing = client.get(reverse("portal:installations")).content.decode()
+    assert mine.identifier in listing and "21-40" in listing
+    assert other.identifier not in listing
 
 
 def test_navigation_lists_what_the_apps_registered(client, anna):
@@ -93,13 +97,13 @@ def test_partner_required_admin_only_refuses_members(rf):
 
 
 def test_panels_come_from_the_registry_in_order(client, anna, monkeypatch):
-    InstallationFactory(customer=CustomerFactory(partner=anna.partner))  # licensing's own panel is not empty
+    InstallationFactory(customer=CustomerFactory(partner=anna.partner))  # licensing's own panel: 1 and 1
     monkeypatch.setattr(registry, "_panels", dict(registry._panels))
-    empty = "Noch keine Installationen erfasst."
+    empty = "0 Kunden · 0 Installationen"
     registry.panel_add(
         key="test.first",
         template="portal/panels/installations.html",
-        context=lambda r, p: {"installations": []},
+        context=lambda r, p: {"customers": 0, "installations": 0},
         order=1,
     )
     registry.panel_add(
@@ -107,7 +111,7 @@ def test_panels_come_from_the_registry_in_order(client, anna, monkeypatch):
     )
     page = client.get(reverse("portal:dashboard")).content.decode()
     assert page.count(empty) == 1  # the hidden panel (context None) is left out
-    assert page.index(empty) < page.index(anna.partner.customers.get().installations.get().identifier)
+    assert page.index(empty) < page.index("1 Kunde · 1 Installation")
 
 
 def test_password_change(client, anna):
