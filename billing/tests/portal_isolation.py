@@ -1,0 +1,71 @@
+"""Billing's entries for the portal's tenant-isolation walker (vendorportal/portal/testing.py):
+for each of billing's portal URLs with arguments, an object of the given partner."""
+
+from datetime import date
+
+from billing import services
+from licensing.models import ModuleVersion, Product
+from licensing.services.delivery import delivery_note_render
+from licensing.tests.factories import CustomerFactory, InstallationFactory
+from vendorportal.portal.testing import isolation_case
+
+
+def _call_recording() -> Product:
+    """Call Recording from the seed 001 catalog, with a released version (loaded once per test)."""
+    if not Product.objects.filter(article="CALLREC").exists():
+        from licensing.services.catalog import catalog_load
+
+        catalog_load()
+    product = Product.objects.get(article="CALLREC")
+    ModuleVersion.objects.get_or_create(product=product, version="2.1", defaults={"released_on": date(2024, 4, 15)})
+    return product
+
+
+def _installation(partner):
+    return InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=90, user_light_licenses=10)
+
+
+def _draft(partner):
+    order = services.order_create(partner=partner, installation=_installation(partner))
+    services.order_line_add(order=order, product=_call_recording(), kind="purchase")
+    return order
+
+
+def _confirmed(partner):
+    order = _draft(partner)
+    invoice = services.order_confirm(order=order)
+    return order, invoice
+
+
+@isolation_case("portal:order_new_for")
+def _order_new_for(partner):
+    return {"installation": _installation(partner).pk}
+
+
+@isolation_case("portal:order_detail")
+def _order_detail(partner):
+    return {"pk": _draft(partner).pk}
+
+
+@isolation_case("portal:order_confirm")
+def _order_confirm(partner):
+    return {"pk": _draft(partner).pk}
+
+
+@isolation_case("portal:order_cancel")
+def _order_cancel(partner):
+    return {"pk": _draft(partner).pk}
+
+
+@isolation_case("portal:order_delivery_note", download=True)
+def _order_delivery_note(partner):
+    order, _invoice = _confirmed(partner)
+    note = order.lines.get().licenses.get().delivery_notes.get()
+    delivery_note_render(note=note)  # the worker renders it before mailing; here at once
+    return {"pk": order.pk, "note": note.pk}
+
+
+@isolation_case("portal:invoice_pdf", download=True)
+def _invoice_pdf(partner):
+    _order, invoice = _confirmed(partner)
+    return {"pk": invoice.pk}
