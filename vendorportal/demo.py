@@ -15,6 +15,7 @@ from billing.services import sepa_mandate_create
 from licensing.constants import AUERSWALD, STARFACE
 from licensing.models import Bundle, InsightOwnUse, Installation, License, ModuleVersion, PbxVersion, Product
 from licensing.services.catalog import DATA_DIR, SEED_PRICE_LIST, catalog_load
+from support.models import CustomerSupportFacts
 from vendorportal import clock, roles
 from vendorportal.money import D
 from vendorportal.parties.models import Customer, Partner, PartnerLevel, PartnerUser
@@ -141,11 +142,12 @@ def demo_load() -> list[DemoLogin]:
     baeckerei, _ = Customer.objects.get_or_create(
         partner=muster,
         company="Bäckerei Brezel GmbH",
-        defaults={
-            "city": "Esslingen",
-            "dpa_on_file_since": date(2024, 1, 15),
-            "service_contract_until": date(2027, 12, 31),
-        },
+        defaults={"city": "Esslingen"},
+    )
+    # Support's facts about the bakery: DPA on file, service & maintenance contract (SUP-1, SUP-4).
+    CustomerSupportFacts.objects.get_or_create(
+        customer=baeckerei,
+        defaults={"dpa_on_file_since": date(2024, 1, 15), "service_contract_until": date(2027, 12, 31)},
     )
     kanzlei, _ = Customer.objects.get_or_create(
         partner=muster, company="Kanzlei Recht & Partner", defaults={"city": "Tübingen"}
