@@ -6,12 +6,14 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 import licensing.urls
+import support.urls
 import vendorportal.portal.urls
 from vendorportal.views import staff_media
 
 portal_urlpatterns = [
     *vendorportal.portal.urls.urlpatterns,
     *licensing.urls.urlpatterns,
+    *support.urls.urlpatterns,
 ]
 
 urlpatterns = [
