@@ -103,7 +103,7 @@ class TimeEntryInline(admin.TabularInline):
     extra = 1
     can_delete = False
     fields = ["worked_on", "minutes", "note", "billable", "staff", "invoice_line"]
-    readonly_fields = ["staff", "invoice_line"]
+    readonly_fields = ["billable", "staff", "invoice_line"]  # billable: decided by the service
 
     def has_change_permission(self, request, obj=None):
         return False  # logged time is not edited; billed time is an invoice's history
@@ -197,7 +197,8 @@ class TicketAdmin(SimpleHistoryAdmin):
     inlines = [TicketMessageInline, AttachmentInline, TimeEntryInline]
 
     def get_queryset(self, request):
-        return selectors.ticket_queue(today=clock.today(), queryset=super().get_queryset(request))
+        # Not super(): ModelAdmin orders before the queue's annotations exist.
+        return selectors.ticket_queue(today=clock.today(), queryset=self.model._default_manager.all())
 
     def get_ordering(self, request):
         # The queue order of SUP-1/SUP-2 (support.selectors.ticket_queue) is the default.
@@ -291,12 +292,20 @@ class TicketAdmin(SimpleHistoryAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not TimeEntry:
             return super().save_formset(request, form, formset, change)
+        # New time goes through the service (who logged it, contract-covered time not billable).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for entry_form in formset.forms:
             if not entry_form.has_changed() or entry_form.instance.pk or not entry_form.cleaned_data:
                 continue
             d = entry_form.cleaned_data
-            services.time_entry_add(
-                ticket=form.instance, staff=request.user, worked_on=d["worked_on"], minutes=d["minutes"], note=d["note"]
+            formset.new_objects.append(
+                services.time_entry_add(
+                    ticket=form.instance,
+                    staff=request.user,
+                    worked_on=d["worked_on"],
+                    minutes=d["minutes"],
+                    note=d["note"],
+                )
             )
 
     # --- attachment download (custom view) ---------------------------------------------
