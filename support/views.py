@@ -196,6 +196,9 @@ def ticket_detail(request, pk: int):
             "version_notice": notice,
             "incompatible": incompatible,
             "incompatibility_article": selectors.incompatibility_article() if incompatible else None,
+            # SUP-4: the customer's log files wait for a DPA (AV-Vertrag) before staff open them.
+            "dpa_notice": ticket.attachments.filter(is_log=True).exists()
+            and not selectors.dpa_on_file(ticket.customer, clock.today()),
             "title": f"{ticket.number}: {ticket.subject}",
         },
     )

@@ -208,7 +208,12 @@ def test_log_file_without_dpa_is_locked_for_staff_until_a_dpa_date(client, ticke
     assert response.status_code == 403 and "kein AV-Vertrag" in response.content.decode()
     page = client.get(reverse("admin:support_ticket_change", args=[ticket.pk])).content.decode()
     assert "gesperrt: kein AV-Vertrag" in page
+    partner_login = PartnerUserFactory(partner=ticket.partner)
+    client.force_login(partner_login.user)
+    assert "kein AV-Vertrag vor" in client.get(reverse("portal:support_ticket", args=[ticket.pk])).content.decode()
     make_facts(ticket.customer, dpa=date(2026, 11, 20))
+    assert "kein AV-Vertrag vor" not in client.get(reverse("portal:support_ticket", args=[ticket.pk])).content.decode()
+    client.force_login(Group.objects.get(name=roles.SUPPORT).user_set.get())
     response = client.get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"LOGDATA"
 
