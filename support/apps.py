@@ -5,3 +5,23 @@ from django.utils.translation import gettext_lazy as _
 class SupportConfig(AppConfig):
     name = "support"
     verbose_name = _("Support")
+
+    def ready(self):
+        from support import views
+        from vendorportal.outbox import register_kind
+        from vendorportal.portal import registry
+
+        registry.nav_add(url_name="portal:support_tickets", label=_("Support"), order=60)
+        registry.nav_add(url_name="portal:support_kb", label=_("Wissensdatenbank"), order=61)
+        registry.panel_add(
+            key="support.waiting",
+            template="portal/support/panel_waiting.html",
+            context=views.waiting_panel,
+            order=40,
+        )
+        # The e-mails of the support desk (STYLE 13); texts are written with the change.
+        register_kind("support-partner", label=_("Support: Nachricht an Partner"))
+        register_kind("support-staff", label=_("Support: neues Ticket / Antwort an Support"))
+        register_kind("support-ack", label=_("Support: Eingangsbestätigung Fehler/Funktionswunsch"))
+        register_kind("support-sla", label=_("Support: SLA-Warnung"))
+        register_kind("support-unknown-sender", label=_("Support: Antwort an unbekannten Absender"))

@@ -33,4 +33,12 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.invoices_overdue_daily",
         "schedule": crontab(hour=6, minute=30),
     },
+    "support-sla-quarter-hourly": {  # Enterprise SLA: warn one support hour before, flag breaches (SUP-2)
+        "task": "support.tasks.sla_check_quarter_hourly",
+        "schedule": crontab(minute="*/15"),
+    },
+    "support-mail": {  # inbound support e-mail → tickets and replies
+        "task": "support.tasks.fetch_support_mail",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -15,6 +15,8 @@ from billing.services import sepa_mandate_create
 from licensing.constants import AUERSWALD, STARFACE
 from licensing.models import Bundle, InsightOwnUse, Installation, License, ModuleVersion, PbxVersion, Product
 from licensing.services.catalog import DATA_DIR, SEED_PRICE_LIST, catalog_load
+from support.knowledge import faq_load
+from support.models import CustomerSupportFacts, HourlyRate
 from vendorportal import clock, roles
 from vendorportal.money import D
 from vendorportal.parties.models import Customer, Partner, PartnerLevel, PartnerUser
@@ -77,6 +79,15 @@ def _user(username, password, *, staff=False, superuser=False, group=None, email
 @transaction.atomic
 def demo_load() -> list[DemoLogin]:
     catalog_load(price_lists=[SEED_PRICE_LIST, SAMPLE_PRICE_LIST])
+    # Support: the seed 000 FAQ as public articles; demo hourly rates (the seeds name no
+    # amounts — the service price list is staff-entered data, SUP-5).
+    faq_load()
+    HourlyRate.objects.get_or_create(
+        kind=HourlyRate.NORMAL, valid_from=date(2022, 9, 1), defaults={"amount": D("120.00")}
+    )
+    HourlyRate.objects.get_or_create(
+        kind=HourlyRate.DISCOUNTED, valid_from=date(2022, 9, 1), defaults={"amount": D("96.00")}
+    )
 
     registered, _ = PartnerLevel.objects.get_or_create(name="Registered", defaults={"rank": 10, "discount_percent": 0})
     certified, _ = PartnerLevel.objects.get_or_create(
@@ -141,11 +152,12 @@ def demo_load() -> list[DemoLogin]:
     baeckerei, _ = Customer.objects.get_or_create(
         partner=muster,
         company="Bäckerei Brezel GmbH",
-        defaults={
-            "city": "Esslingen",
-            "dpa_on_file_since": date(2024, 1, 15),
-            "service_contract_until": date(2027, 12, 31),
-        },
+        defaults={"city": "Esslingen"},
+    )
+    # Support's facts about the bakery: DPA on file, service & maintenance contract (SUP-1, SUP-4).
+    CustomerSupportFacts.objects.get_or_create(
+        customer=baeckerei,
+        defaults={"dpa_on_file_since": date(2024, 1, 15), "service_contract_until": date(2027, 12, 31)},
     )
     kanzlei, _ = Customer.objects.get_or_create(
         partner=muster, company="Kanzlei Recht & Partner", defaults={"city": "Tübingen"}

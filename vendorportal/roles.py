@@ -57,6 +57,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.invoiceline": VIEW,
         "billing.payment": VIEW,
         "billing.sepamandate": VIEW,
+        # Support (issue 11): sales sells service contracts, sees tickets but no attachments.
+        "support.customersupportfacts": EDIT,
+        "support.ticket": VIEW,
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -87,6 +90,10 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.sepamandate": ALL,
         "billing.sepabatch": ("view", "add"),
         "billing.sepabatchitem": VIEW,
+        # Support (issue 11): the service price list's hourly rates, billable time.
+        "support.hourlyrate": ALL,
+        "support.timeentry": VIEW,
+        "support.ticket": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,
@@ -112,6 +119,16 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.invoice": VIEW,
         "billing.invoiceline": VIEW,
         "billing.payment": VIEW,
+        # The support desk (issue 11).
+        "support.ticket": ("view", "change"),
+        "support.ticketmessage": VIEW,
+        "support.attachment": VIEW,
+        "support.timeentry": ("view", "add"),
+        "support.hourlyrate": VIEW,
+        "support.article": ALL,
+        "support.tag": ALL,
+        "support.customersupportfacts": EDIT,
+        "support.inboundmail": VIEW,
     },
 }
 

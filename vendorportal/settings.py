@@ -282,6 +282,13 @@ SEPA_CREDITOR_BIC = env.str("SEPA_CREDITOR_BIC", default=VENDOR["bic"])
 SEPA_CREDITOR_ID = env.str("SEPA_CREDITOR_ID", default=VENDOR["creditor_id"])
 # State whose public holidays close support (SUP-2); ISO 3166-2 subdivision code.
 SUPPORT_HOLIDAY_STATE = env.str("SUPPORT_HOLIDAY_STATE", default="BW")
+# Support desk (issue 11): inbound mail from IMAP over TLS when SUPPORT_IMAP_URL is set
+# (imaps://user:password@host[:993]/INBOX), else from a Maildir under var/; staff notices go
+# to the support group's members, else to SUPPORT_EMAIL. Attachments live outside MEDIA_ROOT.
+SUPPORT_IMAP_URL = env.str("SUPPORT_IMAP_URL", default="")
+SUPPORT_MAILDIR = env.str("SUPPORT_MAILDIR", default=str(VAR_DIR / "support-mail"))
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@vendor.example")
+SUPPORT_ATTACHMENTS_ROOT = env.str("SUPPORT_ATTACHMENTS_ROOT", default=str(VAR_DIR / "support-attachments"))
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 import billing.urls
 import licensing.urls
+import support.urls
 import vendorportal.portal.urls
 from vendorportal.views import staff_media
 
@@ -14,6 +15,7 @@ portal_urlpatterns = [
     *vendorportal.portal.urls.urlpatterns,
     *licensing.urls.urlpatterns,
     *billing.urls.urlpatterns,
+    *support.urls.urlpatterns,
 ]
 
 urlpatterns = [

@@ -219,7 +219,7 @@ class PartnerUserAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(SimpleHistoryAdmin):
-    list_display = ["company", "partner", "city", "dpa_on_file_since", "service_contract_until"]
+    list_display = ["company", "partner", "city"]
     list_filter = ["partner__level", "country"]
     search_fields = ["company", "partner__company"]
     list_select_related = ["partner"]

@@ -3,8 +3,8 @@
 Moved out of ``licensing`` (issue 7) without touching a row: every model keeps its old
 table (``Meta.db_table``), history tables included, and the indexes keep their names.
 Areas keep their own facts about a party in their own models (a SEPA mandate in
-billing — ``billing.SepaMandate`` — a DPA in support); the contract fields still here
-move out in those areas' issues — add no new ones.
+billing — ``billing.SepaMandate`` — a DPA and the service contract in support —
+``support.CustomerSupportFacts``); add no such fields here.
 """
 
 from __future__ import annotations
@@ -157,20 +157,6 @@ class Customer(Address):
     """An end customer of one partner."""
 
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="customers", verbose_name=_("Partner"))
-    dpa_on_file_since = models.DateField(
-        _("AV-Vertrag vorhanden seit"),
-        null=True,
-        blank=True,
-        help_text=_("Ohne AV-Vertrag keine Fernwartung und keine Log-Analyse (SUP-4)."),
-        validators=[validate_plausible_date],
-    )
-    service_contract_until = models.DateField(
-        _("Service- und Wartungsvertrag bis"),
-        null=True,
-        blank=True,
-        help_text=_("Softwarepflege oder Updatevertrag zählen nicht als Service- und Wartungsvertrag (SUP-10)."),
-        validators=[validate_plausible_date],
-    )
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
     history = HistoricalRecords(table_name="licensing_historicalcustomer")
 
@@ -180,10 +166,6 @@ class Customer(Address):
         verbose_name = _("Kunde")
         verbose_name_plural = _("Kunden")
         indexes = [models.Index(fields=["partner", "company"], name="licensing_c_partner_8f9f34_idx")]
-        constraints = [
-            plausible_date_check("dpa_on_file_since", "customer_dpa_on_file_since_plausible"),
-            plausible_date_check("service_contract_until", "customer_service_contract_until_plausible"),
-        ]
 
     def __str__(self) -> str:
         return self.company

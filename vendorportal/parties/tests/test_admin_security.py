@@ -210,20 +210,6 @@ def test_finance_and_support_only_view_partner_logins(client, group_name, status
     assert client.get(reverse("admin:parties_partneruser_add")).status_code == status
 
 
-@pytest.mark.parametrize("field", ["dpa_on_file_since", "service_contract_until"])
-def test_customer_dates_outside_2000_to_2100_are_refused_in_german(field):
-    from datetime import date
-
-    from django.core.exceptions import ValidationError
-
-    from vendorportal.parties.tests.factories import CustomerFactory
-
-    customer = CustomerFactory.build(partner=PartnerFactory(), **{field: date(9999, 1, 1)})
-    with pytest.raises(ValidationError) as refused:
-        customer.full_clean()
-    assert "zwischen dem 01.01.2000 und dem 31.12.2100" in str(refused.value.message_dict[field])
-
-
 def test_partner_date_constraint_holds_in_the_database():
     from datetime import date
 

@@ -1,0 +1,583 @@
+"""Writes of the support desk (STYLE 3): tickets, replies, status, attachments, time, the
+SLA job and the billable-time side of the monthly invoicing run.
+
+Every e-mail is an outbox row written in the transaction that makes the change
+(STYLE 13); its ``dedup_key`` makes a re-run or double submit write one e-mail.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from licensing.models import Installation, ModuleVersion, PbxVersion, Product
+from support import rules, selectors
+from support.exceptions import AlreadyBilled, AttachmentLocked, AttachmentRefused, SupportError
+from support.models import Attachment, HourlyRate, Ticket, TicketMessage, TimeEntry
+from vendorportal import clock, roles
+from vendorportal.money import round_cents
+from vendorportal.outbox import outbox_enqueue
+from vendorportal.sequences import next_document_number
+
+TICKET_PREFIX = "T"
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # 10 MiB per file
+MAX_ATTACHMENTS_PER_MESSAGE = 5
+ALLOWED_EXTENSIONS = {
+    ".txt": "text/plain",
+    ".log": "text/plain",
+    ".csv": "text/csv",
+    ".xml": "application/xml",
+    ".json": "application/json",
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".zip": "application/zip",
+    ".gz": "application/gzip",
+    ".eml": "message/rfc822",
+}
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def support_staff_emails() -> list[str]:
+    """Active members of the support group with an address, else ``SUPPORT_EMAIL``."""
+    emails = list(
+        get_user_model()
+        .objects.filter(groups__name=roles.SUPPORT, is_active=True, is_staff=True)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    return emails or [getattr(settings, "SUPPORT_EMAIL", "support@vendor.example")]
+
+
+def _support_from() -> str:
+    return getattr(settings, "SUPPORT_FROM_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+
+
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
+
+
+def _portal_link(ticket: Ticket) -> str:
+    base = getattr(settings, "PORTAL_BASE_URL", "").rstrip("/")
+    return f"{base}{reverse('portal:support_ticket', args=[ticket.pk])}"
+
+
+def _partner_recipients(ticket: Ticket) -> list[str]:
+    return [ticket.contact_email or ticket.partner.delivery_email]
+
+
+def _notify_partner(ticket: Ticket, *, key: str, subject: str, body: str) -> None:
+    outbox_enqueue(
+        kind="support-partner",
+        dedup_key=f"support-partner-{ticket.pk}-{key}",
+        recipients=_partner_recipients(ticket),
+        subject=f"[{ticket.number}] {subject}",
+        body=body + "\n\n" + _("Zum Ticket im Partnerportal: %(link)s") % {"link": _portal_link(ticket)},
+        document=ticket,
+        from_email=_support_from(),
+    )
+
+
+# --- tickets ---------------------------------------------------------------------------
+
+
+def _validate_versions(*, kind: str, pbx_version: str, product: Product | None, module_version: str, strict: bool):
+    """SUP-7: PBX and module version are stated for support requests and bug reports and
+    exist in the catalog. ``strict=False`` (an e-mail) lets missing versions pass; what is
+    stated is still checked."""
+    errors = {}
+    needs = kind in rules.KINDS_NEEDING_VERSIONS and strict
+    if needs and not pbx_version:
+        errors["pbx_version"] = _("Bitte die Version der Telefonanlage angeben.")
+    if needs and product is None:
+        errors["product"] = _("Bitte das Modul angeben.")
+    if needs and not module_version:
+        errors["module_version"] = _("Bitte die Modulversion angeben.")
+    if pbx_version and not PbxVersion.objects.filter(number=pbx_version).exists():
+        errors["pbx_version"] = _("STARFACE-Version %(v)s ist keine freigegebene Version.") % {"v": pbx_version}
+    if product is not None and product.kind != Product.MODULE:
+        errors["product"] = _("Bitte ein Modul wählen.")
+    elif module_version and product is not None:
+        if not ModuleVersion.objects.filter(product=product, version=module_version).exists():
+            errors["module_version"] = _("Version %(v)s von %(p)s gibt es nicht.") % {
+                "v": module_version,
+                "p": product.name,
+            }
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def ticket_open(
+    *,
+    partner,
+    by=None,
+    kind: str,
+    subject: str,
+    body: str,
+    urgency: str = rules.NORMAL,
+    installation: Installation | None = None,
+    customer=None,
+    pbx_version: str = "",
+    product: Product | None = None,
+    module_version: str = "",
+    channel: str = Ticket.PORTAL,
+    contact_email: str = "",
+    files=(),
+) -> Ticket:
+    """Open a ticket with its first message and files; tell partner and staff (outbox).
+
+    Enterprise tickets (plan on the server key today) get a first-response due time
+    24 support hours after arrival (SUP-2). Bug reports and feature requests get the
+    acknowledgement that says how they are handled (SUP-6).
+    """
+    if installation is not None:
+        if installation.customer.partner_id != partner.pk:
+            raise SupportError(_("Diese Installation gehört nicht zu Ihren Kunden."), code="foreign_installation")
+        customer = installation.customer
+    if customer is not None and customer.partner_id != partner.pk:
+        raise SupportError(_("Dieser Kunde gehört nicht zu Ihnen."), code="foreign_customer")
+    _validate_versions(
+        kind=kind,
+        pbx_version=pbx_version,
+        product=product,
+        module_version=module_version,
+        strict=channel != Ticket.EMAIL,
+    )
+    now = clock.now()
+    ticket = Ticket(
+        number=next_document_number(TICKET_PREFIX, timezone.localdate(now).year),
+        partner=partner,
+        customer=customer,
+        installation=installation,
+        kind=kind,
+        urgency=urgency,
+        subject=" ".join(subject.split())[:200],
+        pbx_version=pbx_version,
+        product=product,
+        module_version=module_version,
+        channel=channel,
+        contact_email=contact_email or (by.email if by is not None and by.email else ""),
+        created_by=by,
+        received_at=now,
+    )
+    plan = selectors.plan_of(ticket, timezone.localdate(now))
+    if plan == rules.ENTERPRISE:
+        ticket.sla_due_at = rules.sla_due(now, rules.ENTERPRISE_SLA_HOURS)
+        ticket.sla_warning_at = rules.sla_warning_at(now, rules.ENTERPRISE_SLA_HOURS)
+    ticket.full_clean()
+    ticket.save()
+    message = TicketMessage.objects.create(
+        ticket=ticket, author=by, author_email=ticket.contact_email, body=body, created_at=now
+    )
+    for upload in files:
+        attachment_add(ticket=ticket, message=message, upload=upload, by=by, from_staff=False)
+
+    _notify_partner(
+        ticket,
+        key="opened",
+        subject=_("Ihr Ticket ist eingegangen: %(s)s") % {"s": ticket.subject},
+        body=_opened_text(ticket),
+    )
+    staff_body = _("Neues Ticket %(n)s von %(p)s (%(k)s, Dringlichkeit %(u)s).") % {
+        "n": ticket.number,
+        "p": partner.company,
+        "k": ticket.get_kind_display(),
+        "u": ticket.get_urgency_display(),
+    }
+    if ticket.sla_due_at:
+        staff_body += "\n" + _("Enterprise-SLA: erste Antwort fällig bis %(due)s.") % {"due": _local(ticket.sla_due_at)}
+    outbox_enqueue(
+        kind="support-staff",
+        dedup_key=f"support-staff-{ticket.pk}-opened",
+        recipients=support_staff_emails(),
+        subject=f"[{ticket.number}] " + _("Neues Ticket: %(s)s") % {"s": ticket.subject},
+        body=staff_body + "\n\n" + body,
+        document=ticket,
+        from_email=_support_from(),
+    )
+    if kind in (rules.BUG_REPORT, rules.FEATURE_REQUEST):
+        entitled = selectors.ticket_entitlements(ticket, timezone.localdate(now))
+        outbox_enqueue(
+            kind="support-ack",
+            dedup_key=f"support-ack-{ticket.pk}",
+            recipients=_partner_recipients(ticket),
+            subject=f"[{ticket.number}] " + _("Eingangsbestätigung: %(s)s") % {"s": ticket.subject},
+            body=acknowledgement_text(kind, status_replies=entitled.status_replies),
+            document=ticket,
+            from_email=_support_from(),
+        )
+    return ticket
+
+
+def _opened_text(ticket: Ticket) -> str:
+    text = _("vielen Dank, Ihr Ticket %(n)s „%(s)s“ ist eingegangen.") % {"n": ticket.number, "s": ticket.subject}
+    if ticket.sla_due_at:
+        text += "\n" + _("Service-Plan Enterprise: Wir antworten spätestens bis %(due)s.") % {
+            "due": _local(ticket.sla_due_at)
+        }
+    text += "\n" + _("Supportzeiten: Mo–Do 09:00–17:00, Fr 09:00–15:30.")
+    return _("Guten Tag,") + "\n\n" + text
+
+
+def acknowledgement_text(kind: str, *, status_replies: bool) -> str:
+    """SUP-6 / SUP-3: how a bug report or feature request is handled."""
+    if kind == rules.BUG_REPORT:
+        text = _(
+            "vielen Dank für Ihre Fehlermeldung. Wir prüfen den geschilderten Sachverhalt. Sie erhalten eine "
+            "Rückmeldung über die vorgesehene Fehlerbehebung oder einen Workaround, sofern wir Ihre Einschätzung "
+            "teilen, dass es sich um einen Fehler handelt. Eine Rückmeldung unterbleibt, wenn das Verhalten "
+            "dokumentiert ist, auf einem Missverständnis beruht oder ein Bedienfehler vorliegt."
+        )
+    else:
+        text = _(
+            "vielen Dank für Ihren Funktionswunsch. Wir nehmen ihn in unsere Produktplanung auf und prüfen "
+            "Anwendungsfall und gewünschte Umsetzung."
+        )
+        if not status_replies:
+            text += " " + _("Individuelle Rückmeldungen zu Funktionswünschen versenden wir nicht.")
+    if status_replies:
+        text += "\n\n" + _("Mit Ihrem Service-Plan erhalten Sie Statusmitteilungen zum weiteren Verlauf.")
+    else:
+        text += "\n\n" + _(
+            "Statusmitteilungen gehören zu den Service-Plänen Premium und Enterprise; ohne Service-Plan wird die "
+            "Meldung ohne weitere Rückmeldung aufgenommen."
+        )
+    return _("Guten Tag,") + "\n\n" + text
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    by,
+    body: str,
+    from_staff: bool,
+    internal: bool = False,
+    files=(),
+    new_status: str | None = None,
+    author_email: str = "",
+) -> TicketMessage:
+    """A public reply or an internal note (staff only).
+
+    The first public staff reply stops the Enterprise SLA clock (SUP-2). A bug report gets
+    a public reply only once staff have confirmed the bug (SUP-6). A partner's reply to a
+    ticket waiting for it, solved or closed puts it back to "open".
+    """
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if not body.strip():
+        raise SupportError(_("Bitte einen Text eingeben."), code="empty")
+    if internal and not from_staff:
+        raise SupportError(_("Interne Notizen schreibt nur der Support."), code="note_by_partner")
+    if from_staff and not internal and ticket.kind == rules.BUG_REPORT and not ticket.confirmed_bug:
+        raise SupportError(
+            _("Eine Fehlermeldung wird erst beantwortet, wenn der Fehler bestätigt ist (SUP-6)."),
+            code="bug_not_confirmed",
+        )
+    now = clock.now()
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        author=by,
+        author_email=author_email or (getattr(by, "email", "") or ""),
+        from_staff=from_staff,
+        internal=internal,
+        body=body,
+        created_at=now,
+    )
+    for upload in files:
+        attachment_add(ticket=ticket, message=message, upload=upload, by=by, from_staff=from_staff)
+    changed = []
+    if from_staff and not internal and ticket.first_response_at is None:
+        ticket.first_response_at = now
+        changed.append("first_response_at")
+    if not from_staff and ticket.status in (rules.WAITING, rules.SOLVED, rules.CLOSED):
+        ticket.transition_to(rules.OPEN)
+        changed.append("status")
+    if changed:
+        ticket.save(update_fields=[*changed, "updated_at"])
+    if from_staff and not internal:
+        _notify_partner(
+            ticket,
+            key=f"reply-{message.pk}",
+            subject=_("Antwort des Supports: %(s)s") % {"s": ticket.subject},
+            body=_("Guten Tag,") + "\n\n" + body,
+        )
+    if not from_staff:
+        outbox_enqueue(
+            kind="support-staff",
+            dedup_key=f"support-staff-{ticket.pk}-reply-{message.pk}",
+            recipients=support_staff_emails(),
+            subject=f"[{ticket.number}] " + _("Antwort des Partners: %(s)s") % {"s": ticket.subject},
+            body=body,
+            document=ticket,
+            from_email=_support_from(),
+        )
+    if new_status and new_status != ticket.status:
+        ticket_set_status(ticket=ticket, status=new_status, by=by)
+    return message
+
+
+@transaction.atomic
+def ticket_set_status(*, ticket: Ticket, status: str, by=None) -> Ticket:
+    """Move the ticket along the workflow (raises ValidationError on an illegal move) and
+    tell the partner. Unconfirmed bug reports are changed silently (SUP-6)."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    old = ticket.status
+    ticket.transition_to(status)
+    if old == status:
+        return ticket
+    ticket.save(update_fields=["status", "updated_at"])
+    if not (ticket.kind == rules.BUG_REPORT and not ticket.confirmed_bug):
+        _notify_partner(
+            ticket,
+            key=f"status-{ticket.history.count()}",
+            subject=_("Status geändert: %(s)s") % {"s": ticket.get_status_display()},
+            body=_("Guten Tag,")
+            + "\n\n"
+            + _("Ihr Ticket %(n)s hat jetzt den Status „%(s)s“.")
+            % {"n": ticket.number, "s": ticket.get_status_display()},
+        )
+    return ticket
+
+
+# --- attachments -----------------------------------------------------------------------
+
+
+def attachment_check(upload) -> str:
+    """Size and type limits; returns the content type stored. Raises AttachmentRefused."""
+    name = os.path.basename(getattr(upload, "name", "") or "")
+    extension = os.path.splitext(name)[1].lower()
+    if extension not in ALLOWED_EXTENSIONS:
+        raise AttachmentRefused(
+            _("Dateien vom Typ „%(ext)s“ nehmen wir nicht an. Erlaubt sind: %(allowed)s.")
+            % {"ext": extension or name, "allowed": ", ".join(sorted(ALLOWED_EXTENSIONS))},
+            code="type",
+        )
+    if upload.size > MAX_ATTACHMENT_BYTES:
+        raise AttachmentRefused(
+            _("„%(name)s“ ist größer als %(mb)s MB.") % {"name": name, "mb": MAX_ATTACHMENT_BYTES // (1024 * 1024)},
+            code="size",
+        )
+    return ALLOWED_EXTENSIONS[extension]
+
+
+def attachment_add(
+    *, ticket: Ticket, upload, by=None, message: TicketMessage | None = None, from_staff: bool
+) -> Attachment:
+    content_type = attachment_check(upload)
+    name = os.path.basename(upload.name)
+    attachment = Attachment(
+        ticket=ticket,
+        message=message,
+        filename=name[:200],
+        content_type=content_type,
+        size=upload.size,
+        is_log=not from_staff and rules.looks_like_log_file(name),
+        from_staff=from_staff,
+        uploaded_by=by,
+        created_at=clock.now(),
+    )
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    return attachment
+
+
+def attachment_locked_for_staff(attachment: Attachment, on: date) -> bool:
+    """SUP-4: a customer's log file is not opened by staff while no DPA is on file."""
+    return attachment.is_log and not selectors.dpa_on_file(attachment.ticket.customer, on)
+
+
+def attachment_open_check(attachment: Attachment, *, staff: bool) -> None:
+    if staff and attachment_locked_for_staff(attachment, clock.today()):
+        raise AttachmentLocked(
+            _(
+                "Log-Datei gesperrt: Für diesen Kunden liegt kein AV-Vertrag vor. Ohne AV-Vertrag analysieren wir "
+                "keine Log-Dateien (SUP-4); die Datei wird frei, sobald ein AV-Vertrag eingetragen ist."
+            ),
+            code="dpa_missing",
+        )
+
+
+# --- time (SUP-5) ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def time_entry_add(*, ticket: Ticket, staff, worked_on: date, minutes: int, note: str = "") -> TimeEntry:
+    """Log time on a ticket. Work covered by a service & maintenance contract in force on
+    that day is logged as not billable (seed 004: contractual support)."""
+    facts = selectors.customer_facts(ticket.customer)
+    covered = bool(facts and facts.service_contract_until and facts.service_contract_until >= worked_on)
+    entry = TimeEntry(ticket=ticket, staff=staff, worked_on=worked_on, minutes=minutes, note=note, billable=not covered)
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+def rate_on(kind: str, on: date) -> HourlyRate | None:
+    return (
+        HourlyRate.objects.filter(kind=kind, valid_from__lte=on)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+@dataclass
+class TimeLineProposal:
+    """One invoice line proposed for a ticket's unbilled time of a month (SUP-5)."""
+
+    ticket: Ticket
+    description: str
+    quantity: Decimal  # hours, rounded by SUP-5
+    unit_price: Decimal
+    period_start: date
+    period_end: date  # inclusive
+    entries: list[TimeEntry] = field(default_factory=list)
+
+    @property
+    def net_total(self) -> Decimal:
+        return round_cents(self.quantity * self.unit_price)
+
+
+def _month_bounds(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def billable_time_lines(partner, month: date) -> list[TimeLineProposal]:
+    """Unbilled billable time of the partner's tickets worked in ``month`` (any day of it),
+    one proposal per ticket (SUP-5): at least 0,5 h per case — only when none of the case's
+    time was billed before — then per started 15 minutes; the normal hourly rate, or the
+    discounted one when a Premium/Enterprise plan is on the ticket's server key. Rate and
+    plan are those in force on the day of the ticket's first entry in the month. Raises
+    SupportError when no rate is entered for that day (staff enter rates)."""
+    first, last = _month_bounds(month)
+    entries = (
+        TimeEntry.objects.filter(
+            ticket__partner=partner,
+            billable=True,
+            invoice_line__isnull=True,
+            worked_on__gte=first,
+            worked_on__lte=last,
+        )
+        .select_related("ticket", "ticket__installation", "ticket__customer")
+        .order_by("ticket__number", "worked_on", "pk")
+    )
+    by_ticket: dict[int, list[TimeEntry]] = defaultdict(list)
+    for entry in entries:
+        by_ticket[entry.ticket_id].append(entry)
+    billed_before = set(
+        TimeEntry.objects.filter(ticket_id__in=by_ticket, invoice_line__isnull=False).values_list(
+            "ticket_id", flat=True
+        )
+    )
+    proposals = []
+    for ticket_id, ticket_entries in by_ticket.items():
+        ticket = ticket_entries[0].ticket
+        day = ticket_entries[0].worked_on
+        plan = selectors.plan_of(ticket, day)
+        kind = HourlyRate.DISCOUNTED if plan in rules.PLANS_WITH_SERVICE else HourlyRate.NORMAL
+        rate = rate_on(kind, day)
+        if rate is None:
+            raise SupportError(
+                _("Für den %(day)s ist kein %(kind)s erfasst.")
+                % {"day": day.strftime("%d.%m.%Y"), "kind": dict(HourlyRate.KIND_CHOICES)[kind]},
+                code="no_rate",
+            )
+        minutes = sum(e.minutes for e in ticket_entries)
+        billed = rules.billable_minutes(minutes, first_billing_of_case=ticket_id not in billed_before)
+        proposals.append(
+            TimeLineProposal(
+                ticket=ticket,
+                description=_("Supportleistung Ticket %(n)s: %(s)s") % {"n": ticket.number, "s": ticket.subject},
+                quantity=(Decimal(billed) / Decimal(60)).quantize(Decimal("0.01")),
+                unit_price=rate.amount,
+                period_start=ticket_entries[0].worked_on,
+                period_end=ticket_entries[-1].worked_on,
+                entries=ticket_entries,
+            )
+        )
+    return proposals
+
+
+@transaction.atomic
+def mark_time_billed(entries, invoice_line) -> int:
+    """Record that ``entries`` are billed by ``invoice_line``, in the invoicing run's
+    transaction. One conditional UPDATE: an entry already billed (a re-run, a second
+    worker) is not billed again — then nothing is marked and AlreadyBilled is raised, so
+    the caller's transaction (and its invoice line) rolls back."""
+    ids = [e.pk for e in entries]
+    marked = TimeEntry.objects.filter(pk__in=ids, invoice_line__isnull=True, billable=True).update(
+        invoice_line=invoice_line, billed_at=clock.now()
+    )
+    if marked != len(set(ids)):
+        raise AlreadyBilled(_("Ein Teil dieser Zeiten ist bereits abgerechnet."), code="already_billed")
+    return marked
+
+
+# --- the SLA job (every 15 minutes) ----------------------------------------------------
+
+
+@dataclass
+class SlaRun:
+    warned: list[str] = field(default_factory=list)
+    breached: list[str] = field(default_factory=list)
+
+
+def sla_check() -> SlaRun:
+    """Warn the support staff once, one support hour before an Enterprise first response
+    is due, and flag breaches (SUP-2). Each flag is set by a conditional UPDATE, so two
+    runs at once warn once; the e-mail is written in the same transaction."""
+    now = clock.now()
+    run = SlaRun()
+    running = Ticket.objects.filter(
+        status__in=rules.OPEN_STATES, sla_due_at__isnull=False, first_response_at__isnull=True
+    )
+    for ticket in running.filter(sla_breached_at__isnull=True, sla_due_at__lte=now).order_by("sla_due_at"):
+        with transaction.atomic():
+            if not Ticket.objects.filter(pk=ticket.pk, sla_breached_at__isnull=True).update(sla_breached_at=now):
+                continue
+            _sla_mail(ticket, "breach", _("SLA verletzt"), now)
+            run.breached.append(ticket.number)
+    due_soon = running.filter(
+        sla_warned_at__isnull=True, sla_breached_at__isnull=True, sla_warning_at__lte=now, sla_due_at__gt=now
+    )
+    for ticket in due_soon.order_by("sla_due_at"):
+        with transaction.atomic():
+            if not Ticket.objects.filter(pk=ticket.pk, sla_warned_at__isnull=True).update(sla_warned_at=now):
+                continue
+            _sla_mail(ticket, "warning", _("SLA läuft in einer Supportstunde ab"), now)
+            run.warned.append(ticket.number)
+    return run
+
+
+def _sla_mail(ticket: Ticket, key: str, headline: str, now) -> None:
+    outbox_enqueue(
+        kind="support-sla",
+        dedup_key=f"support-sla-{ticket.pk}-{key}",
+        recipients=support_staff_emails(),
+        subject=f"[{ticket.number}] {headline}: {ticket.subject}",
+        body=_("Ticket %(n)s (%(p)s): erste Antwort fällig bis %(due)s; noch keine Antwort.")
+        % {"n": ticket.number, "p": ticket.partner.company, "due": _local(ticket.sla_due_at)},
+        document=ticket,
+        from_email=_support_from(),
+    )

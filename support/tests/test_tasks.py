@@ -1,0 +1,27 @@
+"""The periodic jobs are wired: beat entries and thin tasks that record a job run."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from support import tasks
+from vendorportal.celery import app
+from vendorportal.models import JobRun
+
+pytestmark = pytest.mark.django_db
+
+
+def test_beat_runs_the_sla_check_every_15_minutes_and_reads_mail():
+    schedule = app.conf.beat_schedule
+    assert schedule["support-sla-quarter-hourly"]["task"] == "support.tasks.sla_check_quarter_hourly"
+    assert schedule["support-sla-quarter-hourly"]["schedule"].minute == {0, 15, 30, 45}
+    assert schedule["support-mail"]["task"] == "support.tasks.fetch_support_mail"
+
+
+def test_tasks_record_their_runs(clock):
+    clock.set(datetime(2026, 11, 24, 16, 30, tzinfo=ZoneInfo("Europe/Berlin")))
+    assert tasks.sla_check_quarter_hourly() == {"warned": [], "breached": []}
+    assert tasks.fetch_support_mail()["tickets"] == 0
+    assert set(JobRun.objects.values_list("name", flat=True)) == {"support-sla", "support-mail"}
+    assert all(JobRun.objects.values_list("ok", flat=True))
