@@ -79,6 +79,9 @@ def modules(catalog):
 def _media_in_tmp(settings, tmp_path):
     # Rendered PDFs and uploaded proofs of a test go to its own folder, not var/media.
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Support attachments and the inbound Maildir too (any test may open a ticket with files).
+    settings.SUPPORT_ATTACHMENTS_ROOT = str(tmp_path / "support-attachments")
+    settings.SUPPORT_MAILDIR = str(tmp_path / "support-mail")
 
 
 @pytest.fixture
