@@ -247,6 +247,18 @@ class OrderLine(models.Model):
     licenses = models.ManyToManyField(
         "licensing.License", blank=True, related_name="order_lines", verbose_name=_("erzeugte Lizenzen")
     )
+    billing_months = models.PositiveSmallIntegerField(
+        _("Abrechnungsintervall"),
+        choices=[
+            (rules.BILL_MONTHLY, _("monatlich")),
+            (rules.BILL_QUARTERLY, _("vierteljährlich")),
+            (rules.BILL_HALF_YEARLY, _("halbjährlich")),
+            (rules.BILL_YEARLY, _("jährlich")),
+            (rules.BILL_WHOLE_TERM, _("gesamte Mindestlaufzeit im Voraus")),
+        ],
+        default=rules.BILL_MONTHLY,
+        help_text=_("nur Abos (SUB-3): in Monaten; 0 = die ganze Mindestlaufzeit im Voraus"),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -286,6 +298,10 @@ class OrderLine(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(as_package=False) | Q(kind="subscription"), name="orderline_package_only_subscription"
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_months__in=[1, 3, 6, 12, 0]) & (Q(kind="subscription") | Q(billing_months=1)),
+                name="orderline_billing_interval_valid",
             ),
             # ORD-6 decision: a module is bought at most once per installation — so once per order.
             models.UniqueConstraint(
@@ -909,6 +925,10 @@ class Subscription(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(notice_on__isnull=False),
                 name="subscription_end_needs_notice",
+            ),
+            # Confirming an order twice never makes a second subscription of one line (STYLE 14).
+            models.UniqueConstraint(
+                fields=["order_line"], condition=Q(order_line__isnull=False), name="subscription_once_per_order_line"
             ),
         ]
 
