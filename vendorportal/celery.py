@@ -33,4 +33,8 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.invoices_overdue_daily",
         "schedule": crontab(hour=6, minute=30),
     },
+    "subscriptions-end-daily": {  # keys of ended subscriptions are blocked, once (LIC-12)
+        "task": "billing.tasks.subscriptions_end_daily",
+        "schedule": crontab(hour=0, minute=30),
+    },
 }
