@@ -627,3 +627,6 @@ class SepaBatchAdmin(admin.ModelAdmin):
         response = HttpResponse(batch.xml.encode("utf-8"), content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{batch.filename}"'
         return response
+
+
+from billing import admin_subscriptions  # noqa: E402, F401 — subscriptions and service plans (SUB-1…SUB-8)

@@ -57,6 +57,11 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.invoiceline": VIEW,
         "billing.payment": VIEW,
         "billing.sepamandate": VIEW,
+        # Subscriptions and service plans (SUB-1…SUB-8): sales manages them through the services.
+        "billing.subscription": ("view", "change"),
+        "billing.subscriptionpricechange": VIEW,
+        "billing.serviceplan": EDIT,
+        "billing.billedperiod": VIEW,
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -87,6 +92,10 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.sepamandate": ALL,
         "billing.sepabatch": ("view", "add"),
         "billing.sepabatchitem": VIEW,
+        "billing.subscription": VIEW,
+        "billing.subscriptionpricechange": VIEW,
+        "billing.serviceplan": VIEW,
+        "billing.billedperiod": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,
@@ -112,6 +121,10 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.invoice": VIEW,
         "billing.invoiceline": VIEW,
         "billing.payment": VIEW,
+        "billing.subscription": VIEW,
+        "billing.subscriptionpricechange": VIEW,
+        "billing.serviceplan": VIEW,
+        "billing.billedperiod": VIEW,
     },
 }
 
