@@ -157,3 +157,23 @@ def test_every_group_sees_plans_but_only_sales_books_or_gives_notice(client, ser
     expected = 200 if group_name == roles.SALES else 403
     assert c.get(reverse("admin:billing_serviceplan_book")).status_code == expected
     assert c.get(reverse("admin:billing_serviceplan_notice", args=[plan.pk])).status_code == expected
+
+
+def test_sales_adds_a_quarterly_subscription_line(client, catalog, clock):
+    clock.set(date(2026, 11, 21))
+    partner = make_partner()
+    installation = InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=30)
+    order = services.order_create(partner=partner, installation=installation)
+    c = staff_client(client, roles.SALES)
+    response = c.post(
+        reverse("admin:billing_order_add_line", args=[order.pk]),
+        {
+            "product": Product.objects.get(article="CALLREC").pk,
+            "kind": "subscription",
+            "term_months": 24,
+            "quantity": 1,
+            "billing_months": 3,
+        },
+    )
+    assert response.status_code == 302
+    assert order.lines.get().billing_months == 3
