@@ -143,6 +143,12 @@ def _notice_refusal(subscriptions: list[Subscription], notice_on: date, today: d
             "notice_in_future",
         )
     for sub in subscriptions:
+        if sub.ends_on is not None and sub.ends_on < today:
+            _refuse(
+                _("Das Abo %(ref)s endete am %(end)s; es kann nicht mehr gekündigt werden.")
+                % {"ref": sub.reference, "end": format_date_de(sub.ends_on)},
+                "ended",
+            )
         if sub.notice_on is not None:
             _refuse(
                 _("Das Abo %(ref)s ist bereits gekündigt (Eingang %(notice)s) und endet am %(end)s.")
@@ -185,7 +191,10 @@ def subscription_notice_preview(subscription: Subscription, notice_on: date, *, 
             )
         ends_on = rules.special_termination_end(notice_on)
     else:
-        members = selectors.subscription_package(subscription)
+        # A member already ended under its own special right (SUB-6) no longer ends with the package.
+        members = [
+            m for m in selectors.subscription_package(subscription) if m.pk == subscription.pk or not m.notice_special
+        ]
         _notice_refusal(members, notice_on, today)
         ends_on = max(_ordinary_end(sub, notice_on) for sub in members)
     parts = [
@@ -304,7 +313,11 @@ def subscription_change_tier(
     Up or down: the tier follows the installed users (CAT-2), which may fall. A second change
     before the same period replaces the first (it is not billed yet).
     """
-    sub = Subscription.objects.select_for_update().select_related("product", "order_line").get(pk=subscription.pk)
+    sub = (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("product", "order_line")
+        .get(pk=subscription.pk)
+    )
     today = clock.today()
     product = sub.product
     if product.pricing_model == Product.PER_STARTED_5_USERS:
@@ -425,7 +438,9 @@ def service_plan_book(
     plan = (plan or "").strip().lower()
     if plan not in PLAN_ARTICLE:
         _plan_refuse(_("Gebucht werden können die Service-Pläne Premium und Enterprise."), "invalid_plan")
-    installation = Installation.objects.select_for_update().select_related("customer").get(pk=installation.pk)
+    installation = (
+        Installation.objects.select_for_update(of=("self",)).select_related("customer").get(pk=installation.pk)
+    )
     if installation.identifier_kind != SERVER_KEY:
         _plan_refuse(
             _(

@@ -589,3 +589,33 @@ def test_paid_upgrade_takes_the_plan_only_for_modules_bought_at_or_after_its_sta
         D("0.00"),
         D("2880.00"),
     )
+
+
+def test_an_ended_subscription_cannot_be_noticed(callrec, clock):
+    clock.set(date(2027, 3, 1))
+    services.subscription_give_notice(subscription=callrec, notice_on=date(2027, 3, 1))
+    clock.set(date(2028, 12, 1))
+    with pytest.raises(SubscriptionRefused, match="endete am 30.11.2028; es kann nicht mehr gekündigt werden"):
+        services.subscription_notice_preview(Subscription.objects.get(), date(2028, 12, 1))
+
+
+def test_a_package_member_ended_by_special_notice_leaves_the_rest_of_the_package(modules, clock):
+    order = subscription_order(
+        clock,
+        date(2026, 11, 21),
+        ("CALLREC", 24, {"as_package": True}),
+        ("BLACKLIST", 24, {"as_package": True}),
+    )
+    services.order_confirm(order=order)
+    callrec, blacklist = Subscription.objects.order_by("pk")
+    clock.set(date(2027, 3, 10))
+    # SUB-6 ends Call Recording alone at 31.03.2027 (the right is the module subscription's).
+    special = services.subscription_give_notice(subscription=callrec, notice_on=date(2027, 3, 10), special=True)
+    assert (special.ends_on, special.references) == (date(2027, 3, 31), [callrec.reference])
+    blacklist.refresh_from_db()
+    assert blacklist.notice_on is None
+    # The rest of the package is noticed as usual: to the end of the minimum term.
+    rest = services.subscription_give_notice(subscription=blacklist, notice_on=date(2027, 3, 10))
+    assert (rest.ends_on, rest.references) == (date(2028, 11, 30), [blacklist.reference])
+    callrec.refresh_from_db()
+    assert callrec.ends_on == date(2027, 3, 31)
