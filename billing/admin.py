@@ -50,6 +50,7 @@ class OrderLineInline(admin.TabularInline):
         "unit_net",
         "line_net",
         "price_unit",
+        "billing_months",
     ]
     readonly_fields = fields
 
@@ -113,6 +114,14 @@ class OrderLineAddForm(forms.Form):
     upgrade = forms.ChoiceField(choices=OrderLine.UPGRADE_CHOICES, label=_("Upgrade"), required=False)
     upgrade_from = forms.ModelChoiceField(License.objects.none(), label=_("Upgrade von Lizenz"), required=False)
     service_plan = forms.ChoiceField(choices=OrderLine.PLAN_CHOICES, label=_("Service-Plan"), required=False)
+    billing_months = forms.TypedChoiceField(
+        choices=OrderLine._meta.get_field("billing_months").choices,
+        coerce=int,
+        initial=1,
+        required=False,
+        empty_value=1,
+        label=_("Abrechnungsintervall (nur Abo, SUB-3)"),
+    )
 
     def __init__(self, *args, order: Order, **kwargs):
         super().__init__(*args, **kwargs)
@@ -311,6 +320,7 @@ class OrderAdmin(SimpleHistoryAdmin):
                     upgrade=data["upgrade"] or "",
                     upgrade_from=data["upgrade_from"],
                     service_plan=data["service_plan"] or "",
+                    billing_months=data["billing_months"],
                 )
             except PortalError as exc:
                 form.add_error(None, exc.message)
@@ -627,3 +637,6 @@ class SepaBatchAdmin(admin.ModelAdmin):
         response = HttpResponse(batch.xml.encode("utf-8"), content_type="application/xml")
         response["Content-Disposition"] = f'attachment; filename="{batch.filename}"'
         return response
+
+
+from billing import admin_subscriptions  # noqa: E402, F401 — subscriptions and service plans (SUB-1…SUB-8)

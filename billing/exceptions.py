@@ -63,3 +63,11 @@ class SepaCollectionRefused(BillingError):
 
 class SepaMandateRefused(BillingError):
     """A change to a SEPA mandate the rules do not allow (a second active mandate, a revoked one)."""
+
+
+class SubscriptionRefused(BillingError):
+    """A notice, tier change or other subscription change the rules do not allow (SUB-5…SUB-7); nothing was written."""
+
+
+class ServicePlanRefused(BillingError):
+    """A service plan booking or notice the rules do not allow (SUB-8); nothing was written."""

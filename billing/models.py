@@ -269,6 +269,18 @@ class OrderLine(models.Model):
     swp_months = models.PositiveSmallIntegerField(_("Laufzeit Softwarepflege (Monate)"), null=True, blank=True)
     period_start = models.DateField(_("Leistung von"), null=True, blank=True)
     period_end = models.DateField(_("Leistung bis"), null=True, blank=True, help_text=_("einschließlich"))
+    billing_months = models.PositiveSmallIntegerField(
+        _("Abrechnungsintervall"),
+        choices=[
+            (rules.BILL_MONTHLY, _("monatlich")),
+            (rules.BILL_QUARTERLY, _("vierteljährlich")),
+            (rules.BILL_HALF_YEARLY, _("halbjährlich")),
+            (rules.BILL_YEARLY, _("jährlich")),
+            (rules.BILL_WHOLE_TERM, _("gesamte Mindestlaufzeit im Voraus")),
+        ],
+        default=rules.BILL_MONTHLY,
+        help_text=_("nur Abos (SUB-3): in Monaten; 0 = die ganze Mindestlaufzeit im Voraus"),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -308,6 +320,10 @@ class OrderLine(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(as_package=False) | Q(kind="subscription"), name="orderline_package_only_subscription"
+            ),
+            models.CheckConstraint(
+                condition=Q(billing_months__in=[1, 3, 6, 12, 0]) & (Q(kind="subscription") | Q(billing_months=1)),
+                name="orderline_billing_interval_valid",
             ),
             # ORD-6 decision: a module is bought at most once per installation — so once per order.
             models.UniqueConstraint(
@@ -949,6 +965,10 @@ class Subscription(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(notice_on__isnull=False),
                 name="subscription_end_needs_notice",
+            ),
+            # Confirming an order twice never makes a second subscription of one line (STYLE 14).
+            models.UniqueConstraint(
+                fields=["order_line"], condition=Q(order_line__isnull=False), name="subscription_once_per_order_line"
             ),
         ]
 

@@ -544,3 +544,96 @@ def service_plan_earliest_end(starts_on: date, notice_on: date) -> date:
         start = year.end + timedelta(days=1)
         year = Period(start, month_period_end(start, 12))
     return year.end
+
+
+# --- SUB-6: special termination right -------------------------------------------------------
+
+SPECIAL_TERMINATION_AFTER_MONTHS = 3  # SUB-6
+
+
+def pbx_version_key(number: str) -> tuple[int, ...]:
+    """A PBX version number as a comparable tuple: "9.0.0.4" → (9, 0, 0, 4); "9.1" → (9, 1).
+
+    PBX versions have up to four parts (licensing's module-version parser takes three);
+    trailing zeros do not matter: "9.0" and "9.0.0" compare equal.
+    """
+    try:
+        parts = [int(piece) for piece in (number or "").strip().split(".")]
+    except ValueError:
+        raise BillingInputError(
+            _("„%(number)s“ ist keine Versionsnummer (Zahlen mit Punkten, z. B. 9.0.0.4).") % {"number": number}
+        ) from None
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def new_highest_pbx_versions(versions: Iterable[tuple[str, date]]) -> list[tuple[str, date]]:
+    """SUB-6: the releases that were a *new* PBX version — a number higher than every version
+    released before it — in release order. A later patch of an older major line is not:
+    8.2.0.5 (2025-06-24), 9.0.0.4 (2026-10-06), 8.2.0.6 (2026-11-02) → 8.2.0.5, 9.0.0.4."""
+    highest: tuple[int, ...] | None = None
+    new = []
+    for number, released_on in sorted(versions, key=lambda v: (v[1], pbx_version_key(v[0]))):
+        key = pbx_version_key(number)
+        if highest is None or key > highest:
+            new.append((number, released_on))
+            highest = key
+    return new
+
+
+@dataclass(frozen=True)
+class SpecialTerminationGround:
+    """Why a subscription may be ended early (SUB-6): the new PBX version, its release and
+    the day from which the missing compatible module version gives the right."""
+
+    pbx_version: str
+    released_on: date
+    right_from: date
+
+
+def special_termination_ground(
+    *,
+    new_versions: Iterable[tuple[str, date]],
+    compatible_since: Mapping[str, date | None],
+    signed_on: date,
+    minimum_end: date,
+    on: date,
+) -> SpecialTerminationGround | None:
+    """SUB-6: does a subscription have the special termination right on day ``on``?
+
+    ``new_versions``: :func:`new_highest_pbx_versions`; ``compatible_since``: per PBX version
+    the release of the first module version tested with it (None: none yet). The right
+    exists on ``on`` when ``on`` lies in the minimum term (signing … minimum-term end) and
+    for a new PBX version released on R, three months have passed (``on`` ≥ R + 3 months)
+    and no compatible module version was published by ``on``. It lapses once one is.
+
+    **Decision:** the day the right arises (R + 3 months) must itself fall on or after the
+    signing day — a customer who signed when the three months had already passed without a
+    compatible version knew it, and gets no right from that version.
+
+    9.0.0.4 released 2026-10-06, signed 2026-11-21, 24 months: the right exists from
+    2027-01-06 until a compatible module version is published.
+    """
+    if not signed_on <= on <= minimum_end:
+        return None
+    for number, released_on in new_versions:
+        right_from = add_months(released_on, SPECIAL_TERMINATION_AFTER_MONTHS)
+        if right_from < signed_on or right_from > on:
+            continue
+        compatible = compatible_since.get(number)
+        if compatible is None or compatible > on:
+            return SpecialTerminationGround(number, released_on, right_from)
+    return None
+
+
+def months_in_period(start: date, end: date) -> int:
+    """How many months a billing period of whole months spans (SUB-3, GEN-1):
+    2026-12-01…2027-02-28 → 3; 2026-12-01…2026-12-31 → 1. Refuses a period that is not whole months."""
+    for months in range(1, 37):
+        if month_period_end(start, months) == end:
+            return months
+    raise BillingInputError(
+        _("%(start)s–%(end)s ist kein Zeitraum aus ganzen Monaten.")
+        % {"start": format_date_de(start), "end": format_date_de(end)}
+    )

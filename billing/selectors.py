@@ -3,7 +3,7 @@ data an order is priced from, VAT rates valid on a day (GEN-2)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -426,3 +426,128 @@ def orderable_installations(partner, today: date):
         .select_related("customer")
         .order_by("customer__company", "identifier")
     )
+
+
+# --- subscriptions (SUB-1…SUB-7) and service plans (SUB-8) -------------------------------------
+
+
+def subscriptions_for_partner(partner):
+    """The partner's subscriptions (the only ones a partner login may see), newest first;
+    the portal takes one with ``get_object_or_404(subscriptions_for_partner(p), pk=…)``."""
+    from billing.models import Subscription
+
+    return (
+        Subscription.objects.filter(partner=partner)
+        .select_related("installation", "installation__customer", "product")
+        .prefetch_related("price_changes")
+        .order_by("-signed_on", "-id")
+    )
+
+
+def service_plans_for_partner(partner):
+    return ServicePlan.objects.filter(partner=partner).select_related("installation", "installation__customer")
+
+
+def subscription_package(subscription) -> list:
+    """The subscriptions that end together with ``subscription`` (ORD-4): the whole package,
+    or the subscription alone; by reference."""
+    from billing.models import Subscription
+
+    if not subscription.package:
+        return [subscription]
+    return list(Subscription.objects.filter(package=subscription.package).select_related("product").order_by("pk"))
+
+
+def _price_change_on(subscription, day: date):
+    changes = [c for c in subscription.price_changes.all() if c.effective_from <= day]
+    return max(changes, key=lambda c: c.effective_from, default=None)
+
+
+def subscription_monthly_price_on(subscription, day: date) -> Decimal:
+    """The monthly price per licence of ``subscription`` for a billing period starting on
+    ``day``: the price fixed at signing (SUB-4) or that of the latest tier change effective
+    by then (SUB-7). The invoicing run multiplies it by ``quantity`` and the period's months.
+    Uses ``price_changes`` as prefetched (one query per batch, not per subscription)."""
+    change = _price_change_on(subscription, day)
+    return change.monthly_price if change is not None else subscription.monthly_price
+
+
+def subscription_tier_on(subscription, day: date) -> tuple[str, int | None]:
+    """(tier, users) in force on ``day``: signed, or of the latest tier change by then (SUB-7)."""
+    change = _price_change_on(subscription, day)
+    if change is None:
+        return subscription.tier, subscription.users
+    return change.tier, change.users
+
+
+def subscription_next_billing(subscription, today: date) -> date | None:
+    """Start of the next billing period after ``today`` (SUB-3), None when the subscription
+    ends before it."""
+    if today < subscription.term_start:
+        start = subscription.term_start
+    else:
+        current = rules.billing_period_on(
+            subscription.term_start, subscription.minimum_months, subscription.billing_months, today
+        )
+        start = current.end + timedelta(days=1)
+    if subscription.ends_on is not None and start > subscription.ends_on:
+        return None
+    return start
+
+
+def subscription_special_termination(subscription, on: date) -> rules.SpecialTerminationGround | None:
+    """SUB-6: whether ``subscription`` has the special termination right on ``on``, from
+    licensing's PBX versions (of the installation's vendor) and the module versions tested
+    with them (LIC-5: only tested combinations count as compatible). Modules only."""
+    from django.db.models import Min
+
+    from licensing.models import ModuleVersion, PbxVersion
+
+    if subscription.product.kind != Product.MODULE:
+        return None
+    pbx_versions = list(
+        PbxVersion.objects.filter(vendor=subscription.installation.vendor, released_on__lte=on).values_list(
+            "pk", "number", "released_on"
+        )
+    )
+    new_versions = rules.new_highest_pbx_versions((number, released) for _pk, number, released in pbx_versions)
+    compatible = dict(
+        ModuleVersion.objects.filter(product=subscription.product, tested_with__in=[pk for pk, *_x in pbx_versions])
+        .values("tested_with__number")
+        .annotate(first=Min("released_on"))
+        .values_list("tested_with__number", "first")
+    )
+    return rules.special_termination_ground(
+        new_versions=new_versions,
+        compatible_since=compatible,
+        signed_on=subscription.signed_on,
+        minimum_end=subscription.minimum_end,
+        on=on,
+    )
+
+
+def upgrade_service_plan(installation: Installation, license: License, on: date) -> str:
+    """The plan a paid version upgrade (ORD-7) of ``license`` is priced with on ``on``: the plan
+    in force on the server key (:func:`service_plan_on`) — but only for a module bought at or
+    after the plan's start (SUB-8: the plan covers modules "zeitgleich oder nach Abschluss"
+    bought); otherwise ``"free"``. A retroactive plan starts early, so it covers older purchases."""
+    from django.utils import timezone
+
+    plan = service_plan_in_force(installation, on)
+    if plan is None:
+        return rules.PLAN_FREE
+    if timezone.localdate(license.issued_at) < plan.starts_on:
+        return rules.PLAN_FREE
+    return plan.plan
+
+
+def purchases_before(installation: Installation, day: date) -> bool:
+    """SUB-8: has the customer bought (paid purchase keys) for this installation before ``day``?"""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    return License.objects.filter(
+        bindings__installation=installation, kind=License.PURCHASE, issued_at__lt=start
+    ).exists()

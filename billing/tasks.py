@@ -17,3 +17,12 @@ def invoices_overdue_daily() -> int:
         result = invoices_overdue()
         run.summary = result.summary()
     return result.reminders
+
+
+@shared_task(name="billing.tasks.subscriptions_end_daily")
+def subscriptions_end_daily() -> int:
+    """Daily: block the keys of every subscription whose last day has passed, once (LIC-12),
+    recorded as a job run (billing.services.subscriptions.subscriptions_end_keys_job)."""
+    from billing.services.subscriptions import subscriptions_end_keys_job
+
+    return subscriptions_end_keys_job()

@@ -41,4 +41,8 @@ app.conf.beat_schedule = {
         "task": "support.tasks.fetch_support_mail",
         "schedule": crontab(minute="*/5"),
     },
+    "subscriptions-end-daily": {  # keys of ended subscriptions are blocked, once (LIC-12)
+        "task": "billing.tasks.subscriptions_end_daily",
+        "schedule": crontab(hour=0, minute=30),
+    },
 }

@@ -60,6 +60,11 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         # Support (issue 11): sales sells service contracts, sees tickets but no attachments.
         "support.customersupportfacts": EDIT,
         "support.ticket": VIEW,
+        # Subscriptions and service plans (SUB-1…SUB-8): sales manages them through the services.
+        "billing.subscription": ("view", "change"),
+        "billing.subscriptionpricechange": VIEW,
+        "billing.serviceplan": EDIT,
+        "billing.billedperiod": VIEW,
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -94,6 +99,10 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "support.hourlyrate": ALL,
         "support.timeentry": VIEW,
         "support.ticket": VIEW,
+        "billing.subscription": VIEW,
+        "billing.subscriptionpricechange": VIEW,
+        "billing.serviceplan": VIEW,
+        "billing.billedperiod": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,
@@ -129,6 +138,10 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "support.tag": ALL,
         "support.customersupportfacts": EDIT,
         "support.inboundmail": VIEW,
+        "billing.subscription": VIEW,
+        "billing.subscriptionpricechange": VIEW,
+        "billing.serviceplan": VIEW,
+        "billing.billedperiod": VIEW,
     },
 }
 

@@ -31,7 +31,19 @@ from billing.exceptions import (
     SepaCollectionRefused,
     SepaMandateRefused,
 )
-from billing.models import Invoice, InvoiceLine, Order, OrderLine, Payment, SepaBatch, SepaBatchItem, SepaMandate
+from billing.models import (
+    BilledPeriod,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderLine,
+    Payment,
+    SepaBatch,
+    SepaBatchItem,
+    SepaMandate,
+    ServicePlan,
+    Subscription,
+)
 from licensing.constants import AUERSWALD
 from licensing.models import Installation, License, Price, Product
 from licensing.selectors.catalog import price_for
@@ -192,6 +204,7 @@ def order_line_add(
     upgrade: str = "",
     upgrade_from: License | None = None,
     service_plan: str = "",
+    billing_months: int = rules.BILL_MONTHLY,
 ) -> OrderLine:
     """Add a line to a draft order and reprice the whole order (bundle and volume
     discounts depend on the other lines).
@@ -200,7 +213,11 @@ def order_line_add(
     (default: the installation's installed users, CAT-4). A module that already has an
     active paid key on the installation cannot be bought again: the refusal offers the
     tier upgrade (``upgrade="tier"`` with ``upgrade_from``, ORD-6). ``upgrade="version"``
-    is a paid upgrade (ORD-7) priced with ``service_plan``.
+    is a paid upgrade (ORD-7) priced with ``service_plan`` — when none is given, the plan in
+    force on the server key today if it covers the upgraded licence (SUB-8,
+    :func:`billing.selectors.upgrade_service_plan`). ``billing_months`` is a subscription's
+    billing interval (SUB-3: 1, 3, 6, 12 or 0 = the whole minimum term; default monthly).
+    SP-PREMIUM / SP-ENTERPRISE book the plan on confirmation: once per STARFACE server key.
     """
     order = _locked_draft(order)
     installation = order.installation
@@ -210,6 +227,16 @@ def order_line_add(
         _refuse(_("Bitte mindestens eine Lizenz bestellen."), "quantity")
     if as_package and kind != OrderLine.SUBSCRIPTION:
         _refuse(_("Nur Abos werden als Paket gebucht."), "package_not_subscription")
+    if billing_months not in rules.BILLING_INTERVALS:
+        _refuse(
+            _(
+                "Abrechnungsintervalle sind monatlich, vierteljährlich, halbjährlich, jährlich oder die ganze Mindestlaufzeit."
+            ),
+            "invalid_interval",
+        )
+    if billing_months != rules.BILL_MONTHLY and kind != OrderLine.SUBSCRIPTION:
+        _refuse(_("Nur Abos haben ein Abrechnungsintervall."), "interval_not_subscription")
+    _check_service_plan_line(installation, product, quantity)
 
     tier = ""
     if upgrade == OrderLine.UPGRADE_VERSION:
@@ -258,7 +285,15 @@ def order_line_add(
         as_package=as_package,
         upgrade_kind=upgrade,
         upgrade_from=upgrade_from,
-        service_plan=(service_plan or (rules.PLAN_FREE if upgrade == OrderLine.UPGRADE_VERSION else "")).lower(),
+        service_plan=(
+            service_plan
+            or (
+                selectors.upgrade_service_plan(installation, upgrade_from, order.order_date)
+                if upgrade == OrderLine.UPGRADE_VERSION
+                else ""
+            )
+        ).lower(),
+        billing_months=billing_months,
     )
     line.full_clean()
     try:
@@ -269,6 +304,34 @@ def order_line_add(
     _reprice(order)
     line.refresh_from_db()
     return line
+
+
+def _check_service_plan_line(installation: Installation, product: Product, quantity: int) -> None:
+    """SUB-8: a Premium/Enterprise plan is bound to one STARFACE server key, once per key."""
+    from billing.services.subscriptions import SERVICE_PLAN_ARTICLES
+
+    if product.article not in SERVICE_PLAN_ARTICLES:
+        return
+    from licensing.rules import SERVER_KEY
+
+    if installation.identifier_kind != SERVER_KEY:
+        _refuse(
+            _("Service-Pläne werden an einen STARFACE-Serverlizenzschlüssel gebunden; %(id)s hat keinen.")
+            % {"id": installation.identifier},
+            "plan_not_server_key",
+        )
+    if quantity != 1:
+        _refuse(_("Ein Service-Plan wird je Serverlizenzschlüssel einmal gebucht (Anzahl 1)."), "plan_quantity")
+    existing = ServicePlan.objects.filter(installation=installation).first()
+    if existing is not None:
+        _refuse(
+            _(
+                "Für %(id)s ist bereits der Service-Plan %(ref)s gebucht; ein Service-Plan kann je "
+                "Serverlizenzschlüssel nur einmal gebucht werden."
+            )
+            % {"id": installation.identifier, "ref": existing.reference},
+            "plan_already_booked",
+        )
 
 
 @transaction.atomic
@@ -794,6 +857,85 @@ def _buyer_fields(partner: Partner) -> dict:
     }
 
 
+def _order_invoice_lines(order: Order, lines: list[OrderLine], issue_date: date, vat_code: str, percent: Decimal):
+    """The unsaved invoice lines of an order invoice, each with the owner of its billed
+    period (``{"subscription": …}`` / ``{"service_plan": …}``) or None.
+
+    - purchases (and lines without a subscription or plan): as priced, :func:`_service_period`;
+    - a subscription signed after the 1st: the first partial month (SUB-2), signing day to
+      the day before the term start, ``first_month_charge(monthly price × licences)`` as one
+      line of quantity 1; signed on the 1st: the first regular billing period (SUB-3,
+      term start … period end), months × (monthly price × licences);
+    - a service plan (SUB-8): the first plan year, yearly in advance.
+    """
+    subscriptions = {s.order_line_id: s for s in Subscription.objects.filter(order_line__order=order)}
+    plans = {p.order_line_id: p for p in ServicePlan.objects.filter(order_line__order=order)}
+    billed = []
+    for line in lines:
+        description = _line_description(line)
+        owner = None
+        subscription = subscriptions.get(line.pk)
+        plan = plans.get(line.pk)
+        if subscription is not None:
+            owner = {"subscription": subscription}
+            per_month = subscription.monthly_price * subscription.quantity
+            if subscription.signed_on < subscription.term_start:
+                start, end = subscription.signed_on, subscription.term_start - timedelta(days=1)
+                amount = rules.first_month_charge(per_month, subscription.signed_on)
+                quantity, unit, unit_price = Decimal(1), "C62", amount
+                description += ", " + _("anteilig %(start)s–%(end)s (%(days)s von %(month)s Tagen)") % {
+                    "start": format_date_de(start),
+                    "end": format_date_de(end),
+                    "days": (end - start).days + 1,
+                    "month": end.day,
+                }
+            else:
+                period = rules.billing_period_on(
+                    subscription.term_start,
+                    subscription.minimum_months,
+                    subscription.billing_months,
+                    subscription.term_start,
+                )
+                start, end = period.start, period.end
+                months = rules.months_in_period(period.start, period.end)
+                quantity, unit, unit_price = Decimal(months), "MON", per_month
+                amount = per_month * months
+            if subscription.quantity > 1:
+                description += ", " + _("%(count)s Lizenzen") % {"count": subscription.quantity}
+        elif plan is not None:
+            owner = {"service_plan": plan}
+            year = rules.service_plan_year(plan.starts_on, plan.billed_from)
+            start, end = year.start, year.end
+            quantity, unit, unit_price, amount = Decimal(1), "ANN", plan.yearly_price, plan.yearly_price
+            description += ", " + _("Planjahr %(start)s–%(end)s") % {
+                "start": format_date_de(start),
+                "end": format_date_de(end),
+            }
+        else:
+            start, end = _service_period(line, issue_date)
+            quantity, unit, unit_price, amount = (
+                Decimal(line.quantity),
+                UNIT_CODES[line.price_unit],
+                line.unit_net,
+                line.line_net,
+            )
+        invoice_line = InvoiceLine(
+            article=line.product.article,
+            description=description[:300],
+            quantity=quantity,
+            unit=unit,
+            unit_price=unit_price,
+            net_total=amount,
+            vat_category=vat_code,
+            vat_percent=percent,
+            period_start=start,
+            period_end=end,
+            order_line=line,
+        )
+        billed.append((invoice_line, owner))
+    return billed
+
+
 @transaction.atomic
 def invoice_issue_for_order(*, order: Order, by=None) -> Invoice:
     """Issue the invoice of a confirmed order (INV-1, INV-2, GEN-2, ORD-8): lines as
@@ -818,7 +960,8 @@ def invoice_issue_for_order(*, order: Order, by=None) -> Invoice:
     partner = order.partner
     treatment = rules.vat_treatment(partner.country, partner.vat_id)
     percent = selectors.vat_rate_on(treatment.code, issue_date)
-    nets = [(line.line_net, percent) for line in lines]
+    billed = _order_invoice_lines(order, lines, issue_date, treatment.code, percent)
+    nets = [(invoice_line.net_total, percent) for invoice_line, _owner in billed]
     net = sum(rules.net_by_rate(nets).values(), ZERO)
     vat = sum(rules.vat_amounts(nets).values(), ZERO)
     terms, mandate = _payment_terms(order, lines, issue_date)
@@ -852,24 +995,19 @@ def invoice_issue_for_order(*, order: Order, by=None) -> Invoice:
         if existing is None:
             raise
         return existing
-    InvoiceLine.objects.bulk_create(
-        InvoiceLine(
-            invoice=invoice,
-            position=position,
-            article=line.product.article,
-            description=_line_description(line),
-            quantity=Decimal(line.quantity),
-            unit=UNIT_CODES[line.price_unit],
-            unit_price=line.unit_net,
-            net_total=line.line_net,
-            vat_category=treatment.code,
-            vat_percent=percent,
-            period_start=_service_period(line, issue_date)[0],
-            period_end=_service_period(line, issue_date)[1],
-            order_line=line,
-        )
-        for position, line in enumerate(lines, start=1)
-    )
+    for position, (invoice_line, owner) in enumerate(billed, start=1):
+        invoice_line.invoice = invoice
+        invoice_line.position = position
+        invoice_line.save()
+        if owner is not None:
+            # INV-3: the period is billed once — the monthly run never bills it again.
+            BilledPeriod.objects.create(
+                **owner,
+                period_start=invoice_line.period_start,
+                period_end=invoice_line.period_end,
+                amount=invoice_line.net_total,
+                invoice_line=invoice_line,
+            )
     _store_pdf(invoice)
     _enqueue_document_mail(invoice, f"{INVOICE_KIND}:{invoice.pk}:initial")
     return invoice
@@ -886,7 +1024,7 @@ def _latest_version(product: Product):
     return version
 
 
-def _issue_requests(order: Order, lines: list[OrderLine]):
+def _issue_requests(order: Order, lines: list[OrderLine], subscription_references: dict[int, str] | None = None):
     from licensing.services.licenses import IssueRequest
 
     requests, owners = [], []
@@ -906,7 +1044,9 @@ def _issue_requests(order: Order, lines: list[OrderLine]):
                     kind=License.SUBSCRIPTION if line.kind == OrderLine.SUBSCRIPTION else License.PURCHASE,
                     tier=line.tier or None,
                     order_reference=order.reference,
-                    subscription_reference=f"{order.reference}-{line.position}"
+                    subscription_reference=(subscription_references or {}).get(
+                        line.pk, f"{order.reference}-{line.position}"
+                    )
                     if line.kind == OrderLine.SUBSCRIPTION
                     else "",
                     replaces=line.upgrade_from,
@@ -949,13 +1089,19 @@ def order_confirm(*, order: Order, by=None) -> Invoice:
                 return existing
             _refuse(_("Die Bestellung wird gerade bestätigt; bitte neu laden."), "confirming")
         _book_maintenance(locked, lines, by)
-        requests, owners = _issue_requests(locked, lines)
+        from billing.services.subscriptions import subscriptions_create_for_order
+
+        contracts = subscriptions_create_for_order(order=locked, lines=lines, signed_on=clock.today(), by=by)
+        references = {pk: c.reference for pk, c in contracts.items() if isinstance(c, Subscription)}
+        requests, owners = _issue_requests(locked, lines, references)
         if requests:
             from licensing.services.licenses import licenses_issue
 
             licenses = licenses_issue(requests=requests, issued_by=by, recipient_email=locked.delivery_email)
             for line, lic in zip(owners, licenses):
                 line.licenses.add(lic)
+                if line.pk in references:
+                    contracts[line.pk].licenses.add(lic)
     invoice = invoice_issue_for_order(order=locked, by=by)
     locked.refresh_from_db(fields=["state"])
     locked.move_to(Order.FULFILLED)
@@ -1461,3 +1607,15 @@ def sepa_export(*, collection_date: date, by=None) -> SepaBatch | None:
     if not due:
         return None
     return sepa_batch_create(collections=due, collection_date=collection_date, by=by)
+
+
+# Subscriptions and service plans (SUB-1…SUB-8) live in their own module; re-exported here.
+from billing.services.subscriptions import (  # noqa: E402, F401  (re-exported)
+    service_plan_book,
+    service_plan_give_notice,
+    service_plan_notice_preview,
+    subscription_change_tier,
+    subscription_give_notice,
+    subscription_notice_preview,
+    subscriptions_end_keys_block,
+)

@@ -23,11 +23,12 @@ def test_demo_has_this_months_invoices(clock):
     austrian = docs[("Alpen Telefonie GmbH", "invoice")]
     assert (austrian.vat_category, austrian.vat_total, austrian.gross_total) == ("AE", D("0.00"), D("135.20"))
     debit = Invoice.objects.get(order__installation__identifier="BRZL1-A7K2M-Q9X4T-2025P")
-    # AURORA 29,00 € − 20 % = 23,20 € ≤ 50 €; 19 % = 4,408 → 4,41 €; gross 27,61 €; mandate MUSTER-0001.
+    # AURORA 29,00 € − 20 % = 23,20 € a month ≤ 50 €; the order bills the partial November (SUB-2):
+    # 10/30 × 23,20 = 7,733… → 7,73 €; 19 % = 1,4687 → 1,47 €; gross 9,20 €; mandate MUSTER-0001.
     assert (debit.payment_means, debit.mandate_reference, debit.gross_total) == (
         "direct_debit",
         "MUSTER-0001",
-        D("27.61"),
+        D("9.20"),
     )
     note = Invoice.objects.get(kind="credit_note")
     # DHCP Server 169,00 € − 20 % = 135,20 € + 25,69 € = 160,89 €, credited in full.

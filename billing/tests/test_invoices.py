@@ -156,17 +156,19 @@ def test_invoice_document_matches_the_database_to_the_cent(german_order, today):
     assert doc.buyer.vat_id == "DE123456788" and doc.seller.vat_id == "DE136695976"
 
 
-def test_vat_is_rounded_once_per_rate_not_per_line(modules, today):
+def test_vat_is_rounded_once_per_rate_not_per_line(modules, clock):
+    # Signed on the 1st, so the order bills the first whole month (SUB-2/SUB-3).
     # Intercom 24 months: 7,00 € × 0,8 = 5,60 €/month; Blacklist PRO 24 months: 9,29 € × 0,8 = 7,432
     # → 7,43 €. Net 13,03 €; VAT on the sum: 13,03 × 19 % = 2,4757 → 2,48 € (per line it would be
     # 1,064 → 1,06 plus 1,4117 → 1,41 = 2,47 €). Gross 15,51 €.
+    clock.set(date(2026, 12, 1))
     order = make_order(make_partner(), ("INTERCOM", "subscription", 24), ("BLACKLIST", "subscription", 24))
     invoice = services.order_confirm(order=order)
     assert (invoice.net_total, invoice.vat_total, invoice.gross_total) == (D("13.03"), D("2.48"), D("15.51"))
-    # No mandate → transfer; service period one month from the issue date (GEN-1).
+    # No mandate → transfer; the service period is the first billing month, December.
     assert invoice.payment_means == "transfer"
     assert {(li.unit, li.period_start, li.period_end) for li in invoice.lines.all()} == {
-        ("MON", TODAY, date(2026, 12, 20))
+        ("MON", date(2026, 12, 1), date(2026, 12, 31))
     }
 
 
@@ -192,8 +194,9 @@ def test_subscription_up_to_50_euros_is_debited_with_the_mandate(modules, today)
         partner=partner, iban="DE89370400440532013000", reference="MUSTER-0001", signed_on=date(2025, 3, 10)
     )
     invoice = services.order_confirm(order=make_order(partner, ("BLACKLIST", "subscription", 12)))
-    # 12,21 € × 0,8 = 9,768 → 9,77 € net ≤ 50,00 €; VAT 1,8563 → 1,86 €; gross 11,63 €.
-    assert (invoice.net_total, invoice.vat_total, invoice.gross_total) == (D("9.77"), D("1.86"), D("11.63"))
+    # 12,21 € × 0,8 = 9,768 → 9,77 € a month ≤ 50,00 € → direct debit. Billed with the order: the
+    # partial November (SUB-2), 10/30 × 9,77 = 3,2566… → 3,26 € net; VAT 0,6194 → 0,62 €; gross 3,88 €.
+    assert (invoice.net_total, invoice.vat_total, invoice.gross_total) == (D("3.26"), D("0.62"), D("3.88"))
     assert (invoice.payment_means, invoice.mandate_reference, invoice.debtor_iban) == (
         "direct_debit",
         "MUSTER-0001",

@@ -1,8 +1,9 @@
 """sepa_export (ORD-8): every due direct-debit invoice in one pain.008 file, never twice.
 
 The invoice: Blacklist PRO, subscription 12 months, 12,21 €/month list price − 20 % partner
-conditions = 9,768 → 9,77 € net (≤ 50,00 €, so collected by direct debit when the partner has
-a mandate); VAT 19 % 1,8563 → 1,86 €; gross 11,63 €. Issued 21.11.2026; the collection date
+conditions = 9,768 → 9,77 € net a month (≤ 50,00 €, so collected by direct debit when the partner
+has a mandate). Signed 21.11.2026, the order bills the first partial month (SUB-2): 10/30 × 9,77 =
+3,2566… → 3,26 € net; VAT 19 % 0,6194 → 0,62 €; gross 3,88 €. Issued 21.11.2026; the collection date
 printed on it (pre-notification) is 05.12.2026.
 """
 
@@ -32,7 +33,7 @@ def debit_invoice(modules, clock):
     invoice = services.order_confirm(order=make_order(partner, ("BLACKLIST", "subscription", 12)))
     assert (invoice.payment_means, invoice.gross_total, invoice.due_date) == (
         "direct_debit",
-        Decimal("11.63"),
+        Decimal("3.88"),
         date(2026, 12, 5),
     )
     return invoice
@@ -52,12 +53,12 @@ def test_export_writes_the_due_invoice_once_and_a_second_run_finds_nothing(debit
     first = tmp_path / "lastschriften.xml"
     code, out, _ = run("--collection-date", "2026-12-05", "--out", str(first))
     assert code == 0, out
-    assert "1 Lastschrift(en) über 11,63 € zum 05.12.2026" in out
+    assert "1 Lastschrift(en) über 3,88 € zum 05.12.2026" in out
     root = ElementTree.parse(first).getroot()
     tx = root.findall(".//p:DrctDbtTxInf", NS)
     assert len(tx) == 1
     assert tx[0].find("p:PmtId/p:EndToEndId", NS).text == debit_invoice.number
-    assert tx[0].find("p:InstdAmt", NS).text == "11.63"
+    assert tx[0].find("p:InstdAmt", NS).text == "3.88"
     assert tx[0].find(".//p:MndtId", NS).text == "MUSTER-0001"
     assert root.find(".//p:SeqTp", NS).text == "FRST"  # the mandate's first collection
     assert SepaBatch.objects.get().count == 1
@@ -76,7 +77,7 @@ def test_invoice_due_later_is_not_collected_yet(debit_invoice, tmp_path):
 
 
 def test_paid_invoice_is_not_collected(debit_invoice, tmp_path):
-    services.payment_record(invoice=debit_invoice, amount=Decimal("11.63"), paid_on=date(2026, 11, 21))
+    services.payment_record(invoice=debit_invoice, amount=Decimal("3.88"), paid_on=date(2026, 11, 21))
     code, out, _ = run("--collection-date", "2026-12-05", "--out", str(tmp_path / "x.xml"))
     assert code == 0 and "Keine fälligen Lastschriften" in out
 

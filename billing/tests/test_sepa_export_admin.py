@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def debit_invoice(modules, clock):
-    # Blacklist PRO 12 months: 12,21 € − 20 % = 9,77 € net, 1,86 € VAT, 11,63 € gross (ORD-8: ≤ 50 €
-    # with a mandate → direct debit, collection announced for 05.12.2026).
+    # Blacklist PRO 12 months: 12,21 € − 20 % = 9,77 € a month (ORD-8: ≤ 50 € with a mandate →
+    # direct debit, collection announced for 05.12.2026); the order bills the partial November
+    # (SUB-2): 10/30 × 9,77 → 3,26 € net, 0,62 € VAT, 3,88 € gross.
     clock.set(date(2026, 11, 21))
     partner = make_partner()
     services.sepa_mandate_create(
@@ -49,8 +50,8 @@ def test_finance_sees_the_button_and_a_second_export_writes_nothing(client, debi
     page = client.get(reverse("admin:billing_sepabatch_changelist")).content.decode()
     assert reverse("admin:billing_sepabatch_export") in page
     first = client.post(reverse("admin:billing_sepabatch_export"), {"collection_date": "05.12.2026"}, follow=True)
-    assert "mit 1 Lastschrift(en) über 11,63 € erstellt" in first.content.decode()
-    assert SepaBatch.objects.get().total == Decimal("11.63")
+    assert "mit 1 Lastschrift(en) über 3,88 € erstellt" in first.content.decode()
+    assert SepaBatch.objects.get().total == Decimal("3.88")
     again = client.post(reverse("admin:billing_sepabatch_export"), {"collection_date": "05.12.2026"}, follow=True)
     assert "Keine fälligen Lastschriften bis 05.12.2026" in again.content.decode()
     assert SepaBatch.objects.count() == 1
