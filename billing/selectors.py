@@ -281,3 +281,17 @@ def service_plan_on(installation: Installation, on: date) -> str:
     ``"free"`` without a plan (SUB-8). Feeds paid-upgrade prices (ORD-7) and support (SUP-1/3)."""
     plan = service_plan_in_force(installation, on)
     return plan.plan if plan is not None else rules.PLAN_FREE
+
+
+def subscription_monthly_price_on(subscription, day: date) -> Decimal:
+    """The monthly net price per licence of ``subscription`` for a billing period starting on
+    ``day`` (SUB-4, SUB-7): the latest tier change (:class:`SubscriptionPriceChange`) effective
+    on or before ``day``, else the price fixed at signing. Uses prefetched ``price_changes``
+    when the caller loaded them (the invoicing run, one query per partner), else one query."""
+    cache = getattr(subscription, "_prefetched_objects_cache", {})
+    if "price_changes" in cache:
+        changes = [c for c in cache["price_changes"] if c.effective_from <= day]
+        latest = max(changes, key=lambda c: c.effective_from, default=None)
+    else:
+        latest = subscription.price_changes.filter(effective_from__lte=day).order_by("-effective_from").first()
+    return latest.monthly_price if latest is not None else subscription.monthly_price
