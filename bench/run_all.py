@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_keys.py", "bench_issue.py", "bench_swp_expiry.py", "bench_invoice_pdf.py"]
+BENCHES = ["bench_keys.py", "bench_issue.py", "bench_swp_expiry.py", "bench_invoice_pdf.py", "bench_invoicing.py"]
 
 failed = []
 for name in BENCHES:
