@@ -10,6 +10,7 @@ BENCHES = [
     "bench_issue.py",
     "bench_swp_expiry.py",
     "bench_invoice_pdf.py",
+    "bench_invoicing.py",
     "bench_portal_dashboard.py",
 ]
 

@@ -1,6 +1,9 @@
 """Celery tasks of the billing area (thin: service call, recorded as a job run)."""
 
+from datetime import date
+
 from celery import shared_task
+from django.db import OperationalError
 
 from vendorportal.jobs import recorded_job
 
@@ -26,3 +29,48 @@ def subscriptions_end_daily() -> int:
     from billing.services.subscriptions import subscriptions_end_keys_job
 
     return subscriptions_end_keys_job()
+
+
+@shared_task(name="billing.tasks.invoicing_monthly")
+def invoicing_monthly(month: str | None = None) -> int:
+    """Monthly (the 1st, 03:00 Berlin time): bill every period that starts this month (INV-3);
+    queues one task per partner with something due (billing.services.invoicing)."""
+    from billing.services.invoicing import JOB_NAME, invoicing_dispatch, parse_month
+    from vendorportal import clock
+
+    billed_month = parse_month(month) if month else clock.today().replace(day=1)
+    with recorded_job(JOB_NAME) as run:
+        queued = invoicing_dispatch(month=billed_month)
+        run.summary = f"{billed_month:%m/%Y}: {queued} Partner zur Abrechnung eingeplant."
+    return queued
+
+
+@shared_task(name="billing.tasks.invoicing_catch_up")
+def invoicing_catch_up() -> int:
+    """Hourly: the same job for the current month, so a run that died (killed worker, lost
+    message, restarted machine) is finished without staff action; queues nothing when all
+    is billed."""
+    from billing.services.invoicing import CATCH_UP_JOB_NAME, invoicing_dispatch
+    from vendorportal import clock
+
+    billed_month = clock.today().replace(day=1)
+    with recorded_job(CATCH_UP_JOB_NAME) as run:
+        queued = invoicing_dispatch(month=billed_month)
+        run.summary = f"{billed_month:%m/%Y}: {queued} Partner zur Abrechnung eingeplant."
+    return queued
+
+
+@shared_task(
+    name="billing.tasks.invoicing_partner",
+    # A locked database is worth a retry; anything else is logged and left to the catch-up tick.
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def invoicing_partner(partner_id: int, month: str) -> str:
+    """Bill one partner for ``month`` ("YYYY-MM-DD", the 1st): a no-op when nothing is due."""
+    from billing.services.invoicing import invoicing_bill_partner
+
+    bill = invoicing_bill_partner(partner_id=partner_id, month=date.fromisoformat(month))
+    return bill.invoice.number if bill else ""

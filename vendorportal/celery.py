@@ -45,4 +45,12 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.subscriptions_end_daily",
         "schedule": crontab(hour=0, minute=30),
     },
+    "invoicing-monthly": {  # bill every subscription period / plan year starting this month (INV-3)
+        "task": "billing.tasks.invoicing_monthly",
+        "schedule": crontab(hour=3, minute=0, day_of_month=1),
+    },
+    "invoicing-catch-up": {  # finishes a run that died; queues nothing when all is billed (INV-3)
+        "task": "billing.tasks.invoicing_catch_up",
+        "schedule": crontab(minute=20),
+    },
 }

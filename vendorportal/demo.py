@@ -274,6 +274,7 @@ def demo_load() -> list[DemoLogin]:
         _demo_licenses()
     _demo_softwarepflege(clock.today())
     _demo_invoices(muster, certified)
+    _demo_subscriptions(muster, clock.today())
     return LOGINS
 
 
@@ -416,3 +417,56 @@ def _demo_invoices(muster: Partner, certified: PartnerLevel) -> None:
     mistaken = _demo_order("NFR01-MUSTR-00001-VMEDT", [("DHCP", "purchase", 0)])
     if mistaken is not None and not Invoice.objects.filter(credited_invoice=mistaken).exists():
         billing.credit_note_issue(invoice=mistaken, reason="Irrtümlich bestellt – Modul wird nicht benötigt")
+
+
+# Subscriptions and a service plan of Muster's customers (issue 10), written as rows (the
+# order flow creates them in production); all start on the 1st after the day the demo is
+# loaded, so ``run_invoicing --month`` for the next month bills them (INV-3):
+# (reference, installation, article, tier, monthly price, minimum months, billing months, package)
+DEMO_SUBSCRIPTIONS = [
+    ("DEMO-ABO-0001", "BRZL1-A7K2M-Q9X4T-2025P", "CALLREC", "21-40", "58.84", 12, 1, ""),  # monthly
+    ("DEMO-ABO-0002", "BRZL1-A7K2M-Q9X4T-2025P", "ADSYNC", "21-40", "16.63", 24, 3, ""),  # quarterly
+    ("DEMO-ABO-0003", "KNZL7-CL0UD-55K3Y-TUE01", "ADSYNC", "1-20", "16.58", 12, 1, "DEMO-PAKET-1"),  # a package
+    ("DEMO-ABO-0004", "KNZL7-CL0UD-55K3Y-TUE01", "CALLREC", "1-20", "29.37", 12, 1, "DEMO-PAKET-1"),
+]
+DEMO_SERVICE_PLAN = ("DEMO-SP-0001", "BRZL1-A7K2M-Q9X4T-2025P", "premium", "828.00")
+
+
+def _demo_subscriptions(partner: Partner, today: date) -> None:
+    from billing import rules as billing_rules
+    from billing.models import ServicePlan, Subscription
+
+    start = billing_rules.term_start(today)
+    for reference, identifier, article, tier, price, minimum, interval, package in DEMO_SUBSCRIPTIONS:
+        if Subscription.objects.filter(reference=reference).exists():
+            continue
+        subscription = Subscription(
+            reference=reference,
+            partner=partner,
+            installation=Installation.objects.get(identifier=identifier),
+            product=Product.objects.get(article=article),
+            tier=tier,
+            package=package,
+            minimum_months=minimum,
+            billing_months=interval,
+            monthly_price=D(price),
+            signed_on=today,
+            term_start=start,
+            minimum_end=billing_rules.minimum_term_end(start, minimum),
+        )
+        subscription.full_clean()
+        subscription.save()
+    reference, identifier, plan, price = DEMO_SERVICE_PLAN
+    if not ServicePlan.objects.filter(reference=reference).exists():
+        service_plan = ServicePlan(
+            reference=reference,
+            partner=partner,
+            installation=Installation.objects.get(identifier=identifier),
+            plan=plan,
+            yearly_price=D(price),
+            signed_on=today,
+            starts_on=start,
+            billed_from=start,
+        )
+        service_plan.full_clean()
+        service_plan.save()

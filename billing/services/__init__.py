@@ -936,6 +936,69 @@ def _order_invoice_lines(order: Order, lines: list[OrderLine], issue_date: date,
     return billed
 
 
+def invoice_vat(partner: Partner, issue_date: date, *, rates: dict | None = None) -> tuple[rules.VatTreatment, Decimal]:
+    """The partner's VAT treatment (GEN-2) and the rate of its category valid on the issue
+    date. ``rates`` caches the rate per category for a caller issuing many invoices on one day."""
+    treatment = rules.vat_treatment(partner.country, partner.vat_id)
+    if rates is None:
+        return treatment, selectors.vat_rate_on(treatment.code, issue_date)
+    if treatment.code not in rates:
+        rates[treatment.code] = selectors.vat_rate_on(treatment.code, issue_date)
+    return treatment, rates[treatment.code]
+
+
+def invoice_new(
+    *,
+    partner: Partner,
+    issue_date: date,
+    email: str,
+    treatment: rules.VatTreatment,
+    nets: list[tuple[Decimal, Decimal]],
+    terms: rules.PaymentTerms,
+    mandate: SepaMandate | None,
+    by=None,
+    order: Order | None = None,
+) -> Invoice:
+    """An invoice ready to save (INV-1, GEN-2, ORD-8), shared by the order invoice and the
+    monthly invoicing run: its number taken now (so call it inside the transaction that
+    saves it, after everything that may refuse), totals per rate from ``nets`` (line net,
+    VAT percent), buyer as the partner is today, payment terms. Validated, not saved."""
+    net = sum(rules.net_by_rate(nets).values(), ZERO)
+    vat = sum(rules.vat_amounts(nets).values(), ZERO)
+    direct_debit = terms.means == rules.DIRECT_DEBIT
+    invoice = Invoice(
+        kind=Invoice.INVOICE,
+        number=_next_number(Invoice.INVOICE, issue_date.year),
+        issue_date=issue_date,
+        issued_at=clock.now(),
+        issued_by=by,
+        email=email,
+        order=order,
+        vat_category=treatment.code,
+        vat_note=treatment.note,
+        net_total=net,
+        vat_total=vat,
+        gross_total=net + vat,
+        payment_means=terms.means,
+        due_date=terms.due_date,
+        payment_terms=terms.text,
+        mandate_reference=mandate.reference if direct_debit else "",
+        debtor_iban=mandate.iban if direct_debit else "",
+        **_buyer_fields(partner),
+    )
+    invoice.full_clean(exclude=["pdf"], validate_constraints=False)
+    return invoice
+
+
+def invoice_deliver(invoice: Invoice, *, render_pdf: bool = True) -> None:
+    """The issued invoice's PDF rendered and stored, and its e-mail written to the outbox, in
+    the issuing transaction (STYLE 13). ``render_pdf=False`` only for the benchmark of the
+    invoicing run (an e-mail without the stored PDF could not be sent)."""
+    if render_pdf:
+        _store_pdf(invoice)
+    _enqueue_document_mail(invoice, f"{INVOICE_KIND}:{invoice.pk}:initial")
+
+
 @transaction.atomic
 def invoice_issue_for_order(*, order: Order, by=None) -> Invoice:
     """Issue the invoice of a confirmed order (INV-1, INV-2, GEN-2, ORD-8): lines as
@@ -958,35 +1021,20 @@ def invoice_issue_for_order(*, order: Order, by=None) -> Invoice:
         _invoice_refuse(_("Die Bestellung %(ref)s hat keine Positionen.") % {"ref": order.reference}, "no_lines")
     issue_date = clock.today()
     partner = order.partner
-    treatment = rules.vat_treatment(partner.country, partner.vat_id)
-    percent = selectors.vat_rate_on(treatment.code, issue_date)
+    treatment, percent = invoice_vat(partner, issue_date)
     billed = _order_invoice_lines(order, lines, issue_date, treatment.code, percent)
-    nets = [(invoice_line.net_total, percent) for invoice_line, _owner in billed]
-    net = sum(rules.net_by_rate(nets).values(), ZERO)
-    vat = sum(rules.vat_amounts(nets).values(), ZERO)
     terms, mandate = _payment_terms(order, lines, issue_date)
-    direct_debit = terms.means == rules.DIRECT_DEBIT
-    invoice = Invoice(
-        kind=Invoice.INVOICE,
-        number=_next_number(Invoice.INVOICE, issue_date.year),
+    invoice = invoice_new(
+        partner=partner,
         issue_date=issue_date,
-        issued_at=clock.now(),
-        issued_by=by,
         email=order.invoice_email,
+        treatment=treatment,
+        nets=[(invoice_line.net_total, percent) for invoice_line, _owner in billed],
+        terms=terms,
+        mandate=mandate,
+        by=by,
         order=order,
-        vat_category=treatment.code,
-        vat_note=treatment.note,
-        net_total=net,
-        vat_total=vat,
-        gross_total=net + vat,
-        payment_means=terms.means,
-        due_date=terms.due_date,
-        payment_terms=terms.text,
-        mandate_reference=mandate.reference if direct_debit else "",
-        debtor_iban=mandate.iban if direct_debit else "",
-        **_buyer_fields(partner),
     )
-    invoice.full_clean(exclude=["pdf"], validate_constraints=False)
     try:
         with transaction.atomic():
             invoice.save()
@@ -1008,8 +1056,7 @@ def invoice_issue_for_order(*, order: Order, by=None) -> Invoice:
                 amount=invoice_line.net_total,
                 invoice_line=invoice_line,
             )
-    _store_pdf(invoice)
-    _enqueue_document_mail(invoice, f"{INVOICE_KIND}:{invoice.pk}:initial")
+    invoice_deliver(invoice)
     return invoice
 
 

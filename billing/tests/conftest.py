@@ -290,3 +290,7 @@ def credit_note_doc():
 @pytest.fixture
 def long_invoice_doc():
     return make_long_invoice()
+
+
+# The real-worker tools of the core's tests (billing's invoicing run starts workers too).
+from vendorportal.tests.conftest import worker_tools  # noqa: E402, F401

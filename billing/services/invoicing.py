@@ -1,0 +1,522 @@
+"""The monthly invoicing run (INV-3, SUB-3, SUB-4, SUB-7, SUB-8, ORD-8): every billing period
+billed exactly once, whatever happens to the job that bills it.
+
+What a run of month M bills, in advance: every billing period of every subscription that
+starts in M — or earlier and is still unbilled (a catch-up never loses a period) — unless the
+subscription ended before the period starts; every plan year of a service plan from its
+``billed_from`` on, likewise; plus the lines of the registered :mod:`billing.invoicing_sources`
+(support time of the previous month). One invoice per partner per run, one line per period
+(installation, server key, product, period; months × monthly price, a plan year 1 × yearly
+price), VAT and payment terms as on every invoice (GEN-2, ORD-8: ≤ 50,00 € net with a SEPA
+mandate → direct debit). The issue date is the day the run bills the partner.
+
+Design, in the order a run goes:
+
+1. *Find* — :func:`due_partner_ids` reads, for all partners at once, which subscriptions and
+   plans have fewer billed periods than the rules (``billing_periods``, plan years) say are
+   due through the end of M, plus the partners the sources name. A few queries, no writes.
+2. *Split* — the Celery job (:func:`invoicing_dispatch`, beat on the 1st at 03:00 Berlin time)
+   queues one ``billing.tasks.invoicing_partner`` task per partner, so any number of workers
+   share the run. ``run_invoicing`` (:func:`invoicing_run`) does the same in-process.
+3. *Bill one partner* — :func:`invoicing_bill_partner`, one transaction: lock the partner row
+   (``select_for_update``, which holds on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises
+   all writers), read again what is billed, build the lines, take the invoice number
+   (``next_document_number``, gap-free: the sequence row is incremented in this transaction),
+   write invoice, lines (``bulk_create``) and one :class:`~billing.models.BilledPeriod` per
+   period (``bulk_create``; unique per subscription/plan and period start, one-to-one with its
+   line), let the sources record their lines, render and store the PDF, write the e-mail to
+   the outbox. Committed together or not at all: a killed worker leaves no invoice, no line,
+   no period and no number behind — the partner is simply still due.
+4. *Recover* — the next run, or the hourly catch-up tick (``billing.tasks.invoicing_catch_up``,
+   the same job for the current month), finds the partners still due and queues them again.
+   Correctness never depends on the broker redelivering a message (the embedded broker
+   deletes a message once a worker takes it); a partner queued twice (two runs at once, a
+   tick while the run still works through its queue) is billed once: the second task finds
+   nothing due under the lock. Should a period be written concurrently by something that
+   does not lock the partner (an order confirmed the same instant that bills its first
+   period), the unique constraint rolls the partner's invoice back (number included) and the
+   partner is tried again at once, then billing what is left.
+
+Queries per partner do not grow with its subscriptions: subscriptions, price changes, billed
+periods and plans are read with one query each, lines and periods are written with one
+``bulk_create`` each (see ``bench/bench_invoicing.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import lru_cache
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Prefetch
+from django.utils.translation import gettext as _
+
+from billing import invoicing_sources, rules, selectors
+from billing.exceptions import BillingInputError
+from billing.models import BilledPeriod, Invoice, InvoiceLine, ServicePlan, Subscription, SubscriptionPriceChange
+from vendorportal import clock
+from vendorportal.formats import format_date_de
+from vendorportal.money import ZERO, format_eur, round_cents
+from vendorportal.parties.models import Partner
+from vendorportal.periods import month_end, month_period_end
+
+from . import invoice_deliver, invoice_new, invoice_vat
+
+logger = logging.getLogger(__name__)
+
+JOB_NAME = "invoicing"  # JobRun name of the monthly run and of run_invoicing
+CATCH_UP_JOB_NAME = "invoicing-catch-up"
+RETRIES = 3  # attempts per partner when a concurrent writer took one of its periods first
+PLAN_ARTICLES = {rules.PLAN_PREMIUM: "SP-PREMIUM", rules.PLAN_ENTERPRISE: "SP-ENTERPRISE"}
+_MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+
+
+def parse_month(text: str) -> date:
+    """``"2026-12"`` → 2026-12-01; raises :class:`BillingInputError` (German) for anything else."""
+    match = _MONTH_RE.fullmatch((text or "").strip())
+    if match and 1 <= int(match.group(2)) <= 12 and int(match.group(1)) >= 2000:
+        return date(int(match.group(1)), int(match.group(2)), 1)
+    raise BillingInputError(
+        _("„%(value)s“ ist kein Monat: bitte als JJJJ-MM angeben, z. B. 2026-12.") % {"value": text},
+        code="invalid_month",
+    )
+
+
+def month_label(month: date) -> str:
+    return f"{month:%m/%Y}"
+
+
+# --- which periods are due (pure over the rows read) ---------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _subscription_periods(term_start: date, minimum_months: int, billing_months: int, through: date):
+    """The billing periods (SUB-3/SUB-4) starting on or before ``through``; cached because
+    thousands of subscriptions share a term start and interval."""
+    return tuple(rules.billing_periods(term_start, minimum_months, billing_months, through))
+
+
+@lru_cache(maxsize=4096)
+def _plan_years(starts_on: date, through: date):
+    """The plan years (SUB-8) starting on or before ``through``."""
+    years = []
+    start = starts_on
+    while start <= through:
+        years.append(rules.Period(start, month_period_end(start, 12)))
+        start = years[-1].end + timedelta(days=1)
+    return tuple(years)
+
+
+def _due_subscription_periods(sub, through: date, billed: set[date]) -> list[rules.Period]:
+    """Unbilled periods starting by ``through`` and not after the subscription's end; a period
+    cut short by an end inside it (SUB-6 ends at a calendar month end) ends with it."""
+    due = []
+    for period in _subscription_periods(sub.term_start, sub.minimum_months, sub.billing_months, through):
+        if sub.ends_on is not None and period.start > sub.ends_on:
+            break
+        if period.start not in billed:
+            end = min(period.end, sub.ends_on) if sub.ends_on is not None else period.end
+            due.append(rules.Period(period.start, end))
+    return due
+
+
+def _due_plan_years(plan, through: date, billed: set[date]) -> list[rules.Period]:
+    """Unbilled plan years starting between ``billed_from`` and ``through``, not after the plan's
+    end (years before ``billed_from`` were provided without charge, SUB-8 retroactive booking)."""
+    return [
+        year
+        for year in _plan_years(plan.starts_on, through)
+        if year.start >= plan.billed_from
+        and (plan.ends_on is None or year.start <= plan.ends_on)
+        and year.start not in billed
+    ]
+
+
+def _months(period: rules.Period) -> int:
+    """Whole months in a period aligned to its start (GEN-1): 01.12.–28.02. → 3."""
+    months = 1
+    while month_period_end(period.start, months + 1) <= period.end:
+        months += 1
+    return months
+
+
+def due_partner_ids(*, month: date) -> list[int]:
+    """Partners with something to bill through the end of ``month``: a subscription or plan
+    with fewer billed periods than are due, or a line of a registered source. Reads all
+    partners at once (four queries plus the sources'), writes nothing."""
+    through = month_end(month)
+    due: set[int] = set()
+    billed_subs = dict(
+        BilledPeriod.objects.filter(
+            subscription__isnull=False,
+            period_start__gte=F("subscription__term_start"),  # the first partial month is no period of the rules
+            period_start__lte=through,
+        )
+        .values("subscription_id")
+        .annotate(n=Count("id"))
+        .values_list("subscription_id", "n")
+    )
+    for sub_id, partner_id, term_start, minimum, interval, ends_on in Subscription.objects.filter(
+        term_start__lte=through
+    ).values_list("id", "partner_id", "term_start", "minimum_months", "billing_months", "ends_on"):
+        if partner_id in due:
+            continue
+        limit = min(through, ends_on) if ends_on is not None else through
+        if limit >= term_start and billed_subs.get(sub_id, 0) < len(
+            _subscription_periods(term_start, minimum, interval, limit)
+        ):
+            due.add(partner_id)
+    billed_plans = dict(
+        BilledPeriod.objects.filter(
+            service_plan__isnull=False,
+            period_start__gte=F("service_plan__billed_from"),
+            period_start__lte=through,
+        )
+        .values("service_plan_id")
+        .annotate(n=Count("id"))
+        .values_list("service_plan_id", "n")
+    )
+    for plan_id, partner_id, starts_on, billed_from, ends_on in ServicePlan.objects.filter(
+        billed_from__lte=through
+    ).values_list("id", "partner_id", "starts_on", "billed_from", "ends_on"):
+        if partner_id in due:
+            continue
+        limit = min(through, ends_on) if ends_on is not None else through
+        years = [y for y in _plan_years(starts_on, limit) if y.start >= billed_from]
+        if billed_plans.get(plan_id, 0) < len(years):
+            due.add(partner_id)
+    for source in invoicing_sources.sources():
+        due.update(source.call("partners", month))
+    return sorted(due)
+
+
+# --- billing one partner ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerBill:
+    """What one partner's transaction billed."""
+
+    invoice: Invoice
+    periods: int  # subscription periods and plan years
+    source_lines: int
+
+
+def _installation_text(installation) -> str:
+    name = installation.name or installation.customer.company
+    return _("%(name)s, %(kind)s %(identifier)s") % {
+        "name": name,
+        "kind": installation.get_identifier_kind_display() or _("Kennung"),
+        "identifier": installation.identifier,
+    }
+
+
+def _period_text(period: rules.Period) -> str:
+    return f"{format_date_de(period.start)}–{format_date_de(period.end)}"
+
+
+def _subscription_description(sub: Subscription, period: rules.Period) -> str:
+    product = sub.product.name
+    if sub.tier:
+        product += " " + _("(Staffel %(tier)s Benutzer)") % {"tier": sub.tier}
+    if sub.quantity > 1:
+        product += ", " + _("%(count)s Lizenzen") % {"count": sub.quantity}
+    text = _("%(product)s, Abo %(reference)s – %(installation)s – Zeitraum %(period)s") % {
+        "product": product,
+        "reference": sub.reference,
+        "installation": _installation_text(sub.installation),
+        "period": _period_text(period),
+    }
+    return text[:300]
+
+
+def _plan_description(plan: ServicePlan, year: rules.Period) -> str:
+    text = _("Service-Plan %(plan)s, %(reference)s – %(installation)s – Planjahr %(period)s") % {
+        "plan": plan.get_plan_display(),
+        "reference": plan.reference,
+        "installation": _installation_text(plan.installation),
+        "period": _period_text(year),
+    }
+    return text[:300]
+
+
+@dataclass
+class _Draft:
+    """A line before its invoice exists; ``owner`` is the subscription or plan it bills."""
+
+    article: str
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    period: rules.Period | None
+    subscription: Subscription | None = None
+    service_plan: ServicePlan | None = None
+    proposal: invoicing_sources.LineProposal | None = None
+    source: invoicing_sources.InvoicingSource | None = None
+
+    @property
+    def net(self) -> Decimal:
+        return round_cents(self.quantity * self.unit_price)
+
+
+def _period_drafts(partner: Partner, through: date) -> list[_Draft]:
+    # Sorted here, not by the database: ORDER BY over joins costs more to compile than to sort.
+    subscriptions = sorted(
+        Subscription.objects.filter(partner=partner, term_start__lte=through)
+        .select_related("product", "installation", "installation__customer")
+        .prefetch_related(Prefetch("price_changes", queryset=SubscriptionPriceChange.objects.order_by()))
+        .order_by(),
+        key=lambda s: (s.installation.identifier, s.product.article, s.reference),
+    )
+    billed: dict[int, set[date]] = defaultdict(set)
+    for sub_id, start in (
+        BilledPeriod.objects.filter(subscription__partner=partner)
+        .order_by()
+        .values_list("subscription_id", "period_start")
+    ):
+        billed[sub_id].add(start)
+    drafts = []
+    for sub in subscriptions:
+        for period in _due_subscription_periods(sub, through, billed[sub.pk]):
+            monthly = selectors.subscription_monthly_price_on(sub, period.start) * sub.quantity
+            drafts.append(
+                _Draft(
+                    article=sub.product.article,
+                    description=_subscription_description(sub, period),
+                    quantity=Decimal(_months(period)),
+                    unit="MON",
+                    unit_price=round_cents(monthly),
+                    period=period,
+                    subscription=sub,
+                )
+            )
+    plans = sorted(
+        ServicePlan.objects.filter(partner=partner, billed_from__lte=through)
+        .select_related("installation", "installation__customer")
+        .order_by(),
+        key=lambda p: p.installation.identifier,
+    )
+    if plans:
+        billed_years: dict[int, set[date]] = defaultdict(set)
+        for plan_id, start in (
+            BilledPeriod.objects.filter(service_plan__partner=partner)
+            .order_by()
+            .values_list("service_plan_id", "period_start")
+        ):
+            billed_years[plan_id].add(start)
+        for plan in plans:
+            for year in _due_plan_years(plan, through, billed_years[plan.pk]):
+                drafts.append(
+                    _Draft(
+                        article=PLAN_ARTICLES.get(plan.plan, plan.plan.upper()),
+                        description=_plan_description(plan, year),
+                        quantity=Decimal(1),
+                        unit="ANN",
+                        unit_price=plan.yearly_price,
+                        period=year,
+                        service_plan=plan,
+                    )
+                )
+    return drafts
+
+
+def _source_drafts(partner: Partner, month: date) -> list[_Draft]:
+    drafts = []
+    for source in invoicing_sources.sources():
+        for proposal in source.call("proposals", partner, month):
+            if proposal.quantity <= 0 or proposal.unit_price < 0:
+                raise BillingInputError(
+                    _("Die Quelle „%(source)s“ schlägt eine Position ohne Menge oder mit negativem Preis vor.")
+                    % {"source": source.name},
+                    code="invalid_proposal",
+                )
+            period = (
+                rules.Period(proposal.period_start, proposal.period_end or proposal.period_start)
+                if proposal.period_start
+                else None
+            )
+            drafts.append(
+                _Draft(
+                    article=proposal.article,
+                    description=proposal.description[:300],
+                    quantity=proposal.quantity,
+                    unit=proposal.unit,
+                    unit_price=round_cents(proposal.unit_price),
+                    period=period,
+                    proposal=proposal,
+                    source=source,
+                )
+            )
+    return drafts
+
+
+@transaction.atomic
+def _bill_partner(*, partner_id: int, month: date, render_pdf: bool, rates: dict | None) -> PartnerBill | None:
+    # The lock first: a second task for this partner waits here and then sees our periods.
+    partner = Partner.objects.select_for_update().filter(pk=partner_id).first()
+    if partner is None:
+        return None
+    drafts = _period_drafts(partner, month_end(month)) + _source_drafts(partner, month)
+    if not drafts:
+        return None
+    issue_date = clock.today()
+    treatment, percent = invoice_vat(partner, issue_date, rates=rates)
+    net = sum((d.net for d in drafts), ZERO)
+    mandate = selectors.partner_mandate(partner)
+    terms = rules.payment_terms(rules.SUBSCRIPTION, net, mandate is not None, partner.prepayment_required, issue_date)
+    invoice = invoice_new(
+        partner=partner,
+        issue_date=issue_date,
+        email=partner.invoice_email,
+        treatment=treatment,
+        nets=[(d.net, percent) for d in drafts],
+        terms=terms,
+        mandate=mandate,
+    )
+    invoice.save()
+    lines = InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=position,
+            article=d.article,
+            description=d.description,
+            quantity=d.quantity,
+            unit=d.unit,
+            unit_price=d.unit_price,
+            net_total=d.net,
+            vat_category=treatment.code,
+            vat_percent=percent,
+            period_start=d.period.start if d.period else None,
+            period_end=d.period.end if d.period else None,
+        )
+        for position, d in enumerate(drafts, start=1)
+    )
+    periods = [
+        BilledPeriod(
+            subscription=d.subscription,
+            service_plan=d.service_plan,
+            period_start=d.period.start,
+            period_end=d.period.end,
+            amount=line.net_total,
+            invoice_line=line,
+        )
+        for d, line in zip(drafts, lines, strict=True)
+        if d.subscription is not None or d.service_plan is not None
+    ]
+    BilledPeriod.objects.bulk_create(periods)
+    by_source: dict[str, list] = defaultdict(list)
+    for d, line in zip(drafts, lines, strict=True):
+        if d.source is not None:
+            by_source[d.source.name].append((d.source, d.proposal, line))
+    for entries in by_source.values():
+        entries[0][0].call("billed", partner, month, [(proposal, line) for _, proposal, line in entries])
+    invoice_deliver(invoice, render_pdf=render_pdf)
+    return PartnerBill(invoice=invoice, periods=len(periods), source_lines=len(drafts) - len(periods))
+
+
+def invoicing_bill_partner(
+    *, partner_id: int, month: date, render_pdf: bool = True, rates: dict | None = None
+) -> PartnerBill | None:
+    """Bill everything of one partner that is due through the end of ``month`` and not billed
+    yet, as one invoice in one transaction (see the module docstring); ``None`` when nothing
+    is due. Safe to call any number of times, from any number of workers at once."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            return _bill_partner(partner_id=partner_id, month=month, render_pdf=render_pdf, rates=rates)
+        except IntegrityError:
+            # A period (or a source's line) was billed by a concurrent writer that does not
+            # take the partner lock; everything of ours was rolled back. Read again.
+            if attempt == RETRIES:
+                raise
+            logger.warning("Invoicing partner %s: a period was billed concurrently, trying again", partner_id)
+    return None  # pragma: no cover
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+@dataclass
+class InvoicingResult:
+    month: date
+    invoices: list[Invoice] = field(default_factory=list)
+    periods: int = 0
+    source_lines: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (partner id, error)
+
+    def add(self, bill: PartnerBill | None) -> None:
+        if bill is not None:
+            self.invoices.append(bill.invoice)
+            self.periods += bill.periods
+            self.source_lines += bill.source_lines
+
+    @property
+    def net(self) -> Decimal:
+        return sum((i.net_total for i in self.invoices), ZERO)
+
+    @property
+    def gross(self) -> Decimal:
+        return sum((i.gross_total for i in self.invoices), ZERO)
+
+    def summary(self) -> str:
+        month = month_label(self.month)
+        if not self.invoices:
+            lines = [_("Abrechnung %(month)s: nichts mehr abzurechnen.") % {"month": month}]
+        else:
+            lines = [
+                _(
+                    "Abrechnung %(month)s: %(invoices)s Rechnungen, %(periods)s Abrechnungszeiträume, "
+                    "%(extra)s weitere Positionen, netto %(net)s, brutto %(gross)s."
+                )
+                % {
+                    "month": month,
+                    "invoices": len(self.invoices),
+                    "periods": self.periods,
+                    "extra": self.source_lines,
+                    "net": format_eur(self.net),
+                    "gross": format_eur(self.gross),
+                }
+            ]
+        if self.failed:
+            lines.append(
+                _("%(count)s Partner nicht abgerechnet (der nächste Lauf versucht es erneut):")
+                % {"count": len(self.failed)}
+            )
+            lines += [f"- Partner {pid}: {error}" for pid, error in self.failed[:20]]
+        return "\n".join(lines)
+
+
+def invoicing_run(*, month: date, render_pdf: bool = True) -> InvoicingResult:
+    """The whole run in this process, partner by partner (``run_invoicing``, the benchmark):
+    the same per-partner transactions the workers run. A partner that fails is reported and
+    left for the next run; the others are billed."""
+    result = InvoicingResult(month=month)
+    rates: dict = {}
+    for partner_id in due_partner_ids(month=month):
+        try:
+            result.add(invoicing_bill_partner(partner_id=partner_id, month=month, render_pdf=render_pdf, rates=rates))
+        except Exception as exc:  # one partner's data must not stop the others' invoices
+            logger.exception("Invoicing partner %s for %s failed", partner_id, month_label(month))
+            result.failed.append((partner_id, f"{type(exc).__name__}: {exc}"[:500]))
+    return result
+
+
+def _queue_partner(partner_id: int, month: date) -> None:
+    # Imported here: the tasks module imports this one.
+    from billing.tasks import invoicing_partner
+
+    invoicing_partner.delay(partner_id, month.isoformat())
+
+
+def invoicing_dispatch(*, month: date) -> int:
+    """The Celery run: one task per partner with something due (they re-check under the lock);
+    returns how many were queued."""
+    partner_ids = due_partner_ids(month=month)
+    for partner_id in partner_ids:
+        _queue_partner(partner_id, month)
+    return len(partner_ids)
