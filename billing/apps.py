@@ -16,3 +16,13 @@ class BillingConfig(AppConfig):
         register_kind(
             "invoice-reminder", label=_("Zahlungserinnerung"), attachments="billing.services.invoice_attachments"
         )
+        # Finance's scheduled reports (billing.finance): the stored PDF, the journal with
+        # the month's SEPA files.
+        register_kind(
+            "finance-journal",
+            label=_("Rechnungsausgangsbuch"),
+            attachments="billing.finance.finance_report_attachments",
+        )
+        register_kind(
+            "finance-open-items", label=_("Offene Posten"), attachments="billing.finance.finance_report_attachments"
+        )

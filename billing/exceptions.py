@@ -63,3 +63,8 @@ class SepaCollectionRefused(BillingError):
 
 class SepaMandateRefused(BillingError):
     """A change to a SEPA mandate the rules do not allow (a second active mandate, a revoked one)."""
+
+
+class FinanceReportRefused(BillingError):
+    """A finance report that cannot be made for that period (a month not yet over), or
+    whose stored report is gone."""

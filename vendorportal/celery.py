@@ -1,9 +1,8 @@
-"""The Celery app. Every periodic job is declared here, in one place (STYLE 6)."""
+"""The Celery app. Every periodic job is declared in settings (CELERY_BEAT_SCHEDULE), in one place (STYLE 6)."""
 
 import os
 
 from celery import Celery
-from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendorportal.settings")
 
@@ -11,26 +10,5 @@ app = Celery("vendorportal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Times are Europe/Berlin (CELERY_TIMEZONE).
-app.conf.beat_schedule = {
-    "heartbeat": {
-        "task": "vendorportal.tasks.heartbeat",
-        "schedule": crontab(minute="*/15"),
-    },
-    "outbox-dispatch": {  # e-mails that are due and unsent: lost messages, dead workers, retries
-        "task": "vendorportal.tasks.outbox_dispatch",
-        "schedule": crontab(minute="*/5"),
-    },
-    "swp-expiry-daily": {  # Softwarepflege reminders and notices (SWP-8)
-        "task": "licensing.tasks.swp_expiry_daily",
-        "schedule": crontab(hour=6, minute=0),
-    },
-    "swp-report-weekly": {  # Softwarepflege report to finance (SWP-8)
-        "task": "licensing.tasks.swp_report_weekly",
-        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
-    },
-    "invoices-overdue-daily": {  # overdue invoices and their one friendly reminder (billing)
-        "task": "billing.tasks.invoices_overdue_daily",
-        "schedule": crontab(hour=6, minute=30),
-    },
-}
+# The beat schedule is declared once, in settings (CELERY_BEAT_SCHEDULE), where the
+# admin's schedule page reads it too; config_from_object above loads it.

@@ -87,6 +87,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.sepamandate": ALL,
         "billing.sepabatch": ("view", "add"),
         "billing.sepabatchitem": VIEW,
+        "billing.financereport": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,
