@@ -386,3 +386,34 @@ def test_beat_runs_the_reports_from_settings(settings):
     assert schedule["finance-journal-monthly"]["task"] == "billing.tasks.finance_journal_monthly"
     assert schedule["finance-open-items-weekly"]["task"] == "billing.tasks.finance_open_items_weekly"
     assert schedule is settings.CELERY_BEAT_SCHEDULE or schedule == settings.CELERY_BEAT_SCHEDULE
+
+
+def as_group(client, name):
+    from django.contrib.auth.models import Group
+
+    from vendorportal.parties.tests.factories import UserFactory
+
+    user = UserFactory(username=f"staff-{name}", is_staff=True)
+    user.groups.add(Group.objects.get(name=name))
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("group, status", [("finance", 200), ("sales", 403), ("support", 403)])
+def test_finance_reads_the_stored_reports_nobody_changes_them(client, november, group, status):
+    from django.urls import reverse
+
+    report, _created = finance.finance_journal_send(year=2026, month=11, today=date(2026, 12, 1))
+    as_group(client, group)
+    listing = client.get(reverse("admin:billing_financereport_changelist"))
+    assert listing.status_code == status
+    if status == 200:
+        assert (
+            "rechnungsausgangsbuch-2026-11.pdf" in listing.content.decode() and "146,83 €" in listing.content.decode()
+        )
+    assert client.get(reverse("admin:billing_financereport_add")).status_code == 403
+    change = reverse("admin:billing_financereport_change", args=[report.pk])
+    assert client.post(change, {"period": "2026-12"}).status_code == 403
+    assert client.post(reverse("admin:billing_financereport_delete", args=[report.pk])).status_code == 403
+    report.refresh_from_db()
+    assert report.period == "2026-11"
