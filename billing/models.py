@@ -315,6 +315,55 @@ def invoice_pdf_path(instance: Invoice, filename: str) -> str:
     return f"invoices/{instance.issue_date:%Y}/{instance.number}.pdf"
 
 
+class InvoiceQuerySet(models.QuerySet):
+    """The immutability of issued documents (INV-1) for bulk writes too: ``update()`` and
+    ``delete()`` run no ``save()``/``delete()`` of the model, so they check here.
+
+    ``update()`` may change only the payment bookkeeping the services do in bulk —
+    :data:`Invoice.BULK_MUTABLE_FIELDS` (state, paid amount, reminder timestamp) — and the
+    PDF of rows that have none yet; anything else raises :class:`InvoiceImmutable`.
+    ``delete()`` of any row raises (every row is an issued document). ``bulk_update()``
+    goes through ``update()`` and is checked too. ``Model.save()`` uses Django's internal
+    ``_update`` and has its own field-by-field check.
+    """
+
+    def update(self, **kwargs):
+        refused = set(kwargs) - Invoice.BULK_MUTABLE_FIELDS - {"pdf"}
+        if refused:
+            raise InvoiceImmutable(
+                _(
+                    "Ausgestellte Rechnungen und Gutschriften können nicht mehr geändert werden (%(fields)s). "
+                    "Korrekturen erfolgen per Gutschrift."
+                )
+                % {"fields": ", ".join(sorted(refused))},
+                code="immutable",
+            )
+        if "pdf" in kwargs and self.exclude(pdf="").exists():
+            raise InvoiceImmutable(_("Das gespeicherte PDF einer Rechnung wird nie ersetzt."), code="immutable")
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.exists():
+            raise InvoiceImmutable(_("Rechnungen und Gutschriften werden nie gelöscht (INV-1)."), code="no_delete")
+        return super().delete()
+
+    delete.queryset_only = True
+
+
+class InvoiceLineQuerySet(models.QuerySet):
+    """Lines of issued documents are never changed or deleted, in bulk neither (INV-1)."""
+
+    def update(self, **kwargs):
+        raise InvoiceImmutable(_("Positionen einer ausgestellten Rechnung werden nie geändert."), code="immutable")
+
+    def delete(self):
+        if self.exists():
+            raise InvoiceImmutable(_("Positionen einer ausgestellten Rechnung werden nie gelöscht."), code="no_delete")
+        return super().delete()
+
+    delete.queryset_only = True
+
+
 class Invoice(models.Model):
     """An issued invoice (Rechnung) or credit note (Gutschrift), INV-1.
 
@@ -345,6 +394,9 @@ class Invoice(models.Model):
     # What may change on an issued document: its payment state and the reminder, and
     # the stored PDF once (from none to the file rendered at issue).
     MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at", "pdf"})
+    # What a queryset's update() may write (InvoiceQuerySet): the payment state the daily
+    # overdue job moves and the reminder it stamps, payments.
+    BULK_MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at"})
 
     kind = models.CharField(_("Art"), max_length=12, choices=KIND_CHOICES, default=INVOICE)
     number = models.CharField(_("Nummer"), max_length=20, unique=True)
@@ -396,6 +448,8 @@ class Invoice(models.Model):
     paid_amount = models.DecimalField(_("bezahlt"), **MONEY, default=0)
     pdf = models.FileField(_("PDF"), upload_to=invoice_pdf_path, blank=True, editable=False)
     reminder_sent_at = models.DateTimeField(_("Zahlungserinnerung geschrieben"), null=True, blank=True)
+
+    objects = InvoiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issue_date", "-number"]
@@ -541,6 +595,8 @@ class InvoiceLine(models.Model):
         related_name="credit_lines",
         verbose_name=_("gutgeschriebene Position"),
     )
+
+    objects = InvoiceLineQuerySet.as_manager()
 
     class Meta:
         ordering = ["invoice", "position"]
