@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from django.utils.translation import gettext as _
 
 from billing.documents import CREDIT_NOTE, PAYMENT_DIRECT_DEBIT, InvoiceDocument, Party
-from billing.facturx import FACTURX_LEVEL, invoice_xml
+from billing.facturx import FACTURX_LEVEL, check_xsd, invoice_xml
 from vendorportal.formats import format_date_de
 from vendorportal.money import format_eur
 
@@ -245,7 +245,6 @@ def invoice_pdf(doc: InvoiceDocument) -> bytes:
     """The PDF/A-3 invoice or credit note with ``factur-x.xml`` embedded (INV-2, INV-4)."""
     import base64
 
-    import facturx
     from weasyprint import Attachment
     from weasyprint.urls import URLFetcher
 
@@ -255,7 +254,7 @@ def invoice_pdf(doc: InvoiceDocument) -> bytes:
     xml = invoice_xml(doc)
     # The XSD check costs ≈1 ms and stops a malformed e-invoice from being issued; the
     # schematron (≈20 ms, Saxon) runs in the tests and in validate_en16931.
-    facturx.xml_check_xsd(xml, flavor="factur-x", level=FACTURX_LEVEL)
+    check_xsd(xml)
     moment = clock.now().astimezone(UTC)  # one time stamp for the attachment, XMP and info
     # A data: URL carries the MIME type: the embedded file's /Subtype is text/xml, as
     # Factur-X asks (a plain string would be guessed application/xml from the name).
