@@ -640,3 +640,37 @@ class SepaBatchAdmin(admin.ModelAdmin):
 
 
 from billing import admin_subscriptions  # noqa: E402, F401 — subscriptions and service plans (SUB-1…SUB-8)
+
+# --- Finance's scheduled reports (billing.finance) ----------------------------------------
+from billing.models import FinanceReport  # noqa: E402
+
+admin.site.area_add("billing", title=_("Bestellungen und Rechnungen"), order=50, models=["billing.financereport"])
+
+
+@admin.register(FinanceReport)
+class FinanceReportAdmin(admin.ModelAdmin):
+    """The stored journal and open-items reports, read-only, with their PDF. The schedule
+    and the recipients are on the page "Zeitplan der Jobs" (settings, not data)."""
+
+    list_display = ["__str__", "kind", "period", "report_date", "document_count", "gross_display", "pdf_link"]
+    list_filter = ["kind"]
+    search_fields = ["period"]
+    fields = ["kind", "period", "report_date", "document_count", "gross_display", "created_at", "pdf_link"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("Summe"), ordering="gross_total")
+    def gross_display(self, report):
+        return format_eur(report.gross_total)
+
+    @admin.display(description=_("PDF"))
+    def pdf_link(self, report):
+        return format_html('<a href="{}">{}</a>', report.pdf.url, report.filename) if report.pdf else "—"

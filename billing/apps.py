@@ -26,3 +26,13 @@ class BillingConfig(AppConfig):
         registry.panel_add(
             key="billing.invoices", template="portal/panels/invoices.html", context=views.invoices_panel, order=30
         )
+        # Finance's scheduled reports (billing.finance): the stored PDF, the journal with
+        # the month's SEPA files.
+        register_kind(
+            "finance-journal",
+            label=_("Rechnungsausgangsbuch"),
+            attachments="billing.finance.finance_report_attachments",
+        )
+        register_kind(
+            "finance-open-items", label=_("Offene Posten"), attachments="billing.finance.finance_report_attachments"
+        )

@@ -71,3 +71,8 @@ class SubscriptionRefused(BillingError):
 
 class ServicePlanRefused(BillingError):
     """A service plan booking or notice the rules do not allow (SUB-8); nothing was written."""
+
+
+class FinanceReportRefused(BillingError):
+    """A finance report that cannot be made for that period (a month not yet over), or
+    whose stored report is gone."""

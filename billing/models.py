@@ -368,6 +368,55 @@ def invoice_pdf_path(instance: Invoice, filename: str) -> str:
     return f"invoices/{instance.issue_date:%Y}/{instance.number}.pdf"
 
 
+class InvoiceQuerySet(models.QuerySet):
+    """The immutability of issued documents (INV-1) for bulk writes too: ``update()`` and
+    ``delete()`` run no ``save()``/``delete()`` of the model, so they check here.
+
+    ``update()`` may change only the payment bookkeeping the services do in bulk —
+    :data:`Invoice.BULK_MUTABLE_FIELDS` (state, paid amount, reminder timestamp) — and the
+    PDF of rows that have none yet; anything else raises :class:`InvoiceImmutable`.
+    ``delete()`` of any row raises (every row is an issued document). ``bulk_update()``
+    goes through ``update()`` and is checked too. ``Model.save()`` uses Django's internal
+    ``_update`` and has its own field-by-field check.
+    """
+
+    def update(self, **kwargs):
+        refused = set(kwargs) - Invoice.BULK_MUTABLE_FIELDS - {"pdf"}
+        if refused:
+            raise InvoiceImmutable(
+                _(
+                    "Ausgestellte Rechnungen und Gutschriften können nicht mehr geändert werden (%(fields)s). "
+                    "Korrekturen erfolgen per Gutschrift."
+                )
+                % {"fields": ", ".join(sorted(refused))},
+                code="immutable",
+            )
+        if "pdf" in kwargs and self.exclude(pdf="").exists():
+            raise InvoiceImmutable(_("Das gespeicherte PDF einer Rechnung wird nie ersetzt."), code="immutable")
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.exists():
+            raise InvoiceImmutable(_("Rechnungen und Gutschriften werden nie gelöscht (INV-1)."), code="no_delete")
+        return super().delete()
+
+    delete.queryset_only = True
+
+
+class InvoiceLineQuerySet(models.QuerySet):
+    """Lines of issued documents are never changed or deleted, in bulk neither (INV-1)."""
+
+    def update(self, **kwargs):
+        raise InvoiceImmutable(_("Positionen einer ausgestellten Rechnung werden nie geändert."), code="immutable")
+
+    def delete(self):
+        if self.exists():
+            raise InvoiceImmutable(_("Positionen einer ausgestellten Rechnung werden nie gelöscht."), code="no_delete")
+        return super().delete()
+
+    delete.queryset_only = True
+
+
 class Invoice(models.Model):
     """An issued invoice (Rechnung) or credit note (Gutschrift), INV-1.
 
@@ -398,6 +447,9 @@ class Invoice(models.Model):
     # What may change on an issued document: its payment state and the reminder, and
     # the stored PDF once (from none to the file rendered at issue).
     MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at", "pdf"})
+    # What a queryset's update() may write (InvoiceQuerySet): the payment state the daily
+    # overdue job moves and the reminder it stamps, payments.
+    BULK_MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at"})
 
     kind = models.CharField(_("Art"), max_length=12, choices=KIND_CHOICES, default=INVOICE)
     number = models.CharField(_("Nummer"), max_length=20, unique=True)
@@ -449,6 +501,8 @@ class Invoice(models.Model):
     paid_amount = models.DecimalField(_("bezahlt"), **MONEY, default=0)
     pdf = models.FileField(_("PDF"), upload_to=invoice_pdf_path, blank=True, editable=False)
     reminder_sent_at = models.DateTimeField(_("Zahlungserinnerung geschrieben"), null=True, blank=True)
+
+    objects = InvoiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issue_date", "-number"]
@@ -594,6 +648,8 @@ class InvoiceLine(models.Model):
         related_name="credit_lines",
         verbose_name=_("gutgeschriebene Position"),
     )
+
+    objects = InvoiceLineQuerySet.as_manager()
 
     class Meta:
         ordering = ["invoice", "position"]
@@ -1117,3 +1173,51 @@ class BilledPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{format_date_de(self.period_start)}–{format_date_de(self.period_end)}"
+
+
+def finance_report_path(instance: FinanceReport, filename: str) -> str:
+    return f"finance-reports/{instance.report_date:%Y}/{filename}"
+
+
+class FinanceReport(models.Model):
+    """A scheduled PDF report to finance, one per kind and period: the monthly invoice
+    journal (Rechnungsausgangsbuch, period ``2026-11``) and the weekly open items
+    (Offene Posten, period ``2026-W48``).
+
+    The PDF is rendered once, stored and e-mailed through the outbox with the files it
+    went out with (the journal: the month's SEPA files); a resend attaches the same bytes.
+    The unique (kind, period) makes a re-run or a second worker write no second report
+    and no second e-mail.
+    """
+
+    JOURNAL = "journal"
+    OPEN_ITEMS = "open_items"
+    KIND_CHOICES = [(JOURNAL, _("Rechnungsausgangsbuch")), (OPEN_ITEMS, _("Offene Posten"))]
+
+    kind = models.CharField(_("Art"), max_length=12, choices=KIND_CHOICES)
+    period = models.CharField(_("Zeitraum"), max_length=8, help_text=_("Monat 2026-11 oder ISO-Woche 2026-W48"))
+    report_date = models.DateField(_("Stichtag"))
+    pdf = models.FileField(_("PDF"), upload_to=finance_report_path, editable=False)
+    document_count = models.PositiveIntegerField(_("Anzahl Belege"))
+    gross_total = models.DecimalField(_("Summe brutto"), **MONEY)
+    sepa_batches = models.ManyToManyField(
+        SepaBatch, blank=True, related_name="finance_reports", verbose_name=_("SEPA-Dateien im Anhang")
+    )
+    created_at = models.DateTimeField(_("erstellt am"))
+
+    class Meta:
+        ordering = ["-report_date", "kind"]
+        verbose_name = _("Finanzbericht")
+        verbose_name_plural = _("Finanzberichte")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "period"], name="financereport_once_per_period"),
+            models.CheckConstraint(condition=Q(kind__in=["journal", "open_items"]), name="financereport_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period}"
+
+    @property
+    def filename(self) -> str:
+        slug = "rechnungsausgangsbuch" if self.kind == self.JOURNAL else "offene-posten"
+        return f"{slug}-{self.period}.pdf"

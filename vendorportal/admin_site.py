@@ -46,6 +46,14 @@ class VendorAdminSite(admin.AdminSite):
         area = self._areas.setdefault(key, Area(title=title, order=order))
         area.models.extend(tuple(m.lower().split(".")) for m in models)
 
+    def get_urls(self):
+        from django.urls import path
+
+        from vendorportal.admin_schedule import job_schedule_view
+
+        # Read-only page of the periodic jobs and their recipients (every staff member).
+        return [path("zeitplan/", self.admin_view(job_schedule_view), name="job_schedule"), *super().get_urls()]
+
     def get_app_list(self, request, app_label=None):
         app_list = super().get_app_list(request, app_label)
         if app_label:

@@ -103,6 +103,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.subscriptionpricechange": VIEW,
         "billing.serviceplan": VIEW,
         "billing.billedperiod": VIEW,
+        "billing.financereport": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,

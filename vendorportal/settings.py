@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 
@@ -216,6 +217,9 @@ else:
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lizenzportal <lizenzen@vendor.example>")
 FINANCE_EMAIL = env.str("FINANCE_EMAIL", default="buchhaltung@vendor.example")
+# Who gets the finance reports (invoice journal, open items): comma-separated in the
+# environment, e.g. FINANCE_EMAILS=buchhaltung@…,steuerberatung@…; defaults to FINANCE_EMAIL.
+FINANCE_EMAILS = env.list("FINANCE_EMAILS", default=[FINANCE_EMAIL])
 # An SMTP server that hangs must not outlast the outbox claim below.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 # How long a worker's claim on an outbox e-mail holds (seconds); after that the
@@ -244,6 +248,70 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Every periodic job, in one place (STYLE 6). Times are Europe/Berlin (CELERY_TIMEZONE).
+# Staff read this table with its recipients in the admin (Betrieb → Zeitplan der Jobs,
+# vendorportal.schedule); a new job adds an entry here and, if it e-mails, its
+# recipients' setting to JOB_RECIPIENTS.
+CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {
+        "task": "vendorportal.tasks.heartbeat",
+        "schedule": crontab(minute="*/15"),
+    },
+    "outbox-dispatch": {  # e-mails that are due and unsent: lost messages, dead workers, retries
+        "task": "vendorportal.tasks.outbox_dispatch",
+        "schedule": crontab(minute="*/5"),
+    },
+    "swp-expiry-daily": {  # Softwarepflege reminders and notices (SWP-8)
+        "task": "licensing.tasks.swp_expiry_daily",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "swp-report-weekly": {  # Softwarepflege report to finance (SWP-8)
+        "task": "licensing.tasks.swp_report_weekly",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+    },
+    "invoices-overdue-daily": {  # overdue invoices and their one friendly reminder (billing)
+        "task": "billing.tasks.invoices_overdue_daily",
+        "schedule": crontab(hour=6, minute=30),
+    },
+    # The previous month's invoice journal with its SEPA files, after the monthly
+    # invoicing run of the early morning of the 1st (which bills the new month).
+    "finance-journal-monthly": {
+        "task": "billing.tasks.finance_journal_monthly",
+        "schedule": crontab(hour=7, minute=30, day_of_month=1),
+    },
+    "finance-open-items-weekly": {  # open and overdue invoices with ageing, to finance
+        "task": "billing.tasks.finance_open_items_weekly",
+        "schedule": crontab(hour=7, minute=15, day_of_week="mon"),
+    },
+    "support-sla-quarter-hourly": {  # Enterprise SLA: warn one support hour before, flag breaches (SUP-2)
+        "task": "support.tasks.sla_check_quarter_hourly",
+        "schedule": crontab(minute="*/15"),
+    },
+    "support-mail": {  # inbound support e-mail → tickets and replies
+        "task": "support.tasks.fetch_support_mail",
+        "schedule": crontab(minute="*/5"),
+    },
+    "subscriptions-end-daily": {  # keys of ended subscriptions are blocked, once (LIC-12)
+        "task": "billing.tasks.subscriptions_end_daily",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    "invoicing-monthly": {  # bill every subscription period / plan year starting this month (INV-3)
+        "task": "billing.tasks.invoicing_monthly",
+        "schedule": crontab(hour=3, minute=0, day_of_month=1),
+    },
+    "invoicing-catch-up": {  # finishes a run that died; queues nothing when all is billed (INV-3)
+        "task": "billing.tasks.invoicing_catch_up",
+        "schedule": crontab(minute=20),
+    },
+}
+# The settings that name the recipients of a scheduled job's e-mails (shown to staff
+# beside the schedule; the jobs read the same settings).
+JOB_RECIPIENTS = {
+    "swp-report-weekly": "FINANCE_EMAIL",
+    "finance-journal-monthly": "FINANCE_EMAILS",
+    "finance-open-items-weekly": "FINANCE_EMAILS",
+    "support-sla-quarter-hourly": "SUPPORT_EMAIL",
+}
 
 # --- Licensing -------------------------------------------------------------------
 # Ed25519 private key that signs module licence keys (LIC-2). Generated on first

@@ -112,6 +112,49 @@ def test_pdf_is_pdf_a_3b_with_the_factur_x_metadata(domestic_invoice_doc, render
     assert reader.metadata.title == "Rechnung RE-2026-000123"
 
 
+def test_one_pass_pdf_declares_the_factur_x_schema_and_agrees_with_its_info(domestic_invoice_doc, rendered):
+    """WeasyPrint writes the attachment and the Factur-X XMP itself (no second pypdf pass):
+    the XMP declares the fx extension schema, the XML is text/xml, and the document
+    information says what the XMP says (PDF/A)."""
+    from lxml import etree
+
+    reader = pypdf.PdfReader(io.BytesIO(rendered(domestic_invoice_doc)))
+    catalog = reader.trailer["/Root"]
+    (filespec,) = [spec.get_object() for spec in catalog["/AF"]]
+    assert filespec["/EF"]["/F"].get_object()["/Subtype"] == "/text/xml"
+    assert catalog["/Names"]["/EmbeddedFiles"]["/Names"][0] == "factur-x.xml"
+    metadata = catalog["/Metadata"].get_object()
+    assert "/Filter" not in metadata  # XMP readable without decompressing
+    root = etree.fromstring(metadata.get_data())
+    ns = {
+        "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "pdfaSchema": "http://www.aiim.org/pdfa/ns/schema#",
+        "pdfaProperty": "http://www.aiim.org/pdfa/ns/property#",
+        "fx": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#",
+        "dc": "http://purl.org/dc/elements/1.1/",
+        "pdf": "http://ns.adobe.com/pdf/1.3/",
+        "xmp": "http://ns.adobe.com/xap/1.0/",
+    }
+    assert root.xpath("//pdfaSchema:namespaceURI/text()", namespaces=ns) == [ns["fx"]]
+    assert root.xpath("//pdfaSchema:prefix/text()", namespaces=ns) == ["fx"]
+    assert sorted(root.xpath("//pdfaProperty:name/text()", namespaces=ns)) == [
+        "ConformanceLevel",
+        "DocumentFileName",
+        "DocumentType",
+        "Version",
+    ]
+    assert root.xpath("//fx:DocumentType/text()", namespaces=ns) == ["INVOICE"]
+    info = reader.metadata
+    assert root.xpath("//dc:title//rdf:li/text()", namespaces=ns) == [info.title] == ["Rechnung RE-2026-000123"]
+    assert root.xpath("//dc:creator//rdf:li/text()", namespaces=ns) == [info.author]
+    assert root.xpath("//dc:description//rdf:li/text()", namespaces=ns) == [info.subject]
+    assert root.xpath("//pdf:Producer/text()", namespaces=ns) == [info.producer]
+    assert root.xpath("//pdf:Keywords/text()", namespaces=ns) == [info["/Keywords"]]
+    assert root.xpath("//xmp:CreatorTool/text()", namespaces=ns) == [info.creator]
+    created = root.xpath("//xmp:CreateDate/text()", namespaces=ns)[0]  # e.g. 2026-11-21T11:00:00+00:00
+    assert info["/CreationDate"] == "D:" + created[:19].replace("-", "").replace("T", "").replace(":", "") + "+00'00'"
+
+
 def test_reverse_charge_invoice_prints_the_legal_note(reverse_charge_invoice_doc, rendered):
     pdf = rendered(reverse_charge_invoice_doc)
     (text,) = page_texts(pdf)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from pypdf import PdfReader
 
 from billing import selectors, services
@@ -252,12 +253,54 @@ def test_issued_invoice_refuses_changes_and_deletion(german_order, today):
     assert Invoice.objects.get().state == "overdue"
 
 
+def test_bulk_updates_and_deletes_cannot_change_issued_documents(german_order, today):
+    """Issue 9: queryset update()/delete() (and bulk_update) bypass save(); the queryset refuses
+    them for protected fields, and lets the services' payment bookkeeping through."""
+    invoice = services.order_confirm(order=german_order)
+    issued = Invoice.objects.filter(pk=invoice.pk)
+    with pytest.raises(InvoiceImmutable, match="gross_total, net_total"):
+        issued.update(net_total=D("1.00"), gross_total=D("1.19"))
+    with pytest.raises(InvoiceImmutable, match="buyer_name"):
+        Invoice.objects.update(buyer_name="Jemand anders")
+    invoice.number = "RE-2026-999999"
+    with pytest.raises(InvoiceImmutable, match="number"), transaction.atomic():
+        Invoice.objects.bulk_update([invoice], ["number"])
+    with pytest.raises(InvoiceImmutable, match="nie ersetzt"):
+        issued.update(pdf="invoices/other.pdf")
+    with pytest.raises(InvoiceImmutable, match="nie gelöscht"):
+        issued.delete()
+    with pytest.raises(InvoiceImmutable, match="nie gelöscht"):
+        InvoiceLine.objects.filter(invoice=invoice).delete()
+    with pytest.raises(InvoiceImmutable, match="nie geändert"):
+        InvoiceLine.objects.filter(invoice=invoice).update(unit_price=D("0.00"))
+    stored = Invoice.objects.get()
+    assert (stored.number, stored.net_total, stored.gross_total, stored.buyer_name) == (
+        "RE-2026-000001",
+        D("3975.20"),
+        D("4730.49"),
+        "Muster Kommunikation GmbH",
+    )
+    assert stored.pdf.name == f"invoices/2026/{stored.number}.pdf" and stored.lines.count() == 2
+    # Allowed, as the daily overdue job and payments do it: state, paid amount, reminder.
+    assert issued.update(state="overdue", reminder_sent_at=clock_now(), paid_amount=D("10.00")) == 1
+    assert Invoice.objects.get().state == "overdue"
+    # Deleting nothing is not refused (an empty filter in a clean-up).
+    assert Invoice.objects.filter(pk=-1).delete() == (0, {})
+
+
+def clock_now():
+    from vendorportal import clock
+
+    return clock.now()
+
+
 def test_database_checks_gross_is_net_plus_vat(german_order, today):
     invoice = services.order_confirm(order=german_order)
+    # Django's plain QuerySet.update, past InvoiceQuerySet's guard: the database's own checks.
     with pytest.raises(IntegrityError), transaction.atomic():
-        Invoice.objects.filter(pk=invoice.pk).update(gross_total=D("1.00"))
+        QuerySet.update(Invoice.objects.filter(pk=invoice.pk), gross_total=D("1.00"))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Invoice.objects.filter(pk=invoice.pk).update(kind="credit_note")  # a credit note needs its invoice
+        QuerySet.update(Invoice.objects.filter(pk=invoice.pk), kind="credit_note")  # a credit note needs its invoice
 
 
 # --- credit notes --------------------------------------------------------------------------
