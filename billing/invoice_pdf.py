@@ -32,7 +32,7 @@ TEMPLATE = "documents/invoice.html"
 FACTURX_FILENAME = "factur-x.xml"  # the name Factur-X prescribes for the embedded XML
 
 # UN/ECE rec 20 unit codes of DocumentLine.unit as printed after the quantity.
-UNIT_LABELS = {"C62": "Stk.", "MON": "Monat(e)", "ANN": "Jahr(e)", "DAY": "Tag(e)"}
+UNIT_LABELS = {"C62": "Stk.", "MON": "Monat(e)", "ANN": "Jahr(e)", "DAY": "Tag(e)", "HUR": "Std."}
 
 # Country names for buyer addresses abroad (German spelling, as on an envelope).
 COUNTRY_NAMES = {

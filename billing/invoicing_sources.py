@@ -52,7 +52,7 @@ class LineProposal:
     description: str  # German, as printed on the invoice (at most 300 characters)
     quantity: Decimal
     unit_price: Decimal
-    unit: str = "C62"  # an InvoiceLine.UNIT_CHOICES code: C62 piece, MON month, ANN year, DAY day
+    unit: str = "C62"  # an InvoiceLine.UNIT_CHOICES code: C62 piece, MON month, ANN year, DAY day, HUR hour
     period_start: date | None = None
     period_end: date | None = None  # inclusive
     ref: Any = field(default=None, compare=False)  # the source's own handle (e.g. time entry ids)

@@ -618,7 +618,13 @@ def _db_value(field, obj):
 class InvoiceLine(models.Model):
     """One line of an issued invoice or credit note (INV-2): immutable like its document."""
 
-    UNIT_CHOICES = [("C62", _("Stück")), ("MON", _("Monat")), ("ANN", _("Jahr")), ("DAY", _("Tag"))]
+    UNIT_CHOICES = [
+        ("C62", _("Stück")),
+        ("MON", _("Monat")),
+        ("ANN", _("Jahr")),
+        ("DAY", _("Tag")),
+        ("HUR", _("Stunde")),
+    ]
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines", verbose_name=_("Rechnung"))
     position = models.PositiveSmallIntegerField(_("Pos."))

@@ -7,6 +7,7 @@ class SupportConfig(AppConfig):
     verbose_name = _("Support")
 
     def ready(self):
+        from billing import invoicing_sources
         from support import views
         from vendorportal.outbox import register_kind
         from vendorportal.portal import registry
@@ -25,3 +26,10 @@ class SupportConfig(AppConfig):
         register_kind("support-ack", label=_("Support: Eingangsbestätigung Fehler/Funktionswunsch"))
         register_kind("support-sla", label=_("Support: SLA-Warnung"))
         register_kind("support-unknown-sender", label=_("Support: Antwort an unbekannten Absender"))
+        # Billable support time of the previous month on the monthly invoice (SUP-5, INV-3).
+        invoicing_sources.register(
+            "support-time",
+            partners="support.services.partners_with_billable_time",
+            proposals="support.services.billable_time_proposals",
+            billed="support.services.time_billed",
+        )

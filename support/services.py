@@ -8,10 +8,11 @@ Every e-mail is an outbox row written in the transaction that makes the change
 from __future__ import annotations
 
 import calendar
+import logging
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -31,6 +32,8 @@ from vendorportal import clock, roles
 from vendorportal.money import round_cents
 from vendorportal.outbox import outbox_enqueue
 from vendorportal.sequences import next_document_number
+
+logger = logging.getLogger(__name__)
 
 TICKET_PREFIX = "T"
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # 10 MiB per file
@@ -581,3 +584,61 @@ def _sla_mail(ticket: Ticket, key: str, headline: str, now) -> None:
         document=ticket,
         from_email=_support_from(),
     )
+
+
+# --- billable time on the monthly invoice (SUP-5, INV-3) ---------------------------------------
+# The monthly invoicing run of month M bills the support time worked in month M − 1. Support
+# registers these three functions as an invoicing source (billing.invoicing_sources, in
+# SupportConfig.ready); billing never imports support.
+
+SUPPORT_ARTICLE = "SUPPORT-STD"
+
+
+def _previous_month(month: date) -> date:
+    first = month.replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
+def partners_with_billable_time(month: date) -> list[int]:
+    """Partners with unbilled billable time worked in the month before ``month``."""
+    first = _previous_month(month)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return list(
+        TimeEntry.objects.filter(billable=True, invoice_line__isnull=True, worked_on__gte=first, worked_on__lte=last)
+        .values_list("ticket__partner_id", flat=True)
+        .distinct()
+    )
+
+
+def billable_time_proposals(partner, month: date):
+    """The invoice lines for the partner's billable time of the month before ``month``: one per
+    ticket, in hours (unit HUR), priced by :func:`billable_time_lines` (SUP-5). Without an
+    hourly rate for a day the time stays unbilled (logged), so the partner's subscriptions
+    are still invoiced; it is billed by a later run once staff enter the rate."""
+    from billing.invoicing_sources import LineProposal
+
+    try:
+        lines = billable_time_lines(partner, _previous_month(month))
+    except SupportError as exc:
+        logger.warning("Support time of partner %s not billed: %s", partner.pk, exc.message)
+        return []
+    return [
+        LineProposal(
+            article=SUPPORT_ARTICLE,
+            description=line.description[:300],
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            unit="HUR",
+            period_start=line.period_start,
+            period_end=line.period_end,
+            ref=line.entries,
+        )
+        for line in lines
+    ]
+
+
+def time_billed(partner, month: date, pairs) -> None:
+    """Record each proposal's time entries as billed by its invoice line, in the run's
+    transaction; a concurrent run that billed them first makes this one roll back."""
+    for proposal, invoice_line in pairs:
+        mark_time_billed(proposal.ref, invoice_line)
