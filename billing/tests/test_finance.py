@@ -8,14 +8,16 @@ Amounts worked out by hand (partner conditions −20 % on every order here):
 - Austrian reverse-charge invoice, 05.11.2026: 135,20 € net, 0,00 € VAT, 135,20 € gross; transfer.
 - Credit note for all of the German invoice, 10.11.2026: 135,20 / 25,69 / 160,89 € — negative in
   the journal; credit notes are paid by transfer.
-- Direct-debit invoice, 21.11.2026: Blacklist PRO subscription 12,21 € − 20 % = 9,768 → 9,77 €
-  net; 19 % = 1,8563 → 1,86 €; gross 11,63 €, collected on 05.12.2026 (file written 25.11.2026).
+- Direct-debit invoice, 21.11.2026: Blacklist PRO subscription 12,21 € − 20 % = 9,768 → 9,77 € a
+  month; signed on the 21st the order bills the first partial month (SUB-2): 10 of 30 days →
+  9,77 × 10/30 = 3,2566… → 3,26 € net; 19 % = 0,6194 → 0,62 €; gross 3,88 €, collected on
+  05.12.2026 (file written 25.11.2026).
 
-Journal 11/2026: net 135,20 + 135,20 + 9,77 − 135,20 = 144,97 €; VAT 25,69 + 0 + 1,86 − 25,69 =
-1,86 €; gross 160,89 + 135,20 + 11,63 − 160,89 = 146,83 €. 19 %: three documents, 9,77 / 1,86 /
-11,63 €; reverse charge: one, 135,20 / 0,00 / 135,20 €. Intercom: three lines, 135,20 €; Blacklist
-PRO: one line, 9,77 €. Transfer: three documents, 135,20 / 0,00 / 135,20 €; direct debit: one,
-9,77 / 1,86 / 11,63 €. Invoices 3 (gross 307,72 €), credit notes 1 (gross −160,89 €).
+Journal 11/2026: net 135,20 + 135,20 + 3,26 − 135,20 = 138,46 €; VAT 25,69 + 0 + 0,62 − 25,69 =
+0,62 €; gross 160,89 + 135,20 + 3,88 − 160,89 = 139,08 €. 19 %: three documents, 3,26 / 0,62 /
+3,88 €; reverse charge: one, 135,20 / 0,00 / 135,20 €. Intercom: three lines, 135,20 €; Blacklist
+PRO: one line, 3,26 €. Transfer: three documents, 135,20 / 0,00 / 135,20 €; direct debit: one,
+3,26 / 0,62 / 3,88 €. Invoices 3 (gross 299,97 €), credit notes 1 (gross −160,89 €).
 """
 
 from __future__ import annotations
@@ -87,9 +89,9 @@ def november(modules, clock, settings, send_outbox):
         D("160.89"),
         D("135.20"),
         D("160.89"),
-        D("11.63"),
+        D("3.88"),
     )
-    assert (reverse.vat_category, debit.payment_means, batch.total) == ("AE", "direct_debit", D("11.63"))
+    assert (reverse.vat_category, debit.payment_means, batch.total) == ("AE", "direct_debit", D("3.88"))
     clock.set(date(2026, 12, 1))
     send_outbox()  # the documents' own e-mails, so the tests see the reports' only
     mail.outbox.clear()
@@ -104,22 +106,22 @@ def test_journal_totals_per_rate_product_and_means(november):
         "GS-2026-000001",
         "RE-2026-000004",
     ]
-    assert (journal.totals.net, journal.totals.vat, journal.totals.gross) == (D("144.97"), D("1.86"), D("146.83"))
-    assert (journal.invoices.count, journal.invoices.gross) == (3, D("307.72"))
+    assert (journal.totals.net, journal.totals.vat, journal.totals.gross) == (D("138.46"), D("0.62"), D("139.08"))
+    assert (journal.invoices.count, journal.invoices.gross) == (3, D("299.97"))
     assert (journal.credit_notes.count, journal.credit_notes.gross) == (1, D("-160.89"))
     by_vat = {label: (s.count, s.net, s.vat, s.gross) for label, s in journal.by_vat.items()}
     assert by_vat == {
-        "19 % USt.": (3, D("9.77"), D("1.86"), D("11.63")),
+        "19 % USt.": (3, D("3.26"), D("0.62"), D("3.88")),
         "Reverse Charge (EU, 0 %)": (1, D("135.20"), D("0.00"), D("135.20")),
     }
     assert [(p.article, p.lines, p.net) for p in journal.by_product] == [
-        ("BLACKLIST", 1, D("9.77")),
+        ("BLACKLIST", 1, D("3.26")),
         ("INTERCOM", 3, D("135.20")),
     ]
     by_means = {label: (s.count, s.net, s.vat, s.gross) for label, s in journal.by_means.items()}
     assert by_means == {
         "Überweisung": (3, D("135.20"), D("0.00"), D("135.20")),
-        "SEPA-Lastschrift": (1, D("9.77"), D("1.86"), D("11.63")),
+        "SEPA-Lastschrift": (1, D("3.26"), D("0.62"), D("3.88")),
     }
     assert journal.sepa_batches == [november["batch"]]
 
@@ -132,7 +134,7 @@ def test_monthly_job_mails_the_journal_pdf_with_the_sepa_file_once(november, sen
         "journal",
         "2026-11",
         4,
-        D("146.83"),
+        D("139.08"),
     )
     assert OutboxMessage.objects.filter(kind="finance-journal").count() == 1
     assert send_outbox() == 1
@@ -142,7 +144,7 @@ def test_monthly_job_mails_the_journal_pdf_with_the_sepa_file_once(november, sen
     email = mail.outbox[0]
     assert email.to == ["buchhaltung@vendor.example", "steuerberatung@vendor.example"]
     assert email.subject == "Rechnungsausgangsbuch 11/2026"
-    assert "Summe netto 144,97 €, USt. 1,86 €, brutto 146,83 €" in email.body
+    assert "Summe netto 138,46 €, USt. 0,62 €, brutto 139,08 €" in email.body
     (pdf_name, pdf, pdf_type), (xml_name, xml, xml_type) = email.attachments
     assert (pdf_name, pdf_type) == ("rechnungsausgangsbuch-2026-11.pdf", "application/pdf")
     batch = november["batch"]
@@ -160,9 +162,9 @@ def test_monthly_job_mails_the_journal_pdf_with_the_sepa_file_once(november, sen
         "Alpen Telefonie GmbH",
         "-160,89 €",  # the credit note counts negative
         "zu RE-2026-000002",
-        "144,97 €",
-        "146,83 €",
-        "307,72 €",
+        "138,46 €",
+        "139,08 €",
+        "299,97 €",
         "Reverse Charge (EU, 0 %)",
         "19 % USt.",
         "SEPA-Lastschrift",
@@ -229,10 +231,10 @@ def open_items(modules, clock, send_outbox):
     - RE-1 01.08., due 15.08.: 128 days overdue → > 90 Tage, 160,89 €.
     - RE-2 10.09., due 24.09., 60,89 € paid: 88 days → 61–90 Tage, 100,00 € open.
     - RE-3 05.11. (Alpen, reverse charge), due 19.11.: 32 days → 31–60 Tage, 135,20 €.
-    - RE-4 21.11. (Lastschrift GmbH), collected 05.12.: 16 days → 1–30 Tage, 11,63 €.
+    - RE-4 21.11. (Lastschrift GmbH), collected 05.12.: 16 days → 1–30 Tage, 3,88 € (first partial month, SUB-2).
     - RE-5 01.12. (Alpen) fully credited: cancelled, not listed.
     - RE-6 14.12., due 28.12.: not due, 160,89 €.
-    Muster 421,78 €, Alpen 135,20 €, Lastschrift 11,63 €; total 568,61 € in 5 invoices.
+    Muster 421,78 €, Alpen 135,20 €, Lastschrift 3,88 €; total 560,86 € in 5 invoices.
     """
     muster, alpen = german(), austrian()
     clock.set(date(2026, 8, 1))
@@ -257,10 +259,10 @@ def open_items(modules, clock, send_outbox):
 
 def test_open_items_per_partner_and_bucket(open_items):
     data = finance.open_items_data(on=date(2026, 12, 21))
-    assert data.count == 5 and data.total == D("568.61")
+    assert data.count == 5 and data.total == D("560.86")
     assert data.buckets == {
         "not_due": D("160.89"),
-        "1_30": D("11.63"),
+        "1_30": D("3.88"),
         "31_60": D("135.20"),
         "61_90": D("100.00"),
         "over_90": D("160.89"),
@@ -270,7 +272,7 @@ def test_open_items_per_partner_and_bucket(open_items):
     }
     assert by_partner == {
         "Alpen Telefonie GmbH": (D("135.20"), [("RE-2026-000003", 32, "31_60", D("135.20"))]),
-        "Lastschrift GmbH": (D("11.63"), [("RE-2026-000004", 16, "1_30", D("11.63"))]),
+        "Lastschrift GmbH": (D("3.88"), [("RE-2026-000004", 16, "1_30", D("3.88"))]),
         "Muster Kommunikation GmbH": (
             D("421.78"),
             [
@@ -294,7 +296,7 @@ def test_weekly_job_mails_the_open_items_pdf_once(open_items, send_outbox, setti
         "2026-W52",
         date(2026, 12, 21),
         5,
-        D("568.61"),
+        D("560.86"),
     )
     email = mail.outbox[0]
     assert email.subject == "Offene Posten zum 21.12.2026"
@@ -303,7 +305,7 @@ def test_weekly_job_mails_the_open_items_pdf_once(open_items, send_outbox, setti
     for expected in (
         "Offene Posten zum 21.12.2026",
         "5 offene Rechnungen",
-        "568,61 €",
+        "560,86 €",
         "421,78 €",
         "nicht fällig",
         "1–30 Tage",
@@ -333,7 +335,7 @@ def test_two_runs_racing_store_one_report(open_items, send_outbox):
         report_date=date(2026, 12, 21),
         pdf=pdf,
         count=5,
-        gross=D("568.61"),
+        gross=D("560.86"),
         batches=[],
         mail_kind=finance.OPEN_ITEMS_KIND,
         mail=("x", "y"),
@@ -355,7 +357,7 @@ def run_command(*args) -> tuple[int, str]:
 
 def test_command_sends_a_month_once(november):
     code, out = run_command("--journal", "2026-11")
-    assert code == 0 and "Rechnungsausgangsbuch 2026-11: 4 Beleg(e), 146,83 €; E-Mail an" in out
+    assert code == 0 and "Rechnungsausgangsbuch 2026-11: 4 Beleg(e), 139,08 €; E-Mail an" in out
     code, out = run_command("--journal", "2026-11")
     assert code == 0 and "wurde bereits gesendet, keine zweite E-Mail" in out
     assert OutboxMessage.objects.filter(kind="finance-journal").count() == 1
@@ -409,7 +411,7 @@ def test_finance_reads_the_stored_reports_nobody_changes_them(client, november, 
     assert listing.status_code == status
     if status == 200:
         assert (
-            "rechnungsausgangsbuch-2026-11.pdf" in listing.content.decode() and "146,83 €" in listing.content.decode()
+            "rechnungsausgangsbuch-2026-11.pdf" in listing.content.decode() and "139,08 €" in listing.content.decode()
         )
     assert client.get(reverse("admin:billing_financereport_add")).status_code == 403
     change = reverse("admin:billing_financereport_change", args=[report.pk])
