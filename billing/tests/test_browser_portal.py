@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from billing.models import Invoice, Order
+from billing.models import Invoice, Order, VatRate
 from licensing.models import DeliveryNote, License
 from licensing.tests.factories import CustomerFactory, InstallationFactory
 from vendorportal.parties.tests.factories import PartnerUserFactory
@@ -41,6 +41,9 @@ def partner_admin(db):
 @pytest.fixture
 def installation(partner_admin, modules, clock):
     clock.set(date(2026, 11, 21))
+    # A transactional test before this one may have flushed the rates the data migration wrote.
+    if not VatRate.objects.filter(category="S").exists():
+        VatRate.objects.create(category="S", percent="19.00", valid_from=date(2007, 1, 1))
     return InstallationFactory(
         customer=CustomerFactory(partner=partner_admin.partner, company="Bäckerei Huber"),
         identifier=SERVER_KEY,
