@@ -8,7 +8,8 @@ The partner has 50 customers with 10 installations each: 250 STARFACE installati
 every other one with a demo key whose expiry is spread over the next 60 days (about
 half of them in the panel's 30-day window), and 250 Auerswald systems whose
 Softwarepflege ends spread from 120 days ago to 240 days ahead (expiring and lapsed
-ones are on the dashboard). Rows are made with ``bulk_create`` in a fresh SQLite
+ones are on the dashboard); 500 open or overdue invoices and 500 support tickets, every
+fifth waiting for the partner, so the billing and support panels have rows too. Rows are made with ``bulk_create`` in a fresh SQLite
 database in a temp directory; the client is logged in as the partner's administrator,
 one request warms up, then 30 are timed.
 
@@ -121,6 +122,32 @@ def run() -> int:
         for n, inst in enumerate(auerswald)
     )  # fmt: skip
 
+    # Every panel has rows (issue 12): 500 invoices (every other one overdue) and 500 support
+    # tickets of the partner's customers, every fifth waiting for the partner.
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from billing.models import Invoice
+    from support.models import Ticket
+
+    Invoice.objects.bulk_create(
+        Invoice(
+            number=f"RE-2026-{n + 1:06d}", issue_date=date(2026, 11, 1), issued_at=datetime(2026, 11, 1, 10, tzinfo=UTC),
+            partner=partner, buyer_name=partner.company, buyer_country="DE", email="r@bench.test", vat_category="S",
+            net_total=Decimal("100.00"), vat_total=Decimal("19.00"), gross_total=Decimal("119.00"),
+            due_date=date(2026, 11, 15) if n % 2 else date(2026, 12, 1), state="overdue" if n % 2 else "open",
+        )
+        for n in range(INSTALLATIONS)
+    )  # fmt: skip
+    Ticket.objects.bulk_create(
+        Ticket(
+            number=f"T-2026-{n + 1:05d}", partner=partner, customer=inst.customer, installation=inst,
+            subject=f"Ticket {n + 1}", status=("new", "open", "waiting", "solved", "closed")[n % 5],
+            received_at=datetime(2026, 11, 1, 10, tzinfo=UTC) + timedelta(minutes=n),
+        )
+        for n, inst in enumerate(installations)
+    )  # fmt: skip
+
     client = Client()
     client.force_login(user)
     # Counted with an execute wrapper: the test client's request_started signal empties
@@ -132,6 +159,7 @@ def run() -> int:
     page = first.content.decode()
     assert "Ablaufende Lizenzschlüssel" in page and "Softwarepflege läuft ab" in page
     assert f"50 Kunden · {INSTALLATIONS} Installationen" in page
+    assert "Offene Rechnungen" in page and "Tickets, die auf Sie warten" in page and "T-2026-00498" in page
     timings = []
     for _ in range(REQUESTS):
         started = time.perf_counter()

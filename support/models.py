@@ -133,6 +133,9 @@ class Ticket(models.Model):
     sla_warned_at = models.DateTimeField(_("SLA-Warnung gesendet"), null=True, blank=True)
     sla_breached_at = models.DateTimeField(_("SLA verletzt seit"), null=True, blank=True)
     updated_at = models.DateTimeField(_("geändert"), auto_now=True)
+    # The portal's new-ticket form carries a one-time token: posting the same form twice
+    # finds this ticket instead of opening a second one (STYLE 14, a unique constraint).
+    portal_token = models.CharField(_("Formular-Token"), max_length=40, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -149,6 +152,9 @@ class Ticket(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=["new", "open", "waiting", "solved", "closed"]), name="ticket_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "portal_token"], condition=~Q(portal_token=""), name="ticket_portal_token_unique"
             ),
         ]
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -146,13 +146,25 @@ def ticket_open(
     channel: str = Ticket.PORTAL,
     contact_email: str = "",
     files=(),
+    portal_token: str = "",
 ) -> Ticket:
     """Open a ticket with its first message and files; tell partner and staff (outbox).
 
     Enterprise tickets (plan on the server key today) get a first-response due time
     24 support hours after arrival (SUP-2). Bug reports and feature requests get the
     acknowledgement that says how they are handled (SUP-6).
+
+    ``portal_token`` is the portal form's one-time token: the same form posted twice
+    returns the ticket of the first post, with no second message, file or e-mail (the
+    ``ticket_portal_token_unique`` constraint decides two posts at the same moment).
     """
+    portal_token = (portal_token or "").strip()
+    if len(portal_token) > Ticket._meta.get_field("portal_token").max_length:
+        raise SupportError(_("Das Formular ist abgelaufen; bitte die Seite neu laden."), code="token")
+    if portal_token:
+        existing = Ticket.objects.filter(partner=partner, portal_token=portal_token).first()
+        if existing is not None:
+            return existing
     if installation is not None:
         if installation.customer.partner_id != partner.pk:
             raise SupportError(_("Diese Installation gehört nicht zu Ihren Kunden."), code="foreign_installation")
@@ -168,7 +180,7 @@ def ticket_open(
     )
     now = clock.now()
     ticket = Ticket(
-        number=next_document_number(TICKET_PREFIX, timezone.localdate(now).year),
+        number="",
         partner=partner,
         customer=customer,
         installation=installation,
@@ -182,13 +194,25 @@ def ticket_open(
         contact_email=contact_email or (by.email if by is not None and by.email else ""),
         created_by=by,
         received_at=now,
+        portal_token=portal_token,
     )
     plan = selectors.plan_of(ticket, timezone.localdate(now))
     if plan == rules.ENTERPRISE:
         ticket.sla_due_at = rules.sla_due(now, rules.ENTERPRISE_SLA_HOURS)
         ticket.sla_warning_at = rules.sla_warning_at(now, rules.ENTERPRISE_SLA_HOURS)
-    ticket.full_clean()
-    ticket.save()
+    try:
+        # The number is drawn inside the savepoint: a post that loses the race on the
+        # token rolls its number back too, so ticket numbers stay without gaps.
+        with transaction.atomic():
+            ticket.number = next_document_number(TICKET_PREFIX, timezone.localdate(now).year)
+            # The token's constraint is left to the database (a check here could not see a
+            # post that is not committed yet); every other field and constraint is checked.
+            ticket.full_clean(exclude=["portal_token"])
+            ticket.save()
+    except IntegrityError:
+        if not portal_token:
+            raise
+        return Ticket.objects.get(partner=partner, portal_token=portal_token)
     message = TicketMessage.objects.create(
         ticket=ticket, author=by, author_email=ticket.contact_email, body=body, created_at=now
     )

@@ -5,6 +5,8 @@ partner's id → 404), call one service, render."""
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -52,20 +54,44 @@ class MultipleFileField(forms.FileField):
 FILES_HELP = gettext_lazy("Bis zu 5 Dateien, je höchstens 10 MB: Text, Log, PDF, Bilder, ZIP.")
 
 
+FORM_EXPIRED = gettext_lazy("Das Formular ist abgelaufen; bitte die Seite neu laden.")
+
+
 class TicketForm(forms.Form):
-    installation = forms.ModelChoiceField(
-        label=gettext_lazy("Installation"), queryset=None, required=False, empty_label=gettext_lazy("— keine —")
+    # One-time token (as billing's order form): the same form posted twice opens one ticket.
+    token = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=40,
+        error_messages={"required": FORM_EXPIRED, "max_length": FORM_EXPIRED},
     )
-    urgency = forms.ChoiceField(label=gettext_lazy("Dringlichkeit"), choices=Ticket.URGENCY_CHOICES, initial="normal")
+    installation = forms.ModelChoiceField(
+        label=gettext_lazy("Installation"),
+        queryset=None,
+        required=False,
+        empty_label=gettext_lazy("— keine —"),
+        error_messages={"invalid_choice": gettext_lazy("Diese Installation gibt es bei Ihren Kunden nicht.")},
+    )
+    urgency = forms.ChoiceField(
+        label=gettext_lazy("Dringlichkeit"),
+        choices=Ticket.URGENCY_CHOICES,
+        initial="normal",
+        error_messages={"invalid_choice": gettext_lazy("Bitte kritisch, hoch, normal oder niedrig wählen.")},
+    )
     subject = forms.CharField(label=gettext_lazy("Betreff"), max_length=200)
     pbx_version = forms.ModelChoiceField(
         label=gettext_lazy("STARFACE-Version"),
         queryset=PbxVersion.objects.filter(vendor=STARFACE).order_by("-released_on"),
         to_field_name="number",
         required=False,
+        empty_label=gettext_lazy("— bitte wählen —"),
+        error_messages={"invalid_choice": gettext_lazy("Diese STARFACE-Version kennen wir nicht.")},
     )
     product = forms.ModelChoiceField(
-        label=gettext_lazy("Modul"), queryset=Product.objects.filter(kind=Product.MODULE), required=False
+        label=gettext_lazy("Modul"),
+        queryset=Product.objects.filter(kind=Product.MODULE),
+        required=False,
+        empty_label=gettext_lazy("— bitte wählen —"),
+        error_messages={"invalid_choice": gettext_lazy("Dieses Modul gibt es nicht.")},
     )
     module_version = forms.CharField(
         label=gettext_lazy("Modulversion"), max_length=20, required=False, help_text=gettext_lazy("z. B. 2.1")
@@ -74,9 +100,14 @@ class TicketForm(forms.Form):
     files = MultipleFileField(label=gettext_lazy("Anhänge"), help_text=FILES_HELP)
 
     def __init__(self, *args, partner, kind: str, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.kind = kind
+        if not self.is_bound:
+            self.initial["token"] = uuid.uuid4().hex
         self.fields["installation"].queryset = installations_for_partner(partner)
+        # The label says STARFACE already; the options are the version numbers.
+        self.fields["pbx_version"].label_from_instance = lambda version: version.number
         if kind in rules.KINDS_NEEDING_VERSIONS:
             for name in ("pbx_version", "product", "module_version"):
                 self.fields[name].required = True
@@ -96,6 +127,10 @@ class TicketForm(forms.Form):
 class ReplyForm(forms.Form):
     body = forms.CharField(label=gettext_lazy("Ihre Antwort"), widget=forms.Textarea(attrs={"rows": 6}))
     files = MultipleFileField(label=gettext_lazy("Anhänge"), help_text=FILES_HELP)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 def _ticket_or_404(request, pk: int) -> Ticket:
@@ -135,6 +170,7 @@ def _ticket_create(request, kind: str, template_title: str):
                 product=d.get("product"),
                 module_version=d.get("module_version") or "",
                 files=d.get("files") or [],
+                portal_token=d["token"],
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():

@@ -1,6 +1,7 @@
 """Portal pages of the support desk over HTTP: tickets, attachments (only staff and the
 ticket's partner), the knowledge base, bug report / feature request, the dashboard panel."""
 
+import uuid
 from datetime import date
 
 import pytest
@@ -56,6 +57,7 @@ def test_new_ticket_with_attachment_and_versions(client, login, product):
     response = client.post(
         reverse("portal:support_ticket_new"),
         {
+            "token": uuid.uuid4().hex,
             "installation": installation.pk,
             "urgency": "high",
             "subject": "Modul startet nicht",
@@ -79,7 +81,10 @@ def test_new_ticket_with_attachment_and_versions(client, login, product):
 
 def test_new_ticket_without_versions_shows_german_errors(client, login, product):
     client.force_login(login.user)
-    response = client.post(reverse("portal:support_ticket_new"), {"subject": "Hilfe", "body": "x", "urgency": "low"})
+    response = client.post(
+        reverse("portal:support_ticket_new"),
+        {"token": uuid.uuid4().hex, "subject": "Hilfe", "body": "x", "urgency": "low"},
+    )
     assert response.status_code == 200 and not Ticket.objects.exists()
     assert "Dieses Feld ist zwingend erforderlich." in response.content.decode()
 
@@ -89,6 +94,7 @@ def test_unknown_module_version_is_refused(client, login, product):
     response = client.post(
         reverse("portal:support_ticket_new"),
         {
+            "token": uuid.uuid4().hex,
             "subject": "x",
             "body": "x",
             "urgency": "low",
@@ -223,9 +229,15 @@ def test_log_file_without_dpa_is_locked_for_staff_until_a_dpa_date(client, ticke
 
 def test_bug_report_form_needs_versions_feature_request_does_not(client, login, product):
     client.force_login(login.user)
-    response = client.post(reverse("portal:support_bug_report"), {"subject": "Absturz", "body": "x", "urgency": "high"})
+    response = client.post(
+        reverse("portal:support_bug_report"),
+        {"token": uuid.uuid4().hex, "subject": "Absturz", "body": "x", "urgency": "high"},
+    )
     assert response.status_code == 200 and not Ticket.objects.exists()
-    response = client.post(reverse("portal:support_feature_request"), {"subject": "Dunkelmodus", "body": "Bitte"})
+    response = client.post(
+        reverse("portal:support_feature_request"),
+        {"token": uuid.uuid4().hex, "subject": "Dunkelmodus", "body": "Bitte"},
+    )
     assert response.status_code == 302
     assert Ticket.objects.get().kind == "feature"
 
