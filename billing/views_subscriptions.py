@@ -330,12 +330,22 @@ def service_plan_book(request, installation: int):
     inst = _server_key_or_404(request.partner, installation)
     today = clock.today()
     existing = _plan_of(inst)
+    refusal = _already_booked_text(inst, existing) if existing else ""
+    if not refusal and inst.decommissioned_on is not None and inst.decommissioned_on <= today:
+        refusal = _(
+            "Die Installation %(id)s ist seit %(date)s außer Betrieb; dafür kann kein Service-Plan gebucht werden."
+        ) % {
+            "id": inst.identifier,
+            "date": format_date_de(inst.decommissioned_on),
+        }
     prices = selectors.service_plan_yearly_prices(today)
-    form = None if existing else PlanBookForm(request.POST or None, prices=prices)
+    form = None if refusal else PlanBookForm(request.POST or None, prices=prices)
     status = 200
     if existing is not None and request.method == "POST":
         messages.info(request, _already_booked_text(inst, existing) + " " + _("Es wurde nichts doppelt gebucht."))
         return redirect("portal:service_plans")
+    if refusal and request.method == "POST":
+        status = 400
     if form is not None and request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -377,7 +387,7 @@ def service_plan_book(request, installation: int):
         {
             "installation": inst,
             "form": form,
-            "refusal": _already_booked_text(inst, existing) if existing else "",
+            "refusal": refusal,
             "title": _("Service-Plan buchen"),
         },
         status=status,

@@ -405,6 +405,17 @@ def test_booking_bad_input_is_refused_in_german(client, admin, partner, clock):
     assert not ServicePlan.objects.exists()
 
 
+def test_no_plan_for_a_decommissioned_server_key(client, admin, partner, clock):
+    clock.set(date(2026, 11, 21))
+    inst = installation_of(partner, decommissioned_on=date(2026, 10, 1))
+    assert book_url(inst) not in html(client.get(PLANS))
+    page = text(client.get(book_url(inst)))
+    assert f"Die Installation {inst.identifier} ist seit 01.10.2026 außer Betrieb" in page
+    response = client.post(book_url(inst), {"plan": "premium"})
+    assert response.status_code == 400 and "außer Betrieb" in text(response)
+    assert not ServicePlan.objects.exists()
+
+
 def test_an_auerswald_system_is_no_server_key(client, admin, partner, clock):
     system = make_system(customer=CustomerFactory(partner=partner))
     assert client.get(book_url(system)).status_code == 404
