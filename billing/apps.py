@@ -36,3 +36,14 @@ class BillingConfig(AppConfig):
         register_kind(
             "finance-open-items", label=_("Offene Posten"), attachments="billing.finance.finance_report_attachments"
         )
+        # Subscriptions and service plans (issue 12).
+        from billing import views_subscriptions
+
+        registry.nav_add(url_name="portal:subscriptions", label=_("Abos"), order=45)
+        registry.nav_add(url_name="portal:service_plans", label=_("Service-Pläne"), order=47)
+        registry.panel_add(
+            key="billing.ending",
+            template="portal/panels/subscriptions_ending.html",
+            context=views_subscriptions.ending_panel,
+            order=35,
+        )

@@ -1053,6 +1053,8 @@ class SubscriptionPriceChange(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A partner's tier change from the portal is in the history staff see (issue 12).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["subscription", "effective_from"]

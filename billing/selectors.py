@@ -551,3 +551,85 @@ def purchases_before(installation: Installation, day: date) -> bool:
     return License.objects.filter(
         bindings__installation=installation, kind=License.PURCHASE, issued_at__lt=start
     ).exists()
+
+
+# --- the partner portal's subscription and service-plan pages (issue 12) ---------------------------
+
+SUBSCRIPTIONS_RUNNING = "laufend"
+SUBSCRIPTIONS_ENDED = "beendet"
+
+
+def portal_subscriptions(partner, *, today: date, status: str = ""):
+    """The partner's subscriptions for the list page: ``laufend`` — not ended yet (notice given
+    or not), ``beendet`` — the last day has passed, anything else — all. Price changes
+    prefetched (the monthly price in force is computed per row without a query)."""
+    qs = subscriptions_for_partner(partner)
+    if status == SUBSCRIPTIONS_RUNNING:
+        qs = qs.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+    elif status == SUBSCRIPTIONS_ENDED:
+        qs = qs.filter(ends_on__lt=today)
+    return qs
+
+
+def partner_subscription(partner, pk):
+    """One of the partner's subscriptions; another partner's id raises ``DoesNotExist`` (→ 404)."""
+    return subscriptions_for_partner(partner).select_related("order_line").get(pk=pk)
+
+
+def partner_server_keys(partner):
+    """The partner's STARFACE installations with a server licence key — what a service plan is
+    booked on (SUB-8) — each with its plan (``service_plan`` joined, one query per page)."""
+    from licensing.rules import SERVER_KEY
+
+    return (
+        Installation.objects.for_partner(partner)
+        .filter(identifier_kind=SERVER_KEY)
+        .select_related("customer", "service_plan")
+        .order_by("customer__company", "identifier", "pk")
+    )
+
+
+def partner_server_key(partner, pk) -> Installation:
+    """One of the partner's server-key installations; any other id raises ``DoesNotExist``."""
+    return partner_server_keys(partner).get(pk=pk)
+
+
+def partner_service_plan(partner, pk) -> ServicePlan:
+    """One of the partner's service plans; another partner's id raises ``DoesNotExist`` (→ 404)."""
+    return service_plans_for_partner(partner).get(pk=pk)
+
+
+def service_plan_yearly_prices(on: date) -> dict[str, Decimal | None]:
+    """The yearly list price of each bookable plan (SUB-8) valid on ``on``, ``None`` where the
+    price list has none: ``{"premium": 828.00, "enterprise": 1548.00}`` in seed 001."""
+    from billing.services.subscriptions import PLAN_ARTICLE
+    from licensing.selectors.catalog import price_for
+
+    products = {p.article: p for p in Product.objects.filter(article__in=PLAN_ARTICLE.values())}
+    prices: dict[str, Decimal | None] = {}
+    for plan, article in PLAN_ARTICLE.items():
+        product = products.get(article)
+        price = (
+            price_for(product=product, kind=OrderLine.SUBSCRIPTION, on=on, tier="", term_months=12) if product else None
+        )
+        prices[plan] = price.amount if price is not None else None
+    return prices
+
+
+def subscriptions_ending(partner, *, today: date, days: int):
+    """Dashboard: the partner's subscriptions with notice given that end within ``days`` days
+    (their last day from today on), soonest first."""
+    return (
+        subscriptions_for_partner(partner)
+        .filter(ends_on__gte=today, ends_on__lte=today + timedelta(days=days))
+        .order_by("ends_on", "reference")
+    )
+
+
+def service_plans_ending(partner, *, today: date, days: int):
+    """Dashboard: the partner's service plans with notice given that end within ``days`` days."""
+    return (
+        service_plans_for_partner(partner)
+        .filter(ends_on__gte=today, ends_on__lte=today + timedelta(days=days))
+        .order_by("ends_on", "reference")
+    )

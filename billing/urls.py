@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from billing import views
+from billing import views, views_subscriptions
 
 urlpatterns = [
     path("bestellungen/", views.orders_list, name="orders"),
@@ -15,4 +15,10 @@ urlpatterns = [
     path("rechnungen/", views.invoices_list, name="invoices"),
     path("rechnungen/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("sepa-mandat/", views.sepa_mandate, name="sepa_mandate"),
+    path("abos/", views_subscriptions.subscriptions_list, name="subscriptions"),
+    path("abos/<int:pk>/kuendigen/", views_subscriptions.subscription_cancel, name="subscription_cancel"),
+    path("abos/<int:pk>/staffel/", views_subscriptions.subscription_tier, name="subscription_tier"),
+    path("service-plaene/", views_subscriptions.service_plans_list, name="service_plans"),
+    path("service-plaene/buchen/<int:installation>/", views_subscriptions.service_plan_book, name="service_plan_book"),
+    path("service-plaene/<int:pk>/kuendigen/", views_subscriptions.service_plan_cancel, name="service_plan_cancel"),
 ]

@@ -1664,5 +1664,6 @@ from billing.services.subscriptions import (  # noqa: E402, F401  (re-exported)
     subscription_change_tier,
     subscription_give_notice,
     subscription_notice_preview,
+    subscription_tier_change_preview,
     subscriptions_end_keys_block,
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -298,27 +298,24 @@ def _new_monthly_price(subscription: Subscription, tier: str, users: int | None,
     return round_cents(rules.apply_discounts(list_price, *percents))
 
 
-@transaction.atomic
-def subscription_change_tier(
-    *, subscription: Subscription, tier: str = "", users: int | None = None, by=None
-) -> SubscriptionPriceChange:
-    """SUB-7 / ORD-6: a tier change changes only the monthly price, from the start of the next
-    billing period; term, start and interval stay. Tiered modules take ``tier`` (or ``users``,
-    from which the tier follows, CAT-2); Teams Presence Sync takes ``users`` (CAT-4).
+@dataclass(frozen=True)
+class TierChangePreview:
+    """What a tier change does (SUB-7), shown before it is confirmed: the new tier (or users),
+    the new monthly price per licence and the start of the billing period it applies from."""
 
-    **Decision (price):** the new price is that of the *current* price list (valid today) for
-    the new tier and the subscription's minimum term — a tier change is a new agreement on
-    the price — with the discounts the subscription got at signing (volume and partner
-    conditions of its order line; the bundle discount never applies to subscriptions).
-    Up or down: the tier follows the installed users (CAT-2), which may fall. A second change
-    before the same period replaces the first (it is not billed yet).
-    """
-    sub = (
-        Subscription.objects.select_for_update(of=("self",))
-        .select_related("product", "order_line")
-        .get(pk=subscription.pk)
-    )
+    tier: str
+    users: int | None
+    effective_from: date
+    monthly_price: object  # Decimal
+    current_price: object  # Decimal: the price per licence the subscription has before that day
+
+
+def subscription_tier_change_preview(subscription: Subscription, *, tier: str = "", users: int | None = None):
+    """SUB-7: the tier change :func:`subscription_change_tier` would record today, without
+    writing anything (the portal shows it before the partner confirms). Raises
+    :class:`SubscriptionRefused` with the same German refusals."""
     today = clock.today()
+    sub = subscription
     product = sub.product
     if product.pricing_model == Product.PER_STARTED_5_USERS:
         if not users or users < 1:
@@ -351,11 +348,44 @@ def subscription_change_tier(
             "same_tier",
         )
     price = _new_monthly_price(sub, tier, users, today)
-    change, _created = SubscriptionPriceChange.objects.update_or_create(
-        subscription=sub,
-        effective_from=effective_from,
-        defaults={"tier": tier, "users": users, "monthly_price": price, "created_by": by},
+    # The price before the change: of the period before ``effective_from`` (a change not yet in
+    # force that this one replaces does not count).
+    current = selectors.subscription_monthly_price_on(sub, effective_from - timedelta(days=1))
+    return TierChangePreview(tier, users, effective_from, price, current)
+
+
+@transaction.atomic
+def subscription_change_tier(
+    *, subscription: Subscription, tier: str = "", users: int | None = None, by=None
+) -> SubscriptionPriceChange:
+    """SUB-7 / ORD-6: a tier change changes only the monthly price, from the start of the next
+    billing period; term, start and interval stay. Tiered modules take ``tier`` (or ``users``,
+    from which the tier follows, CAT-2); Teams Presence Sync takes ``users`` (CAT-4).
+
+    **Decision (price):** the new price is that of the *current* price list (valid today) for
+    the new tier and the subscription's minimum term — a tier change is a new agreement on
+    the price — with the discounts the subscription got at signing (volume and partner
+    conditions of its order line; the bundle discount never applies to subscriptions).
+    Up or down: the tier follows the installed users (CAT-2), which may fall. A second change
+    before the same period replaces the first (it is not billed yet).
+    """
+    sub = (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("product", "order_line")
+        .get(pk=subscription.pk)
     )
+    preview = subscription_tier_change_preview(sub, tier=tier, users=users)
+    change = SubscriptionPriceChange.objects.filter(subscription=sub, effective_from=preview.effective_from).first()
+    if change is None:
+        change = SubscriptionPriceChange(subscription=sub, effective_from=preview.effective_from)
+    change.tier, change.users, change.monthly_price, change.created_by = (
+        preview.tier,
+        preview.users,
+        preview.monthly_price,
+        by,
+    )
+    change._history_user = by
+    change.save()
     return change
 
 

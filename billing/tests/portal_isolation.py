@@ -69,3 +69,35 @@ def _order_delivery_note(partner):
 def _invoice_pdf(partner):
     _order, invoice = _confirmed(partner)
     return {"pk": invoice.pk}
+
+
+# --- subscriptions and service plans (issue 12) -------------------------------------------------
+
+
+def _subscription(partner):
+    from billing.tests.factories import make_subscription
+
+    _call_recording()
+    return make_subscription(partner, tier="21-40", signed_on=date(2026, 11, 21))
+
+
+@isolation_case("portal:subscription_cancel")
+def _subscription_cancel(partner):
+    return {"pk": _subscription(partner).pk}
+
+
+@isolation_case("portal:subscription_tier")
+def _subscription_tier(partner):
+    return {"pk": _subscription(partner).pk}
+
+
+@isolation_case("portal:service_plan_book")
+def _service_plan_book(partner):
+    return {"installation": _installation(partner).pk}
+
+
+@isolation_case("portal:service_plan_cancel")
+def _service_plan_cancel(partner):
+    from billing.tests.factories import make_service_plan
+
+    return {"pk": make_service_plan(partner, installation=_installation(partner)).pk}
