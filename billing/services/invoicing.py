@@ -42,8 +42,9 @@ Design, in the order a run goes:
    partner is tried again at once, then billing what is left.
 
 Queries per partner do not grow with its subscriptions: subscriptions, billed periods and plans
-are read with one query each (price changes only for a partner with a tier change), the active
-SEPA mandate's id comes with the partner's lock, lines and periods are written with one
+are read with one query each (price changes only for a partner with a tier change, plans only
+for a partner that has one), the active SEPA mandate's id comes with the partner's lock, lines
+and periods are written with one
 ``bulk_create`` each; a run asks each invoicing source once which partners it has lines for
 and skips the others (see ``bench/bench_invoicing.py``).
 """
@@ -334,11 +335,16 @@ def _period_drafts(partner: Partner, through: date) -> list[_Draft]:
                     subscription=sub,
                 )
             )
-    plans = sorted(
-        ServicePlan.objects.filter(partner=partner, billed_from__lte=through)
-        .select_related("installation", "installation__customer")
-        .order_by(),
-        key=lambda p: p.installation.identifier,
+    # ``has_plans`` came with the partner's lock: most partners have none, and then nothing is read.
+    plans = (
+        sorted(
+            ServicePlan.objects.filter(partner=partner, billed_from__lte=through)
+            .select_related("installation", "installation__customer")
+            .order_by(),
+            key=lambda p: p.installation.identifier,
+        )
+        if getattr(partner, "has_plans", True)
+        else []
     )
     if plans:
         billed_years: dict[int, set[date]] = defaultdict(set)
@@ -398,16 +404,20 @@ def _source_drafts(partner: Partner, month: date, named: dict[str, set[int]] | N
     return drafts
 
 
-def _locked_partner(partner_id: int) -> Partner | None:
+def _locked_partner(partner_id: int, through: date) -> Partner | None:
     """The partner row, locked (``FOR UPDATE``, PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds
-    the database), with the id of its active SEPA mandate in the same query — most partners
-    have none, and then nothing more is read for it (ORD-8)."""
+    the database), with the id of its active SEPA mandate (ORD-8) and whether it has service
+    plans billed by ``through`` in the same query — most partners have neither, and then
+    nothing more is read for them."""
     active_mandate = (
         SepaMandate.objects.filter(partner=OuterRef("pk"), revoked_on__isnull=True).order_by("pk").values("pk")[:1]
     )
     rows = (
         Partner.objects.select_for_update(of=("self",))
-        .annotate(active_mandate_id=Subquery(active_mandate))
+        .annotate(
+            active_mandate_id=Subquery(active_mandate),
+            has_plans=Exists(ServicePlan.objects.filter(partner=OuterRef("pk"), billed_from__lte=through)),
+        )
         .filter(pk=partner_id)
         .order_by()
     )
@@ -419,7 +429,7 @@ def _bill_partner(
     *, partner_id: int, month: date, render_pdf: bool, rates: dict | None, named: dict[str, set[int]] | None = None
 ) -> PartnerBill | None:
     # The lock first: a second task for this partner waits here and then sees our periods.
-    partner = _locked_partner(partner_id)
+    partner = _locked_partner(partner_id, month_end(month))
     if partner is None:
         return None
     drafts = _period_drafts(partner, month_end(month)) + _source_drafts(partner, month, named)
