@@ -23,7 +23,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from billing import services
-from billing.models import Invoice
+from billing.models import Invoice, VatRate
 from billing.services import invoicing
 from billing.tests.factories import make_order, make_partner, make_subscription
 from licensing.tests.factories import UserFactory
@@ -242,6 +242,8 @@ def test_two_readers_at_once_store_one_pdf_and_both_get_it(modules, clock, monke
     PostgreSQL: the row lock makes the second wait for the first's PDF — rendered once.
     SQLite: both may render (outside the write lock), one stores; both return the stored bytes."""
     clock.set(TODAY)
+    if not VatRate.objects.filter(category="S").exists():  # flushed by an earlier transactional test
+        VatRate.objects.create(category="S", percent="19.00", valid_from=date(2007, 1, 1))
     # The issuing process "dies" after commit: its on_commit render never runs.
     monkeypatch.setattr(services, "_pdf_queue", lambda invoice, render_pdf=True: None)
     invoice = services.order_confirm(
