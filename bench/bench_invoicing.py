@@ -201,7 +201,7 @@ def floor(db: Path) -> dict:
 
 
 def run(db: Path, render_pdf: bool, share: str = "") -> dict:
-    """The run of MONTH; ``share`` "i/k": this process bills the partners with index % k == i."""
+    """The run of MONTH; ``share`` "i/k": this process bills the partners with id % k == i."""
     _setup(db)
     from django.db import connection
 
@@ -226,8 +226,10 @@ def run(db: Path, render_pdf: bool, share: str = "") -> dict:
             result = invoicing.InvoicingResult(month=month)
             rates: dict = {}
             named = invoicing.source_partners(month=month)
-            for n, pid in enumerate(invoicing.due_partner_ids(month=month, named=named)):
-                if n % k == index:
+            # By partner id, not by position in the due list: a process that starts later reads a
+            # shorter list (the other has billed some), and positions would then skip partners.
+            for pid in invoicing.due_partner_ids(month=month, named=named):
+                if pid % k == index:
                     result.add(
                         invoicing_bill_partner(
                             partner_id=pid, month=month, render_pdf=render_pdf, rates=rates, named=named
