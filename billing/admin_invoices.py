@@ -10,7 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -205,7 +205,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("PDF"))
     def pdf_link(self, obj):
-        if not obj.pk or not obj.pdf:
+        if not obj.pk:  # the view renders a PDF not rendered yet
             return "—"
         return format_html('<a href="{}">{}</a>', reverse("admin:billing_invoice_pdf", args=[obj.pk]), obj.number)
 
@@ -220,12 +220,11 @@ class InvoiceAdmin(admin.ModelAdmin):
         ] + super().get_urls()
 
     def pdf_view(self, request, object_id):
-        """The stored PDF, byte for byte (never a re-render)."""
+        """The stored PDF, byte for byte (never a re-render; rendered and stored first if the
+        issuing process has not got to it yet)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        invoice = get_object_or_404(Invoice, pk=object_id)
-        if not invoice.pdf:
-            raise Http404
+        invoice = services.invoice_pdf_ensure(get_object_or_404(Invoice, pk=object_id))
         return FileResponse(invoice.pdf.open("rb"), filename=f"{invoice.number}.pdf", content_type="application/pdf")
 
     def _context(self, request, invoice, title, form):

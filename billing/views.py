@@ -223,10 +223,9 @@ def invoices_list(request):
 
 @partner_required
 def invoice_pdf(request, pk: int):
-    """The stored PDF as issued (the ZUGFeRD file, never re-rendered)."""
-    invoice = _invoice_or_404(request.partner, pk)
-    if not invoice.pdf:
-        raise Http404(_("Zu diesem Dokument ist kein PDF gespeichert."))
+    """The stored PDF as issued (the ZUGFeRD file, never re-rendered; rendered and stored
+    first if the issuing process has not got to it yet)."""
+    invoice = services.invoice_pdf_ensure(_invoice_or_404(request.partner, pk))
     return FileResponse(
         invoice.pdf.open("rb"), as_attachment=True, filename=f"{invoice.number}.pdf", content_type="application/pdf"
     )

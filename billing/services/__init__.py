@@ -9,15 +9,17 @@ call writes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -55,6 +57,8 @@ from vendorportal.outbox import outbox_enqueue, outbox_resend
 from vendorportal.parties.models import Partner
 from vendorportal.periods import month_period_end
 from vendorportal.sequences import next_document_number
+
+logger = logging.getLogger(__name__)
 
 # SWP and Auerswald system licences are ordered through their quotes (issue 4), not here.
 ORDERABLE_KINDS = (Product.MODULE, Product.SAAS, Product.SERVICE_PLAN)
@@ -701,9 +705,21 @@ def order_cancel(*, order: Order, by=None) -> Order:
 # --- Invoices and credit notes (INV-1…INV-4, ORD-2, ORD-8, GEN-2) ------------------------------
 #
 # An invoice is issued in one transaction: number (gap-free per year and kind, taken in that
-# transaction), lines, totals, the PDF rendered and stored once, and the e-mail written to the
-# outbox. A rolled-back issue leaves no number, no row and no e-mail (at most an orphan file
-# on disk, which nothing references).
+# transaction), lines, totals and the e-mail written to the outbox. A rolled-back issue leaves
+# no number, no row and no e-mail.
+#
+# The PDF is rendered AFTER that transaction, never inside it: rendering takes ~0.1–0.2 s, and
+# inside the issuing transaction it held SQLite's one write lock (on PostgreSQL the invoice
+# number's sequence row) so every other issuer waited. :func:`invoice_pdf_ensure` is the one
+# function that renders and stores it — at most once per document, never replaced (the model
+# allows writing a first PDF only) — and everything that reads the PDF calls it:
+#
+# - the issuing code queues it with ``on_commit`` (right after commit, in the same process,
+#   before the e-mail's wake-up message is queued, so the worker normally finds it stored);
+# - the outbox's attachment function for the invoice e-mails (the safety net: a process killed
+#   between commit and render left the outbox row, and the next send renders it);
+# - the portal and admin downloads and ``export_invoices`` (a document whose PDF is not
+#   rendered yet is rendered then, and every later read returns the same stored bytes).
 
 INVOICE_KIND = "invoice"  # outbox kinds, registered in BillingConfig.ready
 CREDIT_NOTE_KIND = "credit-note"
@@ -731,10 +747,59 @@ def _next_number(kind: str, year: int) -> str:
     return next_document_number(prefix, year, width=NUMBER_WIDTH)
 
 
-def _store_pdf(invoice: Invoice) -> None:
-    pdf_bytes = _render_invoice_pdf(selectors.invoice_document(invoice))
+def _store_pdf(invoice: Invoice, pdf_bytes: bytes) -> None:
+    # Called with the invoice row locked (PostgreSQL) or the write lock held (SQLite) and its
+    # PDF still empty: the file is written only by the one caller that stores it.
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf_bytes), save=False)
     invoice.save(update_fields=["pdf"])
+
+
+def invoice_pdf_ensure(invoice: Invoice) -> Invoice:
+    """The invoice or credit note with its PDF stored (INV-2, INV-4): rendered and stored now
+    if it has none yet, else untouched. Idempotent and safe from any number of processes at
+    once: one PDF is stored per document, and every caller gets that one (byte-identical
+    downloads and attachments). Returns the invoice as stored (``pdf`` set).
+
+    PostgreSQL: the invoice row is locked (``SELECT … FOR UPDATE``) before rendering, so a
+    second caller waits for the first and finds its PDF — nothing is rendered twice, and only
+    this one invoice waits. SQLite has no row locks and a write transaction takes the whole
+    database's write lock, which must not be held for a render: the PDF is rendered outside,
+    then stored under the write lock if the row still has none (a caller that lost a race
+    rendered in vain and returns the stored PDF, never its own).
+    """
+    if invoice.pdf:
+        return invoice
+    if connection.features.has_select_for_update:
+        with transaction.atomic():
+            locked = _locked_invoice(invoice)
+            if not locked.pdf:
+                _store_pdf(locked, _render_invoice_pdf(selectors.invoice_document(locked)))
+            return locked
+    current = Invoice.objects.get(pk=invoice.pk)
+    if current.pdf:
+        return current
+    pdf_bytes = _render_invoice_pdf(selectors.invoice_document(current))
+    with transaction.atomic():
+        current = Invoice.objects.get(pk=invoice.pk)  # BEGIN IMMEDIATE: no other writer now
+        if not current.pdf:
+            _store_pdf(current, pdf_bytes)
+        return current
+
+
+def _pdf_after_commit(invoice_pk: int) -> None:
+    """``on_commit`` of an issue: render the PDF now that the invoice is committed. A failure
+    is logged and left to the outbox worker, which renders it before sending."""
+    try:
+        invoice_pdf_ensure(Invoice.objects.get(pk=invoice_pk))
+    except Exception:
+        logger.exception("Rendering the PDF of invoice %s after issue failed; the e-mail's send renders it", invoice_pk)
+
+
+def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+    """The stored PDF's bytes, rendering it first if it is not stored yet."""
+    invoice = invoice_pdf_ensure(invoice)
+    with invoice.pdf.open("rb") as stored:
+        return stored.read()
 
 
 def _line_description(line: OrderLine) -> str:
@@ -958,11 +1023,14 @@ def invoice_new(
     mandate: SepaMandate | None,
     by=None,
     order: Order | None = None,
+    validate: bool = True,
 ) -> Invoice:
     """An invoice ready to save (INV-1, GEN-2, ORD-8), shared by the order invoice and the
     monthly invoicing run: its number taken now (so call it inside the transaction that
     saves it, after everything that may refuse), totals per rate from ``nets`` (line net,
-    VAT percent), buyer as the partner is today, payment terms. Validated, not saved."""
+    VAT percent), buyer as the partner is today, payment terms. Validated (unless the caller
+    built every value itself: ``validate=False``; the database's constraints still hold), not
+    saved."""
     net = sum(rules.net_by_rate(nets).values(), ZERO)
     vat = sum(rules.vat_amounts(nets).values(), ZERO)
     direct_debit = terms.means == rules.DIRECT_DEBIT
@@ -986,17 +1054,24 @@ def invoice_new(
         debtor_iban=mandate.iban if direct_debit else "",
         **_buyer_fields(partner),
     )
-    invoice.full_clean(exclude=["pdf"], validate_constraints=False)
+    if validate:
+        invoice.full_clean(exclude=["pdf"], validate_constraints=False)
     return invoice
 
 
 def invoice_deliver(invoice: Invoice, *, render_pdf: bool = True) -> None:
-    """The issued invoice's PDF rendered and stored, and its e-mail written to the outbox, in
-    the issuing transaction (STYLE 13). ``render_pdf=False`` only for the benchmark of the
-    invoicing run (an e-mail without the stored PDF could not be sent)."""
-    if render_pdf:
-        _store_pdf(invoice)
+    """In the issuing transaction: the invoice's e-mail written to the outbox (STYLE 13) and,
+    with ``render_pdf``, its PDF queued to be rendered right after commit in this process
+    (queued before the e-mail's wake-up, so the worker sending it finds the PDF stored).
+    ``render_pdf=False`` leaves the PDF to whoever reads it first — the outbox worker sending
+    the e-mail, a download (see :func:`invoice_pdf_ensure`)."""
+    _pdf_queue(invoice, render_pdf)
     _enqueue_document_mail(invoice, f"{INVOICE_KIND}:{invoice.pk}:initial")
+
+
+def _pdf_queue(invoice: Invoice, render_pdf: bool = True) -> None:
+    if render_pdf:
+        transaction.on_commit(partial(_pdf_after_commit, invoice.pk), robust=True)
 
 
 @transaction.atomic
@@ -1287,7 +1362,7 @@ def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> 
     InvoiceLine.objects.bulk_create(credit_lines)
     _settle_state(invoice)
     invoice.save(update_fields=["state"])
-    _store_pdf(note)
+    _pdf_queue(note)
     _enqueue_document_mail(note, f"{CREDIT_NOTE_KIND}:{note.pk}:initial")
     return note
 
@@ -1350,12 +1425,13 @@ def invoice_resend(*, invoice: Invoice, by=None):
 
 
 def invoice_attachments(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
-    """Outbox hook: the stored PDF, byte-identical on every send (never re-rendered)."""
+    """Outbox hook: the stored PDF, byte-identical on every send (never re-rendered); rendered
+    and stored first when the process that issued the invoice did not get to it (killed
+    between commit and render)."""
     invoice = Invoice.objects.filter(pk=message.document_id).first()
-    if invoice is None or not invoice.pdf:
-        raise InvoiceRefused(_("Zu dieser E-Mail gibt es kein gespeichertes Rechnungs-PDF."), code="pdf_missing")
-    with invoice.pdf.open("rb") as stored:
-        return [(f"{invoice.number}.pdf", stored.read(), "application/pdf")]
+    if invoice is None:
+        raise InvoiceRefused(_("Zu dieser E-Mail gibt es keine Rechnung."), code="pdf_missing")
+    return [(f"{invoice.number}.pdf", invoice_pdf_bytes(invoice), "application/pdf")]
 
 
 def _reminder_mail(invoice: Invoice, due: Decimal) -> tuple[str, str]:

@@ -24,9 +24,13 @@ Design, in the order a run goes:
    (``next_document_number``, gap-free: the sequence row is incremented in this transaction),
    write invoice, lines (``bulk_create``) and one :class:`~billing.models.BilledPeriod` per
    period (``bulk_create``; unique per subscription/plan and period start, one-to-one with its
-   line), let the sources record their lines, render and store the PDF, write the e-mail to
-   the outbox. Committed together or not at all: a killed worker leaves no invoice, no line,
-   no period and no number behind — the partner is simply still due.
+   line), let the sources record their lines, write the e-mail to the outbox. Committed
+   together or not at all: a killed worker leaves no invoice, no line, no period and no number
+   behind — the partner is simply still due. The PDF is rendered *after* commit, in the same
+   process (:func:`billing.services.invoice_pdf_ensure`): rendered inside, it held the write
+   lock (SQLite) or the invoice-number row (PostgreSQL) for ~0.2 s per partner while a second
+   worker only waited. A worker killed between commit and render leaves the e-mail's outbox
+   row, whose send renders and stores the PDF first.
 4. *Recover* — the next run, or the hourly catch-up tick (``billing.tasks.invoicing_catch_up``,
    the same job for the current month), finds the partners still due and queues them again.
    Correctness never depends on the broker redelivering a message (the embedded broker
@@ -37,9 +41,12 @@ Design, in the order a run goes:
    period), the unique constraint rolls the partner's invoice back (number included) and the
    partner is tried again at once, then billing what is left.
 
-Queries per partner do not grow with its subscriptions: subscriptions, price changes, billed
-periods and plans are read with one query each, lines and periods are written with one
-``bulk_create`` each (see ``bench/bench_invoicing.py``).
+Queries per partner do not grow with its subscriptions: subscriptions, billed periods and plans
+are read with one query each (price changes only for a partner with a tier change, plans only
+for a partner that has one), the active SEPA mandate's id comes with the partner's lock, lines
+and periods are written with one
+``bulk_create`` each; a run asks each invoicing source once which partners it has lines for
+and skips the others (see ``bench/bench_invoicing.py``).
 """
 
 from __future__ import annotations
@@ -53,12 +60,20 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Prefetch
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from billing import invoicing_sources, rules, selectors
 from billing.exceptions import BillingInputError
-from billing.models import BilledPeriod, Invoice, InvoiceLine, ServicePlan, Subscription, SubscriptionPriceChange
+from billing.models import (
+    BilledPeriod,
+    Invoice,
+    InvoiceLine,
+    SepaMandate,
+    ServicePlan,
+    Subscription,
+    SubscriptionPriceChange,
+)
 from vendorportal import clock
 from vendorportal.formats import format_date_de
 from vendorportal.money import ZERO, format_eur, round_cents
@@ -145,10 +160,16 @@ def _months(period: rules.Period) -> int:
     return months
 
 
-def due_partner_ids(*, month: date) -> list[int]:
+def source_partners(*, month: date) -> dict[str, set[int]]:
+    """Which partners each registered source has lines for in ``month`` (one call each)."""
+    return {source.name: set(source.call("partners", month)) for source in invoicing_sources.sources()}
+
+
+def due_partner_ids(*, month: date, named: dict[str, set[int]] | None = None) -> list[int]:
     """Partners with something to bill through the end of ``month``: a subscription or plan
-    with fewer billed periods than are due, or a line of a registered source. Reads all
-    partners at once (four queries plus the sources'), writes nothing."""
+    with fewer billed periods than are due, or a line of a registered source (``named``, as
+    :func:`source_partners` read it, or asked now). Reads all partners at once (four queries
+    plus the sources'), writes nothing."""
     through = month_end(month)
     due: set[int] = set()
     billed_subs = dict(
@@ -190,8 +211,8 @@ def due_partner_ids(*, month: date) -> list[int]:
         years = [y for y in _plan_years(starts_on, limit) if y.start >= billed_from]
         if billed_plans.get(plan_id, 0) < len(years):
             due.add(partner_id)
-    for source in invoicing_sources.sources():
-        due.update(source.call("partners", month))
+    for partner_ids in (named if named is not None else source_partners(month=month)).values():
+        due.update(partner_ids)
     return sorted(due)
 
 
@@ -265,15 +286,33 @@ class _Draft:
         return round_cents(self.quantity * self.unit_price)
 
 
+def _prefetch_price_changes(subscriptions: list[Subscription]) -> None:
+    """``price_changes`` of the subscriptions as prefetched, with one query only when one of
+    them has a tier change (SUB-7; rare): the others get an empty prefetch, so
+    :func:`selectors.subscription_monthly_price_on` asks the database nothing for them."""
+    changed = [s for s in subscriptions if s.has_price_changes]
+    if changed:
+        prefetch_related_objects(
+            changed, Prefetch("price_changes", queryset=SubscriptionPriceChange.objects.order_by())
+        )
+    for sub in subscriptions:
+        if not sub.has_price_changes:
+            # As Django's prefetch stores a result: an evaluated queryset (no query, no compile).
+            none = SubscriptionPriceChange.objects.none()
+            none._result_cache, none._prefetch_done = [], True
+            sub._prefetched_objects_cache = {"price_changes": none}
+
+
 def _period_drafts(partner: Partner, through: date) -> list[_Draft]:
     # Sorted here, not by the database: ORDER BY over joins costs more to compile than to sort.
     subscriptions = sorted(
         Subscription.objects.filter(partner=partner, term_start__lte=through)
         .select_related("product", "installation", "installation__customer")
-        .prefetch_related(Prefetch("price_changes", queryset=SubscriptionPriceChange.objects.order_by()))
+        .annotate(has_price_changes=Exists(SubscriptionPriceChange.objects.filter(subscription=OuterRef("pk"))))
         .order_by(),
         key=lambda s: (s.installation.identifier, s.product.article, s.reference),
     )
+    _prefetch_price_changes(subscriptions)
     billed: dict[int, set[date]] = defaultdict(set)
     for sub_id, start in (
         BilledPeriod.objects.filter(subscription__partner=partner)
@@ -296,11 +335,16 @@ def _period_drafts(partner: Partner, through: date) -> list[_Draft]:
                     subscription=sub,
                 )
             )
-    plans = sorted(
-        ServicePlan.objects.filter(partner=partner, billed_from__lte=through)
-        .select_related("installation", "installation__customer")
-        .order_by(),
-        key=lambda p: p.installation.identifier,
+    # ``has_plans`` came with the partner's lock: most partners have none, and then nothing is read.
+    plans = (
+        sorted(
+            ServicePlan.objects.filter(partner=partner, billed_from__lte=through)
+            .select_related("installation", "installation__customer")
+            .order_by(),
+            key=lambda p: p.installation.identifier,
+        )
+        if getattr(partner, "has_plans", True)
+        else []
     )
     if plans:
         billed_years: dict[int, set[date]] = defaultdict(set)
@@ -326,9 +370,13 @@ def _period_drafts(partner: Partner, through: date) -> list[_Draft]:
     return drafts
 
 
-def _source_drafts(partner: Partner, month: date) -> list[_Draft]:
+def _source_drafts(partner: Partner, month: date, named: dict[str, set[int]] | None) -> list[_Draft]:
     drafts = []
     for source in invoicing_sources.sources():
+        if named is not None and source.name in named and partner.pk not in named[source.name]:
+            # The run asked each source once which partners it has lines for; one named later
+            # is billed by the next run or the catch-up tick (its lines stay unbilled till then).
+            continue
         for proposal in source.call("proposals", partner, month):
             if proposal.quantity <= 0 or proposal.unit_price < 0:
                 raise BillingInputError(
@@ -356,19 +404,41 @@ def _source_drafts(partner: Partner, month: date) -> list[_Draft]:
     return drafts
 
 
+def _locked_partner(partner_id: int, through: date) -> Partner | None:
+    """The partner row, locked (``FOR UPDATE``, PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds
+    the database), with the id of its active SEPA mandate (ORD-8) and whether it has service
+    plans billed by ``through`` in the same query — most partners have neither, and then
+    nothing more is read for them."""
+    active_mandate = (
+        SepaMandate.objects.filter(partner=OuterRef("pk"), revoked_on__isnull=True).order_by("pk").values("pk")[:1]
+    )
+    rows = (
+        Partner.objects.select_for_update(of=("self",))
+        .annotate(
+            active_mandate_id=Subquery(active_mandate),
+            has_plans=Exists(ServicePlan.objects.filter(partner=OuterRef("pk"), billed_from__lte=through)),
+        )
+        .filter(pk=partner_id)
+        .order_by()
+    )
+    return next(iter(rows), None)
+
+
 @transaction.atomic
-def _bill_partner(*, partner_id: int, month: date, render_pdf: bool, rates: dict | None) -> PartnerBill | None:
+def _bill_partner(
+    *, partner_id: int, month: date, render_pdf: bool, rates: dict | None, named: dict[str, set[int]] | None = None
+) -> PartnerBill | None:
     # The lock first: a second task for this partner waits here and then sees our periods.
-    partner = Partner.objects.select_for_update().filter(pk=partner_id).first()
+    partner = _locked_partner(partner_id, month_end(month))
     if partner is None:
         return None
-    drafts = _period_drafts(partner, month_end(month)) + _source_drafts(partner, month)
+    drafts = _period_drafts(partner, month_end(month)) + _source_drafts(partner, month, named)
     if not drafts:
         return None
     issue_date = clock.today()
     treatment, percent = invoice_vat(partner, issue_date, rates=rates)
     net = sum((d.net for d in drafts), ZERO)
-    mandate = selectors.partner_mandate(partner)
+    mandate = SepaMandate.objects.get(pk=partner.active_mandate_id) if partner.active_mandate_id else None
     terms = rules.payment_terms(rules.SUBSCRIPTION, net, mandate is not None, partner.prepayment_required, issue_date)
     invoice = invoice_new(
         partner=partner,
@@ -378,6 +448,9 @@ def _bill_partner(*, partner_id: int, month: date, render_pdf: bool, rates: dict
         nets=[(d.net, percent) for d in drafts],
         terms=terms,
         mandate=mandate,
+        # Built here from the partner row and the drafts: the model's full_clean would only
+        # add two queries (partner exists, number unique) the database checks on insert anyway.
+        validate=False,
     )
     invoice.save()
     lines = InvoiceLine.objects.bulk_create(
@@ -421,14 +494,24 @@ def _bill_partner(*, partner_id: int, month: date, render_pdf: bool, rates: dict
 
 
 def invoicing_bill_partner(
-    *, partner_id: int, month: date, render_pdf: bool = True, rates: dict | None = None
+    *,
+    partner_id: int,
+    month: date,
+    render_pdf: bool = True,
+    rates: dict | None = None,
+    named: dict[str, set[int]] | None = None,
 ) -> PartnerBill | None:
     """Bill everything of one partner that is due through the end of ``month`` and not billed
     yet, as one invoice in one transaction (see the module docstring); ``None`` when nothing
-    is due. Safe to call any number of times, from any number of workers at once."""
+    is due. Safe to call any number of times, from any number of workers at once.
+
+    ``render_pdf``: render the invoice PDF in this process right after commit (else the outbox
+    worker renders it before sending the e-mail). ``rates`` caches VAT rates over a run;
+    ``named`` (source name → partner ids, from :func:`source_partners`) lets a run skip asking
+    a source for the partners it did not name."""
     for attempt in range(1, RETRIES + 1):
         try:
-            return _bill_partner(partner_id=partner_id, month=month, render_pdf=render_pdf, rates=rates)
+            return _bill_partner(partner_id=partner_id, month=month, render_pdf=render_pdf, rates=rates, named=named)
         except IntegrityError:
             # A period (or a source's line) was billed by a concurrent writer that does not
             # take the partner lock; everything of ours was rolled back. Read again.
@@ -497,9 +580,14 @@ def invoicing_run(*, month: date, render_pdf: bool = True) -> InvoicingResult:
     left for the next run; the others are billed."""
     result = InvoicingResult(month=month)
     rates: dict = {}
-    for partner_id in due_partner_ids(month=month):
+    named = source_partners(month=month)
+    for partner_id in due_partner_ids(month=month, named=named):
         try:
-            result.add(invoicing_bill_partner(partner_id=partner_id, month=month, render_pdf=render_pdf, rates=rates))
+            result.add(
+                invoicing_bill_partner(
+                    partner_id=partner_id, month=month, render_pdf=render_pdf, rates=rates, named=named
+                )
+            )
         except Exception as exc:  # one partner's data must not stop the others' invoices
             logger.exception("Invoicing partner %s for %s failed", partner_id, month_label(month))
             result.failed.append((partner_id, f"{type(exc).__name__}: {exc}"[:500]))

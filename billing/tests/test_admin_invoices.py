@@ -53,6 +53,7 @@ def test_every_group_sees_invoices_read_only_with_lines(client, invoice, group_n
 def test_every_group_downloads_the_stored_pdf_byte_for_byte(client, invoice, group_name):
     response = staff_client(client, group_name).get(reverse("admin:billing_invoice_pdf", args=[invoice.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    invoice.refresh_from_db()  # the download rendered and stored it (the on_commit did not run)
     with invoice.pdf.open("rb") as stored:
         assert b"".join(response.streaming_content) == stored.read()
 

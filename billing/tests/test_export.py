@@ -30,6 +30,7 @@ def test_export_writes_the_months_pdfs_and_index(issued, tmp_path):
     out = tmp_path / "export"
     call_command("export_invoices", month="2026-11", out=str(out), stdout=io.StringIO())
     assert sorted(p.name for p in out.iterdir()) == ["GS-2026-000001.pdf", "RE-2026-000002.pdf", "index.csv"]
+    invoice.refresh_from_db()  # the export rendered and stored it (the on_commit did not run)
     with invoice.pdf.open("rb") as stored:
         assert (out / "RE-2026-000002.pdf").read_bytes() == stored.read()
     rows = list(csv.reader((out / "index.csv").read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))

@@ -68,9 +68,12 @@ def lines_of(invoice):
     )
 
 
-def test_december_run_bills_each_partner_once_with_hand_worked_totals(clock, muster, beispiel):
+def test_december_run_bills_each_partner_once_with_hand_worked_totals(
+    clock, muster, beispiel, django_capture_on_commit_callbacks
+):
     clock.set(DEC)
-    result = invoicing.invoicing_run(month=DEC)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = invoicing.invoicing_run(month=DEC)
 
     assert [i.number for i in result.invoices] == ["RE-2026-000001", "RE-2026-000002"]
     first = Invoice.objects.get(partner=muster)
@@ -85,7 +88,7 @@ def test_december_run_bills_each_partner_once_with_hand_worked_totals(clock, mus
         date(2026, 12, 15),
         "buchhaltung@muster.test",
     )
-    assert first.issue_date == DEC and first.pdf  # PDF rendered and stored at issue
+    assert first.issue_date == DEC and first.pdf  # PDF rendered and stored right after each partner's commit
     callrec = first.lines.get(article="CALLREC")
     assert "Call Recording" in callrec.description and "01.12.2026–31.12.2026" in callrec.description
     assert callrec.description.count("Serverlizenzschlüssel") == 1
@@ -327,6 +330,78 @@ def test_queries_per_partner_do_not_grow_with_its_subscriptions(clock, catalog):
     one, twelve = _queries_for_partner(1, clock), _queries_for_partner(12, clock)
     assert one == twelve
     assert one <= 20
+
+
+def _queries_in_a_run(n_subscriptions: int, clock) -> list[str]:
+    partner = make_partner()
+    for _ in range(n_subscriptions):
+        make_subscription(partner, article="CALLREC", monthly_price="10.00", term_start=DEC)
+    clock.set(DEC)
+    named = invoicing.source_partners(month=DEC)  # as the run asks the sources, once
+    rates: dict = {}
+    invoicing.invoice_vat(partner, DEC, rates=rates)  # as after the run's first partner
+    with CaptureQueriesContext(connection) as ctx:
+        bill = invoicing.invoicing_bill_partner(
+            partner_id=partner.pk, month=DEC, render_pdf=False, rates=rates, named=named
+        )
+    assert bill.periods == n_subscriptions
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def test_a_partner_in_a_run_costs_the_writes_and_three_reads(clock, catalog):
+    """The run's per-partner transaction for a partner with subscriptions only (no plan, no tier
+    change, no mandate, no support time): the savepoint of the test's transaction (2), lock +
+    mandate id + "has plans", subscriptions, billed periods (3 reads), the number (UPDATE +
+    SELECT), invoice, lines, periods (3 inserts), the e-mail (savepoint, insert, release) — 13,
+    whatever the number of subscriptions. Before: 19 (price changes, plans, mandate, full_clean's
+    two checks, the support source's time entries each read per partner)."""
+    _queries_in_a_run(1, clock)  # the year's first number creates the sequence row
+    one, nine = _queries_in_a_run(1, clock), _queries_in_a_run(9, clock)
+    assert len(one) == len(nine) == 13, "\n".join(one)
+    assert not any(
+        "support_timeentry" in sql or "billing_subscriptionpricechange" in sql for sql in one if "EXISTS" not in sql
+    )
+
+
+def test_a_run_asks_a_source_for_its_lines_only_for_the_partners_it_named(clock, muster, beispiel):
+    asked = []
+    invoicing_sources.register(
+        "test-calls",
+        partners=lambda month: [beispiel.pk],
+        proposals=lambda partner, month: asked.append(partner.pk) or [],
+        billed=lambda partner, month, pairs: None,
+    )
+    try:
+        clock.set(DEC)
+        result = invoicing.invoicing_run(month=DEC)
+    finally:
+        invoicing_sources.unregister("test-calls")
+    assert len(result.invoices) == 2 and asked == [beispiel.pk]
+
+
+def test_a_revoked_mandate_is_no_mandate_and_the_active_one_debits(clock, catalog):
+    """ORD-8 with the mandate read in the partner's lock: 16,58 € net ≤ 50 € debits only with an
+    active mandate. Revoked only → transfer, due 01.12. + 14 days; revoked and a newer active →
+    direct debit with the active mandate's reference."""
+    revoked_only = make_partner(company="Widerrufen GmbH")
+    both = make_partner(company="Neues Mandat GmbH")
+    for partner, ref in ((revoked_only, "VP-ALT-1"), (both, "VP-ALT-2")):
+        SepaMandate.objects.create(
+            partner=partner,
+            reference=ref,
+            iban="DE02120300000000202051",
+            signed_on=date(2024, 1, 5),
+            revoked_on=date(2025, 6, 30),
+        )
+        make_subscription(partner, article="ADSYNC", monthly_price="16.58", term_start=DEC, minimum_months=1)
+    SepaMandate.objects.create(
+        partner=both, reference="VP-NEU-3", iban="DE02120300000000202051", signed_on=date(2025, 7, 1)
+    )
+    clock.set(DEC)
+    invoicing.invoicing_run(month=DEC)
+    first, second = Invoice.objects.get(partner=revoked_only), Invoice.objects.get(partner=both)
+    assert (first.payment_means, first.mandate_reference, first.due_date) == ("transfer", "", date(2026, 12, 15))
+    assert (second.payment_means, second.mandate_reference) == ("direct_debit", "VP-NEU-3")
 
 
 # --- tasks and command ---------------------------------------------------------------------------

@@ -425,6 +425,7 @@ def test_invoice_list_garbage_filters_show_all_with_a_german_message(client, mem
 def test_invoice_pdf_is_the_stored_file_byte_identical(client, member, partner, modules, today):
     _order, invoice = confirmed_order(partner, modules)
     response = client.get(reverse("portal:invoice_pdf", args=[invoice.pk]))
+    invoice.refresh_from_db()  # the download rendered and stored it (the on_commit did not run)
     with invoice.pdf.open("rb") as stored:
         assert b"".join(response.streaming_content) == stored.read()
     assert response["Content-Type"] == "application/pdf"

@@ -8,8 +8,8 @@ Columns: Nummer; Art; Datum; Partner; Netto; USt; Brutto; Zahlungsart. Credit no
 positive amounts and the kind "Gutschrift".
 
 Bad arguments (a month that is not ``YYYY-MM``, an output path that is a file or a folder
-that already holds files, a document whose PDF is missing) end with a German message and
-exit code 2; nothing is written then.
+that already holds files) end with a German message and exit code 2; nothing is written then.
+A document whose PDF is not rendered yet is rendered and stored first.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from billing import selectors
+from billing.services import invoice_pdf_ensure
 from vendorportal.formats import format_date_de
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -54,10 +55,9 @@ class Command(BaseCommand):
             self._fail(f"{target} ist eine Datei, kein Ordner.")
         if target.is_dir() and any(target.iterdir()):
             self._fail(f"Der Ordner {target} ist nicht leer; bitte einen neuen oder leeren Ordner angeben.")
-        documents = list(selectors.invoices_issued_in(year, number))
-        missing = [doc.number for doc in documents if not doc.pdf]
-        if missing:
-            self._fail(f"Zu {', '.join(missing)} ist kein PDF gespeichert; es wurde nichts exportiert.")
+        # A document whose PDF is not rendered yet (issued moments ago) is rendered and stored
+        # now; the export copies the stored files, the same bytes every download returns.
+        documents = [invoice_pdf_ensure(doc) for doc in selectors.invoices_issued_in(year, number)]
 
         rows = io.StringIO()
         writer = csv.writer(rows, delimiter=";", lineterminator="\r\n")
