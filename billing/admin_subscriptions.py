@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from billing import rules, selectors, services
@@ -191,7 +192,7 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
 
     @admin.display(description=_("Laufzeit"), ordering="term_start")
     def term_display(self, obj):
-        return _("%(months)s Monate ab %(start)s") % {
+        return ngettext("%(months)s Monat ab %(start)s", "%(months)s Monate ab %(start)s", obj.minimum_months) % {
             "months": obj.minimum_months,
             "start": format_date_de(obj.term_start),
         }

@@ -106,6 +106,14 @@ def test_list_shows_term_billing_price_next_period_minimum_end_and_links_for_adm
     assert cancel_url(sub) in html(response) and tier_url(sub) in html(response)
 
 
+def test_a_one_month_term_reads_in_the_singular(client, admin, partner, clock):
+    clock.set(date(2026, 11, 21))
+    make_subscription(partner, minimum_months=1, signed_on=date(2026, 11, 21), term_start=date(2026, 12, 1))
+    page = text(client.get(LIST))
+    assert "1 Monat ab 01.12.2026" in page and "1 Monate" not in page
+    assert "Mindestlaufzeit bis 31.12.2026" in page
+
+
 def test_list_shows_the_price_in_force_after_a_tier_change_and_the_end_after_notice(client, member, partner, clock):
     sub = callrec(partner)
     SubscriptionPriceChange.objects.create(
