@@ -22,7 +22,9 @@ class BillingConfig(AppConfig):
 
         registry.nav_add(url_name="portal:orders", label=_("Bestellungen"), order=40)
         registry.nav_add(url_name="portal:invoices", label=_("Rechnungen"), order=50)
-        registry.nav_add(url_name="portal:sepa_mandate", label=_("SEPA-Mandat"), order=60, admin_only=True)
+        registry.nav_add(
+            url_name="portal:sepa_mandate", label=_("SEPA-Mandat"), order=60, admin_only=True, section="account"
+        )
         registry.panel_add(
             key="billing.invoices", template="portal/panels/invoices.html", context=views.invoices_panel, order=30
         )

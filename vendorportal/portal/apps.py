@@ -17,7 +17,7 @@ class PortalConfig(AppConfig):
         from vendorportal.outbox import register_kind
         from vendorportal.portal import invitations, registry
 
-        registry.nav_add(url_name="portal:logins", label=_("Zugänge"), order=90, admin_only=True)
+        registry.nav_add(url_name="portal:logins", label=_("Zugänge"), order=90, admin_only=True, section="account")
 
         # Set-password links are made when sending and never stored (see invitations).
         for kind, compose, label in [

@@ -23,13 +23,13 @@ def portal(request):
         m = membership()
         return m.partner if m is not None else None
 
-    def items():
+    def items(section="main"):
         m = membership()
         is_admin = m is not None and m.role == "admin"
         dashboard = reverse("portal:dashboard")
         out = []
         for entry in registry.nav_entries():
-            if entry.admin_only and not is_admin:
+            if entry.section != section or (entry.admin_only and not is_admin):
                 continue
             try:
                 url = reverse(entry.url_name)
@@ -38,4 +38,8 @@ def portal(request):
             out.append({"url": url, "label": entry.label, "active": url != dashboard and request.path.startswith(url)})
         return out
 
-    return {"portal_nav": items, "portal_partner": SimpleLazyObject(partner)}
+    return {
+        "portal_nav": items,
+        "portal_account_nav": lambda: items("account"),
+        "portal_partner": SimpleLazyObject(partner),
+    }

@@ -22,6 +22,7 @@ class NavEntry:
     label: str
     order: int = 50
     admin_only: bool = False  # shown to the partner's administrators only
+    section: str = "main"  # "main": the main menu; "account": beside the login's name (settings of the partner account)
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,10 @@ _nav: dict[str, NavEntry] = {}
 _panels: dict[str, Panel] = {}
 
 
-def nav_add(*, url_name: str, label: str, order: int = 50, admin_only: bool = False) -> None:
-    _nav[url_name] = NavEntry(url_name=url_name, label=label, order=order, admin_only=admin_only)
+def nav_add(*, url_name: str, label: str, order: int = 50, admin_only: bool = False, section: str = "main") -> None:
+    if section not in ("main", "account"):
+        raise ValueError(f"unknown navigation section {section!r}")
+    _nav[url_name] = NavEntry(url_name=url_name, label=label, order=order, admin_only=admin_only, section=section)
 
 
 def panel_add(*, key: str, template: str, context: Callable, order: int = 50) -> None:

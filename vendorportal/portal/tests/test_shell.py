@@ -59,6 +59,26 @@ def test_navigation_lists_what_the_apps_registered(client, anna):
     assert f'href="{reverse("portal:systems")}"' in nav and "Auerswald-Systeme" in nav
 
 
+def test_account_settings_sit_beside_the_login_name_not_in_the_main_menu(client, anna):
+    # The partner admin's account pages (logins, SEPA mandate) are in the user menu, so the main
+    # menu keeps to the business pages; a member sees neither.
+    page = client.get(reverse("portal:dashboard")).content.decode()
+    nav = page[page.index('<nav class="main"') : page.index("</nav>")]
+    usermenu = page[page.index('<div class="usermenu">') :]
+    for url_name, label in (("portal:logins", "Zugänge"), ("portal:sepa_mandate", "SEPA-Mandat")):
+        assert f'href="{reverse(url_name)}"' in usermenu and label in usermenu
+        assert f'href="{reverse(url_name)}"' not in nav
+    anna.role = "member"
+    anna.save()
+    page = client.get(reverse("portal:dashboard")).content.decode()
+    assert reverse("portal:logins") not in page and reverse("portal:sepa_mandate") not in page
+
+
+def test_navigation_sections_are_checked():
+    with pytest.raises(ValueError):
+        registry.nav_add(url_name="portal:dashboard", label="x", section="sidebar")
+
+
 def test_staff_login_gets_a_page_pointing_to_the_admin_not_a_403(client, caplog):
     UserFactory(username="staffer", is_staff=True)
     client.login(request=HttpRequest(), username="staffer", password="pw-123456")
