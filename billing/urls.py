@@ -8,6 +8,7 @@ urlpatterns = [
     path("bestellungen/", views.orders_list, name="orders"),
     path("bestellungen/neu/", views.order_new, name="order_new"),
     path("bestellungen/neu/<int:installation>/", views.order_new_for, name="order_new_for"),
+    path("bestellungen/neu/<int:installation>/preis/", views.order_price_preview, name="order_price_preview"),
     path("bestellungen/<int:pk>/", views.order_detail, name="order_detail"),
     path("bestellungen/<int:pk>/bestellen/", views.order_confirm, name="order_confirm"),
     path("bestellungen/<int:pk>/stornieren/", views.order_cancel, name="order_cancel"),

@@ -9,11 +9,15 @@ service, render. Refusals are shown as the services word them; nothing ends in a
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -105,6 +109,57 @@ def order_new_for(request, installation: int):
         "portal/billing/order_form.html",
         {"form": form, "installation": inst, "facts": facts, "title": _("Neue Bestellung")},
     )
+
+
+class _PreviewDone(Exception):
+    """Carries the rendered preview out of the transaction that is rolled back."""
+
+    def __init__(self, html: str):
+        super().__init__("preview")
+        self.html = html
+
+
+@require_POST
+@partner_required(admin_only=True)
+def order_price_preview(request, installation: int):
+    """The order form's live price (a small script posts the form on every change): the same
+    ``order_draft_place`` as "Preis berechnen", inside a transaction that is rolled back, so
+    the preview is the price the partner will get and nothing is written (no draft, no
+    number). Without JavaScript the partner sees the same breakdown on the review step."""
+    try:
+        inst = selectors.orderable_installations(request.partner, clock.today()).get(pk=installation)
+    except Installation.DoesNotExist:
+        raise Http404(_("Diese Installation gibt es nicht, oder für sie kann nicht bestellt werden.")) from None
+    form = OrderForm(request.POST, installation=inst)
+    errors: list[str] = []
+    if not form.is_valid():
+        errors = [str(message) for messages_ in form.errors.values() for message in messages_]
+    else:
+        try:
+            with transaction.atomic():
+                order = services.order_draft_place(
+                    partner=request.partner,
+                    installation=inst,
+                    token=f"preview-{uuid.uuid4().hex}",
+                    lines=form.wishes(),
+                    delivery_email=form.cleaned_data["delivery_email"],
+                    invoice_email=form.cleaned_data["invoice_email"],
+                    by=request.user,
+                    **form.swp_values(),
+                )
+                html = render_to_string(
+                    "portal/billing/price_preview.html",
+                    {"breakdown": selectors.order_breakdown(order)},
+                    request=request,
+                )
+                raise _PreviewDone(html)
+        except _PreviewDone as done:
+            return HttpResponse(done.html)
+        except PortalError as exc:
+            errors = [exc.message]
+        except ValidationError as exc:
+            errors = list(exc.messages)
+    return HttpResponse(render_to_string("portal/billing/price_preview.html", {"errors": errors}, request=request))
 
 
 @partner_required

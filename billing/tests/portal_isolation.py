@@ -42,6 +42,11 @@ def _order_new_for(partner):
     return {"installation": _installation(partner).pk}
 
 
+@isolation_case("portal:order_price_preview")
+def _order_price_preview(partner):
+    return {"installation": _installation(partner).pk}
+
+
 @isolation_case("portal:order_detail")
 def _order_detail(partner):
     return {"pk": _draft(partner).pk}

@@ -84,6 +84,11 @@ def test_order_a_module_and_download_delivery_note_and_invoice(browser_page, ins
     # The tier comes from the installed users: 90 + 10 → 81-150 (CAT-2).
     assert "81-150" in main.locator("dl.facts").inner_text()
     main.get_by_label("Call Recording (CALLREC)").check()
+    # The live price appears as soon as the module is ticked (static script, same pricing), and
+    # nothing is written by it.
+    live = main.locator("#live-price table.breakdown")
+    live.wait_for()
+    assert "4.569,60 €" in live.inner_text() and not Order.objects.exists()
     main.get_by_role("button", name="Preis berechnen").click()
 
     order = Order.objects.get()

@@ -152,6 +152,40 @@ def test_price_review_confirm_happy_path_and_history(client, admin, partner, mod
     assert "Lieferschein LS-" in page
 
 
+def test_live_price_preview_shows_the_breakdown_and_writes_nothing(client, admin, partner, modules, today):
+    inst = installation_of(partner)
+    _url, data = order_form(inst, products=[product_pk("CALLREC")])
+    preview = reverse("portal:order_price_preview", args=[inst.pk])
+    page = client.post(preview, data).content.decode()
+    # The same breakdown as the review step: 4.800,00 € − 20 % = 3.840,00 €; 19 % = 729,60 €.
+    assert "Partnerkondition 20 %: −960,00 € → 3.840,00 €" in page
+    assert "729,60 €" in page and "4.569,60 €" in page and "noch nichts bestellt" in page
+    assert not Order.objects.exists() and not OrderLine.objects.exists()
+    # No order number was used up: the real draft afterwards is the first one.
+    client.post(*order_form(inst, products=[product_pk("CALLREC")]))
+    assert Order.objects.get().reference == "B-000001"
+    # The order form carries the preview URL for the script; the script is a static file (CSP).
+    form_page = client.get(reverse("portal:order_new_for", args=[inst.pk])).content.decode()
+    assert f'data-preview-url="{preview}"' in form_page and "portal/live-price" in form_page
+
+
+def test_live_price_preview_explains_what_is_missing_and_refuses_members_and_get(
+    client, admin, partner, catalog, today
+):
+    inst = installation_of(partner)
+    preview = reverse("portal:order_price_preview", args=[inst.pk])
+    _url, data = order_form(inst)  # nothing chosen
+    page = client.post(preview, data).content.decode()
+    assert "Noch kein Preis" in page and "Bitte mindestens ein Modul" in page
+    page = client.post(preview, {"token": "x", "term": "forever", "quantity": "-3"}).content.decode()
+    assert "Noch kein Preis" in page and "Bitte Kauf oder eine Abo-Laufzeit" in page
+    assert not Order.objects.exists()
+    assert client.get(preview).status_code == 405
+    member = PartnerUserFactory(partner=partner, role=PartnerUser.MEMBER)
+    client.force_login(member.user)
+    assert client.post(preview, data).status_code == 403
+
+
 def test_the_same_form_posted_twice_places_one_draft(client, admin, partner, catalog, today):
     inst = installation_of(partner)
     url, data = order_form(inst, products=[product_pk("CALLREC")])
