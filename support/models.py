@@ -199,13 +199,21 @@ class TicketMessage(models.Model):
     internal = models.BooleanField(_("interne Notiz"), default=False)
     body = models.TextField(_("Text"))
     created_at = models.DateTimeField(_("geschrieben"))
+    portal_token = models.CharField(_("Formular-Token"), max_length=40, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("Nachricht")
         verbose_name_plural = _("Nachrichten")
         constraints = [
-            models.CheckConstraint(condition=Q(internal=False) | Q(from_staff=True), name="ticketmessage_note_by_staff")
+            models.CheckConstraint(
+                condition=Q(internal=False) | Q(from_staff=True), name="ticketmessage_note_by_staff"
+            ),
+            models.UniqueConstraint(
+                fields=["ticket", "portal_token"],
+                condition=~Q(portal_token=""),
+                name="ticketmessage_portal_token_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -303,14 +303,26 @@ def ticket_reply(
     files=(),
     new_status: str | None = None,
     author_email: str = "",
+    portal_token: str = "",
 ) -> TicketMessage:
     """A public reply or an internal note (staff only).
+
+    ``portal_token`` is the portal reply form's one-time token: the same form posted twice
+    stores one message (checked under the ticket's row lock; the
+    ``ticketmessage_portal_token_unique`` constraint backs it).
 
     The first public staff reply stops the Enterprise SLA clock (SUP-2). A bug report gets
     a public reply only once staff have confirmed the bug (SUP-6). A partner's reply to a
     ticket waiting for it, solved or closed puts it back to "open".
     """
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    portal_token = (portal_token or "").strip()
+    if len(portal_token) > TicketMessage._meta.get_field("portal_token").max_length:
+        raise SupportError(_("Das Formular ist abgelaufen; bitte die Seite neu laden."), code="token")
+    if portal_token:
+        existing = TicketMessage.objects.filter(ticket=ticket, portal_token=portal_token).first()
+        if existing is not None:
+            return existing
     if not body.strip():
         raise SupportError(_("Bitte einen Text eingeben."), code="empty")
     if internal and not from_staff:
@@ -329,6 +341,7 @@ def ticket_reply(
         internal=internal,
         body=body,
         created_at=now,
+        portal_token=portal_token,
     )
     for upload in files:
         attachment_add(ticket=ticket, message=message, upload=upload, by=by, from_staff=from_staff)

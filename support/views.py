@@ -125,12 +125,20 @@ class TicketForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    # One-time token, as on the new-ticket form: the same reply posted twice is stored once.
+    token = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=40,
+        error_messages={"required": FORM_EXPIRED, "max_length": FORM_EXPIRED},
+    )
     body = forms.CharField(label=gettext_lazy("Ihre Antwort"), widget=forms.Textarea(attrs={"rows": 6}))
     files = MultipleFileField(label=gettext_lazy("Anhänge"), help_text=FILES_HELP)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["token"] = uuid.uuid4().hex
 
 
 def _ticket_or_404(request, pk: int) -> Ticket:
@@ -213,6 +221,7 @@ def ticket_detail(request, pk: int):
                 body=form.cleaned_data["body"],
                 from_staff=False,
                 files=form.cleaned_data["files"],
+                portal_token=form.cleaned_data["token"],
             )
         except SupportError as exc:
             form.add_error(None, exc.message)

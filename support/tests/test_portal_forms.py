@@ -139,16 +139,20 @@ def test_garbage_in_the_reply_form_writes_nothing(client, login, callrec):
     response = client.post(
         url,
         {
+            "token": "t" * 41,
             "body": "\x00",
             "files": [SimpleUploadedFile(f"f{n}.txt", b"x") for n in range(6)],
         },
     )
     assert response.status_code == 200
     assert field_errors(response) == {
+        "token": ["Das Formular ist abgelaufen; bitte die Seite neu laden."],
         "body": ["Nullzeichen sind nicht erlaubt."],
         "files": ["Höchstens 5 Dateien je Nachricht."],
     }
-    assert field_errors(client.post(url, {"body": "   "})) == {"body": ["Dieses Feld ist zwingend erforderlich."]}
+    assert field_errors(client.post(url, {"token": "t1", "body": "   "})) == {
+        "body": ["Dieses Feld ist zwingend erforderlich."]
+    }
     assert (TicketMessage.objects.count(), OutboxMessage.objects.count()) == before
     assert not Attachment.objects.exists()
 

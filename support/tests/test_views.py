@@ -128,8 +128,17 @@ def test_reply_and_sla_shown_for_enterprise(client, login, product, clock):
     client.force_login(login.user)
     page = client.get(reverse("portal:support_ticket", args=[ticket.pk])).content.decode()
     assert "Antwort bis" in page and "25.11.2026 09:30" in page
-    response = client.post(reverse("portal:support_ticket", args=[ticket.pk]), {"body": "Noch eine Info"})
+    url = reverse("portal:support_ticket", args=[ticket.pk])
+    reply = {"token": "reply-token-1", "body": "Noch eine Info"}
+    response = client.post(url, reply)
     assert response.status_code == 302 and ticket.messages.count() == 2
+    # The same reply form posted twice (a double click, a reload) stores one message.
+    assert client.post(url, reply).status_code == 302 and ticket.messages.count() == 2
+    # A new form (new token) is a new reply; a form without its token is refused and changes nothing.
+    assert client.post(url, {"token": "reply-token-2", "body": "Und noch etwas"}).status_code == 302
+    assert ticket.messages.count() == 3
+    page = client.post(url, {"body": "ohne Token"}).content.decode()
+    assert "Das Formular ist abgelaufen" in page and ticket.messages.count() == 3
 
 
 def test_internal_notes_are_not_shown_to_the_partner(client, login, product):
