@@ -155,10 +155,16 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _queue_send(message_id: int, ticket: str | None = None) -> None:
+    """Hand the committed row to a worker. Runs after commit, so it must not raise: with the
+    broker unreachable the row stays due and the periodic dispatch sends it (the document and
+    its e-mail are committed either way; the user's request must not fail for it)."""
     # Imported here: the tasks module imports this one.
     from vendorportal.tasks import outbox_send as task
 
-    task.delay(message_id, ticket)
+    try:
+        task.delay(message_id, ticket)
+    except Exception:
+        logger.warning("Outbox message %s not queued (broker unreachable?); the dispatch sends it", message_id)
 
 
 # --- 1. Enqueue --------------------------------------------------------------------------

@@ -95,6 +95,22 @@ def test_rolled_back_document_leaves_no_row_and_no_task(queued, django_capture_o
     assert queued == []
 
 
+def test_an_unreachable_broker_does_not_fail_the_committed_document(monkeypatch, django_capture_on_commit_callbacks):
+    # The broker is down when the document commits: the request must not fail (the row is
+    # committed and stays due); the periodic dispatch sends it later.
+    from vendorportal import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr(tasks.outbox_send, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = enqueue()
+    message.refresh_from_db()
+    assert message.sent_at is None and message.attempts == 0
+    assert list(OutboxMessage.objects.filter(sent_at__isnull=True)) == [message]
+
+
 def test_enqueue_outside_a_transaction_is_a_programming_error(transactional_db):
     with pytest.raises(RuntimeError):
         outbox_enqueue(kind="test-note", dedup_key="k", recipients=["a@example.test"], subject="s", body="b")
