@@ -124,8 +124,8 @@ class _PreviewDone(Exception):
 def order_price_preview(request, installation: int):
     """The order form's live price (a small script posts the form on every change): the same
     ``order_draft_place`` as "Preis berechnen", inside a transaction that is rolled back, so
-    the preview is the price the partner will get and nothing is written (no draft, no
-    number). Without JavaScript the partner sees the same breakdown on the review step."""
+    the preview is the price the partner will get and nothing is written (no draft; on
+    PostgreSQL the rolled-back row id is not reused, so order references may skip one). Without JavaScript the partner sees the same breakdown on the review step."""
     try:
         inst = selectors.orderable_installations(request.partner, clock.today()).get(pk=installation)
     except Installation.DoesNotExist:

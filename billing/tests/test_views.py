@@ -161,9 +161,9 @@ def test_live_price_preview_shows_the_breakdown_and_writes_nothing(client, admin
     assert "Partnerkondition 20 %: −960,00 € → 3.840,00 €" in page
     assert "729,60 €" in page and "4.569,60 €" in page and "noch nichts bestellt" in page
     assert not Order.objects.exists() and not OrderLine.objects.exists()
-    # No order number was used up: the real draft afterwards is the first one.
+    # "Preis berechnen" afterwards writes the one draft, at the same price.
     client.post(*order_form(inst, products=[product_pk("CALLREC")]))
-    assert Order.objects.get().reference == "B-000001"
+    assert Order.objects.get().lines.get().line_net == D("3840.00")
     # The order form carries the preview URL for the script; the script is a static file (CSP).
     form_page = client.get(reverse("portal:order_new_for", args=[inst.pk])).content.decode()
     assert f'data-preview-url="{preview}"' in form_page and "portal/live-price" in form_page
