@@ -11,10 +11,12 @@ class BillingConfig(AppConfig):
 
         # Invoices and credit notes go out with their stored PDF, byte for byte on a resend
         # too; the reminder attaches the invoice again (STYLE 13).
-        register_kind("invoice", label=_("Rechnung"), attachments="billing.services.invoice_attachments")
-        register_kind("credit-note", label=_("Gutschrift"), attachments="billing.services.invoice_attachments")
+        register_kind("invoice", label=_("Rechnung"), attachments="billing.services.invoices.invoice_attachments")
+        register_kind("credit-note", label=_("Gutschrift"), attachments="billing.services.invoices.invoice_attachments")
         register_kind(
-            "invoice-reminder", label=_("Zahlungserinnerung"), attachments="billing.services.invoice_attachments"
+            "invoice-reminder",
+            label=_("Zahlungserinnerung"),
+            attachments="billing.services.invoices.invoice_attachments",
         )
 
         from billing import views

@@ -391,7 +391,7 @@ def open_invoices_summary(partner) -> dict:
 
 def orderable_products():
     """What the portal's order form offers: active modules, SaaS and service plans."""
-    from billing.services import ORDERABLE_KINDS
+    from billing.constants import ORDERABLE_KINDS
 
     return Product.objects.filter(kind__in=ORDERABLE_KINDS, active=True).order_by("name")
 
@@ -602,7 +602,7 @@ def partner_service_plan(partner, pk) -> ServicePlan:
 def service_plan_yearly_prices(on: date) -> dict[str, Decimal | None]:
     """The yearly list price of each bookable plan (SUB-8) valid on ``on``, ``None`` where the
     price list has none: ``{"premium": 828.00, "enterprise": 1548.00}`` in seed 001."""
-    from billing.services.subscriptions import PLAN_ARTICLE
+    from billing.constants import PLAN_ARTICLE
     from licensing.selectors.catalog import price_for
 
     products = {p.article: p for p in Product.objects.filter(article__in=PLAN_ARTICLE.values())}

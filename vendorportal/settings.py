@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "licensing.apps.LicensingConfig",
     "billing.apps.BillingConfig",
     "support.apps.SupportConfig",
+    "demo.apps.DemoConfig",  # above every app: load_demo
 ]
 
 MIDDLEWARE = [

@@ -64,6 +64,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Subquery, pre
 from django.utils.translation import gettext as _
 
 from billing import invoicing_sources, rules, selectors
+from billing.constants import PLAN_ARTICLE
 from billing.exceptions import BillingInputError
 from billing.models import (
     BilledPeriod,
@@ -87,7 +88,6 @@ logger = logging.getLogger(__name__)
 JOB_NAME = "invoicing"  # JobRun name of the monthly run and of run_invoicing
 CATCH_UP_JOB_NAME = "invoicing-catch-up"
 RETRIES = 3  # attempts per partner when a concurrent writer took one of its periods first
-PLAN_ARTICLES = {rules.PLAN_PREMIUM: "SP-PREMIUM", rules.PLAN_ENTERPRISE: "SP-ENTERPRISE"}
 _MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -358,7 +358,7 @@ def _period_drafts(partner: Partner, through: date) -> list[_Draft]:
             for year in _due_plan_years(plan, through, billed_years[plan.pk]):
                 drafts.append(
                     _Draft(
-                        article=PLAN_ARTICLES.get(plan.plan, plan.plan.upper()),
+                        article=PLAN_ARTICLE.get(plan.plan, plan.plan.upper()),
                         description=_plan_description(plan, year),
                         quantity=Decimal(1),
                         unit="ANN",

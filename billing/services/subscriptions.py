@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from billing import rules, selectors
+from billing.constants import PLAN_ARTICLE, SERVICE_PLAN_ARTICLES  # noqa: F401  (PLAN_ARTICLE re-exported)
 from billing.exceptions import ServicePlanRefused, SubscriptionRefused
 from billing.models import OrderLine, ServicePlan, Subscription, SubscriptionPriceChange
 from licensing.models import Installation, Product
@@ -32,9 +33,6 @@ from vendorportal.sequences import next_document_number
 SUBSCRIPTION_PREFIX = "ABO"  # ABO-2026-000042
 SERVICE_PLAN_PREFIX = "SP"  # SP-2026-000007
 REFERENCE_WIDTH = 6
-#: Order articles that book a service plan on confirmation (SUB-8), and the plan they book.
-SERVICE_PLAN_ARTICLES = {"SP-PREMIUM": rules.PLAN_PREMIUM, "SP-ENTERPRISE": rules.PLAN_ENTERPRISE}
-PLAN_ARTICLE = {plan: article for article, plan in SERVICE_PLAN_ARTICLES.items()}
 KEYS_BLOCK_JOB_NAME = "subscriptions-end-keys"
 
 

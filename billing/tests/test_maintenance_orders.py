@@ -28,8 +28,8 @@ D = Decimal
 
 @pytest.fixture
 def prices(db):
+    from demo.loader import SAMPLE_PRICE_LIST
     from licensing.services.catalog import SEED_PRICE_LIST, catalog_load
-    from vendorportal.demo import SAMPLE_PRICE_LIST
 
     catalog_load(price_lists=[SEED_PRICE_LIST, SAMPLE_PRICE_LIST])
 

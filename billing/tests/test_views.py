@@ -316,8 +316,8 @@ def test_another_partners_ids_are_404(client, admin, other_partner, modules, tod
 
 
 def test_softwarepflege_add_users_through_the_portal(client, admin, partner, clock):
+    from demo.loader import SAMPLE_PRICE_LIST
     from licensing.services.catalog import SEED_PRICE_LIST, catalog_load
-    from vendorportal.demo import SAMPLE_PRICE_LIST
 
     catalog_load(price_lists=[SEED_PRICE_LIST, SAMPLE_PRICE_LIST])
     clock.set(date(2025, 7, 4))
@@ -344,8 +344,8 @@ def test_softwarepflege_add_users_through_the_portal(client, admin, partner, clo
 
 
 def test_softwarepflege_refusal_is_explained(client, admin, partner, clock):
+    from demo.loader import SAMPLE_PRICE_LIST
     from licensing.services.catalog import SEED_PRICE_LIST, catalog_load
-    from vendorportal.demo import SAMPLE_PRICE_LIST
 
     catalog_load(price_lists=[SEED_PRICE_LIST, SAMPLE_PRICE_LIST])
     clock.set(date(2025, 12, 11))

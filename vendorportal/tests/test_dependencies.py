@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# The project's wiring may name the apps: settings, the URLconf, demo data and its command.
-CORE_WIRING = {"settings.py", "urls.py", "demo.py", "load_demo.py"}
+# The project's wiring may name the apps: settings and the URLconf. Demo data lives in the
+# ``demo`` app above all others.
+CORE_WIRING = {"settings.py", "urls.py"}
 
 
 def imported_top_levels(path: Path) -> set[str]:
@@ -32,9 +33,10 @@ def sources(package: str):
 @pytest.mark.parametrize(
     "package,forbidden",
     [
-        ("vendorportal", {"licensing", "billing", "support"}),
-        ("licensing", {"billing", "support"}),
-        ("billing", {"support"}),
+        ("vendorportal", {"licensing", "billing", "support", "demo"}),
+        ("licensing", {"billing", "support", "demo"}),
+        ("billing", {"support", "demo"}),
+        ("support", {"demo"}),
     ],
 )
 def test_no_import_against_the_direction(package, forbidden):
@@ -42,5 +44,39 @@ def test_no_import_against_the_direction(package, forbidden):
         str(path.relative_to(ROOT)): sorted(imported_top_levels(path) & forbidden)
         for path in sources(package)
         if path.name not in (CORE_WIRING if package == "vendorportal" else set())
+    }
+    assert {k: v for k, v in wrong.items() if v} == {}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports, lazily inside functions too."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def readers():
+    """Selectors and constants of every app: they read, and never pull in the writers (STYLE 19)."""
+    for package in ("vendorportal", "licensing", "billing", "support"):
+        for path in sources(package):
+            parts = path.relative_to(ROOT).parts
+            if path.stem in ("selectors", "constants") or "selectors" in parts[:-1]:
+                yield path
+
+
+def test_selectors_and_constants_never_import_services():
+    paths = list(readers())
+    assert any(p.name == "selectors.py" and p.parent.name == "billing" for p in paths)
+    wrong = {
+        str(path.relative_to(ROOT)): sorted(
+            m for m in imported_modules(path) if ".services" in m or m.endswith("services")
+        )
+        for path in paths
     }
     assert {k: v for k, v in wrong.items() if v} == {}

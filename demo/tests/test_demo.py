@@ -7,8 +7,8 @@ from django.apps import apps
 from django.core.management import call_command
 from django.http import HttpRequest  # django-axes checks every login against its request
 
+from demo.loader import LOGINS
 from licensing.models import Installation, ModuleVersion, PbxVersion, Price, Product
-from vendorportal.demo import LOGINS
 
 pytestmark = pytest.mark.django_db
 

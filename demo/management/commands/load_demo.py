@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from vendorportal.demo import demo_load
+from demo.loader import demo_load
 from vendorportal.errors import PortalError
 
 

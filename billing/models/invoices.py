@@ -1,0 +1,365 @@
+"""Invoices, corrections, their lines and payments (INV-1…INV-4): issued documents are never changed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from billing import rules
+from billing.exceptions import IllegalInvoiceTransition, InvoiceImmutable
+from billing.models._common import HALF_CENT, MONEY, _percent_0_100
+from billing.models.orders import Order, OrderLine, VatRate
+
+
+def invoice_pdf_path(instance: Invoice, filename: str) -> str:
+    # Private: MEDIA is served to staff only (vendorportal.views.staff_media); the year
+    # is the number's year.
+    return f"invoices/{instance.issue_date:%Y}/{instance.number}.pdf"
+
+
+class InvoiceQuerySet(models.QuerySet):
+    """The immutability of issued documents (INV-1) for bulk writes too: ``update()`` and
+    ``delete()`` run no ``save()``/``delete()`` of the model, so they check here.
+
+    ``update()`` may change only the payment bookkeeping the services do in bulk —
+    :data:`Invoice.BULK_MUTABLE_FIELDS` (state, paid amount, reminder timestamp) — and the
+    PDF of rows that have none yet; anything else raises :class:`InvoiceImmutable`.
+    ``delete()`` of any row raises (every row is an issued document). ``bulk_update()``
+    goes through ``update()`` and is checked too. ``Model.save()`` uses Django's internal
+    ``_update`` and has its own field-by-field check.
+    """
+
+    def update(self, **kwargs):
+        refused = set(kwargs) - Invoice.BULK_MUTABLE_FIELDS - {"pdf"}
+        if refused:
+            raise InvoiceImmutable(
+                _(
+                    "Ausgestellte Rechnungen und Gutschriften können nicht mehr geändert werden (%(fields)s). "
+                    "Korrekturen erfolgen per Gutschrift."
+                )
+                % {"fields": ", ".join(sorted(refused))},
+                code="immutable",
+            )
+        if "pdf" in kwargs and self.exclude(pdf="").exists():
+            raise InvoiceImmutable(_("Das gespeicherte PDF einer Rechnung wird nie ersetzt."), code="immutable")
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.exists():
+            raise InvoiceImmutable(_("Rechnungen und Gutschriften werden nie gelöscht (INV-1)."), code="no_delete")
+        return super().delete()
+
+    delete.queryset_only = True
+
+
+class InvoiceLineQuerySet(models.QuerySet):
+    """Lines of issued documents are never changed or deleted, in bulk neither (INV-1)."""
+
+    def update(self, **kwargs):
+        raise InvoiceImmutable(_("Positionen einer ausgestellten Rechnung werden nie geändert."), code="immutable")
+
+    def delete(self):
+        if self.exists():
+            raise InvoiceImmutable(_("Positionen einer ausgestellten Rechnung werden nie gelöscht."), code="no_delete")
+        return super().delete()
+
+    delete.queryset_only = True
+
+
+class Invoice(models.Model):
+    """An issued invoice (Rechnung) or credit note (Gutschrift), INV-1.
+
+    There are no drafts: a row is written when the document is issued, with its number
+    (``RE-2026-000123`` / ``GS-2026-000007``), the buyer as it was then and the totals
+    by GEN-2. From then on it is immutable (:meth:`save` refuses changes to anything but
+    :data:`MUTABLE_FIELDS`) and never deleted (PROTECT; nobody has the delete
+    permission): corrections are credit notes that reference it.
+
+    State machine: open → paid / overdue / cancelled; overdue → paid / cancelled. A
+    fully credited invoice is cancelled (shown "storniert").
+    """
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    KIND_CHOICES = [(INVOICE, _("Rechnung")), (CREDIT_NOTE, _("Gutschrift"))]
+    OPEN = "open"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    CANCELLED = "cancelled"
+    STATE_CHOICES = [(OPEN, _("offen")), (PAID, _("bezahlt")), (OVERDUE, _("überfällig")), (CANCELLED, _("storniert"))]
+    TRANSITIONS = {OPEN: {PAID, OVERDUE, CANCELLED}, OVERDUE: {PAID, CANCELLED}, PAID: {CANCELLED}, CANCELLED: set()}
+    MEANS_CHOICES = [
+        (rules.TRANSFER, _("Überweisung")),
+        (rules.DIRECT_DEBIT, _("SEPA-Lastschrift")),
+        (rules.PREPAYMENT, _("Vorkasse")),
+    ]
+    # What may change on an issued document: its payment state and the reminder, and
+    # the stored PDF once (from none to the file rendered at issue).
+    MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at", "pdf"})
+    # What a queryset's update() may write (InvoiceQuerySet): the payment state the daily
+    # overdue job moves and the reminder it stamps, payments.
+    BULK_MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at"})
+
+    kind = models.CharField(_("Art"), max_length=12, choices=KIND_CHOICES, default=INVOICE)
+    number = models.CharField(_("Nummer"), max_length=20, unique=True)
+    issue_date = models.DateField(_("Rechnungsdatum"))
+    issued_at = models.DateTimeField(_("ausgestellt am"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ausgestellt von"),
+    )
+    partner = models.ForeignKey(
+        "parties.Partner", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("Partner")
+    )
+    # The buyer as the document names it on the issue date (a later change of the
+    # partner's address does not change an issued invoice).
+    buyer_name = models.CharField(_("Käufer"), max_length=200)
+    buyer_street = models.CharField(_("Straße"), max_length=200, blank=True)
+    buyer_postal_code = models.CharField(_("PLZ"), max_length=20, blank=True)
+    buyer_city = models.CharField(_("Ort"), max_length=100, blank=True)
+    buyer_country = models.CharField(_("Land"), max_length=2)
+    buyer_vat_id = models.CharField(_("USt-IdNr. des Käufers"), max_length=20, blank=True)
+    email = models.EmailField(_("Rechnungs-E-Mail"))
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices", verbose_name=_("Bestellung")
+    )
+    credited_invoice = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name=_("gutgeschriebene Rechnung"),
+    )
+    reason = models.CharField(_("Grund der Gutschrift"), max_length=300, blank=True)
+    vat_category = models.CharField(_("Steuerkategorie"), max_length=2, choices=VatRate.CATEGORY_CHOICES)
+    vat_note = models.TextField(_("Steuerhinweis"), blank=True)
+    net_total = models.DecimalField(_("netto"), **MONEY)
+    vat_total = models.DecimalField(_("USt."), **MONEY)
+    gross_total = models.DecimalField(_("brutto"), **MONEY)
+    payment_means = models.CharField(_("Zahlungsart"), max_length=12, choices=MEANS_CHOICES, default=rules.TRANSFER)
+    due_date = models.DateField(_("fällig am"), null=True, blank=True)
+    payment_terms = models.CharField(_("Zahlungsbedingungen"), max_length=300, blank=True)
+    mandate_reference = models.CharField(_("Mandatsreferenz"), max_length=35, blank=True)
+    debtor_iban = models.CharField(_("IBAN des Zahlers"), max_length=34, blank=True)
+    state = models.CharField(_("Status"), max_length=10, choices=STATE_CHOICES, default=OPEN)
+    paid_amount = models.DecimalField(_("bezahlt"), **MONEY, default=0)
+    pdf = models.FileField(_("PDF"), upload_to=invoice_pdf_path, blank=True, editable=False)
+    reminder_sent_at = models.DateTimeField(_("Zahlungserinnerung geschrieben"), null=True, blank=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issue_date", "-number"]
+        verbose_name = _("Rechnung / Gutschrift")
+        verbose_name_plural = _("Rechnungen und Gutschriften")
+        permissions = [
+            ("credit_invoice", _("Gutschrift erstellen")),
+            ("pay_invoice", _("Zahlung erfassen")),
+            ("resend_invoice", _("Rechnung erneut senden")),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["invoice", "credit_note"]), name="invoice_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "paid", "overdue", "cancelled"]), name="invoice_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(net_total__gte=0) & Q(vat_total__gte=0) & Q(paid_amount__gte=0),
+                name="invoice_amounts_not_negative",
+            ),
+            # gross = net + VAT to the cent. Written as a half-cent band: SQLite keeps
+            # decimals as binary floats (9.77 + 1.86 ≠ 11.63 there); on PostgreSQL's exact
+            # numeric(12,2) the band holds only the exact sum.
+            models.CheckConstraint(
+                condition=Q(gross_total__gte=models.F("net_total") + models.F("vat_total") - HALF_CENT)
+                & Q(gross_total__lte=models.F("net_total") + models.F("vat_total") + HALF_CENT),
+                name="invoice_gross_is_net_plus_vat",
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_amount__lte=models.F("gross_total")), name="invoice_paid_not_above"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="invoice", credited_invoice__isnull=True)
+                | Q(kind="credit_note", credited_invoice__isnull=False),
+                name="invoice_credit_note_references_invoice",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="invoice", number__startswith="RE-") | Q(kind="credit_note", number__startswith="GS-"),
+                name="invoice_number_prefix_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(vat_category="S") | Q(vat_total=0), name="invoice_no_vat_unless_standard"
+            ),
+            models.CheckConstraint(
+                condition=~Q(payment_means="direct_debit") | ~Q(mandate_reference=""),
+                name="invoice_direct_debit_has_mandate",
+            ),
+            models.CheckConstraint(
+                condition=Q(payment_means__in=["transfer", "direct_debit", "prepayment"]),
+                name="invoice_payment_means_valid",
+            ),
+            # One invoice per order (STYLE 14): confirming twice cannot invoice twice.
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(kind="invoice", order__isnull=False), name="invoice_once_per_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "due_date"]), models.Index(fields=["issue_date"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs):
+        """Refuse any change of an issued document but its state, payments, reminder and
+        the first storing of its PDF (INV-1)."""
+        if self.pk is not None and not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values().first()
+            if stored is not None:
+                changed = {
+                    f.attname
+                    for f in self._meta.concrete_fields
+                    if f.attname in stored and _db_value(f, self) != stored[f.attname]
+                }
+                if not stored["pdf"]:
+                    changed.discard("pdf")  # the PDF is stored once, never replaced
+                refused = changed - (self.MUTABLE_FIELDS - {"pdf"})
+                if refused:
+                    raise InvoiceImmutable(
+                        _(
+                            "%(number)s ist ausgestellt und kann nicht mehr geändert werden (%(fields)s). "
+                            "Korrekturen erfolgen per Gutschrift."
+                        )
+                        % {"number": stored["number"], "fields": ", ".join(sorted(refused))},
+                        code="immutable",
+                    )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise InvoiceImmutable(_("Rechnungen und Gutschriften werden nie gelöscht (INV-1)."), code="no_delete")
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == self.CREDIT_NOTE
+
+    def move_to(self, state: str) -> None:
+        """Change the state in memory; raises :class:`IllegalInvoiceTransition` when not allowed."""
+        if state == self.state:
+            return
+        if state not in self.TRANSITIONS[self.state]:
+            raise IllegalInvoiceTransition(
+                _("Eine Rechnung im Status „%(old)s“ kann nicht „%(new)s“ werden.")
+                % {"old": self.get_state_display(), "new": dict(self.STATE_CHOICES).get(state, state)},
+                code="illegal_transition",
+            )
+        self.state = state
+
+
+def _db_value(field, obj):
+    value = field.value_from_object(obj)
+    if isinstance(field, models.FileField):
+        return value.name or ""
+    return value
+
+
+class InvoiceLine(models.Model):
+    """One line of an issued invoice or credit note (INV-2): immutable like its document."""
+
+    UNIT_CHOICES = [
+        ("C62", _("Stück")),
+        ("MON", _("Monat")),
+        ("ANN", _("Jahr")),
+        ("DAY", _("Tag")),
+        ("HUR", _("Stunde")),
+    ]
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines", verbose_name=_("Rechnung"))
+    position = models.PositiveSmallIntegerField(_("Pos."))
+    article = models.CharField(_("Artikel"), max_length=40)
+    description = models.CharField(_("Beschreibung"), max_length=300)
+    quantity = models.DecimalField(_("Menge"), max_digits=12, decimal_places=2)
+    unit = models.CharField(_("Einheit"), max_length=3, choices=UNIT_CHOICES, default="C62")
+    unit_price = models.DecimalField(_("Einzelpreis netto"), **MONEY)
+    net_total = models.DecimalField(_("Gesamt netto"), **MONEY)
+    vat_category = models.CharField(_("Steuerkategorie"), max_length=2, choices=VatRate.CATEGORY_CHOICES)
+    vat_percent = models.DecimalField(_("USt. %"), max_digits=5, decimal_places=2)
+    period_start = models.DateField(_("Leistung von"), null=True, blank=True)
+    period_end = models.DateField(_("Leistung bis"), null=True, blank=True, help_text=_("einschließlich"))
+    order_line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoice_lines",
+        verbose_name=_("Bestellposition"),
+    )
+    credited_line = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_lines",
+        verbose_name=_("gutgeschriebene Position"),
+    )
+
+    objects = InvoiceLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        verbose_name = _("Rechnungsposition")
+        verbose_name_plural = _("Rechnungspositionen")
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "position"], name="invoiceline_position_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="invoiceline_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0) & Q(net_total__gte=0), name="invoiceline_amounts_not_negative"
+            ),
+            models.CheckConstraint(condition=_percent_0_100("vat_percent"), name="invoiceline_vat_percent_0_100"),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
+                | Q(period_end__gte=models.F("period_start")),
+                name="invoiceline_period_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id} / {self.position}: {self.description}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise InvoiceImmutable(_("Positionen einer ausgestellten Rechnung werden nie geändert."), code="immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise InvoiceImmutable(_("Positionen einer ausgestellten Rechnung werden nie gelöscht."), code="no_delete")
+
+
+class Payment(models.Model):
+    """A payment staff recorded against an invoice (full or partial)."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name=_("Rechnung"))
+    amount = models.DecimalField(_("Betrag"), **MONEY)
+    paid_on = models.DateField(_("bezahlt am"))
+    recorded_at = models.DateTimeField(_("erfasst am"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("erfasst von"),
+    )
+
+    class Meta:
+        ordering = ["invoice", "paid_on", "id"]
+        verbose_name = _("Zahlung")
+        verbose_name_plural = _("Zahlungen")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.invoice.number}: {self.amount} €"

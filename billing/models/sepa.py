@@ -1,0 +1,221 @@
+"""SEPA mandates and direct-debit batches (ORD-8)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from billing.exceptions import SepaMandateRefused
+from billing.models._common import MONEY
+from vendorportal import clock
+from vendorportal.formats import format_date_de
+from vendorportal.parties import validators as party_validators
+
+# SEPA core direct debits exist since 2009-11-02; a mandate signed earlier is a typo.
+SEPA_START = date(2009, 11, 2)
+# Mandate reference (Mandatsreferenz): at most 35 characters of the SEPA set, no spaces
+# (DK rules for MndtId), not starting with "/" and without "//" (EPC identifier rule).
+MANDATE_REFERENCE_RE = re.compile(r"(?!/)(?!.*//)[A-Za-z0-9/\-?:().,'+]{1,35}")
+
+
+def validate_mandate_reference(value: str) -> None:
+    if not MANDATE_REFERENCE_RE.fullmatch(value or ""):
+        raise ValidationError(
+            _(
+                "„%(value)s“ ist keine gültige Mandatsreferenz: höchstens 35 Zeichen aus A–Z, a–z, 0–9 und / - ? : ( ) . , ' + – ohne Leerzeichen, nicht mit „/“ beginnend und ohne „//“."
+            ),
+            params={"value": value},
+            code="invalid_mandate_reference",
+        )
+
+
+def group_iban(iban: str) -> str:
+    """``DE89370400440532013000`` → ``DE89 3704 0044 0532 0130 00`` (as printed and shown)."""
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+class SepaMandate(models.Model):
+    """A partner's SEPA core direct-debit mandate (SEPA-Lastschriftmandat, ORD-8).
+
+    A partner has at most one active mandate (``revoked_on`` empty) — a partial unique
+    constraint. The sequence type is FRST until the first collection under the mandate
+    was submitted in a batch, then RCUR (:meth:`mark_submitted`, called by
+    :func:`billing.services.sepa_batch_create`). IBAN and BIC are stored compact.
+    """
+
+    FRST = "FRST"
+    RCUR = "RCUR"
+    SEQUENCE_CHOICES = [(FRST, _("FRST – Erstlastschrift")), (RCUR, _("RCUR – Folgelastschrift"))]
+
+    partner = models.ForeignKey(
+        "parties.Partner", on_delete=models.PROTECT, related_name="sepa_mandates", verbose_name=_("Partner")
+    )
+    iban = models.CharField(_("IBAN"), max_length=34, validators=[party_validators.validate_iban])
+    bic = models.CharField(
+        _("BIC"),
+        max_length=11,
+        blank=True,
+        validators=[party_validators.validate_bic],
+        help_text=_("Bei deutschen IBANs optional."),
+    )
+    account_holder = models.CharField(
+        _("Kontoinhaber"), max_length=70, blank=True, help_text=_("leer = der Partner selbst")
+    )
+    reference = models.CharField(
+        _("Mandatsreferenz"),
+        max_length=35,
+        unique=True,
+        validators=[validate_mandate_reference],
+        error_messages={"unique": _("Diese Mandatsreferenz ist schon vergeben.")},
+    )
+    signed_on = models.DateField(_("unterschrieben am"))
+    sequence_type = models.CharField(
+        _("Sequenztyp"),
+        max_length=4,
+        choices=SEQUENCE_CHOICES,
+        default=FRST,
+        editable=False,
+        help_text=_("FRST bis zur ersten eingereichten Lastschrift, danach RCUR."),
+    )
+    revoked_on = models.DateField(_("widerrufen am"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["partner", "-signed_on", "-id"]
+        verbose_name = _("SEPA-Lastschriftmandat")
+        verbose_name_plural = _("SEPA-Lastschriftmandate")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner"],
+                condition=Q(revoked_on__isnull=True),
+                name="sepamandate_one_active_per_partner",
+                violation_error_message=_(
+                    "Dieser Partner hat schon ein aktives SEPA-Mandat; bitte das alte zuerst widerrufen."
+                ),
+            ),
+            models.CheckConstraint(condition=Q(sequence_type__in=["FRST", "RCUR"]), name="sepamandate_sequence_valid"),
+            models.CheckConstraint(condition=Q(signed_on__gte=SEPA_START), name="sepamandate_signed_after_sepa_start"),
+            models.CheckConstraint(
+                condition=Q(revoked_on__isnull=True) | Q(revoked_on__gte=models.F("signed_on")),
+                name="sepamandate_revoked_after_signed",
+            ),
+            models.CheckConstraint(condition=~Q(iban="") & ~Q(reference=""), name="sepamandate_iban_reference_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.partner})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_on is None
+
+    @property
+    def iban_grouped(self) -> str:
+        return group_iban(self.iban)
+
+    def clean(self):
+        super().clean()
+        self.iban = party_validators.compact_iban(self.iban)
+        self.bic = (self.bic or "").replace(" ", "").upper()
+        self.reference = (self.reference or "").strip()
+        errors = {}
+        if self.iban and not self.iban.startswith("DE") and not self.bic:
+            errors["bic"] = _("Für eine IBAN außerhalb Deutschlands bitte den BIC angeben.")
+        if self.signed_on:
+            if self.signed_on > clock.today():
+                errors["signed_on"] = _("Das Unterschriftsdatum liegt in der Zukunft.")
+            elif self.signed_on < SEPA_START:
+                errors["signed_on"] = _("SEPA-Lastschriften gibt es erst seit dem 02.11.2009.")
+        if errors:
+            raise ValidationError(errors)
+
+    def mark_submitted(self) -> None:
+        """The first collection was submitted: later ones are recurring (FRST → RCUR), in memory."""
+        self.sequence_type = self.RCUR
+
+    def revoke(self, on: date) -> None:
+        """Revoke in memory; raises :class:`SepaMandateRefused` if already revoked or before signing."""
+        if self.revoked_on is not None:
+            raise SepaMandateRefused(
+                _("Das Mandat %(reference)s wurde schon am %(date)s widerrufen.")
+                % {"reference": self.reference, "date": format_date_de(self.revoked_on)},
+                code="mandate_revoked",
+            )
+        if on < self.signed_on:
+            raise SepaMandateRefused(
+                _("Ein Mandat kann nicht vor seiner Unterschrift widerrufen werden."), code="mandate_revoke_date"
+            )
+        self.revoked_on = on
+
+
+class SepaBatch(models.Model):
+    """One submitted pain.008 file (Lastschrift-Einreichung) with its XML, as sent to the bank.
+
+    The XML is stored in the database, in the transaction that creates the batch and its
+    items: a rolled-back batch leaves no file behind and a stored one is never re-rendered.
+    """
+
+    collection_date = models.DateField(_("Fälligkeitstag (Einzug am)"))
+    message_id = models.CharField(_("Nachrichten-ID"), max_length=35, unique=True)
+    created_at = models.DateTimeField(_("erstellt"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("erstellt von"),
+    )
+    xml = models.TextField(_("pain.008-Datei"), editable=False)
+    count = models.PositiveIntegerField(_("Anzahl Lastschriften"))
+    total = models.DecimalField(_("Summe"), **MONEY)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("SEPA-Lastschriftdatei")
+        verbose_name_plural = _("SEPA-Lastschriftdateien")
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1) & Q(total__gt=0), name="sepabatch_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+    @property
+    def filename(self) -> str:
+        return f"{self.message_id}.xml"
+
+
+class SepaBatchItem(models.Model):
+    """One collection of a batch. ``end_to_end_id`` (the invoice number) is unique over all
+    batches: the database refuses to collect an invoice twice."""
+
+    batch = models.ForeignKey(SepaBatch, on_delete=models.PROTECT, related_name="items", verbose_name=_("Datei"))
+    end_to_end_id = models.CharField(_("Rechnungsnummer (End-to-End-ID)"), max_length=35, unique=True)
+    mandate = models.ForeignKey(
+        SepaMandate, on_delete=models.PROTECT, related_name="collections", verbose_name=_("Mandat")
+    )
+    sequence_type = models.CharField(_("Sequenztyp"), max_length=4, choices=SepaMandate.SEQUENCE_CHOICES)
+    amount = models.DecimalField(_("Betrag"), **MONEY)
+
+    class Meta:
+        ordering = ["batch", "sequence_type", "end_to_end_id"]
+        verbose_name = _("Lastschrift")
+        verbose_name_plural = _("Lastschriften")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="sepabatchitem_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(sequence_type__in=["FRST", "RCUR"]), name="sepabatchitem_sequence_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.end_to_end_id

@@ -1,0 +1,633 @@
+"""Invoices and corrections (INV-1…INV-4, ORD-2, ORD-8, GEN-2): the order invoice, the PDF
+stored once after commit, corrections, resending and the outbox attachment hook."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, connection, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from billing import pricing, rules, selectors
+from billing.constants import CREDIT_NOTE_KIND, DOCUMENT_LANGUAGE, INVOICE_KIND
+from billing.exceptions import (
+    InvoiceRefused,
+)
+from billing.models import (
+    BilledPeriod,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderLine,
+    SepaMandate,
+    ServicePlan,
+    Subscription,
+)
+from vendorportal import clock
+from vendorportal.formats import format_date_de
+from vendorportal.models import OutboxMessage
+from vendorportal.money import CENT, ZERO, format_eur, round_cents
+from vendorportal.outbox import outbox_enqueue, outbox_resend
+from vendorportal.parties.models import Partner
+from vendorportal.periods import month_period_end
+from vendorportal.sequences import next_document_number
+
+logger = logging.getLogger(__name__)
+
+# --- Invoices and credit notes (INV-1…INV-4, ORD-2, ORD-8, GEN-2) ------------------------------
+#
+# An invoice is issued in one transaction: number (gap-free per year and kind, taken in that
+# transaction), lines, totals and the e-mail written to the outbox. A rolled-back issue leaves
+# no number, no row and no e-mail.
+#
+# The PDF is rendered AFTER that transaction, never inside it: rendering takes ~0.1–0.2 s, and
+# inside the issuing transaction it held SQLite's one write lock (on PostgreSQL the invoice
+# number's sequence row) so every other issuer waited. :func:`invoice_pdf_ensure` is the one
+# function that renders and stores it — at most once per document, never replaced (the model
+# allows writing a first PDF only) — and everything that reads the PDF calls it:
+#
+# - the issuing code queues it with ``on_commit`` (right after commit, in the same process,
+#   before the e-mail's wake-up message is queued, so the worker normally finds it stored);
+# - the outbox's attachment function for the invoice e-mails (the safety net: a process killed
+#   between commit and render left the outbox row, and the next send renders it);
+# - the portal and admin downloads and ``export_invoices`` (a document whose PDF is not
+#   rendered yet is rendered then, and every later read returns the same stored bytes).
+
+UNIT_CODES = {pricing.UNIT_ONCE: "C62", pricing.UNIT_MONTH: "MON", pricing.UNIT_YEAR: "ANN"}
+NUMBER_WIDTH = rules.NUMBER_DIGITS
+
+
+def _invoice_refuse(message: str, code: str):
+    raise InvoiceRefused(message, code=code)
+
+
+def _render_invoice_pdf(doc) -> bytes:
+    """The one call into the invoice PDF renderer (INV-2, INV-4): PDF/A-3 with the Factur-X XML."""
+    from billing.invoice_pdf import invoice_pdf
+
+    with translation.override(DOCUMENT_LANGUAGE):
+        return invoice_pdf(doc)
+
+
+def _next_number(kind: str, year: int) -> str:
+    prefix = rules.INVOICE_PREFIX if kind == Invoice.INVOICE else rules.CREDIT_NOTE_PREFIX
+    return next_document_number(prefix, year, width=NUMBER_WIDTH)
+
+
+def _store_pdf(invoice: Invoice, pdf_bytes: bytes) -> None:
+    # Called with the invoice row locked (PostgreSQL) or the write lock held (SQLite) and its
+    # PDF still empty: the file is written only by the one caller that stores it.
+    invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf_bytes), save=False)
+    invoice.save(update_fields=["pdf"])
+
+
+def invoice_pdf_ensure(invoice: Invoice) -> Invoice:
+    """The invoice or credit note with its PDF stored (INV-2, INV-4): rendered and stored now
+    if it has none yet, else untouched. Idempotent and safe from any number of processes at
+    once: one PDF is stored per document, and every caller gets that one (byte-identical
+    downloads and attachments). Returns the invoice as stored (``pdf`` set).
+
+    PostgreSQL: the invoice row is locked (``SELECT … FOR UPDATE``) before rendering, so a
+    second caller waits for the first and finds its PDF — nothing is rendered twice, and only
+    this one invoice waits. SQLite has no row locks and a write transaction takes the whole
+    database's write lock, which must not be held for a render: the PDF is rendered outside,
+    then stored under the write lock if the row still has none (a caller that lost a race
+    rendered in vain and returns the stored PDF, never its own).
+    """
+    if invoice.pdf:
+        return invoice
+    if connection.features.has_select_for_update:
+        with transaction.atomic():
+            locked = _locked_invoice(invoice)
+            if not locked.pdf:
+                _store_pdf(locked, _render_invoice_pdf(selectors.invoice_document(locked)))
+            return locked
+    current = Invoice.objects.get(pk=invoice.pk)
+    if current.pdf:
+        return current
+    pdf_bytes = _render_invoice_pdf(selectors.invoice_document(current))
+    with transaction.atomic():
+        current = Invoice.objects.get(pk=invoice.pk)  # BEGIN IMMEDIATE: no other writer now
+        if not current.pdf:
+            _store_pdf(current, pdf_bytes)
+        return current
+
+
+def _pdf_after_commit(invoice_pk: int) -> None:
+    """``on_commit`` of an issue: render the PDF now that the invoice is committed. A failure
+    is logged and left to the outbox worker, which renders it before sending."""
+    try:
+        invoice_pdf_ensure(Invoice.objects.get(pk=invoice_pk))
+    except Exception:
+        logger.exception("Rendering the PDF of invoice %s after issue failed; the e-mail's send renders it", invoice_pk)
+
+
+def invoice_pdf_bytes(invoice: Invoice) -> bytes:
+    """The stored PDF's bytes, rendering it first if it is not stored yet."""
+    invoice = invoice_pdf_ensure(invoice)
+    with invoice.pdf.open("rb") as stored:
+        return stored.read()
+
+
+def _line_description(line: OrderLine) -> str:
+    if line.is_maintenance:
+        return ", ".join(
+            [
+                line.product.name,
+                line.get_swp_kind_display(),
+                _("System %(serial)s") % {"serial": line.order.installation.identifier},
+            ]
+        )
+    parts = [line.product.name]
+    if line.tier:
+        parts.append(_("Staffel %(tier)s Benutzer") % {"tier": line.tier})
+    if line.upgrade_kind == OrderLine.UPGRADE_TIER:
+        parts.append(_("Staffel-Upgrade"))
+    elif line.upgrade_kind == OrderLine.UPGRADE_VERSION:
+        parts.append(_("Versions-Upgrade"))
+    if line.kind == OrderLine.SUBSCRIPTION:
+        parts.append(_("Abo, Mindestlaufzeit %(months)s Monate") % {"months": line.term_months})
+    else:
+        parts.append(_("Kauf"))
+    return ", ".join(parts)
+
+
+def _service_period(line: OrderLine, issue_date: date) -> tuple[date, date]:
+    """The service period an order invoice bills (INV-2), both ends inclusive.
+
+    Decision: a purchase is delivered on the issue date (start = end = that day); a
+    monthly subscription amount bills the month from the issue date (GEN-1:
+    21.11.2026 → 20.12.2026), a yearly one the year. Later periods are billed by the
+    subscription billing, not by the order.
+    """
+    if line.period_start and line.period_end:  # Softwarepflege: the coverage it books
+        return line.period_start, line.period_end
+    if line.price_unit == pricing.UNIT_MONTH:
+        return issue_date, month_period_end(issue_date, 1)
+    if line.price_unit == pricing.UNIT_YEAR:
+        return issue_date, month_period_end(issue_date, 12)
+    return issue_date, issue_date
+
+
+def _payment_terms(order: Order, lines: list[OrderLine], issue_date: date):
+    """ORD-8 over the order: any purchase line makes it a purchase invoice; an order of
+    subscriptions only is a subscription invoice whose monthly net decides direct debit."""
+    partner = order.partner
+    mandate = selectors.partner_mandate(partner)
+    if any(line.kind == OrderLine.PURCHASE for line in lines):
+        kind, monthly = rules.PURCHASE, None
+    else:
+        kind = rules.SUBSCRIPTION
+        monthly = sum((line.line_net for line in lines if line.price_unit == pricing.UNIT_MONTH), ZERO)
+        if any(line.price_unit != pricing.UNIT_MONTH for line in lines):
+            monthly = sum((line.line_net for line in lines), ZERO)  # yearly amounts are never debited monthly
+            monthly = max(monthly, rules.DIRECT_DEBIT_LIMIT + CENT)
+    terms = rules.payment_terms(kind, monthly, mandate is not None, partner.prepayment_required, issue_date)
+    return terms, mandate
+
+
+def _invoice_mail(invoice: Invoice) -> tuple[str, str]:
+    with translation.override(DOCUMENT_LANGUAGE):
+        if invoice.is_credit_note:
+            subject = _("Gutschrift %(number)s zu Rechnung %(invoice)s") % {
+                "number": invoice.number,
+                "invoice": invoice.credited_invoice.number,
+            }
+            intro = _(
+                "anbei erhalten Sie die Gutschrift %(number)s über %(gross)s zu unserer Rechnung %(invoice)s."
+            ) % {
+                "number": invoice.number,
+                "gross": format_eur(invoice.gross_total),
+                "invoice": invoice.credited_invoice.number,
+            }
+        else:
+            subject = _("Rechnung %(number)s") % {"number": invoice.number}
+            if invoice.order_id:
+                subject += " – " + _("Bestellung %(ref)s") % {"ref": invoice.order.reference}
+            intro = _("anbei erhalten Sie unsere Rechnung %(number)s über %(gross)s.") % {
+                "number": invoice.number,
+                "gross": format_eur(invoice.gross_total),
+            }
+        body = "\n".join(
+            [
+                _("Guten Tag,"),
+                "",
+                intro,
+                invoice.payment_terms,
+                "",
+                _("Die Rechnung liegt als PDF mit eingebetteter E-Rechnung (ZUGFeRD / Factur-X) bei."),
+                "",
+                _("Mit freundlichen Grüßen"),
+                settings.VENDOR["name"],
+            ]
+        )
+    return subject, body
+
+
+def _enqueue_document_mail(invoice: Invoice, dedup_key: str):
+    subject, body = _invoice_mail(invoice)
+    return outbox_enqueue(
+        kind=CREDIT_NOTE_KIND if invoice.is_credit_note else INVOICE_KIND,
+        dedup_key=dedup_key,
+        recipients=[invoice.email],
+        subject=subject,
+        body=body,
+        document=invoice,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+    )
+
+
+def _buyer_fields(partner: Partner) -> dict:
+    return {
+        "partner": partner,
+        "buyer_name": partner.company,
+        "buyer_street": partner.street,
+        "buyer_postal_code": partner.postal_code,
+        "buyer_city": partner.city,
+        "buyer_country": partner.country,
+        "buyer_vat_id": partner.vat_id,
+    }
+
+
+def _order_invoice_lines(order: Order, lines: list[OrderLine], issue_date: date, vat_code: str, percent: Decimal):
+    """The unsaved invoice lines of an order invoice, each with the owner of its billed
+    period (``{"subscription": …}`` / ``{"service_plan": …}``) or None.
+
+    - purchases (and lines without a subscription or plan): as priced, :func:`_service_period`;
+    - a subscription signed after the 1st: the first partial month (SUB-2), signing day to
+      the day before the term start, ``first_month_charge(monthly price × licences)`` as one
+      line of quantity 1; signed on the 1st: the first regular billing period (SUB-3,
+      term start … period end), months × (monthly price × licences);
+    - a service plan (SUB-8): the first plan year, yearly in advance.
+    """
+    subscriptions = {s.order_line_id: s for s in Subscription.objects.filter(order_line__order=order)}
+    plans = {p.order_line_id: p for p in ServicePlan.objects.filter(order_line__order=order)}
+    billed = []
+    for line in lines:
+        description = _line_description(line)
+        owner = None
+        subscription = subscriptions.get(line.pk)
+        plan = plans.get(line.pk)
+        if subscription is not None:
+            owner = {"subscription": subscription}
+            per_month = subscription.monthly_price * subscription.quantity
+            if subscription.signed_on < subscription.term_start:
+                start, end = subscription.signed_on, subscription.term_start - timedelta(days=1)
+                amount = rules.first_month_charge(per_month, subscription.signed_on)
+                quantity, unit, unit_price = Decimal(1), "C62", amount
+                description += ", " + _("anteilig %(start)s–%(end)s (%(days)s von %(month)s Tagen)") % {
+                    "start": format_date_de(start),
+                    "end": format_date_de(end),
+                    "days": (end - start).days + 1,
+                    "month": end.day,
+                }
+            else:
+                period = rules.billing_period_on(
+                    subscription.term_start,
+                    subscription.minimum_months,
+                    subscription.billing_months,
+                    subscription.term_start,
+                )
+                start, end = period.start, period.end
+                months = rules.months_in_period(period.start, period.end)
+                quantity, unit, unit_price = Decimal(months), "MON", per_month
+                amount = per_month * months
+            if subscription.quantity > 1:
+                description += ", " + _("%(count)s Lizenzen") % {"count": subscription.quantity}
+        elif plan is not None:
+            owner = {"service_plan": plan}
+            year = rules.service_plan_year(plan.starts_on, plan.billed_from)
+            start, end = year.start, year.end
+            quantity, unit, unit_price, amount = Decimal(1), "ANN", plan.yearly_price, plan.yearly_price
+            description += ", " + _("Planjahr %(start)s–%(end)s") % {
+                "start": format_date_de(start),
+                "end": format_date_de(end),
+            }
+        else:
+            start, end = _service_period(line, issue_date)
+            quantity, unit, unit_price, amount = (
+                Decimal(line.quantity),
+                UNIT_CODES[line.price_unit],
+                line.unit_net,
+                line.line_net,
+            )
+        invoice_line = InvoiceLine(
+            article=line.product.article,
+            description=description[:300],
+            quantity=quantity,
+            unit=unit,
+            unit_price=unit_price,
+            net_total=amount,
+            vat_category=vat_code,
+            vat_percent=percent,
+            period_start=start,
+            period_end=end,
+            order_line=line,
+        )
+        billed.append((invoice_line, owner))
+    return billed
+
+
+def invoice_vat(partner: Partner, issue_date: date, *, rates: dict | None = None) -> tuple[rules.VatTreatment, Decimal]:
+    """The partner's VAT treatment (GEN-2) and the rate of its category valid on the issue
+    date. ``rates`` caches the rate per category for a caller issuing many invoices on one day."""
+    treatment = rules.vat_treatment(partner.country, partner.vat_id)
+    if rates is None:
+        return treatment, selectors.vat_rate_on(treatment.code, issue_date)
+    if treatment.code not in rates:
+        rates[treatment.code] = selectors.vat_rate_on(treatment.code, issue_date)
+    return treatment, rates[treatment.code]
+
+
+def invoice_new(
+    *,
+    partner: Partner,
+    issue_date: date,
+    email: str,
+    treatment: rules.VatTreatment,
+    nets: list[tuple[Decimal, Decimal]],
+    terms: rules.PaymentTerms,
+    mandate: SepaMandate | None,
+    by=None,
+    order: Order | None = None,
+    validate: bool = True,
+) -> Invoice:
+    """An invoice ready to save (INV-1, GEN-2, ORD-8), shared by the order invoice and the
+    monthly invoicing run: its number taken now (so call it inside the transaction that
+    saves it, after everything that may refuse), totals per rate from ``nets`` (line net,
+    VAT percent), buyer as the partner is today, payment terms. Validated (unless the caller
+    built every value itself: ``validate=False``; the database's constraints still hold), not
+    saved."""
+    net = sum(rules.net_by_rate(nets).values(), ZERO)
+    vat = sum(rules.vat_amounts(nets).values(), ZERO)
+    direct_debit = terms.means == rules.DIRECT_DEBIT
+    invoice = Invoice(
+        kind=Invoice.INVOICE,
+        number=_next_number(Invoice.INVOICE, issue_date.year),
+        issue_date=issue_date,
+        issued_at=clock.now(),
+        issued_by=by,
+        email=email,
+        order=order,
+        vat_category=treatment.code,
+        vat_note=treatment.note,
+        net_total=net,
+        vat_total=vat,
+        gross_total=net + vat,
+        payment_means=terms.means,
+        due_date=terms.due_date,
+        payment_terms=terms.text,
+        mandate_reference=mandate.reference if direct_debit else "",
+        debtor_iban=mandate.iban if direct_debit else "",
+        **_buyer_fields(partner),
+    )
+    if validate:
+        invoice.full_clean(exclude=["pdf"], validate_constraints=False)
+    return invoice
+
+
+def invoice_deliver(invoice: Invoice, *, render_pdf: bool = True) -> None:
+    """In the issuing transaction: the invoice's e-mail written to the outbox (STYLE 13) and,
+    with ``render_pdf``, its PDF queued to be rendered right after commit in this process
+    (queued before the e-mail's wake-up, so the worker sending it finds the PDF stored).
+    ``render_pdf=False`` leaves the PDF to whoever reads it first — the outbox worker sending
+    the e-mail, a download (see :func:`invoice_pdf_ensure`)."""
+    _pdf_queue(invoice, render_pdf)
+    _enqueue_document_mail(invoice, f"{INVOICE_KIND}:{invoice.pk}:initial")
+
+
+def _pdf_queue(invoice: Invoice, render_pdf: bool = True) -> None:
+    if render_pdf:
+        transaction.on_commit(partial(_pdf_after_commit, invoice.pk), robust=True)
+
+
+@transaction.atomic
+def invoice_issue_for_order(*, order: Order, by=None) -> Invoice:
+    """Issue the invoice of a confirmed order (INV-1, INV-2, GEN-2, ORD-8): lines as
+    priced (the order's stored breakdown), VAT by the partner's treatment and the rate
+    valid on the issue date, totals per rate, payment terms; PDF stored; e-mail to the
+    order's invoice e-mail through the outbox. An order is invoiced once: a second call
+    returns the invoice (the ``invoice_once_per_order`` constraint decides races)."""
+    order = Order.objects.select_for_update(of=("self",)).select_related("partner").get(pk=order.pk)
+    existing = Invoice.objects.filter(order=order, kind=Invoice.INVOICE).first()
+    if existing is not None:
+        return existing
+    if order.state not in (Order.CONFIRMED, Order.FULFILLED):
+        _invoice_refuse(
+            _("Die Bestellung %(ref)s ist „%(state)s“; nur bestätigte Bestellungen werden berechnet.")
+            % {"ref": order.reference, "state": order.get_state_display()},
+            "order_not_confirmed",
+        )
+    lines = list(selectors.order_lines(order))
+    if not lines:
+        _invoice_refuse(_("Die Bestellung %(ref)s hat keine Positionen.") % {"ref": order.reference}, "no_lines")
+    issue_date = clock.today()
+    partner = order.partner
+    treatment, percent = invoice_vat(partner, issue_date)
+    billed = _order_invoice_lines(order, lines, issue_date, treatment.code, percent)
+    terms, mandate = _payment_terms(order, lines, issue_date)
+    invoice = invoice_new(
+        partner=partner,
+        issue_date=issue_date,
+        email=order.invoice_email,
+        treatment=treatment,
+        nets=[(invoice_line.net_total, percent) for invoice_line, _owner in billed],
+        terms=terms,
+        mandate=mandate,
+        by=by,
+        order=order,
+    )
+    try:
+        with transaction.atomic():
+            invoice.save()
+    except IntegrityError:  # a concurrent issue for this order committed first
+        existing = Invoice.objects.filter(order=order, kind=Invoice.INVOICE).first()
+        if existing is None:
+            raise
+        return existing
+    for position, (invoice_line, owner) in enumerate(billed, start=1):
+        invoice_line.invoice = invoice
+        invoice_line.position = position
+        invoice_line.save()
+        if owner is not None:
+            # INV-3: the period is billed once — the monthly run never bills it again.
+            BilledPeriod.objects.create(
+                **owner,
+                period_start=invoice_line.period_start,
+                period_end=invoice_line.period_end,
+                amount=invoice_line.net_total,
+                invoice_line=invoice_line,
+            )
+    invoice_deliver(invoice)
+    return invoice
+
+
+def _locked_invoice(invoice: Invoice) -> Invoice:
+    return Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
+
+
+def _settle_state(invoice: Invoice) -> None:
+    """State from the amounts: fully credited → cancelled; the rest paid → paid."""
+    credited = selectors.invoice_credited(invoice)["gross"]
+    if credited >= invoice.gross_total:
+        invoice.move_to(Invoice.CANCELLED)
+    elif invoice.paid_amount + credited >= invoice.gross_total:
+        invoice.move_to(Invoice.PAID)
+
+
+@transaction.atomic
+def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> Invoice:
+    """A credit note (Gutschrift, INV-1) for all of an invoice (``lines=None``) or some of
+    its lines, ``[(invoice_line, quantity), …]``: own number ``GS-YYYY-NNNNNN``, references
+    the invoice, same VAT treatment. Refuses crediting more than was invoiced (less what
+    earlier credit notes took back). A fully credited invoice becomes cancelled.
+    """
+    invoice = _locked_invoice(invoice)
+    reason = (reason or "").strip()
+    if invoice.is_credit_note:
+        _invoice_refuse(_("Eine Gutschrift wird nicht gutgeschrieben."), "credit_of_credit_note")
+    if not reason:
+        _invoice_refuse(_("Bitte den Grund der Gutschrift angeben."), "no_reason")
+    if len(reason) > Invoice._meta.get_field("reason").max_length:
+        _invoice_refuse(_("Der Grund ist zu lang (höchstens 300 Zeichen)."), "reason_too_long")
+    credited = selectors.invoice_credited(invoice)
+    all_lines = list(selectors.invoice_lines(invoice))
+    remaining = {
+        line.pk: (
+            line.quantity - credited["lines"].get(line.pk, (0, 0))[0],
+            line.net_total - credited["lines"].get(line.pk, (0, ZERO))[1],
+        )
+        for line in all_lines
+    }
+    if lines is None:
+        wanted = [(line, remaining[line.pk][0]) for line in all_lines if remaining[line.pk][0] > 0]
+        if not wanted:
+            _invoice_refuse(
+                _("%(number)s ist bereits vollständig gutgeschrieben.") % {"number": invoice.number}, "fully_credited"
+            )
+    else:
+        wanted = []
+        by_pk = {line.pk: line for line in all_lines}
+        for line, quantity in lines:
+            if getattr(line, "pk", None) not in by_pk:
+                _invoice_refuse(_("Die Position gehört nicht zu %(number)s.") % {"number": invoice.number}, "foreign")
+            quantity = Decimal(quantity)
+            if quantity <= 0:
+                _invoice_refuse(_("Bitte eine Menge größer 0 gutschreiben."), "quantity")
+            wanted.append((by_pk[line.pk], quantity))
+        if not wanted:
+            _invoice_refuse(_("Bitte mindestens eine Position gutschreiben."), "no_lines")
+        if len({line.pk for line, _q in wanted}) < len(wanted):
+            _invoice_refuse(_("Jede Position nur einmal angeben."), "duplicate_line")
+    credit_lines = []
+    for position, (line, quantity) in enumerate(wanted, start=1):
+        left_qty, left_net = remaining[line.pk]
+        if quantity > left_qty:
+            _invoice_refuse(
+                _("Position %(pos)s (%(text)s): Gutgeschrieben werden können höchstens noch %(left)s, nicht %(qty)s.")
+                % {"pos": line.position, "text": line.description, "left": _qty(left_qty), "qty": _qty(quantity)},
+                "more_than_invoiced",
+            )
+        # The rest of a line is exactly the rest of its net, so full credits add up to the cent.
+        net = left_net if quantity == left_qty else round_cents(quantity * line.unit_price)
+        credit_lines.append(
+            InvoiceLine(
+                position=position,
+                article=line.article,
+                description=line.description,
+                quantity=quantity,
+                unit=line.unit,
+                unit_price=line.unit_price,
+                net_total=net,
+                vat_category=line.vat_category,
+                vat_percent=line.vat_percent,
+                period_start=line.period_start,
+                period_end=line.period_end,
+                order_line=line.order_line,
+                credited_line=line,
+            )
+        )
+    nets = [(line.net_total, line.vat_percent) for line in credit_lines]
+    net = sum(rules.net_by_rate(nets).values(), ZERO)
+    vat = sum(rules.vat_amounts(nets).values(), ZERO)
+    takes_rest = all(remaining[line.pk][0] == quantity for line, quantity in wanted) and len(wanted) == sum(
+        1 for line in all_lines if remaining[line.pk][0] > 0
+    )
+    if takes_rest:  # the last credit note takes back exactly what is left, VAT included
+        net = invoice.net_total - credited["net"]
+        vat = invoice.vat_total - credited["vat"]
+    issue_date = clock.today()
+    note = Invoice(
+        kind=Invoice.CREDIT_NOTE,
+        number=_next_number(Invoice.CREDIT_NOTE, issue_date.year),
+        issue_date=issue_date,
+        issued_at=clock.now(),
+        issued_by=by,
+        partner=invoice.partner,
+        buyer_name=invoice.buyer_name,
+        buyer_street=invoice.buyer_street,
+        buyer_postal_code=invoice.buyer_postal_code,
+        buyer_city=invoice.buyer_city,
+        buyer_country=invoice.buyer_country,
+        buyer_vat_id=invoice.buyer_vat_id,
+        email=invoice.email,
+        order=invoice.order,
+        credited_invoice=invoice,
+        reason=reason,
+        vat_category=invoice.vat_category,
+        vat_note=invoice.vat_note,
+        net_total=net,
+        vat_total=vat,
+        gross_total=net + vat,
+        payment_means=rules.TRANSFER,
+        due_date=None,
+        payment_terms=_("Der Betrag wird mit offenen Rechnungen verrechnet oder auf Ihr Konto erstattet."),
+        state=Invoice.OPEN,
+    )
+    note.full_clean(exclude=["pdf"], validate_constraints=False)
+    note.save()
+    for line in credit_lines:
+        line.invoice = note
+    InvoiceLine.objects.bulk_create(credit_lines)
+    _settle_state(invoice)
+    invoice.save(update_fields=["state"])
+    _pdf_queue(note)
+    _enqueue_document_mail(note, f"{CREDIT_NOTE_KIND}:{note.pk}:initial")
+    return note
+
+
+def _qty(value: Decimal) -> str:
+    return f"{value.normalize():f}".replace(".", ",")
+
+
+def invoice_resend(*, invoice: Invoice, by=None):
+    """Staff: send the invoice or credit note again — the same stored PDF, to the same
+    address. An e-mail still waiting is sent now instead of writing a second one."""
+    with transaction.atomic():
+        rows = OutboxMessage.objects.filter(
+            kind__in=[INVOICE_KIND, CREDIT_NOTE_KIND],
+            document_type=ContentType.objects.get_for_model(Invoice),
+            document_id=invoice.pk,
+        )
+        waiting = rows.filter(sent_at__isnull=True).order_by("pk").first()
+        if waiting is not None:
+            return outbox_resend(message=waiting)
+        kind = CREDIT_NOTE_KIND if invoice.is_credit_note else INVOICE_KIND
+        return _enqueue_document_mail(invoice, f"{kind}:{invoice.pk}:resend-{rows.count()}")
+
+
+def invoice_attachments(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
+    """Outbox hook: the stored PDF, byte-identical on every send (never re-rendered); rendered
+    and stored first when the process that issued the invoice did not get to it (killed
+    between commit and render)."""
+    invoice = Invoice.objects.filter(pk=message.document_id).first()
+    if invoice is None:
+        raise InvoiceRefused(_("Zu dieser E-Mail gibt es keine Rechnung."), code="pdf_missing")
+    return [(f"{invoice.number}.pdf", invoice_pdf_bytes(invoice), "application/pdf")]

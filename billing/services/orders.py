@@ -1,0 +1,776 @@
+"""Orders: create, add lines, price, place drafts, cancel and confirm (ORD-1, ORD-3…ORD-7,
+ORD-9, SWP orders). Each service is keyword-only, atomic, locks the order row
+(``select_for_update``, which holds on PostgreSQL) before it changes the order or its lines,
+and validates with ``full_clean``. Refusals are :mod:`billing.exceptions` with German
+messages; a refused call writes nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing import pricing, rules, selectors
+from billing.constants import ORDERABLE_KINDS, SERVICE_PLAN_ARTICLES
+from billing.exceptions import (
+    OrderNotCancellable,
+    OrderRefused,
+    PriceMissing,
+)
+from billing.models import (
+    Invoice,
+    Order,
+    OrderLine,
+    ServicePlan,
+    Subscription,
+)
+from billing.services.invoices import invoice_issue_for_order
+from licensing.constants import AUERSWALD
+from licensing.models import Installation, License, Price, Product
+from licensing.selectors.catalog import price_for
+from vendorportal import clock
+from vendorportal.formats import format_date_de
+from vendorportal.parties.models import Partner
+
+logger = logging.getLogger(__name__)
+
+
+def _refuse(message: str, code: str):
+    raise OrderRefused(message, code=code)
+
+
+def _locked_draft(order: Order) -> Order:
+    locked = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("partner", "partner__level", "installation")
+        .get(pk=order.pk)
+    )
+    if not locked.is_draft:
+        _refuse(
+            _("Die Bestellung %(ref)s ist „%(state)s“ und kann nicht mehr geändert werden.")
+            % {"ref": locked.reference, "state": locked.get_state_display()},
+            "not_draft",
+        )
+    return locked
+
+
+def order_create_refusal(*, partner: Partner, installation: Installation, today: date) -> tuple[str, str] | None:
+    """(message, code) when ``partner`` cannot order for ``installation`` today (ORD-1), else None."""
+    if installation.customer.partner_id != partner.pk:
+        return (
+            _("Die Installation %(id)s gehört zu keinem Kunden von %(partner)s.")
+            % {"id": installation.identifier, "partner": partner.company},
+            "foreign_installation",
+        )
+    if not installation.is_active_on(today):
+        return (
+            _("Die Installation %(id)s ist seit %(date)s außer Betrieb; für sie kann nicht bestellt werden.")
+            % {"id": installation.identifier, "date": format_date_de(installation.decommissioned_on)},
+            "decommissioned",
+        )
+    return None
+
+
+@transaction.atomic
+def order_create(
+    *, partner: Partner, installation: Installation, created_by=None, delivery_email: str = "", invoice_email: str = ""
+) -> Order:
+    """A draft order of ``partner`` for one of its customers' installations (ORD-1), dated
+    today; the delivery and invoice e-mails default to the partner's."""
+    today = clock.today()
+    refusal = order_create_refusal(partner=partner, installation=installation, today=today)
+    if refusal:
+        _refuse(*refusal)
+    order = Order(
+        partner=partner,
+        installation=installation,
+        order_date=today,
+        delivery_email=(delivery_email or partner.delivery_email).strip(),
+        invoice_email=(invoice_email or partner.invoice_email).strip(),
+        created_by=created_by,
+    )
+    order.full_clean()
+    order.save()
+    return order
+
+
+def _check_product(product: Product, kind: str, term_months: int) -> None:
+    if product.kind not in ORDERABLE_KINDS:
+        _refuse(
+            _("%(name)s wird über das Angebot für PBX Call Assist bzw. Auerswald-Systeme bestellt, nicht hier.")
+            % {"name": product.name},
+            "not_orderable",
+        )
+    if not product.active:
+        _refuse(_("%(name)s wird nicht mehr angeboten.") % {"name": product.name}, "inactive")
+    if kind == OrderLine.PURCHASE:
+        if not product.purchase_allowed:
+            _refuse(_("%(name)s gibt es nur im Abo.") % {"name": product.name}, "subscription_only")
+        if term_months:
+            _refuse(_("Ein Kauf hat keine Mindestlaufzeit."), "term_for_purchase")
+    elif kind == OrderLine.SUBSCRIPTION:
+        if not product.subscription_allowed:
+            _refuse(_("%(name)s gibt es nicht im Abo.") % {"name": product.name}, "no_subscription")
+        if term_months not in OrderLine.SUBSCRIPTION_TERMS:
+            _refuse(_("Abos laufen mindestens 1, 12, 24 oder 36 Monate."), "invalid_term")
+    else:
+        _refuse(_("Bitte Kauf oder Abo wählen."), "invalid_kind")
+
+
+def _tier_of(installation: Installation) -> str:
+    """The installation's tier by its installed user licences (CAT-2)."""
+    if installation.tier is None:
+        _refuse(
+            _(
+                "Für %(id)s sind keine installierten Benutzerlizenzen eingetragen; die Staffel richtet sich nach ihnen "
+                "(PBX-Benutzer + User Light). Bitte zuerst die Installation ergänzen."
+            )
+            % {"id": installation.identifier},
+            "no_users",
+        )
+    return installation.tier
+
+
+def _check_upgrade(*, order: Order, product: Product, kind: str, upgrade: str, upgrade_from: License | None) -> None:
+    if upgrade not in (OrderLine.UPGRADE_NONE, OrderLine.UPGRADE_TIER, OrderLine.UPGRADE_VERSION):
+        _refuse(_("Unbekannte Upgrade-Art."), "invalid_upgrade")
+    if not upgrade:
+        if upgrade_from is not None:
+            _refuse(_("Bitte angeben, ob es ein Staffel- oder ein Versions-Upgrade ist."), "upgrade_kind_missing")
+        return
+    if upgrade_from is None:
+        _refuse(_("Ein Upgrade braucht die Lizenz, die erweitert wird."), "upgrade_license_missing")
+    if upgrade_from.product_id != product.pk:
+        _refuse(_("Die Lizenz gehört nicht zu %(name)s.") % {"name": product.name}, "upgrade_other_module")
+    if not upgrade_from.bindings.filter(installation=order.installation).exists():
+        _refuse(_("Die Lizenz gehört nicht zu dieser Installation."), "upgrade_other_installation")
+    if upgrade_from.state != License.ACTIVE:
+        _refuse(_("Nur aktive Lizenzen können erweitert werden."), "upgrade_inactive")
+    if upgrade_from.kind == License.SUBSCRIPTION:
+        _refuse(
+            _(
+                "Im Abo sind Versions-Upgrades kostenlos, und ein Staffelwechsel ändert nur den Monatspreis ab der "
+                "nächsten Abrechnungsperiode (ORD-6, ORD-7) – dafür ist keine Bestellung nötig."
+            ),
+            "upgrade_subscription",
+        )
+    if upgrade_from.kind != License.PURCHASE:
+        _refuse(_("Nur gekaufte Lizenzen können kostenpflichtig erweitert werden."), "upgrade_not_purchase")
+    if kind != OrderLine.PURCHASE:
+        _refuse(_("Ein Upgrade wird gekauft, nicht gemietet."), "upgrade_not_purchase")
+    if upgrade == OrderLine.UPGRADE_TIER and (product.pricing_model != Product.TIERED or not upgrade_from.tier):
+        _refuse(
+            _("%(name)s hat keine Benutzerstaffeln; ein Staffel-Upgrade gibt es nur für Module mit Staffelpreisen.")
+            % {"name": product.name},
+            "upgrade_not_tiered",
+        )
+
+
+@transaction.atomic
+def order_line_add(
+    *,
+    order: Order,
+    product: Product,
+    kind: str,
+    term_months: int = 0,
+    quantity: int = 1,
+    users: int | None = None,
+    as_package: bool = False,
+    upgrade: str = "",
+    upgrade_from: License | None = None,
+    service_plan: str = "",
+    billing_months: int = rules.BILL_MONTHLY,
+) -> OrderLine:
+    """Add a line to a draft order and reprice the whole order (bundle and volume
+    discounts depend on the other lines).
+
+    The tier is the installation's (CAT-2); Teams Presence Sync is priced by ``users``
+    (default: the installation's installed users, CAT-4). A module that already has an
+    active paid key on the installation cannot be bought again: the refusal offers the
+    tier upgrade (``upgrade="tier"`` with ``upgrade_from``, ORD-6). ``upgrade="version"``
+    is a paid upgrade (ORD-7) priced with ``service_plan`` — when none is given, the plan in
+    force on the server key today if it covers the upgraded licence (SUB-8,
+    :func:`billing.selectors.upgrade_service_plan`). ``billing_months`` is a subscription's
+    billing interval (SUB-3: 1, 3, 6, 12 or 0 = the whole minimum term; default monthly).
+    SP-PREMIUM / SP-ENTERPRISE book the plan on confirmation: once per STARFACE server key.
+    """
+    order = _locked_draft(order)
+    installation = order.installation
+    _check_product(product, kind, term_months)
+    _check_upgrade(order=order, product=product, kind=kind, upgrade=upgrade, upgrade_from=upgrade_from)
+    if quantity < 1:
+        _refuse(_("Bitte mindestens eine Lizenz bestellen."), "quantity")
+    if as_package and kind != OrderLine.SUBSCRIPTION:
+        _refuse(_("Nur Abos werden als Paket gebucht."), "package_not_subscription")
+    if billing_months not in rules.BILLING_INTERVALS:
+        _refuse(
+            _(
+                "Abrechnungsintervalle sind monatlich, vierteljährlich, halbjährlich, jährlich oder die ganze Mindestlaufzeit."
+            ),
+            "invalid_interval",
+        )
+    if billing_months != rules.BILL_MONTHLY and kind != OrderLine.SUBSCRIPTION:
+        _refuse(_("Nur Abos haben ein Abrechnungsintervall."), "interval_not_subscription")
+    _check_service_plan_line(installation, product, quantity)
+
+    tier = ""
+    if upgrade == OrderLine.UPGRADE_VERSION:
+        tier = upgrade_from.tier  # the same tier in the new version
+    elif product.pricing_model == Product.TIERED:
+        tier = _tier_of(installation)
+    if product.pricing_model == Product.PER_STARTED_5_USERS:
+        users = users or installation.installed_users
+        if not users:
+            _refuse(_("Bitte die Anzahl der Benutzer angeben."), "users_missing")
+    else:
+        users = None
+
+    if not upgrade:
+        existing = selectors.active_paid_license(installation, product)
+        if existing is not None:
+            _refuse(
+                _(
+                    "Für %(name)s gibt es auf %(id)s bereits einen aktiven Schlüssel (Lizenz %(serial)s, Staffel %(tier)s); "
+                    "ein Modul wird je Installation nur einmal gekauft. Für mehr Benutzer bitte das Staffel-Upgrade "
+                    "bestellen – es kostet nur die Differenz der Kaufpreise."
+                )
+                % {
+                    "name": product.name,
+                    "id": installation.identifier,
+                    "serial": existing.serial,
+                    "tier": existing.tier or "—",
+                },
+                "already_licensed",
+            )
+        if order.lines.filter(product=product, upgrade_kind="").exists():
+            _refuse(_("%(name)s steht bereits in dieser Bestellung.") % {"name": product.name}, "duplicate_line")
+    elif order.lines.filter(upgrade_from=upgrade_from).exists():
+        _refuse(_("Für diese Lizenz steht bereits ein Upgrade in der Bestellung."), "duplicate_upgrade")
+
+    position = (order.lines.aggregate(m=Max("position"))["m"] or 0) + 1
+    line = OrderLine(
+        order=order,
+        position=position,
+        product=product,
+        kind=kind,
+        term_months=term_months,
+        tier=tier,
+        quantity=quantity,
+        users=users,
+        as_package=as_package,
+        upgrade_kind=upgrade,
+        upgrade_from=upgrade_from,
+        service_plan=(
+            service_plan
+            or (
+                selectors.upgrade_service_plan(installation, upgrade_from, order.order_date)
+                if upgrade == OrderLine.UPGRADE_VERSION
+                else ""
+            )
+        ).lower(),
+        billing_months=billing_months,
+    )
+    line.full_clean()
+    try:
+        with transaction.atomic():
+            line.save()
+    except IntegrityError:  # a concurrent request added the same module
+        _refuse(_("%(name)s steht bereits in dieser Bestellung.") % {"name": product.name}, "duplicate_line")
+    _reprice(order)
+    line.refresh_from_db()
+    return line
+
+
+def _check_service_plan_line(installation: Installation, product: Product, quantity: int) -> None:
+    """SUB-8: a Premium/Enterprise plan is bound to one STARFACE server key, once per key."""
+
+    if product.article not in SERVICE_PLAN_ARTICLES:
+        return
+    from licensing.rules import SERVER_KEY
+
+    if installation.identifier_kind != SERVER_KEY:
+        _refuse(
+            _("Service-Pläne werden an einen STARFACE-Serverlizenzschlüssel gebunden; %(id)s hat keinen.")
+            % {"id": installation.identifier},
+            "plan_not_server_key",
+        )
+    if quantity != 1:
+        _refuse(_("Ein Service-Plan wird je Serverlizenzschlüssel einmal gebucht (Anzahl 1)."), "plan_quantity")
+    existing = ServicePlan.objects.filter(installation=installation).first()
+    if existing is not None:
+        _refuse(
+            _(
+                "Für %(id)s ist bereits der Service-Plan %(ref)s gebucht; ein Service-Plan kann je "
+                "Serverlizenzschlüssel nur einmal gebucht werden."
+            )
+            % {"id": installation.identifier, "ref": existing.reference},
+            "plan_already_booked",
+        )
+
+
+@transaction.atomic
+def order_price(*, order: Order) -> pricing.OrderBreakdown:
+    """Reprice a draft from the rules and today's data: the order date moves to today, so
+    the price list valid today (CAT-1), the installation's tier today (CAT-2) and the
+    partner's conditions today (ORD-5) apply. Returns the new breakdown."""
+    order = _locked_draft(order)
+    _move_to_today(order)
+    _reprice(order)
+    maintenance = order.lines.filter(swp_kind__gt="").order_by("position").first()
+    if maintenance is not None:
+        # A Softwarepflege quote depends on the day (remaining days, lapse): quote it anew.
+        order.lines.filter(swp_kind__gt="").delete()
+        _maintenance_lines_add(
+            order,
+            swp_kind=maintenance.swp_kind,
+            users=maintenance.swp_users if maintenance.swp_kind == OrderLine.SWP_ADD_USERS else None,
+            months=maintenance.swp_months,
+            position=maintenance.position,
+        )
+    return selectors.order_breakdown(order)
+
+
+def _move_to_today(order: Order) -> None:
+    today = clock.today()
+    if order.order_date != today:
+        order.order_date = today
+        order.full_clean()
+        order.save(update_fields=["order_date"])
+
+
+# --- Softwarepflege (PBX Call Assist 5) in an order: issue 9 on top of SWP-3…SWP-9 ---------
+
+
+def maintenance_quote(*, installation: Installation, swp_kind: str, users: int | None, months: int | None, today: date):
+    """licensing's Call Assist quote for adding ``users`` to the running Softwarepflege
+    (SWP-3) or renewing it for ``months`` (SWP-4…SWP-7), on ``today``; the rules'
+    refusals come back as :class:`OrderRefused` with licensing's German message."""
+    from licensing.exceptions import LicensingError
+    from licensing.selectors.systems import system_facts
+    from licensing.services.systems import call_assist_quote
+
+    if swp_kind not in (OrderLine.SWP_ADD_USERS, OrderLine.SWP_RENEWAL):
+        _refuse(_("Bitte „Benutzer hinzufügen“ oder „Verlängerung“ wählen."), "swp_kind")
+    try:
+        if installation.vendor == AUERSWALD and system_facts(installation).coverage_end is None:
+            _refuse(
+                _(
+                    "Das System %(serial)s hat noch keine Softwarepflege. Die Erstbestellung von PBX Call Assist 5 "
+                    "(Benutzerpakete mit Softwarepflege) nimmt der Vertrieb an; danach können Sie hier Benutzer "
+                    "hinzufügen und verlängern."
+                )
+                % {"serial": installation.identifier},
+                "swp_no_coverage",
+            )
+        if swp_kind == OrderLine.SWP_ADD_USERS:
+            if users is None:
+                _refuse(_("Bitte angeben, wie viele Benutzer hinzukommen."), "swp_users_missing")
+            return call_assist_quote(installation=installation, users=users, months=None, today=today)
+        if months is None:
+            _refuse(_("Bitte 12 oder 36 Monate für die Verlängerung wählen."), "swp_months_missing")
+        return call_assist_quote(installation=installation, users=None, months=months, today=today)
+    except LicensingError as exc:
+        _refuse(exc.message, f"swp_{exc.code}")
+
+
+def _maintenance_lines_add(order: Order, *, swp_kind: str, users, months, position: int) -> list[OrderLine]:
+    from licensing.rules import PACK_SIZES
+
+    quote = maintenance_quote(
+        installation=order.installation, swp_kind=swp_kind, users=users, months=months, today=order.order_date
+    )
+    products = {p.article: p for p in Product.objects.filter(article__in=[line.article for line in quote.lines])}
+    lines = []
+    for offset, item in enumerate(quote.lines):
+        product = products.get(item.article)
+        if product is None:
+            _refuse(
+                _("Artikel %(article)s fehlt im Katalog; bitte den Vertrieb fragen.") % {"article": item.article},
+                "swp_article_missing",
+            )
+        is_pack = item.article in PACK_SIZES  # user licences: delivered on the day, no period
+        line = OrderLine(
+            order=order,
+            position=position + offset,
+            product=product,
+            kind=OrderLine.PURCHASE,
+            quantity=item.quantity,
+            price_unit=pricing.UNIT_ONCE,
+            list_price=item.unit_price,
+            unit_net=item.unit_price,
+            line_net=item.total,
+            swp_kind=swp_kind,
+            swp_users=quote.new_users if swp_kind == OrderLine.SWP_ADD_USERS else quote.users,
+            swp_months=quote.months,
+            period_start=None if is_pack else quote.coverage_start,
+            period_end=None if is_pack else quote.coverage_end,
+        )
+        line.full_clean(validate_constraints=False)
+        lines.append(line)
+    return OrderLine.objects.bulk_create(lines)
+
+
+@transaction.atomic
+def order_maintenance_add(
+    *, order: Order, swp_kind: str, users: int | None = None, months: int | None = None
+) -> list[OrderLine]:
+    """Put a Softwarepflege quote of the order's Auerswald system into a draft order: one
+    line per article of licensing's quote (its article numbers and amounts; module
+    discounts do not apply), with the coverage as the lines' service period.
+
+    ``swp_kind="add_users"`` with ``users`` (SWP-3) or ``"renewal"`` with ``months`` 12 or
+    36 for all the system's users (SWP-4…SWP-7). An order holds one quote (SWP-9: one
+    purchase per system). Confirming the order books the coverage (:func:`order_confirm`).
+    """
+    order = _locked_draft(order)
+    if order.lines.filter(swp_kind__gt="").exists():
+        _refuse(
+            _(
+                "Diese Bestellung enthält bereits ein Softwarepflege-Angebot; je System und Bestellung gibt es eines "
+                "(SWP-9)."
+            ),
+            "swp_twice",
+        )
+    _move_to_today(order)
+    _reprice(order)
+    position = (order.lines.aggregate(m=Max("position"))["m"] or 0) + 1
+    return _maintenance_lines_add(order, swp_kind=swp_kind, users=users, months=months, position=position)
+
+
+def _book_maintenance(order: Order, lines: list[OrderLine], by) -> None:
+    """Confirming an order with Softwarepflege lines: quote again for today and book it
+    through licensing's service (the one staff use). A quote that no longer matches the
+    priced lines (another day, another booking on the system meanwhile) is refused, so
+    the partner confirms only what was shown; the caller's draft → confirmed move makes
+    this happen once per order."""
+    from licensing.exceptions import LicensingError
+    from licensing.services.systems import maintenance_confirm
+
+    maintenance = [line for line in lines if line.is_maintenance]
+    if not maintenance:
+        return
+    first = maintenance[0]
+    quote = maintenance_quote(
+        installation=order.installation,
+        swp_kind=first.swp_kind,
+        users=first.swp_users if first.swp_kind == OrderLine.SWP_ADD_USERS else None,
+        months=first.swp_months,
+        today=clock.today(),
+    )
+    priced = sorted((line.product.article, line.quantity, line.unit_net) for line in maintenance)
+    fresh = sorted((item.article, item.quantity, item.unit_price) for item in quote.lines)
+    periods = {(line.period_start, line.period_end) for line in maintenance if line.period_start}
+    if priced != fresh or periods - {(quote.coverage_start, quote.coverage_end)}:
+        _refuse(
+            _(
+                "Das Softwarepflege-Angebot vom %(date)s gilt heute nicht mehr (neuer Tag oder inzwischen auf dem "
+                "System gebucht). Bitte den Preis neu berechnen und erneut bestätigen."
+            )
+            % {"date": format_date_de(order.order_date)},
+            "stale_swp_quote",
+        )
+    try:
+        maintenance_confirm(installation=order.installation, quote=quote, order_reference=order.reference, by=by)
+    except LicensingError as exc:
+        _refuse(exc.message, f"swp_{exc.code}")
+
+
+@dataclass(frozen=True)
+class LineWish:
+    """One module line a partner asks for in the portal's order form."""
+
+    product: Product
+    kind: str
+    term_months: int = 0
+    quantity: int = 1
+    users: int | None = None
+    as_package: bool = False
+    upgrade: str = ""
+    upgrade_from: License | None = None
+
+
+@transaction.atomic
+def order_draft_place(
+    *,
+    partner: Partner,
+    installation: Installation,
+    token: str,
+    lines: Sequence[LineWish] = (),
+    swp_kind: str = "",
+    swp_users: int | None = None,
+    swp_months: int | None = None,
+    delivery_email: str = "",
+    invoice_email: str = "",
+    by=None,
+) -> Order:
+    """The portal's "Preis berechnen": a priced draft order with all wished lines (and a
+    Softwarepflege quote), all or nothing — the first refusal writes nothing.
+
+    ``token`` is the form's one-time token: the same form posted twice returns the draft
+    of the first post (the ``order_portal_token_unique`` constraint decides races).
+    """
+    token = (token or "").strip()
+    if not token or len(token) > Order._meta.get_field("portal_token").max_length:
+        _refuse(_("Das Formular ist abgelaufen; bitte die Seite neu laden."), "token")
+    existing = Order.objects.filter(partner=partner, portal_token=token).first()
+    if existing is not None:
+        return existing
+    if not lines and not swp_kind:
+        _refuse(_("Bitte mindestens ein Modul, ein Upgrade oder Softwarepflege wählen."), "nothing_ordered")
+    try:
+        with transaction.atomic():
+            order = order_create(
+                partner=partner,
+                installation=installation,
+                created_by=by,
+                delivery_email=delivery_email,
+                invoice_email=invoice_email,
+            )
+            order.portal_token = token
+            order.save(update_fields=["portal_token"])
+    except IntegrityError:  # the same form, posted twice at once: the first one wins
+        return Order.objects.get(partner=partner, portal_token=token)
+    for wish in lines:
+        order_line_add(
+            order=order,
+            product=wish.product,
+            kind=wish.kind,
+            term_months=wish.term_months,
+            quantity=wish.quantity,
+            users=wish.users,
+            as_package=wish.as_package,
+            upgrade=wish.upgrade,
+            upgrade_from=wish.upgrade_from,
+        )
+    if swp_kind:
+        order_maintenance_add(order=order, swp_kind=swp_kind, users=swp_users, months=swp_months)
+    return order
+
+
+def _purchase_day(license: License) -> date:
+    return timezone.localdate(license.issued_at)
+
+
+def _price(product: Product, kind: str, on: date, tier: str, term_months: int) -> Price:
+    price = price_for(product=product, kind=kind, on=on, tier=tier, term_months=term_months)
+    if price is None:
+        variant = ", ".join(
+            part
+            for part in [
+                _("Kauf") if kind == OrderLine.PURCHASE else _("Abo %(months)s Monate") % {"months": term_months},
+                _("Staffel %(tier)s") % {"tier": tier} if tier else "",
+            ]
+            if part
+        )
+        raise PriceMissing(
+            _(
+                "Für %(name)s (%(variant)s) gibt es in der am %(date)s gültigen Preisliste keinen Preis. Bitte den "
+                "Vertrieb bitten, ihn zu hinterlegen."
+            )
+            % {"name": product.name, "variant": variant, "date": format_date_de(on)},
+            code="missing_price",
+        )
+    return price
+
+
+def _request_and_price(
+    line: OrderLine, on: date, installation: Installation
+) -> tuple[pricing.LineRequest, pricing.ListPrice]:
+    product = line.product
+    if product.pricing_model == Product.TIERED and line.upgrade_kind != OrderLine.UPGRADE_VERSION:
+        line.tier = _tier_of(installation)  # the tier the installation has today (CAT-2)
+    price = _price(product, line.kind, on, line.tier, line.term_months)
+    from_amount = None
+    if line.upgrade_kind == OrderLine.UPGRADE_TIER:
+        from_amount = _price(product, OrderLine.PURCHASE, on, line.upgrade_from.tier, 0).amount
+    request = pricing.LineRequest(
+        key=line.pk,
+        article=product.article,
+        name=product.name,
+        kind=line.kind,
+        term_months=line.term_months,
+        tier=line.tier,
+        quantity=line.quantity,
+        users=line.users,
+        per_started_5_users=product.pricing_model == Product.PER_STARTED_5_USERS,
+        as_package=line.as_package,
+        upgrade_kind=line.upgrade_kind,
+        from_tier=line.upgrade_from.tier if line.upgrade_from_id else "",
+        purchased_on=_purchase_day(line.upgrade_from) if line.upgrade_from_id else None,
+        service_plan=line.service_plan,
+    )
+    return request, pricing.ListPrice(price.amount, price.unit, from_amount)
+
+
+PRICE_FIELDS = [
+    "tier",
+    "price_unit",
+    "list_price",
+    "bundle_discount_percent",
+    "volume_discount_percent",
+    "partner_discount_percent",
+    "upgrade_plan_percent",
+    "upgrade_time_percent",
+    "unit_net",
+    "line_net",
+]
+
+
+def _reprice(order: Order) -> None:
+    """Price every line of a locked draft and store each line's breakdown."""
+    # Softwarepflege lines keep the amounts of licensing's quote (order_maintenance_add).
+    lines = list(order.lines.filter(swp_kind="").select_related("product", "upgrade_from"))
+    if not lines:
+        return
+    requests, prices = [], {}
+    for line in lines:
+        request, price = _request_and_price(line, order.order_date, order.installation)
+        requests.append(request)
+        prices[line.pk] = price
+    partner = order.partner
+    level = partner.level
+    partner_percent = rules.partner_discount_percent(
+        grants_conditions=bool(level and level.grants_partner_conditions),
+        level_percent=level.discount_percent if level else 0,
+        status_confirmed_on=partner.status_confirmed_on,
+        order_date=order.order_date,
+    )
+    priced = pricing.price_lines(
+        requests,
+        prices,
+        order_date=order.order_date,
+        bundles=selectors.bundle_articles(),
+        partner_percent=partner_percent,
+    )
+    for line, breakdown in zip(lines, priced):
+        line.price_unit = breakdown.unit
+        line.list_price = breakdown.list_price
+        line.bundle_discount_percent = breakdown.bundle_percent
+        line.volume_discount_percent = breakdown.volume_percent
+        line.partner_discount_percent = breakdown.partner_percent
+        line.upgrade_plan_percent = breakdown.upgrade_plan_percent
+        line.upgrade_time_percent = breakdown.upgrade_time_percent
+        line.unit_net = breakdown.unit_net
+        line.line_net = breakdown.line_net
+        line.full_clean(validate_unique=False, validate_constraints=False)
+        line.save(update_fields=PRICE_FIELDS)
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, by=None) -> Order:
+    """Cancel an order (ORD-9): business customers have no right of withdrawal, so an
+    order can be cancelled only until its key is generated (LIC-8)."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    keys_generated = License.objects.filter(order_lines__order=order).exists()
+    refusal = rules.cancel_refusal(state=order.state, keys_generated=keys_generated)
+    if refusal:
+        raise OrderNotCancellable(refusal, code="not_cancellable")
+    order.move_to(Order.CANCELLED)
+    if by is not None:
+        order._history_user = by
+    order.save(update_fields=["state"])
+    return order
+
+
+def _latest_version(product: Product):
+    version = product.versions.order_by("-released_on", "-id").first()
+    if version is None:
+        _refuse(
+            _("Für %(name)s ist noch keine Modulversion veröffentlicht; es kann kein Schlüssel erzeugt werden.")
+            % {"name": product.name},
+            "no_version",
+        )
+    return version
+
+
+def _issue_requests(order: Order, lines: list[OrderLine], subscription_references: dict[int, str] | None = None):
+    from licensing.services.licenses import IssueRequest
+
+    requests, owners = [], []
+    for line in lines:
+        if line.product.kind != Product.MODULE:
+            continue  # SaaS and service plans have no licence key
+        if line.upgrade_kind == OrderLine.UPGRADE_TIER:
+            version = line.upgrade_from.module_version  # ORD-6: the new key keeps the bought version
+        else:
+            version = _latest_version(line.product)
+        for _n in range(line.quantity):
+            requests.append(
+                IssueRequest(
+                    product=line.product,
+                    installation=order.installation,
+                    version=version,
+                    kind=License.SUBSCRIPTION if line.kind == OrderLine.SUBSCRIPTION else License.PURCHASE,
+                    tier=line.tier or None,
+                    order_reference=order.reference,
+                    subscription_reference=(subscription_references or {}).get(
+                        line.pk, f"{order.reference}-{line.position}"
+                    )
+                    if line.kind == OrderLine.SUBSCRIPTION
+                    else "",
+                    replaces=line.upgrade_from,
+                )
+            )
+            owners.append(line)
+    return requests, owners
+
+
+@transaction.atomic
+def order_confirm(*, order: Order, by=None) -> Invoice:
+    """Confirm an order (ORD-2): issue its keys through licensing's batch service with
+    the delivery notes and their e-mails to the delivery e-mail, then the invoice to the
+    invoice e-mail — the delivery e-mails are written first. draft → confirmed → fulfilled.
+
+    Atomic and idempotent: the order row is locked and moved out of draft by a
+    conditional UPDATE, so of two confirmations one issues and the other returns the
+    same invoice; a refusal (a key licensing will not issue) writes nothing.
+    """
+    locked = Order.objects.select_for_update(of=("self",)).select_related("partner", "installation").get(pk=order.pk)
+    if locked.state in (Order.CONFIRMED, Order.FULFILLED):
+        existing = Invoice.objects.filter(order=locked, kind=Invoice.INVOICE).first()
+        if existing is not None:
+            return existing
+    elif locked.state != Order.DRAFT:
+        _refuse(
+            _("Die Bestellung %(ref)s ist „%(state)s“ und kann nicht bestätigt werden.")
+            % {"ref": locked.reference, "state": locked.get_state_display()},
+            "not_confirmable",
+        )
+    lines = list(selectors.order_lines(locked))
+    if not lines:
+        _refuse(_("Eine Bestellung ohne Positionen kann nicht bestätigt werden."), "no_lines")
+    if locked.state == Order.DRAFT:
+        locked.move_to(Order.CONFIRMED)
+        if not Order.objects.filter(pk=locked.pk, state=Order.DRAFT).update(state=Order.CONFIRMED):
+            # Confirmed meanwhile (a database without row locks): that confirmation issues.
+            existing = Invoice.objects.filter(order=locked, kind=Invoice.INVOICE).first()
+            if existing is not None:
+                return existing
+            _refuse(_("Die Bestellung wird gerade bestätigt; bitte neu laden."), "confirming")
+        _book_maintenance(locked, lines, by)
+        from billing.services.subscriptions import subscriptions_create_for_order
+
+        contracts = subscriptions_create_for_order(order=locked, lines=lines, signed_on=clock.today(), by=by)
+        references = {pk: c.reference for pk, c in contracts.items() if isinstance(c, Subscription)}
+        requests, owners = _issue_requests(locked, lines, references)
+        if requests:
+            from licensing.services.licenses import licenses_issue
+
+            licenses = licenses_issue(requests=requests, issued_by=by, recipient_email=locked.delivery_email)
+            for line, lic in zip(owners, licenses):
+                line.licenses.add(lic)
+                if line.pk in references:
+                    contracts[line.pk].licenses.add(lic)
+    invoice = invoice_issue_for_order(order=locked, by=by)
+    locked.refresh_from_db(fields=["state"])
+    locked.move_to(Order.FULFILLED)
+    if by is not None:
+        locked._history_user = by
+    locked.save(update_fields=["state"])
+    return invoice

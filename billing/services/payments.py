@@ -1,0 +1,144 @@
+"""Payments and payment reminders: recording a payment on an invoice, the daily overdue job."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from billing import selectors
+from billing.constants import DOCUMENT_LANGUAGE, REMINDER_AFTER_DAYS, REMINDER_KIND
+from billing.models import (
+    Invoice,
+    Payment,
+)
+from billing.services.invoices import _invoice_refuse, _locked_invoice, _settle_state
+from vendorportal import clock
+from vendorportal.formats import format_date_de
+from vendorportal.money import D, format_eur, round_cents
+from vendorportal.outbox import outbox_enqueue
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def payment_record(*, invoice: Invoice, amount, paid_on: date, by=None) -> Payment:
+    """Record a payment (full or partial) on an invoice; it is paid when the payments and
+    the credit notes reach its gross. Refuses overpayment, a payment on a credit note or
+    a cancelled invoice, and a date in the future."""
+    invoice = _locked_invoice(invoice)
+    amount = round_cents(D(str(amount)) if not isinstance(amount, Decimal) else amount)
+    if invoice.is_credit_note:
+        _invoice_refuse(_("Zahlungen werden auf Rechnungen erfasst, nicht auf Gutschriften."), "credit_note")
+    if invoice.state in (Invoice.CANCELLED, Invoice.PAID):
+        _invoice_refuse(
+            _("%(number)s ist „%(state)s“; es ist nichts mehr offen.")
+            % {"number": invoice.number, "state": invoice.get_state_display()},
+            "nothing_due",
+        )
+    if amount <= 0:
+        _invoice_refuse(_("Bitte einen Betrag größer 0 angeben."), "amount")
+    if paid_on > clock.today():
+        _invoice_refuse(_("Das Zahlungsdatum liegt in der Zukunft."), "future")
+    if paid_on < invoice.issue_date:
+        _invoice_refuse(_("Das Zahlungsdatum liegt vor dem Rechnungsdatum."), "before_issue")
+    due = selectors.invoice_amount_due(invoice)
+    if amount > due:
+        _invoice_refuse(
+            _("Offen sind noch %(due)s; %(amount)s ist mehr. Bitte den Betrag prüfen.")
+            % {"due": format_eur(due), "amount": format_eur(amount)},
+            "overpayment",
+        )
+    payment = Payment(invoice=invoice, amount=amount, paid_on=paid_on, recorded_at=clock.now(), recorded_by=by)
+    payment.full_clean()
+    payment.save()
+    invoice.paid_amount += amount
+    _settle_state(invoice)
+    invoice.save(update_fields=["paid_amount", "state"])
+    return payment
+
+
+def _reminder_mail(invoice: Invoice, due: Decimal) -> tuple[str, str]:
+    with translation.override(DOCUMENT_LANGUAGE):
+        subject = _("Freundliche Zahlungserinnerung: Rechnung %(number)s") % {"number": invoice.number}
+        body = "\n".join(
+            [
+                _("Guten Tag,"),
+                "",
+                _(
+                    "sicher ist es im Alltag untergegangen: Unsere Rechnung %(number)s vom %(date)s über %(gross)s "
+                    "war am %(due_date)s fällig, und bei uns ist noch kein vollständiger Zahlungseingang verbucht."
+                )
+                % {
+                    "number": invoice.number,
+                    "date": format_date_de(invoice.issue_date),
+                    "gross": format_eur(invoice.gross_total),
+                    "due_date": format_date_de(invoice.due_date),
+                },
+                _("Offen sind noch %(due)s. Wir freuen uns, wenn Sie den Betrag in den nächsten Tagen überweisen.")
+                % {"due": format_eur(due)},
+                "",
+                _(
+                    "Sollte sich Ihre Zahlung mit dieser Erinnerung überschnitten haben, betrachten Sie diese E-Mail "
+                    "bitte als gegenstandslos. Die Rechnung liegt noch einmal als PDF bei."
+                ),
+                "",
+                _("Mit freundlichen Grüßen"),
+                settings.VENDOR["name"],
+            ]
+        )
+    return subject, body
+
+
+@dataclass(frozen=True)
+class OverdueResult:
+    marked_overdue: int
+    reminders: int
+
+    def summary(self) -> str:
+        return _("überfällig markiert: %(overdue)s; Zahlungserinnerungen: %(reminders)s") % {
+            "overdue": self.marked_overdue,
+            "reminders": self.reminders,
+        }
+
+
+@transaction.atomic
+def invoices_overdue(*, today: date | None = None) -> OverdueResult:
+    """The daily job: open invoices past their due date become overdue; an overdue invoice
+    gets ONE friendly reminder e-mail 7 days after its due date (outbox, key
+    ``invoice-reminder:<pk>``, so re-runs and two workers write one)."""
+    today = today or clock.today()
+    marked = Invoice.objects.filter(kind=Invoice.INVOICE, state=Invoice.OPEN, due_date__lt=today).update(
+        state=Invoice.OVERDUE
+    )
+    reminders = 0
+    due_for_reminder = (
+        Invoice.objects.select_for_update(of=("self",))
+        .filter(
+            kind=Invoice.INVOICE,
+            state=Invoice.OVERDUE,
+            reminder_sent_at__isnull=True,
+            due_date__lte=today - timedelta(days=REMINDER_AFTER_DAYS),
+        )
+        .order_by("number")
+    )
+    for invoice in due_for_reminder:
+        subject, body = _reminder_mail(invoice, selectors.invoice_amount_due(invoice))
+        outbox_enqueue(
+            kind=REMINDER_KIND,
+            dedup_key=f"{REMINDER_KIND}:{invoice.pk}",
+            recipients=[invoice.email],
+            subject=subject,
+            body=body,
+            document=invoice,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+        )
+        Invoice.objects.filter(pk=invoice.pk).update(reminder_sent_at=clock.now())
+        reminders += 1
+    return OverdueResult(marked, reminders)
