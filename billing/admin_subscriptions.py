@@ -180,7 +180,7 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("price_changes")
+        return super().get_queryset(request).prefetch_related("price_changes", "billed_periods")
 
     def has_add_permission(self, request):
         return False  # made by confirming an order
@@ -202,9 +202,11 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
         price = selectors.subscription_monthly_price_on(obj, clock.today())
         return format_eur(price * obj.quantity)
 
-    @admin.display(description=_("nächste Abrechnung"))
+    @admin.display(description=_("nächster offener Zeitraum ab"))
     def next_billing_display(self, obj):
-        day = selectors.subscription_next_billing(obj, clock.today())
+        # SUB-7: the first period after today's that is not billed yet (a tier change starts there).
+        billed = [period.period_start for period in obj.billed_periods.all()]  # prefetched
+        day = selectors.subscription_next_unbilled(obj, clock.today(), billed)
         return format_date_de(day) if day else "—"
 
     @admin.display(description=_("Ende der Mindestlaufzeit"), ordering="minimum_end")

@@ -499,6 +499,38 @@ def billing_period_on(term_start: date, minimum_months: int, billing_months: int
     return periods[-1] if periods else None
 
 
+def first_unbilled_period_start(
+    term_start: date,
+    minimum_months: int,
+    billing_months: int,
+    *,
+    today: date,
+    billed_starts,
+    ends_on: date | None = None,
+) -> date | None:
+    """SUB-7 (decision): the start of the billing period a tier change applies from — the
+    first period that begins after the one running ``today`` (ORD-6: "from the next billing
+    period"; before the term starts, the first period) and is not billed yet. Periods billed
+    in advance keep their price, so the new price is never dated into an invoiced period.
+    ``billed_starts`` are the starts of the periods already billed; None when the
+    subscription ends before such a period.
+
+    Quarterly from 2027-01-01, 01.01.–31.03.2027 billed: on 2026-12-20 → 2027-04-01 (the
+    quarter that begins 01.01. is invoiced already); on 2027-02-10 → 2027-04-01. Monthly from
+    2026-12-01, nothing billed, on 2026-12-05 → 2027-01-01.
+    """
+    billed = set(billed_starts)
+    horizon = max([today, *billed]) + timedelta(days=800)  # two periods of at most 36 months
+    for period in billing_periods(term_start, minimum_months, billing_months, horizon):
+        if period.start <= today:
+            continue  # the running period (or an earlier one) keeps its price
+        if ends_on is not None and period.start > ends_on:
+            return None
+        if period.start not in billed:
+            return period.start
+    return None  # pragma: no cover  (a period of ≤ 36 months always starts before the horizon)
+
+
 def earliest_end(term_start: date, minimum_months: int, billing_months: int, notice_on: date) -> date:
     """SUB-5: the last day of a subscription for a notice received on ``notice_on``: the first
     billing-period end E with E ≥ end of the minimum term and ``notice_on`` ≤ E − 14 days.

@@ -495,6 +495,37 @@ def subscription_next_billing(subscription, today: date) -> date | None:
     return start
 
 
+def subscription_next_unbilled(subscription, today: date, billed_starts=None) -> date | None:
+    """Start of the first billing period after today's that is not billed yet (SUB-7 decision,
+    :func:`billing.rules.first_unbilled_period_start`): what a tier change applies from and
+    what the portal shows as the next period. ``billed_starts`` may be passed by a list page
+    that read them for all its rows at once."""
+    from billing.models import BilledPeriod
+
+    if billed_starts is None:
+        billed_starts = BilledPeriod.objects.filter(subscription=subscription).values_list("period_start", flat=True)
+    return rules.first_unbilled_period_start(
+        subscription.term_start,
+        subscription.minimum_months,
+        subscription.billing_months,
+        today=today,
+        billed_starts=billed_starts,
+        ends_on=subscription.ends_on,
+    )
+
+
+def subscriptions_billed_starts(subscriptions) -> dict[int, set[date]]:
+    """The billed period starts of several subscriptions in one query (list pages)."""
+    from billing.models import BilledPeriod
+
+    starts: dict[int, set[date]] = {sub.pk: set() for sub in subscriptions}
+    for sub_id, start in BilledPeriod.objects.filter(subscription__in=list(starts)).values_list(
+        "subscription_id", "period_start"
+    ):
+        starts[sub_id].add(start)
+    return starts
+
+
 def subscription_special_termination(subscription, on: date) -> rules.SpecialTerminationGround | None:
     """SUB-6: whether ``subscription`` has the special termination right on ``on``, from
     licensing's PBX versions (of the installation's vendor) and the module versions tested

@@ -92,11 +92,12 @@ def subscriptions_list(request):
         selectors.portal_subscriptions(request.partner, today=today, status=status), SUBSCRIPTIONS_PER_PAGE
     )
     page = page.get_page(request.GET.get("seite"))
+    billed_starts = selectors.subscriptions_billed_starts(page)
     for sub in page:
         price_day = max(today, sub.term_start)
         sub.price_now = selectors.subscription_monthly_price_on(sub, price_day) * sub.quantity
         sub.tier_now = selectors.subscription_tier_on(sub, price_day)
-        sub.next_billing = selectors.subscription_next_billing(sub, today)
+        sub.next_billing = selectors.subscription_next_unbilled(sub, today, billed_starts[sub.pk])
         sub.ended = sub.ends_on is not None and sub.ends_on < today
         sub.can_cancel = sub.notice_on is None and not sub.ended
         sub.can_change_tier = _is_tiered(sub) and not sub.ended and sub.next_billing is not None
@@ -206,7 +207,7 @@ def subscription_tier(request, pk: int):
         refusal = _("%(name)s hat keine Benutzerstaffeln; der Monatspreis hängt nicht von den Benutzern ab.") % {
             "name": sub.product.name
         }
-    elif selectors.subscription_next_billing(sub, today) is None:
+    elif selectors.subscription_next_unbilled(sub, today) is None:
         refusal = _("Das Abo %(ref)s endet am %(end)s; ein Staffelwechsel ist nicht mehr möglich.") % {
             "ref": sub.reference,
             "end": format_date_de(sub.ends_on),

@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from support import rules
 from support.storage import attachment_storage
+from vendorportal import clock
 from vendorportal.validators import plausible_date_check, validate_plausible_date
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -331,7 +332,7 @@ class TimeEntry(models.Model):
         verbose_name=_("abgerechnet mit Rechnungsposition"),
     )
     billed_at = models.DateTimeField(_("abgerechnet am"), null=True, blank=True)
-    created_at = models.DateTimeField(_("erfasst"), auto_now_add=True)
+    created_at = models.DateTimeField(_("erfasst"), default=clock.now, editable=False)
 
     class Meta:
         ordering = ["worked_on", "pk"]

@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from billing import rules
 from billing.exceptions import IllegalOrderTransition
 from billing.models._common import MONEY, PERCENT, _percent_0_100
+from vendorportal import clock
 from vendorportal.formats import format_date_de
 
 
@@ -108,7 +109,7 @@ class Order(models.Model):
     )
     invoice_email = models.EmailField(_("Rechnungs-E-Mail"))
     state = models.CharField(_("Status"), max_length=10, choices=STATE_CHOICES, default=DRAFT)
-    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

@@ -85,7 +85,7 @@ class SepaMandate(models.Model):
         help_text=_("FRST bis zur ersten eingereichten Lastschrift, danach RCUR."),
     )
     revoked_on = models.DateField(_("widerrufen am"), null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     history = HistoricalRecords()
 
     class Meta:

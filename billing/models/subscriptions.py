@@ -12,6 +12,7 @@ from billing import rules
 from billing.models._common import MONEY
 from billing.models.invoices import InvoiceLine
 from billing.models.orders import OrderLine
+from vendorportal import clock
 from vendorportal.formats import format_date_de
 
 
@@ -95,7 +96,7 @@ class Subscription(models.Model):
     notice_special = models.BooleanField(_("Sonderkündigung (SUB-6)"), default=False)
     ends_on = models.DateField(_("endet am"), null=True, blank=True, help_text=_("letzter Tag des Abos"))
     keys_blocked_at = models.DateTimeField(_("Schlüssel gesperrt"), null=True, blank=True)
-    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -142,7 +143,7 @@ class SubscriptionPriceChange(models.Model):
     tier = models.CharField(_("neue Benutzerstaffel"), max_length=8, blank=True)
     users = models.PositiveIntegerField(_("neue Benutzerzahl"), null=True, blank=True)
     monthly_price = models.DecimalField(_("neuer Monatspreis netto"), **MONEY)
-    created_at = models.DateTimeField(_("erfasst"), auto_now_add=True)
+    created_at = models.DateTimeField(_("erfasst"), default=clock.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -205,7 +206,7 @@ class ServicePlan(models.Model):
         verbose_name=_("gekündigt von"),
     )
     ends_on = models.DateField(_("endet am"), null=True, blank=True)
-    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -253,7 +254,7 @@ class BilledPeriod(models.Model):
     invoice_line = models.OneToOneField(
         InvoiceLine, on_delete=models.PROTECT, related_name="billed_period", verbose_name=_("Rechnungsposition")
     )
-    created_at = models.DateTimeField(_("abgerechnet"), auto_now_add=True)
+    created_at = models.DateTimeField(_("abgerechnet"), default=clock.now, editable=False)
 
     class Meta:
         ordering = ["period_start"]

@@ -331,7 +331,7 @@ def subscription_tier_change_preview(subscription: Subscription, *, tier: str = 
             % {"name": product.name},
             "not_tiered",
         )
-    effective_from = selectors.subscription_next_billing(sub, today)
+    effective_from = selectors.subscription_next_unbilled(sub, today)
     if effective_from is None:
         _refuse(
             _("Das Abo %(ref)s endet am %(end)s; ein Staffelwechsel ist nicht mehr möglich.")
@@ -357,7 +357,7 @@ def subscription_change_tier(
     *, subscription: Subscription, tier: str = "", users: int | None = None, by=None
 ) -> SubscriptionPriceChange:
     """SUB-7 / ORD-6: a tier change changes only the monthly price, from the start of the next
-    billing period; term, start and interval stay. Tiered modules take ``tier`` (or ``users``,
+    billing period that is not billed yet (SUB-7 decision); term, start and interval stay. Tiered modules take ``tier`` (or ``users``,
     from which the tier follows, CAT-2); Teams Presence Sync takes ``users`` (CAT-4).
 
     **Decision (price):** the new price is that of the *current* price list (valid today) for

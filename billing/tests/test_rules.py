@@ -392,3 +392,49 @@ def test_document_numbers():
 def test_document_number_refuses_impossible_values(prefix, year, seq):
     with pytest.raises(BillingInputError):
         rules.document_number(prefix, year, seq)
+
+
+# --- SUB-7 decision: a tier change applies from the first period not billed yet ----------------
+
+
+@pytest.mark.parametrize(
+    "billing_months,today,billed,expected",
+    [
+        # Quarterly from 01.01.2027, the first quarter invoiced in advance on 20.12.2026: the
+        # quarter that begins 01.01. keeps its price, the change starts 01.04.2027.
+        (3, date(2026, 12, 20), {date(2027, 1, 1)}, date(2027, 4, 1)),
+        # Nothing billed yet before the term starts: the first quarter.
+        (3, date(2026, 12, 20), set(), date(2027, 1, 1)),
+        # In the running quarter (billed): the next quarter.
+        (3, date(2027, 2, 10), {date(2027, 1, 1)}, date(2027, 4, 1)),
+        # The running quarter is not billed yet (the run is late): still the next one (ORD-6).
+        (3, date(2027, 1, 2), set(), date(2027, 4, 1)),
+        # Monthly, January and February billed on 15.01. (a catch-up ran ahead): March.
+        (1, date(2027, 1, 15), {date(2027, 1, 1), date(2027, 2, 1)}, date(2027, 3, 1)),
+    ],
+)
+def test_tier_change_starts_at_the_first_unbilled_period(billing_months, today, billed, expected):
+    start = rules.first_unbilled_period_start(date(2027, 1, 1), 24, billing_months, today=today, billed_starts=billed)
+    assert start == expected
+
+
+def test_tier_change_after_the_last_period_is_none():
+    # Monthly from 01.12.2026, ends 30.11.2028: on 15.11.2028 no later period exists.
+    assert (
+        rules.first_unbilled_period_start(
+            date(2026, 12, 1), 24, 1, today=date(2028, 11, 15), billed_starts=set(), ends_on=date(2028, 11, 30)
+        )
+        is None
+    )
+    # December 2028 is billed already, the subscription ends 31.12.2028 → nothing left.
+    assert (
+        rules.first_unbilled_period_start(
+            date(2026, 12, 1),
+            24,
+            1,
+            today=date(2028, 11, 20),
+            billed_starts={date(2028, 12, 1)},
+            ends_on=date(2028, 12, 31),
+        )
+        is None
+    )

@@ -619,3 +619,28 @@ def test_a_package_member_ended_by_special_notice_leaves_the_rest_of_the_package
     assert (rest.ends_on, rest.references) == (date(2028, 11, 30), [blacklist.reference])
     callrec.refresh_from_db()
     assert callrec.ends_on == date(2027, 3, 31)
+
+
+def test_tier_change_after_the_quarter_was_billed_applies_from_april(modules, clock):
+    # Issue 16 point 2: Call Recording 21-40, 24 months, quarterly, signed 10.12.2026 → term
+    # from 01.01.2027. January's run is made early, on 20.12.2026, and bills 01.01.–31.03.2027
+    # at 44,75 €/month (3 × 44,75 = 134,25 €). A tier change the same day cannot reach that
+    # quarter any more: it applies from 01.04.2027 (SUB-7 decision), and the price of the
+    # invoiced quarter stays what was billed.
+    from billing.services.invoicing import invoicing_run
+
+    order = subscription_order(clock, date(2026, 12, 10), ("CALLREC", 24, {"billing_months": 3}))
+    services.order_confirm(order=order)
+    sub = Subscription.objects.get()
+    clock.set(date(2026, 12, 20))
+    invoicing_run(month=date(2027, 1, 1), render_pdf=False)
+    billed = BilledPeriod.objects.get(subscription=sub, period_start=date(2027, 1, 1))
+    assert (billed.period_end, billed.amount) == (date(2027, 3, 31), D("134.25"))
+    preview = services.subscription_tier_change_preview(sub, tier="41-80")
+    assert (preview.effective_from, preview.monthly_price) == (date(2027, 4, 1), D("89.50"))
+    change = services.subscription_change_tier(subscription=sub, tier="41-80")
+    assert change.effective_from == date(2027, 4, 1)
+    assert selectors.subscription_next_unbilled(Subscription.objects.get(), date(2026, 12, 20)) == date(2027, 4, 1)
+    sub = Subscription.objects.get()
+    assert selectors.subscription_monthly_price_on(sub, date(2027, 3, 31)) == D("44.75")
+    assert selectors.subscription_monthly_price_on(sub, date(2027, 4, 1)) == D("89.50")

@@ -26,6 +26,7 @@ from licensing.validators import (
     validate_plausible_date,
     validate_plausible_users,
 )
+from vendorportal import clock
 
 # Edition / model codes by vendor (seed 000 for STARFACE, seed 003 for Auerswald).
 EDITIONS: dict[str, list[tuple[str, str]]] = {
@@ -134,7 +135,7 @@ class Installation(models.Model):
         blank=True,
         help_text=_("Bestätigung von STARFACE, dass der Serverlizenzschlüssel dauerhaft außer Betrieb ist (LIC-10)."),
     )
-    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     history = HistoricalRecords()
 
     objects = InstallationQuerySet.as_manager()

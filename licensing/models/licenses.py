@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from licensing.exceptions import IllegalTransition
 from licensing.validators import validate_plausible_date
+from vendorportal import clock
 
 from .installations import IDENTIFIER_KIND_CHOICES
 
@@ -78,7 +79,7 @@ class License(models.Model):
     state = models.CharField(_("Status"), max_length=10, choices=STATE_CHOICES, default=ACTIVE)
     state_reason = models.CharField(_("Grund der letzten Statusänderung"), max_length=300, blank=True)
     state_changed_at = models.DateTimeField(_("Status geändert am"), null=True, blank=True)
-    issued_at = models.DateTimeField(_("ausgestellt am"), auto_now_add=True)
+    issued_at = models.DateTimeField(_("ausgestellt am"), default=clock.now, editable=False)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -166,7 +167,7 @@ class IssueClaim(models.Model):
     loser finds the keys the winner issued."""
 
     claim = models.CharField(_("Anspruch"), max_length=100, unique=True)
-    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     licenses = models.ManyToManyField(License, related_name="issue_claims", verbose_name=_("Lizenzen"))
 
     class Meta:
@@ -211,7 +212,7 @@ class NfrLock(models.Model):
     license = models.ForeignKey(
         License, on_delete=models.PROTECT, related_name="nfr_locks", verbose_name=_("auslösende Lizenz")
     )
-    created_at = models.DateTimeField(_("gesperrt seit"), auto_now_add=True)
+    created_at = models.DateTimeField(_("gesperrt seit"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("NFR-Sperre")
@@ -237,7 +238,7 @@ class DeliveryNote(models.Model):
     """
 
     number = models.CharField(_("Nummer"), max_length=20, unique=True)
-    created_at = models.DateTimeField(_("erstellt am"), auto_now_add=True)
+    created_at = models.DateTimeField(_("erstellt am"), default=clock.now, editable=False)
     installation = models.ForeignKey(
         "licensing.Installation",
         on_delete=models.PROTECT,

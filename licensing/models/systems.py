@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from licensing import rules
 from licensing.constants import AUERSWALD
 from licensing.validators import plausible_date_check, validate_plausible_date, validate_plausible_users
+from vendorportal import clock
 from vendorportal.formats import format_date_de, format_datetime_de
 
 from .installations import Installation, InstallationQuerySet
@@ -43,7 +44,7 @@ class SystemLicense(models.Model):
     article = models.CharField(_("Artikel"), max_length=32, blank=True)
     quantity = models.PositiveIntegerField(_("Anzahl"))
     order_reference = models.CharField(_("Bestellung"), max_length=64, blank=True)
-    created_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
+    created_at = models.DateTimeField(_("erfasst am"), default=clock.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -75,7 +76,7 @@ class Tryout(models.Model):
     ended_by_purchase_on = models.DateField(
         _("durch Kauf beendet am"), null=True, blank=True, validators=[validate_plausible_date]
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("Tryout")
@@ -100,7 +101,7 @@ class Reinitialisation(models.Model):
     )
     initialisation_code = models.TextField(_("Initialisierungscode"))
     response = models.TextField(_("Antwort des Lizenzservers"))
-    created_at = models.DateTimeField(_("erstellt am"), auto_now_add=True)
+    created_at = models.DateTimeField(_("erstellt am"), default=clock.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -148,7 +149,7 @@ class MaintenanceCoverage(models.Model):
     surcharge_days = models.PositiveIntegerField(_("Säumniszuschlag (Tage)"), default=0)
     order_reference = models.CharField(_("Bestellung"), max_length=64, blank=True)
     note = models.CharField(_("Notiz"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("erfasst am"), auto_now_add=True)
+    created_at = models.DateTimeField(_("erfasst am"), default=clock.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -184,7 +185,7 @@ class MaintenanceNotice(models.Model):
     coverage_end = models.DateField(_("Pflegeende"))
     kind = models.CharField(_("Hinweis"), max_length=16, choices=list(rules.NOTICE_LABELS.items()))
     claim = models.CharField(_("Job-Lauf"), max_length=36, db_index=True)
-    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     # The partner's e-mail listing this notice, written in the same transaction as the
     # notice (STYLE 13); the outbox sets ``sent_at`` when it has gone out. Empty only on
     # notices from before the outbox.

@@ -296,3 +296,18 @@ def test_lic3_diagnosis(modules, inst, case, verdict):
         assert "Call Recording" in diagnosis.message and "Intercom" in diagnosis.message
     if case == "paid-update":
         assert "1.8" in diagnosis.message and "2.0" in diagnosis.message
+
+
+def test_purchase_date_comes_from_the_portal_clock(modules, inst, clock):
+    # ORD-7's time discount and SUB-8's retroactive booking read the purchase date
+    # (issue 16): a key issued while the clock says 22.05.2026 was bought that day, not on
+    # the day the test machine runs — also through bulk_create, which auto_now_add overrode.
+    from django.utils import timezone
+
+    clock.set(date(2026, 5, 22))
+    lic = issue(modules["CALLREC"], inst, today=date(2026, 5, 22))
+    lic.refresh_from_db()
+    assert timezone.localdate(lic.issued_at) == date(2026, 5, 22)
+    clock.set(date(2026, 11, 21))
+    later = InstallationFactory(identifier="ZZZZZ-12345-FGHIJ-67890")
+    assert timezone.localdate(later.created_at) == date(2026, 11, 21)

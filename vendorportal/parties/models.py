@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from vendorportal import clock
 from vendorportal.parties import validators
 from vendorportal.validators import plausible_date_check, validate_plausible_date
 
@@ -108,7 +109,7 @@ class Partner(Address):
     )
     invoice_email = models.EmailField(_("Rechnungs-E-Mail (Standard)"))
     prepayment_required = models.BooleanField(_("Vorkasse erforderlich"), default=False)
-    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     history = HistoricalRecords(table_name="licensing_historicalpartner")
 
     class Meta:
@@ -157,7 +158,7 @@ class Customer(Address):
     """An end customer of one partner."""
 
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="customers", verbose_name=_("Partner"))
-    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     history = HistoricalRecords(table_name="licensing_historicalcustomer")
 
     class Meta:
