@@ -7,6 +7,8 @@ permission its effect needs (``billing.credit_invoice``, ``billing.pay_invoice``
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -121,6 +123,8 @@ class CreditNoteForm(forms.Form):
 class PaymentForm(forms.Form):
     amount = forms.DecimalField(label=_("Betrag (EUR)"), max_digits=12, decimal_places=2, min_value=0)
     paid_on = forms.DateField(label=_("bezahlt am"))
+    # One-time token: the same form posted twice records one payment (STYLE 14).
+    token = forms.CharField(widget=forms.HiddenInput, max_length=40)
 
 
 @admin.register(Invoice)
@@ -272,14 +276,15 @@ class InvoiceAdmin(admin.ModelAdmin):
         if not self.has_pay_permission(request):
             raise PermissionDenied
         invoice = get_object_or_404(Invoice, pk=object_id, kind=Invoice.INVOICE)
-        form = PaymentForm(request.POST or None, initial={"paid_on": clock.today()})
+        form = PaymentForm(request.POST or None, initial={"paid_on": clock.today(), "token": uuid.uuid4().hex})
         if request.method == "POST" and form.is_valid():
             try:
-                services.payment_record(
+                payment = services.payment_record(
                     invoice=invoice,
                     amount=form.cleaned_data["amount"],
                     paid_on=form.cleaned_data["paid_on"],
                     by=request.user,
+                    token=form.cleaned_data["token"],
                 )
             except PortalError as exc:
                 form.add_error(None, exc.message)
@@ -287,15 +292,20 @@ class InvoiceAdmin(admin.ModelAdmin):
                 form.add_error(None, exc.messages[0])
             else:
                 invoice.refresh_from_db()
+                message = (
+                    _("Diese Zahlung über %(amount)s auf %(number)s war schon erfasst; Status: %(state)s.")
+                    if payment.recorded_before
+                    else _("Zahlung über %(amount)s auf %(number)s erfasst; Status: %(state)s.")
+                )
                 self.message_user(
                     request,
-                    _("Zahlung über %(amount)s auf %(number)s erfasst; Status: %(state)s.")
+                    message
                     % {
-                        "amount": format_eur(form.cleaned_data["amount"]),
+                        "amount": format_eur(payment.amount),
                         "number": invoice.number,
                         "state": invoice.get_state_display(),
                     },
-                    messages.SUCCESS,
+                    messages.WARNING if payment.recorded_before else messages.SUCCESS,
                 )
                 return redirect(reverse("admin:billing_invoice_change", args=[invoice.pk]))
         title = _("Zahlung auf %(number)s erfassen") % {"number": invoice.number}

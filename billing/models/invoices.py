@@ -354,12 +354,20 @@ class Payment(models.Model):
         related_name="+",
         verbose_name=_("erfasst von"),
     )
+    # "Zahlung erfassen" carries a one-time token: the same form posted twice (or ten times
+    # at once) records one payment (STYLE 14, decided by the unique constraint).
+    form_token = models.CharField(_("Formular-Token"), max_length=40, blank=True, editable=False)
 
     class Meta:
         ordering = ["invoice", "paid_on", "id"]
         verbose_name = _("Zahlung")
         verbose_name_plural = _("Zahlungen")
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(
+                fields=["invoice", "form_token"], condition=~Q(form_token=""), name="payment_form_token_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.invoice.number}: {self.amount} €"

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -27,12 +27,38 @@ from vendorportal.outbox import outbox_enqueue
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
-def payment_record(*, invoice: Invoice, amount, paid_on: date, by=None) -> Payment:
+def payment_record(*, invoice: Invoice, amount, paid_on: date, by=None, token: str = "") -> Payment:
     """Record a payment (full or partial) on an invoice; it is paid when the payments and
     the credit notes reach its gross. Refuses overpayment, a payment on a credit note or
-    a cancelled invoice, and a date in the future."""
+    a cancelled invoice, and a date in the future.
+
+    ``token`` is the form's one-time token: the same form posted again — also several
+    times at the same moment — returns the payment of the first post instead of recording
+    another one (``payment_form_token_unique`` decides a race; on PostgreSQL the invoice row
+    lock makes the later post wait and find the first). The returned payment's
+    ``recorded_before`` says whether it was already there."""
+    token = (token or "").strip()
+    if len(token) > Payment._meta.get_field("form_token").max_length:
+        _invoice_refuse(_("Das Formular ist abgelaufen; bitte die Seite neu laden."), "token")
+    try:
+        with transaction.atomic():
+            return _payment_record(invoice=invoice, amount=amount, paid_on=paid_on, by=by, token=token)
+    except IntegrityError:
+        if not token:
+            raise
+        # The same form, posted twice at once: the first post's payment wins.
+        payment = Payment.objects.get(invoice=invoice, form_token=token)
+        payment.recorded_before = True
+        return payment
+
+
+def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str) -> Payment:
     invoice = _locked_invoice(invoice)
+    if token:
+        existing = Payment.objects.filter(invoice=invoice, form_token=token).first()
+        if existing is not None:
+            existing.recorded_before = True
+            return existing
     amount = round_cents(D(str(amount)) if not isinstance(amount, Decimal) else amount)
     if invoice.is_credit_note:
         _invoice_refuse(_("Zahlungen werden auf Rechnungen erfasst, nicht auf Gutschriften."), "credit_note")
@@ -55,12 +81,15 @@ def payment_record(*, invoice: Invoice, amount, paid_on: date, by=None) -> Payme
             % {"due": format_eur(due), "amount": format_eur(amount)},
             "overpayment",
         )
-    payment = Payment(invoice=invoice, amount=amount, paid_on=paid_on, recorded_at=clock.now(), recorded_by=by)
-    payment.full_clean()
+    payment = Payment(
+        invoice=invoice, amount=amount, paid_on=paid_on, recorded_at=clock.now(), recorded_by=by, form_token=token
+    )
+    payment.full_clean(exclude=["form_token"])
     payment.save()
     invoice.paid_amount += amount
     _settle_state(invoice)
     invoice.save(update_fields=["paid_amount", "state"])
+    payment.recorded_before = False
     return payment
 
 

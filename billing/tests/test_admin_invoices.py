@@ -100,7 +100,7 @@ def test_payment_page_per_group(client, invoice, group_name, status):
     url = reverse("admin:billing_invoice_payment", args=[invoice.pk])
     c = staff_client(client, group_name)
     assert c.get(url).status_code == status
-    c.post(url, {"amount": "4730.49", "paid_on": "2026-11-21"})
+    c.post(url, {"amount": "4730.49", "paid_on": "2026-11-21", "token": "t-1"})
     invoice.refresh_from_db()
     assert invoice.state == ("paid" if status == 200 else "open")
 
@@ -108,8 +108,36 @@ def test_payment_page_per_group(client, invoice, group_name, status):
 def test_overpayment_is_a_form_error(client, invoice):
     c = staff_client(client, roles.FINANCE)
     url = reverse("admin:billing_invoice_payment", args=[invoice.pk])
-    page = c.post(url, {"amount": "5000.00", "paid_on": "2026-11-21"}).content.decode()
+    page = c.post(url, {"amount": "5000.00", "paid_on": "2026-11-21", "token": "t-1"}).content.decode()
     assert "Offen sind noch 4.730,49 €" in page
+
+
+def test_the_same_payment_form_posted_twice_records_one_payment(client, invoice):
+    # A partial payment of 1.000,00 € on 4.730,49 €, the button clicked twice: one payment,
+    # 3.730,49 € still open, and the second post says it was recorded already.
+    c = staff_client(client, roles.FINANCE)
+    url = reverse("admin:billing_invoice_payment", args=[invoice.pk])
+    form = c.get(url).context["form"]
+    token = form.initial["token"]
+    assert len(token) == 32
+    data = {"amount": "1000.00", "paid_on": "2026-11-21", "token": token}
+    first = c.post(url, data, follow=True).content.decode()
+    second = c.post(url, data, follow=True).content.decode()
+    assert "Zahlung über 1.000,00 € auf RE-2026-000001 erfasst" in first
+    assert "war schon erfasst" in second
+    invoice.refresh_from_db()
+    assert (invoice.payments.count(), invoice.paid_amount, invoice.state) == (1, D("1000.00"), "open")
+    # A new form (a new token) records the next payment.
+    c.post(url, {"amount": "3730.49", "paid_on": "2026-11-21", "token": c.get(url).context["form"].initial["token"]})
+    invoice.refresh_from_db()
+    assert (invoice.payments.count(), invoice.paid_amount, invoice.state) == (2, D("4730.49"), "paid")
+
+
+def test_a_payment_form_without_its_token_changes_nothing(client, invoice):
+    c = staff_client(client, roles.FINANCE)
+    url = reverse("admin:billing_invoice_payment", args=[invoice.pk])
+    assert c.post(url, {"amount": "1000.00", "paid_on": "2026-11-21"}).status_code == 200  # the form again
+    assert invoice.payments.count() == 0
 
 
 @pytest.mark.parametrize(
