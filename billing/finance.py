@@ -35,7 +35,7 @@ from django.db.models import Sum
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from billing import rules
+from billing import datev, rules
 from billing.exceptions import FinanceReportRefused
 from billing.models import FinanceReport, Invoice, InvoiceLine, SepaBatch
 from vendorportal import clock
@@ -394,7 +394,18 @@ def open_items_context(data: OpenItems) -> dict:
 
 
 def _store(
-    *, kind: str, period: str, report_date: date, pdf: bytes, count: int, gross: Decimal, batches, mail_kind, mail
+    *,
+    kind: str,
+    period: str,
+    report_date: date,
+    pdf: bytes,
+    count: int,
+    gross: Decimal,
+    batches,
+    mail_kind,
+    mail,
+    recipients=None,
+    extra_files: dict | None = None,
 ) -> tuple[FinanceReport, bool]:
     report = FinanceReport(
         kind=kind,
@@ -404,8 +415,11 @@ def _store(
         gross_total=gross,
         created_at=clock.now(),
     )
-    # The file first (the row points to it); removed again if the row is not written.
+    # The files first (the row points to them); removed again if the row is not written.
     report.pdf.save(report.filename, ContentFile(pdf), save=False)
+    for name, (filename, content) in (extra_files or {}).items():
+        getattr(report, name).save(filename, ContentFile(content), save=False)
+    stored = [report.pdf] + [getattr(report, name) for name in extra_files or {}]
     try:
         with transaction.atomic():
             report.save()
@@ -414,20 +428,22 @@ def _store(
             outbox_enqueue(
                 kind=mail_kind,
                 dedup_key=f"{mail_kind}:{period}",
-                recipients=list(settings.FINANCE_EMAILS),
+                recipients=recipients or list(settings.FINANCE_EMAILS),
                 subject=subject,
                 body=body,
                 document=report,
                 from_email=settings.DEFAULT_FROM_EMAIL,
             )
     except IntegrityError:
-        report.pdf.delete(save=False)
+        for file in stored:
+            file.delete(save=False)
         existing = FinanceReport.objects.filter(kind=kind, period=period).first()
         if existing is None:
             raise
         return existing, False
     except BaseException:
-        report.pdf.delete(save=False)
+        for file in stored:
+            file.delete(save=False)
         raise
     return report, True
 
@@ -436,6 +452,10 @@ def _journal_mail(journal: Journal) -> tuple[str, str]:
     month = month_label(journal.year, journal.month)
     lines = [
         _("Im Anhang das Rechnungsausgangsbuch %(month)s als PDF.") % {"month": month},
+        _(
+            "Für die Steuerberatung liegen der DATEV-Buchungsstapel und die Debitoren-Stammdaten bei "
+            "(EXTF, Windows-1252)."
+        ),
         "",
         _("Rechnungen: %(count)s, brutto %(gross)s")
         % {"count": journal.invoices.count, "gross": format_eur(journal.invoices.gross)},
@@ -479,6 +499,9 @@ def finance_journal_send(*, year: int, month: int, today: date) -> tuple[Finance
         with translation.override(DOCUMENT_LANGUAGE):
             pdf = render_pdf("documents/finance_journal.html", {"journal": journal_context(journal)})
             mail = _journal_mail(journal)
+            bookings, _rows = datev.buchungsstapel(month=date(year, month, 1), created=clock.now())
+            debtors = datev.debitoren(month=date(year, month, 1), created=clock.now())
+        recipients = list(dict.fromkeys([*settings.FINANCE_EMAILS, *settings.DATEV_RECIPIENTS]))
         report, created = _store(
             kind=FinanceReport.JOURNAL,
             period=period,
@@ -489,6 +512,11 @@ def finance_journal_send(*, year: int, month: int, today: date) -> tuple[Finance
             batches=journal.sepa_batches,
             mail_kind=JOURNAL_KIND,
             mail=mail,
+            recipients=recipients,
+            extra_files={
+                "datev_bookings": (datev_filename("Buchungsstapel", period), bookings),
+                "datev_debtors": (datev_filename("Debitoren", period), debtors),
+            },
         )
         run.summary = (
             f"Rechnungsausgangsbuch {period}: {len(journal.rows)} Belege, brutto {format_eur(journal.totals.gross)}, "
@@ -557,4 +585,13 @@ def finance_report_attachments(message: OutboxMessage) -> list[tuple[str, bytes,
         files = [(report.filename, stored.read(), "application/pdf")]
     for batch in report.sepa_batches.order_by("created_at", "pk"):
         files.append((batch.filename, batch.xml.encode("utf-8"), "application/xml"))
+    for datev_file in (report.datev_bookings, report.datev_debtors):
+        if datev_file:
+            with datev_file.open("rb") as stored:
+                files.append((datev_file.name.rsplit("/", 1)[-1], stored.read(), "text/csv"))
     return files
+
+
+def datev_filename(kind: str, period: str) -> str:
+    """``EXTF_Buchungsstapel_2026-11.csv``: DATEV's import recognises EXTF files by the prefix."""
+    return f"EXTF_{kind}_{period}.csv"

@@ -221,6 +221,22 @@ FINANCE_EMAIL = env.str("FINANCE_EMAIL", default="buchhaltung@vendor.example")
 # Who gets the finance reports (invoice journal, open items): comma-separated in the
 # environment, e.g. FINANCE_EMAILS=buchhaltung@…,steuerberatung@…; defaults to FINANCE_EMAIL.
 FINANCE_EMAILS = env.list("FINANCE_EMAILS", default=[FINANCE_EMAIL])
+
+# DATEV export for the tax adviser (billing/datev.py, docs/finance.md). Consultant and client
+# number come from the tax adviser; the demo values are DATEV's own sample numbers. The
+# accounts are SKR03 defaults the tax adviser confirms. DATEV_RECIPIENTS also get the monthly
+# journal e-mail with the DATEV files attached.
+DATEV_CONSULTANT_NUMBER = env.int("DATEV_CONSULTANT_NUMBER", default=1001)  # Beraternummer
+DATEV_CLIENT_NUMBER = env.int("DATEV_CLIENT_NUMBER", default=1)  # Mandantennummer
+DATEV_FISCAL_YEAR_START_MONTH = env.int("DATEV_FISCAL_YEAR_START_MONTH", default=1)
+DATEV_ACCOUNT_LENGTH = env.int("DATEV_ACCOUNT_LENGTH", default=4)  # Sachkontenlänge
+DATEV_ACCOUNTS = {
+    "domestic": env.int("DATEV_ACCOUNT_REVENUE_19", default=8400),  # Erlöse 19 % USt (automatic account)
+    "eu_reverse_charge": env.int("DATEV_ACCOUNT_REVENUE_EU_RC", default=8336),  # § 13b, other EU country
+    "not_taxable": env.int("DATEV_ACCOUNT_REVENUE_NOT_TAXABLE", default=8338),  # non-EU, not taxable here
+    "bank": env.int("DATEV_ACCOUNT_BANK", default=1200),
+}
+DATEV_RECIPIENTS = env.list("DATEV_RECIPIENTS", default=[])
 # An SMTP server that hangs must not outlast the outbox claim below.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 # How long a worker's claim on an outbox e-mail holds (seconds); after that the

@@ -39,6 +39,12 @@ class FinanceReport(models.Model):
         SepaBatch, blank=True, related_name="finance_reports", verbose_name=_("SEPA-Dateien im Anhang")
     )
     created_at = models.DateTimeField(_("erstellt am"))
+    # The journal's DATEV files for the tax adviser (issue 18), made once with the report so a
+    # resend attaches the same bytes: the Buchungsstapel and the debtors' master data.
+    datev_bookings = models.FileField(
+        _("DATEV-Buchungsstapel"), upload_to=finance_report_path, blank=True, editable=False
+    )
+    datev_debtors = models.FileField(_("DATEV-Debitoren"), upload_to=finance_report_path, blank=True, editable=False)
 
     class Meta:
         ordering = ["-report_date", "kind"]
