@@ -4,6 +4,8 @@ view and the actions check the permission their effect needs (change_order)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -644,6 +646,21 @@ from billing import admin_subscriptions  # noqa: E402, F401 — subscriptions an
 # --- Finance's scheduled reports (billing.finance) ----------------------------------------
 from billing.models import FinanceReport  # noqa: E402
 
+
+class DatevExportForm(forms.Form):
+    month = forms.CharField(label=_("Monat"), max_length=7, help_text=_("JJJJ-MM, z. B. 2026-11"))
+
+    def clean_month(self):
+        import re
+        from datetime import date
+
+        value = self.cleaned_data["month"].strip()
+        match = re.fullmatch(r"(\d{4})-(\d{2})", value)
+        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+            raise ValidationError(_("Bitte den Monat als JJJJ-MM angeben, z. B. 2026-11."))
+        return date(int(match.group(1)), int(match.group(2)), 1)
+
+
 admin.site.area_add("billing", title=_("Bestellungen und Rechnungen"), order=50, models=["billing.financereport"])
 
 
@@ -657,6 +674,61 @@ class FinanceReportAdmin(admin.ModelAdmin):
     search_fields = ["period"]
     fields = ["kind", "period", "report_date", "document_count", "gross_display", "created_at", "pdf_link"]
     readonly_fields = fields
+    change_list_template = "admin/billing/financereport/change_list.html"
+
+    # --- DATEV export (issue 18): finance downloads a closed month's files ---------------
+
+    def get_urls(self):
+        return [
+            path(
+                "datev/",
+                self.admin_site.admin_view(self.datev_view),
+                name="billing_financereport_datev",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_datev_permission(self, request) -> bool:
+        return request.user.has_perm("billing.datev_financereport")
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"can_datev": self.has_datev_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
+    def datev_view(self, request):
+        """Both DATEV files of a closed month as one ZIP (Buchungsstapel + Debitoren)."""
+        import io
+        import zipfile
+
+        from billing.datev import datev_export
+        from billing.finance import datev_filename
+
+        if not self.has_datev_permission(request):
+            raise PermissionDenied
+        last_month = clock.today().replace(day=1) - timedelta(days=1)
+        form = DatevExportForm(request.POST or None, initial={"month": last_month.strftime("%Y-%m")})
+        if request.method == "POST" and form.is_valid():
+            month = form.cleaned_data["month"]
+            try:
+                export = datev_export(month=month, today=clock.today(), created=clock.now(), by=request.user.username)
+            except PortalError as exc:
+                form.add_error("month", exc.message)
+            else:
+                period = month.strftime("%Y-%m")
+                buffer = io.BytesIO()
+                with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                    archive.writestr(datev_filename("Buchungsstapel", period), export.bookings)
+                    archive.writestr(datev_filename("Debitoren", period), export.debtors)
+                response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+                response["Content-Disposition"] = f'attachment; filename="DATEV_{period}.zip"'
+                return response
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("DATEV-Export für die Steuerberatung"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/billing/financereport/datev.html", context)
 
     def has_add_permission(self, request):
         return False

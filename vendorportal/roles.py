@@ -103,7 +103,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.subscriptionpricechange": VIEW,
         "billing.serviceplan": VIEW,
         "billing.billedperiod": VIEW,
-        "billing.financereport": VIEW,
+        "billing.financereport": ("view", "datev"),  # DATEV export for the tax adviser (issue 18)
     },
     SUPPORT: {
         "parties.partner": VIEW,

@@ -50,6 +50,7 @@ class FinanceReport(models.Model):
         ordering = ["-report_date", "kind"]
         verbose_name = _("Finanzbericht")
         verbose_name_plural = _("Finanzberichte")
+        permissions = [("datev_financereport", _("DATEV-Export herunterladen"))]
         constraints = [
             models.UniqueConstraint(fields=["kind", "period"], name="financereport_once_per_period"),
             models.CheckConstraint(condition=Q(kind__in=["journal", "open_items"]), name="financereport_kind_valid"),

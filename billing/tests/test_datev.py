@@ -167,3 +167,32 @@ def test_journal_mail_carries_the_datev_files_to_the_tax_adviser(november, setti
     first = finance_report_attachments(message)[-2][1]
     services.payment_record(invoice=november["invoices"][2], amount=D("1.00"), paid_on=date(2026, 11, 30))
     assert FinanceReport.objects.get(pk=report.pk).datev_bookings.read() == first
+
+
+@pytest.mark.parametrize("group_name,allowed", [("finance", True), ("sales", False), ("support", False)])
+def test_admin_datev_download_per_staff_group(november, client, group_name, allowed):
+    import zipfile
+
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from licensing.tests.factories import UserFactory
+
+    user = UserFactory(username=f"staff-{group_name}", is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    client.force_login(user)
+    url = reverse("admin:billing_financereport_datev")
+    if not allowed:
+        assert client.get(url).status_code == 403
+        assert client.post(url, {"month": "2026-11"}).status_code == 403
+        return
+    page = client.get(url).content.decode()
+    assert 'value="2026-11"' in page  # the last closed month is offered
+    assert "DATEV-Export" in client.get(reverse("admin:billing_financereport_changelist")).content.decode()
+    assert "noch nicht abgeschlossen" in client.post(url, {"month": "2026-12"}).content.decode()
+    assert "Bitte den Monat als JJJJ-MM angeben" in client.post(url, {"month": "99999-1"}).content.decode()
+    response = client.post(url, {"month": "2026-11"})
+    assert response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert archive.namelist() == ["EXTF_Buchungsstapel_2026-11.csv", "EXTF_Debitoren_2026-11.csv"]
+    assert archive.read("EXTF_Buchungsstapel_2026-11.csv").count(b"\r\n") == 8  # header, columns, 6 bookings
