@@ -357,6 +357,15 @@ class Payment(models.Model):
     # "Zahlung erfassen" carries a one-time token: the same form posted twice (or ten times
     # at once) records one payment (STYLE 14, decided by the unique constraint).
     form_token = models.CharField(_("Formular-Token"), max_length=40, blank=True, editable=False)
+    # Recorded by a bank statement import (issue 18); empty for a payment entered by hand.
+    bank_entry = models.ForeignKey(
+        "billing.BankEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("Kontoumsatz"),
+    )
 
     class Meta:
         ordering = ["invoice", "paid_on", "id"]

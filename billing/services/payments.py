@@ -27,7 +27,7 @@ from vendorportal.outbox import outbox_enqueue
 logger = logging.getLogger(__name__)
 
 
-def payment_record(*, invoice: Invoice, amount, paid_on: date, by=None, token: str = "") -> Payment:
+def payment_record(*, invoice: Invoice, amount, paid_on: date, by=None, token: str = "", bank_entry=None) -> Payment:
     """Record a payment (full or partial) on an invoice; it is paid when the payments and
     the credit notes reach its gross. Refuses overpayment, a payment on a credit note or
     a cancelled invoice, and a date in the future.
@@ -42,7 +42,9 @@ def payment_record(*, invoice: Invoice, amount, paid_on: date, by=None, token: s
         _invoice_refuse(_("Das Formular ist abgelaufen; bitte die Seite neu laden."), "token")
     try:
         with transaction.atomic():
-            return _payment_record(invoice=invoice, amount=amount, paid_on=paid_on, by=by, token=token)
+            return _payment_record(
+                invoice=invoice, amount=amount, paid_on=paid_on, by=by, token=token, bank_entry=bank_entry
+            )
     except IntegrityError:
         if not token:
             raise
@@ -52,7 +54,7 @@ def payment_record(*, invoice: Invoice, amount, paid_on: date, by=None, token: s
         return payment
 
 
-def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str) -> Payment:
+def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str, bank_entry) -> Payment:
     invoice = _locked_invoice(invoice)
     if token:
         existing = Payment.objects.filter(invoice=invoice, form_token=token).first()
@@ -82,7 +84,13 @@ def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str) 
             "overpayment",
         )
     payment = Payment(
-        invoice=invoice, amount=amount, paid_on=paid_on, recorded_at=clock.now(), recorded_by=by, form_token=token
+        invoice=invoice,
+        amount=amount,
+        paid_on=paid_on,
+        recorded_at=clock.now(),
+        recorded_by=by,
+        form_token=token,
+        bank_entry=bank_entry,
     )
     payment.full_clean(exclude=["form_token"])
     payment.save()
