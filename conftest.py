@@ -1,4 +1,11 @@
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check values, not speed: on a loaded 2-core machine (parallel test workers,
+# CI) input generation may be slow, which must not fail a test (no deadline, no too_slow).
+hypothesis_settings.register_profile("portal", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("portal")
 
 # Browser tests' fixtures and their screenshot-on-failure hook (issue 12).
 pytest_plugins = ["vendorportal.tests.browser"]

@@ -246,7 +246,7 @@ def test_two_readers_at_once_store_one_pdf_and_both_get_it(modules, clock, monke
     if not VatRate.objects.filter(category="S").exists():  # flushed by an earlier transactional test
         VatRate.objects.create(category="S", percent="19.00", valid_from=date(2007, 1, 1))
     # The issuing process "dies" after commit: its on_commit render never runs.
-    monkeypatch.setattr(services, "_pdf_queue", lambda invoice, render_pdf=True: None)
+    monkeypatch.setattr(invoice_services, "_pdf_queue", lambda invoice, render_pdf=True: None)
     invoice = services.order_confirm(
         order=make_order(make_partner(), ("CALLREC", "purchase", 0), ("INTERCOM", "purchase", 0))
     )
