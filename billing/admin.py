@@ -641,7 +641,8 @@ class SepaBatchAdmin(admin.ModelAdmin):
         return response
 
 
-from billing import admin_subscriptions  # noqa: E402, F401 — subscriptions and service plans (SUB-1…SUB-8)
+# Subscriptions and service plans (SUB-1…SUB-8), bank statements (issue 18).
+from billing import admin_bank, admin_subscriptions  # noqa: E402, F401
 
 # --- Finance's scheduled reports (billing.finance) ----------------------------------------
 from billing.models import FinanceReport  # noqa: E402

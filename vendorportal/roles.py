@@ -104,6 +104,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.serviceplan": VIEW,
         "billing.billedperiod": VIEW,
         "billing.financereport": ("view", "datev"),  # DATEV export for the tax adviser (issue 18)
+        "billing.bankstatement": ("view", "add"),  # camt.053 import (issue 18)
+        "billing.bankentry": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,

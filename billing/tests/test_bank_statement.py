@@ -202,3 +202,53 @@ def test_command(invoices, tmp_path):
     assert refused.value.returncode == 2
     with pytest.raises(CommandError, match="kann nicht gelesen werden"):
         call_command("import_bank_statement", str(tmp_path / "fehlt.xml"))
+
+
+@pytest.mark.parametrize("group_name,allowed", [("finance", True), ("sales", False), ("support", False)])
+def test_admin_upload_and_assign_per_staff_group(invoices, client, group_name, allowed):
+    from django.contrib.auth.models import Group
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from licensing.tests.factories import UserFactory
+
+    user = UserFactory(username=f"staff-{group_name}", is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    client.force_login(user)
+    upload = reverse("admin:billing_bankstatement_upload")
+    if not allowed:
+        assert client.get(upload).status_code == 403
+        assert client.post(upload, {"file": SimpleUploadedFile("a.xml", the_file())}).status_code == 403
+        assert BankEntry.objects.count() == 0
+        return
+    page = client.post(upload, {"file": SimpleUploadedFile("kaputt.xml", b"<x")}).content.decode()
+    assert "kein lesbares XML" in page and BankEntry.objects.count() == 0
+    response = client.post(upload, {"file": SimpleUploadedFile("a.xml", the_file())}, follow=True)
+    page = response.content.decode()
+    assert "5 neue Umsätze" in page and "Rechnung 4711 vom Oktober" in page  # the waiting list
+    waiting = BankEntry.objects.get(reference="REF-3")
+    assert (
+        "Einer Rechnung zuordnen"
+        in client.get(reverse("admin:billing_bankentry_change", args=[waiting.pk])).content.decode()
+    )
+    assign = reverse("admin:billing_bankentry_assign", args=[waiting.pk])
+    assert "gibt es nicht" in client.post(assign, {"invoice_number": "RE-2026-999999"}).content.decode()
+    client.post(assign, {"invoice_number": "re-2026-000001", "amount": ""})
+    waiting.refresh_from_db()
+    assert (waiting.state, state("RE-2026-000001").paid_amount) == ("assigned", D("150.00"))
+
+
+def test_assign_needs_the_payment_right(invoices, client):
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from licensing.tests.factories import UserFactory
+
+    bank_statement_import(content=the_file(), file_name="a.xml")
+    waiting = BankEntry.objects.get(reference="REF-3")
+    user = UserFactory(username="vertrieb", is_staff=True)
+    user.groups.add(Group.objects.get(name="sales"))
+    client.force_login(user)
+    url = reverse("admin:billing_bankentry_assign", args=[waiting.pk])
+    assert client.post(url, {"invoice_number": "RE-2026-000001"}).status_code == 403
+    assert BankEntry.objects.get(pk=waiting.pk).state == "unmatched"
