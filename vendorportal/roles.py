@@ -65,6 +65,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.subscriptionpricechange": VIEW,
         "billing.serviceplan": EDIT,
         "billing.billedperiod": VIEW,
+        "api.apitoken": ("view", "change"),  # partners' API tokens: see and revoke (issue 19)
     },
     FINANCE: {
         "parties.partnerlevel": ALL,

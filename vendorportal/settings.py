@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "licensing.apps.LicensingConfig",
     "billing.apps.BillingConfig",
     "support.apps.SupportConfig",
+    "ninja",  # django-ninja's own static files (the API docs, no CDN)
+    "api.apps.ApiConfig",  # the partner API (issue 19), above licensing, billing and support
     "demo.apps.DemoConfig",  # above every app: load_demo
 ]
 
@@ -237,6 +239,11 @@ DATEV_ACCOUNTS = {
     "bank": env.int("DATEV_ACCOUNT_BANK", default=1200),
 }
 DATEV_RECIPIENTS = env.list("DATEV_RECIPIENTS", default=[])
+
+# Partner API (issue 19): requests a minute per token; the counters live in the default cache
+# (per process in the embedded default: set a shared cache such as Redis for several web
+# processes).
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
 # An SMTP server that hangs must not outlast the outbox claim below.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 # How long a worker's claim on an outbox e-mail holds (seconds); after that the

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+import api.urls
 import billing.urls
 import licensing.urls
 import support.urls
@@ -16,6 +17,7 @@ portal_urlpatterns = [
     *licensing.urls.urlpatterns,
     *billing.urls.urlpatterns,
     *support.urls.urlpatterns,
+    *api.urls.portal_urlpatterns,
 ]
 
 urlpatterns = [
@@ -24,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("portal/", include((portal_urlpatterns, "portal"))),
     path("i18n/", include("django.conf.urls.i18n")),
+    *api.urls.urlpatterns,
     # Uploaded files (decommissioning proofs, stored PDFs) are for staff only.
     re_path(r"^media/(?P<path>.*)$", staff_media, name="staff-media"),
 ]

@@ -1,0 +1,168 @@
+"""The partner API, /api/v1/ (issue 19), on django-ninja (docs/api.md says why).
+
+- Authentication: ``Authorization: Bearer vp_…`` — a partner's API token (portal
+  "API-Zugänge"); the token acts for its partner only, with a partner admin's rights limited by
+  its scopes. A missing, unknown, revoked or expired token: 401; a missing scope: 403.
+- Errors are RFC 9457 ``application/problem+json`` with a stable ``code`` and a German
+  ``detail`` (English with ``Accept-Language: en``); invalid input 422 with the fields; another
+  partner's id 404 — never a 500.
+- A rate limit per token (``API_RATE_LIMIT``, default 600 a minute) answers 429 with
+  ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
+from ninja.security import HttpBearer
+from ninja.throttling import AuthRateThrottle
+
+from api.services import api_token_authenticate
+from vendorportal.errors import PortalError
+
+PROBLEM = "application/problem+json"
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        found = api_token_authenticate(token)
+        if found is None:
+            return None
+        request.api_token = found
+        request.partner = found.partner
+        return found
+
+
+class TokenRateThrottle(AuthRateThrottle):
+    """``API_RATE_LIMIT`` requests per token (read on every request, so a changed setting
+    applies at once), counted in the default cache."""
+
+    scope = "api-token"
+
+    def __init__(self):
+        super().__init__(settings.API_RATE_LIMIT)
+
+    def allow_request(self, request) -> bool:
+        self.num_requests, self.duration = self.parse_rate(settings.API_RATE_LIMIT)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request) -> str:
+        token = getattr(request, "api_token", None)
+        ident = f"token-{token.pk}" if token is not None else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ProblemApi(NinjaAPI):
+    def create_response(self, request, data, *, status=200, temporal_response=None):
+        response = super().create_response(request, data, status=status, temporal_response=temporal_response)
+        if status >= 400:
+            response["Content-Type"] = PROBLEM
+        return response
+
+
+api = ProblemApi(
+    title="Vendor Portal Partner API",
+    version="1.0.0",
+    description=_("Kunden, Installationen, Katalog, Lizenzen und Rechnungen eines Partners (Issue 19)."),
+    auth=TokenAuth(),
+    urls_namespace="api-v1",
+    throttle=TokenRateThrottle(),
+)
+
+
+def problem(request, status: int, code: str, detail: str, **extra) -> HttpResponse:
+    titles = {
+        400: _("Ungültige Anfrage"),
+        401: _("Nicht angemeldet"),
+        403: _("Keine Berechtigung"),
+        404: _("Nicht gefunden"),
+        409: _("Konflikt"),
+        422: _("Ungültige Eingabe"),
+        429: _("Zu viele Anfragen"),
+        500: _("Interner Fehler"),
+    }
+    body = {"type": f"https://vendorportal.example/problems/{code}", "title": titles.get(status, ""), "status": status}
+    body.update({"code": code, "detail": str(detail), **extra})
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    response = problem(request, 401, "unauthenticated", _("Bitte ein gültiges API-Token als Bearer-Token mitsenden."))
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(AuthorizationError)
+def _forbidden(request, exc):
+    return problem(request, 403, "forbidden", str(exc))
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request, exc):
+    return problem(request, 403, "forbidden", str(exc) or _("Dieses Token hat dafür keine Berechtigung."))
+
+
+@api.exception_handler(Throttled)
+def _throttled(request, exc):
+    response = problem(request, 429, "rate_limited", _("Zu viele Anfragen mit diesem Token; bitte kurz warten."))
+    response["Retry-After"] = str(max(1, math.ceil(exc.wait or 1)))
+    return response
+
+
+def _field_of(loc) -> str | None:
+    """("body", "data", "company") → "company"; ("query", "state") → "state"; ("path", "customer_id")."""
+    parts = [str(p) for p in loc[1:]]
+    if loc and loc[0] == "body" and len(parts) > 1:
+        parts = parts[1:]  # the body parameter's own name
+    return ".".join(parts) or None
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc):
+    errors = [{"field": _field_of(err.get("loc", ())), "message": err.get("msg", "")} for err in exc.errors]
+    return problem(request, 422, "invalid", _("Die Eingabe ist ungültig."), errors=errors)
+
+
+@api.exception_handler(DjangoValidationError)
+def _model_invalid(request, exc):
+    if hasattr(exc, "message_dict"):
+        errors = [{"field": field, "message": m} for field, messages in exc.message_dict.items() for m in messages]
+    else:
+        errors = [{"field": None, "message": m} for m in exc.messages]
+    return problem(
+        request, 422, "invalid", errors[0]["message"] if errors else _("Die Eingabe ist ungültig."), errors=errors
+    )
+
+
+@api.exception_handler(PortalError)
+def _refused(request, exc):
+    return problem(request, 422, exc.code or "refused", exc.message)
+
+
+@api.exception_handler(Http404)
+@api.exception_handler(ObjectDoesNotExist)
+def _not_found(request, exc):
+    return problem(request, 404, "not_found", _("Das gibt es nicht (oder es gehört einem anderen Partner)."))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    return problem(request, exc.status_code, "http_error", str(exc))
+
+
+def require_scope(request, scope: str) -> None:
+    if scope not in request.api_token.scope_list:
+        raise AuthorizationError(
+            message=_("Diesem API-Token fehlt das Recht „%(scope)s“.") % {"scope": scope},
+        )
+
+
+from api import endpoints  # noqa: E402, F401  (routes register on import)

@@ -1,0 +1,303 @@
+"""The API's endpoints: each calls the portal's services and partner-scoped selectors.
+
+Lists paginate by cursor (``?cursor=…&page_size=…``, at most 100) and keep a fixed number of
+queries whatever the data size. A write names the API token in the object's history.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.http import FileResponse, HttpResponse
+from ninja import Field, Path, Query, Schema, Status
+from ninja.pagination import CursorPagination, paginate
+from simple_history.utils import update_change_reason
+
+from api.api import api, require_scope
+from api.models import SCOPE_KEYS, SCOPE_READ
+from billing import selectors as billing_selectors
+from billing.models import Invoice
+from licensing.models import Installation
+from licensing.selectors import catalog as catalog_selectors
+from licensing.selectors import portal as licensing_portal
+from licensing.services import installations as installation_services
+from licensing.services.licenses import license_diagnose
+from vendorportal import clock
+from vendorportal.parties import services as party_services
+from vendorportal.parties.models import Customer
+
+MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer are refused before they reach the database
+PAGE = {"page_size": 50, "max_page_size": 100}
+
+
+def _history(obj, request) -> None:
+    update_change_reason(obj, f"API: {request.api_token.name} ({request.api_token.prefix}…)")
+
+
+def _by(request):
+    return request.api_token.created_by
+
+
+# --- customers --------------------------------------------------------------------------------
+
+
+class CustomerIn(Schema):
+    company: str = Field(..., min_length=1, max_length=200)
+    street: str = Field("", max_length=200)
+    postal_code: str = Field("", max_length=12)
+    city: str = Field("", max_length=100)
+    country: str = Field("DE", min_length=2, max_length=2)
+
+
+class CustomerOut(Schema):
+    id: int
+    company: str
+    street: str
+    postal_code: str
+    city: str
+    country: str
+
+
+@api.get("/customers", response=list[CustomerOut], tags=["Kunden"], summary="Kunden des Partners")
+@paginate(CursorPagination, ordering=("id",), **PAGE)
+def customers_list(request):
+    require_scope(request, SCOPE_READ)
+    return Customer.objects.filter(partner=request.partner)
+
+
+@api.post("/customers", response={201: CustomerOut}, tags=["Kunden"], summary="Kunden anlegen")
+def customers_create(request, data: CustomerIn):
+    require_scope(request, SCOPE_READ)
+    customer = party_services.customer_create(partner=request.partner, by=_by(request), **data.dict())
+    _history(customer, request)
+    return Status(201, customer)
+
+
+@api.patch("/customers/{customer_id}", response=CustomerOut, tags=["Kunden"], summary="Kunden ändern")
+def customers_update(request, data: CustomerIn, customer_id: int = Path(..., ge=1, le=MAX_ID)):
+    require_scope(request, SCOPE_READ)
+    customer = licensing_portal.partner_customer(partner=request.partner, pk=customer_id)
+    customer = party_services.customer_update(customer=customer, by=_by(request), **data.dict())
+    _history(customer, request)
+    return customer
+
+
+# --- installations ----------------------------------------------------------------------------
+
+
+class InstallationIn(Schema):
+    customer_id: int = Field(..., ge=1, le=MAX_ID)
+    vendor: str = Field("starface", max_length=12)
+    edition: str = Field(..., max_length=24)
+    identifier: str = Field(..., min_length=1, max_length=64)
+    name: str = Field("", max_length=120)
+    pbx_users: int = Field(0, ge=0, le=100_000)
+    user_light_licenses: int = Field(0, ge=0, le=100_000)
+    pbx_version: str = Field("", max_length=20)
+
+
+class InstallationPatch(Schema):
+    vendor: str | None = Field(None, max_length=12)
+    edition: str | None = Field(None, max_length=24)
+    identifier: str | None = Field(None, min_length=1, max_length=64)
+    name: str | None = Field(None, max_length=120)
+    pbx_users: int | None = Field(None, ge=0, le=100_000)
+    user_light_licenses: int | None = Field(None, ge=0, le=100_000)
+    pbx_version: str | None = Field(None, max_length=20)
+
+
+class InstallationOut(Schema):
+    id: int
+    customer_id: int
+    customer: str = Field(..., alias="customer.company")
+    name: str
+    vendor: str
+    edition: str
+    identifier_kind: str
+    identifier: str
+    pbx_users: int
+    user_light_licenses: int
+    pbx_version: str
+
+
+class InstallationFilter(Schema):
+    customer_id: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+@api.get("/installations", response=list[InstallationOut], tags=["Installationen"], summary="Installationen")
+@paginate(CursorPagination, ordering=("id",), **PAGE)
+def installations_list(request, filters: Query[InstallationFilter]):
+    require_scope(request, SCOPE_READ)
+    qs = Installation.objects.for_partner(request.partner).select_related("customer")
+    if filters.customer_id:
+        qs = qs.filter(customer_id=filters.customer_id)
+    return qs
+
+
+@api.post("/installations", response={201: InstallationOut}, tags=["Installationen"], summary="Installation anlegen")
+def installations_create(request, data: InstallationIn):
+    require_scope(request, SCOPE_READ)
+    fields = data.dict()
+    customer = licensing_portal.partner_customer(partner=request.partner, pk=fields.pop("customer_id"))
+    installation = installation_services.installation_create(customer=customer, by=_by(request), **fields)
+    _history(installation, request)
+    return Status(201, installation)
+
+
+@api.patch("/installations/{installation_id}", response=InstallationOut, tags=["Installationen"])
+def installations_update(request, data: InstallationPatch, installation_id: int = Path(..., ge=1, le=MAX_ID)):
+    require_scope(request, SCOPE_READ)
+    installation = licensing_portal.partner_installation(partner=request.partner, pk=installation_id)
+    fields = {k: v for k, v in data.dict().items() if v is not None}
+    installation = installation_services.installation_update(
+        installation=installation, secondary_of=installation.secondary_of, by=_by(request), **fields
+    )
+    _history(installation, request)
+    return installation
+
+
+# --- catalog ----------------------------------------------------------------------------------
+
+
+class ArticleOut(Schema):
+    article: str
+    name: str
+    kind: str
+    tier: str
+    term_months: int
+    price: Decimal
+    unit: str
+
+
+@api.get("/catalog", response=list[ArticleOut], tags=["Katalog"], summary="Artikel und Preise des Tages")
+def catalog(request):
+    require_scope(request, SCOPE_READ)
+    return [
+        ArticleOut(
+            article=row.article,
+            name=row.name,
+            kind=row.kind,
+            tier=row.tier or "",
+            term_months=row.term_months or 0,
+            price=row.price_net,
+            unit=row.unit,
+        )
+        for row in catalog_selectors.article_rows(clock.today())
+    ]
+
+
+# --- licences and the key check -----------------------------------------------------------------
+
+
+class LicenseOut(Schema):
+    id: int
+    serial: int
+    article: str = Field(..., alias="product.article")
+    product: str = Field(..., alias="product.name")
+    installation_id: int
+    kind: str
+    tier: str
+    state: str
+    valid_until: date | None
+    issued_at: str
+    key: str | None = Field(None, description="der Schlüsseltext; nur mit dem Recht „keys“")
+
+    @staticmethod
+    def resolve_issued_at(obj):
+        return obj.issued_at.isoformat()
+
+    @staticmethod
+    def resolve_key(obj, context):
+        return obj.key if SCOPE_KEYS in context["request"].api_token.scope_list else None
+
+
+@api.get("/licenses", response=list[LicenseOut], tags=["Lizenzen"], summary="Lizenzschlüssel")
+@paginate(CursorPagination, ordering=("id",), **PAGE)
+def licenses_list(request):
+    require_scope(request, SCOPE_READ)
+    return licensing_portal.partner_licenses(request.partner).order_by("id")
+
+
+class KeyCheckIn(Schema):
+    key: str = Field(..., min_length=1, max_length=400)
+    identifier: str = Field(..., min_length=1, max_length=64)
+    identifier_kind: str = Field("server_key", pattern="^(server_key|hardware_id|serial)$")
+    module: str | None = Field(None, max_length=40)
+    installed_version: str | None = Field(None, max_length=20)
+
+
+class KeyCheckOut(Schema):
+    verdict: str
+    message: str
+
+
+@api.post("/keys/check", response=KeyCheckOut, tags=["Lizenzen"], summary="Schlüssel prüfen (LIC-3)")
+def key_check(request, data: KeyCheckIn):
+    require_scope(request, SCOPE_READ)
+    diagnosis = license_diagnose(
+        key_text=data.key,
+        identifier=data.identifier,
+        identifier_kind=data.identifier_kind,
+        module_code=data.module or None,
+        installed_version=data.installed_version or None,
+        today=clock.today(),
+    )
+    return KeyCheckOut(verdict=diagnosis.verdict, message=diagnosis.message)
+
+
+# --- invoices ---------------------------------------------------------------------------------
+
+
+class InvoiceOut(Schema):
+    id: int
+    number: str
+    kind: str
+    issue_date: date
+    due_date: date | None
+    state: str
+    payment_means: str
+    net_total: Decimal
+    vat_total: Decimal
+    gross_total: Decimal
+    paid_amount: Decimal
+
+
+class InvoiceFilter(Schema):
+    state: str | None = Field(None, pattern="^(open|paid|overdue|cancelled)$")
+    kind: str | None = Field(None, pattern="^(invoice|credit_note)$")
+    year: int | None = Field(None, ge=2000, le=2999)
+
+
+@api.get("/invoices", response=list[InvoiceOut], tags=["Rechnungen"], summary="Rechnungen und Korrekturen")
+@paginate(CursorPagination, ordering=("-id",), **PAGE)
+def invoices_list(request, filters: Query[InvoiceFilter]):
+    require_scope(request, SCOPE_READ)
+    return billing_selectors.invoices_for_partner(
+        request.partner, state=filters.state or "", year=filters.year, kind=filters.kind or ""
+    )
+
+
+def _invoice(request, invoice_id: int) -> Invoice:
+    return billing_selectors.partner_invoice(request.partner, invoice_id)
+
+
+@api.get("/invoices/{invoice_id}/pdf", tags=["Rechnungen"], summary="PDF (mit Factur-X)", response={200: None})
+def invoice_pdf(request, invoice_id: int = Path(..., ge=1, le=MAX_ID)):
+    require_scope(request, SCOPE_READ)
+    from billing.services import invoice_pdf_ensure
+
+    invoice = invoice_pdf_ensure(_invoice(request, invoice_id))
+    return FileResponse(invoice.pdf.open("rb"), filename=f"{invoice.number}.pdf", content_type="application/pdf")
+
+
+@api.get("/invoices/{invoice_id}/xml", tags=["Rechnungen"], summary="Factur-X-XML (EN 16931)", response={200: None})
+def invoice_xml(request, invoice_id: int = Path(..., ge=1, le=MAX_ID)):
+    require_scope(request, SCOPE_READ)
+    from facturx import get_xml_from_pdf
+
+    from billing.services import invoice_pdf_bytes
+
+    invoice = _invoice(request, invoice_id)
+    _filename, xml = get_xml_from_pdf(invoice_pdf_bytes(invoice), check_xsd=False)
+    response = HttpResponse(xml, content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}-factur-x.xml"'
+    return response
