@@ -363,8 +363,8 @@ class OrderLine(models.Model):
 
 
 def invoice_pdf_path(instance: Invoice, filename: str) -> str:
-    # Private: MEDIA is served to staff only (vendorportal.views.staff_media); the year
-    # is the number's year.
+    # Private: MEDIA_ROOT has no URL; staff and the partner download through checked views
+    # (vendorportal.stored_files). The year is the number's year.
     return f"invoices/{instance.issue_date:%Y}/{instance.number}.pdf"
 
 
