@@ -276,6 +276,16 @@ def test_password_only_session_of_an_enrolled_staff_member_gets_no_page(client, 
     assert served == [], "\n".join(served)
 
 
+def test_the_open_two_factor_pages_give_a_password_only_session_nothing(client):
+    user = UserFactory(username="erika", is_staff=True)
+    TOTPDevice.objects.create(user=user, name="Authenticator-App", confirmed=True)
+    _password_only(client, user)
+    assert client.get(SETUP).context["already"] is True  # no second device to confirm
+    assert client.get(reverse("security:setup-qr")).status_code == 404  # and no secret to scan
+    assert not TOTPDevice.objects.filter(user=user, confirmed=False).exists()
+    assert "sechsstelligen Code" in client.get(VERIFY).content.decode()
+
+
 def test_mandatory_group_without_device_is_sent_to_enrolment_everywhere(client, world):
     StaffGroupPolicy.objects.create(group=Group.objects.get(name=roles.FINANCE), otp_required=True)
     frida = UserFactory(username="frida", is_staff=True)
