@@ -309,7 +309,9 @@ def test_with_the_code_given_the_same_urls_work(client, world):
     response = client.post(VERIFY, {"otp_token": token_for(world.device), "next": "/admin/"})
     assert response.status_code == 302 and response["Location"] == "/admin/"
 
-    must_open = re.compile(r"_(changelist|change|add|history|pdf|attachment)$|^admin:(index|job_schedule|app_list)$")
+    must_open = re.compile(
+        r"_(changelist|change|add|history|pdf|attachment|export|xml)$|^admin:(index|job_schedule|app_list)$"
+    )
     refused, broken = [], []
     for route in world.routes():
         if route.url in {reverse("admin:logout"), reverse("portal:logout")}:
