@@ -49,10 +49,17 @@ class VendorAdminSite(admin.AdminSite):
     def get_urls(self):
         from django.urls import path
 
+        from vendorportal.admin_documents import stored_document_view
         from vendorportal.admin_schedule import job_schedule_view
 
-        # Read-only page of the periodic jobs and their recipients (every staff member).
-        return [path("zeitplan/", self.admin_view(job_schedule_view), name="job_schedule"), *super().get_urls()]
+        return [
+            # Read-only page of the periodic jobs and their recipients (every staff member).
+            path("zeitplan/", self.admin_view(job_schedule_view), name="job_schedule"),
+            # Stored documents (MEDIA_ROOT), for staff with the view right on their row
+            # (vendorportal.stored_files: the default storage's url() points here).
+            path("dokumente/<path:name>", self.admin_view(stored_document_view), name="stored_document"),
+            *super().get_urls(),
+        ]
 
     def get_app_list(self, request, app_label=None):
         app_list = super().get_app_list(request, app_label)

@@ -203,12 +203,16 @@ USE_TZ = True
 # --- Static and uploaded files --------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Stored documents (invoices, credit notes, delivery notes, reports, uploaded proofs) live
+# in MEDIA_ROOT, which nothing serves: no URL pattern, no WhiteNoise root, and a web server
+# in front must not map it either. The default storage's url() is the checked staff
+# download (vendorportal.stored_files); partners use the portal's download views.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "vendorportal.stored_files.ProtectedFileStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
-MEDIA_URL = "media/"
+MEDIA_URL = "media/"  # served by nothing (see STORAGES); kept because Django expects it
 # Larger than Django's default so a scanned decommissioning proof fits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -2,7 +2,7 @@
 (vendorportal.portal.urls) plus each app's portal URL module, all under /portal/."""
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 import api.urls
@@ -10,7 +10,6 @@ import billing.urls
 import licensing.urls
 import support.urls
 import vendorportal.portal.urls
-from vendorportal.views import staff_media
 
 portal_urlpatterns = [
     *vendorportal.portal.urls.urlpatterns,
@@ -27,8 +26,8 @@ urlpatterns = [
     path("portal/", include((portal_urlpatterns, "portal"))),
     path("i18n/", include("django.conf.urls.i18n")),
     *api.urls.urlpatterns,
-    # Uploaded files (decommissioning proofs, stored PDFs) are for staff only.
-    re_path(r"^media/(?P<path>.*)$", staff_media, name="staff-media"),
+    # No /media/: stored documents are served only by views that check rights (the admin's
+    # /admin/dokumente/…, the portal's partner-scoped downloads), see vendorportal.stored_files.
 ]
 
 handler403 = "vendorportal.portal.views.error_403"

@@ -63,19 +63,6 @@ def test_demo_logins_work(client):
         client.logout()
 
 
-def test_uploaded_files_only_for_staff(client, admin_user, settings, tmp_path):
-    from licensing.tests.factories import PartnerUserFactory
-
-    settings.MEDIA_ROOT = tmp_path
-    (tmp_path / "proof.pdf").write_bytes(b"%PDF-1.4 proof")
-    partner_user = PartnerUserFactory().user
-    client.force_login(partner_user)
-    assert client.get("/media/proof.pdf").status_code == 302  # to the admin login
-    client.force_login(admin_user)
-    response = client.get("/media/proof.pdf")
-    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 proof"
-
-
 def test_demo_shows_softwarepflege_in_every_state_relative_to_the_day_it_is_loaded(clock, settings):
     from datetime import date
     from decimal import Decimal

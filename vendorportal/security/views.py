@@ -8,7 +8,7 @@ from base64 import b32encode
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import logout
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -75,7 +75,12 @@ def otp_setup(request):
 
 
 def otp_setup_qr(request):
-    """The pending device's otpauth:// URI as SVG QR code (a same-origin image, so CSP allows it)."""
+    """The pending device's otpauth:// URI as SVG QR code (a same-origin image, so CSP allows it).
+
+    Reachable before the code is given (enrolment needs it), so it shows nothing to an
+    account that has a device already: the set-up page would not confirm a second one."""
+    if has_confirmed_device(request.user):
+        raise Http404
     device = totp_device_pending(user=request.user)
     out = io.BytesIO()
     write_qrcode_image(device.config_url, out)
