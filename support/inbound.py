@@ -1,18 +1,26 @@
-"""Inbound support e-mail: ``manage.py fetch_support_mail`` and its periodic task.
+"""Inbound support e-mail: ``manage.py fetch_support_mail`` and its periodic task (queue
+``mail-in``, so a slow mailbox never delays outgoing mail).
 
 Source: IMAP over TLS when ``SUPPORT_IMAP_URL`` is set (``imaps://user:pw@host:993/INBOX``;
-unseen messages, marked seen once handled), else the Maildir ``SUPPORT_MAILDIR`` (under
-``var/`` by default; new messages, moved to ``cur`` with the seen flag once handled).
+certificate verified, timeouts, German errors: :mod:`support.imap`; unseen messages, marked
+seen once handled), else the Maildir ``SUPPORT_MAILDIR`` (under ``var/`` by default; new
+messages, moved to ``cur`` with the seen flag once handled).
 
-Each message, in its own transaction:
+Each message, in its own transaction, ends as exactly one :class:`~support.models.InboundMail`
+row, by Message-ID (or, without one, a hash of the bytes) — a message seen again is skipped:
 
-- its Message-ID (or, without one, a hash of the bytes) is recorded once in
-  :class:`~support.models.InboundMail` — a message seen again is skipped;
+- an automatic message (RFC 3834: auto-reply, bounce, list or bulk mail;
+  :func:`support.mailtext.automatic_reason`) is never answered and never opens or reopens a
+  ticket; one that names a ticket of the sender's partner is kept on it as a visible
+  "Automatische Antwort" entry (:func:`support.services.ticket_automatic_reply`);
 - a sender who is an active partner login opens a ticket for that partner, or replies to
   a ticket when the subject carries the number of one of the partner's tickets
-  (``[T-2026-00012]``); attachments are kept privately, those the desk refuses are noted;
+  (``[T-2026-00012]``); the text survives unknown charsets, HTML-only mail and a broken
+  MIME structure (then the raw original is attached as ``original.eml``); attachments are
+  kept privately up to the portal's limit, those the desk refuses are noted;
 - an unknown sender gets a polite answer pointing to the portal (through the outbox);
-- a message that cannot be read or handled is recorded as such and never stops the run.
+- a message that cannot be read or handled is recorded as "nicht lesbar"/"Fehler" with its
+  raw original, the support staff are told by e-mail, and it never stops the run.
 """
 
 from __future__ import annotations
@@ -28,15 +36,17 @@ from dataclasses import dataclass, field
 from email import policy
 from email.utils import parseaddr
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from support import rules, services
+from support import mailtext, rules, services
 from support.exceptions import SupportError
+from support.imap import ImapSource
 from support.models import InboundMail, Ticket
 from vendorportal import clock
 from vendorportal.outbox import outbox_enqueue
@@ -45,6 +55,7 @@ from vendorportal.parties.models import PartnerUser
 logger = logging.getLogger(__name__)
 
 TICKET_NUMBER = re.compile(r"\b(T-\d{4}-\d{5})\b")
+ORIGINAL_NAME = "original.eml"
 
 
 @dataclass
@@ -52,6 +63,7 @@ class FetchResult:
     tickets: int = 0
     replies: int = 0
     unknown: int = 0
+    automatic: int = 0
     skipped: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
@@ -61,6 +73,7 @@ class FetchResult:
             "tickets": self.tickets,
             "replies": self.replies,
             "unknown": self.unknown,
+            "automatic": self.automatic,
             "skipped": self.skipped,
             "failed": self.failed,
         }
@@ -95,43 +108,17 @@ class MaildirSource:
         self.box.close()
 
 
-class ImapSource:
-    """Unseen messages of one IMAP folder over TLS; ``imap_class`` is replaced in tests."""
-
-    def __init__(self, url: str, imap_class=imaplib.IMAP4_SSL):
-        parsed = urlparse(url)
-        if parsed.scheme != "imaps":
-            raise ValueError("SUPPORT_IMAP_URL must be imaps://… (IMAP over TLS).")
-        self.folder = parsed.path.lstrip("/") or "INBOX"
-        self.conn = imap_class(parsed.hostname, parsed.port or 993)
-        self.conn.login(unquote(parsed.username or ""), unquote(parsed.password or ""))
-        self.conn.select(self.folder)
-
-    def messages(self) -> Iterator[tuple[str, bytes]]:
-        status, data = self.conn.uid("SEARCH", None, "UNSEEN")
-        if status != "OK":
-            return
-        for uid in (data[0] or b"").split():
-            status, parts = self.conn.uid("FETCH", uid, "(BODY.PEEK[])")
-            if status != "OK" or not parts or not isinstance(parts[0], tuple):
-                logger.warning("support mail: cannot fetch IMAP message %s", uid)
-                continue
-            yield uid.decode(), parts[0][1]
-
-    def done(self, key: str) -> None:
-        self.conn.uid("STORE", key, "+FLAGS", "(\\Seen)")
-
-    def close(self) -> None:
-        try:
-            self.conn.close()
-        finally:
-            self.conn.logout()
-
-
 def default_source(imap_class=imaplib.IMAP4_SSL):
+    """IMAPS when ``SUPPORT_IMAP_URL`` is set, else the Maildir. Raises
+    :class:`~support.exceptions.MailboxError` (German) when the mailbox cannot be opened."""
     url = getattr(settings, "SUPPORT_IMAP_URL", "")
     if url:
-        return ImapSource(url, imap_class=imap_class)
+        return ImapSource(
+            url,
+            ca_file=settings.SUPPORT_MAIL_CA_FILE,
+            timeout=settings.SUPPORT_MAIL_TIMEOUT,
+            imap_class=imap_class,
+        )
     return MaildirSource(settings.SUPPORT_MAILDIR)
 
 
@@ -139,6 +126,9 @@ def default_source(imap_class=imaplib.IMAP4_SSL):
 
 
 def fetch_support_mail(source=None) -> FetchResult:
+    """Handle every new message of the mailbox. Raises
+    :class:`~support.exceptions.MailboxError` when the mailbox cannot be read (the messages
+    handled before that are kept and marked)."""
     source = source or default_source()
     result = FetchResult()
     try:
@@ -152,6 +142,8 @@ def fetch_support_mail(source=None) -> FetchResult:
                 result.replies += 1
             elif outcome == InboundMail.UNKNOWN_SENDER:
                 result.unknown += 1
+            elif outcome == InboundMail.AUTOMATIC:
+                result.automatic += 1
             else:
                 result.failed += 1
             try:
@@ -164,12 +156,15 @@ def fetch_support_mail(source=None) -> FetchResult:
 
 
 def _message_id(parsed, raw: bytes) -> str:
-    value = (parsed.get("Message-ID") or "").strip() if parsed is not None else ""
+    try:
+        value = (parsed.get("Message-ID") or "").strip() if parsed is not None else ""
+    except Exception:  # noqa: BLE001 - a Message-ID header the parser cannot read
+        value = ""
     return value[:255] if value else "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def _record(message_id: str, outcome: str, *, sender="", subject="", ticket=None, error="") -> None:
-    InboundMail.objects.create(
+def _record(message_id: str, outcome: str, *, sender="", subject="", ticket=None, error="", raw=None):
+    row = InboundMail(
         message_id=message_id,
         outcome=outcome,
         sender=sender[:255],
@@ -178,27 +173,39 @@ def _record(message_id: str, outcome: str, *, sender="", subject="", ticket=None
         error=error,
         processed_at=clock.now(),
     )
+    if raw is not None:
+        name = hashlib.sha256(message_id.encode()).hexdigest()[:32] + ".eml"
+        row.original.save(name, ContentFile(raw), save=False)
+    row.save()
+    return row
+
+
+def _header_text(parsed, name: str) -> str:
+    try:
+        return " ".join(str(parsed.get(name, "") or "").split())
+    except Exception:  # noqa: BLE001 - the parser replaces undecodable bytes; this is the rest
+        return ""
 
 
 def process_message(raw: bytes) -> str:
     """Handle one message; returns its outcome (or "skipped" when seen before). Never raises."""
+    sender = subject = ""
     try:
         parsed = email.message_from_bytes(raw, policy=policy.default)
         message_id = _message_id(parsed, raw)
-        sender = parseaddr(str(parsed.get("From", "")))[1].strip().lower()
-        subject = " ".join(str(parsed.get("Subject", "") or "").split())
+        sender = parseaddr(_header_text(parsed, "From"))[1].strip().lower()
+        subject = _header_text(parsed, "Subject")
     except Exception as exc:  # noqa: BLE001 - malformed headers
         message_id = "sha256:" + hashlib.sha256(raw).hexdigest()
         if InboundMail.objects.filter(message_id=message_id).exists():
             return "skipped"
-        _record(message_id, InboundMail.MALFORMED, error=repr(exc)[:2000])
-        return InboundMail.MALFORMED
+        return _record_unreadable(message_id, InboundMail.MALFORMED, raw=raw, error=repr(exc)[:2000])
     if InboundMail.objects.filter(message_id=message_id).exists():
         return "skipped"
     try:
         with transaction.atomic():
-            outcome, ticket = _handle(parsed, message_id=message_id, sender=sender, subject=subject)
-            _record(message_id, outcome, sender=sender, subject=subject, ticket=ticket)
+            outcome, ticket, note = _handle(parsed, raw=raw, message_id=message_id, sender=sender, subject=subject)
+            _record(message_id, outcome, sender=sender, subject=subject, ticket=ticket, error=note)
         return outcome
     except IntegrityError:
         if InboundMail.objects.filter(message_id=message_id).exists():
@@ -207,29 +214,50 @@ def process_message(raw: bytes) -> str:
     except Exception as exc:  # noqa: BLE001 - a malformed message never stops the run
         logger.warning("support mail: message %s failed: %r", message_id, exc)
         outcome, error = (InboundMail.MALFORMED if not sender else InboundMail.FAILED), repr(exc)[:2000]
+    return _record_unreadable(message_id, outcome, raw=raw, sender=sender, subject=subject, error=error)
+
+
+def _record_unreadable(message_id: str, outcome: str, *, raw: bytes, sender="", subject="", error="") -> str:
+    """A message no ticket holds: its row with the raw original, and a notice to the support
+    staff (one per message) — it is not lost and somebody looks at it."""
     try:
         with transaction.atomic():
-            _record(message_id, outcome, sender=sender, subject=subject, error=error)
+            row = _record(message_id, outcome, sender=sender, subject=subject, error=error, raw=raw)
+            link = settings.PORTAL_BASE_URL.rstrip("/") + reverse("admin:support_inboundmail_change", args=[row.pk])
+            outbox_enqueue(
+                kind="support-staff",
+                dedup_key="support-inbound-" + hashlib.sha256(message_id.encode()).hexdigest()[:40],
+                recipients=services.support_staff_emails(),
+                subject=_("E-Mail an den Support nicht verarbeitet: %(s)s") % {"s": subject or _("ohne Betreff")},
+                body=_(
+                    "Eine E-Mail an das Support-Postfach konnte nicht gelesen oder verarbeitet werden und ist "
+                    "kein Ticket geworden."
+                )
+                + "\n\n"
+                + _("Absender: %(sender)s") % {"sender": sender or _("unbekannt")}
+                + "\n"
+                + _("Grund: %(error)s") % {"error": error}
+                + "\n\n"
+                + _("Das Original liegt in der Verwaltung: %(link)s") % {"link": link},
+            )
     except IntegrityError:
         return "skipped"
     return outcome
 
 
-def _body_text(parsed) -> str:
-    part = parsed.get_body(preferencelist=("plain", "html"))
-    if part is None:
-        return ""
-    text = part.get_content()
-    if part.get_content_type() == "text/html":
-        text = re.sub(r"<[^>]+>", " ", text)
-    return text.strip()
-
-
 def _uploads(parsed) -> tuple[list[SimpleUploadedFile], list[str]]:
-    """Attachments the desk takes, and the names of those it refused (noted on the ticket)."""
+    """Attachments the desk takes — as many as the portal takes
+    (:data:`support.services.MAX_ATTACHMENTS_PER_MESSAGE`) — and the names of those it
+    refused (noted on the ticket)."""
     taken, refused = [], []
     for part in parsed.iter_attachments():
         name = part.get_filename() or "anhang.bin"
+        if len(taken) >= services.MAX_ATTACHMENTS_PER_MESSAGE:
+            refused.append(
+                _("%(name)s: höchstens %(n)s Dateien je Nachricht.")
+                % {"name": name, "n": services.MAX_ATTACHMENTS_PER_MESSAGE}
+            )
+            continue
         payload = part.get_payload(decode=True) or b""
         upload = SimpleUploadedFile(name, payload, content_type=part.get_content_type())
         try:
@@ -252,35 +280,60 @@ def _partner_login(sender: str):
     )
 
 
-def _handle(parsed, *, message_id: str, sender: str, subject: str):
+def _named_ticket(subject: str, login) -> Ticket | None:
+    match = TICKET_NUMBER.search(subject)
+    if match is None or login is None:
+        return None
+    return Ticket.objects.filter(number=match.group(1), partner=login.partner).first()
+
+
+def _handle(parsed, *, raw: bytes, message_id: str, sender: str, subject: str):
+    """Returns (outcome, ticket or None, note for the InboundMail row)."""
     login = _partner_login(sender)
+    reason = mailtext.automatic_reason(parsed)
+    if reason:
+        # RFC 3834: nothing is sent back and no ticket is opened or reopened.
+        ticket = _named_ticket(subject, login)
+        if ticket is not None:
+            services.ticket_automatic_reply(
+                ticket=ticket, body=mailtext.body_text(parsed).text, author_email=sender, reason=reason
+            )
+        return InboundMail.AUTOMATIC, ticket, reason
     if login is None:
         if sender:
             _answer_unknown_sender(sender, subject, message_id)
-        return InboundMail.UNKNOWN_SENDER, None
-    body = _body_text(parsed) or _("(ohne Text)")
+        return InboundMail.UNKNOWN_SENDER, None, ""
+    body = mailtext.body_text(parsed)
+    text = body.text or _("(ohne Text)")
     files, refused = _uploads(parsed)
+    note = ""
+    if body.broken:
+        # The structure is broken: what the parser read may be incomplete, so the message
+        # as received goes with it (beyond the limit: it is the record, not the partner's file).
+        note = _("MIME-Struktur fehlerhaft (%(defects)s); Original angehängt.") % {"defects": body.broken}
+        files.append(SimpleUploadedFile(ORIGINAL_NAME, raw, content_type="message/rfc822"))
+        text += "\n\n" + _("Die E-Mail war nicht vollständig lesbar; das Original hängt als %(name)s an.") % {
+            "name": ORIGINAL_NAME
+        }
     if refused:
-        body += "\n\n" + _("Nicht übernommene Anhänge:") + "\n" + "\n".join(refused)
-    match = TICKET_NUMBER.search(subject)
-    if match:
-        ticket = Ticket.objects.filter(number=match.group(1), partner=login.partner).first()
-        if ticket is not None:
-            services.ticket_reply(
-                ticket=ticket, by=login.user, body=body, from_staff=False, files=files, author_email=sender
-            )
-            return InboundMail.REPLY, ticket
+        text += "\n\n" + _("Nicht übernommene Anhänge:") + "\n" + "\n".join(refused)
+    ticket = _named_ticket(subject, login)
+    if ticket is not None:
+        services.ticket_reply(
+            ticket=ticket, by=login.user, body=text, from_staff=False, files=files, author_email=sender
+        )
+        return InboundMail.REPLY, ticket, note
     ticket = services.ticket_open(
         partner=login.partner,
         by=login.user,
         kind=rules.SUPPORT_REQUEST,
         subject=subject or _("Anfrage per E-Mail"),
-        body=body,
+        body=text,
         channel=Ticket.EMAIL,
         contact_email=sender,
         files=files,
     )
-    return InboundMail.TICKET, ticket
+    return InboundMail.TICKET, ticket, note
 
 
 def _answer_unknown_sender(sender: str, subject: str, message_id: str) -> None:
@@ -300,5 +353,5 @@ def _answer_unknown_sender(sender: str, subject: str, message_id: str) -> None:
         % {"portal": portal}
         + "\n\n"
         + _("Antworten auf häufige Fragen finden Sie in unserer Wissensdatenbank."),
-        from_email=getattr(settings, "DEFAULT_FROM_EMAIL", ""),
+        from_email=services._support_from(),
     )

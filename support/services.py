@@ -72,7 +72,9 @@ def support_staff_emails() -> list[str]:
 
 
 def _support_from() -> str:
-    return getattr(settings, "SUPPORT_FROM_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+    """The sender of every support e-mail; replies go to ``SUPPORT_REPLY_TO`` (the support
+    mailbox), which the outbox sets for the partner-facing kinds (see support.apps)."""
+    return settings.SUPPORT_FROM_EMAIL or settings.DEFAULT_FROM_EMAIL
 
 
 def _local(moment: datetime) -> str:
@@ -374,6 +376,26 @@ def ticket_reply(
     if new_status and new_status != ticket.status:
         ticket_set_status(ticket=ticket, status=new_status, by=by)
     return message
+
+
+@transaction.atomic
+def ticket_automatic_reply(*, ticket: Ticket, body: str, author_email: str, reason: str) -> TicketMessage:
+    """An automatic e-mail (an out-of-office reply, RFC 3834) that names a ticket: kept on
+    the ticket as a *visible* entry marked "Automatische Antwort", so staff and partner see
+    it — not an internal note, which only staff write. Unlike :func:`ticket_reply` it
+    changes no status (a solved ticket stays solved) and sends no e-mail to anybody, so two
+    auto-responders cannot keep each other going."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    header = _("Automatische Antwort (%(reason)s) — nicht beantwortet, Ticketstatus unverändert.") % {"reason": reason}
+    return TicketMessage.objects.create(
+        ticket=ticket,
+        author=None,
+        author_email=author_email,
+        from_staff=False,
+        internal=False,
+        body=header + "\n\n" + (body.strip() or _("(ohne Text)")),
+        created_at=clock.now(),
+    )
 
 
 @transaction.atomic

@@ -248,6 +248,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Slow outside work has its own queue (STYLE 20): reading the support mailbox runs on
+# "mail-in", consumed by its own worker (Procfile "mailin"), so a mail server that hangs
+# never holds the worker that sends e-mail, PDFs and invoices ("celery", the default queue).
+MAIL_IN_QUEUE = "mail-in"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"support.tasks.fetch_support_mail": {"queue": MAIL_IN_QUEUE}}
 # Every periodic job, in one place (STYLE 6). Times are Europe/Berlin (CELERY_TIMEZONE).
 # Staff read this table with its recipients in the admin (Betrieb → Zeitplan der Jobs,
 # vendorportal.schedule); a new job adds an entry here and, if it e-mails, its
@@ -287,9 +293,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "support.tasks.sla_check_quarter_hourly",
         "schedule": crontab(minute="*/15"),
     },
-    "support-mail": {  # inbound support e-mail → tickets and replies
+    "support-mail": {  # inbound support e-mail → tickets and replies (queue "mail-in")
         "task": "support.tasks.fetch_support_mail",
         "schedule": crontab(minute="*/5"),
+        # A run not started within 4 minutes is dropped: the next one reads the same mail,
+        # so a stopped mail-in worker does not pile up runs.
+        "options": {"expires": 240},
     },
     "subscriptions-end-daily": {  # keys of ended subscriptions are blocked, once (LIC-12)
         "task": "billing.tasks.subscriptions_end_daily",
@@ -354,8 +363,18 @@ SUPPORT_HOLIDAY_STATE = env.str("SUPPORT_HOLIDAY_STATE", default="BW")
 # (imaps://user:password@host[:993]/INBOX), else from a Maildir under var/; staff notices go
 # to the support group's members, else to SUPPORT_EMAIL. Attachments live outside MEDIA_ROOT.
 SUPPORT_IMAP_URL = env.str("SUPPORT_IMAP_URL", default="")
+# The IMAP server's certificate is always verified: against the system's CAs, or against
+# this CA file (PEM) when the mail server has a certificate of a private CA.
+SUPPORT_MAIL_CA_FILE = env.str("SUPPORT_MAIL_CA_FILE", default="")
+# Seconds for the IMAP connect and for every read: a server that accepts and never answers
+# ends the run (German error in the job log) instead of holding the worker.
+SUPPORT_MAIL_TIMEOUT = env.float("SUPPORT_MAIL_TIMEOUT", default=30.0)
 SUPPORT_MAILDIR = env.str("SUPPORT_MAILDIR", default=str(VAR_DIR / "support-mail"))
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@vendor.example")
+# Sender of the support desk's e-mails, and where partners' replies go: the mailbox that
+# fetch_support_mail reads (SUPPORT_IMAP_URL), so an answer becomes a ticket reply.
+SUPPORT_FROM_EMAIL = env.str("SUPPORT_FROM_EMAIL", default="Support Fluxpunkt (Demo) <support@vendor.example>")
+SUPPORT_REPLY_TO = env.str("SUPPORT_REPLY_TO", default=SUPPORT_FROM_EMAIL)
 SUPPORT_ATTACHMENTS_ROOT = env.str("SUPPORT_ATTACHMENTS_ROOT", default=str(VAR_DIR / "support-attachments"))
 
 LOGGING = {

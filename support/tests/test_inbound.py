@@ -1,12 +1,14 @@
 """Inbound support e-mail: Maildir by default, IMAP over TLS with a fake server class."""
 
 import mailbox
+import ssl
 from email.message import EmailMessage
 
 import pytest
 from django.core.management import call_command
 
 from support import inbound
+from support.exceptions import MailboxError
 from support.models import InboundMail, Ticket
 from support.tests.factories import PartnerUserFactory
 from vendorportal.models import OutboxMessage
@@ -64,6 +66,7 @@ def test_same_message_is_processed_once(login, maildir):
         "tickets": 0,
         "replies": 0,
         "unknown": 0,
+        "automatic": 0,
         "skipped": 0,
         "failed": 0,
     }
@@ -126,8 +129,9 @@ class FakeImap:
 
     instances = []
 
-    def __init__(self, host, port):
+    def __init__(self, host, port, ssl_context=None, timeout=None):
         self.host, self.port, self.calls = host, port, []
+        self.ssl_context, self.timeout = ssl_context, timeout
         self.messages = {b"7": mail("technik@partner.test", "Per IMAP", message_id="<imap@p>")}
         FakeImap.instances.append(self)
 
@@ -136,6 +140,7 @@ class FakeImap:
 
     def select(self, folder):
         self.calls.append(("select", folder))
+        return "OK", [b"1"]
 
     def uid(self, command, *args):
         self.calls.append(("uid", command, *args))
@@ -158,11 +163,13 @@ def test_imap_over_tls_when_configured(login, settings):
     imap = FakeImap.instances[-1]
     assert result.tickets == 1 and Ticket.objects.get().subject == "Per IMAP"
     assert (imap.host, imap.port) == ("imap.vendor.example", 993)
-    assert ("login", "support@vendor.example", "geheim") in imap.calls and ("select", "Support") in imap.calls
+    assert ("login", "support@vendor.example", "geheim") in imap.calls and ("select", '"Support"') in imap.calls
+    assert imap.ssl_context.verify_mode == ssl.CERT_REQUIRED and imap.ssl_context.check_hostname
+    assert imap.timeout == settings.SUPPORT_MAIL_TIMEOUT
     assert ("uid", "STORE", "7", "+FLAGS", "(\\Seen)") in imap.calls and imap.calls[-1] == ("logout",)
 
 
 def test_plain_imap_is_refused(settings):
     settings.SUPPORT_IMAP_URL = "imap://user:pw@imap.vendor.example/INBOX"
-    with pytest.raises(ValueError):
+    with pytest.raises(MailboxError, match="imaps://"):
         inbound.default_source(imap_class=FakeImap)

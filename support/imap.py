@@ -1,0 +1,190 @@
+"""The support mailbox over IMAPS, treated as an untrusted server (STYLE 20).
+
+- **Certificate verified**: the system's CAs, or the CA file of ``SUPPORT_MAIL_CA_FILE``
+  (a private CA); host name checked. The mailbox password is sent only after that.
+- **Timeouts**: ``SUPPORT_MAIL_TIMEOUT`` seconds for the connect and for every read, so a
+  server that accepts and never answers ends the run instead of holding the worker.
+- **German one-line errors** (:class:`~support.exceptions.MailboxError`) for what an
+  administrator has to fix: wrong credentials, a missing folder, a server that cannot be
+  reached or does not answer, a certificate that is not trusted. Nothing else is caught
+  here: a bug still shows as one.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import socket
+import ssl
+from collections.abc import Iterator
+from urllib.parse import unquote, urlparse
+
+from django.utils.translation import gettext as _
+
+from support.exceptions import MailboxError
+
+
+def tls_context(ca_file: str = "") -> ssl.SSLContext:
+    """A verifying client context: ``ca_file`` if given, else the system's CAs."""
+    try:
+        return ssl.create_default_context(cafile=ca_file or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise MailboxError(
+            _("Die CA-Datei „%(file)s“ (SUPPORT_MAIL_CA_FILE) ist nicht lesbar: %(error)s")
+            % {"file": ca_file, "error": _reason(exc)},
+            code="ca_file",
+        ) from None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return exc.verify_message or exc.reason or str(exc)
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(str(text).split())
+
+
+def network_error(exc: BaseException, *, host: str, port: int, timeout: float) -> MailboxError:
+    """The German one-liner for a failed connection or read."""
+    where = f"{host}:{port}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return MailboxError(
+            _(
+                "Das Zertifikat des Mailservers %(where)s ist nicht vertrauenswürdig (%(reason)s). Das Passwort wurde "
+                "nicht gesendet. Bei einer eigenen CA deren Zertifikat in SUPPORT_MAIL_CA_FILE angeben."
+            )
+            % {"where": where, "reason": _reason(exc)},
+            code="certificate",
+        )
+    if isinstance(exc, ssl.SSLError):
+        return MailboxError(
+            _("TLS-Verbindung zum Mailserver %(where)s fehlgeschlagen (%(reason)s).")
+            % {"where": where, "reason": _reason(exc)},
+            code="tls",
+        )
+    if isinstance(exc, TimeoutError):
+        return MailboxError(
+            _("Der Mailserver %(where)s antwortet nicht (nach %(seconds)s Sekunden abgebrochen, SUPPORT_MAIL_TIMEOUT).")
+            % {"where": where, "seconds": f"{timeout:g}"},
+            code="timeout",
+        )
+    if isinstance(exc, socket.gaierror):
+        return MailboxError(
+            _("Den Mailserver %(host)s gibt es nicht (Name nicht auflösbar).") % {"host": host}, code="unreachable"
+        )
+    if isinstance(exc, imaplib.IMAP4.error):
+        return MailboxError(
+            _("Der Mailserver %(where)s antwortet nicht wie ein IMAP-Server (%(reason)s).")
+            % {"where": where, "reason": _reason(exc)},
+            code="protocol",
+        )
+    return MailboxError(
+        _("Der Mailserver %(where)s ist nicht erreichbar (%(reason)s).") % {"where": where, "reason": _reason(exc)},
+        code="unreachable",
+    )
+
+
+def _quoted(folder: str) -> str:
+    """A folder name as an IMAP quoted string (names with spaces need it)."""
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class ImapSource:
+    """Unseen messages of one folder over IMAPS; marked seen once handled.
+
+    ``imap_class`` is :class:`imaplib.IMAP4_SSL`; a test may pass a stand-in with the
+    same constructor.
+    """
+
+    def __init__(self, url: str, *, ca_file: str = "", timeout: float = 30, imap_class=imaplib.IMAP4_SSL):
+        parsed = urlparse(url)
+        if parsed.scheme != "imaps":
+            raise MailboxError(
+                _("SUPPORT_IMAP_URL muss mit imaps:// beginnen (IMAP über TLS), z. B. imaps://user:pw@host:993/INBOX."),
+                code="url",
+            )
+        try:
+            port = parsed.port or 993
+        except ValueError:
+            raise MailboxError(_("SUPPORT_IMAP_URL enthält keinen gültigen Port."), code="url") from None
+        self.host, self.port, self.timeout = parsed.hostname or "", port, timeout
+        self.folder = unquote(parsed.path.lstrip("/")) or "INBOX"
+        context = tls_context(ca_file)
+        try:
+            self.conn = imap_class(self.host, self.port, ssl_context=context, timeout=timeout)
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise self._error(exc) from None
+        try:
+            self._login(unquote(parsed.username or ""), unquote(parsed.password or ""))
+            self._select()
+        except BaseException:
+            self._shutdown()
+            raise
+
+    def _error(self, exc: BaseException) -> MailboxError:
+        return network_error(exc, host=self.host, port=self.port, timeout=self.timeout)
+
+    def _login(self, user: str, password: str) -> None:
+        try:
+            self.conn.login(user, password)
+        except imaplib.IMAP4.error as exc:
+            raise MailboxError(
+                _(
+                    "Anmeldung am Support-Postfach %(where)s abgelehnt: Benutzername oder Passwort falsch "
+                    "(SUPPORT_IMAP_URL). Server: %(reason)s"
+                )
+                % {"where": f"{self.host}:{self.port}", "reason": _reason(exc)},
+                code="login",
+            ) from None
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def _select(self) -> None:
+        try:
+            status, data = self.conn.select(_quoted(self.folder))
+        except imaplib.IMAP4.error as exc:
+            status, data = "NO", [str(exc).encode()]
+        except OSError as exc:
+            raise self._error(exc) from None
+        if status != "OK":
+            reason = b" ".join(d for d in data or [] if isinstance(d, bytes)).decode("utf-8", "replace")
+            raise MailboxError(
+                _("Den Ordner „%(folder)s“ gibt es im Support-Postfach nicht (SUPPORT_IMAP_URL). Server: %(reason)s")
+                % {"folder": self.folder, "reason": " ".join(reason.split())},
+                code="folder",
+            )
+
+    def messages(self) -> Iterator[tuple[str, bytes]]:
+        try:
+            status, data = self.conn.uid("SEARCH", None, "UNSEEN")
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise self._error(exc) from None
+        if status != "OK":
+            return
+        for uid in (data[0] or b"").split():
+            try:
+                status, parts = self.conn.uid("FETCH", uid, "(BODY.PEEK[])")
+            except (OSError, imaplib.IMAP4.error) as exc:
+                raise self._error(exc) from None
+            if status != "OK" or not parts or not isinstance(parts[0], tuple):
+                continue  # deleted meanwhile; the next run sees it if it is still there
+            yield uid.decode(), parts[0][1]
+
+    def done(self, key: str) -> None:
+        try:
+            self.conn.uid("STORE", key, "+FLAGS", "(\\Seen)")
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise self._error(exc) from None
+
+    def _shutdown(self) -> None:
+        try:
+            self.conn.shutdown()
+        except Exception:  # noqa: BLE001 - closing a connection that is already gone
+            pass
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+            self.conn.logout()
+        except (OSError, imaplib.IMAP4.error):
+            self._shutdown()  # the messages are handled; a server gone at the end changes nothing
