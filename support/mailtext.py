@@ -100,39 +100,61 @@ def part_text(part: Message) -> str:
 
 
 class _TextExtractor(HTMLParser):
-    """HTML to text: the visible text, a line break where a browser breaks the line."""
+    """HTML to text: the visible text, a line break where a browser breaks the line and an
+    empty line between paragraphs. Breaks are held as ``pending`` until the next text, so
+    nested blocks (``<div><p>``) give one break, not several."""
 
     SKIP = frozenset({"script", "style", "head", "title", "noscript", "template"})
-    BREAK = frozenset(
-        {"br", "p", "div", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "hr"}
+    LINE = frozenset({"li", "tr", "div", "dt", "dd"})
+    PARAGRAPH = frozenset(
+        {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote", "pre", "hr"}
     )
 
     def __init__(self):
         super().__init__(convert_charrefs=True)  # &amp; &nbsp; &#8364; become characters
         self.parts: list[str] = []
         self.skipping = 0
+        self.pending = 0  # line breaks owed before the next text
+
+    def _block(self, tag: str) -> None:
+        if tag in self.PARAGRAPH:
+            self.pending = max(self.pending, 2)
+        elif tag in self.LINE:
+            self.pending = max(self.pending, 1)
 
     def handle_starttag(self, tag, attrs):
         if tag in self.SKIP:
             self.skipping += 1
-        elif tag in self.BREAK:
-            self.parts.append("\n")
-        elif tag == "td":
+        elif tag == "br":
+            self.pending += 1
+        elif tag == "td" or tag == "th":
             self.parts.append(" ")
+        else:
+            self._block(tag)
 
     def handle_startendtag(self, tag, attrs):
-        if tag in self.BREAK:
-            self.parts.append("\n")
+        if tag == "br":
+            self.pending += 1
+        else:
+            self._block(tag)
 
     def handle_endtag(self, tag):
         if tag in self.SKIP:
             self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BREAK and tag != "br":
-            self.parts.append("\n")
+        else:
+            self._block(tag)
 
     def handle_data(self, data):
-        if not self.skipping:
-            self.parts.append(data)
+        if self.skipping:
+            return
+        if not data.strip():
+            if not self.pending:
+                self.parts.append(" ")
+            return
+        if self.pending and self.parts:
+            self.parts.append("\n" * self.pending)
+        self.pending = 0
+        self.parts.append(data)
 
 
 def html_to_text(html: str) -> str:

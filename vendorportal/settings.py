@@ -211,7 +211,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Mail ----------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+    # smtp+tls://…:587 (STARTTLS), smtp+ssl://…:465 (implicit TLS), smtp://…:25 (plain).
+    # django-environ puts the query form smtp://…?tls=1 / ?ssl=1 into OPTIONS, which Django's
+    # SMTP backend ignores — it would send without TLS; it is read as the scheme form here.
+    _email = env.email_url("EMAIL_URL")
+    _options = {key.lower(): value for key, value in _email.pop("OPTIONS", {}).items()}
+    for _flag, _setting in (("tls", "EMAIL_USE_TLS"), ("starttls", "EMAIL_USE_TLS"), ("ssl", "EMAIL_USE_SSL")):
+        if str(_options.pop(_flag, "")).lower() in ("1", "true", "yes", "on"):
+            _email[_setting] = True
+    if _email.get("EMAIL_BACKEND") == "django.core.mail.backends.smtp.EmailBackend":
+        _email["EMAIL_BACKEND"] = "vendorportal.mail_backend.EmailBackend"  # EMAIL_CA_FILE
+    vars().update(_email)
 else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
@@ -220,6 +230,9 @@ FINANCE_EMAIL = env.str("FINANCE_EMAIL", default="buchhaltung@vendor.example")
 # Who gets the finance reports (invoice journal, open items): comma-separated in the
 # environment, e.g. FINANCE_EMAILS=buchhaltung@…,steuerberatung@…; defaults to FINANCE_EMAIL.
 FINANCE_EMAILS = env.list("FINANCE_EMAILS", default=[FINANCE_EMAIL])
+# The SMTP server's certificate is verified (STARTTLS and implicit TLS) against the system's
+# CAs, or against this CA file (PEM) for a relay with a certificate of a private CA.
+EMAIL_CA_FILE = env.str("EMAIL_CA_FILE", default="")
 # An SMTP server that hangs must not outlast the outbox claim below.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 # How long a worker's claim on an outbox e-mail holds (seconds); after that the
