@@ -16,6 +16,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 
@@ -264,8 +265,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Slow outside work has its own queue (STYLE 20): reading the support mailbox runs on
 # "mail-in", consumed by its own worker (Procfile "mailin"), so a mail server that hangs
 # never holds the worker that sends e-mail, PDFs and invoices ("celery", the default queue).
+# Both queues are declared, so a worker started without -Q still consumes both (nothing
+# stops silently on an upgrade); the Procfile and the production docs start one worker
+# per queue (-Q celery / -Q mail-in).
 MAIL_IN_QUEUE = "mail-in"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue(MAIL_IN_QUEUE))
 CELERY_TASK_ROUTES = {"support.tasks.fetch_support_mail": {"queue": MAIL_IN_QUEUE}}
 # Every periodic job, in one place (STYLE 6). Times are Europe/Berlin (CELERY_TIMEZONE).
 # Staff read this table with its recipients in the admin (Betrieb → Zeitplan der Jobs,
