@@ -16,9 +16,11 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
-from kombu import Queue
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
+from kombu import Queue
+
+from vendorportal.email_url import email_url_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -212,17 +214,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Mail ----------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
-    # smtp+tls://…:587 (STARTTLS), smtp+ssl://…:465 (implicit TLS), smtp://…:25 (plain).
-    # django-environ puts the query form smtp://…?tls=1 / ?ssl=1 into OPTIONS, which Django's
-    # SMTP backend ignores — it would send without TLS; it is read as the scheme form here.
-    _email = env.email_url("EMAIL_URL")
-    _options = {key.lower(): value for key, value in _email.pop("OPTIONS", {}).items()}
-    for _flag, _setting in (("tls", "EMAIL_USE_TLS"), ("starttls", "EMAIL_USE_TLS"), ("ssl", "EMAIL_USE_SSL")):
-        if str(_options.pop(_flag, "")).lower() in ("1", "true", "yes", "on"):
-            _email[_setting] = True
-    if _email.get("EMAIL_BACKEND") == "django.core.mail.backends.smtp.EmailBackend":
-        _email["EMAIL_BACKEND"] = "vendorportal.mail_backend.EmailBackend"  # EMAIL_CA_FILE
-    vars().update(_email)
+    # smtp+tls://…:587 or smtp://…:587?tls=1 (STARTTLS), smtp+ssl://…:465 (implicit TLS),
+    # smtp://…:25 (plain); docs/mail.md.
+    vars().update(email_url_settings(env.str("EMAIL_URL")))
 else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))

@@ -28,7 +28,6 @@ import ssl
 import subprocess
 import tempfile
 import time
-import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,12 +280,30 @@ class Dovecot:
         self.proc = None
 
 
+def _start_on_a_free_port(start, attempts: int = 5):
+    """``start(port)`` on the first free port; again on another one when a concurrent test
+    process took it between the probe and the server's bind."""
+    for attempt in range(attempts):
+        try:
+            return start(free_port())
+        except (RuntimeError, OSError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
+
+
 @contextmanager
 def dovecot_server():
     base = Path(tempfile.mkdtemp(prefix="vendorportal-dovecot-"))
     try:
-        server = Dovecot(base=base, port=free_port(), tls=make_tls_files(base))
-        server.start()
+        tls = make_tls_files(base)
+
+        def start(port):
+            candidate = Dovecot(base=base, port=port, tls=tls)
+            candidate.start()
+            return candidate
+
+        server = _start_on_a_free_port(start)
         try:
             yield server
         finally:
@@ -298,9 +315,17 @@ def dovecot_server():
 @contextmanager
 def silent_server():
     """A port that accepts TCP connections and never sends or reads a byte."""
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", free_port()))
+
+    def start(port):
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    listener = _start_on_a_free_port(start)
     listener.listen(8)  # the kernel completes the handshake; nobody ever answers
     try:
         yield listener.getsockname()[1]
@@ -344,7 +369,6 @@ class Smtp:
             )
             return AuthResult(success=ok)
 
-        self.port = free_port()
         kwargs = dict(
             hostname="127.0.0.1",
             port=self.port,
@@ -353,13 +377,12 @@ class Smtp:
             ready_timeout=10,
         )
         if self.mode == "tls":
-            kwargs.update(ssl_context=context, auth_require_tls=False)  # the whole session is TLS
+            # The whole session is TLS; aiosmtpd's auth_require_tls means STARTTLS only (and
+            # warns about it on each connection: filtered in the test module).
+            kwargs.update(ssl_context=context, auth_require_tls=False)
         else:
             kwargs.update(tls_context=context, require_starttls=True, auth_require_tls=True)
-        with warnings.catch_warnings():
-            # Implicit TLS: the whole session is encrypted, aiosmtpd only knows about STARTTLS.
-            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
-            self.controller = Controller(Handler(), **kwargs)
+        self.controller = Controller(Handler(), **kwargs)
         self.controller.start()
 
     def stop(self) -> None:
@@ -369,8 +392,12 @@ class Smtp:
 
 @contextmanager
 def smtp_server(tls: TlsFiles, mode: str):
-    server = Smtp(tls=tls, mode=mode)
-    server.start()
+    def start(port):
+        candidate = Smtp(tls=tls, mode=mode, port=port)
+        candidate.start()
+        return candidate
+
+    server = _start_on_a_free_port(start)
     try:
         yield server
     finally:

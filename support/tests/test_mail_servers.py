@@ -30,7 +30,11 @@ from support.tests.mailservers import dovecot_server, make_tls_files, silent_ser
 from vendorportal.models import OutboxMessage
 from vendorportal.outbox import outbox_enqueue, outbox_send
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    # aiosmtpd with implicit TLS: "AUTH while not requiring TLS" means not STARTTLS there.
+    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning"),
+]
 
 
 @pytest.fixture(scope="module")
