@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import imaplib
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -21,6 +22,18 @@ from urllib.parse import unquote, urlparse
 from django.utils.translation import gettext as _
 
 from support.exceptions import MailboxError
+
+
+class Oversized(bytes):
+    """The header of a message larger than ``SUPPORT_MAIL_MAX_BYTES``: only the header was
+    read (the body stays on the server); ``size`` is the whole message's size in bytes."""
+
+    size: int
+
+    def __new__(cls, header: bytes, size: int):
+        value = super().__new__(cls, header)
+        value.size = size
+        return value
 
 
 def tls_context(ca_file: str = "") -> ssl.SSLContext:
@@ -96,7 +109,16 @@ class ImapSource:
     same constructor.
     """
 
-    def __init__(self, url: str, *, ca_file: str = "", timeout: float = 30, imap_class=imaplib.IMAP4_SSL):
+    def __init__(
+        self,
+        url: str,
+        *,
+        ca_file: str = "",
+        timeout: float = 30,
+        max_bytes: int | None = None,
+        imap_class=imaplib.IMAP4_SSL,
+    ):
+        self.max_bytes = max_bytes
         parsed = urlparse(url)
         if parsed.scheme != "imaps":
             raise MailboxError(
@@ -162,13 +184,32 @@ class ImapSource:
         if status != "OK":
             return
         for uid in (data[0] or b"").split():
-            try:
-                status, parts = self.conn.uid("FETCH", uid, "(BODY.PEEK[])")
-            except (OSError, imaplib.IMAP4.error) as exc:
-                raise self._error(exc) from None
-            if status != "OK" or not parts or not isinstance(parts[0], tuple):
+            size = self._size(uid) if self.max_bytes else None
+            too_large = size is not None and size > self.max_bytes
+            raw = self._fetch(uid, "BODY.PEEK[HEADER]" if too_large else "BODY.PEEK[]")
+            if raw is None:
                 continue  # deleted meanwhile; the next run sees it if it is still there
-            yield uid.decode(), parts[0][1]
+            yield uid.decode(), Oversized(raw, size) if too_large else raw
+
+    def _fetch(self, uid: bytes, item: str) -> bytes | None:
+        try:
+            status, parts = self.conn.uid("FETCH", uid, f"({item})")
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise self._error(exc) from None
+        if status != "OK" or not parts or not isinstance(parts[0], tuple):
+            return None
+        return parts[0][1]
+
+    def _size(self, uid: bytes) -> int | None:
+        """The message's size as the server states it, before anything of it is read."""
+        try:
+            status, parts = self.conn.uid("FETCH", uid, "(RFC822.SIZE)")
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise self._error(exc) from None
+        line = parts[0] if status == "OK" and parts else b""
+        line = line[0] if isinstance(line, tuple) else line
+        match = re.search(rb"RFC822\.SIZE (\d+)", line or b"")
+        return int(match.group(1)) if match else None
 
     def done(self, key: str) -> None:
         try:

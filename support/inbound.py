@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 
 from support import mailtext, rules, services
 from support.exceptions import SupportError
-from support.imap import ImapSource
+from support.imap import ImapSource, Oversized
 from support.models import InboundMail, Ticket
 from vendorportal import clock
 from vendorportal.outbox import outbox_enqueue
@@ -86,17 +86,32 @@ class FetchResult:
 
 
 class MaildirSource:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, max_bytes: int | None = None):
         self.box = mailbox.Maildir(str(path), factory=None, create=True)
+        self.max_bytes = max_bytes
 
     def messages(self) -> Iterator[tuple[str, bytes]]:
         for key in list(self.box.keys()):
             try:
                 if "S" in self.box.get_message(key).get_flags():
                     continue
-                yield key, self.box.get_bytes(key)
+                yield key, self._read(key)
             except Exception as exc:  # noqa: BLE001 - one unreadable file never stops the run
                 logger.warning("support mail: cannot read maildir message %s: %r", key, exc)
+
+    def _read(self, key: str) -> bytes:
+        with self.box.get_file(key) as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(0)
+            if not self.max_bytes or size <= self.max_bytes:
+                return handle.read()
+            header = b""
+            for line in handle:  # the header only, up to the empty line
+                if line in (b"\n", b"\r\n") or len(header) > 1024 * 1024:
+                    break
+                header += line
+            return Oversized(header, size)
 
     def done(self, key: str) -> None:
         message = self.box.get_message(key)
@@ -117,9 +132,10 @@ def default_source(imap_class=imaplib.IMAP4_SSL):
             url,
             ca_file=settings.SUPPORT_MAIL_CA_FILE,
             timeout=settings.SUPPORT_MAIL_TIMEOUT,
+            max_bytes=settings.SUPPORT_MAIL_MAX_BYTES,
             imap_class=imap_class,
         )
-    return MaildirSource(settings.SUPPORT_MAILDIR)
+    return MaildirSource(settings.SUPPORT_MAILDIR, max_bytes=settings.SUPPORT_MAIL_MAX_BYTES)
 
 
 # --- processing ------------------------------------------------------------------------------
@@ -133,7 +149,7 @@ def fetch_support_mail(source=None) -> FetchResult:
     result = FetchResult()
     try:
         for key, raw in source.messages():
-            outcome = process_message(raw)
+            outcome = process_oversized(raw) if isinstance(raw, Oversized) else process_message(raw)
             if outcome == "skipped":
                 result.skipped += 1
             elif outcome == InboundMail.TICKET:
@@ -215,6 +231,34 @@ def process_message(raw: bytes) -> str:
         logger.warning("support mail: message %s failed: %r", message_id, exc)
         outcome, error = (InboundMail.MALFORMED if not sender else InboundMail.FAILED), repr(exc)[:2000]
     return _record_unreadable(message_id, outcome, raw=raw, sender=sender, subject=subject, error=error)
+
+
+def process_oversized(header: Oversized) -> str:
+    """A message over ``SUPPORT_MAIL_MAX_BYTES``: only its header was read. Recorded with the
+    header as the original, and the support staff are told (they fetch it from the mailbox,
+    where it stays, or ask the partner to upload the files in the portal). Never raises."""
+
+    def mb(size: int) -> str:
+        return f"{size / (1024 * 1024):.1f}".replace(".", ",")  # German decimal comma
+
+    error = (
+        _("Zu groß: %(size)s MB, angenommen werden höchstens %(limit)s MB (SUPPORT_MAIL_MAX_BYTES).")
+        % {"size": mb(header.size), "limit": mb(settings.SUPPORT_MAIL_MAX_BYTES)}
+        + " "
+        + _("Die E-Mail liegt weiter im Postfach.")
+    )
+    try:
+        parsed = email.message_from_bytes(bytes(header), policy=policy.default)
+        message_id = _message_id(parsed, bytes(header))
+        sender = parseaddr(_header_text(parsed, "From"))[1].strip().lower()
+        subject = _header_text(parsed, "Subject")
+    except Exception:  # noqa: BLE001 - a header the parser cannot read
+        message_id, sender, subject = _message_id(None, bytes(header)), "", ""
+    if InboundMail.objects.filter(message_id=message_id).exists():
+        return "skipped"
+    return _record_unreadable(
+        message_id, InboundMail.FAILED, raw=bytes(header), sender=sender, subject=subject, error=error
+    )
 
 
 def _record_unreadable(message_id: str, outcome: str, *, raw: bytes, sender="", subject="", error="") -> str:

@@ -381,6 +381,9 @@ SUPPORT_MAIL_CA_FILE = env.str("SUPPORT_MAIL_CA_FILE", default="")
 # Seconds for the IMAP connect and for every read: a server that accepts and never answers
 # ends the run (German error in the job log) instead of holding the worker.
 SUPPORT_MAIL_TIMEOUT = env.float("SUPPORT_MAIL_TIMEOUT", default=30.0)
+# Largest inbound message read (bytes): five attachments of 10 MB in base64 fit. A larger
+# one is not downloaded; it is recorded from its header and the support staff are told.
+SUPPORT_MAIL_MAX_BYTES = env.int("SUPPORT_MAIL_MAX_BYTES", default=75 * 1024 * 1024)
 SUPPORT_MAILDIR = env.str("SUPPORT_MAILDIR", default=str(VAR_DIR / "support-mail"))
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@vendor.example")
 # Sender of the support desk's e-mails, and where partners' replies go: the mailbox that

@@ -146,6 +146,8 @@ class FakeImap:
         self.calls.append(("uid", command, *args))
         if command == "SEARCH":
             return "OK", [b" ".join(self.messages)]
+        if command == "FETCH" and args[1] == "(RFC822.SIZE)":
+            return "OK", [b"7 (UID 7 RFC822.SIZE %d)" % len(self.messages[args[0]])]
         if command == "FETCH":
             return "OK", [(b"7 (BODY[] {100}", self.messages[args[0]])]
         return "OK", [b""]
@@ -360,3 +362,19 @@ def test_the_original_is_downloaded_by_support_only(client, maildir, monkeypatch
         assert b"".join(response.streaming_content) == raw
         page = client.get(reverse("admin:support_inboundmail_change", args=[row.pk])).content.decode()
         assert "Original herunterladen" in page
+
+
+def test_a_mail_over_the_size_limit_is_not_read_but_recorded_and_announced(login, maildir, settings):
+    settings.SUPPORT_MAIL_MAX_BYTES = 4000
+    maildir.add(mail("technik@partner.test", "Riesig", message_id="<big@p>", attachment=("dump.zip", b"x" * 6000)))
+
+    assert inbound.fetch_support_mail().failed == 1
+
+    assert not Ticket.objects.exists()
+    row = InboundMail.objects.get()
+    assert (row.outcome, row.message_id, row.subject) == ("failed", "<big@p>", "Riesig")
+    assert row.error.startswith("Zu groß: 0,0 MB, angenommen werden höchstens 0,0 MB (SUPPORT_MAIL_MAX_BYTES).")
+    original = row.original.read()
+    assert b"Subject: Riesig" in original and b"xxxx" not in original  # the header only
+    assert OutboxMessage.objects.get(kind="support-staff").subject == "E-Mail an den Support nicht verarbeitet: Riesig"
+    assert inbound.fetch_support_mail().counts()["failed"] == 0  # seen: not again

@@ -187,6 +187,26 @@ def test_a_closed_port_is_unreachable(imap_settings, dovecot):
     assert status == 2 and err.startswith(f"Der Mailserver 127.0.0.1:{port} ist nicht erreichbar")
 
 
+def test_a_mail_over_the_size_limit_is_left_on_the_server_and_announced(imap_settings, dovecot):
+    imap_settings.SUPPORT_MAIL_MAX_BYTES = 100 * 1024  # 0,1 MB
+    PartnerUserFactory(user__email="technik@partner.test")
+    msg = EmailMessage()
+    msg["From"], msg["Subject"], msg["Message-ID"] = "technik@partner.test", "Speicherabbild", "<big@partner.test>"
+    msg.set_content("Anbei das Abbild.")
+    msg.add_attachment(os.urandom(150 * 1024), maintype="application", subtype="zip", filename="dump.zip")
+    dovecot.deliver(bytes(msg))
+
+    status, out, _err = fetch()
+
+    assert status == 0 and "nicht verarbeitbar: 1" in out
+    row = InboundMail.objects.get(message_id="<big@partner.test>")
+    # 150 KiB in base64: about 0,2 MB
+    assert row.outcome == "failed" and row.error.startswith("Zu groß: 0,2 MB, angenommen werden höchstens 0,1 MB")
+    assert len(row.original.read()) < 2000  # the header, not the 200 KB body
+    assert not Ticket.objects.exists()
+    assert OutboxMessage.objects.filter(kind="support-staff", subject__contains="Speicherabbild").count() == 1
+
+
 def test_the_periodic_task_records_the_german_error_and_does_not_retry(imap_settings, dovecot):
     from support import tasks
     from support.exceptions import MailboxError
