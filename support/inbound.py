@@ -397,5 +397,5 @@ def _answer_unknown_sender(sender: str, subject: str, message_id: str) -> None:
         % {"portal": portal}
         + "\n\n"
         + _("Antworten auf häufige Fragen finden Sie in unserer Wissensdatenbank."),
-        from_email=services._support_from(),
+        from_email=services.support_from_email(),
     )

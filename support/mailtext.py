@@ -198,10 +198,7 @@ def body_text(message: Message) -> BodyText:
     """The text the sender wrote: the plain part, else the HTML part as text, else any
     text part; a multipart the parser could not split is read as text and reported."""
     defects = _defects(message)
-    try:
-        part = message.get_body(preferencelist=("plain", "html"))
-    except Exception:  # noqa: BLE001 - get_body walks the structure, which may be broken
-        part = None
+    part = _safe_body(message, ("plain", "html"))
     if part is None:
         part = next((p for p in message.walk() if p.get_content_maintype() == "text"), None)
     if part is None:
@@ -213,7 +210,18 @@ def body_text(message: Message) -> BodyText:
     text = part_text(part)
     if part.get_content_type() == "text/html":
         text = html_to_text(text)
+    elif not text.strip():
+        # Some clients send an empty plain part beside the HTML one that holds the text.
+        html = _safe_body(message, ("html",))
+        text = html_to_text(part_text(html)) if html is not None else ""
     return BodyText(text.strip(), broken=", ".join(defects))
+
+
+def _safe_body(message: Message, preferencelist) -> Message | None:
+    try:
+        return message.get_body(preferencelist=preferencelist)
+    except Exception:  # noqa: BLE001 - get_body walks the structure, which may be broken
+        return None
 
 
 def _strip_mime_noise(text: str) -> str:

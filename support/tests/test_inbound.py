@@ -99,6 +99,7 @@ def test_unknown_sender_gets_a_polite_answer(maildir):
     assert result.unknown == 1 and not Ticket.objects.exists()
     answer = OutboxMessage.objects.get(kind="support-unknown-sender")
     assert answer.recipients == ["fremd@example.test"] and "/portal/support/" in answer.body
+    assert answer.from_email == "Support Fluxpunkt (Demo) <support@vendor.example>"  # SUPPORT_FROM_EMAIL
 
 
 def test_malformed_message_never_stops_the_run(login, maildir, monkeypatch):

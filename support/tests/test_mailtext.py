@@ -119,3 +119,12 @@ def test_html_to_text_survives_broken_markup():
     assert (
         html_to_text("<p>offen <b>fett <i>kursiv</p> Ende &unknown; &#x41;") == "offen fett kursiv\n\nEnde &unknown; A"
     )
+
+
+def test_an_empty_plain_part_beside_the_html_one_reads_the_html():
+    raw = (
+        HEAD + 'MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="a"\n\n'
+        "--a\nContent-Type: text/plain; charset=utf-8\n\n \n"
+        "--a\nContent-Type: text/html; charset=utf-8\n\n<p>Nur im HTML</p>\n--a--\n"
+    )
+    assert body_text(parse(raw)).text == "Nur im HTML"
