@@ -49,7 +49,7 @@ from support.exceptions import SupportError
 from support.imap import ImapSource, Oversized
 from support.models import InboundMail, Ticket
 from vendorportal import clock
-from vendorportal.outbox import outbox_enqueue
+from vendorportal.outbox import OutboxError, outbox_enqueue
 from vendorportal.parties.models import PartnerUser
 
 logger = logging.getLogger(__name__)
@@ -267,7 +267,16 @@ def _record_unreadable(message_id: str, outcome: str, *, raw: bytes, sender="", 
     try:
         with transaction.atomic():
             row = _record(message_id, outcome, sender=sender, subject=subject, error=error, raw=raw)
-            link = settings.PORTAL_BASE_URL.rstrip("/") + reverse("admin:support_inboundmail_change", args=[row.pk])
+            _notify_staff_unreadable(row, message_id=message_id, sender=sender, subject=subject, error=error)
+    except IntegrityError:
+        return "skipped"
+    return outcome
+
+
+def _notify_staff_unreadable(row: InboundMail, *, message_id: str, sender: str, subject: str, error: str) -> None:
+    link = settings.PORTAL_BASE_URL.rstrip("/") + reverse("admin:support_inboundmail_change", args=[row.pk])
+    try:
+        with transaction.atomic():
             outbox_enqueue(
                 kind="support-staff",
                 dedup_key="support-inbound-" + hashlib.sha256(message_id.encode()).hexdigest()[:40],
@@ -284,9 +293,9 @@ def _record_unreadable(message_id: str, outcome: str, *, raw: bytes, sender="", 
                 + "\n\n"
                 + _("Das Original liegt in der Verwaltung: %(link)s") % {"link": link},
             )
-    except IntegrityError:
-        return "skipped"
-    return outcome
+    except OutboxError as exc:
+        # SUPPORT_EMAIL unusable: the row is kept and visible in the admin; the mailbox goes on.
+        logger.error("support mail: staff notice for %s not written: %s", message_id, exc)
 
 
 def _uploads(parsed) -> tuple[list[SimpleUploadedFile], list[str]]:

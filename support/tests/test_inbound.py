@@ -379,3 +379,21 @@ def test_a_mail_over_the_size_limit_is_not_read_but_recorded_and_announced(login
     assert b"Subject: Riesig" in original and b"xxxx" not in original  # the header only
     assert OutboxMessage.objects.get(kind="support-staff").subject == "E-Mail an den Support nicht verarbeitet: Riesig"
     assert inbound.fetch_support_mail().counts()["failed"] == 0  # seen: not again
+
+
+def test_an_unusable_staff_address_does_not_stop_the_mailbox(login, maildir, monkeypatch, settings):
+    settings.SUPPORT_EMAIL = "kein-gueltiger-empfaenger"
+    maildir.add(mail("technik@partner.test", "Erste", message_id="<first@p>"))
+    maildir.add(mail("fremd@example.test", "Zweite", message_id="<second@p>"))
+    original = inbound._handle
+
+    def first_fails(parsed, **kw):
+        if kw["subject"] == "Erste":
+            raise ValueError("kaputt")
+        return original(parsed, **kw)
+
+    monkeypatch.setattr(inbound, "_handle", first_fails)
+    result = inbound.fetch_support_mail()
+    assert (result.failed, result.unknown) == (1, 1)
+    assert not OutboxMessage.objects.filter(kind="support-staff").exists()
+    assert InboundMail.objects.get(message_id="<first@p>").original.read().startswith(b"From: technik@partner.test")
