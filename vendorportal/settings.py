@@ -18,7 +18,7 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from vendorportal.email_url import email_url_settings
 
@@ -264,7 +264,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # per queue (-Q celery / -Q mail-in).
 MAIL_IN_QUEUE = "mail-in"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue(MAIL_IN_QUEUE))
+# Each queue with its own exchange and routing key: a queue declared by name only is bound
+# to the default exchange with the key "celery", and every task would reach both queues.
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ("celery", MAIL_IN_QUEUE))
 CELERY_TASK_ROUTES = {"support.tasks.fetch_support_mail": {"queue": MAIL_IN_QUEUE}}
 # Every periodic job, in one place (STYLE 6). Times are Europe/Berlin (CELERY_TIMEZONE).
 # Staff read this table with its recipients in the admin (Betrieb → Zeitplan der Jobs,

@@ -35,8 +35,11 @@ def test_support_mail_is_read_on_its_own_queue_that_a_worker_of_its_own_consumes
     from django.conf import settings
 
     route = app.amqp.router.route
-    assert route({}, "support.tasks.fetch_support_mail")["queue"].name == "mail-in"
-    assert route({}, "vendorportal.tasks.outbox_send")["queue"].name == "celery"
+    mail_in = route({}, "support.tasks.fetch_support_mail")["queue"]
+    default = route({}, "vendorportal.tasks.outbox_send")["queue"]
+    # each queue reached by its own routing key: no task lands in both
+    assert (mail_in.name, mail_in.exchange.name, mail_in.routing_key) == ("mail-in", "mail-in", "mail-in")
+    assert (default.name, default.exchange.name, default.routing_key) == ("celery", "celery", "celery")
     assert app.conf.beat_schedule["support-mail"]["options"] == {"expires": 240}
     consumed = {}
     for line in (Path(settings.BASE_DIR) / "Procfile").read_text().splitlines():
