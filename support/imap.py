@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import base64
 import imaplib
 import re
 import socket
@@ -97,9 +98,30 @@ def network_error(exc: BaseException, *, host: str, port: int, timeout: float) -
     )
 
 
+def imap_utf7(name: str) -> str:
+    """A folder name in IMAP's modified UTF-7 (RFC 3501 § 5.1.3): "Anfragen Prüfung" is
+    sent as "Anfragen Pr&APw-fung"; imaplib sends ASCII only."""
+    out, pending = [], []
+
+    def flush():
+        if pending:
+            encoded = base64.b64encode("".join(pending).encode("utf-16-be")).decode("ascii")
+            out.append("&" + encoded.rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for char in name:
+        if 0x20 <= ord(char) <= 0x7E:
+            flush()
+            out.append("&-" if char == "&" else char)
+        else:
+            pending.append(char)
+    flush()
+    return "".join(out)
+
+
 def _quoted(folder: str) -> str:
-    """A folder name as an IMAP quoted string (names with spaces need it)."""
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A folder name as an IMAP quoted string (names with spaces need it), in modified UTF-7."""
+    return '"' + imap_utf7(folder).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class ImapSource:

@@ -164,6 +164,23 @@ def test_missing_folder_is_one_german_line(imap_settings, dovecot):
     assert err.count("\n") == 1
 
 
+def test_a_folder_with_umlauts_is_read(imap_settings, dovecot):
+    PartnerUserFactory(user__email="technik@partner.test")
+    conn = imaplib.IMAP4_SSL(
+        "127.0.0.1", dovecot.port, ssl_context=ssl.create_default_context(cafile=str(dovecot.tls.ca)), timeout=5
+    )
+    conn.login(dovecot.user, dovecot.password)
+    assert conn.create('"Anfragen Pr&APw-fung"')[0] == "OK"  # "Anfragen Prüfung", RFC 3501 § 5.1.3
+    assert conn.append('"Anfragen Pr&APw-fung"', None, None, partner_mail("Im Ordner", "<umlaut@p>"))[0] == "OK"
+    conn.logout()
+    imap_settings.SUPPORT_IMAP_URL = dovecot.url(folder="Anfragen%20Pr%C3%BCfung")
+
+    status, out, err = fetch()
+
+    assert (status, err) == (0, "") and "Neue Tickets: 1" in out
+    assert Ticket.objects.get().subject == "Im Ordner"
+
+
 def test_a_server_that_never_answers_ends_within_the_timeout(imap_settings):
     imap_settings.SUPPORT_MAIL_TIMEOUT = 1
     with silent_server() as port:
