@@ -170,7 +170,11 @@ class ImapSource:
 
     def _login(self, user: str, password: str) -> None:
         try:
-            self.conn.login(user, password)
+            if user.isascii() and password.isascii():
+                self.conn.login(user, password)
+            else:  # LOGIN takes ASCII only in imaplib; AUTHENTICATE PLAIN carries UTF-8 (RFC 4616)
+                credentials = b"\0" + user.encode() + b"\0" + password.encode()
+                self.conn.authenticate("PLAIN", lambda _challenge: credentials)
         except imaplib.IMAP4.error as exc:
             raise MailboxError(
                 _(

@@ -187,6 +187,9 @@ class Dovecot:
     tls: TlsFiles
     user: str = "support@vendor.example"
     password: str = "Postfach-geheim"
+    # A second user whose password is not ASCII (imaplib's LOGIN cannot send it).
+    user_with_umlauts: str = "helpdesk@vendor.example"
+    password_with_umlauts: str = "Schlüssel-Größe"
     proc: subprocess.Popen | None = None
     mail_uid: int = field(default_factory=os.geteuid)
     mail_gid: int = field(default_factory=os.getegid)
@@ -195,11 +198,14 @@ class Dovecot:
     def maildir(self) -> Path:
         return self.base / "home" / self.user / "Maildir"
 
-    def url(self, *, password: str | None = None, folder: str = "INBOX", port: int | None = None) -> str:
+    def url(
+        self, *, user: str | None = None, password: str | None = None, folder: str = "INBOX", port: int | None = None
+    ) -> str:
         from urllib.parse import quote
 
+        login = self.user if user is None else user
         secret = self.password if password is None else password
-        return f"imaps://{quote(self.user, safe='')}:{quote(secret, safe='')}@127.0.0.1:{port or self.port}/{folder}"
+        return f"imaps://{quote(login, safe='')}:{quote(secret, safe='')}@127.0.0.1:{port or self.port}/{folder}"
 
     def deliver(self, raw: bytes) -> None:
         """Put a message into the INBOX as the local delivery agent would (Maildir ``new``)."""
@@ -231,7 +237,11 @@ class Dovecot:
             internal_group = grp.getgrgid(me.pw_gid).gr_name
         for sub in ("run", "state", "home"):
             (self.base / sub).mkdir(parents=True, exist_ok=True)
-        (self.base / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}::::::\n")
+        (self.base / "passwd").write_text(
+            f"{self.user}:{{PLAIN}}{self.password}::::::\n"
+            f"{self.user_with_umlauts}:{{PLAIN}}{self.password_with_umlauts}::::::\n",
+            encoding="utf-8",
+        )
         conf = self.base / "dovecot.conf"
         conf.write_text(
             DOVECOT_CONF.format(

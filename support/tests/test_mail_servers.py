@@ -154,6 +154,18 @@ def test_wrong_password_is_one_german_line(imap_settings, dovecot):
     assert "Benutzername oder Passwort falsch" in err and err.count("\n") == 1
 
 
+def test_a_password_with_umlauts_logs_in(imap_settings, dovecot):
+    imap_settings.SUPPORT_IMAP_URL = dovecot.url(user=dovecot.user_with_umlauts, password=dovecot.password_with_umlauts)
+    assert fetch()[:2] == (
+        0,
+        "Neue Tickets: 0, Antworten: 0, unbekannte Absender: 0, automatische Nachrichten: 0, "
+        "schon verarbeitet: 0, nicht verarbeitbar: 0\n",
+    )
+    imap_settings.SUPPORT_IMAP_URL = dovecot.url(user=dovecot.user_with_umlauts, password="Schlüssel-falsch")
+    status, _out, err = fetch()
+    assert status == 2 and "Benutzername oder Passwort falsch" in err
+
+
 def test_missing_folder_is_one_german_line(imap_settings, dovecot):
     imap_settings.SUPPORT_IMAP_URL = dovecot.url(folder="Support%20Eingang")
 
