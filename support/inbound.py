@@ -304,15 +304,19 @@ def _uploads(parsed) -> tuple[list[SimpleUploadedFile], list[str]]:
     refused (noted on the ticket)."""
     taken, refused = [], []
     for part in parsed.iter_attachments():
-        name = part.get_filename() or "anhang.bin"
+        name = part.get_filename() or _unnamed(part.get_content_type())
         if len(taken) >= services.MAX_ATTACHMENTS_PER_MESSAGE:
             refused.append(
                 _("%(name)s: höchstens %(n)s Dateien je Nachricht.")
                 % {"name": name, "n": services.MAX_ATTACHMENTS_PER_MESSAGE}
             )
             continue
-        payload = part.get_payload(decode=True) or b""
-        upload = SimpleUploadedFile(name, payload, content_type=part.get_content_type())
+        payload = part.get_payload(decode=True)
+        if payload is None and part.get_content_type() == "message/rfc822":
+            # A forwarded mail attached as a message (Outlook, Thunderbird): its bytes.
+            inner = part.get_payload()
+            payload = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+        upload = SimpleUploadedFile(name, payload or b"", content_type=part.get_content_type())
         try:
             services.attachment_check(upload)
         except SupportError as exc:
@@ -320,6 +324,17 @@ def _uploads(parsed) -> tuple[list[SimpleUploadedFile], list[str]]:
             continue
         taken.append(upload)
     return taken, refused
+
+
+def _unnamed(content_type: str) -> str:
+    """A name for an attachment sent without one, so a type the desk takes is not refused
+    for its missing extension: a forwarded mail becomes "nachricht.eml"."""
+    if content_type == "message/rfc822":
+        return "nachricht.eml"
+    for extension, allowed in services.ALLOWED_EXTENSIONS.items():
+        if allowed == content_type:
+            return "anhang" + extension
+    return "anhang.bin"
 
 
 def _partner_login(sender: str):

@@ -397,3 +397,21 @@ def test_an_unusable_staff_address_does_not_stop_the_mailbox(login, maildir, mon
     assert (result.failed, result.unknown) == (1, 1)
     assert not OutboxMessage.objects.filter(kind="support-staff").exists()
     assert InboundMail.objects.get(message_id="<first@p>").original.read().startswith(b"From: technik@partner.test")
+
+
+def test_a_forwarded_mail_attached_without_a_name_is_kept_as_eml(login, maildir):
+    inner = EmailMessage()
+    inner["From"], inner["Subject"] = "kunde@example.test", "Fehlermeldung der Anlage"
+    inner.set_content("Lizenz ungültig")
+    outer = EmailMessage()
+    outer["From"], outer["Subject"], outer["Message-ID"] = "technik@partner.test", "WG: Fehler", "<fwd@p>"
+    outer.set_content("Siehe weitergeleitete Mail.")
+    outer.add_attachment(inner)  # message/rfc822, no file name
+    maildir.add(bytes(outer))
+
+    inbound.fetch_support_mail()
+
+    attachment = Ticket.objects.get().attachments.get()
+    assert (attachment.filename, attachment.content_type) == ("nachricht.eml", "message/rfc822")
+    kept = attachment.file.read()
+    assert b"Subject: Fehlermeldung der Anlage" in kept and b"Lizenz ung" in kept
