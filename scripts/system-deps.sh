@@ -35,4 +35,8 @@ fi
 rc=0
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
 [ "$own_policy" = 1 ] && rm -f "$policy"
+# Dovecot is only for the tests (they start their own); one installed here stays off at boot.
+if [ "$rc" = 0 ] && [[ " ${missing[*]} " == *" dovecot-imapd "* ]] && [ -d /run/systemd/system ]; then
+  systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+fi
 exit "$rc"
