@@ -369,10 +369,37 @@ class ArticleAdmin(admin.ModelAdmin):
 
 @admin.register(InboundMail)
 class InboundMailAdmin(admin.ModelAdmin):
+    """Every inbound e-mail and what became of it; a message no ticket holds ("nicht lesbar",
+    "Fehler") keeps its original, downloaded here by who may view these rows."""
+
     list_display = ["processed_at", "sender", "subject", "outcome", "ticket"]
     list_filter = ["outcome"]
     search_fields = ["message_id", "sender", "subject"]
-    readonly_fields = ["message_id", "sender", "subject", "outcome", "ticket", "error", "processed_at"]
+    list_select_related = ["ticket"]
+    fields = ["message_id", "sender", "subject", "outcome", "ticket", "error", "original_download", "processed_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("Original (.eml)"))
+    def original_download(self, obj):
+        if not obj.original:
+            return "—"
+        url = reverse("admin:support_inboundmail_original", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, gettext("Original herunterladen"))
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/original/", wrap(self.original_view), name="support_inboundmail_original"),
+        ] + super().get_urls()
+
+    def original_view(self, request, pk):
+        """The message as received: needs the right to view inbound mail (support)."""
+        if not request.user.has_perm("support.view_inboundmail"):
+            raise PermissionDenied
+        row = get_object_or_404(InboundMail.objects.exclude(original=""), pk=pk)
+        return FileResponse(
+            row.original.open("rb"), as_attachment=True, filename=f"email-{row.pk}.eml", content_type="message/rfc822"
+        )
 
     def has_add_permission(self, request):
         return False

@@ -21,11 +21,18 @@ class SupportConfig(AppConfig):
             order=40,
         )
         # The e-mails of the support desk (STYLE 13); texts are written with the change.
-        register_kind("support-partner", label=_("Support: Nachricht an Partner"))
+        # Partners' answers to what they receive go to the support mailbox (SUPPORT_REPLY_TO),
+        # which fetch_support_mail reads; staff notices keep the plain sender.
+        to_mailbox = "SUPPORT_REPLY_TO"
+        register_kind("support-partner", label=_("Support: Nachricht an Partner"), reply_to_setting=to_mailbox)
         register_kind("support-staff", label=_("Support: neues Ticket / Antwort an Support"))
-        register_kind("support-ack", label=_("Support: Eingangsbestätigung Fehler/Funktionswunsch"))
+        register_kind(
+            "support-ack", label=_("Support: Eingangsbestätigung Fehler/Funktionswunsch"), reply_to_setting=to_mailbox
+        )
         register_kind("support-sla", label=_("Support: SLA-Warnung"))
-        register_kind("support-unknown-sender", label=_("Support: Antwort an unbekannten Absender"))
+        register_kind(
+            "support-unknown-sender", label=_("Support: Antwort an unbekannten Absender"), reply_to_setting=to_mailbox
+        )
         # Billable support time of the previous month on the monthly invoice (SUP-5, INV-3).
         invoicing_sources.register(
             "support-time",

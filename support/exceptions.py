@@ -17,3 +17,8 @@ class AttachmentLocked(SupportError):
 
 class AlreadyBilled(SupportError):
     """A time entry that is already on an invoice line (SUP-5: each entry is billed once)."""
+
+
+class MailboxError(SupportError):
+    """The support mailbox cannot be read: credentials, folder, server, certificate, timeout.
+    The message is one German line an administrator can act on."""

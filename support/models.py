@@ -386,14 +386,31 @@ class Article(models.Model):
         return self.title
 
 
-class InboundMail(models.Model):
-    """One processed inbound e-mail, by Message-ID: each message is handled once."""
+def inbound_original_path(instance: InboundMail, filename: str) -> str:
+    return f"inbound/{filename}"
 
-    TICKET, REPLY, UNKNOWN_SENDER, MALFORMED, FAILED = "ticket", "reply", "unknown", "malformed", "failed"
+
+class InboundMail(models.Model):
+    """One processed inbound e-mail, by Message-ID: each message is handled once.
+
+    Every message ends as a ticket, a reply, an automatic message (RFC 3834: no answer,
+    no ticket reopened) or a visible "nicht lesbar"/"Fehler" row whose raw original is
+    kept (``original``) and announced to the support staff.
+    """
+
+    TICKET, REPLY, UNKNOWN_SENDER, AUTOMATIC, MALFORMED, FAILED = (
+        "ticket",
+        "reply",
+        "unknown",
+        "automatic",
+        "malformed",
+        "failed",
+    )
     OUTCOME_CHOICES = [
         (TICKET, _("neues Ticket")),
         (REPLY, _("Antwort auf Ticket")),
         (UNKNOWN_SENDER, _("unbekannter Absender")),
+        (AUTOMATIC, _("automatische Nachricht (nicht beantwortet)")),
         (MALFORMED, _("nicht lesbar")),
         (FAILED, _("Fehler")),
     ]
@@ -405,7 +422,16 @@ class InboundMail(models.Model):
     ticket = models.ForeignKey(
         Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("Ticket")
     )
-    error = models.TextField(_("Fehler"), blank=True)
+    error = models.TextField(_("Fehler / Hinweis"), blank=True)
+    # The message as received, for those no ticket holds (not readable, failed): private
+    # storage like ticket attachments, downloaded in the admin by who may view this row.
+    original = models.FileField(
+        _("Original (.eml)"),
+        storage=attachment_storage,
+        upload_to=inbound_original_path,
+        max_length=300,
+        blank=True,
+    )
     processed_at = models.DateTimeField(_("verarbeitet"))
 
     class Meta:

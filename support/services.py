@@ -71,8 +71,10 @@ def support_staff_emails() -> list[str]:
     return emails or [getattr(settings, "SUPPORT_EMAIL", "support@vendor.example")]
 
 
-def _support_from() -> str:
-    return getattr(settings, "SUPPORT_FROM_EMAIL", "") or settings.DEFAULT_FROM_EMAIL
+def support_from_email() -> str:
+    """The sender of every support e-mail; replies go to ``SUPPORT_REPLY_TO`` (the support
+    mailbox), which the outbox sets for the partner-facing kinds (see support.apps)."""
+    return settings.SUPPORT_FROM_EMAIL or settings.DEFAULT_FROM_EMAIL
 
 
 def _local(moment: datetime) -> str:
@@ -96,7 +98,7 @@ def _notify_partner(ticket: Ticket, *, key: str, subject: str, body: str) -> Non
         subject=f"[{ticket.number}] {subject}",
         body=body + "\n\n" + _("Zum Ticket im Partnerportal: %(link)s") % {"link": _portal_link(ticket)},
         document=ticket,
-        from_email=_support_from(),
+        from_email=support_from_email(),
     )
 
 
@@ -240,7 +242,7 @@ def ticket_open(
         subject=f"[{ticket.number}] " + _("Neues Ticket: %(s)s") % {"s": ticket.subject},
         body=staff_body + "\n\n" + body,
         document=ticket,
-        from_email=_support_from(),
+        from_email=support_from_email(),
     )
     if kind in (rules.BUG_REPORT, rules.FEATURE_REQUEST):
         entitled = selectors.ticket_entitlements(ticket, timezone.localdate(now))
@@ -251,7 +253,7 @@ def ticket_open(
             subject=f"[{ticket.number}] " + _("Eingangsbestätigung: %(s)s") % {"s": ticket.subject},
             body=acknowledgement_text(kind, status_replies=entitled.status_replies),
             document=ticket,
-            from_email=_support_from(),
+            from_email=support_from_email(),
         )
     return ticket
 
@@ -369,11 +371,31 @@ def ticket_reply(
             subject=f"[{ticket.number}] " + _("Antwort des Partners: %(s)s") % {"s": ticket.subject},
             body=body,
             document=ticket,
-            from_email=_support_from(),
+            from_email=support_from_email(),
         )
     if new_status and new_status != ticket.status:
         ticket_set_status(ticket=ticket, status=new_status, by=by)
     return message
+
+
+@transaction.atomic
+def ticket_automatic_reply(*, ticket: Ticket, body: str, author_email: str, reason: str) -> TicketMessage:
+    """An automatic e-mail (an out-of-office reply, RFC 3834) that names a ticket: kept on
+    the ticket as a *visible* entry marked "Automatische Antwort", so staff and partner see
+    it — not an internal note, which only staff write. Unlike :func:`ticket_reply` it
+    changes no status (a solved ticket stays solved) and sends no e-mail to anybody, so two
+    auto-responders cannot keep each other going."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    header = _("Automatische Antwort (%(reason)s) — nicht beantwortet, Ticketstatus unverändert.") % {"reason": reason}
+    return TicketMessage.objects.create(
+        ticket=ticket,
+        author=None,
+        author_email=author_email,
+        from_staff=False,
+        internal=False,
+        body=header + "\n\n" + (body.strip() or _("(ohne Text)")),
+        created_at=clock.now(),
+    )
 
 
 @transaction.atomic
@@ -619,7 +641,7 @@ def _sla_mail(ticket: Ticket, key: str, headline: str, now) -> None:
         body=_("Ticket %(n)s (%(p)s): erste Antwort fällig bis %(due)s; noch keine Antwort.")
         % {"n": ticket.number, "p": ticket.partner.company, "due": _local(ticket.sla_due_at)},
         document=ticket,
-        from_email=_support_from(),
+        from_email=support_from_email(),
     )
 
 

@@ -23,7 +23,11 @@ def sla_check_quarter_hourly() -> dict[str, list[str]]:
     return {"warned": result.warned, "breached": result.breached}
 
 
-@shared_task(name="support.tasks.fetch_support_mail", **_RETRY)
+# Routed to the "mail-in" queue (settings.CELERY_TASK_ROUTES). Not retried by Celery: a
+# mailbox that cannot be read raises MailboxError (German, in the job log) and the next
+# run five minutes later tries again. The time limits end a run that a server keeps busy
+# with slow answers (each read has SUPPORT_MAIL_TIMEOUT; these bound the whole run).
+@shared_task(name="support.tasks.fetch_support_mail", soft_time_limit=9 * 60, time_limit=10 * 60)
 def fetch_support_mail() -> dict[str, int]:
     """Turn the support mailbox's new messages into tickets and replies."""
     from support.inbound import fetch_support_mail as fetch

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -51,7 +52,16 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
-FILES_HELP = gettext_lazy("Bis zu 5 Dateien, je höchstens 10 MB: Text, Log, PDF, Bilder, ZIP.")
+def _files_help() -> str:
+    # The one limit of portal and e-mail (services.MAX_ATTACHMENTS_PER_MESSAGE), in the
+    # language of the request, hence lazy.
+    return _("Bis zu %(n)s Dateien, je höchstens %(mb)s MB: Text, Log, PDF, Bilder, ZIP.") % {
+        "n": services.MAX_ATTACHMENTS_PER_MESSAGE,
+        "mb": services.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+    }
+
+
+FILES_HELP = lazy(_files_help, str)()
 
 
 FORM_EXPIRED = gettext_lazy("Das Formular ist abgelaufen; bitte die Seite neu laden.")

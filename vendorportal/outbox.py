@@ -96,6 +96,9 @@ class OutboxKind:
     # False for e-mails that carry a secret (a set-password link): composed afresh at each
     # send and never stored, so nobody who can read the outbox can use the link.
     store_text: bool = True
+    # Name of the setting whose address goes into Reply-To (e.g. "SUPPORT_REPLY_TO"), read at
+    # send time, so answers reach the mailbox that reads them, not the sender address.
+    reply_to_setting: str = ""
 
 
 _KINDS: dict[str, OutboxKind] = {}
@@ -110,6 +113,7 @@ def register_kind(
     resend_check: str = "",
     store_text: bool = True,
     label: str = "",
+    reply_to_setting: str = "",
 ) -> None:
     """Declare an e-mail kind; dotted names so registering imports nothing heavy."""
     if not store_text and not compose:
@@ -121,6 +125,7 @@ def register_kind(
         on_sent=on_sent,
         resend_check=resend_check,
         store_text=store_text,
+        reply_to_setting=reply_to_setting,
     )
 
 
@@ -334,12 +339,22 @@ def outbox_claim(*, message_id: int, ticket: str | None = None) -> str | None:
     return token if claimed else None
 
 
+# Every e-mail of the outbox is written by the product, not typed by a person at the moment
+# it is sent (even a staff reply is relayed by a worker): RFC 3834 § 5 asks such mail to say
+# so, and auto-responders (out-of-office, ticket systems) then do not answer it — no loops.
+# Exchange ignores Auto-Submitted and reads its own header instead.
+AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "OOF, AutoReply"}
+
+
 def _build_email(message: OutboxMessage, handler: OutboxKind) -> EmailMessage:
+    reply_to = getattr(settings, handler.reply_to_setting, "") if handler.reply_to_setting else ""
     email = EmailMessage(
         subject=message.subject,
         body=message.body,
         from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
         to=list(message.recipients),
+        reply_to=[reply_to] if reply_to else None,
+        headers=dict(AUTOMATIC_HEADERS),
     )
     if handler.attachments:
         for filename, content, mimetype in import_string(handler.attachments)(message):

@@ -18,6 +18,9 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
+from kombu import Exchange, Queue
+
+from vendorportal.email_url import email_url_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -218,7 +221,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Mail ----------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+    # smtp+tls://…:587 or smtp://…:587?tls=1 (STARTTLS), smtp+ssl://…:465 (implicit TLS),
+    # smtp://…:25 (plain); docs/mail.md.
+    vars().update(email_url_settings(env.str("EMAIL_URL")))
 else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
@@ -248,6 +253,10 @@ DATEV_RECIPIENTS = env.list("DATEV_RECIPIENTS", default=[])
 # (per process in the embedded default: set a shared cache such as Redis for several web
 # processes).
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
+
+# The SMTP server's certificate is verified (STARTTLS and implicit TLS) against the system's
+# CAs, or against this CA file (PEM) for a relay with a certificate of a private CA.
+EMAIL_CA_FILE = env.str("EMAIL_CA_FILE", default="")
 # An SMTP server that hangs must not outlast the outbox claim below.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 # How long a worker's claim on an outbox e-mail holds (seconds); after that the
@@ -276,6 +285,18 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Slow outside work has its own queue (STYLE 20): reading the support mailbox runs on
+# "mail-in", consumed by its own worker (Procfile "mailin"), so a mail server that hangs
+# never holds the worker that sends e-mail, PDFs and invoices ("celery", the default queue).
+# Both queues are declared, so a worker started without -Q still consumes both (nothing
+# stops silently on an upgrade); the Procfile and the production docs start one worker
+# per queue (-Q celery / -Q mail-in).
+MAIL_IN_QUEUE = "mail-in"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Each queue with its own exchange and routing key: a queue declared by name only is bound
+# to the default exchange with the key "celery", and every task would reach both queues.
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ("celery", MAIL_IN_QUEUE))
+CELERY_TASK_ROUTES = {"support.tasks.fetch_support_mail": {"queue": MAIL_IN_QUEUE}}
 # Every periodic job, in one place (STYLE 6). Times are Europe/Berlin (CELERY_TIMEZONE).
 # Staff read this table with its recipients in the admin (Betrieb → Zeitplan der Jobs,
 # vendorportal.schedule); a new job adds an entry here and, if it e-mails, its
@@ -315,9 +336,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "support.tasks.sla_check_quarter_hourly",
         "schedule": crontab(minute="*/15"),
     },
-    "support-mail": {  # inbound support e-mail → tickets and replies
+    "support-mail": {  # inbound support e-mail → tickets and replies (queue "mail-in")
         "task": "support.tasks.fetch_support_mail",
         "schedule": crontab(minute="*/5"),
+        # A run not started within 4 minutes is dropped: the next one reads the same mail,
+        # so a stopped mail-in worker does not pile up runs.
+        "options": {"expires": 240},
     },
     "subscriptions-end-daily": {  # keys of ended subscriptions are blocked, once (LIC-12)
         "task": "billing.tasks.subscriptions_end_daily",
@@ -382,8 +406,21 @@ SUPPORT_HOLIDAY_STATE = env.str("SUPPORT_HOLIDAY_STATE", default="BW")
 # (imaps://user:password@host[:993]/INBOX), else from a Maildir under var/; staff notices go
 # to the support group's members, else to SUPPORT_EMAIL. Attachments live outside MEDIA_ROOT.
 SUPPORT_IMAP_URL = env.str("SUPPORT_IMAP_URL", default="")
+# The IMAP server's certificate is always verified: against the system's CAs, or against
+# this CA file (PEM) when the mail server has a certificate of a private CA.
+SUPPORT_MAIL_CA_FILE = env.str("SUPPORT_MAIL_CA_FILE", default="")
+# Seconds for the IMAP connect and for every read: a server that accepts and never answers
+# ends the run (German error in the job log) instead of holding the worker.
+SUPPORT_MAIL_TIMEOUT = env.float("SUPPORT_MAIL_TIMEOUT", default=30.0)
+# Largest inbound message read (bytes): five attachments of 10 MB in base64 fit. A larger
+# one is not downloaded; it is recorded from its header and the support staff are told.
+SUPPORT_MAIL_MAX_BYTES = env.int("SUPPORT_MAIL_MAX_BYTES", default=75 * 1024 * 1024)
 SUPPORT_MAILDIR = env.str("SUPPORT_MAILDIR", default=str(VAR_DIR / "support-mail"))
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@vendor.example")
+# Sender of the support desk's e-mails, and where partners' replies go: the mailbox that
+# fetch_support_mail reads (SUPPORT_IMAP_URL), so an answer becomes a ticket reply.
+SUPPORT_FROM_EMAIL = env.str("SUPPORT_FROM_EMAIL", default="Support Fluxpunkt (Demo) <support@vendor.example>")
+SUPPORT_REPLY_TO = env.str("SUPPORT_REPLY_TO", default=SUPPORT_FROM_EMAIL)
 SUPPORT_ATTACHMENTS_ROOT = env.str("SUPPORT_ATTACHMENTS_ROOT", default=str(VAR_DIR / "support-attachments"))
 
 LOGGING = {

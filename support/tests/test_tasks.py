@@ -25,3 +25,26 @@ def test_tasks_record_their_runs(clock):
     assert tasks.fetch_support_mail()["tickets"] == 0
     assert set(JobRun.objects.values_list("name", flat=True)) == {"support-sla", "support-mail"}
     assert all(JobRun.objects.values_list("ok", flat=True))
+
+
+def test_support_mail_is_read_on_its_own_queue_that_a_worker_of_its_own_consumes():
+    """A mailbox that hangs holds the mail-in worker, never the one that sends e-mail."""
+    import shlex
+    from pathlib import Path
+
+    from django.conf import settings
+
+    route = app.amqp.router.route
+    mail_in = route({}, "support.tasks.fetch_support_mail")["queue"]
+    default = route({}, "vendorportal.tasks.outbox_send")["queue"]
+    # each queue reached by its own routing key: no task lands in both
+    assert (mail_in.name, mail_in.exchange.name, mail_in.routing_key) == ("mail-in", "mail-in", "mail-in")
+    assert (default.name, default.exchange.name, default.routing_key) == ("celery", "celery", "celery")
+    assert app.conf.beat_schedule["support-mail"]["options"] == {"expires": 240}
+    consumed = {}
+    for line in (Path(settings.BASE_DIR) / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        args = shlex.split(command)
+        if "worker" in args:
+            consumed[name] = set(args[args.index("-Q") + 1].split(","))
+    assert consumed == {"worker": {"celery"}, "mailin": {"mail-in"}}
