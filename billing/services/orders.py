@@ -317,6 +317,32 @@ def _check_deliverable(wish: LineWish, tier: str) -> None:
         _refuse(exc.message, f"undeliverable_{exc.code}")
 
 
+def _check_still_deliverable(order: Order, line: OrderLine) -> None:
+    """Pricing a draft again checks its lines as adding did: what changed since (a key issued
+    meanwhile, the installation decommissioned) is refused now, not first on confirmation."""
+    _check_installation(order, line.installation, line.product)
+    if not line.upgrade_kind:
+        existing = selectors.active_paid_license(line.installation, line.product)
+        if existing is not None:
+            _refuse(
+                _(
+                    "Für %(name)s gibt es auf %(id)s inzwischen einen aktiven Schlüssel (Lizenz %(serial)s); bitte die "
+                    "Position entfernen."
+                )
+                % {"name": line.product.name, "id": line.installation.identifier, "serial": existing.serial},
+                "already_licensed",
+            )
+    wish = LineWish(
+        product=line.product,
+        kind=line.kind,
+        installation=line.installation,
+        term_months=line.term_months,
+        upgrade=line.upgrade_kind,
+        upgrade_from=line.upgrade_from,
+    )
+    _check_deliverable(wish, line.tier if line.upgrade_kind else "")
+
+
 def _line_add(order: Order, wish: LineWish, position: int) -> OrderLine:
     """One wished line checked and saved unpriced into the locked draft ``order``."""
     product, kind, installation = wish.product, wish.kind, wish.installation
@@ -444,6 +470,8 @@ def order_price(*, order: Order) -> pricing.OrderBreakdown:
     partner's conditions today (ORD-5) apply. Returns the new breakdown."""
     order = _locked_draft(order)
     _move_to_today(order)
+    for line in order.lines.filter(swp_kind="").select_related("product", "installation", "upgrade_from"):
+        _check_still_deliverable(order, line)
     _reprice(order)
     maintenance = order.lines.filter(swp_kind__gt="").order_by("position").first()
     if maintenance is not None:

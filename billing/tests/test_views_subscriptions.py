@@ -35,7 +35,7 @@ PLANS = "/portal/service-plaene/"
 
 
 @pytest.fixture
-def partner(catalog):
+def partner(modules):
     return PartnerFactory(company="Muster Kommunikation GmbH")
 
 
