@@ -62,6 +62,9 @@ class OrderLineInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("installation", "product", "upgrade_from")
+
     @admin.display(description=_("Rabatte"))
     def discounts(self, line):
         shown = [step.display for step in pricing.stored_breakdown(line).steps[1:]]
@@ -98,6 +101,12 @@ class OrderLineAddForm(forms.Form):
         label=_("Installationen"),
         widget=forms.CheckboxSelectMultiple,
         help_text=_("je Installation eine Position (eine Lizenz je Serverlizenzschlüssel)"),
+        error_messages={
+            "invalid_choice": _(
+                "Die Installation %(value)s gehört zu keinem Kunden dieses Partners oder ist außer Betrieb."
+            ),
+            "required": _("Bitte mindestens eine Installation wählen."),
+        },
     )
     product = forms.ModelChoiceField(
         Product.objects.filter(kind__in=services.ORDERABLE_KINDS, active=True), label=_("Produkt")

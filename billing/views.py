@@ -402,8 +402,8 @@ def order_confirm(request, pk: int):
         messages.success(
             request,
             _(
-                "Bestellung %(ref)s ist verbindlich bestellt. Lieferscheine (je Installation einer) und Rechnung "
-                "%(number)s gehen per E-Mail raus."
+                "Bestellung %(ref)s ist verbindlich bestellt. Rechnung %(number)s und die Lieferscheine (einer je "
+                "Installation) gehen per E-Mail raus."
             )
             % {"ref": order.reference, "number": invoice.number},
         )

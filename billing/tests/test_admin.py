@@ -72,7 +72,7 @@ def test_sales_creates_an_order_with_the_partners_emails(client, setup):
     partner, installation, _order = setup
     response = staff_client(client, roles.SALES).post(
         reverse("admin:billing_order_add"),
-        {"partner": partner.pk, "installation": installation.pk, "delivery_email": "", "invoice_email": ""},
+        {"partner": partner.pk, "delivery_email": "", "invoice_email": ""},
     )
     assert response.status_code == 302
     new = Order.objects.latest("id")
@@ -83,15 +83,18 @@ def test_sales_creates_an_order_with_the_partners_emails(client, setup):
     )
 
 
-def test_add_order_for_a_foreign_installation_is_a_form_error(client, setup):
-    partner, _installation, _order = setup
+def test_add_line_for_a_foreign_installation_is_a_form_error(client, setup):
+    """The order's installations are the partner's customers' (ORD-1): another partner's
+    installation is not offered, and posting its id is refused with nothing written."""
+    _partner, _installation, order = setup
     foreign = InstallationFactory()
     response = staff_client(client, roles.SALES).post(
-        reverse("admin:billing_order_add"), {"partner": partner.pk, "installation": foreign.pk}
+        reverse("admin:billing_order_add_line", args=[order.pk]),
+        {"product": callrec().pk, "kind": "purchase", "term_months": 0, "installations": [foreign.pk]},
     )
     assert response.status_code == 200
-    assert "gehört zu keinem Kunden von Muster Kommunikation GmbH" in response.content.decode()
-    assert Order.objects.count() == 1
+    assert "gehört zu keinem Kunden dieses Partners" in response.content.decode()
+    assert not OrderLine.objects.exists()
 
 
 @pytest.mark.parametrize("group_name,status", [(roles.SALES, 200), (roles.FINANCE, 403), (roles.SUPPORT, 403)])
