@@ -373,19 +373,24 @@ def test_softwarepflege_refusal_is_explained(client, admin, partner, clock):
 def test_orders_list_query_budget_with_200_orders(
     client, admin, partner, catalog, today, django_assert_max_num_queries
 ):
-    inst = installation_of(partner)
+    installations = [installation_of(partner), installation_of(partner)]
     callrec = Product.objects.get(article="CALLREC")
     orders = Order.objects.bulk_create(
-        Order(partner=partner, installation=inst, order_date=TODAY, delivery_email="a@b.test", invoice_email="a@b.test")
+        Order(partner=partner, order_date=TODAY, delivery_email="a@b.test", invoice_email="a@b.test")
         for _ in range(210)
     )
+    # Each order for two installations (ORD-1): the list counts them in its one query.
     OrderLine.objects.bulk_create(
-        OrderLine(order=o, product=callrec, kind="purchase", tier="81-150", line_net=D("3840.00")) for o in orders
+        OrderLine(order=o, installation=inst, product=callrec, kind="purchase", tier="81-150", line_net=D("1920.00"))
+        for o in orders
+        for inst in installations
     )
     with django_assert_max_num_queries(15):
         response = client.get(reverse("portal:orders"))
     assert response.status_code == 200
-    assert "3.840,00 €" in response.content.decode() and "Seite 1 von 5" in response.content.decode()
+    page = response.content.decode()
+    # 2 × 1.920,00 = 3.840,00 net per order.
+    assert "3.840,00 €" in page and "Seite 1 von 5" in page and '<td class="num">2</td>' in page
     with django_assert_max_num_queries(15):
         assert client.get(reverse("portal:orders"), {"seite": "zwei"}).status_code == 200
 
