@@ -383,3 +383,53 @@ def test_orders_list_counts_installations_within_the_query_budget(
     with django_assert_max_num_queries(15):
         page = client.get(reverse("portal:orders")).content.decode()
     assert '<td class="num">3</td>' in page and page.count('<td class="num">1</td>') == 4
+
+
+def test_delivery_emails_are_edited_in_the_portal(client, admin, partner, modules, today):
+    customer = CustomerFactory(partner=partner, company="Bäckerei Huber")
+    inst = installation_of(partner, customer=customer)
+    response = client.post(
+        reverse("portal:customer_edit", args=[customer.pk]),
+        {"company": "Bäckerei Huber", "country": "DE", "delivery_email": "it@baeckerei.test"},
+    )
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.delivery_email == "it@baeckerei.test"
+    form = client.get(reverse("portal:installation_edit", args=[inst.pk])).content.decode()
+    assert "Liefer-E-Mail für Schlüssel" in form
+    response = client.post(
+        reverse("portal:installation_edit", args=[inst.pk]),
+        {
+            "edition": inst.edition,
+            "identifier": inst.identifier,
+            "pbx_users": "90",
+            "user_light_licenses": "10",
+            "delivery_email": "kein-mail",
+        },
+    )
+    assert "Bitte eine gültige E-Mail-Adresse angeben." in response.content.decode()
+    client.post(
+        reverse("portal:installation_edit", args=[inst.pk]),
+        {
+            "edition": inst.edition,
+            "identifier": inst.identifier,
+            "pbx_users": "90",
+            "user_light_licenses": "10",
+            "delivery_email": "anlage@baeckerei.test",
+        },
+    )
+    inst.refresh_from_db()
+    assert inst.delivery_email == "anlage@baeckerei.test"
+    # The order takes the installation's own address before its customer's.
+    order = order_with(partner, [inst], "INTERCOM")
+    assert order.lines.get().delivery_email == "anlage@baeckerei.test"
+
+
+def test_installation_support_basic_bought_in_an_order_of_several_installations(partner, modules, today):
+    from support.selectors import basic_booked
+
+    first, second = installation_of(partner), installation_of(partner)
+    order = services.order_create(partner=partner)
+    services.order_lines_add(order=order, lines=wishes([first], "SP-BASIC") + wishes([second], "INTERCOM"))
+    services.order_confirm(order=order)
+    assert (basic_booked(first), basic_booked(second)) == (True, False)
