@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import selectors
 from billing.models import Invoice, OrderLine
-from licensing.constants import AUERSWALD
+from licensing.constants import AUERSWALD, STARFACE
 from vendorportal.parties import validators as party_validators
 
 TERM_PURCHASE = "purchase"
@@ -335,7 +335,9 @@ class MultiOrderForm(forms.Form):
             )
         choices.append((_("Module und Produkte"), [(key, _product_label(p)) for key, p in self.products.items()]))
         self.fields["article"].choices = choices
-        installations = selectors.orderable_installations(partner, today)
+        # Modules, SaaS and service plans are for STARFACE; Auerswald systems order Softwarepflege
+        # on the one-installation form.
+        installations = selectors.orderable_installations(partner, today).filter(vendor=STARFACE)
         self.fields["installations"].queryset = installations
         self.fields["installations"].label_from_instance = _installation_label
         customers = selectors.orderable_customers(partner, today)

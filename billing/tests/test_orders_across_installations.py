@@ -300,11 +300,33 @@ def test_portal_order_for_ticked_installations_and_pricing_again_reuses_the_draf
 
 def test_portal_refuses_an_undeliverable_installation_with_its_reason(client, admin, partner, modules, today):
     good = installation_of(partner)
+    licensed = installation_of(partner)
+    lic = license_issue(
+        product=modules["INTERCOM"],
+        installation=licensed,
+        version=modules["INTERCOM"].versions.get(version="2.1"),
+        delivery_note=False,
+    )
     system = make_system(customer=CustomerFactory(partner=partner))
+    assert system.identifier not in client.get(reverse("portal:order_new")).content.decode().split("Weitere Wege")[0]
+    page = client.post(reverse("portal:order_new"), multi_form([good, licensed])).content.decode()
+    assert f"Für Intercom gibt es auf {licensed.identifier} bereits einen aktiven Schlüssel" in page
+    assert str(lic.serial) in page and not Order.objects.exists()
     page = client.post(reverse("portal:order_new"), multi_form([good, system])).content.decode()
-    assert "ist ein Auerswald-System" in page and not Order.objects.exists()
+    assert "Diese Installation gibt es nicht, oder für sie kann nicht bestellt werden." in page
     page = client.post(reverse("portal:order_new"), multi_form([])).content.decode()
     assert "Bitte mindestens eine Installation ankreuzen." in page
+    assert not Order.objects.exists()
+
+
+def test_new_order_page_with_200_installations_within_the_query_budget(
+    client, admin, partner, suite, today, portal_query_budget
+):
+    customers = [CustomerFactory(partner=partner) for _n in range(20)]
+    for n in range(210):
+        installation_of(partner, customer=customers[n % 20])
+    page = portal_query_budget(reverse("portal:order_new")).content.decode()
+    assert page.count('type="checkbox" name="installations"') == 210
 
 
 def csv_upload(text: str, **fields):
