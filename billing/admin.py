@@ -230,6 +230,12 @@ class OrderAdmin(SimpleHistoryAdmin):
         return self.inlines if obj is not None else []
 
     def save_model(self, request, obj, form, change):
+        if change and obj.is_draft:
+            # The lines' delivery e-mails follow the order's (unless an installation or customer has its own).
+            services.order_emails_change(
+                order=obj, delivery_email=obj.delivery_email, invoice_email=obj.invoice_email, by=request.user
+            )
+            return
         if change:
             obj.full_clean()
             obj.save()

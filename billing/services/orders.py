@@ -264,6 +264,25 @@ def order_line_remove(*, order: Order, line: OrderLine) -> Order:
     return order
 
 
+@transaction.atomic
+def order_emails_change(*, order: Order, delivery_email: str, invoice_email: str, by=None) -> Order:
+    """Change a draft's delivery and invoice e-mails; its lines take the new delivery e-mail
+    where neither their installation nor its customer has its own (ORD-2)."""
+    locked = _locked_draft(order)
+    locked.delivery_email = (delivery_email or locked.partner.delivery_email).strip()
+    locked.invoice_email = (invoice_email or locked.partner.invoice_email).strip()
+    locked.full_clean()
+    if by is not None:
+        locked._history_user = by
+    locked.save(update_fields=["delivery_email", "invoice_email"])
+    for line in locked.lines.select_related("installation", "installation__customer"):
+        email = _line_delivery_email(locked, line.installation)
+        if email != line.delivery_email:
+            line.delivery_email = email
+            line.save(update_fields=["delivery_email"])
+    return locked
+
+
 def _next_position(order: Order) -> int:
     return (order.lines.aggregate(m=Max("position"))["m"] or 0) + 1
 

@@ -216,6 +216,19 @@ def test_three_installations_of_two_customers_get_their_keys_at_their_addresses(
     assert mails[-1][1] == ["buchhaltung@muster.test"] and Invoice.objects.get() == invoice
 
 
+def test_changing_a_drafts_delivery_email_moves_the_lines_without_their_own(partner, modules, today):
+    customer = CustomerFactory(partner=partner, delivery_email="it@kunde.test")
+    own, plain = installation_of(partner, customer=customer), installation_of(partner)
+    order = order_with(partner, [own, plain], "INTERCOM")
+    services.order_emails_change(order=order, delivery_email="lager@muster.test", invoice_email="")
+    assert dict(order.lines.values_list("installation_id", "delivery_email")) == {
+        own.pk: "it@kunde.test",
+        plain.pk: "lager@muster.test",
+    }
+    order.refresh_from_db()
+    assert order.invoice_email == "buchhaltung@muster.test"
+
+
 def test_delivery_recipient_rule():
     assert rules.delivery_recipient(installation_email="", customer_email=" it@k.test ", order_email="p@t.test") == (
         "it@k.test"
