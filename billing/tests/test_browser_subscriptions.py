@@ -20,7 +20,7 @@ SERVER_KEY = "ABCDE-12345-FGHIJ-67890"
 
 
 @pytest.fixture
-def subscription(modules, clock):
+def subscription(catalog, clock):
     login = PartnerUserFactory(role="admin", user__username="chefin", partner__company="Funk & Netz GmbH")
     inst = InstallationFactory(
         customer=CustomerFactory(partner=login.partner, company="Bäckerei Huber"), identifier=SERVER_KEY

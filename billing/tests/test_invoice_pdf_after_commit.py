@@ -158,7 +158,7 @@ def test_killed_between_commit_and_render_the_outbox_renders_and_sends_once(
 
 
 @pytest.mark.django_db
-def test_run_killed_after_commit_is_rendered_by_the_send(clock, modules, renders, send_outbox, mailoutbox):
+def test_run_killed_after_commit_is_rendered_by_the_send(clock, catalog, renders, send_outbox, mailoutbox):
     clock.set(DEC)
     partner = make_partner(company="Muster Kommunikation GmbH", invoice_email="buchhaltung@muster.test")
     make_subscription(partner, article="CALLREC", monthly_price="44.75", term_start=DEC)

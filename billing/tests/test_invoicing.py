@@ -38,7 +38,7 @@ D = Decimal
 
 
 @pytest.fixture
-def muster(modules):
+def muster(catalog):
     partner = make_partner(company="Muster Kommunikation GmbH", invoice_email="buchhaltung@muster.test")
     make_subscription(partner, article="CALLREC", monthly_price="44.75", term_start=DEC, minimum_months=12)
     make_subscription(
@@ -49,7 +49,7 @@ def muster(modules):
 
 
 @pytest.fixture
-def beispiel(modules):
+def beispiel(catalog):
     partner = make_partner(company="Beispiel IT-Service GmbH", invoice_email="rechnung@beispiel.test")
     SepaMandate.objects.create(
         partner=partner,
@@ -147,7 +147,7 @@ def test_a_month_without_a_run_is_caught_up_by_the_next(clock, muster):
     ]
 
 
-def test_tier_change_applies_from_its_period_and_an_ended_subscription_stops(clock, modules):
+def test_tier_change_applies_from_its_period_and_an_ended_subscription_stops(clock, catalog):
     partner = make_partner()
     changed = make_subscription(partner, article="CALLREC", monthly_price="44.75", term_start=DEC, minimum_months=1)
     SubscriptionPriceChange.objects.create(
@@ -171,7 +171,7 @@ def test_tier_change_applies_from_its_period_and_an_ended_subscription_stops(clo
     assert january.net_total == D("66.58")
 
 
-def test_subscription_with_several_licences_bills_the_monthly_price_of_all(clock, modules):
+def test_subscription_with_several_licences_bills_the_monthly_price_of_all(clock, catalog):
     partner = make_partner()
     make_subscription(partner, article="CALLREC", monthly_price="10.00", term_start=DEC, quantity=3)
     clock.set(DEC)
@@ -180,7 +180,7 @@ def test_subscription_with_several_licences_bills_the_monthly_price_of_all(clock
     assert "3 Lizenzen" in line.description
 
 
-def test_retroactive_plan_bills_only_years_from_billed_from(clock, modules):
+def test_retroactive_plan_bills_only_years_from_billed_from(clock, catalog):
     partner = make_partner()
     make_service_plan(
         partner,
@@ -325,7 +325,7 @@ def _queries_for_partner(n_subscriptions: int, clock) -> int:
     return len(ctx.captured_queries)
 
 
-def test_queries_per_partner_do_not_grow_with_its_subscriptions(clock, modules):
+def test_queries_per_partner_do_not_grow_with_its_subscriptions(clock, catalog):
     _queries_for_partner(1, clock)  # the year's first number creates the sequence row: more queries once
     one, twelve = _queries_for_partner(1, clock), _queries_for_partner(12, clock)
     assert one == twelve
@@ -348,7 +348,7 @@ def _queries_in_a_run(n_subscriptions: int, clock) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries]
 
 
-def test_a_partner_in_a_run_costs_the_writes_and_three_reads(clock, modules):
+def test_a_partner_in_a_run_costs_the_writes_and_three_reads(clock, catalog):
     """The run's per-partner transaction for a partner with subscriptions only (no plan, no tier
     change, no mandate, no support time): the savepoint of the test's transaction (2), lock +
     mandate id + "has plans", subscriptions, billed periods (3 reads), the number (UPDATE +
@@ -379,7 +379,7 @@ def test_a_run_asks_a_source_for_its_lines_only_for_the_partners_it_named(clock,
     assert len(result.invoices) == 2 and asked == [beispiel.pk]
 
 
-def test_a_revoked_mandate_is_no_mandate_and_the_active_one_debits(clock, modules):
+def test_a_revoked_mandate_is_no_mandate_and_the_active_one_debits(clock, catalog):
     """ORD-8 with the mandate read in the partner's lock: 16,58 € net ≤ 50 € debits only with an
     active mandate. Revoked only → transfer, due 01.12. + 14 days; revoked and a newer active →
     direct debit with the active mandate's reference."""

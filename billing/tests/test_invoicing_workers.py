@@ -230,7 +230,7 @@ def test_worker_killed_mid_run_is_finished_by_the_catch_up_tick(
 
 
 @pytest.mark.worker
-def test_two_run_invoicing_processes_at_once_bill_each_period_once(transactional_db, worker_tools, modules, tmp_path):
+def test_two_run_invoicing_processes_at_once_bill_each_period_once(transactional_db, worker_tools, catalog, tmp_path):
     partners, month = _partners_with_subscriptions(12)
     # The outbox's wake-up messages go nowhere (the rows are what counts here).
     env = worker_tools.env(

@@ -35,7 +35,7 @@ PLANS = "/portal/service-plaene/"
 
 
 @pytest.fixture
-def partner(modules):
+def partner(catalog):
     return PartnerFactory(company="Muster Kommunikation GmbH")
 
 
