@@ -40,6 +40,8 @@ class OrderLineInline(admin.TabularInline):
     can_delete = False
     fields = [
         "position",
+        "installation",
+        "delivery_email",
         "product",
         "kind",
         "term_months",
@@ -62,6 +64,9 @@ class OrderLineInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("installation", "product", "upgrade_from")
+
     @admin.display(description=_("Rabatte"))
     def discounts(self, line):
         shown = [step.display for step in pricing.stored_breakdown(line).steps[1:]]
@@ -71,7 +76,7 @@ class OrderLineInline(admin.TabularInline):
 class OrderAddForm(forms.ModelForm):
     class Meta:
         model = Order
-        fields = ["partner", "installation", "delivery_email", "invoice_email"]
+        fields = ["partner", "delivery_email", "invoice_email"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,22 +84,32 @@ class OrderAddForm(forms.ModelForm):
             self.fields[name].required = False
             self.fields[name].help_text = _("leer = Standard des Partners")
 
-    def clean(self):
-        data = super().clean()
-        if data.get("partner") and data.get("installation"):
-            refusal = services.order_create_refusal(
-                partner=data["partner"], installation=data["installation"], today=clock.today()
-            )
-            if refusal:
-                raise ValidationError(refusal[0])
-        return data
-
     def _post_clean(self):
         # order_create fills the e-mail defaults and validates the order with full_clean.
         pass
 
 
+class _InstallationsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, inst):
+        return f"{inst.customer.company} – {inst.identifier}"
+
+
 class OrderLineAddForm(forms.Form):
+    """One product for one or more installations of the order's partner: one line each
+    (decision ORD-1/ORD-4; a licence is bound to one server key)."""
+
+    installations = _InstallationsField(
+        queryset=None,
+        label=_("Installationen"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("je Installation eine Position (eine Lizenz je Serverlizenzschlüssel)"),
+        error_messages={
+            "invalid_choice": _(
+                "Die Installation %(value)s gehört zu keinem Kunden dieses Partners oder ist außer Betrieb."
+            ),
+            "required": _("Bitte mindestens eine Installation wählen."),
+        },
+    )
     product = forms.ModelChoiceField(
         Product.objects.filter(kind__in=services.ORDERABLE_KINDS, active=True), label=_("Produkt")
     )
@@ -105,7 +120,6 @@ class OrderLineAddForm(forms.Form):
         initial=0,
         label=_("Mindestlaufzeit (Monate)"),
     )
-    quantity = forms.IntegerField(label=_("Anzahl Lizenzen"), min_value=1, initial=1)
     users = forms.IntegerField(
         label=_("Benutzer"),
         min_value=1,
@@ -127,18 +141,42 @@ class OrderLineAddForm(forms.Form):
 
     def __init__(self, *args, order: Order, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["upgrade_from"].queryset = License.objects.filter(
-            bindings__installation=order.installation, state=License.ACTIVE
-        ).select_related("product")
+        self.fields["installations"].queryset = selectors.orderable_installations(order.partner, clock.today())
+        self.fields["upgrade_from"].queryset = (
+            License.objects.filter(bindings__installation__customer__partner=order.partner, state=License.ACTIVE)
+            .select_related("product")
+            .distinct()
+        )
+
+    def clean(self):
+        data = super().clean()
+        upgrade_from = data.get("upgrade_from")
+        installations = data.get("installations") or []
+        if upgrade_from is not None and len(installations) != 1:
+            raise ValidationError(_("Ein Upgrade gilt für die eine Installation der Lizenz; bitte genau eine wählen."))
+        return data
 
 
 @admin.register(Order)
 class OrderAdmin(SimpleHistoryAdmin):
-    list_display = ["reference_display", "partner", "installation", "order_date", "state", "net_once", "net_monthly"]
+    list_display = [
+        "reference_display",
+        "partner",
+        "installations_count",
+        "order_date",
+        "state",
+        "net_once",
+        "net_monthly",
+    ]
     list_filter = ["state", "order_date"]
-    search_fields = ["=id", "partner__company", "installation__identifier", "installation__customer__company"]
-    list_select_related = ["partner", "installation"]
-    autocomplete_fields = ["partner", "installation"]
+    search_fields = [
+        "=id",
+        "partner__company",
+        "lines__installation__identifier",
+        "lines__installation__customer__company",
+    ]
+    list_select_related = ["partner"]
+    autocomplete_fields = ["partner"]
     show_full_result_count = False
     date_hierarchy = "order_date"
     inlines = [OrderLineInline]
@@ -146,7 +184,7 @@ class OrderAdmin(SimpleHistoryAdmin):
     readonly_fields = [
         "reference_display",
         "partner",
-        "installation",
+        "installations_count",
         "order_date",
         "state",
         "created_at",
@@ -161,7 +199,7 @@ class OrderAdmin(SimpleHistoryAdmin):
                 "fields": [
                     "reference_display",
                     "partner",
-                    "installation",
+                    "installations_count",
                     "order_date",
                     "state",
                     "created_at",
@@ -180,7 +218,7 @@ class OrderAdmin(SimpleHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(None, {"fields": ["partner", "installation", "delivery_email", "invoice_email"]})]
+            return [(None, {"fields": ["partner", "delivery_email", "invoice_email"]})]
         return self.fieldsets
 
     def get_readonly_fields(self, request, obj=None):
@@ -194,6 +232,12 @@ class OrderAdmin(SimpleHistoryAdmin):
         return self.inlines if obj is not None else []
 
     def save_model(self, request, obj, form, change):
+        if change and obj.is_draft:
+            # The lines' delivery e-mails follow the order's (unless an installation or customer has its own).
+            services.order_emails_change(
+                order=obj, delivery_email=obj.delivery_email, invoice_email=obj.invoice_email, by=request.user
+            )
+            return
         if change:
             obj.full_clean()
             obj.save()
@@ -201,7 +245,6 @@ class OrderAdmin(SimpleHistoryAdmin):
         try:
             created = services.order_create(
                 partner=form.cleaned_data["partner"],
-                installation=form.cleaned_data["installation"],
                 created_by=request.user,
                 delivery_email=form.cleaned_data.get("delivery_email") or "",
                 invoice_email=form.cleaned_data.get("invoice_email") or "",
@@ -227,6 +270,10 @@ class OrderAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("Bestellung"), ordering="id")
     def reference_display(self, obj):
         return obj.reference
+
+    @admin.display(description=_("Installationen"))
+    def installations_count(self, obj):
+        return len({line.installation_id for line in obj.lines.all()})
 
     def _net(self, obj, unit):
         nets = [line.line_net for line in obj.lines.all() if line.price_unit == unit]
@@ -261,10 +308,17 @@ class OrderAdmin(SimpleHistoryAdmin):
             return exc.message
         if not breakdown.lines:
             return _("Noch keine Positionen.")
+        installations = {line.pk: line.installation.identifier for line in selectors.order_lines(obj)}
         rows = []
         for line in breakdown.lines:
             rows.append(
-                format_html("<tr><th colspan='2'>{} × {} ({})</th></tr>", line.quantity, line.name, line.article)
+                format_html(
+                    "<tr><th colspan='2'>{} × {} ({}) · {}</th></tr>",
+                    line.quantity,
+                    line.name,
+                    line.article,
+                    installations.get(line.key, ""),
+                )
             )
             rows.extend(format_html("<tr><td>{}</td><td></td></tr>", step.display) for step in line.steps)
             rows.append(
@@ -304,25 +358,30 @@ class OrderAdmin(SimpleHistoryAdmin):
         return [path("<int:object_id>/add-line/", view, name="billing_order_add_line")] + super().get_urls()
 
     def add_line_view(self, request, object_id):
-        order = get_object_or_404(Order.objects.select_related("installation", "partner"), pk=object_id)
+        order = get_object_or_404(Order.objects.select_related("partner"), pk=object_id)
         if not self.has_change_permission(request, order):
             raise PermissionDenied
         form = OrderLineAddForm(request.POST or None, order=order)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                services.order_line_add(
+                services.order_lines_add(
                     order=order,
-                    product=data["product"],
-                    kind=data["kind"],
-                    term_months=data["term_months"],
-                    quantity=data["quantity"],
-                    users=data["users"],
-                    as_package=data["as_package"],
-                    upgrade=data["upgrade"] or "",
-                    upgrade_from=data["upgrade_from"],
-                    service_plan=data["service_plan"] or "",
-                    billing_months=data["billing_months"],
+                    lines=[
+                        services.LineWish(
+                            installation=installation,
+                            product=data["product"],
+                            kind=data["kind"],
+                            term_months=data["term_months"],
+                            users=data["users"],
+                            as_package=data["as_package"],
+                            upgrade=data["upgrade"] or "",
+                            upgrade_from=data["upgrade_from"],
+                            service_plan=data["service_plan"] or "",
+                            billing_months=data["billing_months"],
+                        )
+                        for installation in data["installations"]
+                    ],
                 )
             except PortalError as exc:
                 form.add_error(None, exc.message)
@@ -330,7 +389,12 @@ class OrderAdmin(SimpleHistoryAdmin):
                 for message in exc.messages:
                     form.add_error(None, message)
             else:
-                self.message_user(request, _("Position hinzugefügt und Bestellung neu berechnet."), messages.SUCCESS)
+                self.message_user(
+                    request,
+                    _("%(count)s Position(en) hinzugefügt und Bestellung neu berechnet.")
+                    % {"count": len(data["installations"])},
+                    messages.SUCCESS,
+                )
                 return redirect(reverse("admin:billing_order_change", args=[order.pk]))
         context = {
             **self.admin_site.each_context(request),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import selectors
 from billing.models import Invoice, OrderLine
-from licensing.constants import AUERSWALD
+from licensing.constants import AUERSWALD, STARFACE
 from vendorportal.parties import validators as party_validators
 
 TERM_PURCHASE = "purchase"
@@ -69,7 +69,9 @@ class _LicenseChoiceField(forms.ModelMultipleChoiceField):
 
 class OrderForm(forms.Form):
     """What a partner orders for one installation: modules with one term, tier upgrades
-    (ORD-6) or — for an Auerswald system — a Softwarepflege quote (SWP-3…SWP-7)."""
+    (ORD-6) or — for an Auerswald system — a Softwarepflege quote (SWP-3…SWP-7). One
+    licence per module: a licence is bound to one server key (LIC-1); more licences are
+    more installations (:class:`MultiOrderForm`)."""
 
     token = forms.CharField(
         widget=forms.HiddenInput,
@@ -94,13 +96,6 @@ class OrderForm(forms.Form):
         choices=TERM_CHOICES,
         initial=TERM_PURCHASE,
         error_messages={"invalid_choice": _("Bitte Kauf oder eine Abo-Laufzeit (1, 12, 24, 36 Monate) wählen.")},
-    )
-    quantity = forms.IntegerField(
-        label=_("Anzahl Lizenzen je Modul"),
-        min_value=1,
-        max_value=999,
-        initial=1,
-        error_messages={"invalid": _("Bitte eine ganze Zahl von 1 bis 999 angeben.")},
     )
     as_package = forms.BooleanField(
         label=_("Abos als Paket (gemeinsame Laufzeit, Mengenrabatt ab 10 Lizenzen)"), required=False
@@ -164,7 +159,7 @@ class OrderForm(forms.Form):
         if not self.is_bound:
             self.initial["token"] = uuid.uuid4().hex
         if self.is_system:
-            for name in ("products", "term", "quantity", "as_package", "teams_users", "upgrades"):
+            for name in ("products", "term", "as_package", "teams_users", "upgrades"):
                 del self.fields[name]
         else:
             for name in ("swp", "swp_users", "swp_months"):
@@ -206,15 +201,21 @@ class OrderForm(forms.Form):
             LineWish(
                 product=product,
                 kind=kind,
+                installation=self.installation,
                 term_months=months,
-                quantity=data["quantity"],
                 users=data.get("teams_users") if product.pricing_model == Product.PER_STARTED_5_USERS else None,
                 as_package=bool(data.get("as_package")) and kind == OrderLine.SUBSCRIPTION,
             )
             for product in data.get("products") or []
         ]
         wishes += [
-            LineWish(product=lic.product, kind=OrderLine.PURCHASE, upgrade=OrderLine.UPGRADE_TIER, upgrade_from=lic)
+            LineWish(
+                product=lic.product,
+                kind=OrderLine.PURCHASE,
+                installation=self.installation,
+                upgrade=OrderLine.UPGRADE_TIER,
+                upgrade_from=lic,
+            )
             for lic in data.get("upgrades") or []
         ]
         return wishes
@@ -225,10 +226,239 @@ class OrderForm(forms.Form):
             return {}
         months = data.get("swp_months")
         return {
+            "swp_installation": self.installation,
             "swp_kind": data["swp"],
             "swp_users": data.get("swp_users") if data["swp"] == OrderLine.SWP_ADD_USERS else None,
             "swp_months": int(months) if months and data["swp"] == OrderLine.SWP_RENEWAL else None,
         }
+
+
+class _InstallationCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes that carry their customer (``data-customer``) for the static filter script."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-customer"] = str(instance.customer_id)
+        return option
+
+
+def _installation_label(inst) -> str:
+    users = _("%(users)s Benutzer") % {"users": inst.installed_users} if inst.installed_users else ""
+    return " · ".join(part for part in [inst.customer.company, inst.identifier, inst.name, users] if part)
+
+
+def _term_kind(term: str) -> tuple[str, int]:
+    if term == TERM_PURCHASE:
+        return OrderLine.PURCHASE, 0
+    return OrderLine.SUBSCRIPTION, int(term)
+
+
+class MultiOrderForm(forms.Form):
+    """The portal's order form for many installations (decision ORD-1/ORD-4): a module or
+    a bundle (all its modules), ticked installations — one line, one licence per
+    installation — with one term. The volume discount counts the ticked installations."""
+
+    token = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=40,
+        error_messages={
+            "required": _("Das Formular ist abgelaufen; bitte die Seite neu laden."),
+            "max_length": _("Das Formular ist abgelaufen; bitte die Seite neu laden."),
+        },
+    )
+    article = forms.ChoiceField(
+        label=_("Modul oder Bundle"),
+        error_messages={
+            "required": _("Bitte ein Modul oder ein Bundle wählen."),
+            "invalid_choice": _("Dieses Modul oder Bundle wird nicht angeboten."),
+        },
+    )
+    term = forms.ChoiceField(
+        label=_("Kauf oder Abo"),
+        choices=TERM_CHOICES,
+        initial=TERM_PURCHASE,
+        error_messages={"invalid_choice": _("Bitte Kauf oder eine Abo-Laufzeit (1, 12, 24, 36 Monate) wählen.")},
+    )
+    as_package = forms.BooleanField(
+        label=_("Abos als Paket (gemeinsame Laufzeit, Mengenrabatt ab 10 Lizenzen)"), required=False
+    )
+    teams_users = forms.IntegerField(
+        label=_("Benutzer für Teams Presence Sync"),
+        min_value=1,
+        max_value=100000,
+        required=False,
+        help_text=_("leer = installierte Benutzer der jeweiligen Installation; berechnet je angefangene 5 Benutzer"),
+        error_messages={"invalid": _("Bitte eine ganze Zahl ab 1 angeben.")},
+    )
+    customer = forms.ChoiceField(label=_("Installationen filtern nach Kunde"), required=False)
+    installations = forms.ModelMultipleChoiceField(
+        label=_("Installationen (je Installation eine Lizenz)"),
+        queryset=None,
+        widget=_InstallationCheckboxes,
+        error_messages={
+            "required": _("Bitte mindestens eine Installation ankreuzen."),
+            "invalid_choice": _("Diese Installation gibt es nicht, oder für sie kann nicht bestellt werden."),
+            "invalid_pk_value": _("Ungültige Auswahl."),
+        },
+    )
+    delivery_email = forms.EmailField(
+        label=_("Liefer-E-Mail (Schlüssel)"),
+        required=False,
+        help_text=_("für Installationen, die weder selbst noch über ihren Kunden eine Liefer-E-Mail haben"),
+        error_messages={"invalid": _("Bitte eine gültige E-Mail-Adresse angeben.")},
+    )
+    invoice_email = forms.EmailField(
+        label=_("Rechnungs-E-Mail"),
+        required=False,
+        error_messages={"invalid": _("Bitte eine gültige E-Mail-Adresse angeben.")},
+    )
+
+    def __init__(self, *args, partner, today, customer_filter: str = "", with_emails: bool = True, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        products = list(selectors.orderable_products())
+        bundles = list(selectors.active_bundles())
+        self.bundles = {f"bundle:{b.pk}": b for b in bundles}
+        self.products = {f"product:{p.pk}": p for p in products}
+        choices = [("", _("— bitte wählen —"))]
+        if bundles:
+            choices.append(
+                (
+                    _("Bundles (alle Module, 10 % Bundle-Rabatt beim Kauf)"),
+                    [
+                        (key, f"{b.name} ({', '.join(p.name for p in b.products.all())})")
+                        for key, b in self.bundles.items()
+                    ],
+                )
+            )
+        choices.append((_("Module und Produkte"), [(key, _product_label(p)) for key, p in self.products.items()]))
+        self.fields["article"].choices = choices
+        # Modules, SaaS and service plans are for STARFACE; Auerswald systems order Softwarepflege
+        # on the one-installation form.
+        installations = selectors.orderable_installations(partner, today).filter(vendor=STARFACE)
+        self.fields["installations"].queryset = installations
+        self.fields["installations"].label_from_instance = _installation_label
+        customers = selectors.orderable_customers(partner, today)
+        self.fields["customer"].choices = [("", _("alle Kunden"))] + [(str(c.pk), c.company) for c in customers]
+        if customer_filter.isdigit() and not self.is_bound:
+            self.initial["customer"] = customer_filter
+            self.fields["installations"].queryset = installations.filter(customer_id=int(customer_filter))
+        self.fields["delivery_email"].widget.attrs["placeholder"] = partner.delivery_email
+        self.fields["invoice_email"].widget.attrs["placeholder"] = partner.invoice_email
+        if not with_emails:  # adding to a draft: its e-mails stay
+            del self.fields["delivery_email"], self.fields["invoice_email"]
+        if not self.is_bound:
+            self.initial["token"] = uuid.uuid4().hex
+
+    def chosen_products(self):
+        key = self.cleaned_data["article"]
+        if key in self.bundles:
+            return list(self.bundles[key].products.all())
+        return [self.products[key]]
+
+    def wishes(self):
+        """One line per ticked installation and product, as the service takes them."""
+        from billing.services import LineWish
+        from licensing.models import Product
+
+        data = self.cleaned_data
+        kind, months = _term_kind(data["term"])
+        return [
+            LineWish(
+                product=product,
+                kind=kind,
+                installation=installation,
+                term_months=months,
+                users=data.get("teams_users") if product.pricing_model == Product.PER_STARTED_5_USERS else None,
+                as_package=bool(data.get("as_package")) and kind == OrderLine.SUBSCRIPTION,
+            )
+            for installation in data["installations"]
+            for product in self.chosen_products()
+        ]
+
+
+CSV_MAX_BYTES = 512 * 1024
+CSV_MAX_ROWS = 2000
+
+
+class OrderCsvForm(forms.Form):
+    """A large order as CSV rows ``server key;article`` (a hardware ID or serial number
+    names an installation too). The upload is previewed row by row; the rows come back
+    as ``content`` with "Bestellung anlegen", so the file is read once."""
+
+    token = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=40,
+        error_messages={"required": _("Das Formular ist abgelaufen; bitte die Seite neu laden.")},
+    )
+    file = forms.FileField(
+        label=_("CSV-Datei"),
+        required=False,
+        help_text=_(
+            "Je Zeile: Serverlizenzschlüssel (oder Hardware-ID / Seriennummer);Artikelnummer — z. B. "
+            "ABCDE-12345-FGHIJ-67890;INTERCOM. Höchstens 2.000 Zeilen."
+        ),
+    )
+    content = forms.CharField(widget=forms.HiddenInput, required=False, max_length=CSV_MAX_BYTES)
+    term = forms.ChoiceField(
+        label=_("Kauf oder Abo"),
+        choices=TERM_CHOICES,
+        initial=TERM_PURCHASE,
+        error_messages={"invalid_choice": _("Bitte Kauf oder eine Abo-Laufzeit (1, 12, 24, 36 Monate) wählen.")},
+    )
+    as_package = forms.BooleanField(label=_("Abos als Paket (ORD-4)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["token"] = uuid.uuid4().hex
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > CSV_MAX_BYTES:
+                raise forms.ValidationError(_("Die Datei ist zu groß (höchstens 512 KB)."))
+            raw = upload.read()
+            for encoding in ("utf-8-sig", "cp1252"):  # Excel writes either
+                try:
+                    data["content"] = raw.decode(encoding)
+                    break
+                except UnicodeDecodeError:
+                    continue
+        if not (data.get("content") or "").strip():
+            if not self.errors:
+                raise forms.ValidationError(_("Bitte eine CSV-Datei mit mindestens einer Zeile wählen."))
+            return data
+        if len(data["content"].splitlines()) > CSV_MAX_ROWS + 1:
+            raise forms.ValidationError(_("Höchstens 2.000 Zeilen je Datei; bitte die Bestellung aufteilen."))
+        return data
+
+    def rows(self) -> list[tuple[int, str, str, str]]:
+        """(line number, identifier, article, parse error) of every non-empty row; a first
+        row that names the columns is skipped."""
+        rows = []
+        for number, text in enumerate(self.cleaned_data["content"].splitlines(), start=1):
+            if not text.strip():
+                continue
+            cells = [cell.strip().strip('"') for cell in text.replace(",", ";").split(";")]
+            while len(cells) > 2 and not cells[-1]:
+                cells.pop()
+            if number == 1 and cells and cells[0].lower() in {"serverlizenzschlüssel", "server key", "kennung"}:
+                continue
+            if len(cells) != 2 or not all(cells):
+                rows.append(
+                    (number, text.strip(), "", str(_("Die Zeile hat nicht die Form „Serverlizenzschlüssel;Artikel“.")))
+                )
+                continue
+            rows.append((number, cells[0], cells[1], ""))
+        return rows
+
+    def kind_and_term(self) -> tuple[str, int]:
+        return _term_kind(self.cleaned_data["term"])
 
 
 class InvoiceFilterForm(forms.Form):

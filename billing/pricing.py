@@ -91,6 +91,7 @@ class LineRequest:
     from_tier: str = ""  # tier upgrade: the licensed tier
     purchased_on: date | None = None  # version upgrade: purchase of the previous version
     service_plan: str = ""  # version upgrade: the installation's service plan
+    installation: Hashable = None  # the line's installation: bundles count per installation (ORD-3)
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,9 @@ class LineBreakdown:
     steps: tuple[PriceStep, ...]
     unit_net: Decimal  # per licence, rounded half up to cents
     line_net: Decimal  # quantity × unit_net
+    installation: str = ""  # the line's installation identifier, as shown (ORD-1)
+    customer: str = ""  # its end customer
+    delivery_email: str = ""  # where its delivery note goes (ORD-2)
 
     @property
     def factor(self) -> Decimal:
@@ -282,12 +286,16 @@ def price_lines(
     """Price every line of an order: the bundle (ORD-3) and volume (ORD-4) discounts
     depend on the other lines, so the whole order is priced at once.
 
-    Volume counts the licences of one module over the order's new purchases, and over
-    its package subscriptions of the same term (ORD-4); upgrades count for neither
-    discount — they buy no new module.
+    Decision ORD-1/ORD-4: volume counts the licences of one module over the whole order —
+    every installation — for new purchases, and for package subscriptions of the same
+    term (ORD-4); a bundle is complete when all its modules are bought for one
+    installation (ORD-3). Upgrades count for neither discount — they buy no new module.
     """
     requests = list(requests)
-    purchased = [r.article for r in requests if r.kind == rules.PURCHASE and not r.upgrade_kind]
+    purchased: dict[Hashable, list[str]] = defaultdict(list)
+    for r in requests:
+        if r.kind == rules.PURCHASE and not r.upgrade_kind:
+            purchased[r.installation].append(r.article)
     volume: dict[tuple, int] = defaultdict(int)
     for r in requests:
         if not r.upgrade_kind:
@@ -298,7 +306,7 @@ def price_lines(
             prices[r.key],
             order_date=order_date,
             bundle_percent=rules.bundle_discount_percent(
-                r.article, r.kind, bundles, purchased, is_upgrade=bool(r.upgrade_kind)
+                r.article, r.kind, bundles, purchased[r.installation], is_upgrade=bool(r.upgrade_kind)
             ),
             volume_percent=ZERO
             if r.upgrade_kind
@@ -417,4 +425,7 @@ def stored_breakdown(line) -> LineBreakdown:
         steps=steps,
         unit_net=line.unit_net,
         line_net=line.line_net,
+        installation=line.installation.identifier,
+        customer=line.installation.customer.company,
+        delivery_email=line.delivery_email,
     )

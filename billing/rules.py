@@ -176,6 +176,21 @@ def started_user_blocks(users: int) -> int:
     return math.ceil(users / USERS_PER_BLOCK)
 
 
+# --- ORD-2: where the keys go ----------------------------------------------------------------
+
+
+def delivery_recipient(*, installation_email: str, customer_email: str, order_email: str) -> str:
+    """The delivery e-mail of one installation's keys (ORD-2): the installation's own
+    delivery e-mail, else its customer's, else the order's (which defaults to the
+    partner's). So a partner ordering for many customers has each end customer's keys
+    delivered straight to that customer. ("", "it@kunde.test", "technik@partner.test") →
+    "it@kunde.test"."""
+    for email in (installation_email, customer_email, order_email):
+        if email and email.strip():
+            return email.strip()
+    return ""
+
+
 # --- ORD-3: bundle discount ------------------------------------------------------------------
 
 BUNDLE_DISCOUNT_PERCENT = Decimal("10")
@@ -186,8 +201,9 @@ SUBSCRIPTION = "subscription"
 def complete_bundles(bundles: Mapping[str, Iterable[str]], purchased: Iterable[str]) -> list[str]:
     """Names of the bundles all of whose modules are bought in this order (ORD-3), sorted.
 
-    ``purchased`` are the articles bought (new purchases, not upgrades) in the order. A
-    bundle without modules is never complete.
+    ``purchased`` are the articles bought (new purchases, not upgrades) in the order for
+    one installation (decision ORD-1/ORD-4: bundles count per installation). A bundle
+    without modules is never complete.
     """
     bought = set(purchased)
     return sorted(name for name, articles in bundles.items() if (members := set(articles)) and members <= bought)
@@ -216,6 +232,9 @@ VOLUME_DISCOUNT_PERCENT = Decimal("10")
 
 def volume_discount_percent(kind: str, licenses_of_module: int, as_package: bool = False) -> Decimal:
     """10 % when at least 10 licences of the same module are bought in one order (ORD-4).
+
+    Decision ORD-1/ORD-4: ``licenses_of_module`` counts that module over every installation
+    of the order (a licence is bound to one server key: ten licences are ten installations).
 
     Subscriptions only when booked as a package (common term and start, cancelled only
     as a whole). 9 → 0, 10 → 10; subscription of 12 not as a package → 0.

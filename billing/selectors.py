@@ -19,13 +19,13 @@ from vendorportal.formats import format_date_de
 
 def orders_for_partner(partner):
     """The partner's orders, newest first — the only orders a partner login may see."""
-    return Order.objects.filter(partner=partner).select_related("installation", "installation__customer")
+    return Order.objects.filter(partner=partner)
 
 
 def order_lines(order: Order):
     return (
         OrderLine.objects.filter(order=order)
-        .select_related("product", "upgrade_from", "order__installation")
+        .select_related("product", "upgrade_from", "installation", "installation__customer")
         .order_by("position", "id")
     )
 
@@ -297,13 +297,14 @@ def partner_order(partner, pk) -> Order:
 
 def portal_orders(partner):
     """The partner's orders for the list page: net per order and its invoice, in one query."""
-    from django.db.models import OuterRef, Subquery, Sum
+    from django.db.models import Count, OuterRef, Subquery, Sum
 
     invoices = Invoice.objects.filter(order=OuterRef("pk"), kind=Invoice.INVOICE)
     return (
         orders_for_partner(partner)
         .annotate(
             net=Sum("lines__line_net"),
+            installations_count=Count("lines__installation", distinct=True),
             invoice_id=Subquery(invoices.values("pk")[:1]),
             invoice_number=Subquery(invoices.values("number")[:1]),
         )
@@ -316,10 +317,25 @@ def order_invoice(order: Order) -> Invoice | None:
 
 
 def order_delivery_notes(order: Order):
-    """The delivery notes of the keys an order produced (ORD-2)."""
+    """The delivery notes of the keys an order produced (ORD-2): one per installation."""
     from licensing.models import DeliveryNote
 
-    return DeliveryNote.objects.filter(licenses__order_lines__order=order).distinct().order_by("number")
+    return (
+        DeliveryNote.objects.filter(licenses__order_lines__order=order)
+        .select_related("installation", "installation__customer")
+        .distinct()
+        .order_by("number")
+    )
+
+
+def order_installations(order: Order) -> list[Installation]:
+    """The installations an order's lines name (decision ORD-1/ORD-4), by customer and identifier."""
+    return list(
+        Installation.objects.filter(order_lines__order=order)
+        .select_related("customer")
+        .distinct()
+        .order_by("customer__company", "identifier")
+    )
 
 
 def order_delivery_note(order: Order, pk):
@@ -394,6 +410,46 @@ def orderable_products():
     from billing.constants import ORDERABLE_KINDS
 
     return Product.objects.filter(kind__in=ORDERABLE_KINDS, active=True).order_by("name")
+
+
+def active_bundles():
+    """Bundles the order form offers (ORD-3), with their modules."""
+    return Bundle.objects.filter(active=True).prefetch_related("products").order_by("name")
+
+
+def orderable_customers(partner, today: date):
+    """The partner's customers with at least one installation that can be ordered for today."""
+    from vendorportal.parties.models import Customer
+
+    installations = orderable_installations(partner, today)
+    return Customer.objects.filter(pk__in=installations.values("customer_id")).order_by("company")
+
+
+def installations_by_identifier(identifiers) -> dict[str, Installation]:
+    """Installations named by a server key, hardware ID or serial number as typed (any
+    case, with or without dashes), keyed by the text as given — of any partner: the
+    caller says "not yours" (a CSV row of a large order)."""
+    from licensing.rules import HARDWARE_ID, SERIAL_NUMBER, SERVER_KEY, IdentifierFormatError, normalize_identifier
+
+    candidates: dict[str, list[str]] = {}
+    for raw in identifiers:
+        forms_ = [raw.strip().upper()]
+        for kind in (SERVER_KEY, HARDWARE_ID, SERIAL_NUMBER):
+            try:
+                forms_.append(normalize_identifier(kind, raw))
+            except IdentifierFormatError:
+                continue
+        candidates[raw] = forms_
+    wanted = {form for forms_ in candidates.values() for form in forms_}
+    found = {
+        inst.identifier: inst for inst in Installation.objects.filter(identifier__in=wanted).select_related("customer")
+    }
+    result = {}
+    for raw, forms_ in candidates.items():
+        match = next((found[form] for form in forms_ if form in found), None)
+        if match is not None:
+            result[raw] = match
+    return result
 
 
 def tier_upgrade_candidates(installation: Installation):

@@ -23,7 +23,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import rules, selectors, services
-from billing.forms import InstallationChoiceForm, InvoiceFilterForm, MandateForm, OrderForm
+from billing.forms import (
+    InstallationChoiceForm,
+    InvoiceFilterForm,
+    MandateForm,
+    MultiOrderForm,
+    OrderCsvForm,
+    OrderForm,
+)
 from billing.models import Invoice, Order
 from licensing.models import DeliveryNote, Installation, License
 from licensing.selectors.systems import system_facts
@@ -66,13 +73,189 @@ def orders_list(request):
     )
 
 
+def _add_errors(form, exc: Exception) -> None:
+    if isinstance(exc, PortalError):
+        form.add_error(None, exc.message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def _form_errors(form) -> list[str]:
+    return [str(message) for messages_ in form.errors.values() for message in messages_]
+
+
 @partner_required(admin_only=True)
 def order_new(request):
-    """Step 1: which installation the order is for (ORD-1, SWP-9: one system per order)."""
-    form = InstallationChoiceForm(request.GET or None, partner=request.partner, today=clock.today())
-    if request.GET and form.is_valid():
-        return redirect("portal:order_new_for", installation=form.cleaned_data["installation"].pk)
-    return render(request, "portal/billing/order_new.html", {"form": form, "title": _("Neue Bestellung")})
+    """A new order: a module or bundle for ticked installations (decision ORD-1/ORD-4; the
+    live price as you tick) → "Preis berechnen" places the form's draft (pricing again
+    changes that draft, it does not pile up drafts) and shows it for review. The other
+    ways in: one installation (tier upgrades, Softwarepflege: ``?installation=``) and a CSV."""
+    today = clock.today()
+    if "installation" in request.GET:
+        choice = InstallationChoiceForm(request.GET, partner=request.partner, today=today)
+        if choice.is_valid():
+            return redirect("portal:order_new_for", installation=choice.cleaned_data["installation"].pk)
+    else:
+        choice = InstallationChoiceForm(partner=request.partner, today=today)
+    form = MultiOrderForm(
+        request.POST or None, partner=request.partner, today=today, customer_filter=request.GET.get("kunde", "")
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = services.order_draft_place(
+                partner=request.partner,
+                token=form.cleaned_data["token"],
+                lines=form.wishes(),
+                delivery_email=form.cleaned_data["delivery_email"],
+                invoice_email=form.cleaned_data["invoice_email"],
+                by=request.user,
+            )
+        except (PortalError, ValidationError) as exc:
+            _add_errors(form, exc)
+        else:
+            return redirect("portal:order_detail", pk=order.pk)
+    return render(
+        request,
+        "portal/billing/order_new.html",
+        {"form": form, "choice": choice, "title": _("Neue Bestellung")},
+    )
+
+
+@require_POST
+@partner_required(admin_only=True)
+def order_new_preview(request):
+    """The live price of the new-order form: the same ``order_draft_place``, rolled back."""
+    form = MultiOrderForm(request.POST, partner=request.partner, today=clock.today())
+    if not form.is_valid():
+        return _preview_errors(request, _form_errors(form))
+    return _rolled_back_preview(
+        request,
+        lambda: services.order_draft_place(
+            partner=request.partner,
+            token=f"preview-{uuid.uuid4().hex}",
+            lines=form.wishes(),
+            delivery_email=form.cleaned_data["delivery_email"],
+            invoice_email=form.cleaned_data["invoice_email"],
+            by=request.user,
+        ),
+    )
+
+
+@partner_required(admin_only=True)
+def order_csv(request):
+    """A large order as CSV (``server key;article`` per row): the upload is checked row by
+    row and shown with a German reason at each bad row; the draft is placed only when
+    every row is good (and the partner says so with "Bestellung anlegen")."""
+    form = OrderCsvForm(request.POST or None, request.FILES or None)
+    verdicts = None
+    if request.method == "POST" and form.is_valid():
+        kind, term = form.kind_and_term()
+        as_package = form.cleaned_data["as_package"]
+        verdicts = services.order_rows_check(
+            partner=request.partner, rows=form.rows(), kind=kind, term_months=term, as_package=as_package
+        )
+        if not verdicts:
+            form.add_error(None, _("Die Datei enthält keine Bestellzeilen."))
+        elif all(v.ok for v in verdicts) and "place" in request.POST:
+            try:
+                order = services.order_draft_place(
+                    partner=request.partner,
+                    token=form.cleaned_data["token"],
+                    lines=[
+                        services.LineWish(
+                            product=v.product,
+                            kind=kind,
+                            installation=v.installation,
+                            term_months=term,
+                            as_package=as_package and kind == "subscription",
+                        )
+                        for v in verdicts
+                    ],
+                    by=request.user,
+                )
+            except (PortalError, ValidationError) as exc:
+                _add_errors(form, exc)
+            else:
+                return redirect("portal:order_detail", pk=order.pk)
+    return render(
+        request,
+        "portal/billing/order_csv.html",
+        {
+            "form": form,
+            "verdicts": verdicts,
+            "all_good": bool(verdicts) and all(v.ok for v in verdicts),
+            "bad_count": sum(1 for v in verdicts or [] if not v.ok),
+            "title": _("Bestellung per CSV"),
+        },
+    )
+
+
+def _draft_or_404(partner, pk) -> Order:
+    order = _order_or_404(partner, pk)
+    if not order.is_draft:
+        raise Http404(_("Nur Entwürfe können geändert werden."))
+    return order
+
+
+@partner_required(admin_only=True)
+def order_lines_edit(request, pk: int):
+    """Add lines to a draft: a module or bundle for more installations; the whole draft is
+    priced again (bundle and volume depend on all its lines)."""
+    order = _draft_or_404(request.partner, pk)
+    form = MultiOrderForm(
+        request.POST or None,
+        partner=request.partner,
+        today=clock.today(),
+        customer_filter=request.GET.get("kunde", ""),
+        with_emails=False,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.order_lines_add(order=order, lines=form.wishes())
+        except (PortalError, ValidationError) as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Positionen hinzugefügt; die Bestellung ist neu berechnet."))
+            return redirect("portal:order_detail", pk=order.pk)
+    return render(
+        request,
+        "portal/billing/order_lines_edit.html",
+        {"form": form, "order": order, "title": _("Positionen hinzufügen zu %(ref)s") % {"ref": order.reference}},
+    )
+
+
+@require_POST
+@partner_required(admin_only=True)
+def order_lines_preview(request, pk: int):
+    """The live price of the draft with the wished lines added, rolled back."""
+    order = _draft_or_404(request.partner, pk)
+    form = MultiOrderForm(request.POST, partner=request.partner, today=clock.today(), with_emails=False)
+    if not form.is_valid():
+        return _preview_errors(request, _form_errors(form))
+
+    def build():
+        services.order_lines_add(order=order, lines=form.wishes())
+        return order
+
+    return _rolled_back_preview(request, build)
+
+
+@require_POST
+@partner_required(admin_only=True)
+def order_line_remove(request, pk: int, line: int):
+    """Take a line out of a draft (the rest is priced again)."""
+    order = _draft_or_404(request.partner, pk)
+    target = order.lines.filter(pk=line).first()
+    if target is None:
+        raise Http404(_("Diese Position gibt es in der Bestellung nicht."))
+    try:
+        services.order_line_remove(order=order, line=target)
+    except PortalError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Position entfernt; die Bestellung ist neu berechnet."))
+    return redirect("portal:order_detail", pk=order.pk)
 
 
 @partner_required(admin_only=True)
@@ -88,7 +271,6 @@ def order_new_for(request, installation: int):
         try:
             order = services.order_draft_place(
                 partner=request.partner,
-                installation=inst,
                 token=form.cleaned_data["token"],
                 lines=form.wishes(),
                 delivery_email=form.cleaned_data["delivery_email"],
@@ -96,11 +278,8 @@ def order_new_for(request, installation: int):
                 by=request.user,
                 **form.swp_values(),
             )
-        except PortalError as exc:
-            form.add_error(None, exc.message)
-        except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+        except (PortalError, ValidationError) as exc:
+            _add_errors(form, exc)
         else:
             return redirect("portal:order_detail", pk=order.pk)
     facts = system_facts(inst) if form.is_system else None
@@ -119,47 +298,57 @@ class _PreviewDone(Exception):
         self.html = html
 
 
+def _preview_errors(request, errors: list[str]) -> HttpResponse:
+    return HttpResponse(render_to_string("portal/billing/price_preview.html", {"errors": errors}, request=request))
+
+
+def _rolled_back_preview(request, build) -> HttpResponse:
+    """Run ``build`` (a service call that returns the priced order) inside a transaction
+    that is rolled back and render the order's breakdown: the preview is the price the
+    partner will get and nothing is written (on PostgreSQL a rolled-back row id is not
+    reused, so order references may skip one)."""
+    try:
+        with transaction.atomic():
+            order = build()
+            html = render_to_string(
+                "portal/billing/price_preview.html",
+                {"breakdown": selectors.order_breakdown(order)},
+                request=request,
+            )
+            raise _PreviewDone(html)
+    except _PreviewDone as done:
+        return HttpResponse(done.html)
+    except PortalError as exc:
+        return _preview_errors(request, [exc.message])
+    except ValidationError as exc:
+        return _preview_errors(request, list(exc.messages))
+
+
 @require_POST
 @partner_required(admin_only=True)
 def order_price_preview(request, installation: int):
-    """The order form's live price (a small script posts the form on every change): the same
-    ``order_draft_place`` as "Preis berechnen", inside a transaction that is rolled back, so
-    the preview is the price the partner will get and nothing is written (no draft; on
-    PostgreSQL the rolled-back row id is not reused, so order references may skip one). Without JavaScript the partner sees the same breakdown on the review step."""
+    """The one-installation form's live price (a small script posts the form on every
+    change): the same ``order_draft_place`` as "Preis berechnen", rolled back. Without
+    JavaScript the partner sees the same breakdown on the review step."""
     try:
         inst = selectors.orderable_installations(request.partner, clock.today()).get(pk=installation)
     except Installation.DoesNotExist:
         raise Http404(_("Diese Installation gibt es nicht, oder für sie kann nicht bestellt werden.")) from None
     form = OrderForm(request.POST, installation=inst)
-    errors: list[str] = []
     if not form.is_valid():
-        errors = [str(message) for messages_ in form.errors.values() for message in messages_]
-    else:
-        try:
-            with transaction.atomic():
-                order = services.order_draft_place(
-                    partner=request.partner,
-                    installation=inst,
-                    token=f"preview-{uuid.uuid4().hex}",
-                    lines=form.wishes(),
-                    delivery_email=form.cleaned_data["delivery_email"],
-                    invoice_email=form.cleaned_data["invoice_email"],
-                    by=request.user,
-                    **form.swp_values(),
-                )
-                html = render_to_string(
-                    "portal/billing/price_preview.html",
-                    {"breakdown": selectors.order_breakdown(order)},
-                    request=request,
-                )
-                raise _PreviewDone(html)
-        except _PreviewDone as done:
-            return HttpResponse(done.html)
-        except PortalError as exc:
-            errors = [exc.message]
-        except ValidationError as exc:
-            errors = list(exc.messages)
-    return HttpResponse(render_to_string("portal/billing/price_preview.html", {"errors": errors}, request=request))
+        return _preview_errors(request, _form_errors(form))
+    return _rolled_back_preview(
+        request,
+        lambda: services.order_draft_place(
+            partner=request.partner,
+            token=f"preview-{uuid.uuid4().hex}",
+            lines=form.wishes(),
+            delivery_email=form.cleaned_data["delivery_email"],
+            invoice_email=form.cleaned_data["invoice_email"],
+            by=request.user,
+            **form.swp_values(),
+        ),
+    )
 
 
 @partner_required
@@ -168,6 +357,7 @@ def order_detail(request, pk: int):
     "Verbindlich bestellen"; afterwards its invoice and delivery notes."""
     order = _order_or_404(request.partner, pk)
     breakdown = selectors.order_breakdown(order)
+    is_admin = _is_admin(request)
     keys_generated = License.objects.filter(order_lines__order=order).exists()
     cancel_refusal = rules.cancel_refusal(state=order.state, keys_generated=keys_generated)
     return render(
@@ -178,8 +368,10 @@ def order_detail(request, pk: int):
             "breakdown": breakdown,
             "invoice": selectors.order_invoice(order),
             "delivery_notes": selectors.order_delivery_notes(order),
+            "installations_count": len({line.installation for line in breakdown.lines}),
             "maintenance": order.lines.filter(swp_kind__gt="", period_start__isnull=False).first(),
-            "is_admin": _is_admin(request),
+            "is_admin": is_admin,
+            "removable": is_admin and order.is_draft,
             "can_cancel": cancel_refusal is None,
             "repriced_today": order.order_date == clock.today(),
             "title": _("Bestellung %(ref)s") % {"ref": order.reference},
@@ -210,7 +402,8 @@ def order_confirm(request, pk: int):
         messages.success(
             request,
             _(
-                "Bestellung %(ref)s ist verbindlich bestellt. Rechnung %(number)s und Lieferschein gehen per E-Mail raus."
+                "Bestellung %(ref)s ist verbindlich bestellt. Rechnung %(number)s und die Lieferscheine (einer je "
+                "Installation) gehen per E-Mail raus."
             )
             % {"ref": order.reference, "number": invoice.number},
         )

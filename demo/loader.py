@@ -364,12 +364,18 @@ def _demo_order(installation_identifier: str, lines: list[tuple[str, str, int]])
     from billing.models import Invoice, Order
 
     installation = Installation.objects.get(identifier=installation_identifier)
-    existing = Order.objects.filter(installation=installation).first()
+    existing = Order.objects.filter(lines__installation=installation).first()
     if existing is not None:
         return Invoice.objects.filter(order=existing, kind=Invoice.INVOICE).first()
-    order = billing.order_create(partner=installation.customer.partner, installation=installation)
+    order = billing.order_create(partner=installation.customer.partner)
     for article, kind, term in lines:
-        billing.order_line_add(order=order, product=Product.objects.get(article=article), kind=kind, term_months=term)
+        billing.order_line_add(
+            order=order,
+            installation=installation,
+            product=Product.objects.get(article=article),
+            kind=kind,
+            term_months=term,
+        )
     return billing.order_confirm(order=order)
 
 

@@ -91,7 +91,21 @@ class InstallationAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
     REDUNDANCY_FIELDSET = _("Redundanz und Außerbetriebnahme")
     fieldsets = [
-        (None, {"fields": ["customer", "name", "vendor", "edition", "identifier", "identifier_kind", "pbx_version"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "customer",
+                    "name",
+                    "vendor",
+                    "edition",
+                    "identifier",
+                    "identifier_kind",
+                    "pbx_version",
+                    "delivery_email",
+                ]
+            },
+        ),
         (
             _("Lizenzen der Anlage"),
             {"fields": ["pbx_users", "user_light_licenses", "has_nfr_server_license", "has_nfr_user_license"]},

@@ -39,6 +39,12 @@ class CustomerForm(forms.Form):
         validators=[validate_country_code],
         help_text=_("ISO-Ländercode, z. B. DE, AT, CH."),
     )
+    delivery_email = forms.EmailField(
+        label=_("Liefer-E-Mail für Schlüssel"),
+        required=False,
+        help_text=_("Optional: Lieferscheine mit den Schlüsseln für diesen Kunden gehen direkt hierhin (ORD-2)."),
+        error_messages={"invalid": _("Bitte eine gültige E-Mail-Adresse angeben.")},
+    )
 
 
 def _edition_choices():
@@ -73,6 +79,15 @@ class InstallationForm(forms.Form):
     )
     pbx_version = forms.CharField(
         label=_("Version der Telefonanlage"), max_length=20, required=False, help_text=_("z. B. 9.0.1")
+    )
+    delivery_email = forms.EmailField(
+        label=_("Liefer-E-Mail für Schlüssel"),
+        required=False,
+        help_text=_(
+            "Optional: Lieferscheine mit den Schlüsseln dieser Anlage gehen direkt hierhin (ORD-2); "
+            "leer = an die Adresse des Kunden bzw. der Bestellung."
+        ),
+        error_messages={"invalid": _("Bitte eine gültige E-Mail-Adresse angeben.")},
     )
     secondary_of = forms.ModelChoiceField(
         label=_("Redundanz: Sekundäranlage von"),
@@ -112,6 +127,7 @@ class InstallationForm(forms.Form):
             "pbx_users": data["pbx_users"],
             "user_light_licenses": data["user_light_licenses"],
             "pbx_version": data["pbx_version"],
+            "delivery_email": data["delivery_email"],
         }
 
 

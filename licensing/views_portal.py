@@ -153,6 +153,7 @@ def installation_edit_view(request, pk: int):
         "pbx_users": installation.pbx_users,
         "user_light_licenses": installation.user_light_licenses,
         "pbx_version": installation.pbx_version,
+        "delivery_email": installation.delivery_email,
         "secondary_of": installation.secondary_of_id,
     }
     form = InstallationForm(

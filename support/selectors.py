@@ -111,7 +111,7 @@ def basic_booked(installation) -> bool:
     if installation is None:
         return False
     return OrderLine.objects.filter(
-        order__installation=installation, product__article="SP-BASIC", order__state__in=["confirmed", "fulfilled"]
+        installation=installation, product__article="SP-BASIC", order__state__in=["confirmed", "fulfilled"]
     ).exists()
 
 

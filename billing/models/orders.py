@@ -79,7 +79,9 @@ class VatRate(models.Model):
 
 
 class Order(models.Model):
-    """A partner's order for one installation (ORD-1), priced line by line (ORD-3…ORD-7).
+    """A partner's order (ORD-1), priced line by line (ORD-3…ORD-7). Decision ORD-1/ORD-4:
+    an order may cover several installations of the partner's customers; each line names
+    its installation (:attr:`OrderLine.installation`).
 
     State machine: draft → confirmed → fulfilled, or cancelled from draft or confirmed —
     the latter only until a key is generated (ORD-9, see :func:`billing.rules.cancel_refusal`).
@@ -100,12 +102,13 @@ class Order(models.Model):
     partner = models.ForeignKey(
         "parties.Partner", on_delete=models.PROTECT, related_name="orders", verbose_name=_("Partner")
     )
-    installation = models.ForeignKey(
-        "licensing.Installation", on_delete=models.PROTECT, related_name="orders", verbose_name=_("Installation")
-    )
     order_date = models.DateField(_("Bestelldatum"), help_text=_("Die an diesem Tag gültige Preisliste gilt (CAT-1)."))
     delivery_email = models.EmailField(
-        _("Liefer-E-Mail"), help_text=_("Empfänger des Lieferscheins mit den Schlüsseln (ORD-2).")
+        _("Liefer-E-Mail"),
+        help_text=_(
+            "Empfänger der Lieferscheine mit den Schlüsseln (ORD-2), soweit Installation oder Kunde keine eigene "
+            "Liefer-E-Mail haben."
+        ),
     )
     invoice_email = models.EmailField(_("Rechnungs-E-Mail"))
     state = models.CharField(_("Status"), max_length=10, choices=STATE_CHOICES, default=DRAFT)
@@ -165,7 +168,9 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    """One product of an order with its stored price breakdown (ORD-3…ORD-7, GEN-2, GEN-3).
+    """One product for one installation of an order with its stored price breakdown
+    (ORD-1, ORD-3…ORD-7, GEN-2, GEN-3). A module line is one licence (quantity 1: a licence
+    is bound to one server key, LIC-1); only Softwarepflege lines count packs and user-days.
 
     ``list_price`` is the list price of one licence (for Teams Presence Sync: the started
     5-user blocks × the block price; for a tier upgrade: the difference of the tiers'
@@ -196,6 +201,16 @@ class OrderLine(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("Bestellung"))
     position = models.PositiveSmallIntegerField(_("Pos."), default=1)
+    installation = models.ForeignKey(
+        "licensing.Installation", on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("Installation")
+    )
+    delivery_email = models.EmailField(
+        _("Liefer-E-Mail"),
+        default="",
+        help_text=_(
+            "Empfänger des Lieferscheins dieser Installation (ORD-2): Installation, sonst Kunde, sonst Bestellung."
+        ),
+    )
     product = models.ForeignKey(
         "licensing.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("Produkt")
     )
@@ -309,9 +324,12 @@ class OrderLine(models.Model):
                 condition=Q(billing_months__in=[1, 3, 6, 12, 0]) & (Q(kind="subscription") | Q(billing_months=1)),
                 name="orderline_billing_interval_valid",
             ),
-            # ORD-6 decision: a module is bought at most once per installation — so once per order.
+            # ORD-6 decision: a module is bought at most once per installation — so once per
+            # installation and order.
             models.UniqueConstraint(
-                fields=["order", "product"], condition=Q(upgrade_kind=""), name="orderline_product_once_per_order"
+                fields=["order", "installation", "product"],
+                condition=Q(upgrade_kind=""),
+                name="orderline_product_once_per_installation",
             ),
             models.UniqueConstraint(
                 fields=["order", "upgrade_from"],
@@ -332,6 +350,12 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order.reference} / {self.position}: {self.product.name}"
+
+    def clean(self):
+        super().clean()
+        if self.installation_id and self.order_id and self.order.partner_id:
+            if self.installation.customer.partner_id != self.order.partner_id:
+                raise ValidationError({"installation": _("Die Installation gehört zu keinem Kunden dieses Partners.")})
 
     @property
     def is_upgrade(self) -> bool:

@@ -45,15 +45,20 @@ from billing.services.mandates import (  # noqa: F401
 from billing.services.orders import (  # noqa: F401
     PRICE_FIELDS,
     LineWish,
+    RowVerdict,
     maintenance_quote,
     order_cancel,
     order_confirm,
     order_create,
     order_create_refusal,
     order_draft_place,
+    order_emails_change,
     order_line_add,
+    order_line_remove,
+    order_lines_add,
     order_maintenance_add,
     order_price,
+    order_rows_check,
 )
 from billing.services.payments import OverdueResult, invoices_overdue, payment_record  # noqa: F401
 from billing.services.subscriptions import (  # noqa: F401

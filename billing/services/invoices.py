@@ -142,7 +142,7 @@ def _line_description(line: OrderLine) -> str:
             [
                 line.product.name,
                 line.get_swp_kind_display(),
-                _("System %(serial)s") % {"serial": line.order.installation.identifier},
+                _("System %(serial)s") % {"serial": line.installation.identifier},
             ]
         )
     parts = [line.product.name]
@@ -156,6 +156,8 @@ def _line_description(line: OrderLine) -> str:
         parts.append(_("Abo, Mindestlaufzeit %(months)s Monate") % {"months": line.term_months})
     else:
         parts.append(_("Kauf"))
+    # ORD-1: an order covers several installations; each line says which one (and whose).
+    parts.append(f"{line.installation.customer.company} · {line.installation.identifier}")
     return ", ".join(parts)
 
 

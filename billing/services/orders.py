@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -31,10 +32,11 @@ from billing.models import (
     Subscription,
 )
 from billing.services.invoices import invoice_issue_for_order
-from licensing.constants import AUERSWALD
+from licensing.constants import AUERSWALD, STARFACE
 from licensing.models import Installation, License, Price, Product
 from licensing.selectors.catalog import price_for
 from vendorportal import clock
+from vendorportal.errors import PortalError
 from vendorportal.formats import format_date_de
 from vendorportal.parties.models import Partner
 
@@ -46,11 +48,7 @@ def _refuse(message: str, code: str):
 
 
 def _locked_draft(order: Order) -> Order:
-    locked = (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("partner", "partner__level", "installation")
-        .get(pk=order.pk)
-    )
+    locked = Order.objects.select_for_update(of=("self",)).select_related("partner", "partner__level").get(pk=order.pk)
     if not locked.is_draft:
         _refuse(
             _("Die Bestellung %(ref)s ist „%(state)s“ und kann nicht mehr geändert werden.")
@@ -78,19 +76,13 @@ def order_create_refusal(*, partner: Partner, installation: Installation, today:
 
 
 @transaction.atomic
-def order_create(
-    *, partner: Partner, installation: Installation, created_by=None, delivery_email: str = "", invoice_email: str = ""
-) -> Order:
-    """A draft order of ``partner`` for one of its customers' installations (ORD-1), dated
-    today; the delivery and invoice e-mails default to the partner's."""
-    today = clock.today()
-    refusal = order_create_refusal(partner=partner, installation=installation, today=today)
-    if refusal:
-        _refuse(*refusal)
+def order_create(*, partner: Partner, created_by=None, delivery_email: str = "", invoice_email: str = "") -> Order:
+    """A draft order of ``partner``, dated today; its lines name the installations (decision
+    ORD-1/ORD-4). The delivery and invoice e-mails default to the partner's; an
+    installation or customer with its own delivery e-mail gets its keys there (ORD-2)."""
     order = Order(
         partner=partner,
-        installation=installation,
-        order_date=today,
+        order_date=clock.today(),
         delivery_email=(delivery_email or partner.delivery_email).strip(),
         invoice_email=(invoice_email or partner.invoice_email).strip(),
         created_by=created_by,
@@ -137,7 +129,9 @@ def _tier_of(installation: Installation) -> str:
     return installation.tier
 
 
-def _check_upgrade(*, order: Order, product: Product, kind: str, upgrade: str, upgrade_from: License | None) -> None:
+def _check_upgrade(
+    *, installation: Installation, product: Product, kind: str, upgrade: str, upgrade_from: License | None
+) -> None:
     if upgrade not in (OrderLine.UPGRADE_NONE, OrderLine.UPGRADE_TIER, OrderLine.UPGRADE_VERSION):
         _refuse(_("Unbekannte Upgrade-Art."), "invalid_upgrade")
     if not upgrade:
@@ -148,7 +142,7 @@ def _check_upgrade(*, order: Order, product: Product, kind: str, upgrade: str, u
         _refuse(_("Ein Upgrade braucht die Lizenz, die erweitert wird."), "upgrade_license_missing")
     if upgrade_from.product_id != product.pk:
         _refuse(_("Die Lizenz gehört nicht zu %(name)s.") % {"name": product.name}, "upgrade_other_module")
-    if not upgrade_from.bindings.filter(installation=order.installation).exists():
+    if not upgrade_from.bindings.filter(installation=installation).exists():
         _refuse(_("Die Lizenz gehört nicht zu dieser Installation."), "upgrade_other_installation")
     if upgrade_from.state != License.ACTIVE:
         _refuse(_("Nur aktive Lizenzen können erweitert werden."), "upgrade_inactive")
@@ -172,14 +166,30 @@ def _check_upgrade(*, order: Order, product: Product, kind: str, upgrade: str, u
         )
 
 
+@dataclass(frozen=True)
+class LineWish:
+    """One line wished for one installation (portal form, CSV row, admin, tests)."""
+
+    product: Product
+    kind: str
+    installation: Installation
+    term_months: int = 0
+    users: int | None = None
+    as_package: bool = False
+    upgrade: str = ""
+    upgrade_from: License | None = None
+    service_plan: str = ""
+    billing_months: int = rules.BILL_MONTHLY
+
+
 @transaction.atomic
 def order_line_add(
     *,
     order: Order,
+    installation: Installation,
     product: Product,
     kind: str,
     term_months: int = 0,
-    quantity: int = 1,
     users: int | None = None,
     as_package: bool = False,
     upgrade: str = "",
@@ -187,13 +197,17 @@ def order_line_add(
     service_plan: str = "",
     billing_months: int = rules.BILL_MONTHLY,
 ) -> OrderLine:
-    """Add a line to a draft order and reprice the whole order (bundle and volume
-    discounts depend on the other lines).
+    """Add a line for ``installation`` to a draft order and reprice the whole order (bundle
+    and volume discounts depend on the other lines).
 
-    The tier is the installation's (CAT-2); Teams Presence Sync is priced by ``users``
-    (default: the installation's installed users, CAT-4). A module that already has an
-    active paid key on the installation cannot be bought again: the refusal offers the
-    tier upgrade (``upgrade="tier"`` with ``upgrade_from``, ORD-6). ``upgrade="version"``
+    One line is one licence for one installation (a licence is bound to one server key,
+    LIC-1): ten licences of a module are ten lines for ten installations (decision
+    ORD-1/ORD-4). The tier is the installation's (CAT-2); Teams Presence Sync is priced by
+    ``users`` (default: the installation's installed users, CAT-4). Anything the order could
+    not deliver on confirmation is refused here, with licensing's own reason
+    (:func:`licensing.services.licenses.license_issue_check`): a module with an active paid
+    key on the installation (the refusal offers the tier upgrade, ORD-6), an Auerswald
+    system, a decommissioned one, a module without a released version. ``upgrade="version"``
     is a paid upgrade (ORD-7) priced with ``service_plan`` — when none is given, the plan in
     force on the server key today if it covers the upgraded licence (SUB-8,
     :func:`billing.selectors.upgrade_service_plan`). ``billing_months`` is a subscription's
@@ -201,25 +215,175 @@ def order_line_add(
     SP-PREMIUM / SP-ENTERPRISE book the plan on confirmation: once per STARFACE server key.
     """
     order = _locked_draft(order)
-    installation = order.installation
-    _check_product(product, kind, term_months)
-    _check_upgrade(order=order, product=product, kind=kind, upgrade=upgrade, upgrade_from=upgrade_from)
-    if quantity < 1:
-        _refuse(_("Bitte mindestens eine Lizenz bestellen."), "quantity")
-    if as_package and kind != OrderLine.SUBSCRIPTION:
+    wish = LineWish(
+        product=product,
+        kind=kind,
+        installation=installation,
+        term_months=term_months,
+        users=users,
+        as_package=as_package,
+        upgrade=upgrade,
+        upgrade_from=upgrade_from,
+        service_plan=service_plan,
+        billing_months=billing_months,
+    )
+    line = _line_add(order, wish, _next_position(order))
+    _reprice(order)
+    line.refresh_from_db()
+    return line
+
+
+@transaction.atomic
+def order_lines_add(*, order: Order, lines: Sequence[LineWish]) -> list[OrderLine]:
+    """Add several lines to a draft, all or nothing (the first refusal writes nothing), and
+    reprice the order once — the portal's form for many installations, a CSV, the admin."""
+    order = _locked_draft(order)
+    if not lines:
+        _refuse(_("Bitte mindestens ein Modul und eine Installation wählen."), "nothing_ordered")
+    position = _next_position(order)
+    added = []
+    for offset, wish in enumerate(lines):
+        added.append(_line_add(order, wish, position + offset))
+    _reprice(order)
+    return list(OrderLine.objects.filter(pk__in=[line.pk for line in added]).order_by("position"))
+
+
+@transaction.atomic
+def order_line_remove(*, order: Order, line: OrderLine) -> Order:
+    """Take a line out of a draft and reprice the rest (a bundle or the volume may no longer
+    be complete). A Softwarepflege quote goes as a whole: its lines belong together."""
+    order = _locked_draft(order)
+    line = OrderLine.objects.filter(order=order, pk=line.pk).first()
+    if line is None:
+        _refuse(_("Diese Position gibt es in der Bestellung nicht (mehr)."), "unknown_line")
+    if line.is_maintenance:
+        order.lines.filter(swp_kind__gt="").delete()
+    else:
+        line.delete()
+    _reprice(order)
+    return order
+
+
+@transaction.atomic
+def order_emails_change(*, order: Order, delivery_email: str, invoice_email: str, by=None) -> Order:
+    """Change a draft's delivery and invoice e-mails; its lines take the new delivery e-mail
+    where neither their installation nor its customer has its own (ORD-2)."""
+    locked = _locked_draft(order)
+    locked.delivery_email = (delivery_email or locked.partner.delivery_email).strip()
+    locked.invoice_email = (invoice_email or locked.partner.invoice_email).strip()
+    locked.full_clean()
+    if by is not None:
+        locked._history_user = by
+    locked.save(update_fields=["delivery_email", "invoice_email"])
+    for line in locked.lines.select_related("installation", "installation__customer"):
+        email = _line_delivery_email(locked, line.installation)
+        if email != line.delivery_email:
+            line.delivery_email = email
+            line.save(update_fields=["delivery_email"])
+    return locked
+
+
+def _next_position(order: Order) -> int:
+    return (order.lines.aggregate(m=Max("position"))["m"] or 0) + 1
+
+
+def _line_delivery_email(order: Order, installation: Installation) -> str:
+    return rules.delivery_recipient(
+        installation_email=installation.delivery_email,
+        customer_email=installation.customer.delivery_email,
+        order_email=order.delivery_email,
+    )
+
+
+def _check_installation(order: Order, installation: Installation, product: Product) -> None:
+    refusal = order_create_refusal(partner=order.partner, installation=installation, today=clock.today())
+    if refusal:
+        _refuse(*refusal)
+    if installation.vendor != STARFACE:
+        _refuse(
+            _(
+                "%(id)s ist ein Auerswald-System: Module, Abos und Service-Pläne gibt es nur für STARFACE-Anlagen. "
+                "Für Auerswald-Systeme wird Softwarepflege bestellt."
+            )
+            % {"id": installation.identifier},
+            "not_starface",
+        )
+
+
+def _check_deliverable(wish: LineWish, tier: str) -> None:
+    """The key licensing would issue on confirmation, checked now (nothing is written)."""
+    from licensing.exceptions import LicensingError
+    from licensing.services.licenses import IssueRequest, license_issue_check
+
+    if wish.product.kind != Product.MODULE:
+        return
+    if wish.upgrade == OrderLine.UPGRADE_TIER:
+        version = wish.upgrade_from.module_version
+    else:
+        version = _latest_version(wish.product)
+    try:
+        license_issue_check(
+            request=IssueRequest(
+                product=wish.product,
+                installation=wish.installation,
+                version=version,
+                kind=License.SUBSCRIPTION if wish.kind == OrderLine.SUBSCRIPTION else License.PURCHASE,
+                tier=tier or None,
+                replaces=wish.upgrade_from,
+            )
+        )
+    except LicensingError as exc:
+        _refuse(exc.message, f"undeliverable_{exc.code}")
+
+
+def _check_still_deliverable(order: Order, line: OrderLine) -> None:
+    """Pricing a draft again checks its lines as adding did: what changed since (a key issued
+    meanwhile, the installation decommissioned) is refused now, not first on confirmation."""
+    _check_installation(order, line.installation, line.product)
+    if not line.upgrade_kind:
+        existing = selectors.active_paid_license(line.installation, line.product)
+        if existing is not None:
+            _refuse(
+                _(
+                    "Für %(name)s gibt es auf %(id)s inzwischen einen aktiven Schlüssel (Lizenz %(serial)s); bitte die "
+                    "Position entfernen."
+                )
+                % {"name": line.product.name, "id": line.installation.identifier, "serial": existing.serial},
+                "already_licensed",
+            )
+    wish = LineWish(
+        product=line.product,
+        kind=line.kind,
+        installation=line.installation,
+        term_months=line.term_months,
+        upgrade=line.upgrade_kind,
+        upgrade_from=line.upgrade_from,
+    )
+    _check_deliverable(wish, line.tier if line.upgrade_kind else "")
+
+
+def _line_add(order: Order, wish: LineWish, position: int) -> OrderLine:
+    """One wished line checked and saved unpriced into the locked draft ``order``."""
+    product, kind, installation = wish.product, wish.kind, wish.installation
+    upgrade, upgrade_from = wish.upgrade, wish.upgrade_from
+    _check_product(product, kind, wish.term_months)
+    _check_installation(order, installation, product)
+    _check_upgrade(installation=installation, product=product, kind=kind, upgrade=upgrade, upgrade_from=upgrade_from)
+    if wish.as_package and kind != OrderLine.SUBSCRIPTION:
         _refuse(_("Nur Abos werden als Paket gebucht."), "package_not_subscription")
-    if billing_months not in rules.BILLING_INTERVALS:
+    if wish.billing_months not in rules.BILLING_INTERVALS:
         _refuse(
             _(
                 "Abrechnungsintervalle sind monatlich, vierteljährlich, halbjährlich, jährlich oder die ganze Mindestlaufzeit."
             ),
             "invalid_interval",
         )
-    if billing_months != rules.BILL_MONTHLY and kind != OrderLine.SUBSCRIPTION:
+    if wish.billing_months != rules.BILL_MONTHLY and kind != OrderLine.SUBSCRIPTION:
         _refuse(_("Nur Abos haben ein Abrechnungsintervall."), "interval_not_subscription")
-    _check_service_plan_line(installation, product, quantity)
+    _check_service_plan_line(installation, product, 1)
 
     tier = ""
+    users = wish.users
     if upgrade == OrderLine.UPGRADE_VERSION:
         tier = upgrade_from.tier  # the same tier in the new version
     elif product.pricing_model == Product.TIERED:
@@ -231,6 +395,10 @@ def order_line_add(
     else:
         users = None
 
+    duplicate = _("%(name)s steht für %(id)s bereits in dieser Bestellung.") % {
+        "name": product.name,
+        "id": installation.identifier,
+    }
     if not upgrade:
         existing = selectors.active_paid_license(installation, product)
         if existing is not None:
@@ -248,42 +416,42 @@ def order_line_add(
                 },
                 "already_licensed",
             )
-        if order.lines.filter(product=product, upgrade_kind="").exists():
-            _refuse(_("%(name)s steht bereits in dieser Bestellung.") % {"name": product.name}, "duplicate_line")
+        if order.lines.filter(installation=installation, product=product, upgrade_kind="").exists():
+            _refuse(duplicate, "duplicate_line")
     elif order.lines.filter(upgrade_from=upgrade_from).exists():
         _refuse(_("Für diese Lizenz steht bereits ein Upgrade in der Bestellung."), "duplicate_upgrade")
+    _check_deliverable(wish, tier)
 
-    position = (order.lines.aggregate(m=Max("position"))["m"] or 0) + 1
     line = OrderLine(
         order=order,
         position=position,
+        installation=installation,
+        delivery_email=_line_delivery_email(order, installation),
         product=product,
         kind=kind,
-        term_months=term_months,
+        term_months=wish.term_months,
         tier=tier,
-        quantity=quantity,
+        quantity=1,
         users=users,
-        as_package=as_package,
+        as_package=wish.as_package,
         upgrade_kind=upgrade,
         upgrade_from=upgrade_from,
         service_plan=(
-            service_plan
+            wish.service_plan
             or (
                 selectors.upgrade_service_plan(installation, upgrade_from, order.order_date)
                 if upgrade == OrderLine.UPGRADE_VERSION
                 else ""
             )
         ).lower(),
-        billing_months=billing_months,
+        billing_months=wish.billing_months,
     )
-    line.full_clean()
+    line.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
             line.save()
-    except IntegrityError:  # a concurrent request added the same module
-        _refuse(_("%(name)s steht bereits in dieser Bestellung.") % {"name": product.name}, "duplicate_line")
-    _reprice(order)
-    line.refresh_from_db()
+    except IntegrityError:  # a concurrent request added the same module for this installation
+        _refuse(duplicate, "duplicate_line")
     return line
 
 
@@ -321,6 +489,8 @@ def order_price(*, order: Order) -> pricing.OrderBreakdown:
     partner's conditions today (ORD-5) apply. Returns the new breakdown."""
     order = _locked_draft(order)
     _move_to_today(order)
+    for line in order.lines.filter(swp_kind="").select_related("product", "installation", "upgrade_from"):
+        _check_still_deliverable(order, line)
     _reprice(order)
     maintenance = order.lines.filter(swp_kind__gt="").order_by("position").first()
     if maintenance is not None:
@@ -328,6 +498,7 @@ def order_price(*, order: Order) -> pricing.OrderBreakdown:
         order.lines.filter(swp_kind__gt="").delete()
         _maintenance_lines_add(
             order,
+            maintenance.installation,
             swp_kind=maintenance.swp_kind,
             users=maintenance.swp_users if maintenance.swp_kind == OrderLine.SWP_ADD_USERS else None,
             months=maintenance.swp_months,
@@ -379,12 +550,15 @@ def maintenance_quote(*, installation: Installation, swp_kind: str, users: int |
         _refuse(exc.message, f"swp_{exc.code}")
 
 
-def _maintenance_lines_add(order: Order, *, swp_kind: str, users, months, position: int) -> list[OrderLine]:
+def _maintenance_lines_add(
+    order: Order, installation: Installation, *, swp_kind: str, users, months, position: int
+) -> list[OrderLine]:
     from licensing.rules import PACK_SIZES
 
     quote = maintenance_quote(
-        installation=order.installation, swp_kind=swp_kind, users=users, months=months, today=order.order_date
+        installation=installation, swp_kind=swp_kind, users=users, months=months, today=order.order_date
     )
+    delivery_email = _line_delivery_email(order, installation)
     products = {p.article: p for p in Product.objects.filter(article__in=[line.article for line in quote.lines])}
     lines = []
     for offset, item in enumerate(quote.lines):
@@ -398,6 +572,8 @@ def _maintenance_lines_add(order: Order, *, swp_kind: str, users, months, positi
         line = OrderLine(
             order=order,
             position=position + offset,
+            installation=installation,
+            delivery_email=delivery_email,
             product=product,
             kind=OrderLine.PURCHASE,
             quantity=item.quantity,
@@ -418,9 +594,9 @@ def _maintenance_lines_add(order: Order, *, swp_kind: str, users, months, positi
 
 @transaction.atomic
 def order_maintenance_add(
-    *, order: Order, swp_kind: str, users: int | None = None, months: int | None = None
+    *, order: Order, installation: Installation, swp_kind: str, users: int | None = None, months: int | None = None
 ) -> list[OrderLine]:
-    """Put a Softwarepflege quote of the order's Auerswald system into a draft order: one
+    """Put a Softwarepflege quote of an Auerswald system into a draft order: one
     line per article of licensing's quote (its article numbers and amounts; module
     discounts do not apply), with the coverage as the lines' service period.
 
@@ -429,6 +605,9 @@ def order_maintenance_add(
     purchase per system). Confirming the order books the coverage (:func:`order_confirm`).
     """
     order = _locked_draft(order)
+    refusal = order_create_refusal(partner=order.partner, installation=installation, today=clock.today())
+    if refusal:
+        _refuse(*refusal)
     if order.lines.filter(swp_kind__gt="").exists():
         _refuse(
             _(
@@ -439,8 +618,9 @@ def order_maintenance_add(
         )
     _move_to_today(order)
     _reprice(order)
-    position = (order.lines.aggregate(m=Max("position"))["m"] or 0) + 1
-    return _maintenance_lines_add(order, swp_kind=swp_kind, users=users, months=months, position=position)
+    return _maintenance_lines_add(
+        order, installation, swp_kind=swp_kind, users=users, months=months, position=_next_position(order)
+    )
 
 
 def _book_maintenance(order: Order, lines: list[OrderLine], by) -> None:
@@ -457,7 +637,7 @@ def _book_maintenance(order: Order, lines: list[OrderLine], by) -> None:
         return
     first = maintenance[0]
     quote = maintenance_quote(
-        installation=order.installation,
+        installation=first.installation,
         swp_kind=first.swp_kind,
         users=first.swp_users if first.swp_kind == OrderLine.SWP_ADD_USERS else None,
         months=first.swp_months,
@@ -476,32 +656,18 @@ def _book_maintenance(order: Order, lines: list[OrderLine], by) -> None:
             "stale_swp_quote",
         )
     try:
-        maintenance_confirm(installation=order.installation, quote=quote, order_reference=order.reference, by=by)
+        maintenance_confirm(installation=first.installation, quote=quote, order_reference=order.reference, by=by)
     except LicensingError as exc:
         _refuse(exc.message, f"swp_{exc.code}")
-
-
-@dataclass(frozen=True)
-class LineWish:
-    """One module line a partner asks for in the portal's order form."""
-
-    product: Product
-    kind: str
-    term_months: int = 0
-    quantity: int = 1
-    users: int | None = None
-    as_package: bool = False
-    upgrade: str = ""
-    upgrade_from: License | None = None
 
 
 @transaction.atomic
 def order_draft_place(
     *,
     partner: Partner,
-    installation: Installation,
     token: str,
     lines: Sequence[LineWish] = (),
+    swp_installation: Installation | None = None,
     swp_kind: str = "",
     swp_users: int | None = None,
     swp_months: int | None = None,
@@ -510,47 +676,164 @@ def order_draft_place(
     by=None,
 ) -> Order:
     """The portal's "Preis berechnen": a priced draft order with all wished lines (and a
-    Softwarepflege quote), all or nothing — the first refusal writes nothing.
+    Softwarepflege quote for ``swp_installation``), all or nothing — the first refusal
+    writes nothing.
 
-    ``token`` is the form's one-time token: the same form posted twice returns the draft
-    of the first post (the ``order_portal_token_unique`` constraint decides races).
+    ``token`` is the form's one-time token and names the form's draft: pricing the same
+    form again does not pile up drafts but gives that draft the form's lines as they are
+    now (a double submit so changes nothing); once confirmed, the same token returns the
+    order unchanged. The ``order_portal_token_unique`` constraint decides races.
     """
     token = (token or "").strip()
     if not token or len(token) > Order._meta.get_field("portal_token").max_length:
         _refuse(_("Das Formular ist abgelaufen; bitte die Seite neu laden."), "token")
-    existing = Order.objects.filter(partner=partner, portal_token=token).first()
-    if existing is not None:
-        return existing
     if not lines and not swp_kind:
         _refuse(_("Bitte mindestens ein Modul, ein Upgrade oder Softwarepflege wählen."), "nothing_ordered")
+    order = Order.objects.filter(partner=partner, portal_token=token).first()
+    if order is None:
+        try:
+            with transaction.atomic():
+                order = order_create(
+                    partner=partner, created_by=by, delivery_email=delivery_email, invoice_email=invoice_email
+                )
+                order.portal_token = token
+                order.save(update_fields=["portal_token"])
+        except IntegrityError:  # the same form, posted twice at once: both price the one draft
+            order = Order.objects.get(partner=partner, portal_token=token)
+    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
+    if not order.is_draft:
+        return order  # placed and confirmed (or discarded) before: nothing changes
+    order.lines.all().delete()
+    order.delivery_email = (delivery_email or partner.delivery_email).strip()
+    order.invoice_email = (invoice_email or partner.invoice_email).strip()
+    order.order_date = clock.today()
+    order.full_clean()
+    order.save(update_fields=["delivery_email", "invoice_email", "order_date"])
+    if lines:
+        order_lines_add(order=order, lines=lines)
+    if swp_kind:
+        if swp_installation is None:
+            _refuse(_("Bitte das Auerswald-System für die Softwarepflege wählen."), "swp_installation_missing")
+        order_maintenance_add(
+            order=order, installation=swp_installation, swp_kind=swp_kind, users=swp_users, months=swp_months
+        )
+    return order
+
+
+# --- a large order as CSV rows (server key;article) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowVerdict:
+    """One CSV row of a large order and what is wrong with it ("" = nothing)."""
+
+    number: int
+    identifier: str
+    article: str
+    problem: str
+    installation: Installation | None = None
+    product: Product | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+class _RollBack(Exception):
+    pass
+
+
+def order_rows_check(
+    *,
+    partner: Partner,
+    rows: Sequence[tuple[int, str, str, str]],
+    kind: str,
+    term_months: int,
+    as_package: bool = False,
+) -> list[RowVerdict]:
+    """Check the rows (line number, installation identifier, article, parse error) of a CSV
+    order for ``partner``: each row names an installation by server key, hardware ID or
+    serial number and an article. Bad rows get a German reason — unknown installation,
+    not one of the partner's, unknown article, a duplicate row, or anything the order
+    could not deliver there (the very checks of :func:`order_line_add`, run in a
+    transaction that is rolled back: nothing is written)."""
+    rows = list(rows)
+    installations = selectors.installations_by_identifier(
+        [identifier for _n, identifier, _a, error in rows if not error]
+    )
+    products = {p.article.upper(): p for p in selectors.orderable_products()}
+    verdicts: list[RowVerdict] = []
+    seen: dict[tuple[int, int], int] = {}
+    for number, identifier, article, error in rows:
+        if error:
+            verdicts.append(RowVerdict(number, identifier, article, error))
+            continue
+        installation = installations.get(identifier)
+        product = products.get(article.strip().upper())
+        problem = ""
+        if installation is None:
+            problem = _(
+                "Unbekannte Installation „%(id)s“: kein Serverlizenzschlüssel, keine Hardware-ID und keine "
+                "Seriennummer einer erfassten Anlage."
+            ) % {"id": identifier}
+        elif installation.customer.partner_id != partner.pk:
+            problem = _("Die Installation %(id)s gehört zu keinem Ihrer Kunden.") % {"id": installation.identifier}
+        elif product is None:
+            problem = _("Unbekannter Artikel „%(article)s“ (siehe Artikeldaten-CSV).") % {"article": article}
+        elif (installation.pk, product.pk) in seen:
+            problem = _("Doppelte Zeile: %(article)s für %(id)s steht schon in Zeile %(row)s.") % {
+                "article": product.article,
+                "id": installation.identifier,
+                "row": seen[(installation.pk, product.pk)],
+            }
+        else:
+            seen[(installation.pk, product.pk)] = number
+        verdicts.append(RowVerdict(number, identifier, article, problem, installation, product))
+    checkable = [v for v in verdicts if v.ok]
+    if checkable:
+        problems = _rows_deliverable(partner, checkable, kind, term_months, as_package)
+        verdicts = [
+            RowVerdict(v.number, v.identifier, v.article, problems.get(v.number, ""), v.installation, v.product)
+            if v.ok
+            else v
+            for v in verdicts
+        ]
+    return verdicts
+
+
+def _rows_deliverable(partner, verdicts, kind, term_months, as_package) -> dict[int, str]:
+    """Row number → why the line cannot be ordered there, from the line checks and a price
+    lookup per row, in a transaction that is rolled back."""
+    problems: dict[int, str] = {}
     try:
         with transaction.atomic():
-            order = order_create(
+            order = Order(
                 partner=partner,
-                installation=installation,
-                created_by=by,
-                delivery_email=delivery_email,
-                invoice_email=invoice_email,
+                order_date=clock.today(),
+                delivery_email=partner.delivery_email,
+                invoice_email=partner.invoice_email,
             )
-            order.portal_token = token
-            order.save(update_fields=["portal_token"])
-    except IntegrityError:  # the same form, posted twice at once: the first one wins
-        return Order.objects.get(partner=partner, portal_token=token)
-    for wish in lines:
-        order_line_add(
-            order=order,
-            product=wish.product,
-            kind=wish.kind,
-            term_months=wish.term_months,
-            quantity=wish.quantity,
-            users=wish.users,
-            as_package=wish.as_package,
-            upgrade=wish.upgrade,
-            upgrade_from=wish.upgrade_from,
-        )
-    if swp_kind:
-        order_maintenance_add(order=order, swp_kind=swp_kind, users=swp_users, months=swp_months)
-    return order
+            order.save()
+            for position, verdict in enumerate(verdicts, start=1):
+                wish = LineWish(
+                    product=verdict.product,
+                    kind=kind,
+                    installation=verdict.installation,
+                    term_months=term_months,
+                    as_package=as_package and kind == OrderLine.SUBSCRIPTION,
+                )
+                try:
+                    with transaction.atomic():
+                        line = _line_add(order, wish, position)
+                        _request_and_price(line, order.order_date)
+                except PortalError as exc:
+                    problems[verdict.number] = exc.message
+                except ValidationError as exc:
+                    problems[verdict.number] = " ".join(exc.messages)
+            raise _RollBack
+    except _RollBack:
+        pass
+    return problems
 
 
 def _purchase_day(license: License) -> date:
@@ -579,9 +862,8 @@ def _price(product: Product, kind: str, on: date, tier: str, term_months: int) -
     return price
 
 
-def _request_and_price(
-    line: OrderLine, on: date, installation: Installation
-) -> tuple[pricing.LineRequest, pricing.ListPrice]:
+def _request_and_price(line: OrderLine, on: date) -> tuple[pricing.LineRequest, pricing.ListPrice]:
+    installation = line.installation
     product = line.product
     if product.pricing_model == Product.TIERED and line.upgrade_kind != OrderLine.UPGRADE_VERSION:
         line.tier = _tier_of(installation)  # the tier the installation has today (CAT-2)
@@ -604,11 +886,13 @@ def _request_and_price(
         from_tier=line.upgrade_from.tier if line.upgrade_from_id else "",
         purchased_on=_purchase_day(line.upgrade_from) if line.upgrade_from_id else None,
         service_plan=line.service_plan,
+        installation=line.installation_id,
     )
     return request, pricing.ListPrice(price.amount, price.unit, from_amount)
 
 
 PRICE_FIELDS = [
+    "delivery_email",
     "tier",
     "price_unit",
     "list_price",
@@ -625,12 +909,17 @@ PRICE_FIELDS = [
 def _reprice(order: Order) -> None:
     """Price every line of a locked draft and store each line's breakdown."""
     # Softwarepflege lines keep the amounts of licensing's quote (order_maintenance_add).
-    lines = list(order.lines.filter(swp_kind="").select_related("product", "upgrade_from"))
+    lines = list(
+        order.lines.filter(swp_kind="").select_related(
+            "product", "upgrade_from", "installation", "installation__customer"
+        )
+    )
     if not lines:
         return
     requests, prices = [], {}
     for line in lines:
-        request, price = _request_and_price(line, order.order_date, order.installation)
+        line.delivery_email = _line_delivery_email(order, line.installation)  # the addresses as of now
+        request, price = _request_and_price(line, order.order_date)
         requests.append(request)
         prices[line.pk] = price
     partner = order.partner
@@ -704,7 +993,7 @@ def _issue_requests(order: Order, lines: list[OrderLine], subscription_reference
             requests.append(
                 IssueRequest(
                     product=line.product,
-                    installation=order.installation,
+                    installation=line.installation,
                     version=version,
                     kind=License.SUBSCRIPTION if line.kind == OrderLine.SUBSCRIPTION else License.PURCHASE,
                     tier=line.tier or None,
@@ -723,15 +1012,17 @@ def _issue_requests(order: Order, lines: list[OrderLine], subscription_reference
 
 @transaction.atomic
 def order_confirm(*, order: Order, by=None) -> Invoice:
-    """Confirm an order (ORD-2): issue its keys through licensing's batch service with
-    the delivery notes and their e-mails to the delivery e-mail, then the invoice to the
-    invoice e-mail — the delivery e-mails are written first. draft → confirmed → fulfilled.
+    """Confirm an order (ORD-2): issue its keys through licensing's batch service with one
+    delivery note per installation, each e-mailed to that installation's delivery e-mail
+    (its lines' ``delivery_email``), then one invoice for the whole order to the invoice
+    e-mail — the delivery e-mails are written (and so sent) first. draft → confirmed →
+    fulfilled.
 
     Atomic and idempotent: the order row is locked and moved out of draft by a
     conditional UPDATE, so of two confirmations one issues and the other returns the
     same invoice; a refusal (a key licensing will not issue) writes nothing.
     """
-    locked = Order.objects.select_for_update(of=("self",)).select_related("partner", "installation").get(pk=order.pk)
+    locked = Order.objects.select_for_update(of=("self",)).select_related("partner").get(pk=order.pk)
     if locked.state in (Order.CONFIRMED, Order.FULFILLED):
         existing = Invoice.objects.filter(order=locked, kind=Invoice.INVOICE).first()
         if existing is not None:
@@ -762,7 +1053,14 @@ def order_confirm(*, order: Order, by=None) -> Invoice:
         if requests:
             from licensing.services.licenses import licenses_issue
 
-            licenses = licenses_issue(requests=requests, issued_by=by, recipient_email=locked.delivery_email)
+            # ORD-2: one delivery note per installation, each to its line's delivery e-mail.
+            recipients = {line.installation_id: line.delivery_email for line in owners if line.delivery_email}
+            licenses = licenses_issue(
+                requests=requests,
+                issued_by=by,
+                recipient_email=locked.delivery_email,
+                recipient_emails=recipients,
+            )
             for line, lic in zip(owners, licenses):
                 line.licenses.add(lic)
                 if line.pk in references:

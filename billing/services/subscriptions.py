@@ -75,7 +75,7 @@ def subscriptions_create_for_order(*, order, lines: Iterable[OrderLine], signed_
     for line in lines:
         if is_service_plan_line(line):
             created[line.pk] = service_plan_book(
-                installation=order.installation,
+                installation=line.installation,
                 plan=SERVICE_PLAN_ARTICLES[line.product.article],
                 signed_on=signed_on,
                 by=by,
@@ -87,7 +87,7 @@ def subscriptions_create_for_order(*, order, lines: Iterable[OrderLine], signed_
             subscription = Subscription(
                 reference=next_document_number(SUBSCRIPTION_PREFIX, signed_on.year, width=REFERENCE_WIDTH),
                 partner=order.partner,
-                installation=order.installation,
+                installation=line.installation,
                 product=line.product,
                 tier=line.tier,
                 users=line.users,

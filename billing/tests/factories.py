@@ -27,9 +27,15 @@ def make_order(partner, *lines, users=90, light=10):
     installation = InstallationFactory(
         customer=CustomerFactory(partner=partner), pbx_users=users, user_light_licenses=light
     )
-    order = services.order_create(partner=partner, installation=installation)
+    order = services.order_create(partner=partner)
     for article, kind, term in lines:
-        services.order_line_add(order=order, product=Product.objects.get(article=article), kind=kind, term_months=term)
+        services.order_line_add(
+            order=order,
+            installation=installation,
+            product=Product.objects.get(article=article),
+            kind=kind,
+            term_months=term,
+        )
     return order
 
 

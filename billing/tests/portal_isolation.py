@@ -26,8 +26,10 @@ def _installation(partner):
 
 
 def _draft(partner):
-    order = services.order_create(partner=partner, installation=_installation(partner))
-    services.order_line_add(order=order, product=_call_recording(), kind="purchase")
+    order = services.order_create(partner=partner)
+    services.order_line_add(
+        order=order, installation=_installation(partner), product=_call_recording(), kind="purchase"
+    )
     return order
 
 
@@ -55,6 +57,22 @@ def _order_detail(partner):
 @isolation_case("portal:order_confirm")
 def _order_confirm(partner):
     return {"pk": _draft(partner).pk}
+
+
+@isolation_case("portal:order_lines_edit")
+def _order_lines_edit(partner):
+    return {"pk": _draft(partner).pk}
+
+
+@isolation_case("portal:order_lines_preview")
+def _order_lines_preview(partner):
+    return {"pk": _draft(partner).pk}
+
+
+@isolation_case("portal:order_line_remove")
+def _order_line_remove(partner):
+    order = _draft(partner)
+    return {"pk": order.pk, "line": order.lines.get().pk}
 
 
 @isolation_case("portal:order_cancel")

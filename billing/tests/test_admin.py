@@ -27,13 +27,17 @@ def staff_client(client, group_name):
 
 
 @pytest.fixture
-def setup(catalog, clock):
+def setup(modules, clock):
     clock.set(date(2026, 11, 21))
     partner = PartnerFactory(company="Muster Kommunikation GmbH", delivery_email="technik@muster.test")
     # 90 + 10 installed users → 81-150.
     installation = InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=90, user_light_licenses=10)
-    order = services.order_create(partner=partner, installation=installation)
+    order = services.order_create(partner=partner)
     return partner, installation, order
+
+
+def order_inst(setup):
+    return setup[1]
 
 
 def callrec():
@@ -50,7 +54,7 @@ def test_index_shows_the_billing_area_between_systems_and_catalog(client, setup)
 @pytest.mark.parametrize("group_name", GROUPS)
 def test_every_staff_group_sees_orders_and_the_breakdown(client, setup, group_name):
     _partner, _inst, order = setup
-    services.order_line_add(order=order, product=callrec(), kind="purchase")
+    services.order_line_add(order=order, installation=order_inst(setup), product=callrec(), kind="purchase")
     c = staff_client(client, group_name)
     assert c.get(reverse("admin:billing_order_changelist")).status_code == 200
     page = c.get(reverse("admin:billing_order_change", args=[order.pk])).content.decode()
@@ -68,7 +72,7 @@ def test_sales_creates_an_order_with_the_partners_emails(client, setup):
     partner, installation, _order = setup
     response = staff_client(client, roles.SALES).post(
         reverse("admin:billing_order_add"),
-        {"partner": partner.pk, "installation": installation.pk, "delivery_email": "", "invoice_email": ""},
+        {"partner": partner.pk, "delivery_email": "", "invoice_email": ""},
     )
     assert response.status_code == 302
     new = Order.objects.latest("id")
@@ -79,15 +83,18 @@ def test_sales_creates_an_order_with_the_partners_emails(client, setup):
     )
 
 
-def test_add_order_for_a_foreign_installation_is_a_form_error(client, setup):
-    partner, _installation, _order = setup
+def test_add_line_for_a_foreign_installation_is_a_form_error(client, setup):
+    """The order's installations are the partner's customers' (ORD-1): another partner's
+    installation is not offered, and posting its id is refused with nothing written."""
+    _partner, _installation, order = setup
     foreign = InstallationFactory()
     response = staff_client(client, roles.SALES).post(
-        reverse("admin:billing_order_add"), {"partner": partner.pk, "installation": foreign.pk}
+        reverse("admin:billing_order_add_line", args=[order.pk]),
+        {"product": callrec().pk, "kind": "purchase", "term_months": 0, "installations": [foreign.pk]},
     )
     assert response.status_code == 200
-    assert "gehört zu keinem Kunden von Muster Kommunikation GmbH" in response.content.decode()
-    assert Order.objects.count() == 1
+    assert "gehört zu keinem Kunden dieses Partners" in response.content.decode()
+    assert not OrderLine.objects.exists()
 
 
 @pytest.mark.parametrize("group_name,status", [(roles.SALES, 200), (roles.FINANCE, 403), (roles.SUPPORT, 403)])
@@ -97,7 +104,7 @@ def test_add_line_page_per_group(client, setup, group_name, status):
     assert c.get(reverse("admin:billing_order_add_line", args=[order.pk])).status_code == status
     response = c.post(
         reverse("admin:billing_order_add_line", args=[order.pk]),
-        {"product": callrec().pk, "kind": "purchase", "term_months": 0, "quantity": 1},
+        {"product": callrec().pk, "kind": "purchase", "term_months": 0, "installations": [_i.pk]},
     )
     assert response.status_code == (302 if status == 200 else 403)
     assert OrderLine.objects.count() == (1 if status == 200 else 0)
@@ -107,7 +114,7 @@ def test_add_line_prices_the_line(client, setup):
     _p, _i, order = setup
     staff_client(client, roles.SALES).post(
         reverse("admin:billing_order_add_line", args=[order.pk]),
-        {"product": callrec().pk, "kind": "subscription", "term_months": 24, "quantity": 1},
+        {"product": callrec().pk, "kind": "subscription", "term_months": 24, "installations": [_i.pk]},
     )
     # 81-150, 24 months: 179,00 €/month × 0,8 = 143,20 €/month.
     assert OrderLine.objects.values_list("list_price", "line_net", "price_unit").get() == (
@@ -122,7 +129,7 @@ def test_add_line_refusal_is_shown_and_writes_nothing(client, setup):
     aurora = Product.objects.get(article="AURORA")
     response = staff_client(client, roles.SALES).post(
         reverse("admin:billing_order_add_line", args=[order.pk]),
-        {"product": aurora.pk, "kind": "subscription", "term_months": 12, "quantity": 1},
+        {"product": aurora.pk, "kind": "subscription", "term_months": 12, "installations": [_i.pk]},
     )
     assert response.status_code == 200
     assert "keinen Preis" in response.content.decode()
@@ -161,7 +168,7 @@ def test_cancel_action_reports_the_refusal(client, setup):
 @pytest.mark.parametrize("group_name,repriced", [(roles.SALES, True), (roles.FINANCE, False), (roles.SUPPORT, False)])
 def test_reprice_action_per_group(client, setup, clock, group_name, repriced):
     _p, installation, order = setup
-    services.order_line_add(order=order, product=callrec(), kind="purchase")
+    services.order_line_add(order=order, installation=order_inst(setup), product=callrec(), kind="purchase")
     installation.pbx_users = 200  # 210 installed → 151-250: 7.500,00 × 0,8 = 6.000,00
     installation.save()
     clock.set(date(2026, 11, 23))
@@ -208,3 +215,31 @@ def test_finance_enters_a_new_rate_after_ending_the_old(client, db):
         == 302
     )
     assert VatRate.objects.filter(category="S").count() == 2
+
+
+def test_add_line_for_several_installations_and_list_counts_them(client, setup):
+    """Decision ORD-1/ORD-4: staff add one product for several installations of the partner
+    at once — one line each; the order list shows how many installations an order covers."""
+    partner, first, order = setup
+    second = InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=90, user_light_licenses=10)
+    foreign = InstallationFactory(pbx_users=90)
+    c = staff_client(client, roles.SALES)
+    page = c.get(reverse("admin:billing_order_add_line", args=[order.pk])).content.decode()
+    assert first.identifier in page and second.identifier in page and foreign.identifier not in page
+    response = c.post(
+        reverse("admin:billing_order_add_line", args=[order.pk]),
+        {"product": callrec().pk, "kind": "purchase", "term_months": 0, "installations": [first.pk, second.pk]},
+    )
+    assert response.status_code == 302
+    # Call Recording 81-150 on each: 4.800,00 × 0,8 = 3.840,00 (2 licences: no volume discount).
+    assert sorted(order.lines.values_list("installation__identifier", "line_net")) == sorted(
+        [(first.identifier, D("3840.00")), (second.identifier, D("3840.00"))]
+    )
+    changelist = c.get(reverse("admin:billing_order_changelist")).content.decode()
+    assert '<td class="field-installations_count">2</td>' in changelist
+    # Another partner's installation is not offered and not taken.
+    response = c.post(
+        reverse("admin:billing_order_add_line", args=[order.pk]),
+        {"product": callrec().pk, "kind": "purchase", "term_months": 0, "installations": [foreign.pk]},
+    )
+    assert response.status_code == 200 and order.lines.count() == 2

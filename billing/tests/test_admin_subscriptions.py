@@ -33,9 +33,13 @@ def sub(modules, clock):
     clock.set(date(2026, 11, 21))
     partner = make_partner(status_confirmed_on=None)
     installation = InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=30, user_light_licenses=0)
-    order = services.order_create(partner=partner, installation=installation)
+    order = services.order_create(partner=partner)
     services.order_line_add(
-        order=order, product=Product.objects.get(article="CALLREC"), kind="subscription", term_months=24
+        order=order,
+        installation=installation,
+        product=Product.objects.get(article="CALLREC"),
+        kind="subscription",
+        term_months=24,
     )
     services.order_confirm(order=order)
     return Subscription.objects.get()
@@ -119,7 +123,7 @@ def test_finance_and_support_cannot_give_notice_or_change_tiers(client, sub, clo
 
 
 @pytest.fixture
-def server(catalog, clock):
+def server(modules, clock):
     clock.set(date(2026, 11, 21))
     partner = make_partner()
     return InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=30)
@@ -159,11 +163,11 @@ def test_every_group_sees_plans_but_only_sales_books_or_gives_notice(client, ser
     assert c.get(reverse("admin:billing_serviceplan_notice", args=[plan.pk])).status_code == expected
 
 
-def test_sales_adds_a_quarterly_subscription_line(client, catalog, clock):
+def test_sales_adds_a_quarterly_subscription_line(client, modules, clock):
     clock.set(date(2026, 11, 21))
     partner = make_partner()
     installation = InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=30)
-    order = services.order_create(partner=partner, installation=installation)
+    order = services.order_create(partner=partner)
     c = staff_client(client, roles.SALES)
     response = c.post(
         reverse("admin:billing_order_add_line", args=[order.pk]),
@@ -171,7 +175,7 @@ def test_sales_adds_a_quarterly_subscription_line(client, catalog, clock):
             "product": Product.objects.get(article="CALLREC").pk,
             "kind": "subscription",
             "term_months": 24,
-            "quantity": 1,
+            "installations": [installation.pk],
             "billing_months": 3,
         },
     )

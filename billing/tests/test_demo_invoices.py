@@ -19,12 +19,12 @@ def test_demo_has_this_months_invoices(clock):
     clock.set(date(2026, 11, 21))
     call_command("load_demo", stdout=io.StringIO())
     docs = {(i.buyer_name, i.kind): i for i in Invoice.objects.filter(issue_date__year=2026, issue_date__month=11)}
-    german = Invoice.objects.get(order__installation__identifier="KNZL7-CL0UD-55K3Y-TUE01")
+    german = Invoice.objects.get(kind="invoice", order__lines__installation__identifier="KNZL7-CL0UD-55K3Y-TUE01")
     # Intercom 169,00 € − 20 % (Certified) = 135,20 €; 19 % = 25,688 → 25,69 €; gross 160,89 €.
     assert (german.vat_category, german.gross_total, german.payment_means) == ("S", D("160.89"), "transfer")
     austrian = docs[("Alpen Telefonie GmbH", "invoice")]
     assert (austrian.vat_category, austrian.vat_total, austrian.gross_total) == ("AE", D("0.00"), D("135.20"))
-    debit = Invoice.objects.get(order__installation__identifier="BRZL1-A7K2M-Q9X4T-2025P")
+    debit = Invoice.objects.get(kind="invoice", order__lines__installation__identifier="BRZL1-A7K2M-Q9X4T-2025P")
     # AURORA 29,00 € − 20 % = 23,20 € a month ≤ 50 €; the order bills the partial November (SUB-2):
     # 10/30 × 23,20 = 7,733… → 7,73 €; 19 % = 1,4687 → 1,47 €; gross 9,20 €; mandate MUSTER-0001.
     assert (debit.payment_means, debit.mandate_reference, debit.gross_total) == (

@@ -94,7 +94,10 @@ def test_confirming_issues_keys_delivery_note_and_invoice_in_that_order(german_o
         ("CALLREC", D("1"), D("3840.00"), D("3840.00"), D("19.00")),
         ("INTERCOM", D("1"), D("135.20"), D("135.20"), D("19.00")),
     ]
-    assert lines[0].description == "Call Recording, Staffel 81-150 Benutzer, Kauf"
+    inst = lines[0].order_line.installation  # each line names its installation (ORD-1)
+    assert lines[0].description == (
+        f"Call Recording, Staffel 81-150 Benutzer, Kauf, {inst.customer.company} · {inst.identifier}"
+    )
     assert (lines[0].period_start, lines[0].period_end) == (TODAY, TODAY)
     # Keys issued and linked to the order lines; one delivery note to the delivery e-mail.
     keys = License.objects.filter(order_reference=german_order.reference)

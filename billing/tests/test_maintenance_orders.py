@@ -65,8 +65,9 @@ def state():
 def test_add_users_seed_example_priced_invoiced_and_booked_once(prices, partner, clock):
     clock.set(date(2025, 7, 4))
     system = system_of(partner, start=date(2025, 1, 1), end=date(2025, 12, 31), users=25)
-    order = services.order_create(partner=partner, installation=system)
-    services.order_maintenance_add(order=order, swp_kind="add_users", users=5)
+    order_installation = system
+    order = services.order_create(partner=partner)
+    services.order_maintenance_add(order=order, installation=order_installation, swp_kind="add_users", users=5)
     # SWP-3: 31.12.2025 − 04.07.2025 = 180 days; 5 × 180 − 5 × 21 = 795 user-days.
     # 5 × 29,00 = 145,00 (packs: no period); 795 × 0,04 = 31,80 for 04.07.–31.12.2025.
     assert lines_of(order) == [
@@ -111,8 +112,9 @@ def test_add_users_seed_example_priced_invoiced_and_booked_once(prices, partner,
 def test_renewal_in_term_36_months(prices, partner, clock):
     clock.set(date(2025, 11, 21))
     system = system_of(partner, start=date(2025, 1, 1), end=date(2025, 12, 31), users=8)
-    order = services.order_create(partner=partner, installation=system)
-    services.order_maintenance_add(order=order, swp_kind="renewal", months=36)
+    order_installation = system
+    order = services.order_create(partner=partner)
+    services.order_maintenance_add(order=order, installation=order_installation, swp_kind="renewal", months=36)
     # SWP-4: 8 × 94380 × 30,00 = 240,00 from 01.01.2026 to 31.12.2028.
     assert lines_of(order) == [("94380", 8, D("30.00"), D("240.00"), date(2026, 1, 1), date(2028, 12, 31))]
     invoice = services.order_confirm(order=order)
@@ -126,8 +128,9 @@ def test_renewal_in_term_36_months(prices, partner, clock):
 def test_lapsed_renewal_with_surcharge(prices, partner, clock):
     clock.set(date(2025, 7, 3))
     system = system_of(partner, start=date(2024, 1, 1), end=date(2024, 12, 31), users=5)
-    order = services.order_create(partner=partner, installation=system)
-    services.order_maintenance_add(order=order, swp_kind="renewal", months=12)
+    order_installation = system
+    order = services.order_create(partner=partner)
+    services.order_maintenance_add(order=order, installation=order_installation, swp_kind="renewal", months=12)
     # SWP-6: 03.07.2025 − 31.12.2024 = 184 lapsed days; 5 × 12,00 = 60,00 and
     # 5 × 184 = 920 × 0,04 = 36,80 → 96,80 net, all for 01.01.–31.12.2025.
     assert lines_of(order) == [
@@ -154,35 +157,39 @@ def test_refusals_are_german_and_write_nothing(prices, partner, clock, today, bo
     clock.set(today)
     end = date(2025, 12, 31) if kind == "add_users" else date(2024, 12, 31)
     system = system_of(partner, **({"start": date(2024, 1, 1), "end": end, "users": 25} if booked else {}))
-    order = services.order_create(partner=partner, installation=system)
+    order_installation = system
+    order = services.order_create(partner=partner)
     before = state()
     with pytest.raises(OrderRefused, match=message):
-        services.order_maintenance_add(order=order, swp_kind=kind, **kw)
+        services.order_maintenance_add(order=order, installation=order_installation, swp_kind=kind, **kw)
     assert state() == before
 
 
 def test_starface_installation_has_no_softwarepflege_quote(prices, partner, clock):
     clock.set(date(2025, 7, 4))
     installation = InstallationFactory(customer=CustomerFactory(partner=partner))
-    order = services.order_create(partner=partner, installation=installation)
+    order_installation = installation
+    order = services.order_create(partner=partner)
     with pytest.raises(OrderRefused, match="keine Auerswald-Anlage"):
-        services.order_maintenance_add(order=order, swp_kind="renewal", months=12)
+        services.order_maintenance_add(order=order, installation=order_installation, swp_kind="renewal", months=12)
 
 
 def test_one_quote_per_order(prices, partner, clock):
     clock.set(date(2025, 7, 4))
     system = system_of(partner, start=date(2025, 1, 1), end=date(2025, 12, 31), users=25)
-    order = services.order_create(partner=partner, installation=system)
-    services.order_maintenance_add(order=order, swp_kind="add_users", users=5)
+    order_installation = system
+    order = services.order_create(partner=partner)
+    services.order_maintenance_add(order=order, installation=order_installation, swp_kind="add_users", users=5)
     with pytest.raises(OrderRefused, match="bereits ein Softwarepflege-Angebot"):
-        services.order_maintenance_add(order=order, swp_kind="renewal", months=12)
+        services.order_maintenance_add(order=order, installation=order_installation, swp_kind="renewal", months=12)
 
 
 def test_quote_of_yesterday_is_refused_then_repriced(prices, partner, clock):
     clock.set(date(2025, 7, 4))
     system = system_of(partner, start=date(2025, 1, 1), end=date(2025, 12, 31), users=25)
-    order = services.order_create(partner=partner, installation=system)
-    services.order_maintenance_add(order=order, swp_kind="add_users", users=5)
+    order_installation = system
+    order = services.order_create(partner=partner)
+    services.order_maintenance_add(order=order, installation=order_installation, swp_kind="add_users", users=5)
     clock.set(date(2025, 7, 5))
     before = state()
     with pytest.raises(OrderRefused, match="Preis neu berechnen"):
@@ -197,10 +204,12 @@ def test_quote_of_yesterday_is_refused_then_repriced(prices, partner, clock):
 def test_renewal_booked_meanwhile_by_another_order_is_refused(prices, partner, clock):
     clock.set(date(2025, 11, 21))
     system = system_of(partner, start=date(2025, 1, 1), end=date(2025, 12, 31), users=8)
-    first = services.order_create(partner=partner, installation=system)
-    second = services.order_create(partner=partner, installation=system)
-    services.order_maintenance_add(order=first, swp_kind="renewal", months=12)
-    services.order_maintenance_add(order=second, swp_kind="renewal", months=12)
+    first_installation = system
+    first = services.order_create(partner=partner)
+    second_installation = system
+    second = services.order_create(partner=partner)
+    services.order_maintenance_add(order=first, installation=first_installation, swp_kind="renewal", months=12)
+    services.order_maintenance_add(order=second, installation=second_installation, swp_kind="renewal", months=12)
     services.order_confirm(order=first)
     before = state()
     # The second renewal would start on 01.01.2027 now, not 01.01.2026 as priced.

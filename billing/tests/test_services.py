@@ -51,17 +51,32 @@ def installation_of(partner, users=90, light=10, **kw):
 
 
 @pytest.fixture
-def order(partner, catalog, today):
+def order(partner, modules, today):
     # 90 PBX users + 10 User Light = 100 installed → tier 81-150 (CAT-2).
-    return services.order_create(partner=partner, installation=installation_of(partner))
+    return order_for(partner, installation_of(partner))
 
 
 def product(article):
     return Product.objects.get(article=article)
 
 
-def add(order, article, kind="purchase", **kw):
-    return services.order_line_add(order=order, product=product(article), kind=kind, **kw)
+# The installation each test order was started for: ``add`` adds its lines there.
+_installation_of_order: dict[int, object] = {}
+
+
+def order_for(partner, installation, **kw):
+    order = services.order_create(partner=partner, **kw)
+    _installation_of_order[order.pk] = installation
+    return order
+
+
+def inst_of(order):
+    return _installation_of_order[order.pk]
+
+
+def add(order, article, kind="purchase", installation=None, **kw):
+    installation = installation or _installation_of_order[order.pk]
+    return services.order_line_add(order=order, installation=installation, product=product(article), kind=kind, **kw)
 
 
 def issue(modules, installation, article, **kw):
@@ -82,28 +97,29 @@ def test_order_defaults_emails_from_partner_and_is_dated_today(order):
 
 
 def test_order_may_send_keys_straight_to_the_end_customer(partner, today):
-    order = services.order_create(
-        partner=partner, installation=installation_of(partner), delivery_email="it@kunde.test"
-    )
+    order = order_for(partner, installation_of(partner), delivery_email="it@kunde.test")
     assert (order.delivery_email, order.invoice_email) == ("it@kunde.test", "buchhaltung@muster.test")
 
 
-def test_order_for_another_partners_installation_is_refused(partner, today):
+def test_line_for_another_partners_installation_is_refused(partner, modules, today):
     foreign = installation_of(PartnerFactory())
+    order = order_for(partner, foreign)
     with pytest.raises(OrderRefused, match="gehört zu keinem Kunden von Muster Kommunikation GmbH"):
-        services.order_create(partner=partner, installation=foreign)
-    assert not Order.objects.exists()
+        add(order, "CALLREC")
+    assert not OrderLine.objects.exists()
 
 
-def test_order_for_decommissioned_installation_is_refused(partner, today):
+def test_line_for_decommissioned_installation_is_refused(partner, modules, today):
     gone = installation_of(partner, decommissioned_on=date(2026, 11, 21))
+    order = order_for(partner, gone)
     with pytest.raises(OrderRefused, match="seit 21.11.2026 außer Betrieb"):
-        services.order_create(partner=partner, installation=gone)
+        add(order, "CALLREC")
+    assert not OrderLine.objects.exists()
 
 
 def test_invalid_email_is_a_validation_error(partner, today):
     with pytest.raises(ValidationError):
-        services.order_create(partner=partner, installation=installation_of(partner), invoice_email="kein-mail")
+        order_for(partner, installation_of(partner), invoice_email="kein-mail")
 
 
 # --- order_line_add and pricing (CAT-1, CAT-2, CAT-4, ORD-3…ORD-5) ----------------------------
@@ -136,16 +152,21 @@ def test_bundle_discount_reprices_the_earlier_lines(order):
     assert (once.net, once.vat, once.gross) == (D("717.12"), D("136.25"), D("853.37"))
 
 
-def test_volume_discount_at_ten_licences(order):
-    # 10 × Intercom 169,00: 169 × 0,9 (volume) × 0,8 (partner) = 121,68; line 10 × 121,68 = 1.216,80.
-    line = add(order, "INTERCOM", quantity=10)
-    assert (line.volume_discount_percent, line.unit_net, line.line_net) == (D("10.00"), D("121.68"), D("1216.80"))
+def test_volume_discount_at_ten_licences_on_ten_installations(order, partner):
+    # 10 × Intercom 169,00 on 10 installations (decision ORD-1/ORD-4):
+    # 169 × 0,9 (volume) × 0,8 (partner) = 121,68 each; order 10 × 121,68 = 1.216,80.
+    for _n in range(9):
+        add(order, "INTERCOM", installation=installation_of(partner))
+    assert set(order.lines.values_list("volume_discount_percent", flat=True)) == {D("0.00")}  # 9: none yet
+    line = add(order, "INTERCOM")
+    assert (line.volume_discount_percent, line.unit_net, line.line_net) == (D("10.00"), D("121.68"), D("121.68"))
+    assert selectors.order_breakdown(order).total("once").net == D("1216.80")
 
 
-def test_teams_presence_sync_by_the_installations_users(partner, catalog, today):
+def test_teams_presence_sync_by_the_installations_users(partner, modules, today):
     partner.status_confirmed_on = None  # not confirmed: end-customer prices (ORD-5)
     partner.save()
-    order = services.order_create(partner=partner, installation=installation_of(partner, users=12, light=0))
+    order = order_for(partner, installation_of(partner, users=12, light=0))
     # 12 installed users → 3 started blocks × 7,50 € (1-month term) = 22,50 €/month (CAT-4).
     line = add(order, "TEAMSPRESENCE", kind="subscription", term_months=1)
     assert (line.users, line.list_price, line.partner_discount_percent, line.line_net) == (
@@ -155,27 +176,27 @@ def test_teams_presence_sync_by_the_installations_users(partner, catalog, today)
         D("22.50"),
     )
     # 26 users given on the 36-month term: 6 started blocks × 7,00 = 42,00 €/month.
-    other = services.order_create(partner=partner, installation=order.installation)
+    other = order_for(partner, inst_of(order))
     line2 = add(other, "TEAMSPRESENCE", kind="subscription", term_months=36, users=26)
     assert (line2.users, line2.line_net) == (26, D("42.00"))
 
 
-def test_partner_confirmed_after_the_order_date_gets_end_customer_prices(partner, catalog, today):
+def test_partner_confirmed_after_the_order_date_gets_end_customer_prices(partner, modules, today):
     partner.status_confirmed_on = date(2026, 11, 22)
     partner.save()
-    order = services.order_create(partner=partner, installation=installation_of(partner))
+    order = order_for(partner, installation_of(partner))
     assert add(order, "CALLREC").line_net == D("4800.00")
 
 
-def test_level_without_partner_conditions(catalog, today):
+def test_level_without_partner_conditions(modules, today):
     registered = PartnerLevelFactory(name="Registered", rank=10, discount_percent=5, grants_partner_conditions=False)
     partner = PartnerFactory(level=registered)
-    order = services.order_create(partner=partner, installation=installation_of(partner))
+    order = order_for(partner, installation_of(partner))
     assert add(order, "CALLREC").line_net == D("4800.00")
 
 
-def test_installation_without_users_cannot_be_priced_by_tier(partner, catalog, today):
-    order = services.order_create(partner=partner, installation=installation_of(partner, users=0, light=0))
+def test_installation_without_users_cannot_be_priced_by_tier(partner, modules, today):
+    order = order_for(partner, installation_of(partner, users=0, light=0))
     with pytest.raises(OrderRefused, match="keine installierten Benutzerlizenzen"):
         add(order, "CALLREC")
     assert not OrderLine.objects.exists()
@@ -205,7 +226,7 @@ def test_impossible_lines_are_refused(order, article, kind, term, message):
 
 def test_same_module_twice_in_one_order_is_refused(order):
     add(order, "CALLREC")
-    with pytest.raises(OrderRefused, match="steht bereits in dieser Bestellung"):
+    with pytest.raises(OrderRefused, match="steht für .* bereits in dieser Bestellung"):
         add(order, "CALLREC", kind="subscription", term_months=12)
     assert order.lines.count() == 1
 
@@ -221,7 +242,7 @@ def test_lines_only_while_draft(order):
 
 
 @pytest.fixture
-def licensed(partner, modules, catalog, today):
+def licensed(partner, modules, today):
     """An installation with 30 users (21-40) and a purchased Call Recording key at 21-40."""
     inst = installation_of(partner, users=30, light=0)
     lic = issue(modules, inst, "CALLREC")
@@ -231,7 +252,7 @@ def licensed(partner, modules, catalog, today):
 
 def test_module_with_active_paid_key_cannot_be_bought_again(partner, licensed):
     inst, lic = licensed
-    order = services.order_create(partner=partner, installation=inst)
+    order = order_for(partner, inst)
     with pytest.raises(OrderRefused, match="bereits einen aktiven Schlüssel .*Staffel-Upgrade") as refused:
         add(order, "CALLREC")
     assert str(lic.serial) in refused.value.message
@@ -241,7 +262,7 @@ def test_module_with_active_paid_key_cannot_be_bought_again(partner, licensed):
 def test_revoked_key_does_not_block_a_new_purchase(partner, licensed):
     inst, lic = licensed
     License.objects.filter(pk=lic.pk).update(state=License.REVOKED)
-    order = services.order_create(partner=partner, installation=inst)
+    order = order_for(partner, inst)
     # 30 users → 21-40: 1.200,00 × 0,8 = 960,00.
     assert add(order, "CALLREC").line_net == D("960.00")
 
@@ -250,7 +271,7 @@ def test_tier_upgrade_costs_the_difference_of_the_purchase_prices(partner, licen
     inst, lic = licensed
     inst.pbx_users = 50  # now 41-80
     inst.save()
-    order = services.order_create(partner=partner, installation=inst)
+    order = order_for(partner, inst)
     line = add(order, "CALLREC", upgrade="tier", upgrade_from=lic)
     # 41-80 2.400,00 − 21-40 1.200,00 = 1.200,00; partner 20 %: 960,00.
     assert (line.tier, line.list_price, line.line_net) == ("41-80", D("1200.00"), D("960.00"))
@@ -260,43 +281,43 @@ def test_tier_upgrade_costs_the_difference_of_the_purchase_prices(partner, licen
 
 def test_tier_upgrade_to_the_same_tier_is_refused_and_writes_nothing(partner, licensed):
     inst, lic = licensed
-    order = services.order_create(partner=partner, installation=inst)
+    order = order_for(partner, inst)
     with pytest.raises(TierUpgradeRefused, match="nur in eine höhere Benutzerstaffel"):
         add(order, "CALLREC", upgrade="tier", upgrade_from=lic)
     assert not OrderLine.objects.exists()
 
 
-def test_upgrade_of_a_subscription_key_needs_no_order(partner, modules, catalog, today):
+def test_upgrade_of_a_subscription_key_needs_no_order(partner, modules, today):
     inst = installation_of(partner, users=30, light=0)
     lic = issue(modules, inst, "CALLREC", kind=License.SUBSCRIPTION)
-    order = services.order_create(partner=partner, installation=inst)
+    order = order_for(partner, inst)
     with pytest.raises(OrderRefused, match="Im Abo sind Versions-Upgrades kostenlos"):
         add(order, "CALLREC", upgrade="version", upgrade_from=lic, service_plan="premium")
 
 
-def test_paid_version_upgrade_with_plan_and_time_discount(partner, modules, catalog, today):
+def test_paid_version_upgrade_with_plan_and_time_discount(partner, modules, today):
     # ADSYNC bought 2026-05-22 at 81-150; upgraded 2026-11-21 = month_period_end(2026-05-22, 6): still < 6 months, 50 %.
     inst = installation_of(partner)
     lic = issue(modules, inst, "ADSYNC")
     License.objects.filter(pk=lic.pk).update(issued_at=timezone.make_aware(timezone.datetime(2026, 5, 22, 10, 0)))
     lic.refresh_from_db()
-    order = services.order_create(partner=partner, installation=inst)
+    order = order_for(partner, inst)
     line = add(order, "ADSYNC", upgrade="version", upgrade_from=lic, service_plan="enterprise")
     # 1.299,00 × 0,8 (partner) = 1.039,20; × 0,1 (Enterprise) = 103,92; × 0,5 (< 6 months) = 51,96.
     assert (line.upgrade_plan_percent, line.upgrade_time_percent, line.line_net) == (D("90.00"), D("50.00"), D("51.96"))
 
 
-def test_tier_upgrade_of_a_flat_module_is_refused(partner, modules, catalog, today):
+def test_tier_upgrade_of_a_flat_module_is_refused(partner, modules, today):
     inst = installation_of(partner)
     lic = issue(modules, inst, "INTERCOM")
-    order = services.order_create(partner=partner, installation=inst)
+    order = order_for(partner, inst)
     with pytest.raises(OrderRefused, match="Intercom hat keine Benutzerstaffeln"):
         add(order, "INTERCOM", upgrade="tier", upgrade_from=lic)
 
 
 def test_upgrade_of_another_installations_key_is_refused(partner, licensed):
     _inst, lic = licensed
-    order = services.order_create(partner=partner, installation=installation_of(partner))
+    order = order_for(partner, installation_of(partner))
     with pytest.raises(OrderRefused, match="nicht zu dieser Installation"):
         add(order, "CALLREC", upgrade="tier", upgrade_from=lic)
 
@@ -304,9 +325,9 @@ def test_upgrade_of_another_installations_key_is_refused(partner, licensed):
 # --- order_price: today's data (CAT-1) --------------------------------------------------------
 
 
-def test_order_price_moves_the_draft_to_today_and_uses_the_list_valid_then(partner, catalog, clock):
+def test_order_price_moves_the_draft_to_today_and_uses_the_list_valid_then(partner, modules, clock):
     clock.set(date(2026, 12, 31))
-    order = services.order_create(partner=partner, installation=installation_of(partner))
+    order = order_for(partner, installation_of(partner))
     add(order, "CALLREC")
     new_list = PriceList.objects.create(name="Preisliste 2027", valid_from=date(2027, 1, 1))
     Price.objects.create(
@@ -328,8 +349,8 @@ def test_order_price_moves_the_draft_to_today_and_uses_the_list_valid_then(partn
 
 def test_order_price_follows_the_installations_users(order):
     add(order, "CALLREC")
-    order.installation.pbx_users = 200  # 210 installed → 151-250: 7.500,00 × 0,8 = 6.000,00
-    order.installation.save()
+    inst_of(order).pbx_users = 200  # 210 installed → 151-250: 7.500,00 × 0,8 = 6.000,00
+    inst_of(order).save()
     services.order_price(order=order)
     assert order.lines.values_list("tier", "line_net").get() == ("151-250", D("6000.00"))
 
@@ -341,15 +362,15 @@ def test_draft_and_confirmed_orders_without_keys_can_be_cancelled(order, partner
     assert services.order_cancel(order=order).state == "cancelled"
     with pytest.raises(OrderNotCancellable, match="bereits storniert"):
         services.order_cancel(order=order)
-    confirmed = services.order_create(partner=partner, installation=order.installation)
+    confirmed = order_for(partner, inst_of(order))
     confirmed.move_to(Order.CONFIRMED)
     confirmed.save()
     assert services.order_cancel(order=confirmed).state == "cancelled"
 
 
-def test_order_with_generated_key_cannot_be_cancelled(partner, modules, catalog, today):
+def test_order_with_generated_key_cannot_be_cancelled(partner, modules, today):
     inst = installation_of(partner)
-    order = services.order_create(partner=partner, installation=inst)
+    order = order_for(partner, inst)
     line = add(order, "INTERCOM")
     order.move_to(Order.CONFIRMED)
     order.save()
@@ -402,15 +423,29 @@ def test_state_machine(start, target, allowed):
     ],
 )
 def test_check_constraints_hold_in_the_database(order, fields):
-    values = {"order": order, "product": product("CALLREC"), "kind": "purchase", "term_months": 0, **fields}
+    values = {
+        "order": order,
+        "installation": inst_of(order),
+        "product": product("CALLREC"),
+        "kind": "purchase",
+        "term_months": 0,
+        **fields,
+    }
     with pytest.raises(IntegrityError), transaction.atomic():
         OrderLine.objects.create(**values)
 
 
-def test_one_new_line_per_module_and_order_in_the_database(order):
-    OrderLine.objects.create(order=order, product=product("CALLREC"), kind="purchase")
+def test_one_new_line_per_module_installation_and_order_in_the_database(order, partner):
+    inst = inst_of(order)
+    OrderLine.objects.create(order=order, installation=inst, product=product("CALLREC"), kind="purchase")
     with pytest.raises(IntegrityError), transaction.atomic():
-        OrderLine.objects.create(order=order, product=product("CALLREC"), kind="subscription", term_months=12)
+        OrderLine.objects.create(
+            order=order, installation=inst, product=product("CALLREC"), kind="subscription", term_months=12
+        )
+    # The same module for another installation of the order is another licence (ORD-1/ORD-4).
+    OrderLine.objects.create(
+        order=order, installation=installation_of(partner), product=product("CALLREC"), kind="purchase"
+    )
 
 
 # --- VAT rates as data (GEN-2) ----------------------------------------------------------------------------
@@ -447,9 +482,9 @@ def test_overlapping_rates_and_nonzero_reverse_charge_are_refused():
         VatRate.objects.create(category="S", percent=D("19.00"), valid_from=date(2030, 1, 2), valid_to=date(2030, 1, 1))
 
 
-def test_reverse_charge_order_has_no_vat(catalog, today):
+def test_reverse_charge_order_has_no_vat(modules, today):
     partner = PartnerFactory(country="AT", vat_id="ATU13585627")
-    order = services.order_create(partner=partner, installation=installation_of(partner))
+    order = order_for(partner, installation_of(partner))
     add(order, "CALLREC")
     breakdown = selectors.order_breakdown(order)
     # 4.800,00 × 0,8 = 3.840,00 net, 0 % VAT (reverse charge), gross 3.840,00.
@@ -465,7 +500,7 @@ def test_reverse_charge_order_has_no_vat(catalog, today):
 
 def test_orders_for_partner_are_scoped(order, partner):
     other = PartnerFactory()
-    services.order_create(partner=other, installation=installation_of(other))
+    order_for(other, installation_of(other))
     assert list(selectors.orders_for_partner(partner)) == [order]
 
 

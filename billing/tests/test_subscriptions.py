@@ -39,9 +39,17 @@ def subscription_order(clock, day, *lines, partner=None, users=30):
     """An order signed (confirmed) on ``day``; lines: (article, term, {extra order_line_add args})."""
     clock.set(day)
     partner = partner or make_partner(status_confirmed_on=None)
-    order = services.order_create(partner=partner, installation=installation_for(partner, users=users))
+    order_installation = installation_for(partner, users=users)
+    order = services.order_create(partner=partner)
     for article, term, extra in lines:
-        services.order_line_add(order=order, product=product(article), kind="subscription", term_months=term, **extra)
+        services.order_line_add(
+            order=order,
+            installation=order_installation,
+            product=product(article),
+            kind="subscription",
+            term_months=term,
+            **extra,
+        )
     return order
 
 
@@ -68,7 +76,7 @@ def test_order_of_21_november_makes_a_subscription_and_bills_the_partial_month(m
     assert sub.reference == "ABO-2026-000001"
     assert (sub.partner, sub.installation, sub.product.article, sub.tier, sub.quantity) == (
         order.partner,
-        order.installation,
+        order.lines.get().installation,
         "CALLREC",
         "21-40",
         1,
@@ -177,13 +185,21 @@ def test_partner_conditions_fix_the_monthly_price(modules, clock):
 def test_an_unknown_billing_interval_is_refused_and_adds_no_line(modules, clock):
     clock.set(date(2026, 11, 21))
     partner = make_partner(status_confirmed_on=None)
-    order = services.order_create(partner=partner, installation=installation_for(partner))
+    order_installation = installation_for(partner)
+    order = services.order_create(partner=partner)
     with pytest.raises(OrderRefused, match="Abrechnungsintervalle sind monatlich"):
         services.order_line_add(
-            order=order, product=product("CALLREC"), kind="subscription", term_months=24, billing_months=2
+            order=order,
+            installation=order_installation,
+            product=product("CALLREC"),
+            kind="subscription",
+            term_months=24,
+            billing_months=2,
         )
     with pytest.raises(OrderRefused, match="Nur Abos haben ein Abrechnungsintervall"):
-        services.order_line_add(order=order, product=product("CALLREC"), kind="purchase", billing_months=12)
+        services.order_line_add(
+            order=order, installation=order_installation, product=product("CALLREC"), kind="purchase", billing_months=12
+        )
     assert not order.lines.exists()
 
 
@@ -434,7 +450,7 @@ def test_keys_of_an_ended_subscription_are_blocked_once(callrec, clock):
 
 
 @pytest.fixture
-def server(catalog, clock):
+def server(modules, clock):
     clock.set(date(2026, 11, 21))
     return installation_for(make_partner(status_confirmed_on=None))
 
@@ -459,7 +475,7 @@ def test_a_second_plan_on_the_same_server_key_is_refused_in_german(server):
     assert ServicePlan.objects.get().plan == "premium"
 
 
-def test_plans_only_on_starface_server_keys(catalog, clock):
+def test_plans_only_on_starface_server_keys(modules, clock):
     clock.set(date(2026, 11, 21))
     partner = make_partner()
     system = make_system(customer=CustomerFactory(partner=partner))
@@ -495,7 +511,7 @@ def test_retroactive_booking_needs_a_purchase_before_2022(server, modules):
         (date(2027, 9, 1), date(2028, 11, 30)),  # too late for that year: the next one
     ],
 )
-def test_plan_notice_three_months_to_the_end_of_a_plan_year(catalog, clock, staff, notice_on, ends_on):
+def test_plan_notice_three_months_to_the_end_of_a_plan_year(modules, clock, staff, notice_on, ends_on):
     clock.set(date(2026, 12, 1))
     server = installation_for(make_partner())
     plan = services.service_plan_book(installation=server, plan="premium", signed_on=date(2026, 12, 1))
@@ -518,7 +534,7 @@ def test_ordering_a_plan_books_it_and_bills_the_first_plan_year(modules, clock):
     plan = ServicePlan.objects.get()
     assert (plan.plan, plan.installation, plan.starts_on, plan.yearly_price, plan.order_line.order) == (
         "enterprise",
-        order.installation,
+        order.lines.get().installation,
         date(2026, 11, 21),
         D("1548.00"),
         order,
@@ -540,9 +556,16 @@ def test_ordering_a_plan_books_it_and_bills_the_first_plan_year(modules, clock):
 
 def test_a_plan_order_for_a_key_with_a_plan_is_refused_when_adding_the_line(server):
     services.service_plan_book(installation=server, plan="premium", signed_on=date(2026, 11, 21))
-    order = services.order_create(partner=server.customer.partner, installation=server)
+    order_installation = server
+    order = services.order_create(partner=server.customer.partner)
     with pytest.raises(OrderRefused, match="bereits der Service-Plan SP-2026-000001 gebucht"):
-        services.order_line_add(order=order, product=product("SP-ENTERPRISE"), kind="subscription", term_months=12)
+        services.order_line_add(
+            order=order,
+            installation=order_installation,
+            product=product("SP-ENTERPRISE"),
+            kind="subscription",
+            term_months=12,
+        )
     assert not order.lines.exists()
 
 
@@ -560,9 +583,11 @@ def test_paid_upgrade_takes_the_plan_only_for_modules_bought_at_or_after_its_sta
     )
     License.objects.filter(pk=callrec.pk).update(issued_at=timezone.make_aware(datetime(2026, 1, 15, 10, 0)))
     clock.set(date(2026, 11, 21))
-    order = services.order_create(partner=partner, installation=server)
+    order_installation = server
+    order = services.order_create(partner=partner)
     adsync_line = services.order_line_add(
         order=order,
+        installation=order_installation,
         product=modules["ADSYNC"],
         kind="purchase",
         upgrade="version",
@@ -570,6 +595,7 @@ def test_paid_upgrade_takes_the_plan_only_for_modules_bought_at_or_after_its_sta
     )
     callrec_line = services.order_line_add(
         order=order,
+        installation=order_installation,
         product=modules["CALLREC"],
         kind="purchase",
         upgrade="version",

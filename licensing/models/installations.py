@@ -126,6 +126,14 @@ class Installation(models.Model):
         verbose_name=_("Redundanz-Sekundäranlage von"),
         help_text=_("Nur für Redundanzanlagen: die Primäranlage. Sie braucht eigene Lizenzen (LIC-9)."),
     )
+    delivery_email = models.EmailField(
+        _("Liefer-E-Mail für Schlüssel"),
+        blank=True,
+        help_text=_(
+            "Optional: Lieferscheine mit den Modulschlüsseln dieser Anlage gehen direkt hierhin (ORD-2); "
+            "leer = an die Liefer-E-Mail des Kunden bzw. der Bestellung."
+        ),
+    )
     decommissioned_on = models.DateField(
         _("außer Betrieb seit"), null=True, blank=True, validators=[validate_plausible_date]
     )

@@ -17,7 +17,16 @@ from licensing.models import Installation
 from vendorportal.parties.models import Customer
 
 # What a partner may set. NFR flags, decommissioning and moves stay with staff (LIC-7, LIC-10).
-PORTAL_FIELDS = ("name", "vendor", "edition", "identifier", "pbx_users", "user_light_licenses", "pbx_version")
+PORTAL_FIELDS = (
+    "name",
+    "vendor",
+    "edition",
+    "identifier",
+    "pbx_users",
+    "user_light_licenses",
+    "pbx_version",
+    "delivery_email",
+)
 # Fixed once a key is bound to the installation: a key belongs to its identifier (LIC-1, LIC-11).
 BOUND_FIELDS = ("vendor", "edition", "identifier")
 
@@ -78,10 +87,12 @@ def installation_create(
     pbx_users: int = 0,
     user_light_licenses: int = 0,
     pbx_version: str = "",
+    delivery_email: str = "",
     secondary_of: Installation | None = None,
     by,
 ) -> Installation:
-    """A new installation of ``customer``; raises ``ValidationError`` by field."""
+    """A new installation of ``customer``; raises ``ValidationError`` by field. With a
+    ``delivery_email`` the keys of this PBX go straight there (ORD-2)."""
     installation = Installation(
         customer=customer,
         vendor=vendor,
@@ -91,6 +102,7 @@ def installation_create(
         pbx_users=pbx_users,
         user_light_licenses=user_light_licenses,
         pbx_version=pbx_version.strip(),
+        delivery_email=delivery_email.strip(),
         secondary_of=secondary_of,
     )
     return _save(installation, by=by)

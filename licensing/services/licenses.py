@@ -253,6 +253,13 @@ def _prepare(request: IssueRequest, today: date) -> dict:
     }
 
 
+def license_issue_check(*, request: IssueRequest, today: date | None = None) -> None:
+    """Raise the :class:`LicenseRefused` that :func:`licenses_issue` would raise for
+    ``request`` today, writing nothing — so an order refuses a key it cannot deliver
+    when the line is added, not first when it is confirmed (issue 16)."""
+    _prepare(request, today or clock.today())
+
+
 def _claims(requests: list[IssueRequest], request_token: str) -> list[str]:
     """The one-time claims of an issue: its form token, and every order reference it
     issues for the first time (replacements reuse their original's reference)."""
@@ -306,6 +313,7 @@ def licenses_issue(
     recipient_email: str | None = None,
     delivery_note: bool = True,
     request_token: str = "",
+    recipient_emails: dict[int, str] | None = None,
 ) -> list[License]:
     """Issue signed keys (LIC-1, LIC-2) — one order's worth at once — with one
     delivery note per installation (ORD-2), all or nothing.
@@ -315,6 +323,10 @@ def licenses_issue(
     keys (LIC-9); a paid key locks the NFR unlock of its server key + module for
     good (LIC-8). Rows are written in bulk, so a large order costs a handful of
     queries rather than a dozen per key.
+
+    ``recipient_emails`` (installation id → address) sends each installation's note to its
+    own address (ORD-2: an order across installations delivers to each end customer);
+    installations without an entry get ``recipient_email``.
 
     Issuing is idempotent (STYLE 14): a form's one-time ``request_token`` and each order
     reference issue once (:class:`AlreadyIssued` says what was issued then), and a second
@@ -448,8 +460,12 @@ def licenses_issue(
         by_installation: dict[int, list[License]] = {}
         for lic in licenses:
             by_installation.setdefault(lic.installation_id, []).append(lic)
-        for group in by_installation.values():
-            delivery_note_create(installation=group[0].installation, licenses=group, recipient_email=recipient_email)
+        for installation_id, group in by_installation.items():
+            delivery_note_create(
+                installation=group[0].installation,
+                licenses=group,
+                recipient_email=(recipient_emails or {}).get(installation_id) or recipient_email,
+            )
     return licenses
 
 

@@ -158,6 +158,14 @@ class Customer(Address):
     """An end customer of one partner."""
 
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="customers", verbose_name=_("Partner"))
+    delivery_email = models.EmailField(
+        _("Liefer-E-Mail für Schlüssel"),
+        blank=True,
+        help_text=_(
+            "Optional: Lieferscheine mit den Modulschlüsseln für Anlagen dieses Kunden gehen direkt hierhin (ORD-2); "
+            "leer = an die Liefer-E-Mail der Bestellung."
+        ),
+    )
     created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     history = HistoricalRecords(table_name="licensing_historicalcustomer")
 

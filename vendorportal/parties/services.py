@@ -123,7 +123,7 @@ def _log_partner_user_change(*, membership: PartnerUser, by, message: str, added
     )
 
 
-CUSTOMER_FIELDS = ("company", "street", "postal_code", "city", "country")
+CUSTOMER_FIELDS = ("company", "street", "postal_code", "city", "country", "delivery_email")
 
 
 def _customer_save(customer: Customer, *, by, fields: dict) -> Customer:
@@ -137,10 +137,26 @@ def _customer_save(customer: Customer, *, by, fields: dict) -> Customer:
 
 @transaction.atomic
 def customer_create(
-    *, partner: Partner, company: str, street: str = "", postal_code: str = "", city: str = "", country: str = "DE", by
+    *,
+    partner: Partner,
+    company: str,
+    street: str = "",
+    postal_code: str = "",
+    city: str = "",
+    country: str = "DE",
+    delivery_email: str = "",
+    by,
 ) -> Customer:
-    """A new end customer of ``partner``, entered by one of its logins (``by``)."""
-    fields = dict(company=company, street=street, postal_code=postal_code, city=city, country=country)
+    """A new end customer of ``partner``, entered by one of its logins (``by``); with a
+    ``delivery_email`` its keys go straight to it (ORD-2)."""
+    fields = dict(
+        company=company,
+        street=street,
+        postal_code=postal_code,
+        city=city,
+        country=country,
+        delivery_email=delivery_email,
+    )
     return _customer_save(Customer(partner=partner), by=by, fields=fields)
 
 
@@ -153,11 +169,19 @@ def customer_update(
     postal_code: str = "",
     city: str = "",
     country: str = "DE",
+    delivery_email: str = "",
     by,
 ) -> Customer:
-    """Change a customer's name and address; partner and contract dates stay as they are."""
+    """Change a customer's name, address and delivery e-mail; partner and contract dates stay as they are."""
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
-    fields = dict(company=company, street=street, postal_code=postal_code, city=city, country=country)
+    fields = dict(
+        company=company,
+        street=street,
+        postal_code=postal_code,
+        city=city,
+        country=country,
+        delivery_email=delivery_email,
+    )
     return _customer_save(locked, by=by, fields=fields)
 
 
