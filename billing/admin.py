@@ -405,6 +405,17 @@ class SepaMandateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and "iban" in self.fields:
             self.initial["iban"] = group_iban(self.instance.iban)
+        if "reference" in self.fields and not self.instance.pk:
+            # Assigned when the mandate is created (issue 16): the form to sign carries it.
+            self.fields["reference"].required = False
+            self.fields["reference"].help_text = _("leer = die nächste Mandatsreferenz VP-… wird vergeben")
+
+    def clean_reference(self):
+        reference = (self.cleaned_data.get("reference") or "").strip()
+        partner = self.cleaned_data.get("partner")
+        if not reference and partner is not None:
+            reference = services.mandate_reference_next(partner)
+        return reference
 
     def clean(self):
         data = super().clean()
@@ -413,7 +424,9 @@ class SepaMandateForm(forms.ModelForm):
         # form error; the partial unique constraint stays the guard under races.
         partner = data.get("partner") or (self.instance.partner if self.instance.pk else None)
         if partner is not None and self.instance.revoked_on is None:
-            others = SepaMandate.objects.filter(partner=partner, revoked_on__isnull=True).exclude(pk=self.instance.pk)
+            others = SepaMandate.objects.filter(
+                partner=partner, revoked_on__isnull=True, signed_on__isnull=bool(not data.get("signed_on"))
+            ).exclude(pk=self.instance.pk)
             if others.exists():
                 raise forms.ValidationError(
                     _("Dieser Partner hat schon ein aktives SEPA-Mandat; bitte das alte zuerst widerrufen.")
@@ -427,13 +440,51 @@ class SepaMandateAdmin(SimpleHistoryAdmin):
     (change permission); a revoked mandate is read-only."""
 
     form = SepaMandateForm
-    list_display = ["reference", "partner", "iban_display", "bic", "signed_on", "sequence_type", "revoked_on"]
+    list_display = [
+        "reference",
+        "partner",
+        "iban_display",
+        "bic",
+        "signed_on",
+        "state_display",
+        "sequence_type",
+        "revoked_on",
+        "pdf_link",
+    ]
     list_filter = ["sequence_type", ("revoked_on", admin.EmptyFieldListFilter)]
     search_fields = ["reference", "iban", "partner__company"]
     list_select_related = ["partner"]
     autocomplete_fields = ["partner"]
-    readonly_fields = ["sequence_type", "revoked_on", "created_at"]
+    readonly_fields = ["sequence_type", "revoked_on", "created_at", "pdf_link"]
     actions = ["revoke_selected"]
+
+    @admin.display(description=_("Status"))
+    def state_display(self, obj):
+        return obj.state_label
+
+    @admin.display(description=_("Formular"))
+    def pdf_link(self, obj):
+        if not obj.pk:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:billing_sepamandate_pdf", args=[obj.pk]), _("Mandat als PDF")
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:object_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="billing_sepamandate_pdf"),
+        ] + super().get_urls()
+
+    def pdf_view(self, request, object_id):
+        """The mandate as a form to print and sign, with creditor ID and reference (issue 16)."""
+        from billing.mandate_pdf import mandate_pdf
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        mandate = get_object_or_404(SepaMandate.objects.select_related("partner"), pk=object_id)
+        response = HttpResponse(mandate_pdf(mandate), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="SEPA-Mandat-{mandate.reference}.pdf"'
+        return response
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.is_active:
