@@ -387,7 +387,8 @@ class VatRateAdmin(SimpleHistoryAdmin):
     list_filter = ["category"]
 
 
-from billing import admin_invoices  # noqa: E402, F401 — invoices, credit notes and payments
+# Invoices, corrections and payments; written confirmations (issue 16).
+from billing import admin_confirmations, admin_invoices  # noqa: E402, F401
 
 # --- SEPA mandates and direct-debit files (ORD-8) --------------------------------------
 

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from billing import rules, selectors, services
@@ -289,6 +290,7 @@ def invoice_pdf(request, pk: int):
 # --- SEPA mandate ---------------------------------------------------------------------------
 
 
+_CONFIRMATION_SENT = _lazy("Die schriftliche Bestätigung geht per E-Mail an %(email)s.")
 _MANDATE_FIELDS = {"iban": "iban", "bic": "bic", "signed_on": "signed_on", "account_holder": "account_holder"}
 
 
@@ -315,6 +317,7 @@ def sepa_mandate(request):
             messages.success(
                 request, _("SEPA-Mandat %(reference)s ist unterschrieben und aktiv.") % {"reference": mandate.reference}
             )
+            messages.info(request, _CONFIRMATION_SENT % {"email": partner.invoice_email})
             return redirect(reverse("portal:sepa_mandate"))
     if request.method == "POST" and not signing and form.is_valid():
         data = form.cleaned_data
@@ -341,6 +344,7 @@ def sepa_mandate(request):
                     "herunterladen, unterschreiben lassen und danach das Datum der Unterschrift erfassen."
                 )
             messages.success(request, text % {"reference": mandate.reference})
+            messages.info(request, _CONFIRMATION_SENT % {"email": partner.invoice_email})
             return redirect(reverse("portal:sepa_mandate"))
     return render(
         request,

@@ -65,6 +65,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.subscriptionpricechange": VIEW,
         "billing.serviceplan": EDIT,
         "billing.billedperiod": VIEW,
+        "billing.confirmation": VIEW,  # written confirmations (issue 16)
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -104,6 +105,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.serviceplan": VIEW,
         "billing.billedperiod": VIEW,
         "billing.financereport": VIEW,
+        "billing.confirmation": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,

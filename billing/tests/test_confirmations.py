@@ -253,3 +253,20 @@ def test_staff_print_the_mandate_form_from_the_admin(client, clock, group_name, 
     assert response.status_code == status  # finance keeps mandates, sales looks them up, support has no access
     if status == 200:
         assert f"Mandatsreferenz {mandate.reference}" in mandate_form_text(response)
+
+
+@pytest.mark.parametrize("group_name,status", [(roles.FINANCE, 200), (roles.SALES, 200), (roles.SUPPORT, 403)])
+def test_staff_read_what_was_confirmed_in_the_admin(client, clock, group_name, status):
+    clock.set(date(2026, 11, 21))
+    mandate = services.sepa_mandate_enter(partner=make_partner(), account_holder="M", iban=IBAN, bic="")
+    confirmation = Confirmation.objects.get()
+    user = UserFactory(username=f"staff-{group_name}", is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    client.force_login(user)
+    listing = client.get(reverse("admin:billing_confirmation_changelist"))
+    assert listing.status_code == status
+    response = client.get(reverse("admin:billing_confirmation_pdf", args=[confirmation.pk]))
+    assert response.status_code == status
+    if status == 200:
+        assert mandate.reference in listing.content.decode()
+        assert f"Mandatsreferenz {mandate.reference}" in mandate_form_text(response)
