@@ -80,9 +80,16 @@ def test_bic_optional_for_german_iban_required_for_others(partner):
     assert create(other, iban="AT61 1904 3002 3457 3201", bic="BKAUATWW", reference="AT-1").bic == "BKAUATWW"
 
 
-@pytest.mark.parametrize("reference", ["MIT LEERZEICHEN", "/START", "A//B", "Ä-1", "M" * 36, ""])
+@pytest.mark.parametrize("reference", ["MIT LEERZEICHEN", "/START", "A//B", "Ä-1", "M" * 36])
 def test_reference_outside_the_sepa_character_set_refused(partner, reference):
     assert "reference" in errors_of(partner, reference=reference)
+
+
+def test_without_a_reference_the_vendors_next_one_is_assigned_even_before_signing(partner):
+    # Issue 16: the reference exists when the mandate is created, so the form to sign carries it.
+    mandate = create(partner, reference="", signed_on=None)
+    assert (mandate.reference, mandate.is_pending, mandate.is_active) == (f"VP-{partner.pk:06d}-001", True, False)
+    assert selectors.partner_mandate(partner) is None and selectors.partner_pending_mandate(partner) == mandate
 
 
 def test_duplicate_reference_refused(partner):
