@@ -424,7 +424,9 @@ class SepaMandateForm(forms.ModelForm):
         # show (revoked_on), so the one-active-mandate rule is checked here for a readable
         # form error; the partial unique constraint stays the guard under races.
         partner = data.get("partner") or (self.instance.partner if self.instance.pk else None)
-        if partner is not None and self.instance.revoked_on is None:
+        # Signing a mandate that waits for its signature revokes the active one (sepa_mandate_sign).
+        signs = bool(self.instance.pk and self.instance.signed_on is None and data.get("signed_on"))
+        if partner is not None and self.instance.revoked_on is None and not signs:
             others = SepaMandate.objects.filter(
                 partner=partner, revoked_on__isnull=True, signed_on__isnull=bool(not data.get("signed_on"))
             ).exclude(pk=self.instance.pk)

@@ -304,7 +304,10 @@ def sepa_mandate(request):
     signing = request.method == "POST" and request.POST.get("action") == "sign"
     form = MandateForm(request.POST if request.method == "POST" and not signing else None)
     sign_form = MandateSignForm(request.POST if signing else None)
-    if signing and pending is not None and sign_form.is_valid():
+    if signing and pending is None:
+        messages.error(request, _("Es wartet kein SEPA-Mandat auf eine Unterschrift."))
+        return redirect(reverse("portal:sepa_mandate"))
+    if signing and sign_form.is_valid():
         try:
             mandate = services.sepa_mandate_sign(
                 mandate=pending, signed_on=sign_form.cleaned_data["signed_on"], by=request.user
