@@ -490,14 +490,14 @@ class SepaMandateAdmin(SimpleHistoryAdmin):
         return response
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not obj.is_active:
+        if obj is not None and obj.revoked_on is not None:  # revoked: read-only
             return ["partner", "iban_display", "bic", "reference", "signed_on", *self.readonly_fields]
         if obj is not None:
             return ["partner", *self.readonly_fields]
         return self.readonly_fields
 
     def get_fields(self, request, obj=None):
-        if obj is not None and not obj.is_active:
+        if obj is not None and obj.revoked_on is not None:  # revoked: read-only
             return ["partner", "iban_display", "bic", "reference", "signed_on", *self.readonly_fields]
         return super().get_fields(request, obj)
 
