@@ -480,13 +480,13 @@ class SepaMandateAdmin(SimpleHistoryAdmin):
 
     def pdf_view(self, request, object_id):
         """The mandate as a form to print and sign, with creditor ID and reference (issue 16)."""
-        from billing.mandate_pdf import mandate_pdf
+        from billing.mandate_pdf import mandate_filename, mandate_pdf
 
         if not self.has_view_permission(request):
             raise PermissionDenied
         mandate = get_object_or_404(SepaMandate.objects.select_related("partner"), pk=object_id)
         response = HttpResponse(mandate_pdf(mandate), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="SEPA-Mandat-{mandate.reference}.pdf"'
+        response["Content-Disposition"] = f'attachment; filename="{mandate_filename(mandate)}"'
         return response
 
     def get_readonly_fields(self, request, obj=None):

@@ -8,6 +8,8 @@ reference, as the SEPA rulebook asks. Rendered through the one PDF service
 
 from __future__ import annotations
 
+import re
+
 from django.utils import translation
 
 from billing.constants import DOCUMENT_LANGUAGE
@@ -34,6 +36,12 @@ def mandate_context(mandate: SepaMandate) -> dict:
         "signed_on": format_date_de(mandate.signed_on, missing=""),
         "revoked_on": format_date_de(mandate.revoked_on, missing=""),
     }
+
+
+def mandate_filename(mandate: SepaMandate) -> str:
+    """``SEPA-Mandat-VP-000042-001.pdf``; characters a reference may hold but a file name
+    should not ("/", "?", …) become "-"."""
+    return "SEPA-Mandat-" + re.sub(r"[^A-Za-z0-9-]+", "-", mandate.reference) + ".pdf"
 
 
 def mandate_pdf(mandate: SepaMandate) -> bytes:

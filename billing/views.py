@@ -366,14 +366,14 @@ def sepa_mandate(request):
 def sepa_mandate_pdf(request, pk: int):
     """The mandate as a PDF form to print and sign, with creditor ID and mandate reference —
     also before it is signed. Another partner's mandate: 404."""
-    from billing.mandate_pdf import mandate_pdf
+    from billing.mandate_pdf import mandate_filename, mandate_pdf
 
     try:
         mandate = selectors.partner_sepa_mandate(request.partner, pk)
     except SepaMandate.DoesNotExist:
         raise Http404(_("Dieses Mandat gibt es nicht oder es gehört nicht zu Ihrem Partnerkonto.")) from None
     response = HttpResponse(mandate_pdf(mandate), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="SEPA-Mandat-{mandate.reference}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{mandate_filename(mandate)}"'
     return response
 
 

@@ -3,6 +3,8 @@ special termination, a tier change, a service-plan booking or notice, a SEPA man
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -93,4 +95,6 @@ class Confirmation(models.Model):
 
     @property
     def filename(self) -> str:
-        return f"Bestaetigung-{self.reference}-{self.confirmed_on:%Y%m%d}-{self.pk}.pdf"
+        # A mandate reference may hold "/" and other characters no file name should carry.
+        reference = re.sub(r"[^A-Za-z0-9-]+", "-", self.reference)
+        return f"Bestaetigung-{reference}-{self.confirmed_on:%Y%m%d}-{self.pk}.pdf"

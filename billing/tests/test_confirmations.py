@@ -212,6 +212,7 @@ def test_the_mandate_form_carries_its_reference_before_it_is_signed(client, cloc
 
     form = client.get(reverse("portal:sepa_mandate_pdf", args=[pending.pk]))
     assert form.status_code == 200 and form["Content-Type"] == "application/pdf"
+    assert f'filename="SEPA-Mandat-VP-{partner.pk:06d}-002.pdf"' in form["Content-Disposition"]
     text = mandate_form_text(form)
     assert "SEPA-Lastschriftmandat" in text and "Wartet auf Unterschrift" in text
     assert f"Mandatsreferenz {pending.reference}" in text
