@@ -100,10 +100,10 @@ def main() -> int:
     from weasyprint import HTML
 
     from billing.invoice_pdf import TEMPLATE, invoice_context, invoice_pdf
-    from vendorportal.pdf import _font_config, _no_network_fetcher
+    from vendorportal.pdf import _font_config, _no_network_fetcher, document_vendor
 
     doc = _document()
-    html = render_to_string(TEMPLATE, {"vendor": settings.VENDOR, **invoice_context(doc)})
+    html = render_to_string(TEMPLATE, {"vendor": document_vendor(), **invoice_context(doc)})
     base_url = str(settings.BASE_DIR / "templates")
 
     def bare():

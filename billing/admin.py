@@ -453,7 +453,8 @@ class VatRateAdmin(SimpleHistoryAdmin):
     list_filter = ["category"]
 
 
-from billing import admin_invoices  # noqa: E402, F401 — invoices, credit notes and payments
+# Invoices, corrections and payments; written confirmations (issue 16).
+from billing import admin_confirmations, admin_invoices  # noqa: E402, F401
 
 # --- SEPA mandates and direct-debit files (ORD-8) --------------------------------------
 
@@ -471,6 +472,17 @@ class SepaMandateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and "iban" in self.fields:
             self.initial["iban"] = group_iban(self.instance.iban)
+        if "reference" in self.fields and not self.instance.pk:
+            # Assigned when the mandate is created (issue 16): the form to sign carries it.
+            self.fields["reference"].required = False
+            self.fields["reference"].help_text = _("leer = die nächste Mandatsreferenz VP-… wird vergeben")
+
+    def clean_reference(self):
+        reference = (self.cleaned_data.get("reference") or "").strip()
+        partner = self.cleaned_data.get("partner")
+        if not reference and partner is not None:
+            reference = services.mandate_reference_next(partner)
+        return reference
 
     def clean(self):
         data = super().clean()
@@ -478,8 +490,12 @@ class SepaMandateForm(forms.ModelForm):
         # show (revoked_on), so the one-active-mandate rule is checked here for a readable
         # form error; the partial unique constraint stays the guard under races.
         partner = data.get("partner") or (self.instance.partner if self.instance.pk else None)
-        if partner is not None and self.instance.revoked_on is None:
-            others = SepaMandate.objects.filter(partner=partner, revoked_on__isnull=True).exclude(pk=self.instance.pk)
+        # Signing a mandate that waits for its signature revokes the active one (sepa_mandate_sign).
+        signs = bool(self.instance.pk and self.instance.signed_on is None and data.get("signed_on"))
+        if partner is not None and self.instance.revoked_on is None and not signs:
+            others = SepaMandate.objects.filter(
+                partner=partner, revoked_on__isnull=True, signed_on__isnull=bool(not data.get("signed_on"))
+            ).exclude(pk=self.instance.pk)
             if others.exists():
                 raise forms.ValidationError(
                     _("Dieser Partner hat schon ein aktives SEPA-Mandat; bitte das alte zuerst widerrufen.")
@@ -493,23 +509,61 @@ class SepaMandateAdmin(SimpleHistoryAdmin):
     (change permission); a revoked mandate is read-only."""
 
     form = SepaMandateForm
-    list_display = ["reference", "partner", "iban_display", "bic", "signed_on", "sequence_type", "revoked_on"]
+    list_display = [
+        "reference",
+        "partner",
+        "iban_display",
+        "bic",
+        "signed_on",
+        "state_display",
+        "sequence_type",
+        "revoked_on",
+        "pdf_link",
+    ]
     list_filter = ["sequence_type", ("revoked_on", admin.EmptyFieldListFilter)]
     search_fields = ["reference", "iban", "partner__company"]
     list_select_related = ["partner"]
     autocomplete_fields = ["partner"]
-    readonly_fields = ["sequence_type", "revoked_on", "created_at"]
+    readonly_fields = ["sequence_type", "revoked_on", "created_at", "pdf_link"]
     actions = ["revoke_selected"]
 
+    @admin.display(description=_("Status"))
+    def state_display(self, obj):
+        return obj.state_label
+
+    @admin.display(description=_("Formular"))
+    def pdf_link(self, obj):
+        if not obj.pk:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:billing_sepamandate_pdf", args=[obj.pk]), _("Mandat als PDF")
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:object_id>/pdf/", self.admin_site.admin_view(self.pdf_view), name="billing_sepamandate_pdf"),
+        ] + super().get_urls()
+
+    def pdf_view(self, request, object_id):
+        """The mandate as a form to print and sign, with creditor ID and reference (issue 16)."""
+        from billing.mandate_pdf import mandate_filename, mandate_pdf
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        mandate = get_object_or_404(SepaMandate.objects.select_related("partner"), pk=object_id)
+        response = HttpResponse(mandate_pdf(mandate), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{mandate_filename(mandate)}"'
+        return response
+
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not obj.is_active:
+        if obj is not None and obj.revoked_on is not None:  # revoked: read-only
             return ["partner", "iban_display", "bic", "reference", "signed_on", *self.readonly_fields]
         if obj is not None:
             return ["partner", *self.readonly_fields]
         return self.readonly_fields
 
     def get_fields(self, request, obj=None):
-        if obj is not None and not obj.is_active:
+        if obj is not None and obj.revoked_on is not None:  # revoked: read-only
             return ["partner", "iban_display", "bic", "reference", "signed_on", *self.readonly_fields]
         return super().get_fields(request, obj)
 

@@ -1,5 +1,5 @@
-"""Staff admin of invoices and credit notes (STYLE 5): read-only lists and details with
-lines and payments, the stored PDF for download, and the actions "Gutschrift erstellen",
+"""Staff admin of invoices and their corrections (STYLE 5): read-only lists and details with
+lines and payments, the stored PDF for download, and the actions "Rechnungskorrektur / Stornorechnung erstellen",
 "Zahlung erfassen" and "erneut senden". Each custom view and action checks the
 permission its effect needs (``billing.credit_invoice``, ``billing.pay_invoice``,
 ``billing.resend_invoice``; the PDF: ``billing.view_invoice``) and calls one service.
@@ -24,6 +24,7 @@ from billing.exceptions import InvoiceRefused
 from billing.models import Invoice, InvoiceLine, Payment
 from vendorportal import clock
 from vendorportal.errors import PortalError
+from vendorportal.formats import format_date_de
 from vendorportal.money import format_eur
 
 admin.site.area_add(
@@ -94,7 +95,10 @@ class CreditNoteForm(forms.Form):
     reason = forms.CharField(label=_("Grund"), max_length=300)
     scope = forms.ChoiceField(
         label=_("Umfang"),
-        choices=[("all", _("ganze Rechnung (alles noch nicht Gutgeschriebene)")), ("lines", _("gewählte Positionen"))],
+        choices=[
+            ("all", _("ganze Rechnung stornieren (alles noch nicht Korrigierte)")),
+            ("lines", _("gewählte Positionen korrigieren")),
+        ],
         widget=forms.RadioSelect,
         initial="all",
     )
@@ -129,10 +133,19 @@ class PaymentForm(forms.Form):
 
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
-    list_display = ["number", "kind", "partner", "issue_date", "gross_display", "state", "due_date", "pdf_link"]
+    list_display = [
+        "number",
+        "title_display",
+        "partner",
+        "issue_date",
+        "gross_display",
+        "state_display",
+        "due_date",
+        "pdf_link",
+    ]
     list_filter = ["state", "kind", MonthFilter, "payment_means"]
     search_fields = ["number", "partner__company", "buyer_name"]
-    list_select_related = ["partner"]
+    list_select_related = ["partner", "credited_invoice"]
     show_full_result_count = False
     date_hierarchy = "issue_date"
     inlines = [InvoiceLineInline, PaymentInline]
@@ -196,6 +209,23 @@ class InvoiceAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fs in self.fieldsets for f in fs[1]["fields"]]
+
+    @admin.display(description=_("Art"), ordering="kind")
+    def title_display(self, obj):
+        """Rechnung / Rechnungskorrektur / Stornorechnung (INV-1), the correction with its invoice."""
+        if obj.is_credit_note:
+            return _("%(title)s zur Rechnung %(number)s vom %(date)s") % {
+                "title": obj.document_title,
+                "number": obj.credited_invoice.number,
+                "date": format_date_de(obj.credited_invoice.issue_date),
+            }
+        return obj.document_title
+
+    @admin.display(description=_("Status"), ordering="state")
+    def state_display(self, obj):
+        # A correction is not paid or owed itself: its effect shows on the invoice it corrects
+        # ("storniert" once corrections take back all of it).
+        return "—" if obj.is_credit_note else obj.get_state_display()
 
     @admin.display(description=_("brutto"), ordering="gross_total")
     def gross_display(self, obj):
@@ -262,12 +292,17 @@ class InvoiceAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("Gutschrift %(number)s über %(gross)s erstellt und an %(email)s geschrieben.")
-                    % {"number": note.number, "gross": format_eur(note.gross_total), "email": note.email},
+                    _("%(title)s %(number)s über %(gross)s erstellt und an %(email)s geschrieben.")
+                    % {
+                        "title": note.document_title,
+                        "number": note.number,
+                        "gross": format_eur(note.gross_total),
+                        "email": note.email,
+                    },
                     messages.SUCCESS,
                 )
                 return redirect(reverse("admin:billing_invoice_change", args=[note.pk]))
-        title = _("Gutschrift zu %(number)s erstellen") % {"number": invoice.number}
+        title = _("Rechnungskorrektur / Stornorechnung zu %(number)s erstellen") % {"number": invoice.number}
         return TemplateResponse(
             request, "admin/billing/invoice/credit_note.html", self._context(request, invoice, title, form)
         )
@@ -321,11 +356,13 @@ class InvoiceAdmin(admin.ModelAdmin):
             return None
         invoice = queryset.get()
         if invoice.is_credit_note:
-            self.message_user(request, _("Das geht nur bei Rechnungen, nicht bei Gutschriften."), messages.WARNING)
+            self.message_user(
+                request, _("Das geht nur bei Rechnungen, nicht bei Rechnungskorrekturen."), messages.WARNING
+            )
             return None
         return invoice
 
-    @admin.action(description=_("Gutschrift erstellen"), permissions=["credit"])
+    @admin.action(description=_("Rechnungskorrektur / Stornorechnung erstellen"), permissions=["credit"])
     def credit_note_action(self, request, queryset):
         invoice = self._one(request, queryset)
         if invoice is not None:

@@ -9,10 +9,22 @@ class BillingConfig(AppConfig):
     def ready(self):
         from vendorportal.outbox import register_kind
 
-        # Invoices and credit notes go out with their stored PDF, byte for byte on a resend
+        # Invoices and their corrections go out with their stored PDF, byte for byte on a resend
         # too; the reminder attaches the invoice again (STYLE 13).
         register_kind("invoice", label=_("Rechnung"), attachments="billing.services.invoices.invoice_attachments")
-        register_kind("credit-note", label=_("Gutschrift"), attachments="billing.services.invoices.invoice_attachments")
+        register_kind(
+            # INV-1: a correction is a Rechnungskorrektur or Stornorechnung, never a "Gutschrift".
+            "credit-note",
+            label=_("Rechnungskorrektur / Stornorechnung"),
+            attachments="billing.services.invoices.invoice_attachments",
+        )
+        # Written confirmations (notice, special termination, tier change, service plan, SEPA
+        # mandate) with their one-page PDF, rendered from the stored confirmation when sent.
+        register_kind(
+            "confirmation",
+            label=_("Schriftliche Bestätigung"),
+            attachments="billing.services.confirmations.confirmation_attachments",
+        )
         register_kind(
             "invoice-reminder",
             label=_("Zahlungserinnerung"),

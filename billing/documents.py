@@ -17,7 +17,9 @@ from datetime import date
 from decimal import Decimal
 
 INVOICE = "invoice"  # Rechnung, UNTDID 1001 type code 380
-CREDIT_NOTE = "credit_note"  # Gutschrift / Rechnungskorrektur, type code 381
+# Rechnungskorrektur or Stornorechnung of an own invoice, type code 381 (never "Gutschrift",
+# INV-1 decision: § 14 Abs. 2 UStG keeps that word for self-billing).
+CREDIT_NOTE = "credit_note"
 
 PAYMENT_TRANSFER = "58"  # UNTDID 4461: SEPA credit transfer
 PAYMENT_DIRECT_DEBIT = "59"  # SEPA direct debit
@@ -38,6 +40,9 @@ class Party:
     # Handelsregister entry of the seller, e.g. "HRB 123456, Amtsgericht Stuttgart" (EN 16931 BT-30);
     # names the seller in the XML of category-O invoices, which may carry no VAT ID (BR-O-02, BR-CO-26)
     legal_registration: str = ""
+    # Seat, register and managing directors in one sentence (§ 35a GmbHG; EN 16931 BT-33,
+    # "Seller additional legal information"), e.g. "Sitz Nürtingen, HRB 999999, Amtsgericht Stuttgart, …"
+    legal_info: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,9 @@ class InvoiceDocument:
     currency: str = "EUR"
     order_reference: str = ""  # the partner's order / the portal's order number (BT-13)
     buyer_reference: str = ""  # Leitweg-ID or the partner's reference (BT-10); "" if none
-    preceding_invoice: str = ""  # credit notes: number of the invoice it corrects (BT-25)
-    preceding_invoice_date: date | None = None
+    preceding_invoice: str = ""  # corrections: number of the invoice it corrects (BT-25)
+    preceding_invoice_date: date | None = None  # BT-26
+    # Corrections: True for a Stornorechnung (takes back the whole invoice), False for a
+    # Rechnungskorrektur (billing.rules.correction_kind).
+    cancels_invoice: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)  # German notes printed and embedded (BT-22)

@@ -102,6 +102,8 @@ def _party(parent, tag: str, party: Party, *, show_vat_id: bool) -> None:
     """BG-4 seller / BG-7 buyer: name, legal registration, address, e-mail, tax IDs."""
     element = _sub(parent, tag)
     _sub(element, "ram:Name", party.name)
+    if party.legal_info:
+        _sub(element, "ram:Description", party.legal_info)  # BT-33: seat, register, managing directors
     if party.legal_registration:
         organization = _sub(element, "ram:SpecifiedLegalOrganization")
         _sub(organization, "ram:ID", party.legal_registration)

@@ -181,10 +181,12 @@ def sepa_batches_of_month(year: int, month: int) -> list[SepaBatch]:
 
 
 def journal_data(*, year: int, month: int) -> Journal:
-    """Every invoice and credit note issued in the month, by date and number, with the
+    """Every invoice and correction issued in the month, by date and number, with the
     totals per VAT treatment, per product (article) and per payment means."""
     documents = list(
-        Invoice.objects.filter(issue_date__year=year, issue_date__month=month).order_by("issue_date", "number")
+        Invoice.objects.filter(issue_date__year=year, issue_date__month=month)
+        .select_related("credited_invoice")
+        .order_by("issue_date", "number")
     )
     lines = (
         InvoiceLine.objects.filter(invoice__in=[d.pk for d in documents])
@@ -321,7 +323,7 @@ def journal_context(journal: Journal) -> dict:
         "rows": [
             {
                 "number": row.invoice.number,
-                "kind": row.invoice.get_kind_display(),
+                "kind": row.invoice.document_title,  # Rechnung / Rechnungskorrektur / Stornorechnung (INV-1)
                 "date": format_date_de(row.invoice.issue_date),
                 "partner": row.invoice.buyer_name,
                 "vat_label": row.vat_label,
@@ -459,7 +461,7 @@ def _journal_mail(journal: Journal) -> tuple[str, str]:
         "",
         _("Rechnungen: %(count)s, brutto %(gross)s")
         % {"count": journal.invoices.count, "gross": format_eur(journal.invoices.gross)},
-        _("Gutschriften: %(count)s, brutto %(gross)s")
+        _("Rechnungskorrekturen und Stornorechnungen: %(count)s, brutto %(gross)s")
         % {"count": journal.credit_notes.count, "gross": format_eur(journal.credit_notes.gross)},
         _("Summe netto %(net)s, USt. %(vat)s, brutto %(gross)s")
         % {

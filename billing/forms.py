@@ -488,6 +488,28 @@ class InvoiceFilterForm(forms.Form):
         self.fields["year"].choices = [("", _("alle"))] + [(str(y), str(y)) for y in years]
 
 
+class MandateSignForm(forms.Form):
+    """The signature of a mandate that waits for it (issue 16: the form was printed first)."""
+
+    label_suffix = ""
+    signed_on = forms.DateField(
+        label=_("unterschrieben am"),
+        input_formats=DATE_FORMATS,
+        help_text=_("TT.MM.JJJJ"),
+        error_messages={
+            "required": _("Bitte das Datum der Unterschrift angeben."),
+            "invalid": _("Bitte ein Datum im Format TT.MM.JJJJ angeben."),
+        },
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "Das vom Kontoinhaber unterschriebene Formular liegt vor; ein bestehendes Mandat wird damit heute "
+            "widerrufen."
+        ),
+        error_messages={"required": _("Bitte bestätigen, dass das unterschriebene Mandat vorliegt.")},
+    )
+
+
 class MandateForm(forms.Form):
     label_suffix = ""
     account_holder = forms.CharField(
@@ -518,19 +540,25 @@ class MandateForm(forms.Form):
     signed_on = forms.DateField(
         label=_("unterschrieben am"),
         input_formats=DATE_FORMATS,
-        help_text=_("TT.MM.JJJJ"),
-        error_messages={
-            "required": _("Bitte das Datum der Unterschrift angeben."),
-            "invalid": _("Bitte ein Datum im Format TT.MM.JJJJ angeben."),
-        },
+        required=False,
+        help_text=_(
+            "TT.MM.JJJJ — leer lassen, um zuerst das Formular mit Mandatsreferenz zum Unterschreiben auszudrucken."
+        ),
+        error_messages={"invalid": _("Bitte ein Datum im Format TT.MM.JJJJ angeben.")},
     )
     confirm = forms.BooleanField(
         label=_(
             "Der Kontoinhaber hat das SEPA-Lastschriftmandat unterschrieben; ein bestehendes Mandat wird damit heute "
             "widerrufen."
         ),
-        error_messages={"required": _("Bitte bestätigen, dass das unterschriebene Mandat vorliegt.")},
+        required=False,
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("signed_on") and not data.get("confirm"):
+            self.add_error("confirm", _("Bitte bestätigen, dass das unterschriebene Mandat vorliegt."))
+        return data
 
     def clean_iban(self):
         return party_validators.compact_iban(self.cleaned_data["iban"])

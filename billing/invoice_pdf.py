@@ -1,4 +1,4 @@
-"""The invoice / credit-note PDF (INV-2) with its embedded Factur-X XML (INV-4).
+"""The invoice / correction PDF (INV-2) with its embedded Factur-X XML (INV-4).
 
 ``invoice_pdf(doc)`` renders ``templates/documents/invoice.html`` through the one PDF
 service (:func:`vendorportal.pdf.render_pdf`) as PDF/A-3b in one pass: WeasyPrint embeds
@@ -105,16 +105,24 @@ def _address(party: Party) -> list[str]:
     return [line for line in lines if line]
 
 
+def document_title(doc: InvoiceDocument) -> str:
+    """ "Rechnung", "Rechnungskorrektur" or "Stornorechnung" (INV-1: never "Gutschrift")."""
+    if doc.kind != CREDIT_NOTE:
+        return _("Rechnung")
+    return _("Stornorechnung") if doc.cancels_invoice else _("Rechnungskorrektur")
+
+
 def invoice_context(doc: InvoiceDocument) -> dict:
     """Everything ``invoice.html`` shows, formatted for German readers."""
     credit_note = doc.kind == CREDIT_NOTE
     payment = doc.payment
     direct_debit = payment.means == PAYMENT_DIRECT_DEBIT
+    title = document_title(doc)
     return {
         "doc": doc,
-        "title": _("Gutschrift") if credit_note else _("Rechnung"),
-        "number_label": _("Gutschrift-Nr.") if credit_note else _("Rechnungs-Nr."),
-        "date_label": _("Gutschriftdatum") if credit_note else _("Rechnungsdatum"),
+        "title": title,
+        "number_label": _("Belegnummer") if credit_note else _("Rechnungs-Nr."),
+        "date_label": _("Datum der Korrektur") if credit_note else _("Rechnungsdatum"),
         "is_credit_note": credit_note,
         "issue_date": format_date_de(doc.issue_date),
         "preceding_invoice": doc.preceding_invoice,
@@ -167,7 +175,7 @@ def invoice_context(doc: InvoiceDocument) -> dict:
 
 def _pdf_metadata(doc: InvoiceDocument) -> dict:
     """Document info and XMP title (given, so factur-x need not derive English ones)."""
-    title = f"{_('Gutschrift') if doc.kind == CREDIT_NOTE else _('Rechnung')} {doc.number}"
+    title = f"{document_title(doc)} {doc.number}"
     return {
         "author": doc.seller.name,
         "keywords": "Factur-X, ZUGFeRD, EN 16931",
@@ -242,7 +250,7 @@ def _facturx_finisher(meta: dict, moment: datetime):
 
 
 def invoice_pdf(doc: InvoiceDocument) -> bytes:
-    """The PDF/A-3 invoice or credit note with ``factur-x.xml`` embedded (INV-2, INV-4)."""
+    """The PDF/A-3 invoice or correction (Rechnungskorrektur / Stornorechnung) with ``factur-x.xml`` embedded (INV-2, INV-4)."""
     import base64
 
     from weasyprint import Attachment

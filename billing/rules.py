@@ -412,7 +412,7 @@ def cancel_refusal(*, state: str, keys_generated: bool) -> str | None:
     if keys_generated or state == ORDER_FULFILLED:
         return _(
             "Die Lizenzschlüssel dieser Bestellung sind bereits erzeugt; eine Stornierung ist nicht mehr möglich "
-            "(kein Widerrufsrecht für Geschäftskunden). Bitte den Vertrieb wegen einer Gutschrift ansprechen."
+            "(kein Widerrufsrecht für Geschäftskunden). Bitte den Vertrieb wegen einer Rechnungskorrektur ansprechen."
         )
     return None
 
@@ -420,12 +420,27 @@ def cancel_refusal(*, state: str, keys_generated: bool) -> str | None:
 # --- INV-1: document numbers ---------------------------------------------------------------------
 
 INVOICE_PREFIX = "RE"  # Rechnung
-CREDIT_NOTE_PREFIX = "GS"  # Gutschrift
+# Rechnungskorrektur / Stornorechnung. The prefix of the number range stays "GS": numbers
+# already issued never change (INV-1), and the title, not the prefix, names the document.
+CREDIT_NOTE_PREFIX = "GS"
 NUMBER_DIGITS = 6
 
 
+CORRECTION = "correction"  # Rechnungskorrektur: takes back part of an invoice
+CANCELLATION = "cancellation"  # Stornorechnung: takes back the whole invoice
+
+
+def correction_kind(*, correction_gross: Decimal, invoice_gross: Decimal) -> str:
+    """What a correction of an own invoice is called (INV-1 decision): a "Stornorechnung"
+    when it alone takes back the whole invoice (its gross is the invoice's gross), else a
+    "Rechnungskorrektur" — never a "Gutschrift", which § 14 Abs. 2 UStG reserves for
+    self-billing. 1.705,57 € of 1.705,57 € → Stornorechnung; 159,76 € of 1.705,57 € → Rechnungskorrektur;
+    the last of several corrections that together cancel the invoice → Rechnungskorrektur."""
+    return CANCELLATION if correction_gross == invoice_gross else CORRECTION
+
+
 def document_number(prefix: str, year: int, sequence: int) -> str:
-    """An invoice or credit note number (INV-1): one sequence per prefix and year.
+    """An invoice or correction number (INV-1): one sequence per prefix and year.
 
     ("RE", 2026, 123) → "RE-2026-000123"; ("GS", 2026, 7) → "GS-2026-000007".
     """

@@ -132,7 +132,23 @@ def _seller() -> documents.Party:
         email=vendor.get("email", ""),
         tax_number=vendor.get("tax_number", ""),
         legal_registration=vendor.get("legal_registration", ""),
+        legal_info=vendor_legal_info(),
     )
+
+
+def vendor_legal_info() -> str:
+    """The vendor's § 35a GmbHG facts in one German sentence (the Factur-X BT-33):
+    "GmbH, Sitz Nürtingen, Amtsgericht Stuttgart HRB 999999, Geschäftsführer: Erika Musterfrau, Max Mustermann"."""
+    vendor = settings.VENDOR
+    parts = [
+        vendor.get("legal_form", ""),
+        _("Sitz %(seat)s") % {"seat": vendor["seat"]} if vendor.get("seat") else "",
+        " ".join(p for p in (vendor.get("register_court", ""), vendor.get("register_number", "")) if p),
+        _("Geschäftsführer: %(names)s") % {"names": ", ".join(vendor["managing_directors"])}
+        if vendor.get("managing_directors")
+        else "",
+    ]
+    return ", ".join(p for p in parts if p)
 
 
 def invoice_document(invoice: Invoice) -> documents.InvoiceDocument:
@@ -206,6 +222,7 @@ def invoice_document(invoice: Invoice) -> documents.InvoiceDocument:
         order_reference=invoice.order.reference if invoice.order_id else "",
         preceding_invoice=credited.number if credited else "",
         preceding_invoice_date=credited.issue_date if credited else None,
+        cancels_invoice=invoice.correction_kind == rules.CANCELLATION,
         notes=tuple(notes),
     )
 
@@ -218,17 +235,27 @@ def _rate_vat(invoice: Invoice, rate: Decimal, vat_by_rate: dict) -> Decimal:
 
 
 def invoices_issued_in(year: int, month: int):
-    """Invoices and credit notes with an issue date in that month, by number."""
+    """Invoices and corrections with an issue date in that month, by number."""
     return (
         Invoice.objects.filter(issue_date__year=year, issue_date__month=month)
-        .select_related("partner")
+        .select_related("partner", "credited_invoice")
         .order_by("kind", "number")
     )
 
 
 def partner_mandate(partner) -> SepaMandate | None:
-    """The partner's active SEPA mandate (at most one, ORD-8), or ``None``."""
-    return SepaMandate.objects.filter(partner=partner, revoked_on__isnull=True).first()
+    """The partner's active SEPA mandate (signed, not revoked; at most one, ORD-8), or ``None``."""
+    return SepaMandate.objects.filter(partner=partner, revoked_on__isnull=True, signed_on__isnull=False).first()
+
+
+def partner_sepa_mandate(partner, pk) -> SepaMandate:
+    """One mandate of the partner (any state); another partner's id raises ``DoesNotExist``."""
+    return SepaMandate.objects.select_related("partner").filter(partner=partner).get(pk=pk)
+
+
+def partner_pending_mandate(partner) -> SepaMandate | None:
+    """The partner's mandate that waits for its signature (at most one), or ``None``."""
+    return SepaMandate.objects.filter(partner=partner, revoked_on__isnull=True, signed_on__isnull=True).first()
 
 
 def sepa_creditor() -> sepa.Creditor:
@@ -368,8 +395,8 @@ def invoices_for_partner(partner, *, state: str = "", year: int | None = None, k
         .select_related("order", "credited_invoice")
         .annotate(credited=_credited_gross())
     )
-    if state:
-        qs = qs.filter(state=state)
+    if state:  # a payment state is an invoice's; corrections carry none of their own
+        qs = qs.filter(state=state, kind=Invoice.INVOICE)
     if year:
         qs = qs.filter(issue_date__year=year)
     if kind:

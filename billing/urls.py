@@ -21,6 +21,7 @@ urlpatterns = [
     path("rechnungen/", views.invoices_list, name="invoices"),
     path("rechnungen/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("sepa-mandat/", views.sepa_mandate, name="sepa_mandate"),
+    path("sepa-mandat/<int:pk>/pdf/", views.sepa_mandate_pdf, name="sepa_mandate_pdf"),
     path("abos/", views_subscriptions.subscriptions_list, name="subscriptions"),
     path("abos/<int:pk>/kuendigen/", views_subscriptions.subscription_cancel, name="subscription_cancel"),
     path("abos/<int:pk>/staffel/", views_subscriptions.subscription_tier, name="subscription_tier"),

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from billing import rules, selectors, services
@@ -27,11 +28,12 @@ from billing.forms import (
     InstallationChoiceForm,
     InvoiceFilterForm,
     MandateForm,
+    MandateSignForm,
     MultiOrderForm,
     OrderCsvForm,
     OrderForm,
 )
-from billing.models import Invoice, Order
+from billing.models import Invoice, Order, SepaMandate
 from licensing.models import DeliveryNote, Installation, License
 from licensing.selectors.systems import system_facts
 from vendorportal import clock
@@ -465,7 +467,7 @@ def invoices_list(request):
     return render(
         request,
         "portal/billing/invoices.html",
-        {"form": form, "page": page, "query": query.urlencode(), "title": _("Rechnungen und Gutschriften")},
+        {"form": form, "page": page, "query": query.urlencode(), "title": _("Rechnungen und Korrekturen")},
     )
 
 
@@ -482,15 +484,39 @@ def invoice_pdf(request, pk: int):
 # --- SEPA mandate ---------------------------------------------------------------------------
 
 
+_CONFIRMATION_SENT = _lazy("Die schriftliche Bestätigung geht per E-Mail an %(email)s.")
 _MANDATE_FIELDS = {"iban": "iban", "bic": "bic", "signed_on": "signed_on", "account_holder": "account_holder"}
 
 
 @partner_required(admin_only=True)
 def sepa_mandate(request):
-    """View the active mandate; enter a new one (IBAN/BIC validated, the old one revoked)."""
+    """View the active mandate and one waiting for its signature (with its form to print);
+    enter a new one (IBAN/BIC validated; signed: the old one revoked; not signed yet: it waits),
+    or record the signature of the waiting one."""
     partner = request.partner
-    form = MandateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    pending = selectors.partner_pending_mandate(partner)
+    signing = request.method == "POST" and request.POST.get("action") == "sign"
+    form = MandateForm(request.POST if request.method == "POST" and not signing else None)
+    sign_form = MandateSignForm(request.POST if signing else None)
+    if signing and pending is None:
+        messages.error(request, _("Es wartet kein SEPA-Mandat auf eine Unterschrift."))
+        return redirect(reverse("portal:sepa_mandate"))
+    if signing and sign_form.is_valid():
+        try:
+            mandate = services.sepa_mandate_sign(
+                mandate=pending, signed_on=sign_form.cleaned_data["signed_on"], by=request.user
+            )
+        except ValidationError as exc:
+            sign_form.add_error("signed_on", exc.messages)
+        except PortalError as exc:
+            sign_form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, _("SEPA-Mandat %(reference)s ist unterschrieben und aktiv.") % {"reference": mandate.reference}
+            )
+            messages.info(request, _CONFIRMATION_SENT % {"email": partner.invoice_email})
+            return redirect(reverse("portal:sepa_mandate"))
+    if request.method == "POST" and not signing and form.is_valid():
         data = form.cleaned_data
         try:
             mandate = services.sepa_mandate_enter(
@@ -507,13 +533,42 @@ def sepa_mandate(request):
         except PortalError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("SEPA-Mandat %(reference)s ist erfasst.") % {"reference": mandate.reference})
+            if mandate.signed_on:
+                text = _("SEPA-Mandat %(reference)s ist erfasst.")
+            else:
+                text = _(
+                    "SEPA-Mandat %(reference)s ist angelegt und wartet auf die Unterschrift: bitte das Formular "
+                    "herunterladen, unterschreiben lassen und danach das Datum der Unterschrift erfassen."
+                )
+            messages.success(request, text % {"reference": mandate.reference})
+            messages.info(request, _CONFIRMATION_SENT % {"email": partner.invoice_email})
             return redirect(reverse("portal:sepa_mandate"))
     return render(
         request,
         "portal/billing/sepa_mandate.html",
-        {"mandate": selectors.partner_mandate(partner), "form": form, "title": _("SEPA-Lastschriftmandat")},
+        {
+            "mandate": selectors.partner_mandate(partner),
+            "pending": pending,
+            "form": form,
+            "sign_form": sign_form,
+            "title": _("SEPA-Lastschriftmandat"),
+        },
     )
+
+
+@partner_required(admin_only=True)
+def sepa_mandate_pdf(request, pk: int):
+    """The mandate as a PDF form to print and sign, with creditor ID and mandate reference —
+    also before it is signed. Another partner's mandate: 404."""
+    from billing.mandate_pdf import mandate_filename, mandate_pdf
+
+    try:
+        mandate = selectors.partner_sepa_mandate(request.partner, pk)
+    except SepaMandate.DoesNotExist:
+        raise Http404(_("Dieses Mandat gibt es nicht oder es gehört nicht zu Ihrem Partnerkonto.")) from None
+    response = HttpResponse(mandate_pdf(mandate), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{mandate_filename(mandate)}"'
+    return response
 
 
 # --- dashboard -----------------------------------------------------------------------------

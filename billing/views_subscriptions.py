@@ -74,6 +74,14 @@ def _is_tiered(subscription) -> bool:
     return subscription.product.pricing_model in (Product.TIERED, Product.PER_STARTED_5_USERS)
 
 
+def _confirmation_sent(request) -> None:
+    """Tell the partner where the written confirmation of the change went (issue 16)."""
+    messages.info(
+        request,
+        _("Die schriftliche Bestätigung geht per E-Mail an %(email)s.") % {"email": request.partner.invoice_email},
+    )
+
+
 # --- the list -----------------------------------------------------------------------------------
 
 
@@ -189,6 +197,7 @@ def subscription_cancel(request, pk: int):
         messages.error(request, exc.message)
         return _cancel_page(request, sub, today)
     messages.success(request, given.text)
+    _confirmation_sent(request)
     return redirect("portal:subscriptions")
 
 
@@ -228,6 +237,7 @@ def subscription_tier(request, pk: int):
                     change = services.subscription_change_tier(
                         subscription=sub, tier=tier, users=users, by=request.user
                     )
+                    _confirmation_sent(request)
                     messages.success(
                         request,
                         _("Abo %(ref)s: ab %(date)s %(price)s monatlich je Lizenz (%(what)s).")
@@ -363,6 +373,7 @@ def service_plan_book(request, installation: int):
                 status = 400
             else:
                 year = rules.service_plan_year(plan.starts_on, max(today, plan.starts_on))
+                _confirmation_sent(request)
                 messages.success(
                     request,
                     _(
@@ -443,6 +454,7 @@ def service_plan_cancel(request, pk: int):
         messages.error(request, exc.message)
         return _plan_cancel_page(request, plan, today)
     messages.success(request, given.text)
+    _confirmation_sent(request)
     return redirect("portal:service_plans")
 
 

@@ -34,6 +34,16 @@ def _no_network_fetcher(url: str, *args, **kwargs):
     raise ValueError(f"Documents must not load {url!r}: no network at render time.")
 
 
+def document_vendor() -> dict:
+    """The vendor as every document shows it (letterhead and the legal footer of § 14 Abs. 4
+    UStG / § 35a GmbHG): ``settings.VENDOR`` with the IBAN printed in groups of four."""
+    vendor = dict(settings.VENDOR)
+    iban = vendor.get("iban", "").replace(" ", "")
+    vendor["iban_grouped"] = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+    vendor.setdefault("managing_directors", [])
+    return vendor
+
+
 def render_pdf(template_name: str, context: dict, *, attachments=None, **write_options) -> bytes:
     """Render ``templates/documents/<template_name>`` to PDF bytes.
 
@@ -43,6 +53,6 @@ def render_pdf(template_name: str, context: dict, *, attachments=None, **write_o
     """
     from weasyprint import HTML
 
-    html = render_to_string(template_name, {"vendor": settings.VENDOR, **context})
+    html = render_to_string(template_name, {"vendor": document_vendor(), **context})
     document = HTML(string=html, base_url=str(settings.BASE_DIR / "templates"), url_fetcher=_no_network_fetcher)
     return document.write_pdf(font_config=_font_config(), attachments=attachments or None, **write_options)

@@ -66,6 +66,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.serviceplan": EDIT,
         "billing.billedperiod": VIEW,
         "api.apitoken": ("view", "change"),  # partners' API tokens: see and revoke (issue 19)
+        "billing.confirmation": VIEW,  # written confirmations (issue 16)
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -107,6 +108,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.financereport": ("view", "datev"),  # DATEV export for the tax adviser (issue 18)
         "billing.bankstatement": ("view", "add"),  # camt.053 import (issue 18)
         "billing.bankentry": VIEW,
+        "billing.confirmation": VIEW,
     },
     SUPPORT: {
         "parties.partner": VIEW,

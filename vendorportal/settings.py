@@ -390,8 +390,21 @@ VENDOR = {
     "bic": env.str("VENDOR_BIC", default="BYLADEM1001"),
     "creditor_id": env.str("VENDOR_CREDITOR_ID", default="DE98ZZZ09999999999"),
     "tax_number": env.str("VENDOR_TAX_NUMBER", default="74/123/45678"),
-    "legal_registration": env.str("VENDOR_REGISTRATION", default="Amtsgericht Stuttgart HRB 999999 (Demo)"),
+    # § 35a GmbHG and § 14 Abs. 4 UStG: every business letter and invoice names the legal
+    # form, the seat (Sitz), the register court and number and all managing directors; the
+    # bank's name goes with the account. Demo values.
+    "legal_form": env.str("VENDOR_LEGAL_FORM", default="GmbH"),
+    "seat": env.str("VENDOR_SEAT", default="Nürtingen"),
+    "register_court": env.str("VENDOR_REGISTER_COURT", default="Amtsgericht Stuttgart"),
+    "register_number": env.str("VENDOR_REGISTER_NUMBER", default="HRB 999999"),
+    "managing_directors": env.list("VENDOR_MANAGING_DIRECTORS", default=["Erika Musterfrau", "Max Mustermann"]),
+    "bank_name": env.str("VENDOR_BANK_NAME", default="Deutsche Kreditbank AG (Demo)"),
 }
+# The register entry in one string (EN 16931 BT-30 in the Factur-X XML); VENDOR_REGISTRATION
+# overrides it where the register writes it otherwise.
+VENDOR["legal_registration"] = env.str(
+    "VENDOR_REGISTRATION", default=f"{VENDOR['register_number']}, {VENDOR['register_court']}"
+)
 # The vendor as SEPA creditor (ORD-8): name, account and creditor identifier
 # (Gläubiger-Identifikationsnummer) in every pain.008 file and on direct-debit invoices.
 # The defaults are demo values (the Bundesbank's test creditor ID, a valid test IBAN).

@@ -14,8 +14,8 @@ from billing.models.orders import Order, OrderLine, VatRate
 
 
 def invoice_pdf_path(instance: Invoice, filename: str) -> str:
-    # Private: MEDIA is served to staff only (vendorportal.views.staff_media); the year
-    # is the number's year.
+    # Private: MEDIA_ROOT has no URL; staff and the partner download through checked views
+    # (vendorportal.stored_files). The year is the number's year.
     return f"invoices/{instance.issue_date:%Y}/{instance.number}.pdf"
 
 
@@ -36,8 +36,8 @@ class InvoiceQuerySet(models.QuerySet):
         if refused:
             raise InvoiceImmutable(
                 _(
-                    "Ausgestellte Rechnungen und Gutschriften können nicht mehr geändert werden (%(fields)s). "
-                    "Korrekturen erfolgen per Gutschrift."
+                    "Ausgestellte Rechnungen und Rechnungskorrekturen können nicht mehr geändert werden (%(fields)s). "
+                    "Korrekturen erfolgen per Rechnungskorrektur oder Stornorechnung."
                 )
                 % {"fields": ", ".join(sorted(refused))},
                 code="immutable",
@@ -48,7 +48,9 @@ class InvoiceQuerySet(models.QuerySet):
 
     def delete(self):
         if self.exists():
-            raise InvoiceImmutable(_("Rechnungen und Gutschriften werden nie gelöscht (INV-1)."), code="no_delete")
+            raise InvoiceImmutable(
+                _("Rechnungen und Rechnungskorrekturen werden nie gelöscht (INV-1)."), code="no_delete"
+            )
         return super().delete()
 
     delete.queryset_only = True
@@ -69,7 +71,8 @@ class InvoiceLineQuerySet(models.QuerySet):
 
 
 class Invoice(models.Model):
-    """An issued invoice (Rechnung) or credit note (Gutschrift), INV-1.
+    """An issued invoice (Rechnung) or a correction of one (Rechnungskorrektur, or
+    Stornorechnung when it takes back the whole invoice — never "Gutschrift", INV-1), INV-1.
 
     There are no drafts: a row is written when the document is issued, with its number
     (``RE-2026-000123`` / ``GS-2026-000007``), the buyer as it was then and the totals
@@ -83,7 +86,7 @@ class Invoice(models.Model):
 
     INVOICE = "invoice"
     CREDIT_NOTE = "credit_note"
-    KIND_CHOICES = [(INVOICE, _("Rechnung")), (CREDIT_NOTE, _("Gutschrift"))]
+    KIND_CHOICES = [(INVOICE, _("Rechnung")), (CREDIT_NOTE, _("Rechnungskorrektur"))]
     OPEN = "open"
     PAID = "paid"
     OVERDUE = "overdue"
@@ -135,9 +138,9 @@ class Invoice(models.Model):
         null=True,
         blank=True,
         related_name="credit_notes",
-        verbose_name=_("gutgeschriebene Rechnung"),
+        verbose_name=_("korrigierte Rechnung"),
     )
-    reason = models.CharField(_("Grund der Gutschrift"), max_length=300, blank=True)
+    reason = models.CharField(_("Grund der Korrektur"), max_length=300, blank=True)
     vat_category = models.CharField(_("Steuerkategorie"), max_length=2, choices=VatRate.CATEGORY_CHOICES)
     vat_note = models.TextField(_("Steuerhinweis"), blank=True)
     net_total = models.DecimalField(_("netto"), **MONEY)
@@ -157,10 +160,10 @@ class Invoice(models.Model):
 
     class Meta:
         ordering = ["-issue_date", "-number"]
-        verbose_name = _("Rechnung / Gutschrift")
-        verbose_name_plural = _("Rechnungen und Gutschriften")
+        verbose_name = _("Rechnung / Rechnungskorrektur")
+        verbose_name_plural = _("Rechnungen und Rechnungskorrekturen")
         permissions = [
-            ("credit_invoice", _("Gutschrift erstellen")),
+            ("credit_invoice", _("Rechnungskorrektur / Stornorechnung erstellen")),
             ("pay_invoice", _("Zahlung erfassen")),
             ("resend_invoice", _("Rechnung erneut senden")),
         ]
@@ -232,7 +235,7 @@ class Invoice(models.Model):
                     raise InvoiceImmutable(
                         _(
                             "%(number)s ist ausgestellt und kann nicht mehr geändert werden (%(fields)s). "
-                            "Korrekturen erfolgen per Gutschrift."
+                            "Korrekturen erfolgen per Rechnungskorrektur oder Stornorechnung."
                         )
                         % {"number": stored["number"], "fields": ", ".join(sorted(refused))},
                         code="immutable",
@@ -240,11 +243,24 @@ class Invoice(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise InvoiceImmutable(_("Rechnungen und Gutschriften werden nie gelöscht (INV-1)."), code="no_delete")
+        raise InvoiceImmutable(_("Rechnungen und Rechnungskorrekturen werden nie gelöscht (INV-1)."), code="no_delete")
 
     @property
     def is_credit_note(self) -> bool:
         return self.kind == self.CREDIT_NOTE
+
+    @property
+    def correction_kind(self) -> str:
+        """A correction's kind by INV-1 (``rules.CANCELLATION`` / ``rules.CORRECTION``); "" for an invoice."""
+        if not self.is_credit_note:
+            return ""
+        return rules.correction_kind(correction_gross=self.gross_total, invoice_gross=self.credited_invoice.gross_total)
+
+    @property
+    def document_title(self) -> str:
+        """What the document is called wherever a user reads it: "Rechnung",
+        "Rechnungskorrektur" or "Stornorechnung" (INV-1)."""
+        return str(document_title(self.correction_kind))
 
     def move_to(self, state: str) -> None:
         """Change the state in memory; raises :class:`IllegalInvoiceTransition` when not allowed."""
@@ -257,6 +273,14 @@ class Invoice(models.Model):
                 code="illegal_transition",
             )
         self.state = state
+
+
+def document_title(correction_kind: str):
+    """The German title of a document of kind ``correction_kind`` ("" = an invoice)."""
+    return {
+        rules.CANCELLATION: _("Stornorechnung"),
+        rules.CORRECTION: _("Rechnungskorrektur"),
+    }.get(correction_kind, _("Rechnung"))
 
 
 def _db_value(field, obj):
@@ -303,7 +327,7 @@ class InvoiceLine(models.Model):
         null=True,
         blank=True,
         related_name="credit_lines",
-        verbose_name=_("gutgeschriebene Position"),
+        verbose_name=_("korrigierte Position"),
     )
 
     objects = InvoiceLineQuerySet.as_manager()

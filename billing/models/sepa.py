@@ -44,8 +44,11 @@ def group_iban(iban: str) -> str:
 class SepaMandate(models.Model):
     """A partner's SEPA core direct-debit mandate (SEPA-Lastschriftmandat, ORD-8).
 
-    A partner has at most one active mandate (``revoked_on`` empty) — a partial unique
-    constraint. The sequence type is FRST until the first collection under the mandate
+    A mandate is created with its reference before it is signed, so the form the debtor
+    signs carries it (issue 16): ``signed_on`` empty = "wartet auf Unterschrift" (pending); it
+    becomes active when the signature is recorded. A partner has at most one active mandate
+    (signed, ``revoked_on`` empty) and at most one pending — two partial unique constraints.
+    Only an active mandate is collected under. The sequence type is FRST until the first collection under the mandate
     was submitted in a batch, then RCUR (:meth:`mark_submitted`, called by
     :func:`billing.services.sepa_batch_create`). IBAN and BIC are stored compact.
     """
@@ -75,7 +78,9 @@ class SepaMandate(models.Model):
         validators=[validate_mandate_reference],
         error_messages={"unique": _("Diese Mandatsreferenz ist schon vergeben.")},
     )
-    signed_on = models.DateField(_("unterschrieben am"))
+    signed_on = models.DateField(
+        _("unterschrieben am"), null=True, blank=True, help_text=_("leer = wartet auf Unterschrift")
+    )
     sequence_type = models.CharField(
         _("Sequenztyp"),
         max_length=4,
@@ -95,11 +100,17 @@ class SepaMandate(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["partner"],
-                condition=Q(revoked_on__isnull=True),
+                condition=Q(revoked_on__isnull=True, signed_on__isnull=False),
                 name="sepamandate_one_active_per_partner",
                 violation_error_message=_(
                     "Dieser Partner hat schon ein aktives SEPA-Mandat; bitte das alte zuerst widerrufen."
                 ),
+            ),
+            models.UniqueConstraint(
+                fields=["partner"],
+                condition=Q(revoked_on__isnull=True, signed_on__isnull=True),
+                name="sepamandate_one_pending_per_partner",
+                violation_error_message=_("Für diesen Partner wartet schon ein SEPA-Mandat auf die Unterschrift."),
             ),
             models.CheckConstraint(condition=Q(sequence_type__in=["FRST", "RCUR"]), name="sepamandate_sequence_valid"),
             models.CheckConstraint(condition=Q(signed_on__gte=SEPA_START), name="sepamandate_signed_after_sepa_start"),
@@ -115,7 +126,19 @@ class SepaMandate(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_on is None
+        """Signed and not revoked: collections may use it."""
+        return self.revoked_on is None and self.signed_on is not None
+
+    @property
+    def is_pending(self) -> bool:
+        """Created, its form not signed yet ("wartet auf Unterschrift")."""
+        return self.revoked_on is None and self.signed_on is None
+
+    @property
+    def state_label(self) -> str:
+        if self.revoked_on is not None:
+            return str(_("widerrufen"))
+        return str(_("aktiv")) if self.signed_on else str(_("wartet auf Unterschrift"))
 
     @property
     def iban_grouped(self) -> str:
@@ -149,7 +172,7 @@ class SepaMandate(models.Model):
                 % {"reference": self.reference, "date": format_date_de(self.revoked_on)},
                 code="mandate_revoked",
             )
-        if on < self.signed_on:
+        if self.signed_on is not None and on < self.signed_on:
             raise SepaMandateRefused(
                 _("Ein Mandat kann nicht vor seiner Unterschrift widerrufen werden."), code="mandate_revoke_date"
             )

@@ -35,11 +35,13 @@ from billing.services.invoices import (  # noqa: F401
 )
 from billing.services.mandates import (  # noqa: F401
     PORTAL_MANDATE_PREFIX,
+    mandate_reference_next,
     sepa_batch_create,
     sepa_export,
     sepa_mandate_create,
     sepa_mandate_enter,
     sepa_mandate_revoke,
+    sepa_mandate_sign,
     sepa_mandate_update,
 )
 from billing.services.orders import (  # noqa: F401

@@ -197,18 +197,21 @@ def _payment_terms(order: Order, lines: list[OrderLine], issue_date: date):
 
 def _invoice_mail(invoice: Invoice) -> tuple[str, str]:
     with translation.override(DOCUMENT_LANGUAGE):
-        if invoice.is_credit_note:
-            subject = _("Gutschrift %(number)s zu Rechnung %(invoice)s") % {
-                "number": invoice.number,
-                "invoice": invoice.credited_invoice.number,
-            }
-            intro = _(
-                "anbei erhalten Sie die Gutschrift %(number)s über %(gross)s zu unserer Rechnung %(invoice)s."
-            ) % {
+        if invoice.is_credit_note:  # INV-1: a Rechnungskorrektur or Stornorechnung, never "Gutschrift"
+            facts = {
+                "title": invoice.document_title,
                 "number": invoice.number,
                 "gross": format_eur(invoice.gross_total),
                 "invoice": invoice.credited_invoice.number,
+                "date": format_date_de(invoice.credited_invoice.issue_date),
             }
+            subject = _("%(title)s %(number)s zur Rechnung %(invoice)s vom %(date)s") % facts
+            intro = (
+                _(
+                    "anbei erhalten Sie die %(title)s %(number)s über %(gross)s zu unserer Rechnung %(invoice)s vom %(date)s."
+                )
+                % facts
+            )
         else:
             subject = _("Rechnung %(number)s") % {"number": invoice.number}
             if invoice.order_id:
@@ -486,7 +489,7 @@ def _settle_state(invoice: Invoice) -> None:
 
 @transaction.atomic
 def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> Invoice:
-    """A credit note (Gutschrift, INV-1) for all of an invoice (``lines=None``) or some of
+    """A correction (Rechnungskorrektur; Stornorechnung when it takes back the whole invoice, INV-1) for all of an invoice (``lines=None``) or some of
     its lines, ``[(invoice_line, quantity), …]``: own number ``GS-YYYY-NNNNNN``, references
     the invoice, same VAT treatment. Refuses crediting more than was invoiced (less what
     earlier credit notes took back). A fully credited invoice becomes cancelled.
@@ -494,9 +497,9 @@ def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> 
     invoice = _locked_invoice(invoice)
     reason = (reason or "").strip()
     if invoice.is_credit_note:
-        _invoice_refuse(_("Eine Gutschrift wird nicht gutgeschrieben."), "credit_of_credit_note")
+        _invoice_refuse(_("Eine Rechnungskorrektur wird nicht noch einmal korrigiert."), "credit_of_credit_note")
     if not reason:
-        _invoice_refuse(_("Bitte den Grund der Gutschrift angeben."), "no_reason")
+        _invoice_refuse(_("Bitte den Grund der Korrektur angeben."), "no_reason")
     if len(reason) > Invoice._meta.get_field("reason").max_length:
         _invoice_refuse(_("Der Grund ist zu lang (höchstens 300 Zeichen)."), "reason_too_long")
     credited = selectors.invoice_credited(invoice)
@@ -512,7 +515,7 @@ def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> 
         wanted = [(line, remaining[line.pk][0]) for line in all_lines if remaining[line.pk][0] > 0]
         if not wanted:
             _invoice_refuse(
-                _("%(number)s ist bereits vollständig gutgeschrieben.") % {"number": invoice.number}, "fully_credited"
+                _("%(number)s ist bereits vollständig storniert.") % {"number": invoice.number}, "fully_credited"
             )
     else:
         wanted = []
@@ -522,10 +525,10 @@ def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> 
                 _invoice_refuse(_("Die Position gehört nicht zu %(number)s.") % {"number": invoice.number}, "foreign")
             quantity = Decimal(quantity)
             if quantity <= 0:
-                _invoice_refuse(_("Bitte eine Menge größer 0 gutschreiben."), "quantity")
+                _invoice_refuse(_("Bitte eine Menge größer 0 korrigieren."), "quantity")
             wanted.append((by_pk[line.pk], quantity))
         if not wanted:
-            _invoice_refuse(_("Bitte mindestens eine Position gutschreiben."), "no_lines")
+            _invoice_refuse(_("Bitte mindestens eine Position korrigieren."), "no_lines")
         if len({line.pk for line, _q in wanted}) < len(wanted):
             _invoice_refuse(_("Jede Position nur einmal angeben."), "duplicate_line")
     credit_lines = []
@@ -533,7 +536,7 @@ def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> 
         left_qty, left_net = remaining[line.pk]
         if quantity > left_qty:
             _invoice_refuse(
-                _("Position %(pos)s (%(text)s): Gutgeschrieben werden können höchstens noch %(left)s, nicht %(qty)s.")
+                _("Position %(pos)s (%(text)s): Korrigiert werden können höchstens noch %(left)s, nicht %(qty)s.")
                 % {"pos": line.position, "text": line.description, "left": _qty(left_qty), "qty": _qty(quantity)},
                 "more_than_invoiced",
             )

@@ -410,7 +410,9 @@ def _locked_partner(partner_id: int, through: date) -> Partner | None:
     plans billed by ``through`` in the same query — most partners have neither, and then
     nothing more is read for them."""
     active_mandate = (
-        SepaMandate.objects.filter(partner=OuterRef("pk"), revoked_on__isnull=True).order_by("pk").values("pk")[:1]
+        SepaMandate.objects.filter(partner=OuterRef("pk"), revoked_on__isnull=True, signed_on__isnull=False)
+        .order_by("pk")
+        .values("pk")[:1]
     )
     rows = (
         Partner.objects.select_for_update(of=("self",))

@@ -20,6 +20,13 @@ from billing.models import (
     SepaBatchItem,
     SepaMandate,
 )
+from billing.services.confirmations import (
+    MANDATE_CHANGED,
+    MANDATE_CREATED,
+    MANDATE_REVOKED,
+    MANDATE_SIGNED,
+    confirmation_mandate,
+)
 from vendorportal import clock
 from vendorportal.formats import format_date_de
 from vendorportal.money import sum_money
@@ -48,40 +55,85 @@ def _mandate_save(mandate: SepaMandate, by=None) -> SepaMandate:
 
 @transaction.atomic
 def sepa_mandate_create(
-    *, partner: Partner, iban: str, reference: str, signed_on: date, bic: str = "", account_holder: str = "", by=None
+    *,
+    partner: Partner,
+    iban: str,
+    reference: str = "",
+    signed_on: date | None = None,
+    bic: str = "",
+    account_holder: str = "",
+    by=None,
 ) -> SepaMandate:
-    """Record a signed mandate; refused (``ValidationError``) if the partner has an active one."""
+    """Record a mandate — signed (``signed_on``) or waiting for its signature (``None``: the
+    reference exists now, so the form the debtor signs carries it). Without ``reference`` the
+    vendor's next one is assigned (:func:`mandate_reference_next`). Refused
+    (``ValidationError``) if the partner has an active (or, unsigned, a pending) one. Writes
+    the written confirmation (issue 16)."""
     mandate = SepaMandate(
         partner=partner,
         iban=iban,
         bic=bic,
-        reference=reference,
+        reference=(reference or "").strip() or mandate_reference_next(partner),
         signed_on=signed_on,
         account_holder=(account_holder or "").strip(),
     )
-    return _mandate_save(mandate, by)
+    mandate = _mandate_save(mandate, by)
+    confirmation_mandate(mandate=mandate, event=MANDATE_CREATED, by=by)
+    return mandate
 
 
 PORTAL_MANDATE_PREFIX = "VP"
 
 
+def mandate_reference_next(partner: Partner) -> str:
+    """The vendor's mandate reference ``VP-<partner>-<n>`` (n counts the partner's mandates);
+    call with the partner row locked."""
+    number = SepaMandate.objects.filter(partner=partner).count() + 1
+    return f"{PORTAL_MANDATE_PREFIX}-{partner.pk:06d}-{number:03d}"
+
+
 @transaction.atomic
-def sepa_mandate_enter(
-    *, partner: Partner, account_holder: str, iban: str, bic: str, signed_on: date, by=None
-) -> SepaMandate:
-    """A partner enters a new signed mandate in the portal: the active one (if any) is
-    revoked today and the new one recorded, both or neither. The mandate reference is
-    the vendor's, ``VP-<partner>-<n>`` (n counts the partner's mandates)."""
-    partner = Partner.objects.select_for_update().get(pk=partner.pk)  # one new mandate at a time
-    active = selectors.partner_mandate(partner)
+def sepa_mandate_sign(*, mandate: SepaMandate, signed_on: date, by=None) -> SepaMandate:
+    """Record the signature of a pending mandate: it becomes the partner's active one, and the
+    mandate active until then is revoked that day (both or neither). Refused for a mandate
+    that is signed or revoked already."""
+    Partner.objects.select_for_update().get(pk=mandate.partner_id)  # one change of mandate at a time
+    locked = SepaMandate.objects.select_for_update().get(pk=mandate.pk)
+    if not locked.is_pending:
+        raise SepaMandateRefused(
+            _("Das Mandat %(reference)s wartet nicht (mehr) auf eine Unterschrift.") % {"reference": locked.reference},
+            code="mandate_not_pending",
+        )
+    active = selectors.partner_mandate(locked.partner)
     if active is not None:
         sepa_mandate_revoke(mandate=active, on=max(clock.today(), active.signed_on), by=by)
-    number = SepaMandate.objects.filter(partner=partner).count() + 1
+    locked.signed_on = signed_on
+    locked = _mandate_save(locked, by)
+    confirmation_mandate(mandate=locked, event=MANDATE_SIGNED, by=by)
+    return locked
+
+
+@transaction.atomic
+def sepa_mandate_enter(
+    *, partner: Partner, account_holder: str, iban: str, bic: str, signed_on: date | None = None, by=None
+) -> SepaMandate:
+    """A partner enters a new mandate in the portal, with the vendor's reference
+    (:func:`mandate_reference_next`). Signed (``signed_on``): the active one (if any) is
+    revoked today and the new one recorded, both or neither. Not signed yet: it waits for its
+    signature (printable as a form with its reference) and the active one stays until
+    :func:`sepa_mandate_sign`. A form still waiting is replaced by the new one."""
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)  # one new mandate at a time
+    pending = selectors.partner_pending_mandate(partner)
+    if pending is not None:
+        sepa_mandate_revoke(mandate=pending, by=by)
+    active = selectors.partner_mandate(partner)
+    if active is not None and signed_on is not None:
+        sepa_mandate_revoke(mandate=active, on=max(clock.today(), active.signed_on), by=by)
     return sepa_mandate_create(
         partner=partner,
         iban=iban,
         bic=bic,
-        reference=f"{PORTAL_MANDATE_PREFIX}-{partner.pk:06d}-{number:03d}",
+        reference=mandate_reference_next(partner),
         signed_on=signed_on,
         account_holder=account_holder,
         by=by,
@@ -92,12 +144,20 @@ def sepa_mandate_enter(
 def sepa_mandate_update(
     *, mandate: SepaMandate, iban: str, bic: str, reference: str, signed_on: date, by=None
 ) -> SepaMandate:
-    """Correct an active mandate's data (e.g. a new account of the same debtor)."""
+    """Correct an active or pending mandate's data (e.g. a new account of the same debtor); a
+    pending one given its signature date is signed (:func:`sepa_mandate_sign`)."""
     locked = SepaMandate.objects.select_for_update().get(pk=mandate.pk)
-    if not locked.is_active:
+    if locked.revoked_on is not None:
         raise SepaMandateRefused(_("Ein widerrufenes Mandat kann nicht mehr geändert werden."), code="mandate_revoked")
-    locked.iban, locked.bic, locked.reference, locked.signed_on = iban, bic, reference, signed_on
-    return _mandate_save(locked, by)
+    signs = locked.is_pending and signed_on is not None
+    locked.iban, locked.bic, locked.reference = iban, bic, reference
+    if not signs:
+        locked.signed_on = signed_on
+    locked = _mandate_save(locked, by)
+    if signs:
+        return sepa_mandate_sign(mandate=locked, signed_on=signed_on, by=by)
+    confirmation_mandate(mandate=locked, event=MANDATE_CHANGED, by=by)
+    return locked
 
 
 @transaction.atomic
@@ -107,6 +167,7 @@ def sepa_mandate_revoke(*, mandate: SepaMandate, on: date | None = None, by=None
     locked.revoke(on or clock.today())
     locked._history_user = by
     locked.save(update_fields=["revoked_on"])
+    confirmation_mandate(mandate=locked, event=MANDATE_REVOKED, by=by)
     return locked
 
 

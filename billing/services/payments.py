@@ -63,7 +63,7 @@ def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str, 
             return existing
     amount = round_cents(D(str(amount)) if not isinstance(amount, Decimal) else amount)
     if invoice.is_credit_note:
-        _invoice_refuse(_("Zahlungen werden auf Rechnungen erfasst, nicht auf Gutschriften."), "credit_note")
+        _invoice_refuse(_("Zahlungen werden auf Rechnungen erfasst, nicht auf Rechnungskorrekturen."), "credit_note")
     if invoice.state in (Invoice.CANCELLED, Invoice.PAID):
         _invoice_refuse(
             _("%(number)s ist „%(state)s“; es ist nichts mehr offen.")

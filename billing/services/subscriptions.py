@@ -21,6 +21,7 @@ from billing import rules, selectors
 from billing.constants import PLAN_ARTICLE, SERVICE_PLAN_ARTICLES  # noqa: F401  (PLAN_ARTICLE re-exported)
 from billing.exceptions import ServicePlanRefused, SubscriptionRefused
 from billing.models import OrderLine, ServicePlan, Subscription, SubscriptionPriceChange
+from billing.services import confirmations
 from licensing.models import Installation, Product
 from licensing.rules import SERVER_KEY, tier_for
 from licensing.selectors.catalog import price_for
@@ -264,6 +265,7 @@ def subscription_give_notice(
         row._history_user = by
         row.full_clean()
         row.save(update_fields=["notice_on", "notice_at", "notice_by", "notice_special", "ends_on"])
+    confirmations.confirmation_subscription_notice(subscription=current, preview=preview, by=by)
     return preview
 
 
@@ -384,6 +386,7 @@ def subscription_change_tier(
     )
     change._history_user = by
     change.save()
+    confirmations.confirmation_tier_change(change=change, preview=preview, by=by)
     return change
 
 
@@ -529,6 +532,7 @@ def service_plan_book(
             % {"id": installation.identifier},
             "already_booked",
         )
+    confirmations.confirmation_plan_booking(service_plan=service_plan, by=by)
     return service_plan
 
 
@@ -577,4 +581,5 @@ def service_plan_give_notice(*, service_plan: ServicePlan, notice_on: date, by=N
     locked._history_user = by
     locked.full_clean(validate_unique=False)
     locked.save(update_fields=["notice_on", "notice_at", "notice_by", "ends_on"])
+    confirmations.confirmation_plan_notice(service_plan=locked, preview=preview, by=by)
     return preview

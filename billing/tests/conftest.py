@@ -207,7 +207,7 @@ def make_direct_debit_invoice() -> InvoiceDocument:
             terms="Der Betrag wird am 27.11.2026 per SEPA-Lastschrift eingezogen.",
             creditor_id="DE98ZZZ09999999999",
             mandate_reference="VP-MANDAT-000042",
-            debtor_iban="DE02120300000000202051",
+            debtor_iban="DE75512108001245126199",
         ),
     )
 

@@ -124,3 +124,15 @@ def _service_plan_cancel(partner):
     from billing.tests.factories import make_service_plan
 
     return {"pk": make_service_plan(partner, installation=_installation(partner)).pk}
+
+
+# --- SEPA mandate form (issue 16) ----------------------------------------------------------------
+
+
+@isolation_case("portal:sepa_mandate_pdf", download=True)
+def _sepa_mandate_pdf(partner):
+    # Not signed yet: the form to print carries its reference already.
+    mandate = services.sepa_mandate_enter(
+        partner=partner, account_holder=partner.company, iban="DE02120300000000202051", bic="", signed_on=None
+    )
+    return {"pk": mandate.pk}

@@ -38,7 +38,7 @@ def test_export_writes_the_months_pdfs_and_index(issued, tmp_path):
         ["Nummer", "Art", "Datum", "Partner", "Netto", "USt", "Brutto", "Zahlungsart"],
         [
             "GS-2026-000001",
-            "Gutschrift",
+            "Stornorechnung",
             "21.11.2026",
             "Muster Kommunikation GmbH",
             "135,20",

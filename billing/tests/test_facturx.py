@@ -162,7 +162,7 @@ def test_direct_debit_names_mandate_creditor_id_and_debtor_account(direct_debit_
     root = parse(direct_debit_invoice_doc)
     means = f"{SETTLEMENT}/ram:SpecifiedTradeSettlementPaymentMeans"
     assert text(root, f"{means}/ram:TypeCode") == "59"
-    assert text(root, f"{means}/ram:PayerPartyDebtorFinancialAccount/ram:IBANID") == "DE02120300000000202051"
+    assert text(root, f"{means}/ram:PayerPartyDebtorFinancialAccount/ram:IBANID") == "DE75512108001245126199"
     assert root.xpath(f"{means}/ram:PayeePartyCreditorFinancialAccount", namespaces=NS) == []
     assert text(root, f"{SETTLEMENT}/ram:CreditorReferenceID") == "DE98ZZZ09999999999"
     assert text(root, "//ram:SpecifiedTradePaymentTerms/ram:DirectDebitMandateID") == "VP-MANDAT-000042"

@@ -185,7 +185,7 @@ def test_journal_of_a_month_without_documents_says_so(db, clock, send_outbox):
     report, created = finance.finance_journal_send(year=2026, month=1, today=date(2026, 2, 1))
     assert created and report.document_count == 0 and report.gross_total == D("0.00")
     text = stored_text(report)
-    assert "keine Rechnungen und Gutschriften" in text
+    assert "keine Rechnungen und Rechnungskorrekturen" in text
     assert "keine SEPA-Lastschriftdateien" in text
     assert send_outbox() == 1 and len(mail.outbox[0].attachments) == 1
 

@@ -5,6 +5,7 @@ as a user and as an e-invoicing system would: the page text with pypdf, the XML 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from decimal import Decimal
 
@@ -190,28 +191,84 @@ def test_direct_debit_invoice_is_a_sepa_pre_notification(direct_debit_invoice_do
     assert "SEPA-Lastschrift – Vorabankündigung" in text
     # 44,75 € + 8,50 € (44,75 × 0,19 = 8,5025 → 8,50) = 53,25 €
     assert "USt. 19 % auf 44,75 € 8,50 €" in text
-    assert "Wir ziehen den Betrag von 53,25 € am 27.11.2026 von Ihrem Konto DE02 XXXX XXXX XXXX XX20 51" in text
+    assert "Wir ziehen den Betrag von 53,25 € am 27.11.2026 von Ihrem Konto DE75 XXXX XXXX XXXX XX61 99" in text
     assert "Mandatsreferenz VP-MANDAT-000042" in text
     assert "Gläubiger-ID DE98ZZZ09999999999" in text
-    assert "DE02120300000000202051" not in text.replace(" ", "")  # the account is printed masked
+    assert "DE75512108001245126199" not in text.replace(" ", "")  # the account is printed masked
     assert "Bitte überweisen" not in text
     _, root, _ = embedded_xml(pdf)
     assert root.xpath("string(//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode)", namespaces=NS) == "59"
 
 
-def test_credit_note_names_the_corrected_invoice(credit_note_doc, rendered):
+def test_correction_is_a_rechnungskorrektur_naming_the_corrected_invoice(credit_note_doc, rendered):
+    """INV-1 decision: 159,76 € of an invoice of 1.705,57 € is a partial correction — a
+    "Rechnungskorrektur", never a "Gutschrift" (§ 14 Abs. 2 UStG: self-billing)."""
     pdf = rendered(credit_note_doc)
     (text,) = page_texts(pdf)
-    assert "Gutschrift GS-2026-000007" in text
-    assert "Gutschriftdatum 25.11.2026" in text
-    assert "Gutschrift zur Rechnung RE-2026-000123 vom 21.11.2026." in text
+    assert "Rechnungskorrektur GS-2026-000007" in text
+    assert "Datum der Korrektur 25.11.2026" in text
+    assert "Rechnungskorrektur zur Rechnung RE-2026-000123 vom 21.11.2026." in text
+    assert "Gutschrift" not in text
     # 3 × 44,75 € = 134,25 €; VAT 25,51 €; 159,76 €
     assert "USt. 19 % auf 134,25 € 25,51 €" in text
-    assert "Gutschriftbetrag brutto 159,76 €" in text
+    assert "Korrekturbetrag brutto 159,76 €" in text
     assert "Bitte überweisen" not in text
+    assert pypdf.PdfReader(io.BytesIO(pdf)).metadata.title == "Rechnungskorrektur GS-2026-000007"
+    _, root, xml = embedded_xml(pdf)
+    assert root.xpath("string(//rsm:ExchangedDocument/ram:TypeCode)", namespaces=NS) == "381"
+    # BG-3: the preceding invoice's number (BT-25) and date (BT-26)
+    (reference,) = root.xpath("//ram:ApplicableHeaderTradeSettlement/ram:InvoiceReferencedDocument", namespaces=NS)
+    assert reference.xpath("string(ram:IssuerAssignedID)", namespaces=NS) == "RE-2026-000123"
+    assert reference.xpath("string(ram:FormattedIssueDateTime/qdt:DateTimeString)", namespaces=NS) == "20261121"
+    assert validate_en16931(xml) == []
+
+
+def test_a_correction_that_takes_back_the_whole_invoice_is_a_stornorechnung(credit_note_doc):
+    doc = dataclasses.replace(credit_note_doc, cancels_invoice=True)
+    pdf = invoice_pdf(doc)
+    (text,) = page_texts(pdf)
+    text = " ".join(text.split())
+    assert "Stornorechnung GS-2026-000007" in text
+    assert "Stornorechnung zur Rechnung RE-2026-000123 vom 21.11.2026." in text
+    assert "Die Rechnung wird hiermit vollständig storniert." in text
+    assert "Gutschrift" not in text
     _, root, xml = embedded_xml(pdf)
     assert root.xpath("string(//rsm:ExchangedDocument/ram:TypeCode)", namespaces=NS) == "381"
     assert validate_en16931(xml) == []
+
+
+def test_every_invoice_page_names_register_directors_and_bank(long_invoice_doc, rendered, settings):
+    """§ 14 Abs. 4 UStG / § 35a GmbHG: legal form, seat, register court and number, every
+    managing director, VAT ID, tax number and the bank account — on each page, from settings."""
+    pages = page_texts(rendered(long_invoice_doc))
+    assert len(pages) >= 2
+    for text in pages:
+        flat = " ".join(text.split())
+        assert "Rechtsform: GmbH · Sitz: Nürtingen" in flat
+        assert "Registergericht: Amtsgericht Stuttgart" in flat
+        assert "Registernummer: HRB 999999" in flat
+        assert "Geschäftsführer: Erika Musterfrau, Max Mustermann" in flat
+        assert "USt-IdNr. DE136695976" in flat
+        assert "Steuernummer 74/123/45678" in flat
+        assert "Bank: Deutsche Kreditbank AG (Demo)" in flat
+        assert "IBAN DE02 1203 0000 0000 2020 51" in flat
+        assert "BIC BYLADEM1001" in flat
+        assert "Gläubiger-ID DE98ZZZ09999999999" in flat
+
+
+def test_the_legal_footer_follows_the_settings(credit_note_doc, settings):
+    settings.VENDOR = {
+        **settings.VENDOR,
+        "register_court": "Amtsgericht Ulm",
+        "register_number": "HRB 724242",
+        "managing_directors": ["Dr. Anna Beispiel"],
+        "bank_name": "Volksbank Musterstadt eG",
+    }
+    (text,) = page_texts(invoice_pdf(credit_note_doc))
+    flat = " ".join(text.split())
+    assert "Registergericht: Amtsgericht Ulm" in flat and "Registernummer: HRB 724242" in flat
+    assert "Geschäftsführer: Dr. Anna Beispiel" in flat
+    assert "Bank: Volksbank Musterstadt eG" in flat
 
 
 def test_long_invoice_repeats_the_table_header_and_numbers_its_pages(long_invoice_doc, rendered):

@@ -24,7 +24,7 @@ from pypdf import PdfReader
 
 from billing import services
 from billing.models import Invoice, VatRate
-from billing.services import invoices as invoice_services
+from billing.services import invoices as invoice_services  # where the renderer is looked up
 from billing.services import invoicing
 from billing.tests.factories import make_order, make_partner, make_subscription
 from licensing.tests.factories import UserFactory

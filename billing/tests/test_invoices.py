@@ -320,8 +320,11 @@ def test_full_credit_note_cancels_the_invoice(german_order, today, send_outbox, 
     assert (doc.kind, doc.preceding_invoice) == ("credit_note", "RE-2026-000001")
     assert "GS-2026-000001" in pdf_text(note) and "4.730,49 €" in pdf_text(note)
     send_outbox()
-    assert "Gutschrift GS-2026-000001 zu Rechnung RE-2026-000001" in [m.subject for m in mailoutbox]
-    with pytest.raises(InvoiceRefused, match="bereits vollständig gutgeschrieben"):
+    # INV-1: it takes back the whole invoice, so it is a Stornorechnung naming the invoice and its date
+    assert "Stornorechnung GS-2026-000001 zur Rechnung RE-2026-000001 vom 21.11.2026" in [m.subject for m in mailoutbox]
+    assert "Stornorechnung GS-2026-000001" in pdf_text(note)
+    assert "Stornorechnung zur Rechnung RE-2026-000001 vom 21.11.2026." in pdf_text(note)
+    with pytest.raises(InvoiceRefused, match="bereits vollständig storniert"):
         services.credit_note_issue(invoice=invoice, reason="nochmal")
 
 
@@ -382,7 +385,7 @@ def test_payment_refusals(german_order, today):
     with pytest.raises(InvoiceRefused, match="größer 0"):
         services.payment_record(invoice=invoice, amount=D("0.00"), paid_on=TODAY)
     note = services.credit_note_issue(invoice=invoice, lines=[(invoice.lines.last(), 1)], reason="x")
-    with pytest.raises(InvoiceRefused, match="nicht auf Gutschriften"):
+    with pytest.raises(InvoiceRefused, match="nicht auf Rechnungskorrekturen"):
         services.payment_record(invoice=note, amount=D("1.00"), paid_on=TODAY)
 
 

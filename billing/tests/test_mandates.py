@@ -80,9 +80,16 @@ def test_bic_optional_for_german_iban_required_for_others(partner):
     assert create(other, iban="AT61 1904 3002 3457 3201", bic="BKAUATWW", reference="AT-1").bic == "BKAUATWW"
 
 
-@pytest.mark.parametrize("reference", ["MIT LEERZEICHEN", "/START", "A//B", "Ä-1", "M" * 36, ""])
+@pytest.mark.parametrize("reference", ["MIT LEERZEICHEN", "/START", "A//B", "Ä-1", "M" * 36])
 def test_reference_outside_the_sepa_character_set_refused(partner, reference):
     assert "reference" in errors_of(partner, reference=reference)
+
+
+def test_without_a_reference_the_vendors_next_one_is_assigned_even_before_signing(partner):
+    # Issue 16: the reference exists when the mandate is created, so the form to sign carries it.
+    mandate = create(partner, reference="", signed_on=None)
+    assert (mandate.reference, mandate.is_pending, mandate.is_active) == (f"VP-{partner.pk:06d}-001", True, False)
+    assert selectors.partner_mandate(partner) is None and selectors.partner_pending_mandate(partner) == mandate
 
 
 def test_duplicate_reference_refused(partner):
@@ -190,6 +197,25 @@ def test_finance_records_a_mandate_and_a_second_active_one_is_a_form_error(clien
     assert response.status_code == 200
     assert "Dieser Partner hat schon ein aktives SEPA-Mandat" in response.content.decode()
     assert SepaMandate.objects.count() == 1
+
+
+def test_finance_creates_a_mandate_to_print_then_records_its_signature(client, partner):
+    """Issue 16: created without a reference and signature date, it gets VP-…-002 and waits;
+    entering the signature date makes it the active one and revokes the old one that day."""
+    old = create(partner)
+    c = staff_client(client, roles.FINANCE)
+    data = {"partner": partner.pk, "iban": "DE02 1203 0000 0000 2020 51", "bic": "", "reference": "", "signed_on": ""}
+    assert c.post(reverse("admin:billing_sepamandate_add"), data).status_code == 302
+    pending = SepaMandate.objects.get(signed_on__isnull=True)
+    assert (pending.reference, pending.state_label) == (f"VP-{partner.pk:06d}-002", "wartet auf Unterschrift")
+    assert selectors.partner_mandate(partner) == old
+    change = reverse("admin:billing_sepamandate_change", args=[pending.pk])
+    response = c.post(change, {**data, "reference": pending.reference, "signed_on": "20.11.2026"})
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    old.refresh_from_db()
+    assert (pending.signed_on, old.revoked_on) == (date(2026, 11, 20), date(2026, 11, 21))
+    assert selectors.partner_mandate(partner) == pending
 
 
 @pytest.mark.parametrize("group_name", [roles.SALES, roles.SUPPORT])

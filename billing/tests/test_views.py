@@ -535,8 +535,12 @@ def test_mandate_garbage_changes_nothing(client, admin, partner, today):
     page = response.content.decode()
     assert "Bitte den Kontoinhaber angeben." in page
     assert "Bitte ein Datum im Format TT.MM.JJJJ angeben." in page
-    assert "Bitte bestätigen" in page
     assert "IBAN" in page and not SepaMandate.objects.exists()
+    # A signature date needs the confirmation that the signed mandate is there (without a date
+    # the mandate waits for its signature, issue 16).
+    page = client.post(reverse("portal:sepa_mandate"), mandate_data(confirm="")).content.decode()
+    assert "Bitte bestätigen, dass das unterschriebene Mandat vorliegt." in page
+    assert not SepaMandate.objects.exists()
     # Valid format but the rules refuse: a date in the future, a foreign IBAN without BIC.
     page = client.post(
         reverse("portal:sepa_mandate"), mandate_data(signed_on="01.01.2027", iban="AT611904300234573201")

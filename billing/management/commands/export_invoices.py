@@ -1,11 +1,11 @@
 """``python manage.py export_invoices --month YYYY-MM --out DIR`` — the month's hand-over to
-the tax adviser: every invoice and credit note issued in that month as ``DIR/<number>.pdf``
+the tax adviser: every invoice and correction issued in that month as ``DIR/<number>.pdf``
 (the stored file, byte for byte) and ``DIR/index.csv``.
 
 index.csv (decision): UTF-8 with BOM, ``;`` as separator, German decimal comma and dates
 as ``TT.MM.JJJJ`` — what German spreadsheet and accounting software open as they are.
-Columns: Nummer; Art; Datum; Partner; Netto; USt; Brutto; Zahlungsart. Credit notes have
-positive amounts and the kind "Gutschrift".
+Columns: Nummer; Art; Datum; Partner; Netto; USt; Brutto; Zahlungsart. Corrections have
+positive amounts and the kind "Rechnungskorrektur" or "Stornorechnung" (INV-1).
 
 Bad arguments (a month that is not ``YYYY-MM``, an output path that is a file or a folder
 that already holds files) end with a German message and exit code 2; nothing is written then.
@@ -34,7 +34,7 @@ def _amount(value) -> str:
 
 
 class Command(BaseCommand):
-    help = "Rechnungen und Gutschriften eines Monats als PDF mit index.csv exportieren (für den Steuerberater)."
+    help = "Rechnungen und Rechnungskorrekturen eines Monats als PDF mit index.csv exportieren (für den Steuerberater)."
 
     def add_arguments(self, parser):
         parser.add_argument("--month", default="", help="Monat als JJJJ-MM, z. B. 2026-11")
@@ -66,7 +66,7 @@ class Command(BaseCommand):
             writer.writerow(
                 [
                     doc.number,
-                    doc.get_kind_display(),
+                    doc.document_title,
                     format_date_de(doc.issue_date),
                     doc.buyer_name,
                     _amount(doc.net_total),
