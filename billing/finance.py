@@ -39,6 +39,7 @@ from billing import rules
 from billing.exceptions import FinanceReportRefused
 from billing.models import FinanceReport, Invoice, InvoiceLine, SepaBatch
 from vendorportal import clock
+from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.formats import format_date_de
 from vendorportal.jobs import recorded_job
 from vendorportal.models import OutboxMessage
@@ -406,6 +407,7 @@ def _store(
     )
     # The file first (the row points to it); removed again if the row is not written.
     report.pdf.save(report.filename, ContentFile(pdf), save=False)
+    report.pdf_sha256 = sha256_hex(pdf)  # GoBD: the file proves itself later
     try:
         with transaction.atomic():
             report.save()
@@ -553,8 +555,7 @@ def finance_report_attachments(message: OutboxMessage) -> list[tuple[str, bytes,
     report = FinanceReport.objects.filter(pk=message.document_id).first()
     if report is None:
         raise FinanceReportRefused(_("Den Finanzbericht zu dieser E-Mail gibt es nicht mehr."), code="report_missing")
-    with report.pdf.open("rb") as stored:
-        files = [(report.filename, stored.read(), "application/pdf")]
+    files = [(report.filename, document_bytes(report), "application/pdf")]
     for batch in report.sepa_batches.order_by("created_at", "pk"):
         files.append((batch.filename, batch.xml.encode("utf-8"), "application/xml"))
     return files

@@ -300,6 +300,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.invoicing_monthly",
         "schedule": crontab(hour=3, minute=0, day_of_month=1),
     },
+    "documents-check-daily": {  # every issued document's PDF present and unchanged (GoBD)
+        "task": "vendorportal.tasks.documents_check_daily",
+        "schedule": crontab(hour=4, minute=40),
+    },
     "invoicing-catch-up": {  # finishes a run that died; queues nothing when all is billed (INV-3)
         "task": "billing.tasks.invoicing_catch_up",
         "schedule": crontab(minute=20),

@@ -31,6 +31,7 @@ from billing.models import (
     Subscription,
 )
 from vendorportal import clock
+from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.formats import format_date_de
 from vendorportal.models import OutboxMessage
 from vendorportal.money import CENT, ZERO, format_eur, round_cents
@@ -85,7 +86,8 @@ def _store_pdf(invoice: Invoice, pdf_bytes: bytes) -> None:
     # Called with the invoice row locked (PostgreSQL) or the write lock held (SQLite) and its
     # PDF still empty: the file is written only by the one caller that stores it.
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf_bytes), save=False)
-    invoice.save(update_fields=["pdf"])
+    invoice.pdf_sha256 = sha256_hex(pdf_bytes)  # GoBD: the file proves itself later
+    invoice.save(update_fields=["pdf", "pdf_sha256"])
 
 
 def invoice_pdf_ensure(invoice: Invoice) -> Invoice:
@@ -130,10 +132,10 @@ def _pdf_after_commit(invoice_pk: int) -> None:
 
 
 def invoice_pdf_bytes(invoice: Invoice) -> bytes:
-    """The stored PDF's bytes, rendering it first if it is not stored yet."""
-    invoice = invoice_pdf_ensure(invoice)
-    with invoice.pdf.open("rb") as stored:
-        return stored.read()
+    """The stored PDF's bytes, rendering it first if it is not stored yet; raises
+    ``FileNotFoundError`` / ``DocumentChanged`` when the stored file is gone or was changed
+    (an e-mail then fails and is retried rather than sending another document)."""
+    return document_bytes(invoice_pdf_ensure(invoice))
 
 
 def _line_description(line: OrderLine) -> str:
