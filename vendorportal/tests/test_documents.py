@@ -123,9 +123,10 @@ def test_portal_download_of_a_missing_file_is_a_german_page_not_a_500(partner_cl
         page = response.content.decode()
         assert response.status_code == 404, url
         assert "Dokument nicht verfügbar" in page and "ist derzeit nicht verfügbar" in page, url
-    assert f"Die PDF-Datei zu Rechnung {invoice.number} ist derzeit nicht verfügbar" in partner_client.get(
-        reverse("portal:invoice_pdf", args=[invoice.pk])
-    ).content.decode()
+    assert (
+        f"Die PDF-Datei zu Rechnung {invoice.number} ist derzeit nicht verfügbar"
+        in partner_client.get(reverse("portal:invoice_pdf", args=[invoice.pk])).content.decode()
+    )
     assert "the stored file is missing" in caplog.text
 
 
