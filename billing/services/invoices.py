@@ -233,9 +233,10 @@ def _invoice_mail(invoice: Invoice) -> tuple[str, str]:
     return subject, body
 
 
-def _enqueue_document_mail(invoice: Invoice, dedup_key: str):
+def _enqueue_document_mail(invoice: Invoice, dedup_key: str, after: list[OutboxMessage] | None = None):
     subject, body = _invoice_mail(invoice)
     return outbox_enqueue(
+        after=after,
         kind=CREDIT_NOTE_KIND if invoice.is_credit_note else INVOICE_KIND,
         dedup_key=dedup_key,
         recipients=[invoice.email],
@@ -402,7 +403,25 @@ def invoice_deliver(invoice: Invoice, *, render_pdf: bool = True) -> None:
     ``render_pdf=False`` leaves the PDF to whoever reads it first — the outbox worker sending
     the e-mail, a download (see :func:`invoice_pdf_ensure`)."""
     _pdf_queue(invoice, render_pdf)
-    _enqueue_document_mail(invoice, f"{INVOICE_KIND}:{invoice.pk}:initial")
+    after = _delivery_mails_unsent(invoice.order) if invoice.order_id else None
+    _enqueue_document_mail(invoice, f"{INVOICE_KIND}:{invoice.pk}:initial", after=after)
+
+
+def _delivery_mails_unsent(order: Order) -> list[OutboxMessage]:
+    """ORD-2: the order's delivery-note e-mails not sent yet — its invoice goes out after them
+    (the outbox enforces it for the worker and the periodic dispatch alike)."""
+    from licensing.models import DeliveryNote
+    from licensing.services.delivery import OUTBOX_KIND as DELIVERY_NOTE_KIND
+
+    notes = DeliveryNote.objects.filter(licenses__order_lines__order=order).values("pk")
+    return list(
+        OutboxMessage.objects.filter(
+            kind=DELIVERY_NOTE_KIND,
+            document_type=ContentType.objects.get_for_model(DeliveryNote),
+            document_id__in=notes,
+            sent_at__isnull=True,
+        )
+    )
 
 
 def _pdf_queue(invoice: Invoice, render_pdf: bool = True) -> None:
