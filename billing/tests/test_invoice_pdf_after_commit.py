@@ -39,14 +39,17 @@ DEC = date(2026, 12, 1)
 @pytest.fixture
 def renders(monkeypatch):
     """The numbers of the documents whose PDF was rendered, in order."""
+    from billing.services import invoices as invoice_services
+
     calls = []
-    real = services._render_invoice_pdf
+    real = invoice_services._render_invoice_pdf
 
     def counting(doc):
         calls.append(doc.number)
         return real(doc)
 
-    monkeypatch.setattr(services, "_render_invoice_pdf", counting)
+    # Patched where it is looked up (billing.services only re-exports it).
+    monkeypatch.setattr(invoice_services, "_render_invoice_pdf", counting)
     return calls
 
 
