@@ -24,6 +24,7 @@ from pypdf import PdfReader
 
 from billing import services
 from billing.models import Invoice, VatRate
+from billing.services import invoices as invoice_services
 from billing.services import invoicing
 from billing.tests.factories import make_order, make_partner, make_subscription
 from licensing.tests.factories import UserFactory
@@ -39,8 +40,6 @@ DEC = date(2026, 12, 1)
 @pytest.fixture
 def renders(monkeypatch):
     """The numbers of the documents whose PDF was rendered, in order."""
-    from billing.services import invoices as invoice_services
-
     calls = []
     real = invoice_services._render_invoice_pdf
 
@@ -121,16 +120,16 @@ def test_run_commits_the_partners_invoice_without_pdf_and_renders_after(
 def test_a_failing_render_after_commit_keeps_the_invoice_and_the_send_renders_it(
     order, monkeypatch, django_capture_on_commit_callbacks, send_outbox, mailoutbox
 ):
-    real = services._render_invoice_pdf
+    real = invoice_services._render_invoice_pdf
 
     def broken(doc):
         raise OSError("Platte voll")
 
-    monkeypatch.setattr(services, "_render_invoice_pdf", broken)
+    monkeypatch.setattr(invoice_services, "_render_invoice_pdf", broken)
     with django_capture_on_commit_callbacks(execute=True):
         invoice = services.order_confirm(order=order)
     assert Invoice.objects.filter(pk=invoice.pk).exists() and not Invoice.objects.get(pk=invoice.pk).pdf
-    monkeypatch.setattr(services, "_render_invoice_pdf", real)
+    monkeypatch.setattr(invoice_services, "_render_invoice_pdf", real)
     assert send_outbox() == 2  # delivery note and invoice
     (mail,) = [m for m in mailoutbox if m.subject.startswith("Rechnung")]
     assert mail.attachments[0][0] == "RE-2026-000001.pdf" and mail.attachments[0][1] == stored_bytes(invoice)
@@ -248,20 +247,20 @@ def test_two_readers_at_once_store_one_pdf_and_both_get_it(modules, clock, monke
     if not VatRate.objects.filter(category="S").exists():  # flushed by an earlier transactional test
         VatRate.objects.create(category="S", percent="19.00", valid_from=date(2007, 1, 1))
     # The issuing process "dies" after commit: its on_commit render never runs.
-    monkeypatch.setattr(services, "_pdf_queue", lambda invoice, render_pdf=True: None)
+    monkeypatch.setattr(invoice_services, "_pdf_queue", lambda invoice, render_pdf=True: None)
     invoice = services.order_confirm(
         order=make_order(make_partner(), ("CALLREC", "purchase", 0), ("INTERCOM", "purchase", 0))
     )
     assert not Invoice.objects.get(pk=invoice.pk).pdf
     renders = []
-    real = services._render_invoice_pdf
+    real = invoice_services._render_invoice_pdf
     gate = threading.Barrier(2, timeout=30)
 
     def counting(doc):
         renders.append(doc.number)
         return real(doc)
 
-    monkeypatch.setattr(services, "_render_invoice_pdf", counting)
+    monkeypatch.setattr(invoice_services, "_render_invoice_pdf", counting)
     results, errors = [None, None], []
 
     def read(index):

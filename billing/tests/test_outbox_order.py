@@ -121,3 +121,9 @@ def test_the_dependency_costs_the_dispatch_no_query(order_rows, queued, django_a
     # candidates, the ticket UPDATE, the rows it ticketed, then the failing rows for staff
     with django_assert_num_queries(4):
         outbox.outbox_dispatch_due()
+
+
+def test_staff_see_what_a_waiting_invoice_waits_for(order_rows, admin_client):
+    note_row, invoice_row = order_rows
+    page = admin_client.get(f"/admin/vendorportal/outboxmessage/{invoice_row.pk}/change/").content.decode()
+    assert "erst nach" in page and f"{note_row.dedup_key} (noch nicht gesendet)" in page
