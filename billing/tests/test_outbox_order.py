@@ -126,4 +126,4 @@ def test_the_dependency_costs_the_dispatch_no_query(order_rows, queued, django_a
 def test_staff_see_what_a_waiting_invoice_waits_for(order_rows, admin_client):
     note_row, invoice_row = order_rows
     page = admin_client.get(f"/admin/vendorportal/outboxmessage/{invoice_row.pk}/change/").content.decode()
-    assert "erst nach" in page and f"{note_row.dedup_key} (noch nicht gesendet)" in page
+    assert "Erst nach" in page and f"{note_row.dedup_key} (noch nicht gesendet)" in page
