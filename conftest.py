@@ -99,8 +99,16 @@ def send_outbox(db):
         from vendorportal.models import OutboxMessage
         from vendorportal.outbox import outbox_send
 
-        pks = OutboxMessage.objects.filter(sent_at__isnull=True).values_list("pk", flat=True)
-        return sum(outbox_send(message_id=pk) for pk in list(pks))
+        # In the order the rows were written (the order their wake-ups are queued in), again
+        # while a round sends something: a row waiting for another (an order's invoice for
+        # its delivery note, ORD-2) goes in the round after the one that sent what it waited for.
+        total = 0
+        while True:
+            pks = list(OutboxMessage.objects.filter(sent_at__isnull=True).order_by("pk").values_list("pk", flat=True))
+            sent = sum(outbox_send(message_id=pk) for pk in pks)
+            total += sent
+            if not sent:
+                return total
 
     return send
 

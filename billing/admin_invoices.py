@@ -12,7 +12,6 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,6 +22,7 @@ from billing import selectors, services
 from billing.exceptions import InvoiceRefused
 from billing.models import Invoice, InvoiceLine, Payment
 from vendorportal import clock
+from vendorportal.documents import document_response
 from vendorportal.errors import PortalError
 from vendorportal.formats import format_date_de
 from vendorportal.money import format_eur
@@ -259,7 +259,8 @@ class InvoiceAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         invoice = services.invoice_pdf_ensure(get_object_or_404(Invoice, pk=object_id))
-        return FileResponse(invoice.pdf.open("rb"), filename=f"{invoice.number}.pdf", content_type="application/pdf")
+        # A missing or changed file: a German page and an error in the log, never a 500 (GoBD).
+        return document_response(request, invoice, filename=f"{invoice.number}.pdf", as_attachment=False)
 
     def _context(self, request, invoice, title, form):
         return {

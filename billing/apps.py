@@ -31,6 +31,12 @@ class BillingConfig(AppConfig):
             attachments="billing.services.invoices.invoice_attachments",
         )
 
+        from vendorportal.documents import register_document_kind
+
+        # Issued documents whose stored PDF proves itself by its SHA-256 (GoBD, check_documents).
+        register_document_kind("billing.Invoice", label=_("Rechnung"))
+        register_document_kind("billing.FinanceReport", label=_("Finanzbericht"))
+
         from billing import views
         from vendorportal.portal import registry
 

@@ -39,6 +39,7 @@ from billing import datev, rules
 from billing.exceptions import FinanceReportRefused
 from billing.models import FinanceReport, Invoice, InvoiceLine, SepaBatch
 from vendorportal import clock
+from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.formats import format_date_de
 from vendorportal.jobs import recorded_job
 from vendorportal.models import OutboxMessage
@@ -419,6 +420,7 @@ def _store(
     )
     # The files first (the row points to them); removed again if the row is not written.
     report.pdf.save(report.filename, ContentFile(pdf), save=False)
+    report.pdf_sha256 = sha256_hex(pdf)  # GoBD: the file proves itself later
     for name, (filename, content) in (extra_files or {}).items():
         getattr(report, name).save(filename, ContentFile(content), save=False)
     stored = [report.pdf] + [getattr(report, name) for name in extra_files or {}]
@@ -583,14 +585,13 @@ def finance_report_attachments(message: OutboxMessage) -> list[tuple[str, bytes,
     report = FinanceReport.objects.filter(pk=message.document_id).first()
     if report is None:
         raise FinanceReportRefused(_("Den Finanzbericht zu dieser E-Mail gibt es nicht mehr."), code="report_missing")
-    with report.pdf.open("rb") as stored:
-        files = [(report.filename, stored.read(), "application/pdf")]
+    files = [(report.filename, document_bytes(report), "application/pdf")]
     for batch in report.sepa_batches.order_by("created_at", "pk"):
         files.append((batch.filename, batch.xml.encode("utf-8"), "application/xml"))
-    for datev_file in (report.datev_bookings, report.datev_debtors):
+    for kind, datev_file in (("Buchungsstapel", report.datev_bookings), ("Debitoren", report.datev_debtors)):
         if datev_file:
             with datev_file.open("rb") as stored:
-                files.append((datev_file.name.rsplit("/", 1)[-1], stored.read(), "text/csv"))
+                files.append((datev_filename(kind, report.period), stored.read(), "text/csv"))
     return files
 
 

@@ -48,21 +48,26 @@ def invoicing_monthly(month: str | None = None) -> int:
 
 @shared_task(name="billing.tasks.invoicing_catch_up")
 def invoicing_catch_up() -> int:
-    """Hourly: the same job for the current month, so a run that died (killed worker, lost
-    message, restarted machine) is finished without staff action; queues nothing when all
-    is billed."""
-    from billing.services.invoicing import CATCH_UP_JOB_NAME, invoicing_dispatch
-    from vendorportal import clock
+    """Hourly: every unfinished run of any month and the current month, so a run that died
+    (killed worker, lost message, restarted machine) is finished without staff action; queues
+    nothing when all is billed."""
+    from billing.services.invoicing import CATCH_UP_JOB_NAME
+    from billing.services.invoicing import invoicing_catch_up as catch_up
 
-    billed_month = clock.today().replace(day=1)
     with recorded_job(CATCH_UP_JOB_NAME) as run:
-        queued = invoicing_dispatch(month=billed_month)
-        run.summary = f"{billed_month:%m/%Y}: {queued} Partner zur Abrechnung eingeplant."
-    return queued
+        queued = catch_up(today=clock.today())
+        run.summary = "\n".join(f"{month:%m/%Y}: {n} Partner zur Abrechnung eingeplant." for month, n in queued.items())
+    return sum(queued.values())
 
 
 @shared_task(
     name="billing.tasks.invoicing_partner",
+    # A killed worker (kill -9, OOM, a lost machine) must not lose the partner: the message is
+    # acknowledged only after the task ran and requeued when its worker process dies; on Redis an
+    # unacknowledged message returns after CELERY_VISIBILITY_TIMEOUT. Billing a partner twice is
+    # harmless (the second finds nothing due under the lock, INV-3).
+    acks_late=True,
+    reject_on_worker_lost=True,
     # A locked database is worth a retry; anything else is logged and left to the catch-up tick.
     autoretry_for=(OperationalError,),
     retry_backoff=5,

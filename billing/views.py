@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -37,6 +37,7 @@ from billing.models import Invoice, Order, SepaMandate
 from licensing.models import DeliveryNote, Installation, License
 from licensing.selectors.systems import system_facts
 from vendorportal import clock
+from vendorportal.documents import document_response
 from vendorportal.errors import PortalError
 from vendorportal.portal.access import partner_required
 
@@ -438,9 +439,7 @@ def delivery_note_pdf(request, pk: int, note: int):
         raise Http404(_("Diesen Lieferschein gibt es zu dieser Bestellung nicht.")) from None
     if not stored.pdf:
         raise Http404(_("Zu diesem Lieferschein ist kein PDF gespeichert."))
-    return FileResponse(
-        stored.pdf.open("rb"), as_attachment=True, filename=f"{stored.number}.pdf", content_type="application/pdf"
-    )
+    return document_response(request, stored, filename=f"{stored.number}.pdf")
 
 
 # --- invoices and credit notes ------------------------------------------------------------
@@ -476,9 +475,7 @@ def invoice_pdf(request, pk: int):
     """The stored PDF as issued (the ZUGFeRD file, never re-rendered; rendered and stored
     first if the issuing process has not got to it yet)."""
     invoice = services.invoice_pdf_ensure(_invoice_or_404(request.partner, pk))
-    return FileResponse(
-        invoice.pdf.open("rb"), as_attachment=True, filename=f"{invoice.number}.pdf", content_type="application/pdf"
-    )
+    return document_response(request, invoice, filename=f"{invoice.number}.pdf")
 
 
 # --- SEPA mandate ---------------------------------------------------------------------------

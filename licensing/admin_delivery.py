@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponseNotFound
+from django.http import Http404, HttpResponseNotFound
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from licensing.models import DeliveryNote
 from licensing.services.delivery import delivery_note_resend
+from vendorportal.documents import document_response
 from vendorportal.errors import PortalError
 
 
@@ -153,12 +154,5 @@ class DeliveryNoteAdmin(admin.ModelAdmin):
                 % {"number": note.number},
                 content_type="text/plain; charset=utf-8",
             )
-        try:
-            stored = note.pdf.open("rb")
-        except FileNotFoundError:
-            return HttpResponseNotFound(
-                gettext("Die PDF-Datei zu Lieferschein %(number)s fehlt im Speicher (%(name)s).")
-                % {"number": note.number, "name": note.pdf.name},
-                content_type="text/plain; charset=utf-8",
-            )
-        return FileResponse(stored, content_type="application/pdf", filename=f"{note.number}.pdf")
+        # A missing or changed file: a German page and an error in the log (GoBD).
+        return document_response(request, note, filename=f"{note.number}.pdf", as_attachment=False)

@@ -28,6 +28,12 @@ class LicensingConfig(AppConfig):
             order=20,
         )
 
+        from vendorportal.documents import register_document_kind
+
+        # Issued documents whose stored PDF proves itself by its SHA-256 (GoBD, check_documents).
+        register_document_kind("licensing.DeliveryNote", label=_("Lieferschein"))
+        register_document_kind("licensing.MaintenanceWeeklyReport", label=_("Softwarepflege-Bericht"))
+
         from vendorportal.outbox import register_kind
 
         # The e-mails of this area that go through the outbox (STYLE 13).

@@ -12,7 +12,7 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -25,6 +25,7 @@ from licensing.selectors.catalog import article_rows
 from licensing.services.installations import installation_create, installation_has_keys, installation_update
 from licensing.services.licenses import license_diagnose
 from vendorportal import clock
+from vendorportal.documents import document_response
 from vendorportal.errors import PortalError
 from vendorportal.formats import format_date_de
 from vendorportal.parties.models import Customer, PartnerUser
@@ -197,12 +198,7 @@ def delivery_note_pdf(request, pk: int):
         note = selectors.partner_delivery_note(partner=request.partner, pk=pk)
     except DeliveryNote.DoesNotExist:
         raise Http404(_("Diesen Lieferschein gibt es nicht oder er gehört nicht zu Ihren Kunden.")) from None
-    return FileResponse(
-        note.pdf.open("rb"),
-        as_attachment=True,
-        filename=f"Lieferschein-{note.number}.pdf",
-        content_type="application/pdf",
-    )
+    return document_response(request, note, filename=f"Lieferschein-{note.number}.pdf")
 
 
 @partner_required

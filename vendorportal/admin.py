@@ -127,6 +127,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "document_id",
         "created_at",
         "due_at",
+        "after_display",
         "attempts",
         "last_error",
         "sent_at",
@@ -134,6 +135,17 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "claimed_until",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("erst nach"))
+    def after_display(self, obj):
+        """The e-mails this one waits for (ORD-2: an invoice after its delivery notes)."""
+        rows = list(obj.after.order_by("pk"))
+        if not rows:
+            return "–"
+        return "; ".join(
+            f"{row.subject or row.dedup_key} ({gettext('gesendet') if row.sent_at else gettext('noch nicht gesendet')})"
+            for row in rows
+        )
 
     @admin.display(description=_("Betreff"))
     def subject_display(self, obj):

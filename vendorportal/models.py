@@ -88,6 +88,11 @@ class OutboxMessage(models.Model):
     # may be taken over.
     claimed_by = models.CharField(_("beansprucht von"), max_length=80, blank=True)
     claimed_until = models.DateTimeField(_("beansprucht bis"), null=True, blank=True)
+    # Sent only after these (ORD-2: an order's invoice after its delivery notes). A row waits,
+    # unclaimable, while one of them is unsent — for the worker and the periodic dispatch alike.
+    after = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="followers", verbose_name=_("erst nach")
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -30,6 +30,13 @@ e-mail but before the row was marked sent leaves the row to be sent again once i
 claim has run out. Everything else — a lost broker message, a message queued twice,
 a re-queue, two workers — sends once, because the row, not the broker, decides.
 
+*Order* — a row may be written to go out only *after* others (``outbox_enqueue(after=…)``,
+ORD-2: an order's invoice after its delivery notes). Such a row is not claimable while one of
+those is unsent: not by the worker its wake-up reaches first, not by the periodic dispatch
+(which so never queues it early, also after an outage that left both unsent), not by a staff
+resend. When the last of them is marked sent, the send queues the rows that waited for it; a
+delivery note that keeps failing keeps its invoice waiting (both flagged to staff).
+
 Rows that failed :data:`FLAG_AFTER_ATTEMPTS` times or more are flagged to staff on
 the admin index and in the job log; they are still retried (at most every
 :data:`MAX_RETRY_DELAY`), so a mail server that was down for a day heals itself.
@@ -65,7 +72,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -226,8 +233,12 @@ def outbox_enqueue(
     body: str = "",
     document: models.Model | None = None,
     from_email: str = "",
+    after: list[OutboxMessage] | None = None,
 ) -> OutboxMessage:
     """Write an outgoing e-mail in the caller's transaction and send it after commit.
+
+    ``after``: rows this e-mail must not overtake; it is sent only once every one of them
+    is sent (see *Order* in the module docstring).
 
     Must run inside the transaction that creates the document, so the document and its
     e-mail are committed together or not at all. The same ``dedup_key`` again returns
@@ -256,6 +267,8 @@ def outbox_enqueue(
         if existing is None:
             raise
         return existing
+    if after:
+        message.after.set(after)
     # robust: the document is committed by then; a broker that is down must not turn
     # that into an error page. The periodic job sends the row.
     transaction.on_commit(partial(_queue_send, message.pk), robust=True)
@@ -315,11 +328,20 @@ def outbox_enqueue_many(*, kind: str, drafts: list[OutboxDraft]) -> list[OutboxM
 # --- 2./3. Claim and send --------------------------------------------------------------
 
 
+def _waiting() -> Exists:
+    """True for a row with an unsent row it must wait for (``after``)."""
+    return Exists(
+        OutboxMessage.after.through.objects.filter(
+            from_outboxmessage=OuterRef("pk"), to_outboxmessage__sent_at__isnull=True
+        )
+    )
+
+
 def _claimable(now: datetime, ticket: str | None = None) -> Q:
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     if ticket:
         free |= Q(claimed_by=ticket)
-    return Q(sent_at__isnull=True, due_at__lte=now) & free
+    return Q(sent_at__isnull=True, due_at__lte=now) & free & ~Q(_waiting())
 
 
 def _worker_name() -> str:
@@ -398,7 +420,16 @@ def outbox_send(*, message_id: int, ticket: str | None = None) -> bool:
         if handler.on_sent:
             import_string(handler.on_sent)(message)
     logger.info("Outbox message %s (%s) sent to %s", message.pk, message.dedup_key, ", ".join(message.recipients))
+    _queue_followers(message)
     return True
+
+
+def _queue_followers(message: OutboxMessage) -> None:
+    """Wake the rows that waited for this one and wait for nothing else now (ORD-2: the
+    invoice once its last delivery note is out); the periodic dispatch is the safety net."""
+    now = clock.now()
+    for pk in OutboxMessage.objects.filter(after=message).filter(_claimable(now)).values_list("pk", flat=True):
+        transaction.on_commit(partial(_queue_send, pk), robust=True)
 
 
 def _record_failure(message: OutboxMessage, token: str, exc: Exception) -> None:

@@ -278,6 +278,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_control),
         "store_processed": False,
     }
+# Redis: a message a worker took but never acknowledged (the worker was killed) goes to another
+# worker after this many seconds. Longer than any task runs (invoicing one partner: seconds),
+# short enough that a killed worker's invoicing tasks come back within minutes. A task retried
+# with a countdown longer than this may run twice; every task here is idempotent.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # Sweep for such messages every 10 × 3 s (kombu's default: every 100 s).
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 3,
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -350,6 +362,10 @@ CELERY_BEAT_SCHEDULE = {
     "invoicing-monthly": {  # bill every subscription period / plan year starting this month (INV-3)
         "task": "billing.tasks.invoicing_monthly",
         "schedule": crontab(hour=3, minute=0, day_of_month=1),
+    },
+    "documents-check-daily": {  # every issued document's PDF present and unchanged (GoBD)
+        "task": "vendorportal.tasks.documents_check_daily",
+        "schedule": crontab(hour=4, minute=40),
     },
     "invoicing-catch-up": {  # finishes a run that died; queues nothing when all is billed (INV-3)
         "task": "billing.tasks.invoicing_catch_up",

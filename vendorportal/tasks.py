@@ -40,3 +40,12 @@ def outbox_dispatch() -> int:
         result = outbox_dispatch_due()
         run.summary = result.summary()
     return result.queued
+
+
+@shared_task(name="vendorportal.tasks.documents_check_daily")
+def documents_check_daily() -> int:
+    """Daily: every issued document's file present and unchanged (GoBD); the result is a job
+    run, and missing or changed documents are listed on the admin index. Returns how many."""
+    from .documents import documents_check_job
+
+    return len(documents_check_job().problems)

@@ -16,6 +16,7 @@ from billing.models.invoices import (  # noqa: F401
 )
 from billing.models.orders import Order, OrderLine, VatRate  # noqa: F401
 from billing.models.reports import FinanceReport, finance_report_path  # noqa: F401
+from billing.models.runs import InvoicingRun  # noqa: F401
 from billing.models.sepa import (  # noqa: F401
     MANDATE_REFERENCE_RE,
     SEPA_START,

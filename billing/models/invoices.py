@@ -32,7 +32,7 @@ class InvoiceQuerySet(models.QuerySet):
     """
 
     def update(self, **kwargs):
-        refused = set(kwargs) - Invoice.BULK_MUTABLE_FIELDS - {"pdf"}
+        refused = set(kwargs) - Invoice.BULK_MUTABLE_FIELDS - {"pdf", "pdf_sha256"}
         if refused:
             raise InvoiceImmutable(
                 _(
@@ -43,6 +43,8 @@ class InvoiceQuerySet(models.QuerySet):
                 code="immutable",
             )
         if "pdf" in kwargs and self.exclude(pdf="").exists():
+            raise InvoiceImmutable(_("Das gespeicherte PDF einer Rechnung wird nie ersetzt."), code="immutable")
+        if "pdf_sha256" in kwargs and self.exclude(pdf_sha256="").exists():
             raise InvoiceImmutable(_("Das gespeicherte PDF einer Rechnung wird nie ersetzt."), code="immutable")
         return super().update(**kwargs)
 
@@ -100,7 +102,7 @@ class Invoice(models.Model):
     ]
     # What may change on an issued document: its payment state and the reminder, and
     # the stored PDF once (from none to the file rendered at issue).
-    MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at", "pdf"})
+    MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at", "pdf", "pdf_sha256"})
     # What a queryset's update() may write (InvoiceQuerySet): the payment state the daily
     # overdue job moves and the reminder it stamps, payments.
     BULK_MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at"})
@@ -154,6 +156,8 @@ class Invoice(models.Model):
     state = models.CharField(_("Status"), max_length=10, choices=STATE_CHOICES, default=OPEN)
     paid_amount = models.DecimalField(_("bezahlt"), **MONEY, default=0)
     pdf = models.FileField(_("PDF"), upload_to=invoice_pdf_path, blank=True, editable=False)
+    # GoBD: the SHA-256 of the stored PDF, written with it (vendorportal.documents).
+    pdf_sha256 = models.CharField(_("SHA-256 des PDF"), max_length=64, blank=True, editable=False)
     reminder_sent_at = models.DateTimeField(_("Zahlungserinnerung geschrieben"), null=True, blank=True)
 
     objects = InvoiceQuerySet.as_manager()
@@ -230,7 +234,9 @@ class Invoice(models.Model):
                 }
                 if not stored["pdf"]:
                     changed.discard("pdf")  # the PDF is stored once, never replaced
-                refused = changed - (self.MUTABLE_FIELDS - {"pdf"})
+                if not stored["pdf_sha256"]:
+                    changed.discard("pdf_sha256")  # its hash likewise (GoBD)
+                refused = changed - (self.MUTABLE_FIELDS - {"pdf", "pdf_sha256"})
                 if refused:
                     raise InvoiceImmutable(
                         _(

@@ -33,6 +33,8 @@ class FinanceReport(models.Model):
     period = models.CharField(_("Zeitraum"), max_length=8, help_text=_("Monat 2026-11 oder ISO-Woche 2026-W48"))
     report_date = models.DateField(_("Stichtag"))
     pdf = models.FileField(_("PDF"), upload_to=finance_report_path, editable=False)
+    # GoBD: the SHA-256 of the stored PDF, written with it (vendorportal.documents).
+    pdf_sha256 = models.CharField(_("SHA-256 des PDF"), max_length=64, blank=True, editable=False)
     document_count = models.PositiveIntegerField(_("Anzahl Belege"))
     gross_total = models.DecimalField(_("Summe brutto"), **MONEY)
     sepa_batches = models.ManyToManyField(

@@ -31,6 +31,7 @@ from billing.models import (
     Subscription,
 )
 from vendorportal import clock
+from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.formats import format_date_de
 from vendorportal.models import OutboxMessage
 from vendorportal.money import CENT, ZERO, format_eur, round_cents
@@ -85,7 +86,8 @@ def _store_pdf(invoice: Invoice, pdf_bytes: bytes) -> None:
     # Called with the invoice row locked (PostgreSQL) or the write lock held (SQLite) and its
     # PDF still empty: the file is written only by the one caller that stores it.
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(pdf_bytes), save=False)
-    invoice.save(update_fields=["pdf"])
+    invoice.pdf_sha256 = sha256_hex(pdf_bytes)  # GoBD: the file proves itself later
+    invoice.save(update_fields=["pdf", "pdf_sha256"])
 
 
 def invoice_pdf_ensure(invoice: Invoice) -> Invoice:
@@ -130,10 +132,10 @@ def _pdf_after_commit(invoice_pk: int) -> None:
 
 
 def invoice_pdf_bytes(invoice: Invoice) -> bytes:
-    """The stored PDF's bytes, rendering it first if it is not stored yet."""
-    invoice = invoice_pdf_ensure(invoice)
-    with invoice.pdf.open("rb") as stored:
-        return stored.read()
+    """The stored PDF's bytes, rendering it first if it is not stored yet; raises
+    ``FileNotFoundError`` / ``DocumentChanged`` when the stored file is gone or was changed
+    (an e-mail then fails and is retried rather than sending another document)."""
+    return document_bytes(invoice_pdf_ensure(invoice))
 
 
 def _line_description(line: OrderLine) -> str:
@@ -236,9 +238,10 @@ def _invoice_mail(invoice: Invoice) -> tuple[str, str]:
     return subject, body
 
 
-def _enqueue_document_mail(invoice: Invoice, dedup_key: str):
+def _enqueue_document_mail(invoice: Invoice, dedup_key: str, after: list[OutboxMessage] | None = None):
     subject, body = _invoice_mail(invoice)
     return outbox_enqueue(
+        after=after,
         kind=CREDIT_NOTE_KIND if invoice.is_credit_note else INVOICE_KIND,
         dedup_key=dedup_key,
         recipients=[invoice.email],
@@ -405,7 +408,25 @@ def invoice_deliver(invoice: Invoice, *, render_pdf: bool = True) -> None:
     ``render_pdf=False`` leaves the PDF to whoever reads it first — the outbox worker sending
     the e-mail, a download (see :func:`invoice_pdf_ensure`)."""
     _pdf_queue(invoice, render_pdf)
-    _enqueue_document_mail(invoice, f"{INVOICE_KIND}:{invoice.pk}:initial")
+    after = _delivery_mails_unsent(invoice.order) if invoice.order_id else None
+    _enqueue_document_mail(invoice, f"{INVOICE_KIND}:{invoice.pk}:initial", after=after)
+
+
+def _delivery_mails_unsent(order: Order) -> list[OutboxMessage]:
+    """ORD-2: the order's delivery-note e-mails not sent yet — its invoice goes out after them
+    (the outbox enforces it for the worker and the periodic dispatch alike)."""
+    from licensing.models import DeliveryNote
+    from licensing.services.delivery import OUTBOX_KIND as DELIVERY_NOTE_KIND
+
+    notes = DeliveryNote.objects.filter(licenses__order_lines__order=order).values("pk")
+    return list(
+        OutboxMessage.objects.filter(
+            kind=DELIVERY_NOTE_KIND,
+            document_type=ContentType.objects.get_for_model(DeliveryNote),
+            document_id__in=notes,
+            sent_at__isnull=True,
+        )
+    )
 
 
 def _pdf_queue(invoice: Invoice, render_pdf: bool = True) -> None:

@@ -31,8 +31,15 @@ Design, in the order a run goes:
    lock (SQLite) or the invoice-number row (PostgreSQL) for ~0.2 s per partner while a second
    worker only waited. A worker killed between commit and render leaves the e-mail's outbox
    row, whose send renders and stores the PDF first.
-4. *Recover* — the next run, or the hourly catch-up tick (``billing.tasks.invoicing_catch_up``,
-   the same job for the current month), finds the partners still due and queues them again.
+4. *Recover* — every run is recorded as an :class:`~billing.models.InvoicingRun` of its month,
+   finished once a check finds nobody left due for that month. The hourly catch-up tick
+   (``billing.tasks.invoicing_catch_up``, :func:`invoicing_catch_up`) checks every unfinished
+   run, of any month (a past month's run whose worker was killed, a run started ahead for next
+   month), oldest first, and the current month; it queues the partners still due and marks
+   runs with nobody left finished. On Redis a killed worker's partner task also comes back by
+   itself: the task is acknowledged late and rejected (requeued) when its worker is lost, and
+   the broker's visibility timeout (``CELERY_VISIBILITY_TIMEOUT``, 10 minutes) hands an
+   unacknowledged message to another worker.
    Correctness never depends on the broker redelivering a message (the embedded broker
    deletes a message once a worker takes it); a partner queued twice (two runs at once, a
    tick while the run still works through its queue) is billed once: the second task finds
@@ -70,6 +77,7 @@ from billing.models import (
     BilledPeriod,
     Invoice,
     InvoiceLine,
+    InvoicingRun,
     SepaMandate,
     ServicePlan,
     Subscription,
@@ -576,10 +584,24 @@ class InvoicingResult:
         return "\n".join(lines)
 
 
+def invoicing_run_started(*, month: date) -> InvoicingRun:
+    """Record that a run of ``month`` starts (again): unfinished until a check finds nobody due."""
+    run, created = InvoicingRun.objects.get_or_create(month=month, defaults={"started_at": clock.now()})
+    if not created and run.finished_at is not None:
+        InvoicingRun.objects.filter(pk=run.pk).update(finished_at=None)
+        run.finished_at = None
+    return run
+
+
+def _run_finished(month: date) -> None:
+    InvoicingRun.objects.filter(month=month, finished_at__isnull=True).update(finished_at=clock.now())
+
+
 def invoicing_run(*, month: date, render_pdf: bool = True) -> InvoicingResult:
     """The whole run in this process, partner by partner (``run_invoicing``, the benchmark):
     the same per-partner transactions the workers run. A partner that fails is reported and
-    left for the next run; the others are billed."""
+    left for the next run (the run stays unfinished for the catch-up); the others are billed."""
+    invoicing_run_started(month=month)
     result = InvoicingResult(month=month)
     rates: dict = {}
     named = source_partners(month=month)
@@ -593,6 +615,8 @@ def invoicing_run(*, month: date, render_pdf: bool = True) -> InvoicingResult:
         except Exception as exc:  # one partner's data must not stop the others' invoices
             logger.exception("Invoicing partner %s for %s failed", partner_id, month_label(month))
             result.failed.append((partner_id, f"{type(exc).__name__}: {exc}"[:500]))
+    if not result.failed:
+        _run_finished(month)
     return result
 
 
@@ -605,8 +629,27 @@ def _queue_partner(partner_id: int, month: date) -> None:
 
 def invoicing_dispatch(*, month: date) -> int:
     """The Celery run: one task per partner with something due (they re-check under the lock);
-    returns how many were queued."""
+    returns how many were queued. Recorded as the month's run, finished at once when nobody is
+    due, else by a later catch-up that finds nobody left."""
+    invoicing_run_started(month=month)
+    return _dispatch_due(month)
+
+
+def _dispatch_due(month: date) -> int:
     partner_ids = due_partner_ids(month=month)
+    if not partner_ids:
+        _run_finished(month)
     for partner_id in partner_ids:
         _queue_partner(partner_id, month)
     return len(partner_ids)
+
+
+def invoicing_catch_up(*, today: date) -> dict[date, int]:
+    """The hourly catch-up (INV-3): every unfinished run, of any month, oldest first, then the
+    current month — the partners still due queued again, runs with nobody left finished.
+    Returns ``{month: partners queued}``; all zero when everything is billed."""
+    months = sorted(set(InvoicingRun.objects.filter(finished_at__isnull=True).values_list("month", flat=True)))
+    current = today.replace(day=1)
+    if current not in months:
+        months.append(current)
+    return {month: _dispatch_due(month) for month in months}

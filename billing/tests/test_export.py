@@ -85,3 +85,25 @@ def test_command_line_exit_code_is_2(issued, tmp_path, capsys):
         ).execute()
     assert exited.value.code == 2
     assert "Bitte den Monat als JJJJ-MM angeben" in capsys.readouterr().err
+
+
+def test_a_missing_or_changed_pdf_stops_the_export_with_a_german_list(issued, tmp_path):
+    from pathlib import Path
+
+    _october, invoice, note = issued
+    out = tmp_path / "export"
+    call_command("export_invoices", month="2026-11", out=str(out), stdout=io.StringIO())  # renders and stores both
+    invoice.refresh_from_db()
+    note.refresh_from_db()
+    Path(invoice.pdf.path).unlink()
+    Path(note.pdf.path).write_bytes(b"%PDF-1.7 changed")
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("export_invoices", month="2026-11", out=str(tmp_path / "again"), stderr=err)
+    assert exit_info.value.code == 1
+    assert err.getvalue().splitlines() == [
+        "Nichts exportiert – diese Belege sind nicht wie ausgestellt vorhanden:",
+        "GS-2026-000001: PDF-Datei wurde verändert (Prüfsumme stimmt nicht)",
+        "RE-2026-000002: PDF-Datei fehlt (invoices/2026/RE-2026-000002.pdf)",
+    ]
+    assert not (tmp_path / "again").exists()

@@ -24,7 +24,7 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
 from billing import invoicing_sources
-from billing.models import BilledPeriod, Invoice, InvoiceLine, SepaMandate, SubscriptionPriceChange
+from billing.models import BilledPeriod, Invoice, InvoiceLine, InvoicingRun, SepaMandate, SubscriptionPriceChange
 from billing.services import invoicing
 from billing.tasks import invoicing_catch_up, invoicing_monthly, invoicing_partner
 from billing.tests.factories import make_partner, make_service_plan, make_subscription
@@ -433,6 +433,57 @@ def test_catch_up_tick_queues_a_partner_a_dead_run_left(clock, muster, beispiel,
     assert invoicing_catch_up.apply().get() == 1 and queued == [muster.pk]
 
 
+def test_catch_up_finishes_a_past_months_run_whose_worker_died(clock, muster, beispiel, monkeypatch):
+    queued = []
+    monkeypatch.setattr(invoicing, "_queue_partner", lambda pid, month: queued.append((pid, month)))
+    clock.set(DEC)
+    assert invoicing_monthly.apply().get() == 2  # the December run queued both partners …
+    queued.clear()  # … and its messages died with the worker (filesystem broker: gone)
+    assert InvoicingRun.objects.get(month=DEC).finished_at is None
+
+    # January 5th: the tick finishes the December run (oldest first), then looks at January.
+    clock.set(date(2027, 1, 5))
+    assert invoicing_catch_up.apply().get() == 4
+    assert queued == [(muster.pk, DEC), (beispiel.pk, DEC), (muster.pk, JAN), (beispiel.pk, JAN)]
+    summary = JobRun.objects.get(name="invoicing-catch-up").summary
+    assert summary.splitlines() == [
+        "12/2026: 2 Partner zur Abrechnung eingeplant.",
+        "01/2027: 2 Partner zur Abrechnung eingeplant.",
+    ]
+    for pid, month in queued:
+        invoicing_partner.apply(args=[pid, month.isoformat()]).get()
+    # December as the December run bills it (hand-worked above); January on its own invoice.
+    december, january = Invoice.objects.filter(partner=muster).order_by("number")
+    assert (december.net_total, december.gross_total) == (D("972.50"), D("1157.28"))
+    assert lines_of(january) == [("CALLREC", D("1.00"), "MON", D("44.75"), D("44.75"), JAN, date(2027, 1, 31))]
+    assert [i.net_total for i in Invoice.objects.filter(partner=beispiel).order_by("number")] == [
+        D("16.58"),
+        D("16.58"),
+    ]
+    # The next tick finds nothing left and closes the December run.
+    queued.clear()
+    assert invoicing_catch_up.apply().get() == 0 and queued == []
+    assert InvoicingRun.objects.get(month=DEC).finished_at is not None
+
+
+def test_catch_up_finishes_a_run_started_ahead_for_next_month(clock, muster, monkeypatch):
+    queued = []
+    monkeypatch.setattr(invoicing, "_queue_partner", lambda pid, month: queued.append((pid, month)))
+    clock.set(date(2026, 11, 28))
+    assert invoicing_monthly.apply(args=["2026-12"]).get() == 1
+    queued.clear()  # lost
+    assert invoicing_catch_up.apply().get() == 1
+    assert queued == [(muster.pk, DEC)]  # November itself has nothing due
+
+
+def test_a_finished_run_is_not_checked_again(clock, muster, beispiel, monkeypatch):
+    clock.set(DEC)
+    invoicing.invoicing_run(month=DEC)
+    assert InvoicingRun.objects.get(month=DEC).finished_at is not None
+    clock.set(date(2027, 1, 5))
+    assert invoicing.invoicing_catch_up(today=date(2027, 1, 5)) == {JAN: 2}  # December is not asked again
+
+
 def test_beat_declares_the_monthly_run_and_the_catch_up_tick():
     from vendorportal.celery import app
 
@@ -442,6 +493,14 @@ def test_beat_declares_the_monthly_run_and_the_catch_up_tick():
     assert monthly["schedule"].day_of_month == {1} and monthly["schedule"].hour == {3}
     assert schedule["invoicing-catch-up"]["task"] == "billing.tasks.invoicing_catch_up"
     assert len(schedule["invoicing-catch-up"]["schedule"].hour) == 24  # every hour
+
+
+def test_partner_task_survives_a_killed_worker_and_redis_hands_it_back_within_minutes(settings):
+    task = invoicing_partner
+    assert task.acks_late and task.reject_on_worker_lost
+    assert settings.CELERY_VISIBILITY_TIMEOUT == 600  # 10 minutes, CELERY_VISIBILITY_TIMEOUT
+    if settings.CELERY_BROKER_URL.startswith("redis"):
+        assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] == 600
 
 
 def test_run_invoicing_command_prints_what_it_billed_then_nothing(clock, muster, beispiel):

@@ -248,6 +248,8 @@ class DeliveryNote(models.Model):
     licenses = models.ManyToManyField(License, related_name="delivery_notes", verbose_name=_("Lizenzen"))
     recipient_email = models.EmailField(_("Liefer-E-Mail"))
     pdf = models.FileField(_("PDF"), upload_to=delivery_note_path, blank=True, editable=False)
+    # GoBD: the SHA-256 of the stored PDF, written with it (vendorportal.documents).
+    pdf_sha256 = models.CharField(_("SHA-256 des PDF"), max_length=64, blank=True, editable=False)
     sent_at = models.DateTimeField(_("zuletzt versendet"), null=True, blank=True)
     send_count = models.PositiveIntegerField(_("Anzahl Versand"), default=0)
 

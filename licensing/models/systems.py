@@ -226,6 +226,8 @@ class MaintenanceWeeklyReport(models.Model):
     week = models.CharField(_("Kalenderwoche"), max_length=8, unique=True, help_text=_("ISO-Woche, z. B. 2026-W23"))
     report_date = models.DateField(_("Stichtag"))
     pdf = models.FileField(_("PDF"), upload_to=maintenance_report_path, editable=False)
+    # GoBD: the SHA-256 of the stored PDF, written with it (vendorportal.documents).
+    pdf_sha256 = models.CharField(_("SHA-256 des PDF"), max_length=64, blank=True, editable=False)
     expiring_count = models.PositiveIntegerField(_("laufen in 60 Tagen ab"))
     lapsed_count = models.PositiveIntegerField(_("abgelaufen (bis 36 Monate)"))
     renewal_total = models.DecimalField(_("Wert der Verlängerungen (netto)"), max_digits=12, decimal_places=2)

@@ -31,6 +31,7 @@ from licensing.exceptions import DeliveryNoteError
 from licensing.models import DeliveryNote, Installation, License, LicenseBinding
 from licensing.selectors.delivery import DOCUMENT_TIMEZONE, delivery_note_context
 from vendorportal import clock
+from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.models import OutboxMessage
 from vendorportal.outbox import outbox_enqueue, outbox_resend
 from vendorportal.pdf import render_pdf
@@ -171,7 +172,7 @@ def delivery_note_render(*, note: DeliveryNote) -> None:
     never stored.
     """
     if _stored_pdf_name(note.pk):
-        note.refresh_from_db(fields=["pdf"])
+        note.refresh_from_db(fields=["pdf", "pdf_sha256"])
         return
     with translation.override(DOCUMENT_LANGUAGE):
         pdf_bytes = render_pdf(TEMPLATE, delivery_note_context(note))
@@ -180,8 +181,9 @@ def delivery_note_render(*, note: DeliveryNote) -> None:
         if not locked.pdf:
             # The storage never overwrites: an existing file gets a new name.
             locked.pdf.save(f"{locked.number}.pdf", ContentFile(pdf_bytes), save=False)
-            locked.save(update_fields=["pdf"])
-    note.refresh_from_db(fields=["pdf"])
+            locked.pdf_sha256 = sha256_hex(pdf_bytes)  # GoBD: the file proves itself later
+            locked.save(update_fields=["pdf", "pdf_sha256"])
+    note.refresh_from_db(fields=["pdf", "pdf_sha256"])
 
 
 def _stored_pdf_name(note_pk: int) -> str:
@@ -267,8 +269,7 @@ def delivery_note_attachments(message: OutboxMessage) -> list[tuple[str, bytes, 
     """Outbox hook: the stored PDF (rendered and stored first if there is none yet)."""
     note = _note_of(message)
     delivery_note_render(note=note)
-    with note.pdf.open("rb") as stored:
-        return [(f"{note.number}.pdf", stored.read(), "application/pdf")]
+    return [(f"{note.number}.pdf", document_bytes(note), "application/pdf")]
 
 
 def delivery_note_sent(message: OutboxMessage) -> None:

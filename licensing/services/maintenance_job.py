@@ -56,6 +56,7 @@ from licensing.models import Installation, MaintenanceCoverage, MaintenanceNotic
 from licensing.models.installations import active_on_q
 from licensing.selectors.systems import MaintenanceReport, SystemOverview, maintenance_report_data
 from vendorportal import clock
+from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.formats import format_date_de
 from vendorportal.jobs import recorded_job
 from vendorportal.models import OutboxMessage
@@ -413,6 +414,7 @@ def _report_store(*, data: MaintenanceReport, pdf: bytes) -> tuple[MaintenanceWe
     )
     # The file first (the row points to it); removed again if the row is not written.
     report.pdf.save(report.filename, ContentFile(pdf), save=False)
+    report.pdf_sha256 = sha256_hex(pdf)  # GoBD: the file proves itself later
     try:
         with transaction.atomic():
             report.save()
@@ -479,5 +481,4 @@ def report_attachments(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
         raise MaintenanceReportMissing(
             _("Den Softwarepflege-Bericht zu dieser E-Mail gibt es nicht mehr."), code="report_missing"
         )
-    with report.pdf.open("rb") as stored:
-        return [(report.filename, stored.read(), "application/pdf")]
+    return [(report.filename, document_bytes(report), "application/pdf")]

@@ -9,7 +9,8 @@ positive amounts and the kind "Rechnungskorrektur" or "Stornorechnung" (INV-1).
 
 Bad arguments (a month that is not ``YYYY-MM``, an output path that is a file or a folder
 that already holds files) end with a German message and exit code 2; nothing is written then.
-A document whose PDF is not rendered yet is rendered and stored first.
+A document whose PDF is not rendered yet is rendered and stored first; one whose stored file
+is missing or changed stops the export (exit 1, a German list, nothing written).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from billing import selectors
 from billing.services import invoice_pdf_ensure
+from vendorportal.documents import DocumentChanged, document_bytes
 from vendorportal.formats import format_date_de
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -75,9 +77,27 @@ class Command(BaseCommand):
                     doc.get_payment_means_display(),
                 ]
             )
-        target.mkdir(parents=True, exist_ok=True)
+        # Every PDF read and checked against its SHA-256 before anything is written: the tax
+        # adviser gets the documents as issued, or nothing and a list of what is wrong (GoBD).
+        contents, problems = {}, []
         for doc in documents:
-            with doc.pdf.open("rb") as source, open(target / f"{doc.number}.pdf", "wb") as copy:
-                shutil.copyfileobj(source, copy)
+            try:
+                contents[doc.number] = document_bytes(doc)
+            except FileNotFoundError:
+                problems.append(
+                    _("%(number)s: PDF-Datei fehlt (%(name)s)") % {"number": doc.number, "name": doc.pdf.name}
+                )
+            except DocumentChanged:
+                problems.append(
+                    _("%(number)s: PDF-Datei wurde verändert (Prüfsumme stimmt nicht)") % {"number": doc.number}
+                )
+        if problems:
+            self.stderr.write(
+                "\n".join([_("Nichts exportiert – diese Belege sind nicht wie ausgestellt vorhanden:"), *problems])
+            )
+            raise SystemExit(1)
+        target.mkdir(parents=True, exist_ok=True)
+        for doc_number, content in contents.items():
+            (target / f"{doc_number}.pdf").write_bytes(content)
         (target / "index.csv").write_text(rows.getvalue(), encoding="utf-8-sig")
         self.stdout.write(f"{len(documents)} Belege für {number:02d}/{year} nach {target} exportiert.")
