@@ -19,6 +19,9 @@ class BillingConfig(AppConfig):
             attachments="billing.services.invoices.invoice_attachments",
         )
 
+        # How an open invoice is collected now: a new pre-notification, or transfer (ORD-8).
+        register_kind("direct-debit-notice", label=_("Lastschrift-Ankündigung"))
+
         from billing import views
         from vendorportal.portal import registry
 

@@ -15,6 +15,7 @@ ORDERABLE_KINDS = (Product.MODULE, Product.SAAS, Product.SERVICE_PLAN)
 INVOICE_KIND = "invoice"
 CREDIT_NOTE_KIND = "credit-note"
 REMINDER_KIND = "invoice-reminder"
+DEBIT_NOTICE_KIND = "direct-debit-notice"  # a new collection day, or the move to transfer (ORD-8)
 REMINDER_AFTER_DAYS = 7  # the friendly reminder goes out 7 days after the due date
 
 # Documents (invoices, corrections, reminders) are written in German (INV-2).

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from billing import rules, selectors, services
-from billing.forms import InstallationChoiceForm, InvoiceFilterForm, MandateForm, OrderForm
+from billing.forms import InstallationChoiceForm, InvoiceFilterForm, MandateAboveLimitForm, MandateForm, OrderForm
 from billing.models import Invoice, Order
 from licensing.models import DeliveryNote, Installation, License
 from licensing.selectors.systems import system_facts
@@ -294,10 +294,26 @@ _MANDATE_FIELDS = {"iban": "iban", "bic": "bic", "signed_on": "signed_on", "acco
 
 @partner_required(admin_only=True)
 def sepa_mandate(request):
-    """View the active mandate; enter a new one (IBAN/BIC validated, the old one revoked)."""
+    """View the active mandate and change its "auch über 50 €"; enter a new one (IBAN/BIC
+    validated, the old one revoked, the open debits moved — ORD-8)."""
     partner = request.partner
-    form = MandateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    active = selectors.partner_mandate(partner)
+    posted_limit = request.method == "POST" and request.POST.get("action") == "above_limit"
+    form = MandateForm(request.POST if request.method == "POST" and not posted_limit else None)
+    limit_form = MandateAboveLimitForm(
+        request.POST if posted_limit else None, initial={"above_limit": active.above_limit if active else False}
+    )
+    if posted_limit and active is not None and limit_form.is_valid():
+        try:
+            services.sepa_mandate_set_above_limit(
+                mandate=active, above_limit=limit_form.cleaned_data["above_limit"], by=request.user
+            )
+        except PortalError as exc:
+            limit_form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Ihre Wahl zu Lastschriften über 50 € ist gespeichert."))
+            return redirect(reverse("portal:sepa_mandate"))
+    if request.method == "POST" and not posted_limit and form.is_valid():
         data = form.cleaned_data
         try:
             mandate = services.sepa_mandate_enter(
@@ -306,6 +322,8 @@ def sepa_mandate(request):
                 iban=data["iban"],
                 bic=data["bic"],
                 signed_on=data["signed_on"],
+                above_limit=data["above_limit"],
+                token=data["token"],
                 by=request.user,
             )
         except ValidationError as exc:
@@ -319,7 +337,7 @@ def sepa_mandate(request):
     return render(
         request,
         "portal/billing/sepa_mandate.html",
-        {"mandate": selectors.partner_mandate(partner), "form": form, "title": _("SEPA-Lastschriftmandat")},
+        {"mandate": active, "form": form, "limit_form": limit_form, "title": _("SEPA-Lastschriftmandat")},
     )
 
 

@@ -22,24 +22,27 @@ from billing.constants import (  # noqa: F401
 from billing.services.invoices import (  # noqa: F401
     NUMBER_WIDTH,
     UNIT_CODES,
+    LineDraft,
     _render_invoice_pdf,
     credit_note_issue,
     invoice_attachments,
-    invoice_deliver,
     invoice_issue_for_order,
-    invoice_new,
+    invoice_payment_terms,
     invoice_pdf_bytes,
     invoice_pdf_ensure,
     invoice_resend,
     invoice_vat,
+    invoice_write,
 )
 from billing.services.mandates import (  # noqa: F401
     PORTAL_MANDATE_PREFIX,
+    direct_debits_reannounce,
     sepa_batch_create,
     sepa_export,
     sepa_mandate_create,
     sepa_mandate_enter,
     sepa_mandate_revoke,
+    sepa_mandate_set_above_limit,
     sepa_mandate_update,
 )
 from billing.services.orders import (  # noqa: F401
