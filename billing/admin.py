@@ -623,7 +623,7 @@ class SepaBatchAdmin(admin.ModelAdmin):
                 if batch is None:
                     self.message_user(
                         request,
-                        _("Keine fälligen Lastschriften bis %(date)s: keine Datei erstellt.")
+                        _("Keine angekündigten Lastschriften bis %(date)s: keine Datei erstellt.")
                         % {"date": format_date_de(form.cleaned_data["through"])},
                         messages.WARNING,
                     )

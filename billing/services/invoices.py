@@ -382,9 +382,10 @@ def invoice_write(
     )
     if validate:
         invoice.full_clean(exclude=["pdf", "number"], validate_constraints=False)
-    # Number and row in one savepoint: a refused insert (the order invoiced by a concurrent
-    # request) takes its number back with it — no gap (INV-1).
-    with transaction.atomic():
+    # An order invoice: number and row in one savepoint, so a refused insert (the order invoiced
+    # by a concurrent request, which the caller then returns) takes its number back — no gap
+    # (INV-1). The run rolls its whole transaction back on any conflict and needs none.
+    with transaction.atomic(savepoint=order is not None):
         invoice.number = _next_number(kind, issue_date.year)
         invoice.save()
     lines = InvoiceLine.objects.bulk_create(

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -271,6 +272,10 @@ def sepa_mandate_create(
 PORTAL_MANDATE_PREFIX = "VP"
 
 
+def _mandate_by_token(partner: Partner, token: str) -> SepaMandate | None:
+    return SepaMandate.objects.filter(partner=partner, portal_token=token).first()
+
+
 @transaction.atomic
 def sepa_mandate_enter(
     *,
@@ -295,7 +300,7 @@ def sepa_mandate_enter(
     if not token or len(token) > SepaMandate._meta.get_field("portal_token").max_length:
         raise SepaMandateRefused(_("Das Formular ist abgelaufen; bitte die Seite neu laden."), code="token")
     partner = Partner.objects.select_for_update().get(pk=partner.pk)  # one new mandate at a time
-    existing = SepaMandate.objects.filter(partner=partner, portal_token=token).first()
+    existing = _mandate_by_token(partner, token)
     if existing is not None:
         return existing
     try:
@@ -315,11 +320,14 @@ def sepa_mandate_enter(
                 portal_token=token,
                 by=by,
             )
-    except SepaMandateRefused:
-        existing = SepaMandate.objects.filter(partner=partner, portal_token=token).first()
+    except (SepaMandateRefused, ValidationError):
+        # The same form posted twice at once, past the check above (no row lock on the partner
+        # where the database has none): full_clean's unique check or the constraint refused the
+        # second — the savepoint took its revocation back, and the first one's mandate stands.
+        existing = _mandate_by_token(partner, token)
         if existing is None:
             raise
-        return existing  # the same form, posted twice at once: the first one won
+        return existing
 
 
 @transaction.atomic

@@ -84,7 +84,7 @@ def november(modules, clock, settings, send_outbox):
     clock.set(date(2026, 11, 21))
     debit = services.order_confirm(order=make_order(debtor(), ("BLACKLIST", "subscription", 12)))
     clock.set(date(2026, 11, 25))
-    batch = services.sepa_export(collection_date=date(2026, 12, 5))
+    batch = services.sepa_export(through=date(2026, 12, 7))  # announced for Mon 07.12.2026
     assert (domestic.gross_total, reverse.gross_total, note.gross_total, debit.gross_total) == (
         D("160.89"),
         D("135.20"),

@@ -213,8 +213,7 @@ def test_batch_xml_download_for_finance_only(client, partner, settings):
 
     create(partner)
     batch = services.sepa_batch_create(
-        collections=[DueCollection("RE-2026-000101", Decimal("44.75"), "MUSTER-0001")],
-        collection_date=date(2026, 12, 1),
+        collections=[DueCollection("RE-2026-000101", Decimal("44.75"), "MUSTER-0001", date(2026, 12, 1))],
     )
     url = reverse("admin:billing_sepabatch_xml", args=[batch.pk])
     for group_name, status in [(roles.FINANCE, 200), (roles.SALES, 403), (roles.SUPPORT, 403)]:
