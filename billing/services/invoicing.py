@@ -6,9 +6,11 @@ starts in M — or earlier and is still unbilled (a catch-up never loses a perio
 subscription ended before the period starts; every plan year of a service plan from its
 ``billed_from`` on, likewise; plus the lines of the registered :mod:`billing.invoicing_sources`
 (support time of the previous month). One invoice per partner per run, one line per period
-(installation, server key, product, period; months × monthly price, a plan year 1 × yearly
-price), VAT and payment terms as on every invoice (GEN-2, ORD-8: ≤ 50,00 € net with a SEPA
-mandate → direct debit). The issue date is the day the run bills the partner.
+(product, tier, reference, customer and installation; the period in its own columns; months ×
+monthly price, a plan year 1 × yearly price), written by the one invoice writer
+(:func:`billing.services.invoices.invoice_write`) with VAT and payment terms as on every invoice
+(GEN-2; ORD-8 decided there, from the monthly amount of the subscription and plan lines). The
+issue date is the day the run bills the partner.
 
 Design, in the order a run goes:
 

@@ -159,6 +159,29 @@ def debited(catalog, clock):
     return invoice
 
 
+def test_portal_and_admin_show_the_stored_collection_day(debited, clock, client):
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from vendorportal import roles
+    from vendorportal.parties.models import PartnerUser
+    from vendorportal.parties.tests.factories import PartnerUserFactory, UserFactory
+
+    # The file for Tue 15.12. had to reach the bank by Mon 14.12. (1 business day); on the 15th
+    # the debit is announced again: 15.12. + 14 = Tue 29.12.2026.
+    clock.set(date(2026, 12, 15))
+    services.direct_debits_reannounce()
+    login = PartnerUserFactory(partner=debited.partner, role=PartnerUser.ADMIN)
+    client.force_login(login.user)
+    page = client.get(reverse("portal:invoices")).content.decode()
+    assert "Einzug am 29.12.2026" in page and "15.12.2026" not in page
+    staff = UserFactory(username="fibu", is_staff=True)
+    staff.groups.add(Group.objects.get(name=roles.FINANCE))
+    client.force_login(staff)
+    admin_page = client.get(reverse("admin:billing_invoice_changelist")).content.decode()
+    assert "29. Dezember 2026" in admin_page or "29.12.2026" in admin_page
+
+
 def test_a_new_mandate_takes_over_the_open_debits_announced_again(debited, clock):
     clock.set(date(2026, 12, 3))
     new = services.sepa_mandate_enter(
