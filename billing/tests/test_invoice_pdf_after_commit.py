@@ -24,6 +24,7 @@ from pypdf import PdfReader
 
 from billing import services
 from billing.models import Invoice, VatRate
+from billing.services import invoices as invoices_service
 from billing.services import invoicing
 from billing.tests.factories import make_order, make_partner, make_subscription
 from licensing.tests.factories import UserFactory
@@ -46,7 +47,8 @@ def renders(monkeypatch):
         calls.append(doc.number)
         return real(doc)
 
-    monkeypatch.setattr(services, "_render_invoice_pdf", counting)
+    # Where invoice_pdf_ensure looks it up (the split moved it into services.invoices).
+    monkeypatch.setattr(invoices_service, "_render_invoice_pdf", counting)
     return calls
 
 
@@ -123,11 +125,11 @@ def test_a_failing_render_after_commit_keeps_the_invoice_and_the_send_renders_it
     def broken(doc):
         raise OSError("Platte voll")
 
-    monkeypatch.setattr(services, "_render_invoice_pdf", broken)
+    monkeypatch.setattr(invoices_service, "_render_invoice_pdf", broken)
     with django_capture_on_commit_callbacks(execute=True):
         invoice = services.order_confirm(order=order)
     assert Invoice.objects.filter(pk=invoice.pk).exists() and not Invoice.objects.get(pk=invoice.pk).pdf
-    monkeypatch.setattr(services, "_render_invoice_pdf", real)
+    monkeypatch.setattr(invoices_service, "_render_invoice_pdf", real)
     assert send_outbox() == 2  # delivery note and invoice
     (mail,) = [m for m in mailoutbox if m.subject.startswith("Rechnung")]
     assert mail.attachments[0][0] == "RE-2026-000001.pdf" and mail.attachments[0][1] == stored_bytes(invoice)
@@ -245,7 +247,7 @@ def test_two_readers_at_once_store_one_pdf_and_both_get_it(modules, clock, monke
     if not VatRate.objects.filter(category="S").exists():  # flushed by an earlier transactional test
         VatRate.objects.create(category="S", percent="19.00", valid_from=date(2007, 1, 1))
     # The issuing process "dies" after commit: its on_commit render never runs.
-    monkeypatch.setattr(services, "_pdf_queue", lambda invoice, render_pdf=True: None)
+    monkeypatch.setattr(invoices_service, "_pdf_queue", lambda invoice, render_pdf=True: None)
     invoice = services.order_confirm(
         order=make_order(make_partner(), ("CALLREC", "purchase", 0), ("INTERCOM", "purchase", 0))
     )
@@ -258,7 +260,8 @@ def test_two_readers_at_once_store_one_pdf_and_both_get_it(modules, clock, monke
         renders.append(doc.number)
         return real(doc)
 
-    monkeypatch.setattr(services, "_render_invoice_pdf", counting)
+    # Where invoice_pdf_ensure looks it up (the split moved it into services.invoices).
+    monkeypatch.setattr(invoices_service, "_render_invoice_pdf", counting)
     results, errors = [None, None], []
 
     def read(index):
