@@ -197,19 +197,39 @@ def direct_debits_reannounce(*, today: date | None = None) -> list[Invoice]:
     SEPA decision): its day has passed unexported, or a file written today could not reach the
     bank ``SEPA_SUBMISSION_LEAD_DAYS`` business days before it. New day: 14 days from today on
     a TARGET2 business day; new pre-notification e-mail (outbox); the invoice stores the day.
-    Each invoice in its own transaction; returns the invoices announced again."""
+    A debit that names a revoked mandate moves to the partner's active one or to transfer.
+    Each invoice in its own transaction; returns the invoices changed."""
     today = today or clock.today()
     lead = submission_lead_days()
     horizon = today + timedelta(days=lead * 7 + 7)  # later days are in time whatever the holidays
+    # Debits naming a revoked mandate (left by data from before mandates moved them) are never
+    # collectable: they move too, to the partner's active mandate or to transfer.
+    stranded = set(selectors.direct_debits_naming_inactive_mandates().values_list("pk", flat=True))
+    due = set(selectors.open_direct_debits().filter(due_date__lte=horizon).values_list("pk", flat=True))
     done = []
-    for pk in selectors.open_direct_debits().filter(due_date__lte=horizon).values_list("pk", flat=True):
+    for pk in sorted(due | stranded):
         with transaction.atomic():
             invoice = selectors.open_direct_debits().select_for_update(of=("self",)).filter(pk=pk).first()
-            if invoice is None or not rules.direct_debit_needs_new_date(invoice.due_date, today, lead):
+            if invoice is None:
                 continue
             mandate = SepaMandate.objects.filter(reference=invoice.mandate_reference, revoked_on__isnull=True).first()
-            if mandate is None:  # cannot happen once mandates move their debits; never strand one
-                _to_transfer(invoice, today, _("Grund: Das SEPA-Mandat dieser Rechnung ist nicht mehr gültig."))
+            if mandate is None:
+                active = selectors.partner_mandate(invoice.partner)
+                if active is not None and _qualifies(invoice, active):
+                    _announce(
+                        invoice,
+                        active,
+                        today,
+                        _(
+                            "Grund: Ihr SEPA-Lastschriftmandat hat sich geändert; der Einzug läuft über das neue Mandat."
+                        ),
+                    )
+                else:
+                    _to_transfer(invoice, today, _("Grund: Das SEPA-Mandat dieser Rechnung ist nicht mehr gültig."))
+                done.append(invoice)
+                continue
+            if not rules.direct_debit_needs_new_date(invoice.due_date, today, lead):
+                continue
             else:
                 _announce(
                     invoice,

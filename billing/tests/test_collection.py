@@ -272,6 +272,16 @@ def test_a_first_mandate_picks_up_debits_that_name_a_revoked_one(debited, clock)
     assert not selectors.direct_debits_naming_inactive_mandates().exists()
 
 
+def test_the_daily_job_moves_a_debit_stranded_on_a_revoked_mandate_to_transfer(debited, clock):
+    SepaMandate.objects.filter(partner=debited.partner).update(revoked_on=date(2026, 12, 2))  # old data
+    clock.set(date(2026, 12, 3))
+    assert [i.pk for i in services.direct_debits_reannounce()] == [debited.pk]
+    invoice = Invoice.objects.get(pk=debited.pk)
+    assert (invoice.payment_means, invoice.due_date) == ("transfer", date(2026, 12, 17))  # 03.12. + 14
+    assert not selectors.direct_debits_naming_inactive_mandates().exists()
+    assert services.direct_debits_reannounce() == []
+
+
 # --- one mandate per form (STYLE 14) ----------------------------------------------------------
 
 
