@@ -329,3 +329,21 @@ def test_a_double_post_past_the_check_is_refused_by_the_database_and_returns_the
     )
     assert again.pk == first.pk and len(looked) == 2
     assert list(SepaMandate.objects.filter(partner=partner).values_list("pk", "revoked_on")) == [(first.pk, None)]
+
+
+@pytest.mark.parametrize(
+    "quantity,unit,label",
+    [
+        ("1", "MON", "Monat"),
+        ("3", "MON", "Monate"),
+        ("1", "ANN", "Jahr"),
+        ("2", "ANN", "Jahre"),
+        ("1.5", "HUR", "Std."),
+        ("795", "DAY", "Tage"),
+        ("1", "C62", "Stk."),
+    ],
+)
+def test_german_units_after_the_quantity(quantity, unit, label):
+    from billing.documents import unit_label
+
+    assert unit_label(D(quantity), unit) == label
