@@ -192,6 +192,24 @@ def test_finance_records_a_mandate_and_a_second_active_one_is_a_form_error(clien
     assert SepaMandate.objects.count() == 1
 
 
+def test_finance_sets_debits_above_50_euros_on_a_mandate(client, partner):
+    c = staff_client(client, roles.FINANCE)
+    data = {
+        "partner": partner.pk,
+        "iban": "DE89 3704 0044 0532 0130 00",
+        "bic": "",
+        "reference": "MUSTER-0001",
+        "signed_on": "10.03.2025",
+        "above_limit": "on",
+    }
+    assert c.post(reverse("admin:billing_sepamandate_add"), data).status_code == 302
+    mandate = SepaMandate.objects.get()
+    assert mandate.above_limit is True
+    change = reverse("admin:billing_sepamandate_change", args=[mandate.pk])
+    assert c.post(change, {k: v for k, v in data.items() if k not in ("partner", "above_limit")}).status_code == 302
+    assert SepaMandate.objects.get().above_limit is False
+
+
 @pytest.mark.parametrize("group_name", [roles.SALES, roles.SUPPORT])
 def test_only_finance_records_mandates(client, partner, group_name):
     c = staff_client(client, group_name)
