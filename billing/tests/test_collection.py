@@ -347,3 +347,39 @@ def test_german_units_after_the_quantity(quantity, unit, label):
     from billing.documents import unit_label
 
     assert unit_label(D(quantity), unit) == label
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_parallel_posts_of_one_mandate_form_record_one_mandate(clock):
+    """Ten requests at once with the same form, each on its own connection (the issue: ten
+    mandates, nine revoked). The partner's row lock (PostgreSQL) or the write lock (SQLite)
+    serialises them; the token makes every later one return the first's mandate."""
+    import threading
+
+    from django.db import connection
+
+    clock.set(date(2026, 11, 21))
+    partner = make_partner()
+    barrier = threading.Barrier(10)
+    results = [None] * 10
+
+    def post(i):
+        try:
+            barrier.wait(timeout=30)
+            mandate = services.sepa_mandate_enter(
+                partner=partner, account_holder="Muster", iban=IBAN_1, bic="", signed_on=date(2025, 3, 10), token="f"
+            )
+            results[i] = ("ok", mandate.pk)
+        except Exception as exc:  # noqa: BLE001 — reported by the assertion below
+            results[i] = ("error", repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    mandate = SepaMandate.objects.get(partner=partner)
+    assert mandate.revoked_on is None
+    assert all(result == ("ok", mandate.pk) for result in results), results
