@@ -1,5 +1,6 @@
-"""Invoices and corrections (INV-1…INV-4, ORD-2, ORD-8, GEN-2): the order invoice, the PDF
-stored once after commit, corrections, resending and the outbox attachment hook."""
+"""Invoices and corrections (INV-1…INV-4, ORD-2, ORD-8, GEN-2): the one invoice writer
+(:func:`invoice_write`, STYLE 18) that the order invoice, the monthly run and corrections call,
+the PDF stored once after commit, resending and the outbox attachment hook."""
 
 from __future__ import annotations
 
@@ -43,9 +44,10 @@ logger = logging.getLogger(__name__)
 
 # --- Invoices and credit notes (INV-1…INV-4, ORD-2, ORD-8, GEN-2) ------------------------------
 #
-# An invoice is issued in one transaction: number (gap-free per year and kind, taken in that
-# transaction), lines, totals and the e-mail written to the outbox. A rolled-back issue leaves
-# no number, no row and no e-mail.
+# An invoice is issued in one transaction, by one writer (:func:`invoice_write`): number
+# (gap-free per year and kind, taken in that transaction), lines, billed periods, totals,
+# payment terms (ORD-8, decided once in :func:`billing.rules.payment_terms`) and the e-mail
+# written to the outbox. A rolled-back issue leaves no number, no row and no e-mail.
 #
 # The PDF is rendered AFTER that transaction, never inside it: rendering takes ~0.1–0.2 s, and
 # inside the issuing transaction it held SQLite's one write lock (on PostgreSQL the invoice
