@@ -466,7 +466,7 @@ admin.site.area_add(
 class SepaMandateForm(forms.ModelForm):
     class Meta:
         model = SepaMandate
-        fields = ["partner", "iban", "bic", "reference", "signed_on"]
+        fields = ["partner", "iban", "bic", "reference", "signed_on", "above_limit"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -515,6 +515,7 @@ class SepaMandateAdmin(SimpleHistoryAdmin):
         "iban_display",
         "bic",
         "signed_on",
+        "above_limit",
         "state_display",
         "sequence_type",
         "revoked_on",
@@ -557,14 +558,14 @@ class SepaMandateAdmin(SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.revoked_on is not None:  # revoked: read-only
-            return ["partner", "iban_display", "bic", "reference", "signed_on", *self.readonly_fields]
+            return ["partner", "iban_display", "bic", "reference", "signed_on", "above_limit", *self.readonly_fields]
         if obj is not None:
             return ["partner", *self.readonly_fields]
         return self.readonly_fields
 
     def get_fields(self, request, obj=None):
         if obj is not None and obj.revoked_on is not None:  # revoked: read-only
-            return ["partner", "iban_display", "bic", "reference", "signed_on", *self.readonly_fields]
+            return ["partner", "iban_display", "bic", "reference", "signed_on", "above_limit", *self.readonly_fields]
         return super().get_fields(request, obj)
 
     @admin.display(description=_("IBAN"), ordering="iban")
@@ -581,6 +582,7 @@ class SepaMandateAdmin(SimpleHistoryAdmin):
                     bic=data["bic"],
                     reference=data["reference"],
                     signed_on=data["signed_on"],
+                    above_limit=data["above_limit"],
                     by=request.user,
                 )
             else:
@@ -590,6 +592,7 @@ class SepaMandateAdmin(SimpleHistoryAdmin):
                     bic=data["bic"],
                     reference=data["reference"],
                     signed_on=data["signed_on"],
+                    above_limit=data["above_limit"],
                     by=request.user,
                 )
                 obj.pk = created.pk
@@ -646,7 +649,7 @@ PartnerAdmin.inlines.append(SepaMandateInline)
 class SepaBatchItemInline(admin.TabularInline):
     model = SepaBatchItem
     extra = 0
-    fields = ["end_to_end_id", "mandate", "sequence_type", "amount_display"]
+    fields = ["end_to_end_id", "mandate", "sequence_type", "collection_date", "amount_display"]
     readonly_fields = fields
     can_delete = False
 
@@ -662,10 +665,12 @@ class SepaBatchItemInline(admin.TabularInline):
 
 
 class SepaExportForm(forms.Form):
-    collection_date = forms.DateField(
-        label=_("Einzugstag"),
+    through = forms.DateField(
+        label=_("Einzüge bis einschließlich"),
         help_text=_(
-            "Alle offenen Lastschrift-Rechnungen, deren Einzug bis zu diesem Tag angekündigt ist (TT.MM.JJJJ)."
+            "Alle offenen Lastschrift-Rechnungen, deren Einzug bis zu diesem Tag angekündigt ist (TT.MM.JJJJ); "
+            "jede wird genau an ihrem angekündigten Tag eingezogen. Lastschriften, deren Tag vorbei oder zu nah "
+            "ist, werden vorher mit neuem Tag neu angekündigt (E-Mail an den Partner)."
         ),
     )
 
@@ -723,15 +728,15 @@ class SepaBatchAdmin(admin.ModelAdmin):
         form = SepaExportForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                batch = services.sepa_export(collection_date=form.cleaned_data["collection_date"], by=request.user)
+                batch = services.sepa_export(through=form.cleaned_data["through"], by=request.user)
             except PortalError as refused:
-                form.add_error("collection_date", refused.message)
+                form.add_error("through", refused.message)
             else:
                 if batch is None:
                     self.message_user(
                         request,
-                        _("Keine fälligen Lastschriften bis %(date)s: keine Datei erstellt.")
-                        % {"date": format_date_de(form.cleaned_data["collection_date"])},
+                        _("Keine angekündigten Lastschriften bis %(date)s: keine Datei erstellt.")
+                        % {"date": format_date_de(form.cleaned_data["through"])},
                         messages.WARNING,
                     )
                     return redirect("admin:billing_sepabatch_changelist")

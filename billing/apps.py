@@ -36,6 +36,8 @@ class BillingConfig(AppConfig):
         # Issued documents whose stored PDF proves itself by its SHA-256 (GoBD, check_documents).
         register_document_kind("billing.Invoice", label=_("Rechnung"))
         register_document_kind("billing.FinanceReport", label=_("Finanzbericht"))
+        # How an open invoice is collected now: a new pre-notification, or transfer (ORD-8).
+        register_kind("direct-debit-notice", label=_("Lastschrift-Ankündigung"))
 
         from billing import views
         from vendorportal.portal import registry

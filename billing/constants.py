@@ -16,6 +16,7 @@ INVOICE_KIND = "invoice"
 CREDIT_NOTE_KIND = "credit-note"
 REMINDER_KIND = "invoice-reminder"
 CONFIRMATION_KIND = "confirmation"  # written confirmations of changes with legal effect (issue 16)
+DEBIT_NOTICE_KIND = "direct-debit-notice"  # a new collection day, or the move to transfer (ORD-8)
 REMINDER_AFTER_DAYS = 7  # the friendly reminder goes out 7 days after the due date
 
 # Documents (invoices, corrections, reminders) are written in German (INV-2).

@@ -107,3 +107,21 @@ class InvoiceDocument:
     # Rechnungskorrektur (billing.rules.correction_kind).
     cancels_invoice: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)  # German notes printed and embedded (BT-22)
+
+
+def unit_label(quantity: Decimal, unit: str) -> str:
+    """The German unit printed after a line's quantity (readable lines, INV-2): "1 Monat",
+    "3 Monate", "1 Jahr", "2 Jahre", "1,5 Std."; a piece is "Stk.". Through ngettext, so the
+    plural form follows the language (formatting of the number is the renderer's)."""
+    from django.utils.translation import ngettext
+
+    count = int(quantity) if quantity == quantity.to_integral_value() else 2  # 1,5 takes the plural
+    labels = {
+        "MON": lambda n: ngettext("Monat", "Monate", n),
+        "ANN": lambda n: ngettext("Jahr", "Jahre", n),
+        "DAY": lambda n: ngettext("Tag", "Tage", n),
+        "HUR": lambda n: ngettext("Std.", "Std.", n),
+        "C62": lambda n: ngettext("Stk.", "Stk.", n),
+    }
+    label = labels.get(unit)
+    return label(count) if label else unit

@@ -512,6 +512,15 @@ class MandateSignForm(forms.Form):
 
 class MandateForm(forms.Form):
     label_suffix = ""
+    # One-time token (STYLE 14): the same form posted twice records one mandate.
+    token = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=40,
+        error_messages={
+            "required": _("Das Formular ist abgelaufen; bitte die Seite neu laden."),
+            "max_length": _("Das Formular ist abgelaufen; bitte die Seite neu laden."),
+        },
+    )
     account_holder = forms.CharField(
         label=_("Kontoinhaber"),
         max_length=70,
@@ -546,6 +555,14 @@ class MandateForm(forms.Form):
         ),
         error_messages={"invalid": _("Bitte ein Datum im Format TT.MM.JJJJ angeben.")},
     )
+    above_limit = forms.BooleanField(
+        label=_("auch über 50 €"),
+        required=False,
+        help_text=_(
+            "Abo-Rechnungen auch über 50,00 € netto im Monat per Lastschrift einziehen; ohne Haken werden sie "
+            "überwiesen (zahlbar in 14 Tagen)."
+        ),
+    )
     confirm = forms.BooleanField(
         label=_(
             "Der Kontoinhaber hat das SEPA-Lastschriftmandat unterschrieben; ein bestehendes Mandat wird damit heute "
@@ -560,8 +577,24 @@ class MandateForm(forms.Form):
             self.add_error("confirm", _("Bitte bestätigen, dass das unterschriebene Mandat vorliegt."))
         return data
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["token"] = uuid.uuid4().hex
+
     def clean_iban(self):
         return party_validators.compact_iban(self.cleaned_data["iban"])
 
     def clean_bic(self):
         return self.cleaned_data["bic"].replace(" ", "").upper()
+
+
+class MandateAboveLimitForm(forms.Form):
+    """The partner's choice "auch über 50 €" on its active mandate (ORD-8)."""
+
+    label_suffix = ""
+    above_limit = forms.BooleanField(
+        label=_("auch über 50 €"),
+        required=False,
+        help_text=_("Abo-Rechnungen auch über 50,00 € netto im Monat per Lastschrift einziehen."),
+    )

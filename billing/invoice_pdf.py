@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from django.utils.translation import gettext as _
 
+from billing import documents
 from billing.documents import CREDIT_NOTE, PAYMENT_DIRECT_DEBIT, InvoiceDocument, Party
 from billing.facturx import FACTURX_LEVEL, check_xsd, invoice_xml
 from vendorportal.formats import format_date_de
@@ -143,7 +144,7 @@ def invoice_context(doc: InvoiceDocument) -> dict:
                 if line.period_start or line.period_end
                 else "",
                 "quantity": _quantity(line.quantity),
-                "unit": UNIT_LABELS.get(line.unit, line.unit),
+                "unit": documents.unit_label(line.quantity, line.unit),  # "1 Monat", "3 Monate"
                 "unit_price": format_eur(line.unit_price),
                 "net_total": format_eur(line.net_total),
             }

@@ -268,34 +268,60 @@ def sepa_creditor() -> sepa.Creditor:
     )
 
 
-def direct_debits_due(collection_date: date) -> list[sepa.DueCollection]:
-    """What a direct-debit file for ``collection_date`` collects (ORD-8): every open or
-    overdue invoice paid by SEPA direct debit whose collection date (the invoice's due date,
-    announced on it as pre-notification) is on or before that day, not yet in a batch, for
-    the amount still due (gross less credit notes less payments), by number."""
+def open_direct_debits(*, partner=None, mandate_reference: str | None = None):
+    """Direct-debit invoices not collected yet (ORD-8 / SEPA): open or overdue, paid by SEPA
+    direct debit, in no direct-debit file — the debits still to be collected on their
+    announced day (``due_date``); optionally of one partner or naming one mandate."""
     from billing.models import SepaBatchItem
 
-    collected = SepaBatchItem.objects.values("end_to_end_id")
-    candidates = (
-        Invoice.objects.filter(
-            kind=Invoice.INVOICE,
-            payment_means=rules.DIRECT_DEBIT,
-            state__in=[Invoice.OPEN, Invoice.OVERDUE],
-            due_date__lte=collection_date,
-        )
-        .exclude(number__in=collected)
-        .order_by("number")
-    )
+    qs = Invoice.objects.filter(
+        kind=Invoice.INVOICE,
+        payment_means=rules.DIRECT_DEBIT,
+        state__in=[Invoice.OPEN, Invoice.OVERDUE],
+    ).exclude(number__in=SepaBatchItem.objects.values("end_to_end_id"))
+    if partner is not None:
+        qs = qs.filter(partner=partner)
+    if mandate_reference is not None:
+        qs = qs.filter(mandate_reference=mandate_reference)
+    return qs.order_by("due_date", "number")
+
+
+def direct_debits_naming_inactive_mandates():
+    """Open direct debits whose mandate is revoked or unknown — none may exist (ORD-8: a
+    mandate change moves them); for tests and the admin's check."""
+    active = SepaMandate.objects.filter(revoked_on__isnull=True).values("reference")
+    return open_direct_debits().exclude(mandate_reference__in=active)
+
+
+def direct_debits_due(through: date) -> list[sepa.DueCollection]:
+    """What a direct-debit file written now collects (ORD-8 / SEPA): every open direct debit
+    (:func:`open_direct_debits`) announced for a day up to ``through``, each on exactly its
+    announced day, for the amount still due (gross less corrections less payments), by day
+    and number. Debits that can no longer be collected on their day are announced again
+    first (:func:`billing.services.direct_debits_reannounce`)."""
     due = []
-    for invoice in candidates:
+    for invoice in open_direct_debits().filter(due_date__lte=through):
         amount = invoice_amount_due(invoice)
         if amount > 0:
             due.append(
                 sepa.DueCollection(
-                    end_to_end_id=invoice.number, amount=amount, mandate_reference=invoice.mandate_reference
+                    end_to_end_id=invoice.number,
+                    amount=amount,
+                    mandate_reference=invoice.mandate_reference,
+                    collection_date=invoice.due_date,
                 )
             )
     return due
+
+
+def invoice_recurring_lines(invoice: Invoice) -> list[tuple[Decimal, date, date]]:
+    """The invoice's subscription periods and plan years as ``(net, start, end)``, for ORD-8's
+    monthly amount (:func:`billing.rules.invoice_monthly_amount`)."""
+    return list(
+        InvoiceLine.objects.filter(invoice=invoice, billed_period__isnull=False)
+        .order_by("position")
+        .values_list("net_total", "period_start", "period_end")
+    )
 
 
 def service_plan_in_force(installation: Installation, on: date) -> ServicePlan | None:

@@ -14,10 +14,12 @@ File layout, as the SEPA rulebook requires:
 
 - one group header (``GrpHdr``): message id, creation time, number of transactions and
   their sum over the whole file, initiating party = the creditor;
-- one payment-information block (``PmtInf``) per sequence type — first collections of a
-  mandate (``FRST``) and recurring ones (``RCUR``) are never mixed in one block — each with
-  its own count and control sum, the collection date, the creditor's account and creditor
-  identifier; the blocks' ids are ``<message id>-FRST`` / ``<message id>-RCUR``;
+- one payment-information block (``PmtInf``) per collection date and sequence type — each
+  debit is collected on exactly the day its invoice announced (ORD-8 / SEPA decision), and
+  first collections of a mandate (``FRST``) and recurring ones (``RCUR``) are never mixed in
+  one block — each with its own count and control sum, the collection date, the creditor's
+  account and creditor identifier; the blocks' ids are ``<message id>-<FRST|RCUR>-<YYYYMMDD>``
+  (sepaxml groups its batches by sequence type and collection date);
 - one transaction (``DrctDbtTxInf``) per collection: end-to-end id (the invoice number),
   amount (the invoice's gross), mandate reference and signature date, the debtor's
   name, IBAN and BIC (``NOTPROVIDED`` when there is none), the remittance text.
@@ -46,6 +48,7 @@ RCUR = "RCUR"  # every later one
 SEQUENCE_TYPES = (FRST, RCUR)
 
 MAX_ID_LENGTH = 35  # Max35Text: message id, end-to-end id, mandate reference
+BLOCK_SUFFIX_LENGTH = len("-FRST-20261221")  # what a block id adds to the message id
 CENT = Decimal("0.01")
 
 
@@ -68,6 +71,7 @@ class Collection:
     mandate_reference: str
     mandate_signed_on: dt.date
     sequence_type: str  # FRST or RCUR
+    collection_date: dt.date  # the day the invoice announced (pre-notification)
     debtor_name: str
     debtor_iban: str
     debtor_bic: str = ""  # optional within the EEA
@@ -81,7 +85,8 @@ class DueCollection:
 
     end_to_end_id: str  # the invoice number
     amount: Decimal  # the invoice's gross
-    mandate_reference: str  # as printed on the invoice (pre-notification)
+    mandate_reference: str  # the mandate the invoice is collected under
+    collection_date: dt.date  # the announced day (the invoice's due date): collected on exactly that day
     remittance: str = ""  # default: "Rechnung <number>"
 
 
@@ -115,21 +120,23 @@ class _DirectDebit(SepaDD):
         super()._finalize_batch()
         for block in self._xml.find("CstmrDrctDbtInitn").iter("PmtInf"):
             sequence_type = block.find("PmtTpInf").find("SeqTp").text
-            block.find("PmtInfId").text = f"{self._given_message_id}-{sequence_type}"
+            day = block.find("ReqdColltnDt").text.replace("-", "")
+            block.find("PmtInfId").text = f"{self._given_message_id}-{sequence_type}-{day}"
 
 
 def build_pain008(
     *,
     creditor: Creditor,
     collections: Sequence[Collection],
-    collection_date: dt.date,
     message_id: str,
     created_at: dt.datetime,
     schema: str = PAIN008,
 ) -> bytes:
     """The schema-validated pain.008 file (UTF-8 bytes) for ``collections``.
 
-    Raises :class:`SepaFileInvalid` (nothing is returned) for no collections, an amount
+    Each collection is asked for on its own ``collection_date``: one payment block per
+    collection date and sequence type. Raises :class:`SepaFileInvalid` (nothing is returned)
+    for no collections, an amount
     that is not a positive cent amount, an unknown sequence type, an end-to-end id used
     twice, or anything the XSD refuses (a too long id, a malformed IBAN or BIC, …).
     """
@@ -137,8 +144,12 @@ def build_pain008(
         raise ValueError(f"unknown schema {schema!r}")
     if not collections:
         raise SepaFileInvalid(_("Eine Lastschriftdatei braucht mindestens eine Lastschrift."), code="sepa_empty")
-    if not message_id or len(message_id) > MAX_ID_LENGTH - len("-FRST"):
-        raise SepaFileInvalid(_("Die Nachrichten-ID muss 1 bis 30 Zeichen lang sein."), code="sepa_message_id")
+    if not message_id or len(message_id) > MAX_ID_LENGTH - BLOCK_SUFFIX_LENGTH:
+        raise SepaFileInvalid(
+            _("Die Nachrichten-ID muss 1 bis %(max)s Zeichen lang sein.")
+            % {"max": MAX_ID_LENGTH - BLOCK_SUFFIX_LENGTH},
+            code="sepa_message_id",
+        )
     seen: set[str] = set()
     for item in collections:
         if item.sequence_type not in SEQUENCE_TYPES:
@@ -165,16 +176,19 @@ def build_pain008(
         config["BIC"] = creditor.bic
     try:
         builder = _DirectDebit(config, schema=schema, message_id=message_id, created_at=created_at)
-        # FRST first, then RCUR (sepaxml opens a block per sequence type in the order met),
-        # by end-to-end id within a block: the same collections give the same file.
-        ordered = sorted(collections, key=lambda c: (SEQUENCE_TYPES.index(c.sequence_type), c.end_to_end_id))
+        # By day, FRST before RCUR (sepaxml opens a block per sequence type and day in the
+        # order met), by end-to-end id within a block: the same collections give the same file.
+        ordered = sorted(
+            collections,
+            key=lambda c: (c.collection_date, SEQUENCE_TYPES.index(c.sequence_type), c.end_to_end_id),
+        )
         for item in ordered:
             payment = {
                 "name": item.debtor_name,
                 "IBAN": item.debtor_iban,
                 "amount": _cents(item.amount, item.end_to_end_id),
                 "type": item.sequence_type,
-                "collection_date": collection_date,
+                "collection_date": item.collection_date,
                 "mandate_id": item.mandate_reference,
                 "mandate_date": item.mandate_signed_on,
                 "description": item.remittance or item.end_to_end_id,

@@ -23,6 +23,21 @@ def invoices_overdue_daily() -> int:
     return result.reminders
 
 
+REANNOUNCE_JOB_NAME = "direct-debits-reannounce"
+
+
+@shared_task(name="billing.tasks.direct_debits_reannounce_daily")
+def direct_debits_reannounce_daily() -> int:
+    """Daily: a direct debit that can no longer be collected on its announced day gets a new
+    day and a new pre-notification e-mail (ORD-8 / SEPA; billing.services.direct_debits_reannounce)."""
+    from billing.services import direct_debits_reannounce
+
+    with recorded_job(REANNOUNCE_JOB_NAME) as run:
+        done = direct_debits_reannounce()
+        run.summary = f"neu angekündigt: {len(done)}"
+    return len(done)
+
+
 @shared_task(name="billing.tasks.subscriptions_end_daily")
 def subscriptions_end_daily() -> int:
     """Daily: block the keys of every subscription whose last day has passed, once (LIC-12),

@@ -27,6 +27,7 @@ from billing import rules, selectors, services
 from billing.forms import (
     InstallationChoiceForm,
     InvoiceFilterForm,
+    MandateAboveLimitForm,
     MandateForm,
     MandateSignForm,
     MultiOrderForm,
@@ -487,14 +488,20 @@ _MANDATE_FIELDS = {"iban": "iban", "bic": "bic", "signed_on": "signed_on", "acco
 
 @partner_required(admin_only=True)
 def sepa_mandate(request):
-    """View the active mandate and one waiting for its signature (with its form to print);
-    enter a new one (IBAN/BIC validated; signed: the old one revoked; not signed yet: it waits),
-    or record the signature of the waiting one."""
+    """View the active mandate (and change its "auch über 50 €") and one waiting for its
+    signature (with its form to print); enter a new one (IBAN/BIC validated; signed: the old one
+    revoked and the open debits moved — ORD-8; not signed yet: it waits), or record the
+    signature of the waiting one."""
     partner = request.partner
+    active = selectors.partner_mandate(partner)
     pending = selectors.partner_pending_mandate(partner)
-    signing = request.method == "POST" and request.POST.get("action") == "sign"
-    form = MandateForm(request.POST if request.method == "POST" and not signing else None)
+    action = request.POST.get("action") if request.method == "POST" else None
+    signing, posted_limit = action == "sign", action == "above_limit"
+    form = MandateForm(request.POST if request.method == "POST" and not (signing or posted_limit) else None)
     sign_form = MandateSignForm(request.POST if signing else None)
+    limit_form = MandateAboveLimitForm(
+        request.POST if posted_limit else None, initial={"above_limit": active.above_limit if active else False}
+    )
     if signing and pending is None:
         messages.error(request, _("Es wartet kein SEPA-Mandat auf eine Unterschrift."))
         return redirect(reverse("portal:sepa_mandate"))
@@ -513,7 +520,17 @@ def sepa_mandate(request):
             )
             messages.info(request, _CONFIRMATION_SENT % {"email": partner.invoice_email})
             return redirect(reverse("portal:sepa_mandate"))
-    if request.method == "POST" and not signing and form.is_valid():
+    if posted_limit and active is not None and limit_form.is_valid():
+        try:
+            services.sepa_mandate_set_above_limit(
+                mandate=active, above_limit=limit_form.cleaned_data["above_limit"], by=request.user
+            )
+        except PortalError as exc:
+            limit_form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Ihre Wahl zu Lastschriften über 50 € ist gespeichert."))
+            return redirect(reverse("portal:sepa_mandate"))
+    if request.method == "POST" and not (signing or posted_limit) and form.is_valid():
         data = form.cleaned_data
         try:
             mandate = services.sepa_mandate_enter(
@@ -522,6 +539,8 @@ def sepa_mandate(request):
                 iban=data["iban"],
                 bic=data["bic"],
                 signed_on=data["signed_on"],
+                above_limit=data["above_limit"],
+                token=data["token"],
                 by=request.user,
             )
         except ValidationError as exc:
@@ -544,10 +563,11 @@ def sepa_mandate(request):
         request,
         "portal/billing/sepa_mandate.html",
         {
-            "mandate": selectors.partner_mandate(partner),
+            "mandate": active,
             "pending": pending,
             "form": form,
             "sign_form": sign_form,
+            "limit_form": limit_form,
             "title": _("SEPA-Lastschriftmandat"),
         },
     )

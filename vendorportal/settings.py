@@ -330,6 +330,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "licensing.tasks.swp_report_weekly",
         "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
     },
+    "direct-debits-reannounce-daily": {  # a debit that missed its announced day gets a new one (ORD-8)
+        "task": "billing.tasks.direct_debits_reannounce_daily",
+        "schedule": crontab(hour=6, minute=15),
+    },
     "invoices-overdue-daily": {  # overdue invoices and their one friendly reminder (billing)
         "task": "billing.tasks.invoices_overdue_daily",
         "schedule": crontab(hour=6, minute=30),
@@ -429,6 +433,9 @@ SEPA_CREDITOR_NAME = env.str("SEPA_CREDITOR_NAME", default=VENDOR["name"])
 SEPA_CREDITOR_IBAN = env.str("SEPA_CREDITOR_IBAN", default=VENDOR["iban"])
 SEPA_CREDITOR_BIC = env.str("SEPA_CREDITOR_BIC", default=VENDOR["bic"])
 SEPA_CREDITOR_ID = env.str("SEPA_CREDITOR_ID", default=VENDOR["creditor_id"])
+# Business days (TARGET2) a direct-debit file must reach the bank before its collection day
+# (SEPA core: 1). A debit whose day is nearer when the export runs is announced again (ORD-8).
+SEPA_SUBMISSION_LEAD_DAYS = env.int("SEPA_SUBMISSION_LEAD_DAYS", default=1)
 # State whose public holidays close support (SUP-2); ISO 3166-2 subdivision code.
 SUPPORT_HOLIDAY_STATE = env.str("SUPPORT_HOLIDAY_STATE", default="BW")
 # Support desk (issue 11): inbound mail from IMAP over TLS when SUPPORT_IMAP_URL is set

@@ -100,9 +100,15 @@ class Invoice(models.Model):
         (rules.DIRECT_DEBIT, _("SEPA-Lastschrift")),
         (rules.PREPAYMENT, _("Vorkasse")),
     ]
-    # What may change on an issued document: its payment state and the reminder, and
-    # the stored PDF once (from none to the file rendered at issue).
-    MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at", "pdf", "pdf_sha256"})
+    # How an issued invoice is collected, as it stands now (ORD-8 / SEPA): a direct debit not
+    # collected on its day is announced again with a new day, a mandate change moves open
+    # debits to the new mandate or to transfer — each by a notice e-mail (outbox) that says so.
+    # The document itself (number, buyer, lines, amounts, the stored PDF) never changes;
+    # only :mod:`billing.services.mandates` writes these.
+    COLLECTION_FIELDS = frozenset({"payment_means", "due_date", "payment_terms", "mandate_reference", "debtor_iban"})
+    # What may change on an issued document: its payment state and the reminder, how it is
+    # collected, and the stored PDF once (from none to the file rendered at issue).
+    MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at", "pdf", "pdf_sha256"}) | COLLECTION_FIELDS
     # What a queryset's update() may write (InvoiceQuerySet): the payment state the daily
     # overdue job moves and the reminder it stamps, payments.
     BULK_MUTABLE_FIELDS = frozenset({"state", "paid_amount", "reminder_sent_at"})
@@ -149,7 +155,11 @@ class Invoice(models.Model):
     vat_total = models.DecimalField(_("USt."), **MONEY)
     gross_total = models.DecimalField(_("brutto"), **MONEY)
     payment_means = models.CharField(_("Zahlungsart"), max_length=12, choices=MEANS_CHOICES, default=rules.TRANSFER)
-    due_date = models.DateField(_("fällig am"), null=True, blank=True)
+    # For a direct debit: the announced collection day (pre-notification, ORD-8 / SEPA), the
+    # one day the debit is collected on; shown alike by PDF, portal, admin and open items.
+    due_date = models.DateField(
+        _("fällig am"), null=True, blank=True, help_text=_("bei SEPA-Lastschrift: der angekündigte Einzugstag")
+    )
     payment_terms = models.CharField(_("Zahlungsbedingungen"), max_length=300, blank=True)
     mandate_reference = models.CharField(_("Mandatsreferenz"), max_length=35, blank=True)
     debtor_iban = models.CharField(_("IBAN des Zahlers"), max_length=34, blank=True)

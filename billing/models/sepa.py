@@ -89,7 +89,17 @@ class SepaMandate(models.Model):
         editable=False,
         help_text=_("FRST bis zur ersten eingereichten Lastschrift, danach RCUR."),
     )
+    above_limit = models.BooleanField(
+        _("auch über 50 €"),
+        default=False,
+        help_text=_(
+            "Abo-Rechnungen auch über 50,00 € netto im Monat per Lastschrift einziehen (ORD-8); "
+            "sonst werden sie überwiesen."
+        ),
+    )
     revoked_on = models.DateField(_("widerrufen am"), null=True, blank=True, editable=False)
+    # The portal form's one-time token: the same form posted twice records one mandate.
+    portal_token = models.CharField(max_length=40, blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     history = HistoricalRecords()
 
@@ -111,6 +121,12 @@ class SepaMandate(models.Model):
                 condition=Q(revoked_on__isnull=True, signed_on__isnull=True),
                 name="sepamandate_one_pending_per_partner",
                 violation_error_message=_("Für diesen Partner wartet schon ein SEPA-Mandat auf die Unterschrift."),
+            ),
+            # STYLE 14: a double post of the portal form cannot record two mandates.
+            models.UniqueConstraint(
+                fields=["partner", "portal_token"],
+                condition=~Q(portal_token=""),
+                name="sepamandate_portal_token_unique",
             ),
             models.CheckConstraint(condition=Q(sequence_type__in=["FRST", "RCUR"]), name="sepamandate_sequence_valid"),
             models.CheckConstraint(condition=Q(signed_on__gte=SEPA_START), name="sepamandate_signed_after_sepa_start"),
@@ -186,7 +202,9 @@ class SepaBatch(models.Model):
     items: a rolled-back batch leaves no file behind and a stored one is never re-rendered.
     """
 
-    collection_date = models.DateField(_("Fälligkeitstag (Einzug am)"))
+    # The last collection day in the file: each item is collected on its invoice's announced
+    # day (SepaBatchItem.collection_date), one payment block per day and sequence type.
+    collection_date = models.DateField(_("Einzug bis (letzter Einzugstag)"))
     message_id = models.CharField(_("Nachrichten-ID"), max_length=35, unique=True)
     created_at = models.DateTimeField(_("erstellt"))
     created_by = models.ForeignKey(
@@ -227,6 +245,8 @@ class SepaBatchItem(models.Model):
         SepaMandate, on_delete=models.PROTECT, related_name="collections", verbose_name=_("Mandat")
     )
     sequence_type = models.CharField(_("Sequenztyp"), max_length=4, choices=SepaMandate.SEQUENCE_CHOICES)
+    # The day the invoice announced (ORD-8 / SEPA): this item's payment block asks for it.
+    collection_date = models.DateField(_("Einzug am"), null=True)
     amount = models.DecimalField(_("Betrag"), **MONEY)
 
     class Meta:

@@ -1,9 +1,11 @@
-"""Invoices and corrections (INV-1…INV-4, ORD-2, ORD-8, GEN-2): the order invoice, the PDF
-stored once after commit, corrections, resending and the outbox attachment hook."""
+"""Invoices and corrections (INV-1…INV-4, ORD-2, ORD-8, GEN-2): the one invoice writer
+(:func:`invoice_write`, STYLE 18) that the order invoice, the monthly run and corrections call,
+the PDF stored once after commit, resending and the outbox attachment hook."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -34,7 +36,7 @@ from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.formats import format_date_de
 from vendorportal.models import OutboxMessage
-from vendorportal.money import CENT, ZERO, format_eur, round_cents
+from vendorportal.money import ZERO, format_eur, round_cents
 from vendorportal.outbox import outbox_enqueue, outbox_resend
 from vendorportal.parties.models import Partner
 from vendorportal.periods import month_period_end
@@ -44,9 +46,10 @@ logger = logging.getLogger(__name__)
 
 # --- Invoices and credit notes (INV-1…INV-4, ORD-2, ORD-8, GEN-2) ------------------------------
 #
-# An invoice is issued in one transaction: number (gap-free per year and kind, taken in that
-# transaction), lines, totals and the e-mail written to the outbox. A rolled-back issue leaves
-# no number, no row and no e-mail.
+# An invoice is issued in one transaction, by one writer (:func:`invoice_write`): number
+# (gap-free per year and kind, taken in that transaction), lines, billed periods, totals,
+# payment terms (ORD-8, decided once in :func:`billing.rules.payment_terms`) and the e-mail
+# written to the outbox. A rolled-back issue leaves no number, no row and no e-mail.
 #
 # The PDF is rendered AFTER that transaction, never inside it: rendering takes ~0.1–0.2 s, and
 # inside the issuing transaction it held SQLite's one write lock (on PostgreSQL the invoice
@@ -163,40 +166,6 @@ def _line_description(line: OrderLine) -> str:
     return ", ".join(parts)
 
 
-def _service_period(line: OrderLine, issue_date: date) -> tuple[date, date]:
-    """The service period an order invoice bills (INV-2), both ends inclusive.
-
-    Decision: a purchase is delivered on the issue date (start = end = that day); a
-    monthly subscription amount bills the month from the issue date (GEN-1:
-    21.11.2026 → 20.12.2026), a yearly one the year. Later periods are billed by the
-    subscription billing, not by the order.
-    """
-    if line.period_start and line.period_end:  # Softwarepflege: the coverage it books
-        return line.period_start, line.period_end
-    if line.price_unit == pricing.UNIT_MONTH:
-        return issue_date, month_period_end(issue_date, 1)
-    if line.price_unit == pricing.UNIT_YEAR:
-        return issue_date, month_period_end(issue_date, 12)
-    return issue_date, issue_date
-
-
-def _payment_terms(order: Order, lines: list[OrderLine], issue_date: date):
-    """ORD-8 over the order: any purchase line makes it a purchase invoice; an order of
-    subscriptions only is a subscription invoice whose monthly net decides direct debit."""
-    partner = order.partner
-    mandate = selectors.partner_mandate(partner)
-    if any(line.kind == OrderLine.PURCHASE for line in lines):
-        kind, monthly = rules.PURCHASE, None
-    else:
-        kind = rules.SUBSCRIPTION
-        monthly = sum((line.line_net for line in lines if line.price_unit == pricing.UNIT_MONTH), ZERO)
-        if any(line.price_unit != pricing.UNIT_MONTH for line in lines):
-            monthly = sum((line.line_net for line in lines), ZERO)  # yearly amounts are never debited monthly
-            monthly = max(monthly, rules.DIRECT_DEBIT_LIMIT + CENT)
-    terms = rules.payment_terms(kind, monthly, mandate is not None, partner.prepayment_required, issue_date)
-    return terms, mandate
-
-
 def _invoice_mail(invoice: Invoice) -> tuple[str, str]:
     with translation.override(DOCUMENT_LANGUAGE):
         if invoice.is_credit_note:  # INV-1: a Rechnungskorrektur or Stornorechnung, never "Gutschrift"
@@ -264,85 +233,6 @@ def _buyer_fields(partner: Partner) -> dict:
     }
 
 
-def _order_invoice_lines(order: Order, lines: list[OrderLine], issue_date: date, vat_code: str, percent: Decimal):
-    """The unsaved invoice lines of an order invoice, each with the owner of its billed
-    period (``{"subscription": …}`` / ``{"service_plan": …}``) or None.
-
-    - purchases (and lines without a subscription or plan): as priced, :func:`_service_period`;
-    - a subscription signed after the 1st: the first partial month (SUB-2), signing day to
-      the day before the term start, ``first_month_charge(monthly price × licences)`` as one
-      line of quantity 1; signed on the 1st: the first regular billing period (SUB-3,
-      term start … period end), months × (monthly price × licences);
-    - a service plan (SUB-8): the first plan year, yearly in advance.
-    """
-    subscriptions = {s.order_line_id: s for s in Subscription.objects.filter(order_line__order=order)}
-    plans = {p.order_line_id: p for p in ServicePlan.objects.filter(order_line__order=order)}
-    billed = []
-    for line in lines:
-        description = _line_description(line)
-        owner = None
-        subscription = subscriptions.get(line.pk)
-        plan = plans.get(line.pk)
-        if subscription is not None:
-            owner = {"subscription": subscription}
-            per_month = subscription.monthly_price * subscription.quantity
-            if subscription.signed_on < subscription.term_start:
-                start, end = subscription.signed_on, subscription.term_start - timedelta(days=1)
-                amount = rules.first_month_charge(per_month, subscription.signed_on)
-                quantity, unit, unit_price = Decimal(1), "C62", amount
-                description += ", " + _("anteilig %(start)s–%(end)s (%(days)s von %(month)s Tagen)") % {
-                    "start": format_date_de(start),
-                    "end": format_date_de(end),
-                    "days": (end - start).days + 1,
-                    "month": end.day,
-                }
-            else:
-                period = rules.billing_period_on(
-                    subscription.term_start,
-                    subscription.minimum_months,
-                    subscription.billing_months,
-                    subscription.term_start,
-                )
-                start, end = period.start, period.end
-                months = rules.months_in_period(period.start, period.end)
-                quantity, unit, unit_price = Decimal(months), "MON", per_month
-                amount = per_month * months
-            if subscription.quantity > 1:
-                description += ", " + _("%(count)s Lizenzen") % {"count": subscription.quantity}
-        elif plan is not None:
-            owner = {"service_plan": plan}
-            year = rules.service_plan_year(plan.starts_on, plan.billed_from)
-            start, end = year.start, year.end
-            quantity, unit, unit_price, amount = Decimal(1), "ANN", plan.yearly_price, plan.yearly_price
-            description += ", " + _("Planjahr %(start)s–%(end)s") % {
-                "start": format_date_de(start),
-                "end": format_date_de(end),
-            }
-        else:
-            start, end = _service_period(line, issue_date)
-            quantity, unit, unit_price, amount = (
-                Decimal(line.quantity),
-                UNIT_CODES[line.price_unit],
-                line.unit_net,
-                line.line_net,
-            )
-        invoice_line = InvoiceLine(
-            article=line.product.article,
-            description=description[:300],
-            quantity=quantity,
-            unit=unit,
-            unit_price=unit_price,
-            net_total=amount,
-            vat_category=vat_code,
-            vat_percent=percent,
-            period_start=start,
-            period_end=end,
-            order_line=line,
-        )
-        billed.append((invoice_line, owner))
-    return billed
-
-
 def invoice_vat(partner: Partner, issue_date: date, *, rates: dict | None = None) -> tuple[rules.VatTreatment, Decimal]:
     """The partner's VAT treatment (GEN-2) and the rate of its category valid on the issue
     date. ``rates`` caches the rate per category for a caller issuing many invoices on one day."""
@@ -354,62 +244,200 @@ def invoice_vat(partner: Partner, issue_date: date, *, rates: dict | None = None
     return treatment, rates[treatment.code]
 
 
-def invoice_new(
+def _service_period(line: OrderLine, issue_date: date) -> tuple[date, date]:
+    """The service period an order invoice bills (INV-2), both ends inclusive.
+
+    Decision: a purchase is delivered on the issue date (start = end = that day); a
+    monthly subscription amount bills the month from the issue date (GEN-1:
+    21.11.2026 → 20.12.2026), a yearly one the year. Later periods are billed by the
+    subscription billing, not by the order.
+    """
+    if line.period_start and line.period_end:  # Softwarepflege: the coverage it books
+        return line.period_start, line.period_end
+    if line.price_unit == pricing.UNIT_MONTH:
+        return issue_date, month_period_end(issue_date, 1)
+    if line.price_unit == pricing.UNIT_YEAR:
+        return issue_date, month_period_end(issue_date, 12)
+    return issue_date, issue_date
+
+
+# --- the one invoice writer (STYLE 18) ------------------------------------------------------------
+
+
+@dataclass
+class LineDraft:
+    """One line of an invoice or correction before it is written (INV-2): what it bills and,
+    for a subscription period or plan year, the owner whose period it bills once (INV-3).
+
+    ``purchase``: a purchase line (ORD-8: collected with the invoice, not counted towards its
+    monthly amount). Lines with a ``subscription`` or ``service_plan`` are the recurring
+    lines whose monthly amount decides the payment means; anything else (support time, …)
+    neither counts nor decides. ``net`` defaults to quantity × unit price, rounded (GEN-2)."""
+
+    article: str
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    period_start: date | None = None
+    period_end: date | None = None
+    net: Decimal | None = None
+    subscription: Subscription | None = None
+    service_plan: ServicePlan | None = None
+    order_line: OrderLine | None = None
+    credited_line: InvoiceLine | None = None
+    vat_category: str = ""  # default: the invoice's
+    vat_percent: Decimal | None = None  # default: the invoice's rate
+    purchase: bool = False
+    recurring: bool = False  # counts towards ORD-8's monthly amount (set for subscriptions and plans)
+
+    def __post_init__(self):
+        if self.net is None:
+            self.net = round_cents(self.quantity * self.unit_price)
+        if self.subscription is not None or self.service_plan is not None:
+            self.recurring = True
+
+
+_ACTIVE_MANDATE = object()  # invoice_write: read the partner's active mandate
+
+
+def invoice_payment_terms(
+    *, partner: Partner, drafts: list[LineDraft], issue_date: date, mandate=_ACTIVE_MANDATE
+) -> tuple[rules.PaymentTerms, SepaMandate | None]:
+    """ORD-8 for the lines of an invoice, as every invoice writer decides it: the monthly
+    amount of its subscription and plan lines (:func:`billing.rules.invoice_monthly_amount`),
+    whether it holds purchases, the partner's active mandate (``mandate``: given by a caller
+    that read it already, else read now) and its "auch über 50 €" → :func:`billing.rules.payment_terms`."""
+    if mandate is _ACTIVE_MANDATE:
+        mandate = selectors.partner_mandate(partner)
+    recurring = [(d.net, d.period_start, d.period_end) for d in drafts if d.recurring]
+    terms = rules.payment_terms(
+        monthly_amount=rules.invoice_monthly_amount(recurring) if recurring else None,
+        has_purchases=any(d.purchase for d in drafts),
+        has_mandate=mandate is not None,
+        mandate_above_limit=bool(mandate is not None and mandate.above_limit),
+        prepayment_required=partner.prepayment_required,
+        invoice_date=issue_date,
+    )
+    return terms, (mandate if terms.means == rules.DIRECT_DEBIT else None)
+
+
+def invoice_write(
     *,
     partner: Partner,
     issue_date: date,
     email: str,
-    treatment: rules.VatTreatment,
-    nets: list[tuple[Decimal, Decimal]],
-    terms: rules.PaymentTerms,
-    mandate: SepaMandate | None,
-    by=None,
+    drafts: list[LineDraft],
+    vat_category: str,
+    vat_note: str,
+    vat_percent: Decimal | None,
+    mandate=_ACTIVE_MANDATE,
+    terms: rules.PaymentTerms | None = None,
     order: Order | None = None,
+    credited_invoice: Invoice | None = None,
+    reason: str = "",
+    buyer: dict | None = None,
+    totals: tuple[Decimal, Decimal] | None = None,
+    by=None,
     validate: bool = True,
-) -> Invoice:
-    """An invoice ready to save (INV-1, GEN-2, ORD-8), shared by the order invoice and the
-    monthly invoicing run: its number taken now (so call it inside the transaction that
-    saves it, after everything that may refuse), totals per rate from ``nets`` (line net,
-    VAT percent), buyer as the partner is today, payment terms. Validated (unless the caller
-    built every value itself: ``validate=False``; the database's constraints still hold), not
-    saved."""
-    net = sum(rules.net_by_rate(nets).values(), ZERO)
-    vat = sum(rules.vat_amounts(nets).values(), ZERO)
-    direct_debit = terms.means == rules.DIRECT_DEBIT
+    render_pdf: bool = True,
+) -> tuple[Invoice, list[InvoiceLine]]:
+    """The one writer of invoices and corrections (STYLE 18; INV-1…INV-3, GEN-2, ORD-8): the
+    document, its lines (positions 1…n), one :class:`BilledPeriod` per subscription period or
+    plan year (INV-3: the unique constraint refuses billing a period twice), the gap-free
+    number and the e-mail in the outbox — in the caller's transaction, so all of it commits
+    together or nothing does. The PDF is rendered after commit (:func:`invoice_pdf_ensure`).
+
+    The order invoice, the monthly run and corrections call it. Payment terms are ORD-8's
+    (:func:`invoice_payment_terms`) unless ``terms`` is given (a correction is settled,
+    never collected). ``credited_invoice`` makes it a correction of that invoice; ``buyer``
+    (default: the partner as it is today) and ``totals`` (net, VAT; default: GEN-2 over the
+    lines) let a correction repeat the corrected invoice exactly. ``mandate``: the partner's
+    active mandate if the caller read it already (``None``: none). ``validate=False`` skips
+    ``full_clean`` for a caller that built every value itself (the run; the database's
+    constraints still hold). Returns the invoice and its lines, in the drafts' order.
+    """
+    chosen_mandate = None
+    if terms is None:
+        terms, chosen_mandate = invoice_payment_terms(
+            partner=partner, drafts=drafts, issue_date=issue_date, mandate=mandate
+        )
+    for draft in drafts:
+        draft.vat_category = draft.vat_category or vat_category
+        draft.vat_percent = vat_percent if draft.vat_percent is None else draft.vat_percent
+    if totals is None:
+        nets = [(d.net, d.vat_percent) for d in drafts]
+        totals = (sum(rules.net_by_rate(nets).values(), ZERO), sum(rules.vat_amounts(nets).values(), ZERO))
+    net, vat = totals
+    kind = Invoice.CREDIT_NOTE if credited_invoice is not None else Invoice.INVOICE
     invoice = Invoice(
-        kind=Invoice.INVOICE,
-        number=_next_number(Invoice.INVOICE, issue_date.year),
+        kind=kind,
         issue_date=issue_date,
         issued_at=clock.now(),
         issued_by=by,
         email=email,
         order=order,
-        vat_category=treatment.code,
-        vat_note=treatment.note,
+        credited_invoice=credited_invoice,
+        reason=reason,
+        vat_category=vat_category,
+        vat_note=vat_note,
         net_total=net,
         vat_total=vat,
         gross_total=net + vat,
         payment_means=terms.means,
         due_date=terms.due_date,
         payment_terms=terms.text,
-        mandate_reference=mandate.reference if direct_debit else "",
-        debtor_iban=mandate.iban if direct_debit else "",
-        **_buyer_fields(partner),
+        mandate_reference=chosen_mandate.reference if chosen_mandate else "",
+        debtor_iban=chosen_mandate.iban if chosen_mandate else "",
+        **(buyer if buyer is not None else _buyer_fields(partner)),
     )
     if validate:
-        invoice.full_clean(exclude=["pdf"], validate_constraints=False)
-    return invoice
-
-
-def invoice_deliver(invoice: Invoice, *, render_pdf: bool = True) -> None:
-    """In the issuing transaction: the invoice's e-mail written to the outbox (STYLE 13) and,
-    with ``render_pdf``, its PDF queued to be rendered right after commit in this process
-    (queued before the e-mail's wake-up, so the worker sending it finds the PDF stored).
-    ``render_pdf=False`` leaves the PDF to whoever reads it first — the outbox worker sending
-    the e-mail, a download (see :func:`invoice_pdf_ensure`)."""
+        invoice.full_clean(exclude=["pdf", "number"], validate_constraints=False)
+    # An order invoice: number and row in one savepoint, so a refused insert (the order invoiced
+    # by a concurrent request, which the caller then returns) takes its number back — no gap
+    # (INV-1). The run rolls its whole transaction back on any conflict and needs none.
+    with transaction.atomic(savepoint=order is not None):
+        invoice.number = _next_number(kind, issue_date.year)
+        invoice.save()
+    lines = InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=invoice,
+            position=position,
+            article=d.article,
+            description=d.description[:300],
+            quantity=d.quantity,
+            unit=d.unit,
+            unit_price=d.unit_price,
+            net_total=d.net,
+            vat_category=d.vat_category,
+            vat_percent=d.vat_percent,
+            period_start=d.period_start,
+            period_end=d.period_end,
+            order_line=d.order_line,
+            credited_line=d.credited_line,
+        )
+        for position, d in enumerate(drafts, start=1)
+    )
+    periods = [
+        BilledPeriod(
+            subscription=d.subscription,
+            service_plan=d.service_plan,
+            period_start=d.period_start,
+            period_end=d.period_end,
+            amount=line.net_total,
+            invoice_line=line,
+        )
+        for d, line in zip(drafts, lines, strict=True)
+        if d.subscription is not None or d.service_plan is not None
+    ]
+    if periods:
+        BilledPeriod.objects.bulk_create(periods)
     _pdf_queue(invoice, render_pdf)
-    after = _delivery_mails_unsent(invoice.order) if invoice.order_id else None
-    _enqueue_document_mail(invoice, f"{INVOICE_KIND}:{invoice.pk}:initial", after=after)
+    mail_kind = CREDIT_NOTE_KIND if invoice.is_credit_note else INVOICE_KIND
+    # ORD-2: an order's invoice goes out after its delivery notes (the outbox holds it back).
+    after = _delivery_mails_unsent(invoice.order) if invoice.order_id and not invoice.is_credit_note else None
+    _enqueue_document_mail(invoice, f"{mail_kind}:{invoice.pk}:initial", after=after)
+    return invoice, lines
 
 
 def _delivery_mails_unsent(order: Order) -> list[OutboxMessage]:
@@ -427,6 +455,83 @@ def _delivery_mails_unsent(order: Order) -> list[OutboxMessage]:
             sent_at__isnull=True,
         )
     )
+
+
+def _order_invoice_drafts(order: Order, lines: list[OrderLine], issue_date: date) -> list[LineDraft]:
+    """The drafts of an order invoice, each with the owner of its billed period (INV-3):
+
+    - purchases (and lines without a subscription or plan): as priced, :func:`_service_period`;
+    - a subscription signed after the 1st: the first partial month (SUB-2), signing day to
+      the day before the term start, ``first_month_charge(monthly price × licences)`` as one
+      line of quantity 1; signed on the 1st: the first regular billing period (SUB-3,
+      term start … period end), months × (monthly price × licences);
+    - a service plan (SUB-8): the first plan year, yearly in advance.
+
+    The period stands in its own column only, never in the description.
+    """
+    subscriptions = {s.order_line_id: s for s in Subscription.objects.filter(order_line__order=order)}
+    plans = {p.order_line_id: p for p in ServicePlan.objects.filter(order_line__order=order)}
+    drafts = []
+    for line in lines:
+        description = _line_description(line)
+        subscription = subscriptions.get(line.pk)
+        plan = plans.get(line.pk)
+        if subscription is not None:
+            per_month = subscription.monthly_price * subscription.quantity
+            if subscription.signed_on < subscription.term_start:
+                start, end = subscription.signed_on, subscription.term_start - timedelta(days=1)
+                amount = rules.first_month_charge(per_month, subscription.signed_on)
+                quantity, unit, unit_price = Decimal(1), "C62", amount
+                description += ", " + _("erster Monat anteilig: %(days)s von %(month)s Tagen") % {
+                    "days": (end - start).days + 1,
+                    "month": end.day,
+                }
+            else:
+                period = rules.billing_period_on(
+                    subscription.term_start,
+                    subscription.minimum_months,
+                    subscription.billing_months,
+                    subscription.term_start,
+                )
+                start, end = period.start, period.end
+                quantity, unit, unit_price = Decimal(rules.months_in_period(start, end)), "MON", per_month
+                amount = None
+            if subscription.quantity > 1:
+                description += ", " + _("%(count)s Lizenzen") % {"count": subscription.quantity}
+            description += ", " + _("Abo %(reference)s") % {"reference": subscription.reference}
+            owner = {"subscription": subscription}
+        elif plan is not None:
+            year = rules.service_plan_year(plan.starts_on, plan.billed_from)
+            start, end = year.start, year.end
+            quantity, unit, unit_price, amount = Decimal(1), "ANN", plan.yearly_price, plan.yearly_price
+            description += ", " + _("Service-Plan %(reference)s") % {"reference": plan.reference}
+            owner = {"service_plan": plan}
+        else:
+            start, end = _service_period(line, issue_date)
+            quantity, unit, unit_price, amount = (
+                Decimal(line.quantity),
+                UNIT_CODES[line.price_unit],
+                line.unit_net,
+                line.line_net,
+            )
+            owner = {}
+        drafts.append(
+            LineDraft(
+                article=line.product.article,
+                description=description,
+                quantity=quantity,
+                unit=unit,
+                unit_price=unit_price,
+                net=amount,
+                period_start=start,
+                period_end=end,
+                order_line=line,
+                purchase=not owner and line.kind == OrderLine.PURCHASE,
+                recurring=line.kind == OrderLine.SUBSCRIPTION,
+                **owner,
+            )
+        )
+    return drafts
 
 
 def _pdf_queue(invoice: Invoice, render_pdf: bool = True) -> None:
@@ -457,41 +562,23 @@ def invoice_issue_for_order(*, order: Order, by=None) -> Invoice:
     issue_date = clock.today()
     partner = order.partner
     treatment, percent = invoice_vat(partner, issue_date)
-    billed = _order_invoice_lines(order, lines, issue_date, treatment.code, percent)
-    terms, mandate = _payment_terms(order, lines, issue_date)
-    invoice = invoice_new(
-        partner=partner,
-        issue_date=issue_date,
-        email=order.invoice_email,
-        treatment=treatment,
-        nets=[(invoice_line.net_total, percent) for invoice_line, _owner in billed],
-        terms=terms,
-        mandate=mandate,
-        by=by,
-        order=order,
-    )
     try:
-        with transaction.atomic():
-            invoice.save()
+        invoice, _lines = invoice_write(
+            partner=partner,
+            issue_date=issue_date,
+            email=order.invoice_email,
+            drafts=_order_invoice_drafts(order, lines, issue_date),
+            vat_category=treatment.code,
+            vat_note=treatment.note,
+            vat_percent=percent,
+            order=order,
+            by=by,
+        )
     except IntegrityError:  # a concurrent issue for this order committed first
         existing = Invoice.objects.filter(order=order, kind=Invoice.INVOICE).first()
         if existing is None:
             raise
         return existing
-    for position, (invoice_line, owner) in enumerate(billed, start=1):
-        invoice_line.invoice = invoice
-        invoice_line.position = position
-        invoice_line.save()
-        if owner is not None:
-            # INV-3: the period is billed once — the monthly run never bills it again.
-            BilledPeriod.objects.create(
-                **owner,
-                period_start=invoice_line.period_start,
-                period_end=invoice_line.period_end,
-                amount=invoice_line.net_total,
-                invoice_line=invoice_line,
-            )
-    invoice_deliver(invoice)
     return invoice
 
 
@@ -553,7 +640,7 @@ def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> 
         if len({line.pk for line, _q in wanted}) < len(wanted):
             _invoice_refuse(_("Jede Position nur einmal angeben."), "duplicate_line")
     credit_lines = []
-    for position, (line, quantity) in enumerate(wanted, start=1):
+    for line, quantity in wanted:
         left_qty, left_net = remaining[line.pk]
         if quantity > left_qty:
             _invoice_refuse(
@@ -564,14 +651,13 @@ def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> 
         # The rest of a line is exactly the rest of its net, so full credits add up to the cent.
         net = left_net if quantity == left_qty else round_cents(quantity * line.unit_price)
         credit_lines.append(
-            InvoiceLine(
-                position=position,
+            LineDraft(
                 article=line.article,
                 description=line.description,
                 quantity=quantity,
                 unit=line.unit,
                 unit_price=line.unit_price,
-                net_total=net,
+                net=net,
                 vat_category=line.vat_category,
                 vat_percent=line.vat_percent,
                 period_start=line.period_start,
@@ -580,7 +666,7 @@ def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> 
                 credited_line=line,
             )
         )
-    nets = [(line.net_total, line.vat_percent) for line in credit_lines]
+    nets = [(line.net, line.vat_percent) for line in credit_lines]
     net = sum(rules.net_by_rate(nets).values(), ZERO)
     vat = sum(rules.vat_amounts(nets).values(), ZERO)
     takes_rest = all(remaining[line.pk][0] == quantity for line, quantity in wanted) and len(wanted) == sum(
@@ -590,42 +676,34 @@ def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> 
         net = invoice.net_total - credited["net"]
         vat = invoice.vat_total - credited["vat"]
     issue_date = clock.today()
-    note = Invoice(
-        kind=Invoice.CREDIT_NOTE,
-        number=_next_number(Invoice.CREDIT_NOTE, issue_date.year),
-        issue_date=issue_date,
-        issued_at=clock.now(),
-        issued_by=by,
+    note, _lines = invoice_write(
         partner=invoice.partner,
-        buyer_name=invoice.buyer_name,
-        buyer_street=invoice.buyer_street,
-        buyer_postal_code=invoice.buyer_postal_code,
-        buyer_city=invoice.buyer_city,
-        buyer_country=invoice.buyer_country,
-        buyer_vat_id=invoice.buyer_vat_id,
+        issue_date=issue_date,
         email=invoice.email,
+        drafts=credit_lines,
+        vat_category=invoice.vat_category,
+        vat_note=invoice.vat_note,
+        vat_percent=None,
+        terms=rules.PaymentTerms(
+            rules.TRANSFER, None, _("Der Betrag wird mit offenen Rechnungen verrechnet oder auf Ihr Konto erstattet.")
+        ),
         order=invoice.order,
         credited_invoice=invoice,
         reason=reason,
-        vat_category=invoice.vat_category,
-        vat_note=invoice.vat_note,
-        net_total=net,
-        vat_total=vat,
-        gross_total=net + vat,
-        payment_means=rules.TRANSFER,
-        due_date=None,
-        payment_terms=_("Der Betrag wird mit offenen Rechnungen verrechnet oder auf Ihr Konto erstattet."),
-        state=Invoice.OPEN,
+        buyer={
+            "partner": invoice.partner,
+            "buyer_name": invoice.buyer_name,
+            "buyer_street": invoice.buyer_street,
+            "buyer_postal_code": invoice.buyer_postal_code,
+            "buyer_city": invoice.buyer_city,
+            "buyer_country": invoice.buyer_country,
+            "buyer_vat_id": invoice.buyer_vat_id,
+        },
+        totals=(net, vat),
+        by=by,
     )
-    note.full_clean(exclude=["pdf"], validate_constraints=False)
-    note.save()
-    for line in credit_lines:
-        line.invoice = note
-    InvoiceLine.objects.bulk_create(credit_lines)
     _settle_state(invoice)
     invoice.save(update_fields=["state"])
-    _pdf_queue(note)
-    _enqueue_document_mail(note, f"{CREDIT_NOTE_KIND}:{note.pk}:initial")
     return note
 
 

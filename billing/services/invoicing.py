@@ -6,9 +6,11 @@ starts in M — or earlier and is still unbilled (a catch-up never loses a perio
 subscription ended before the period starts; every plan year of a service plan from its
 ``billed_from`` on, likewise; plus the lines of the registered :mod:`billing.invoicing_sources`
 (support time of the previous month). One invoice per partner per run, one line per period
-(installation, server key, product, period; months × monthly price, a plan year 1 × yearly
-price), VAT and payment terms as on every invoice (GEN-2, ORD-8: ≤ 50,00 € net with a SEPA
-mandate → direct debit). The issue date is the day the run bills the partner.
+(product, tier, reference, customer and installation; the period in its own columns; months ×
+monthly price, a plan year 1 × yearly price), written by the one invoice writer
+(:func:`billing.services.invoices.invoice_write`) with VAT and payment terms as on every invoice
+(GEN-2; ORD-8 decided there, from the monthly amount of the subscription and plan lines). The
+issue date is the day the run bills the partner.
 
 Design, in the order a run goes:
 
@@ -76,7 +78,6 @@ from billing.exceptions import BillingInputError
 from billing.models import (
     BilledPeriod,
     Invoice,
-    InvoiceLine,
     InvoicingRun,
     SepaMandate,
     ServicePlan,
@@ -84,12 +85,11 @@ from billing.models import (
     SubscriptionPriceChange,
 )
 from vendorportal import clock
-from vendorportal.formats import format_date_de
 from vendorportal.money import ZERO, format_eur, round_cents
 from vendorportal.parties.models import Partner
 from vendorportal.periods import month_end, month_period_end
 
-from . import invoice_deliver, invoice_new, invoice_vat
+from .invoices import LineDraft, invoice_vat, invoice_write
 
 logger = logging.getLogger(__name__)
 
@@ -237,61 +237,53 @@ class PartnerBill:
 
 
 def _installation_text(installation) -> str:
-    name = installation.name or installation.customer.company
-    return _("%(name)s, %(kind)s %(identifier)s") % {
-        "name": name,
-        "kind": installation.get_identifier_kind_display() or _("Kennung"),
-        "identifier": installation.identifier,
-    }
+    """Customer and installation of a line (readable lines): "Bäckerei Brezel, Filiale Nord,
+    Serverlizenzschlüssel BRZL1-…" — the installation's name only where it has one."""
+    parts = [installation.customer.company]
+    if installation.name and installation.name != installation.customer.company:
+        parts.append(installation.name)
+    parts.append(
+        _("%(kind)s %(identifier)s")
+        % {
+            "kind": installation.get_identifier_kind_display() or _("Kennung"),
+            "identifier": installation.identifier,
+        }
+    )
+    return ", ".join(parts)
 
 
-def _period_text(period: rules.Period) -> str:
-    return f"{format_date_de(period.start)}–{format_date_de(period.end)}"
-
-
-def _subscription_description(sub: Subscription, period: rules.Period) -> str:
+def _subscription_description(sub: Subscription) -> str:
+    """Product, tier, licences, reference, customer and installation; the period stands in
+    the line's period column only."""
     product = sub.product.name
     if sub.tier:
         product += " " + _("(Staffel %(tier)s Benutzer)") % {"tier": sub.tier}
     if sub.quantity > 1:
         product += ", " + _("%(count)s Lizenzen") % {"count": sub.quantity}
-    text = _("%(product)s, Abo %(reference)s – %(installation)s – Zeitraum %(period)s") % {
+    text = _("%(product)s, Abo %(reference)s – %(installation)s") % {
         "product": product,
         "reference": sub.reference,
         "installation": _installation_text(sub.installation),
-        "period": _period_text(period),
     }
     return text[:300]
 
 
-def _plan_description(plan: ServicePlan, year: rules.Period) -> str:
-    text = _("Service-Plan %(plan)s, %(reference)s – %(installation)s – Planjahr %(period)s") % {
+def _plan_description(plan: ServicePlan) -> str:
+    text = _("Service-Plan %(plan)s, %(reference)s – %(installation)s") % {
         "plan": plan.get_plan_display(),
         "reference": plan.reference,
         "installation": _installation_text(plan.installation),
-        "period": _period_text(year),
     }
     return text[:300]
 
 
 @dataclass
-class _Draft:
-    """A line before its invoice exists; ``owner`` is the subscription or plan it bills."""
+class _Sourced:
+    """A line an invoicing source proposed, with the source told what was billed."""
 
-    article: str
-    description: str
-    quantity: Decimal
-    unit: str
-    unit_price: Decimal
-    period: rules.Period | None
-    subscription: Subscription | None = None
-    service_plan: ServicePlan | None = None
-    proposal: invoicing_sources.LineProposal | None = None
-    source: invoicing_sources.InvoicingSource | None = None
-
-    @property
-    def net(self) -> Decimal:
-        return round_cents(self.quantity * self.unit_price)
+    draft: LineDraft
+    proposal: invoicing_sources.LineProposal
+    source: invoicing_sources.InvoicingSource
 
 
 def _prefetch_price_changes(subscriptions: list[Subscription]) -> None:
@@ -311,7 +303,7 @@ def _prefetch_price_changes(subscriptions: list[Subscription]) -> None:
             sub._prefetched_objects_cache = {"price_changes": none}
 
 
-def _period_drafts(partner: Partner, through: date) -> list[_Draft]:
+def _period_drafts(partner: Partner, through: date) -> list[LineDraft]:
     # Sorted here, not by the database: ORDER BY over joins costs more to compile than to sort.
     subscriptions = sorted(
         Subscription.objects.filter(partner=partner, term_start__lte=through)
@@ -330,16 +322,19 @@ def _period_drafts(partner: Partner, through: date) -> list[_Draft]:
         billed[sub_id].add(start)
     drafts = []
     for sub in subscriptions:
+        description = None
         for period in _due_subscription_periods(sub, through, billed[sub.pk]):
             monthly = selectors.subscription_monthly_price_on(sub, period.start) * sub.quantity
+            description = description or _subscription_description(sub)
             drafts.append(
-                _Draft(
+                LineDraft(
                     article=sub.product.article,
-                    description=_subscription_description(sub, period),
+                    description=description,
                     quantity=Decimal(_months(period)),
                     unit="MON",
                     unit_price=round_cents(monthly),
-                    period=period,
+                    period_start=period.start,
+                    period_end=period.end,
                     subscription=sub,
                 )
             )
@@ -365,21 +360,22 @@ def _period_drafts(partner: Partner, through: date) -> list[_Draft]:
         for plan in plans:
             for year in _due_plan_years(plan, through, billed_years[plan.pk]):
                 drafts.append(
-                    _Draft(
+                    LineDraft(
                         article=PLAN_ARTICLE.get(plan.plan, plan.plan.upper()),
-                        description=_plan_description(plan, year),
+                        description=_plan_description(plan),
                         quantity=Decimal(1),
                         unit="ANN",
                         unit_price=plan.yearly_price,
-                        period=year,
+                        period_start=year.start,
+                        period_end=year.end,
                         service_plan=plan,
                     )
                 )
     return drafts
 
 
-def _source_drafts(partner: Partner, month: date, named: dict[str, set[int]] | None) -> list[_Draft]:
-    drafts = []
+def _source_drafts(partner: Partner, month: date, named: dict[str, set[int]] | None) -> list[_Sourced]:
+    sourced = []
     for source in invoicing_sources.sources():
         if named is not None and source.name in named and partner.pk not in named[source.name]:
             # The run asked each source once which partners it has lines for; one named later
@@ -392,24 +388,17 @@ def _source_drafts(partner: Partner, month: date, named: dict[str, set[int]] | N
                     % {"source": source.name},
                     code="invalid_proposal",
                 )
-            period = (
-                rules.Period(proposal.period_start, proposal.period_end or proposal.period_start)
-                if proposal.period_start
-                else None
+            draft = LineDraft(
+                article=proposal.article,
+                description=proposal.description[:300],
+                quantity=proposal.quantity,
+                unit=proposal.unit,
+                unit_price=round_cents(proposal.unit_price),
+                period_start=proposal.period_start or None,
+                period_end=(proposal.period_end or proposal.period_start) if proposal.period_start else None,
             )
-            drafts.append(
-                _Draft(
-                    article=proposal.article,
-                    description=proposal.description[:300],
-                    quantity=proposal.quantity,
-                    unit=proposal.unit,
-                    unit_price=round_cents(proposal.unit_price),
-                    period=period,
-                    proposal=proposal,
-                    source=source,
-                )
-            )
-    return drafts
+            sourced.append(_Sourced(draft=draft, proposal=proposal, source=source))
+    return sourced
 
 
 def _locked_partner(partner_id: int, through: date) -> Partner | None:
@@ -442,65 +431,33 @@ def _bill_partner(
     partner = _locked_partner(partner_id, month_end(month))
     if partner is None:
         return None
-    drafts = _period_drafts(partner, month_end(month)) + _source_drafts(partner, month, named)
-    if not drafts:
+    period_drafts = _period_drafts(partner, month_end(month))
+    sourced = _source_drafts(partner, month, named)
+    if not period_drafts and not sourced:
         return None
     issue_date = clock.today()
     treatment, percent = invoice_vat(partner, issue_date, rates=rates)
-    net = sum((d.net for d in drafts), ZERO)
     mandate = SepaMandate.objects.get(pk=partner.active_mandate_id) if partner.active_mandate_id else None
-    terms = rules.payment_terms(rules.SUBSCRIPTION, net, mandate is not None, partner.prepayment_required, issue_date)
-    invoice = invoice_new(
+    invoice, lines = invoice_write(
         partner=partner,
         issue_date=issue_date,
         email=partner.invoice_email,
-        treatment=treatment,
-        nets=[(d.net, percent) for d in drafts],
-        terms=terms,
+        drafts=period_drafts + [s.draft for s in sourced],
+        vat_category=treatment.code,
+        vat_note=treatment.note,
+        vat_percent=percent,
         mandate=mandate,
         # Built here from the partner row and the drafts: the model's full_clean would only
         # add two queries (partner exists, number unique) the database checks on insert anyway.
         validate=False,
+        render_pdf=render_pdf,
     )
-    invoice.save()
-    lines = InvoiceLine.objects.bulk_create(
-        InvoiceLine(
-            invoice=invoice,
-            position=position,
-            article=d.article,
-            description=d.description,
-            quantity=d.quantity,
-            unit=d.unit,
-            unit_price=d.unit_price,
-            net_total=d.net,
-            vat_category=treatment.code,
-            vat_percent=percent,
-            period_start=d.period.start if d.period else None,
-            period_end=d.period.end if d.period else None,
-        )
-        for position, d in enumerate(drafts, start=1)
-    )
-    periods = [
-        BilledPeriod(
-            subscription=d.subscription,
-            service_plan=d.service_plan,
-            period_start=d.period.start,
-            period_end=d.period.end,
-            amount=line.net_total,
-            invoice_line=line,
-        )
-        for d, line in zip(drafts, lines, strict=True)
-        if d.subscription is not None or d.service_plan is not None
-    ]
-    BilledPeriod.objects.bulk_create(periods)
     by_source: dict[str, list] = defaultdict(list)
-    for d, line in zip(drafts, lines, strict=True):
-        if d.source is not None:
-            by_source[d.source.name].append((d.source, d.proposal, line))
+    for entry, line in zip(sourced, lines[len(period_drafts) :], strict=True):
+        by_source[entry.source.name].append((entry.source, entry.proposal, line))
     for entries in by_source.values():
         entries[0][0].call("billed", partner, month, [(proposal, line) for _, proposal, line in entries])
-    invoice_deliver(invoice, render_pdf=render_pdf)
-    return PartnerBill(invoice=invoice, periods=len(periods), source_lines=len(drafts) - len(periods))
+    return PartnerBill(invoice=invoice, periods=len(period_drafts), source_lines=len(sourced))
 
 
 def invoicing_bill_partner(

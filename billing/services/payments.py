@@ -151,8 +151,13 @@ def invoices_overdue(*, today: date | None = None) -> OverdueResult:
     gets ONE friendly reminder e-mail 7 days after its due date (outbox, key
     ``invoice-reminder:<pk>``, so re-runs and two workers write one)."""
     today = today or clock.today()
-    marked = Invoice.objects.filter(kind=Invoice.INVOICE, state=Invoice.OPEN, due_date__lt=today).update(
-        state=Invoice.OVERDUE
+    # A direct debit not yet in a file is not the partner's delay: it is announced again
+    # (ORD-8 / SEPA), never reminded to be transferred.
+    uncollected = selectors.open_direct_debits().values("pk")
+    marked = (
+        Invoice.objects.filter(kind=Invoice.INVOICE, state=Invoice.OPEN, due_date__lt=today)
+        .exclude(pk__in=uncollected)
+        .update(state=Invoice.OVERDUE)
     )
     reminders = 0
     due_for_reminder = (

@@ -10,8 +10,8 @@ Amounts worked out by hand (partner conditions −20 % on every order here):
   the journal; credit notes are paid by transfer.
 - Direct-debit invoice, 21.11.2026: Blacklist PRO subscription 12,21 € − 20 % = 9,768 → 9,77 € a
   month; signed on the 21st the order bills the first partial month (SUB-2): 10 of 30 days →
-  9,77 × 10/30 = 3,2566… → 3,26 € net; 19 % = 0,6194 → 0,62 €; gross 3,88 €, collected on
-  05.12.2026 (file written 25.11.2026).
+  9,77 × 10/30 = 3,2566… → 3,26 € net; 19 % = 0,6194 → 0,62 €; gross 3,88 €, collected on the day
+  it announced: 21.11. + 14 days = Sat 05.12.2026 → Mon 07.12.2026 (file written 25.11.2026).
 
 Journal 11/2026: net 135,20 + 135,20 + 3,26 − 135,20 = 138,46 €; VAT 25,69 + 0 + 0,62 − 25,69 =
 0,62 €; gross 160,89 + 135,20 + 3,88 − 160,89 = 139,08 €. 19 %: three documents, 3,26 / 0,62 /
@@ -84,7 +84,7 @@ def november(modules, clock, settings, send_outbox):
     clock.set(date(2026, 11, 21))
     debit = services.order_confirm(order=make_order(debtor(), ("BLACKLIST", "subscription", 12)))
     clock.set(date(2026, 11, 25))
-    batch = services.sepa_export(collection_date=date(2026, 12, 5))
+    batch = services.sepa_export(through=date(2026, 12, 7))  # announced for Mon 07.12.2026
     assert (domestic.gross_total, reverse.gross_total, note.gross_total, debit.gross_total) == (
         D("160.89"),
         D("135.20"),
@@ -172,7 +172,7 @@ def test_monthly_job_mails_the_journal_pdf_with_the_sepa_file_once(november, sen
         "INTERCOM",
         "BLACKLIST",
         batch.filename,
-        "05.12.2026",
+        "07.12.2026",
     ):
         assert expected in text, expected
     runs = JobRun.objects.filter(name="finance-journal").order_by("pk")
@@ -272,7 +272,8 @@ def test_open_items_per_partner_and_bucket(open_items):
     }
     assert by_partner == {
         "Alpen Telefonie GmbH": (D("135.20"), [("RE-2026-000003", 32, "31_60", D("135.20"))]),
-        "Lastschrift GmbH": (D("3.88"), [("RE-2026-000004", 16, "1_30", D("3.88"))]),
+        # Due (collected) on 07.12.2026, the announced day: 14 days before the report.
+        "Lastschrift GmbH": (D("3.88"), [("RE-2026-000004", 14, "1_30", D("3.88"))]),
         "Muster Kommunikation GmbH": (
             D("421.78"),
             [

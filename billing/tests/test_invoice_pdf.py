@@ -55,7 +55,7 @@ def test_domestic_invoice_shows_lines_vat_and_totals_in_german(domestic_invoice_
     assert "ADSYNC" in text and "Active Directory" in text
     assert "21.11.2026 1 Stk. 1.299,00 € 1.299,00 €" in text
     assert "01.12.2026 –\n28.02.2027" in text
-    assert "3 Monat(e) 44,75 € 134,25 €" in text
+    assert "3 Monate 44,75 € 134,25 €" in text
     # 1.433,25 net; 1.433,25 × 0,19 = 272,3175 → 272,32; 1.705,57 gross
     assert "Summe netto 1.433,25 €" in text
     assert "USt. 19 % auf 1.433,25 € 272,32 €" in text
@@ -181,7 +181,7 @@ def test_non_eu_invoice_prints_not_taxable(non_eu_invoice_doc, rendered):
     assert "SCHWEIZ" in text
     assert "Nicht im Inland steuerbare Leistung" in text
     # 12 × 15,90 € = 190,80 €
-    assert "12 Monat(e) 15,90 € 190,80 €" in text
+    assert "12 Monate 15,90 € 190,80 €" in text
     assert "Rechnungsbetrag brutto 190,80 €" in text
 
 

@@ -206,7 +206,10 @@ def test_subscription_up_to_50_euros_is_debited_with_the_mandate(modules, today)
         "MUSTER-0001",
         "DE89370400440532013000",
     )
-    assert invoice.payment_terms == "Der Betrag wird am 05.12.2026 per SEPA-Basislastschrift eingezogen."
+    # Announced for 21.11. + 14 days = 05.12.2026, a Saturday: collected on the next TARGET2
+    # business day, Monday 07.12.2026 (ORD-8 / SEPA: the file asks for exactly that day).
+    assert invoice.payment_terms == "Der Betrag wird am 07.12.2026 per SEPA-Basislastschrift eingezogen."
+    assert invoice.due_date == date(2026, 12, 7)
     assert selectors.invoice_document(invoice).payment.means == "59"
 
 

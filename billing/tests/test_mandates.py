@@ -218,6 +218,24 @@ def test_finance_creates_a_mandate_to_print_then_records_its_signature(client, p
     assert selectors.partner_mandate(partner) == pending
 
 
+def test_finance_sets_debits_above_50_euros_on_a_mandate(client, partner):
+    c = staff_client(client, roles.FINANCE)
+    data = {
+        "partner": partner.pk,
+        "iban": "DE89 3704 0044 0532 0130 00",
+        "bic": "",
+        "reference": "MUSTER-0001",
+        "signed_on": "10.03.2025",
+        "above_limit": "on",
+    }
+    assert c.post(reverse("admin:billing_sepamandate_add"), data).status_code == 302
+    mandate = SepaMandate.objects.get()
+    assert mandate.above_limit is True
+    change = reverse("admin:billing_sepamandate_change", args=[mandate.pk])
+    assert c.post(change, {k: v for k, v in data.items() if k not in ("partner", "above_limit")}).status_code == 302
+    assert SepaMandate.objects.get().above_limit is False
+
+
 @pytest.mark.parametrize("group_name", [roles.SALES, roles.SUPPORT])
 def test_only_finance_records_mandates(client, partner, group_name):
     c = staff_client(client, group_name)
@@ -239,8 +257,7 @@ def test_batch_xml_download_for_finance_only(client, partner, settings):
 
     create(partner)
     batch = services.sepa_batch_create(
-        collections=[DueCollection("RE-2026-000101", Decimal("44.75"), "MUSTER-0001")],
-        collection_date=date(2026, 12, 1),
+        collections=[DueCollection("RE-2026-000101", Decimal("44.75"), "MUSTER-0001", date(2026, 12, 1))],
     )
     url = reverse("admin:billing_sepabatch_xml", args=[batch.pk])
     for group_name, status in [(roles.FINANCE, 200), (roles.SALES, 403), (roles.SUPPORT, 403)]:

@@ -320,38 +320,103 @@ def test_an_upgrade_never_costs_more_than_the_new_licence_nor_less_than_nothing(
 # --- ORD-8: payment terms -----------------------------------------------------------------------------
 
 
+def terms(monthly=None, *, purchases=False, mandate=True, above=False, prepayment=False, on=date(2026, 11, 21)):
+    return rules.payment_terms(
+        monthly_amount=None if monthly is None else D(monthly),
+        has_purchases=purchases,
+        has_mandate=mandate,
+        mandate_above_limit=above,
+        prepayment_required=prepayment,
+        invoice_date=on,
+    )
+
+
 def test_purchase_by_transfer_due_in_14_days():
-    terms = rules.payment_terms("purchase", None, True, False, date(2026, 11, 21))
-    assert (terms.means, terms.due_date) == ("transfer", date(2026, 12, 5))  # 21.11. + 14 days
-    assert "05.12.2026" in terms.text
+    result = terms(None, purchases=True)
+    assert (result.means, result.due_date) == ("transfer", date(2026, 12, 5))  # 21.11. + 14 days
+    assert result.text == "Zahlbar ohne Abzug bis 05.12.2026 per Überweisung."
 
 
 def test_purchase_with_prepayment_required():
-    terms = rules.payment_terms("purchase", None, False, True, date(2026, 12, 20))
-    assert (terms.means, terms.due_date) == ("prepayment", date(2027, 1, 3))  # across the year end
-    assert "Vorkasse" in terms.text
+    result = terms(None, purchases=True, mandate=False, prepayment=True, on=date(2026, 12, 20))
+    assert (result.means, result.due_date) == ("prepayment", date(2027, 1, 3))  # across the year end
+    assert "Vorkasse" in result.text
 
 
 @pytest.mark.parametrize(
-    "monthly,mandate,means",
+    "monthly,mandate,above,means",
     [
-        ("50.00", True, "direct_debit"),  # the boundary: up to 50,00 € by direct debit
-        ("49.99", True, "direct_debit"),
-        ("50.01", True, "transfer"),  # above 50,00 €: invoice
-        ("22.50", False, "transfer"),  # no mandate: invoice
-        ("179.00", False, "transfer"),
+        ("50.00", True, False, "direct_debit"),  # the boundary: up to 50,00 € by direct debit
+        ("49.99", True, False, "direct_debit"),
+        ("50.01", True, False, "transfer"),  # above 50,00 €: invoice …
+        ("50.01", True, True, "direct_debit"),  # … unless the mandate says "auch über 50 €"
+        ("60.00", True, True, "direct_debit"),
+        ("22.50", False, False, "transfer"),  # no mandate: invoice
+        ("179.00", False, True, "transfer"),
     ],
 )
-def test_subscription_payment_means(monthly, mandate, means):
-    terms = rules.payment_terms("subscription", D(monthly), mandate, False, date(2026, 11, 21))
-    assert (terms.means, terms.due_date) == (means, date(2026, 12, 5))
+def test_subscription_payment_means(monthly, mandate, above, means):
+    assert terms(monthly, mandate=mandate, above=above).means == means
 
 
-def test_subscription_needs_the_monthly_amount_and_kind_must_be_known():
-    with pytest.raises(BillingInputError):
-        rules.payment_terms("subscription", None, True, False, date(2026, 11, 21))
-    with pytest.raises(BillingInputError):
-        rules.payment_terms("rent", D("1"), True, False, date(2026, 11, 21))
+def test_a_debit_is_announced_for_a_target2_business_day():
+    # 21.11.2026 + 14 days = Sat 05.12.2026 → Mon 07.12.2026; a transfer stays due on the 05.12.
+    result = terms("9.77")
+    assert (result.means, result.due_date) == ("direct_debit", date(2026, 12, 7))
+    assert result.text == "Der Betrag wird am 07.12.2026 per SEPA-Basislastschrift eingezogen."
+    # 11.12.2026 + 14 = Fri 25.12. (Christmas) → Sat, Sun, Mon 28.12.2026.
+    assert terms("9.77", on=date(2026, 12, 11)).due_date == date(2026, 12, 28)
+    # 18.12.2026 + 14 = Fri 01.01.2027 (New Year) → Mon 04.01.2027.
+    assert terms("9.77", on=date(2026, 12, 18)).due_date == date(2027, 1, 4)
+
+
+def test_purchases_are_collected_with_the_subscriptions_of_the_invoice():
+    # ORD-8 decision: 1.299,00 € purchase + 10 €/month subscription, mandate → the whole invoice is debited.
+    assert terms("10.00", purchases=True).means == "direct_debit"
+    # Purchases only: no monthly amount → transfer, even with a mandate.
+    assert terms(None, purchases=True).means == "transfer"
+    # Support time only (neither purchase nor subscription) → transfer.
+    assert terms(None).means == "transfer"
+    # Prepayment required: goods wait for the money, whatever else the invoice holds.
+    assert terms("10.00", purchases=True, prepayment=True).means == "prepayment"
+    assert terms("10.00", prepayment=True).means == "direct_debit"  # no purchase: the rule applies
+
+
+@pytest.mark.parametrize(
+    "start,end,months",
+    [
+        (date(2027, 1, 1), date(2027, 3, 31), 3),  # a quarter
+        (date(2026, 12, 1), date(2026, 12, 31), 1),
+        (date(2026, 12, 1), date(2027, 11, 30), 12),  # a plan year
+        (date(2026, 11, 21), date(2026, 11, 30), 1),  # SUB-2's first partial month: a started month
+        (date(2026, 1, 31), date(2026, 2, 28), 1),  # GEN-1 clamp
+    ],
+)
+def test_period_months(start, end, months):
+    assert rules.period_months(start, end) == months
+
+
+def test_invoice_monthly_amount_per_line_net_over_its_months():
+    quarter = (D("60.00"), date(2027, 1, 1), date(2027, 3, 31))  # 20 €/month billed quarterly
+    assert rules.invoice_monthly_amount([quarter]) == D("20.00")
+    month = (D("20.00"), date(2027, 1, 1), date(2027, 1, 31))
+    assert rules.invoice_monthly_amount([month, month, month]) == D("60.00")  # 3 × 20 → transfer
+    plan_year = (D("828.00"), date(2026, 12, 1), date(2027, 11, 30))  # Premium: 828 / 12 = 69,00
+    assert rules.invoice_monthly_amount([plan_year]) == D("69.00")
+    # 33,25 € × 3 (quarter) + 100,00 / 3 (a 3-month line) = 33,25 + 33,333… = 66,583… → 66,58
+    assert rules.invoice_monthly_amount(
+        [(D("99.75"), date(2026, 12, 1), date(2027, 2, 28)), (D("100.00"), date(2026, 12, 1), date(2027, 2, 28))]
+    ) == D("66.58")
+
+
+def test_needs_new_date_with_the_submission_lead():
+    # Announced Mon 21.12.2026, 1 business day lead: the file must reach the bank by Fri 18.12.
+    assert not rules.direct_debit_needs_new_date(date(2026, 12, 21), date(2026, 12, 18), 1)
+    assert rules.direct_debit_needs_new_date(date(2026, 12, 21), date(2026, 12, 19), 1)
+    assert rules.direct_debit_needs_new_date(date(2026, 12, 20), date(2026, 12, 21), 1)  # passed
+    # Mon 04.01.2027 with 2 days lead: 31.12. and 30.12. (01.01. is closed) → by 30.12.2026.
+    assert not rules.direct_debit_needs_new_date(date(2027, 1, 4), date(2026, 12, 30), 2)
+    assert rules.direct_debit_needs_new_date(date(2027, 1, 4), date(2026, 12, 31), 2)
 
 
 # --- ORD-9: cancel until the key is generated ---------------------------------------------------------

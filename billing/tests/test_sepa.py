@@ -26,6 +26,7 @@ def collection(number, amount, sequence_type, reference="MUSTER-0001", **kw):
         mandate_reference=reference,
         mandate_signed_on=date(2025, 3, 10),
         sequence_type=sequence_type,
+        collection_date=date(2026, 12, 1),
         debtor_name="Muster Kommunikation GmbH",
         debtor_iban="DE89370400440532013000",
         debtor_bic="COBADEFFXXX",
@@ -39,7 +40,6 @@ def build(collections, schema=sepa.PAIN008):
     return build_pain008(
         creditor=CREDITOR,
         collections=collections,
-        collection_date=date(2026, 12, 1),
         message_id="SEPA-2026-00001",
         created_at=datetime(2026, 11, 21, 10, 30),
         schema=schema,
@@ -88,9 +88,27 @@ def test_file_read_back_has_one_block_per_sequence_type_with_hand_worked_sums(sc
         for b in blocks
     ]
     assert summary == [
-        ("SEPA-2026-00001-FRST", "FRST", "CORE", "1", "10.00", "2026-12-01", "DE98ZZZ09999999999", CREDITOR.iban),
+        (
+            "SEPA-2026-00001-FRST-20261201",
+            "FRST",
+            "CORE",
+            "1",
+            "10.00",
+            "2026-12-01",
+            "DE98ZZZ09999999999",
+            CREDITOR.iban,
+        ),
         # RCUR: 44,75 + 59,50 = 104,25 €.
-        ("SEPA-2026-00001-RCUR", "RCUR", "CORE", "2", "104.25", "2026-12-01", "DE98ZZZ09999999999", CREDITOR.iban),
+        (
+            "SEPA-2026-00001-RCUR-20261201",
+            "RCUR",
+            "CORE",
+            "2",
+            "104.25",
+            "2026-12-01",
+            "DE98ZZZ09999999999",
+            CREDITOR.iban,
+        ),
     ]
     transactions = [
         (
@@ -210,8 +228,8 @@ def mandates(db, clock, settings):
     return muster, beispiel
 
 
-def due(number, amount, reference):
-    return DueCollection(end_to_end_id=number, amount=D(amount), mandate_reference=reference)
+def due(number, amount, reference, day=date(2026, 12, 1)):
+    return DueCollection(end_to_end_id=number, amount=D(amount), mandate_reference=reference, collection_date=day)
 
 
 def test_batch_stores_the_file_its_items_and_moves_first_collections_to_rcur(mandates):
@@ -223,7 +241,6 @@ def test_batch_stores_the_file_its_items_and_moves_first_collections_to_rcur(man
             due("RE-2026-000103", "59.50", "MUSTER-0001"),
             due("RE-2026-000102", "10.00", "BEISPIEL-7"),
         ],
-        collection_date=date(2026, 12, 1),
         by=user,
     )
     assert (batch.message_id, batch.count, batch.total, batch.created_by) == (
@@ -262,20 +279,17 @@ def test_batch_stores_the_file_its_items_and_moves_first_collections_to_rcur(man
 
     # The next month's collection under the same mandate is recurring.
     clock_batch = services.sepa_batch_create(
-        collections=[due("RE-2026-000150", "44.75", "MUSTER-0001")], collection_date=date(2027, 1, 4)
+        collections=[due("RE-2026-000150", "44.75", "MUSTER-0001", date(2027, 1, 4))]
     )
     assert [i.sequence_type for i in clock_batch.items.all()] == ["RCUR"]
     assert clock_batch.message_id == "SEPA-2026-00002"
 
 
 def test_the_same_invoice_is_never_in_two_batches(mandates):
-    services.sepa_batch_create(
-        collections=[due("RE-2026-000101", "44.75", "MUSTER-0001")], collection_date=date(2026, 12, 1)
-    )
+    services.sepa_batch_create(collections=[due("RE-2026-000101", "44.75", "MUSTER-0001")])
     with pytest.raises(SepaCollectionRefused, match="RE-2026-000101") as exc:
         services.sepa_batch_create(
             collections=[due("RE-2026-000102", "10.00", "BEISPIEL-7"), due("RE-2026-000101", "44.75", "MUSTER-0001")],
-            collection_date=date(2026, 12, 2),
         )
     assert exc.value.code == "sepa_already_collected"
     # Nothing of the refused batch was written: one batch, one item, Beispiel still FRST.
@@ -285,9 +299,7 @@ def test_the_same_invoice_is_never_in_two_batches(mandates):
 
 def test_the_database_refuses_a_second_item_with_the_same_end_to_end_id(mandates):
     muster, _beispiel = mandates
-    batch = services.sepa_batch_create(
-        collections=[due("RE-2026-000101", "44.75", "MUSTER-0001")], collection_date=date(2026, 12, 1)
-    )
+    batch = services.sepa_batch_create(collections=[due("RE-2026-000101", "44.75", "MUSTER-0001")])
     with pytest.raises(IntegrityError), transaction.atomic():
         SepaBatchItem.objects.create(
             batch=batch, end_to_end_id="RE-2026-000101", mandate=muster, sequence_type="RCUR", amount=D("44.75")
@@ -295,9 +307,7 @@ def test_the_database_refuses_a_second_item_with_the_same_end_to_end_id(mandates
 
 
 def test_a_race_past_the_check_becomes_a_refusal_not_a_500(mandates, monkeypatch):
-    services.sepa_batch_create(
-        collections=[due("RE-2026-000101", "44.75", "MUSTER-0001")], collection_date=date(2026, 12, 1)
-    )
+    services.sepa_batch_create(collections=[due("RE-2026-000101", "44.75", "MUSTER-0001")])
     # Simulate a second export that checked before the first committed: the check sees nothing.
     real_filter = SepaBatchItem.objects.filter
 
@@ -308,9 +318,7 @@ def test_a_race_past_the_check_becomes_a_refusal_not_a_500(mandates, monkeypatch
 
     monkeypatch.setattr(SepaBatchItem.objects, "filter", blind_filter)
     with pytest.raises(SepaCollectionRefused) as exc:
-        services.sepa_batch_create(
-            collections=[due("RE-2026-000101", "44.75", "MUSTER-0001")], collection_date=date(2026, 12, 1)
-        )
+        services.sepa_batch_create(collections=[due("RE-2026-000101", "44.75", "MUSTER-0001")])
     assert exc.value.code == "sepa_already_collected"
     assert SepaBatch.objects.count() == 1
 
@@ -321,7 +329,7 @@ def test_revoked_or_unknown_mandates_and_bad_dates_are_refused(mandates):
     cases = [
         ([due("RE-1", "44.75", "MUSTER-0001")], date(2026, 12, 1), "sepa_mandate_inactive"),
         ([due("RE-1", "44.75", "UNBEKANNT-1")], date(2026, 12, 1), "sepa_mandate_inactive"),
-        ([due("RE-1", "10.00", "BEISPIEL-7")], date(2026, 11, 21), "sepa_collection_date"),
+        ([due("RE-1", "10.00", "BEISPIEL-7", date(2026, 11, 21))], date(2026, 11, 21), "sepa_collection_date"),
         ([], date(2026, 12, 1), "sepa_empty"),
         (
             [due("RE-1", "10.00", "BEISPIEL-7"), due("RE-1", "10.00", "BEISPIEL-7")],
@@ -329,18 +337,16 @@ def test_revoked_or_unknown_mandates_and_bad_dates_are_refused(mandates):
             "sepa_duplicate_input",
         ),
     ]
-    for collections, collection_date, code in cases:
+    for collections, _day, code in cases:
         with pytest.raises(SepaCollectionRefused) as exc:
-            services.sepa_batch_create(collections=collections, collection_date=collection_date)
+            services.sepa_batch_create(collections=collections)
         assert exc.value.code == code
     assert SepaBatch.objects.count() == 0
 
 
 def test_a_file_the_schema_refuses_writes_no_batch(mandates):
     with pytest.raises(SepaFileInvalid):
-        services.sepa_batch_create(
-            collections=[due("RE-2026-000101-" + "X" * 21, "44.75", "MUSTER-0001")], collection_date=date(2026, 12, 1)
-        )
+        services.sepa_batch_create(collections=[due("RE-2026-000101-" + "X" * 21, "44.75", "MUSTER-0001")])
     assert (SepaBatch.objects.count(), SepaMandate.objects.get(reference="MUSTER-0001").sequence_type) == (0, "FRST")
 
 
@@ -366,9 +372,7 @@ def test_parallel_exports_of_the_same_invoice_make_one_batch(clock, settings):
     def run(i):
         try:
             barrier.wait(timeout=30)
-            batch = services.sepa_batch_create(
-                collections=[due("RE-2026-000101", "44.75", "MUSTER-0001")], collection_date=date(2026, 12, 1)
-            )
+            batch = services.sepa_batch_create(collections=[due("RE-2026-000101", "44.75", "MUSTER-0001")])
             results[i] = ("ok", batch.pk)
         except PortalError as exc:
             results[i] = (exc.code, exc.message)

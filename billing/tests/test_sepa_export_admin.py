@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def debit_invoice(modules, clock):
     # Blacklist PRO 12 months: 12,21 € − 20 % = 9,77 € a month (ORD-8: ≤ 50 € with a mandate →
-    # direct debit, collection announced for 05.12.2026); the order bills the partial November
+    # direct debit, announced for 21.11. + 14 = Sat 05.12. → Mon 07.12.2026); the order bills the partial November
     # (SUB-2): 10/30 × 9,77 → 3,26 € net, 0,62 € VAT, 3,88 € gross.
     clock.set(date(2026, 11, 21))
     partner = make_partner()
@@ -38,9 +38,7 @@ def as_group(client, name):
 
 @pytest.mark.parametrize("group, status", [(roles.FINANCE, 302), (roles.SALES, 403), (roles.SUPPORT, 403)])
 def test_only_finance_writes_a_direct_debit_file(client, debit_invoice, group, status):
-    response = as_group(client, group).post(
-        reverse("admin:billing_sepabatch_export"), {"collection_date": "05.12.2026"}
-    )
+    response = as_group(client, group).post(reverse("admin:billing_sepabatch_export"), {"through": "07.12.2026"})
     assert response.status_code == status
     assert SepaBatch.objects.count() == (1 if status == 302 else 0)
 
@@ -49,17 +47,17 @@ def test_finance_sees_the_button_and_a_second_export_writes_nothing(client, debi
     as_group(client, roles.FINANCE)
     page = client.get(reverse("admin:billing_sepabatch_changelist")).content.decode()
     assert reverse("admin:billing_sepabatch_export") in page
-    first = client.post(reverse("admin:billing_sepabatch_export"), {"collection_date": "05.12.2026"}, follow=True)
+    first = client.post(reverse("admin:billing_sepabatch_export"), {"through": "07.12.2026"}, follow=True)
     assert "mit 1 Lastschrift(en) über 3,88 € erstellt" in first.content.decode()
     assert SepaBatch.objects.get().total == Decimal("3.88")
-    again = client.post(reverse("admin:billing_sepabatch_export"), {"collection_date": "05.12.2026"}, follow=True)
-    assert "Keine fälligen Lastschriften bis 05.12.2026" in again.content.decode()
+    again = client.post(reverse("admin:billing_sepabatch_export"), {"through": "07.12.2026"}, follow=True)
+    assert "Keine angekündigten Lastschriften bis 07.12.2026" in again.content.decode()
     assert SepaBatch.objects.count() == 1
 
 
-def test_collection_date_today_is_refused_in_the_form(client, debit_invoice):
+def test_a_day_before_today_is_refused_in_the_form(client, debit_invoice):
     as_group(client, roles.FINANCE)
-    response = client.post(reverse("admin:billing_sepabatch_export"), {"collection_date": "21.11.2026"})
+    response = client.post(reverse("admin:billing_sepabatch_export"), {"through": "20.11.2026"})
     assert response.status_code == 200
-    assert "muss nach dem heutigen Tag liegen" in response.content.decode()
+    assert "liegt vor dem heutigen Tag" in response.content.decode()
     assert not SepaBatch.objects.exists()

@@ -102,7 +102,8 @@ def test_order_of_21_november_makes_a_subscription_and_bills_the_partial_month(m
         date(2026, 11, 21),
         date(2026, 11, 30),
     )
-    assert line.description.endswith("anteilig 21.11.2026–30.11.2026 (10 von 30 Tagen)")
+    # The period stands in its columns only; the line says how the part of the month was priced.
+    assert "erster Monat anteilig: 10 von 30 Tagen" in line.description and "21.11.2026" not in line.description
     # VAT 14,92 × 19 % = 2,8348 → 2,83 €; gross 17,75 €.
     assert (invoice.net_total, invoice.vat_total, invoice.gross_total) == (D("14.92"), D("2.83"), D("17.75"))
     billed = BilledPeriod.objects.get()

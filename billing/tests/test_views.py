@@ -500,6 +500,7 @@ def mandate_data(**kw):
         "bic": "",
         "signed_on": "20.11.2026",
         "confirm": "on",
+        "token": uuid.uuid4().hex,  # each rendered form has its own one-time token
         **kw,
     }
 
@@ -525,6 +526,27 @@ def test_enter_mandate_and_replace_it(client, admin, partner, today):
     old, new = SepaMandate.objects.order_by("pk")
     assert old.revoked_on == TODAY and new.revoked_on is None
     assert (new.reference, new.bic) == (f"VP-{partner.pk:06d}-002", "BKAUATWW")
+
+
+def test_the_same_mandate_form_posted_twice_records_one_mandate(client, admin, partner, today):
+    """Idempotent (STYLE 14): the form's one-time token. Before, every post revoked the mandate
+    the previous one had just recorded (ten posts: ten mandates, nine revoked)."""
+    page = client.get(reverse("portal:sepa_mandate")).content.decode()
+    assert 'name="token"' in page and "auch über 50 €" in page
+    data = mandate_data()
+    for _ in range(3):
+        response = client.post(reverse("portal:sepa_mandate"), data)
+        assert response.status_code == 302
+    mandate = SepaMandate.objects.get()
+    assert mandate.revoked_on is None and mandate.portal_token == data["token"]
+
+
+def test_partner_chooses_debits_above_50_euros(client, admin, partner, today):
+    client.post(reverse("portal:sepa_mandate"), mandate_data(above_limit="on"))
+    assert SepaMandate.objects.get().above_limit is True
+    response = client.post(reverse("portal:sepa_mandate"), {"action": "above_limit"}, follow=True)
+    assert SepaMandate.objects.get().above_limit is False  # the active mandate's choice, switched off
+    assert "Ihre Wahl zu Lastschriften über 50 € ist gespeichert." in response.content.decode()
 
 
 def test_mandate_garbage_changes_nothing(client, admin, partner, today):
@@ -572,10 +594,10 @@ def test_the_account_holder_is_the_debtor_of_the_direct_debit_file(partner, toda
         iban="DE89370400440532013000",
         bic="",
         signed_on=date(2026, 11, 20),
+        token="t-1",
     )
     batch = services.sepa_batch_create(
-        collections=[sepa.DueCollection("RE-2026-000001", D("53.25"), mandate.reference)],
-        collection_date=TODAY + timedelta(days=5),
+        collections=[sepa.DueCollection("RE-2026-000001", D("53.25"), mandate.reference, TODAY + timedelta(days=5))],
     )
     # The pain.008 names the account holder as debtor, not the partner's company.
     assert "<Nm>Muster Holding AG</Nm>" in batch.xml and "Muster Kommunikation GmbH" not in batch.xml
