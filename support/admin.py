@@ -84,7 +84,7 @@ class AttachmentInline(admin.TabularInline):
     model = Attachment
     extra = 0
     can_delete = False
-    fields = ["download", "size", "is_log", "from_staff", "created_at"]
+    fields = ["download", "size", "is_log", "log_reason", "from_staff", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
