@@ -74,6 +74,10 @@ TYPICAL_PARAMS: tuple[str, ...] = (
     "e",
 )
 
+MANAGEMENT_FIELD = re.compile(r"-(TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS$")
+# Query parameters get fewer values than forms: a page reads a parameter or it does not.
+PARAM_VALUES: tuple[str, ...] = (HUGE, "-" + HUGE, NUL, "2026-13-45", "ÄÖÜß € 😀 ../x")
+
 OK_STATUSES = frozenset({200, 301, 302, 303, 304, 400, 403, 404, 405, 409, 410, 413, 422, 429})
 
 
@@ -258,6 +262,7 @@ class Fuzzer:
         params: bool = True,
         forms: bool = True,
         values: tuple[str, ...] = GARBAGE,
+        query_values: tuple[str, ...] = PARAM_VALUES,
         param_values: tuple[str, ...] = PARAM_GARBAGE,
         per_field: bool = True,
     ):
@@ -274,10 +279,10 @@ class Fuzzer:
             names = list(dict.fromkeys([*TYPICAL_PARAMS, *own]))
             if response is not None and response.status_code == 405:  # POST only: see post_only_urls()
                 self.post_only.append((url, names))
-            elif not is_html:  # a download: one more (PDFs are rendered per request)
-                self.send("get", url, dict.fromkeys(names, HUGE), label="params=HUGE")
+            elif not is_html:  # a download (PDF, CSV): the plain GET is all; rendering is slow
+                pass
             else:
-                for value in values:
+                for value in query_values:
                     self.send("get", url, dict.fromkeys(names, value), label=f"params={value[:20]!r}")
                 for name in own:  # the page's own parameters (filters, paging) one by one
                     for value in param_values:
@@ -300,21 +305,26 @@ class Fuzzer:
             return
         self.seen_forms.add(key)
         method = "post" if form.method == "post" else "get"
-        names = form.names()
+        baseline = form.baseline()
+        # Formset management fields keep the page's values: Django refuses garbage there
+        # itself, and a huge TOTAL_FORMS makes it build its 1,000-form maximum — seconds per
+        # request for nothing learnt. "__prefix__" fields are the empty-form template.
+        fixed = {name for name in baseline if MANAGEMENT_FIELD.search(name)}
+        names = [name for name in form.names() if name not in fixed and "__prefix__" not in name]
         self.field_names.update(names)
         files = {f.name for f in form.fields if f.kind == "file"}
+        kept = {name: baseline[name] for name in fixed}
         for value in values:
-            data = {name: value for name in names if name not in files}
+            data = {**kept, **{name: value for name in names if name not in files}}
             if method == "post":
                 for name in files:
                     data[name] = SimpleUploadedFile("../../" + (value[:50] or "leer") + ".txt", value.encode())
             self.send(method, target, data, label=f"all fields={value[:20]!r}")
         if not per_field:
             return
-        baseline = form.baseline()
         done = set()
         for f in form.fields:
-            if f.kind in ("submit", "file") or f.name in done:
+            if f.kind in ("submit", "file") or f.name in done or f.name not in names:
                 continue
             done.add(f.name)
             value = garbage_for(f)

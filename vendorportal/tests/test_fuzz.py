@@ -126,7 +126,7 @@ def test_no_garbage_gives_a_500_in_the_portal(demo):
         fuzzer.page(url)
         fuzzer.send("post", url, {"x": NUL}, label="post without form")
     fuzzer.post_only_urls()
-    assert fuzzer.requests > 1000  # the walk found the pages and their forms
+    assert fuzzer.requests > 600  # the walk found the pages and their forms
     _finish(fuzzer, started, "portal")
 
 
@@ -170,9 +170,9 @@ def _date_params(model_admin) -> list[str]:
     return [f"{hierarchy}__year", f"{hierarchy}__month", f"{hierarchy}__day"] if hierarchy else []
 
 
-LIST_VALUES = (HUGE, "-" + HUGE, "-1", "99999", "2026-13-45", LONG, "ÄÖÜß € 😀", "../x")
-ADD_VALUES = (HUGE, NUL, BAD_DATE, LONG)
-CHANGE_VALUES = ("-" + HUGE, "2026-13-45", "ÄÖÜß € 😀 \u202e", "../../etc/passwd")
+LIST_VALUES = (HUGE, "-1", "99999", "2026-13-45", "ÄÖÜß € 😀 ../x")
+ADD_VALUES = (HUGE, BAD_DATE, LONG)
+CHANGE_VALUES = ("-" + HUGE, "2026-13-45", "ÄÖÜß € 😀 \u202e ../../etc/passwd")
 OWN_VIEW_VALUES = (HUGE, BAD_DATE, "-1")
 
 
@@ -181,7 +181,7 @@ def test_no_garbage_gives_a_500_in_the_admin(demo):
     client = _superuser_client()
     fuzzer = Fuzzer(client)
     for url in ("/admin/", reverse("admin:job_schedule"), reverse("admin:password_change"), "/admin/autocomplete/"):
-        fuzzer.page(url, extra_params=("app_label", "model_name", "field_name", "term"), values=LIST_VALUES)
+        fuzzer.page(url, extra_params=("app_label", "model_name", "field_name", "term"), query_values=LIST_VALUES)
     without_object = []
     for model, model_admin in sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label):
         obj = model._default_manager.order_by("pk").first()
@@ -198,7 +198,14 @@ def test_no_garbage_gives_a_500_in_the_admin(demo):
             # Admin pages are heavy (forms with inlines): a share of the garbage each, chosen
             # so that lists get the numbers and dates, forms every kind once.
             if pattern.name.endswith("_changelist"):
-                fuzzer.page(url, extra_params=_date_params(model_admin), values=LIST_VALUES, param_values=(HUGE,))
+                fuzzer.page(
+                    url,
+                    extra_params=_date_params(model_admin),
+                    query_values=LIST_VALUES,
+                    param_values=(HUGE,),
+                    values=LIST_VALUES,  # the search and the actions form
+                    per_field=False,
+                )
             elif pattern.name.endswith("_add"):
                 fuzzer.page(url, params=False, values=ADD_VALUES, per_field=False)
             elif pattern.name.endswith("_change"):
@@ -207,7 +214,7 @@ def test_no_garbage_gives_a_500_in_the_admin(demo):
             elif pattern.name.endswith(("_history", "_simple_history")):
                 fuzzer.send("get", url, label="history")
             else:  # the apps' own views: their parameters and forms
-                fuzzer.page(url, values=OWN_VIEW_VALUES, per_field=False, param_values=())
+                fuzzer.page(url, values=OWN_VIEW_VALUES, query_values=OWN_VIEW_VALUES, per_field=False, param_values=())
         # Delete: the confirmation page and a post (rolled back like every request).
         if obj is not None:
             delete = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_delete", args=[obj.pk])
@@ -215,5 +222,5 @@ def test_no_garbage_gives_a_500_in_the_admin(demo):
             fuzzer.send("post", delete, {"post": "yes"}, label="delete post")
     fuzzer.post_only_urls(values=OWN_VIEW_VALUES)
     print(f"\nadmin models without an object to change: {without_object}")
-    assert fuzzer.requests > 1000
+    assert fuzzer.requests > 800  # the walk found the pages and their forms
     _finish(fuzzer, started, "admin")
