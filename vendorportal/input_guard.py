@@ -53,7 +53,8 @@ class RejectNulBytesMiddleware:
                 "Die Anfrage enthält ein unzulässiges Steuerzeichen (NUL-Byte). Bitte prüfen Sie Ihre Eingabe "
                 "bzw. die aufgerufene Adresse; es wurde nichts gespeichert."
             )
-            html = loader.get_template("400.html").render({"message": message})
+            home = "/admin/" if request.path.startswith("/admin/") else "/portal/"
+            html = loader.get_template("400.html").render({"message": message, "home": home})
             return HttpResponseBadRequest(html)
         return self.get_response(request)
 
