@@ -67,6 +67,9 @@ def superuser_client(client):
         "/admin/billing/invoice/?issue_date__year=-5",
         "/admin/billing/order/?partner=99999999999999999999999",
         "/admin/vendorportal/outboxmessage/?created_at__year=99999",
+        "/admin/billing/subscription/?signed_on__year=-99999999999999999999",
+        "/admin/licensing/deliverynote/?created_at__year=99999999999999999999",
+        "/admin/axes/accesslog/?attempt_time__year=99999",
     ],
 )
 def test_an_admin_list_with_an_absurd_filter_says_so_and_shows_the_list(superuser_client, url):
