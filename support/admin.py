@@ -84,7 +84,7 @@ class AttachmentInline(admin.TabularInline):
     model = Attachment
     extra = 0
     can_delete = False
-    fields = ["download", "size", "is_log", "from_staff", "created_at"]
+    fields = ["download", "size", "is_log", "log_reason", "from_staff", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -92,6 +92,8 @@ class AttachmentInline(admin.TabularInline):
 
     @admin.display(description=_("Datei"))
     def download(self, obj):
+        if obj is None or obj.pk is None:  # a form posted with a garbage id re-renders an empty row
+            return getattr(obj, "filename", "") or "—"
         if services.attachment_locked_for_staff(obj, clock.today()):
             return format_html("{} — <strong>{}</strong>", obj.filename, gettext("gesperrt: kein AV-Vertrag (SUP-4)"))
         url = reverse("admin:support_ticket_attachment", args=[obj.ticket_id, obj.pk])

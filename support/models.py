@@ -243,6 +243,15 @@ class Attachment(models.Model):
     content_type = models.CharField(_("Dateityp"), max_length=100)
     size = models.PositiveIntegerField(_("Größe (Bytes)"))
     is_log = models.BooleanField(_("Log-Datei"), default=False)
+    # Why it counts as log data (SUP-4, rules.log_data_reason); "" for files of before.
+    LOG_REASON_CHOICES = [
+        (rules.LOG_MARKED, _("vom Partner als Logdaten markiert")),
+        (rules.LOG_ARCHIVE, _("Archiv (ZIP, GZ, TAR, 7Z): der Inhalt kann Logdaten enthalten")),
+        (rules.LOG_STACK_TRACE, _("enthält einen Stacktrace")),
+        (rules.LOG_LINES, _("enthält Zeilen mit Zeitstempel oder Log-Level")),
+        (rules.LOG_NAME, _("der Dateiname weist auf Logdaten hin")),
+    ]
+    log_reason = models.CharField(_("Logdaten, weil"), max_length=20, blank=True, choices=LOG_REASON_CHOICES)
     from_staff = models.BooleanField(_("vom Support"), default=False)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -258,6 +267,10 @@ class Attachment(models.Model):
         ordering = ["created_at", "pk"]
         verbose_name = _("Anhang")
         verbose_name_plural = _("Anhänge")
+        constraints = [
+            # A reason is only given for log data.
+            models.CheckConstraint(condition=Q(log_reason="") | Q(is_log=True), name="attachment_log_reason_is_log"),
+        ]
 
     def __str__(self) -> str:
         return self.filename

@@ -9,6 +9,7 @@ may override with ``state=``.
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -237,8 +238,143 @@ def mentions_incompatibility(text: str) -> bool:
 
 def looks_like_log_file(filename: str, content_type: str = "") -> bool:
     """Log files fall under SUP-4 (no analysis without a DPA): ``*.log``, or a text/archive
-    whose name says log/trace/debug (``modul-log.txt``, ``trace.zip``)."""
+    whose name says log/trace/debug (``modul-log.txt``, ``trace.zip``). The name alone; the
+    upload paths call :func:`log_data_reason`, which also reads the content."""
     name = (filename or "").lower()
     if name.endswith(".log"):
         return True
     return name.endswith(LOG_FILE_SUFFIXES) and bool(LOG_NAME_PATTERN.search(name.rsplit(".", 1)[0]))
+
+
+# --- SUP-4: log data recognised by content -----------------------------------------------
+
+# Why a file counts as log data (stored on the attachment, shown in the portal).
+LOG_MARKED = "marked"  # the partner ticked "enthält Logdaten"
+LOG_ARCHIVE = "archive"  # zip/gz/tar/7z/…: what is inside cannot be seen without unpacking
+LOG_STACK_TRACE = "stack_trace"
+LOG_LINES = "log_lines"  # timestamped lines or log levels
+LOG_NAME = "name"  # *.log, syslog.txt, protokoll.txt, …
+
+LOG_SNIFF_BYTES = 8192  # the first 8 KB decide; a log shows itself in its first lines
+LOG_LINES_MIN = 3  # at least three lines with a timestamp or a log level …
+LOG_LINES_SHARE = 0.4  # … making at least 40 % of the non-empty lines looked at
+LOG_LINES_LOOKED_AT = 60
+
+# (offset, magic bytes, kind); tar's "ustar" sits at byte 257 of the first header block.
+ARCHIVE_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"PK\x03\x04", "zip"),
+    (0, b"PK\x05\x06", "zip"),  # an empty zip
+    (0, b"PK\x07\x08", "zip"),  # a spanned zip
+    (0, b"\x1f\x8b", "gzip"),
+    (0, b"7z\xbc\xaf\x27\x1c", "7z"),
+    (257, b"ustar", "tar"),
+    (0, b"BZh", "bzip2"),  # followed by a digit and the block magic, checked below
+    (0, b"\xfd7zXZ\x00", "xz"),
+    (0, b"Rar!\x1a\x07", "rar"),
+)
+ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".tar", ".7z", ".bz2", ".xz", ".rar")
+
+# Words in a file name that say "log"; common words that merely contain "log" are removed
+# first (a PBX vendor's partners write about analoge Anschlüsse and Dialoge).
+LOG_NAME_WORDS = re.compile(r"log|protokoll|trace|debug|journal|dump")
+NOT_LOG_WORDS = re.compile(r"analog|katalog|catalog|dialog|prolog|epilog|blog|biolog|technolog|logo")
+TEXT_SUFFIXES = (".txt", ".csv", ".xml", ".json", ".out", ".err")
+
+_MONTHS = r"(?:jan|feb|mar|mär|apr|may|mai|jun|jul|aug|sep|oct|okt|nov|dec|dez)"
+_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}[ T_]\d{1,2}:\d{2}"  # ISO 8601: 2026-03-02 10:15 / 2026-03-02T10:15
+    r"|\d{4}/\d{2}/\d{2} \d{1,2}:\d{2}"  # 2026/03/02 10:15
+    r"|\d{1,2}\.\d{1,2}\.\d{2,4},? \d{1,2}:\d{2}:\d{2}"  # German: 02.03.2026 10:15:00
+    rf"|\b{_MONTHS} +\d{{1,2}} \d{{2}}:\d{{2}}:\d{{2}}"  # syslog: Mar  2 10:15:00
+    rf"|\d{{2}}/{_MONTHS}/\d{{4}}:\d{{2}}:\d{{2}}:\d{{2}}"  # access log: 02/Mar/2026:10:15:00
+    r"|^\s*\[?\d{1,2}:\d{2}:\d{2}"  # a time at the start of the line: [10:15:00]
+    r"|^\s*\[?\d{10}(?:\.\d+)?\]?\s",  # Unix time at the start: 1772442900.123
+    re.IGNORECASE,
+)
+# Log levels as loggers write them: upper case, standing alone ("INFO", "[WARN]", "E/").
+_LEVEL = re.compile(
+    r"(?<![\w-])(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRIT|CRITICAL|ALERT|EMERG)(?![\w-])"
+)
+_STACK_TRACE_START = re.compile(
+    r"^Traceback \(most recent call last\):"  # Python
+    r'|^Exception in thread "'  # Java
+    r"|^Caused by: [\w$.]+"  # Java
+    r"|^\s*at [\w$.<>/]+\([\w$.<>/ ]*(?::\d+)*\)\s*$",  # Java / JavaScript frame: at a.b.C.m(C.java:42)
+    re.MULTILINE,
+)
+
+
+def archive_kind(head: bytes) -> str:
+    """The archive format the first bytes show ("zip", "gzip", "tar", "7z", …), or ""."""
+    head = head or b""
+    for offset, magic, kind in ARCHIVE_MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            if kind == "bzip2" and not (head[3:4].isdigit() and head[4:10] == b"\x31\x41\x59\x26\x53\x59"):
+                continue
+            return kind
+    return ""
+
+
+def _as_text(head: bytes) -> str | None:
+    """The first bytes as text, or None for a binary file (images, PDFs with streams)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with BOM (Windows event exports)
+        return head.decode("utf-16", errors="replace")
+    if b"\x00" in head:
+        return None
+    return head.decode("utf-8", errors="replace")
+
+
+def looks_like_log_text(text: str) -> str:
+    """LOG_STACK_TRACE, LOG_LINES or "" for the start of a text file (SUP-4).
+
+    A stack trace needs one unmistakable start (``Traceback …``, ``Exception in thread``,
+    ``Caused by:``) or two frames (``at a.b.C.m(C.java:42)``). Log lines: at least
+    ``LOG_LINES_MIN`` lines with a timestamp or an upper-case log level, and at least
+    ``LOG_LINES_SHARE`` of the non-empty lines looked at, so a letter naming one date or
+    one "ERROR" stays an ordinary file."""
+    frames = 0
+    for match in _STACK_TRACE_START.finditer(text):
+        if match.group(0).lstrip().startswith("at "):
+            frames += 1
+            if frames >= 2:
+                return LOG_STACK_TRACE
+        else:
+            return LOG_STACK_TRACE
+    lines = [line for line in text.splitlines() if line.strip()][:LOG_LINES_LOOKED_AT]
+    hits = sum(1 for line in lines if _TIMESTAMP.search(line) or _LEVEL.search(line))
+    if hits >= LOG_LINES_MIN and hits >= LOG_LINES_SHARE * len(lines):
+        return LOG_LINES
+    return ""
+
+
+def log_name(filename: str) -> bool:
+    """A name that says log: ``*.log``, or a text file named ``syslog``, ``serverlog``,
+    ``protokoll``, ``trace``, ``debug``, ``journal``, ``dump`` (not ``katalog.txt``)."""
+    name = os.path.basename((filename or "").replace("\\", "/")).lower()
+    if name.endswith(".log"):
+        return True
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or f".{suffix}" not in TEXT_SUFFIXES + ARCHIVE_SUFFIXES:
+        return False
+    return bool(LOG_NAME_WORDS.search(NOT_LOG_WORDS.sub(" ", stem)))
+
+
+def log_data_reason(filename: str, head: bytes, *, marked: bool = False) -> str:
+    """Why an uploaded file counts as log data under SUP-4 (locked for staff until a DPA is
+    on file), or "" for an ordinary file. ``head``: the file's first ``LOG_SNIFF_BYTES``.
+
+    In this order: the partner marked it; an archive by its magic bytes or its name (what is
+    inside cannot be checked without unpacking, so it waits for the DPA); a text whose
+    first lines are a stack trace or log lines; a name that says log."""
+    if marked:
+        return LOG_MARKED
+    head = (head or b"")[:LOG_SNIFF_BYTES]
+    name = (filename or "").lower()
+    if archive_kind(head) or name.endswith(ARCHIVE_SUFFIXES):
+        return LOG_ARCHIVE
+    text = _as_text(head)
+    if text is not None:
+        found = looks_like_log_text(text)
+        if found:
+            return found
+    return LOG_NAME if log_name(filename) else ""

@@ -148,6 +148,7 @@ def ticket_open(
     channel: str = Ticket.PORTAL,
     contact_email: str = "",
     files=(),
+    files_are_log_data: bool = False,
     portal_token: str = "",
 ) -> Ticket:
     """Open a ticket with its first message and files; tell partner and staff (outbox).
@@ -219,7 +220,9 @@ def ticket_open(
         ticket=ticket, author=by, author_email=ticket.contact_email, body=body, created_at=now
     )
     for upload in files:
-        attachment_add(ticket=ticket, message=message, upload=upload, by=by, from_staff=False)
+        attachment_add(
+            ticket=ticket, message=message, upload=upload, by=by, from_staff=False, marked_log_data=files_are_log_data
+        )
 
     _notify_partner(
         ticket,
@@ -303,6 +306,7 @@ def ticket_reply(
     from_staff: bool,
     internal: bool = False,
     files=(),
+    files_are_log_data: bool = False,
     new_status: str | None = None,
     author_email: str = "",
     portal_token: str = "",
@@ -346,7 +350,14 @@ def ticket_reply(
         portal_token=portal_token,
     )
     for upload in files:
-        attachment_add(ticket=ticket, message=message, upload=upload, by=by, from_staff=from_staff)
+        attachment_add(
+            ticket=ticket,
+            message=message,
+            upload=upload,
+            by=by,
+            from_staff=from_staff,
+            marked_log_data=files_are_log_data,
+        )
     changed = []
     if from_staff and not internal and ticket.first_response_at is None:
         ticket.first_response_at = now
@@ -442,18 +453,37 @@ def attachment_check(upload) -> str:
     return ALLOWED_EXTENSIONS[extension]
 
 
+def attachment_log_reason(upload, *, marked: bool = False) -> str:
+    """SUP-4: why a customer's file counts as log data (rules.log_data_reason), judged by its
+    name and its first bytes — the one check for portal uploads and e-mail attachments."""
+    upload.seek(0)
+    head = upload.read(rules.LOG_SNIFF_BYTES)
+    upload.seek(0)
+    return rules.log_data_reason(os.path.basename(upload.name or ""), head, marked=marked)
+
+
 def attachment_add(
-    *, ticket: Ticket, upload, by=None, message: TicketMessage | None = None, from_staff: bool
+    *,
+    ticket: Ticket,
+    upload,
+    by=None,
+    message: TicketMessage | None = None,
+    from_staff: bool,
+    marked_log_data: bool = False,
 ) -> Attachment:
+    """Store a file of the ticket. A customer's file that is log data (by the partner's mark,
+    by being an archive, by its content or its name; SUP-4) is stored locked for staff."""
     content_type = attachment_check(upload)
     name = os.path.basename(upload.name)
+    log_reason = "" if from_staff else attachment_log_reason(upload, marked=marked_log_data)
     attachment = Attachment(
         ticket=ticket,
         message=message,
         filename=name[:200],
         content_type=content_type,
         size=upload.size,
-        is_log=not from_staff and rules.looks_like_log_file(name),
+        is_log=bool(log_reason),
+        log_reason=log_reason,
         from_staff=from_staff,
         uploaded_by=by,
         created_at=clock.now(),

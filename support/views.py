@@ -64,6 +64,18 @@ def _files_help() -> str:
 FILES_HELP = lazy(_files_help, str)()
 
 
+def log_data_field() -> forms.BooleanField:
+    # SUP-4: the partner may say so himself; archives and log-like files are found anyway.
+    return forms.BooleanField(
+        label=gettext_lazy("enthält Logdaten"),
+        required=False,
+        help_text=gettext_lazy(
+            "Logdaten öffnet der Support erst, wenn für den Kunden ein AV-Vertrag vorliegt (SUP-4). "
+            "Archive und Dateien, die nach Logs aussehen, erkennen wir auch selbst."
+        ),
+    )
+
+
 FORM_EXPIRED = gettext_lazy("Das Formular ist abgelaufen; bitte die Seite neu laden.")
 
 
@@ -108,6 +120,7 @@ class TicketForm(forms.Form):
     )
     body = forms.CharField(label=gettext_lazy("Beschreibung"), widget=forms.Textarea(attrs={"rows": 10}))
     files = MultipleFileField(label=gettext_lazy("Anhänge"), help_text=FILES_HELP)
+    log_data = log_data_field()
 
     def __init__(self, *args, partner, kind: str, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -143,6 +156,7 @@ class ReplyForm(forms.Form):
     )
     body = forms.CharField(label=gettext_lazy("Ihre Antwort"), widget=forms.Textarea(attrs={"rows": 6}))
     files = MultipleFileField(label=gettext_lazy("Anhänge"), help_text=FILES_HELP)
+    log_data = log_data_field()
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
@@ -188,6 +202,7 @@ def _ticket_create(request, kind: str, template_title: str):
                 product=d.get("product"),
                 module_version=d.get("module_version") or "",
                 files=d.get("files") or [],
+                files_are_log_data=bool(d.get("log_data")),
                 portal_token=d["token"],
             )
         except ValidationError as exc:
@@ -231,6 +246,7 @@ def ticket_detail(request, pk: int):
                 body=form.cleaned_data["body"],
                 from_staff=False,
                 files=form.cleaned_data["files"],
+                files_are_log_data=bool(form.cleaned_data.get("log_data")),
                 portal_token=form.cleaned_data["token"],
             )
         except SupportError as exc:
@@ -239,6 +255,7 @@ def ticket_detail(request, pk: int):
             messages.success(request, _("Ihre Antwort ist gespeichert."))
             return redirect("portal:support_ticket", pk=ticket.pk)
     notice = selectors.version_notice(ticket)
+    dpa_missing = not selectors.dpa_on_file(ticket.customer, clock.today())
     incompatible = selectors.mentions_incompatibility(ticket)
     return render(
         request,
@@ -251,9 +268,10 @@ def ticket_detail(request, pk: int):
             "version_notice": notice,
             "incompatible": incompatible,
             "incompatibility_article": selectors.incompatibility_article() if incompatible else None,
-            # SUP-4: the customer's log files wait for a DPA (AV-Vertrag) before staff open them.
-            "dpa_notice": ticket.attachments.filter(is_log=True).exists()
-            and not selectors.dpa_on_file(ticket.customer, clock.today()),
+            # SUP-4: the customer's log files wait for a DPA (AV-Vertrag) before staff open them;
+            # each such file says why it counts as log data.
+            "dpa_notice": dpa_missing and ticket.attachments.filter(is_log=True).exists(),
+            "logs_locked": dpa_missing,
             "title": f"{ticket.number}: {ticket.subject}",
         },
     )

@@ -46,6 +46,29 @@ class VendorAdminSite(admin.AdminSite):
         area = self._areas.setdefault(key, Area(title=title, order=order))
         area.models.extend(tuple(m.lower().split(".")) for m in models)
 
+    def admin_view(self, view, cacheable=False):
+        """Every admin page (lists, forms, the apps' own views) first refuses query parameters
+        no list can use — absurd date drill-down years, numbers beyond 64 bits — with a German
+        message and the list without them, instead of a 500 (issue 17)."""
+        from functools import wraps
+
+        from django.contrib import messages
+        from django.http import HttpResponseRedirect
+
+        from vendorportal.input_guard import admin_list_params_problem
+
+        protected = super().admin_view(view, cacheable)
+
+        @wraps(protected)
+        def guarded(request, *args, **kwargs):
+            problem = admin_list_params_problem(request.GET) if request.GET else ""
+            if problem and request.user.is_active and request.user.is_staff:
+                messages.error(request, problem)
+                return HttpResponseRedirect(request.path)
+            return protected(request, *args, **kwargs)
+
+        return guarded
+
     def get_urls(self):
         from django.urls import path
 

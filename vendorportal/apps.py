@@ -9,7 +9,11 @@ class VendorPortalConfig(AppConfig):
     verbose_name = _("Betrieb")
 
     def ready(self):
+        from vendorportal import lookups
         from vendorportal.roles import roles_after_migrate
+
+        # Integer lookups never send a number the column cannot hold (issue 17).
+        lookups.register()
 
         # Sent once per app after every migrate/flush; ours runs once, after the last app.
         post_migrate.connect(roles_after_migrate, sender=self, dispatch_uid="vendorportal.roles")

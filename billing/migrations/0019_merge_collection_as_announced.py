@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0012_collection_as_announced_mandate_above_limit_token'),
-        ('billing', '0018_merge_document_hashes_invoicing_runs'),
+        ("billing", "0012_collection_as_announced_mandate_above_limit_token"),
+        ("billing", "0018_merge_document_hashes_invoicing_runs"),
     ]
 
-    operations = [
-    ]
+    operations = []

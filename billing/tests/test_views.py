@@ -228,6 +228,20 @@ def test_garbage_in_every_field_gives_german_messages_and_writes_nothing(client,
     assert not Order.objects.exists()
 
 
+@pytest.mark.parametrize("bad", ["99999999999999999999999", "-99999999999999999999999", "9223372036854775808"])
+def test_an_id_beyond_every_integer_range_is_an_invalid_choice_in_form_and_preview(
+    client, admin, partner, catalog, today, bad
+):
+    # Issue 17: SQLite answered 500 (OverflowError) for the form and its live price.
+    inst = installation_of(partner)
+    url, data = order_form(inst, products=[bad, product_pk("CALLREC")])
+    response = client.post(url, data)
+    assert response.status_code == 200 and "Dieses Modul wird nicht angeboten." in response.content.decode()
+    preview = client.post(reverse("portal:order_price_preview", args=[inst.pk]), data)
+    assert preview.status_code == 200 and "Noch kein Preis" in preview.content.decode()
+    assert not Order.objects.exists()
+
+
 def test_already_licensed_module_explains_the_tier_upgrade_and_upgrade_is_priced(
     client, admin, partner, modules, today
 ):

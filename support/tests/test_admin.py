@@ -159,3 +159,31 @@ def test_admin_queue_is_in_sup1_order(client, modules, clock):
     page = client.get(reverse("admin:support_ticket_changelist")).content.decode()
     assert page.index(contract.number) < page.index(free.number)
     assert Ticket.objects.count() == 2
+
+
+def test_ticket_change_posted_with_a_garbage_attachment_id_is_no_500(client, admin_user):
+    # Issue 17's fuzz test: the re-rendered file row had no id and its download link failed.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    login = PartnerUserFactory()
+    ticket = services.ticket_open(
+        partner=login.partner,
+        kind="feature",
+        subject="Wunsch",
+        body="Bitte.",
+        files=[SimpleUploadedFile("bild.png", b"\x89PNG\r\n\x1a\n")],
+    )
+    client.force_login(admin_user)
+    url = reverse("admin:support_ticket_change", args=[ticket.pk])
+    page = client.get(url).content.decode()
+    assert "bild.png" in page
+    data = {
+        "attachments-TOTAL_FORMS": "1",
+        "attachments-INITIAL_FORMS": "1",
+        "attachments-MIN_NUM_FORMS": "0",
+        "attachments-MAX_NUM_FORMS": "1000",
+        "attachments-0-id": "2026-13-45",
+        "attachments-0-ticket": str(ticket.pk),
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200

@@ -103,13 +103,20 @@ def test_garbage_in_every_field_of_a_new_ticket(client, login, callrec):
 
 
 def test_garbage_on_bug_report_and_feature_request(client, login, callrec):
-    response = client.post(
-        reverse("portal:support_bug_report"),
-        {"token": uuid.uuid4().hex, "subject": "\x00", "body": "Absturz\x00", "product": "-1", "module_version": "2.1"},
-    )
+    garbage = {
+        "token": uuid.uuid4().hex,
+        "subject": "\x00",
+        "body": "Absturz\x00",
+        "product": "-1",
+        "module_version": "2.1",
+    }
+    # NUL bytes are refused for the whole request before any form (issue 17: a German 400).
+    response = client.post(reverse("portal:support_bug_report"), garbage)
+    assert response.status_code == 400 and "NUL-Byte" in response.content.decode()
+    response = client.post(reverse("portal:support_bug_report"), {**garbage, "subject": "", "body": "Absturz"})
     errors = field_errors(response)
-    assert errors["subject"] == ["Nullzeichen sind nicht erlaubt."]
-    assert errors["body"] == ["Nullzeichen sind nicht erlaubt."]
+    assert errors["subject"] == ["Dieses Feld ist zwingend erforderlich."]
+    assert "body" not in errors
     assert errors["product"] == ["Dieses Modul gibt es nicht."]
     assert errors["pbx_version"] == ["Dieses Feld ist zwingend erforderlich."]
     # A feature request has no urgency: a posted one is ignored, not an error.
@@ -136,18 +143,20 @@ def test_garbage_in_the_reply_form_writes_nothing(client, login, callrec):
     )
     before = (TicketMessage.objects.count(), OutboxMessage.objects.count())
     url = reverse("portal:support_ticket", args=[ticket.pk])
+    nul = client.post(url, {"token": "t1", "body": "\x00"})
+    assert nul.status_code == 400 and "NUL-Byte" in nul.content.decode()  # issue 17: refused before the form
     response = client.post(
         url,
         {
             "token": "t" * 41,
-            "body": "\x00",
+            "body": "",
             "files": [SimpleUploadedFile(f"f{n}.txt", b"x") for n in range(6)],
         },
     )
     assert response.status_code == 200
     assert field_errors(response) == {
         "token": ["Das Formular ist abgelaufen; bitte die Seite neu laden."],
-        "body": ["Nullzeichen sind nicht erlaubt."],
+        "body": ["Dieses Feld ist zwingend erforderlich."],
         "files": ["Höchstens 5 Dateien je Nachricht."],
     }
     assert field_errors(client.post(url, {"token": "t1", "body": "   "})) == {

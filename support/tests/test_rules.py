@@ -239,3 +239,92 @@ def test_no_such_method_error_is_flagged():
 )
 def test_log_files_are_recognised(name, is_log):
     assert rules.looks_like_log_file(name) is is_log
+
+
+# --- SUP-4: log data by content (hand-made heads of files) ------------------------------
+
+ZIP_HEAD = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 20
+GZIP_HEAD = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
+SEVEN_Z_HEAD = b"7z\xbc\xaf\x27\x1c\x00\x04"
+TAR_HEAD = b"syslog".ljust(257, b"\x00") + b"ustar\x0000" + b"\x00" * 200
+SYSLOG = (
+    b"Mar  2 10:15:01 pbx kernel: eth0 link up\n"
+    b"Mar  2 10:15:02 pbx asterisk[812]: Registration from '<sip:201@pbx>' failed\n"
+    b"Mar  2 10:15:09 pbx systemd[1]: Started Session 4 of user root.\n"
+)
+STARFACE_LOG = (
+    b"2026-03-02 10:15:00,123 INFO  [main] de.vertico.starface.Module - start\n"
+    b"2026-03-02 10:15:00,456 WARN  [main] de.vertico.starface.Module - slow\n"
+    b"2026-03-02 10:15:01,789 ERROR [main] de.vertico.starface.Module - failed\n"
+)
+GERMAN_TIMES = b"02.03.2026 10:15:00 Anruf von 201\n02.03.2026 10:16:12 Anruf an 0711\n02.03.2026 10:17:40 Ende\n"
+LEVELS_ONLY = b"[INFO] Dienst startet\n[WARN] Zertifikat laeuft ab\n[ERROR] Verbindung verloren\n"
+JAVA_TRACE = (
+    b'Exception in thread "main" java.lang.NullPointerException\n\tat de.vertico.starface.module.Foo.bar(Foo.java:42)\n'
+)
+JAVA_FRAMES = b"Fehler beim Start:\n    at de.x.Foo.bar(Foo.java:42)\n    at de.x.Foo.main(Foo.java:7)\n"
+PYTHON_TRACE = b'Traceback (most recent call last):\n  File "x.py", line 1, in <module>\nValueError: x\n'
+LETTER = (
+    "Sehr geehrte Damen und Herren,\nam 02.03.2026 um 10:15 Uhr fiel die Anlage aus.\n"
+    "Der ERROR-Knopf leuchtete rot.\nMit freundlichen Grüßen\nErika Muster\n"
+).encode()
+ARTICLE_CSV = b"Artikel;Bezeichnung;Preis\nADSYNC;Active Directory Sync;199,00\nGROUPBUSY;Gruppen-Besetzt;99,00\n"
+
+
+@pytest.mark.parametrize(
+    "name,head,reason",
+    [
+        # archives by magic bytes, whatever the name says
+        ("logs.zip", ZIP_HEAD, rules.LOG_ARCHIVE),
+        ("bericht.txt", ZIP_HEAD, rules.LOG_ARCHIVE),
+        ("anlage.pdf", GZIP_HEAD, rules.LOG_ARCHIVE),
+        ("sicherung.txt", SEVEN_Z_HEAD, rules.LOG_ARCHIVE),
+        ("export.csv", TAR_HEAD, rules.LOG_ARCHIVE),
+        # archives by name, even when the first bytes are cut off or damaged
+        ("daten.7z", b"", rules.LOG_ARCHIVE),
+        ("daten.tar", b"irgendwas", rules.LOG_ARCHIVE),
+        # text that looks like a log, under any name
+        ("notizen.txt", SYSLOG, rules.LOG_LINES),
+        ("ausgabe.txt", STARFACE_LOG, rules.LOG_LINES),
+        ("anrufe.csv", GERMAN_TIMES, rules.LOG_LINES),
+        ("meldungen.txt", LEVELS_ONLY, rules.LOG_LINES),
+        ("fehler.txt", JAVA_TRACE, rules.LOG_STACK_TRACE),
+        ("fehler.txt", JAVA_FRAMES, rules.LOG_STACK_TRACE),
+        ("fehler.txt", PYTHON_TRACE, rules.LOG_STACK_TRACE),
+        ("windows.txt", b"\xff\xfe" + STARFACE_LOG.decode().encode("utf-16-le"), rules.LOG_LINES),  # UTF-16, BOM
+        # names that say log, with harmless content
+        ("protokoll.txt", b"Hallo", rules.LOG_NAME),
+        ("syslog.txt", b"Hallo", rules.LOG_NAME),
+        ("serverlog.txt", b"Hallo", rules.LOG_NAME),
+        ("modul.log", b"ERR", rules.LOG_NAME),
+        ("C:\\temp\\Debug-Ausgabe.txt", b"Hallo", rules.LOG_NAME),
+        # ordinary files
+        ("brief.txt", LETTER, ""),
+        ("artikel.csv", ARTICLE_CSV, ""),
+        ("katalog.txt", b"Hallo", ""),
+        ("analog-anschluesse.txt", b"Hallo", ""),
+        ("screenshot.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ""),
+        ("rechnung.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", ""),
+        ("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00", ""),
+        ("leer.txt", b"", ""),
+    ],
+)
+def test_log_data_is_recognised_by_content(name, head, reason):
+    assert rules.log_data_reason(name, head) == reason
+
+
+def test_a_file_the_partner_marks_is_log_data_whatever_it_holds():
+    assert rules.log_data_reason("screenshot.png", b"\x89PNG\r\n\x1a\n", marked=True) == rules.LOG_MARKED
+
+
+def test_a_few_timestamps_in_a_longer_text_do_not_make_a_log():
+    log_line = b"2026-03-02 10:15 Anruf\n"
+    assert rules.log_data_reason("notiz.txt", log_line * 2) == ""  # 2 lines: below the minimum of 3
+    # 3 of 8 non-empty lines = 37.5 % < 40 %: a note; 3 of 7 = 42.9 %: a log
+    assert rules.log_data_reason("notiz.txt", log_line * 3 + b"Text.\n\n" * 5) == ""
+    assert rules.log_data_reason("notiz.txt", log_line * 3 + b"Text.\n\n" * 4) == rules.LOG_LINES
+
+
+def test_only_the_first_8_kb_are_read():
+    head = b"Ganz normaler Text.\n" * 410  # 8,200 bytes
+    assert rules.log_data_reason("notiz.txt", head + b"[ERROR] a\n[ERROR] b\n[ERROR] c\n" * 50) == ""

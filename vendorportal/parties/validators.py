@@ -38,6 +38,10 @@ def validate_vat_id(value: str) -> None:
         if prefix.lower() in eu_vat.MEMBER_STATES or prefix == "EL":
             eu_vat.validate(number)
             return
+        # stdnum imports a module named after the prefix: only ever two letters (a VAT ID
+        # "../x" made it import a relative path, a 500 — issue 17).
+        if not re.fullmatch(r"[A-Za-z]{2}", prefix):
+            raise StdnumError()
         module = get_cc_module(prefix.lower(), "vat")
         if module is None:
             raise StdnumError()
