@@ -503,7 +503,7 @@ def finance_journal_send(*, year: int, month: int, today: date) -> tuple[Finance
         with translation.override(DOCUMENT_LANGUAGE):
             pdf = render_pdf("documents/finance_journal.html", {"journal": journal_context(journal)})
             mail = _journal_mail(journal)
-            bookings, _rows = datev.buchungsstapel(month=date(year, month, 1), created=clock.now())
+            bookings, booked = datev.buchungsstapel(month=date(year, month, 1), created=clock.now())
             debtors = datev.debitoren(month=date(year, month, 1), created=clock.now())
         recipients = list(dict.fromkeys([*settings.FINANCE_EMAILS, *settings.DATEV_RECIPIENTS]))
         report, created = _store(
@@ -517,10 +517,13 @@ def finance_journal_send(*, year: int, month: int, today: date) -> tuple[Finance
             mail_kind=JOURNAL_KIND,
             mail=mail,
             recipients=recipients,
+            # The DATEV files for the tax adviser, when the month booked anything (issue 18).
             extra_files={
                 "datev_bookings": (datev_filename("Buchungsstapel", period), bookings),
                 "datev_debtors": (datev_filename("Debitoren", period), debtors),
-            },
+            }
+            if booked
+            else None,
         )
         run.summary = (
             f"Rechnungsausgangsbuch {period}: {len(journal.rows)} Belege, brutto {format_eur(journal.totals.gross)}, "

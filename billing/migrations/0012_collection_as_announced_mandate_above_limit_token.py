@@ -12,7 +12,7 @@ def fill_item_collection_dates(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0011_historical_subscription_price_change"),
+        ("billing", "0013_invoicing_run"),
         ("parties", "0004_customer_support_facts_moved_to_support"),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0011_historical_subscription_price_change"),
+        ("billing", "0012_order_lines_name_their_installation"),
     ]
 
     operations = [

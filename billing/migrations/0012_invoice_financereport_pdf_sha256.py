@@ -28,7 +28,7 @@ def fill_hashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0011_historical_subscription_price_change"),
+        ("billing", "0013_confirmations_and_mandates_pending_signature"),
     ]
 
     operations = [

@@ -28,7 +28,7 @@ def copy_installation_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0011_historical_subscription_price_change"),
+        ("billing", "0015_bank_statements"),
         ("licensing", "0011_installation_delivery_email"),
     ]
 

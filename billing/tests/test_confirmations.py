@@ -68,8 +68,10 @@ def callrec(modules, clock):
     clock.set(date(2026, 11, 21))
     partner = make_partner(status_confirmed_on=None)
     installation = InstallationFactory(customer=CustomerFactory(partner=partner), pbx_users=30, user_light_licenses=0)
-    order = services.order_create(partner=partner, installation=installation)
-    services.order_line_add(order=order, product=modules["CALLREC"], kind="subscription", term_months=24)
+    order = services.order_create(partner=partner)
+    services.order_line_add(
+        order=order, installation=installation, product=modules["CALLREC"], kind="subscription", term_months=24
+    )
     services.order_confirm(order=order)
     OutboxMessage.objects.all().delete()  # the order's delivery note and invoice are not what is tested here
     return Subscription.objects.get()

@@ -145,7 +145,12 @@ def test_monthly_job_mails_the_journal_pdf_with_the_sepa_file_once(november, sen
     assert email.to == ["buchhaltung@vendor.example", "steuerberatung@vendor.example"]
     assert email.subject == "Rechnungsausgangsbuch 11/2026"
     assert "Summe netto 138,46 €, USt. 0,62 €, brutto 139,08 €" in email.body
-    (pdf_name, pdf, pdf_type), (xml_name, xml, xml_type) = email.attachments
+    (pdf_name, pdf, pdf_type), (xml_name, xml, xml_type), *datev_files = email.attachments
+    # The DATEV files for the tax adviser come last (issue 18, billing/tests/test_datev.py).
+    assert [name for name, _content, _type in datev_files] == [
+        "EXTF_Buchungsstapel_2026-11.csv",
+        "EXTF_Debitoren_2026-11.csv",
+    ]
     assert (pdf_name, pdf_type) == ("rechnungsausgangsbuch-2026-11.pdf", "application/pdf")
     batch = november["batch"]
     assert (xml_name, xml_type) == (batch.filename, "application/xml")

@@ -28,7 +28,7 @@ def fill_hashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("licensing", "0010_maintenance_notice_outbox_weekly_report"),
+        ("licensing", "0011_installation_delivery_email"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("licensing", "0010_maintenance_notice_outbox_weekly_report"),
+        ("licensing", "0011_business_dates_from_clock"),
     ]
 
     operations = [

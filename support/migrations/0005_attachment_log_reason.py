@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("support", "0004_ticketmessage_portal_token_unique"),
+        ("support", "0005_inbound_mail_automatic_and_original"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

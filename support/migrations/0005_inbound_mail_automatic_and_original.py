@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("support", "0004_ticketmessage_portal_token_unique"),
+        ("support", "0005_business_dates_from_clock"),
     ]
 
     operations = [

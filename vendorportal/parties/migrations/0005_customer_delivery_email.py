@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("parties", "0004_customer_support_facts_moved_to_support"),
+        ("parties", "0005_business_dates_from_clock"),
     ]
 
     operations = [
