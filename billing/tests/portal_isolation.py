@@ -1,6 +1,7 @@
 """Billing's entries for the portal's tenant-isolation walker (vendorportal/portal/testing.py):
 for each of billing's portal URLs with arguments, an object of the given partner."""
 
+import uuid
 from datetime import date
 
 from billing import services
@@ -133,6 +134,11 @@ def _service_plan_cancel(partner):
 def _sepa_mandate_pdf(partner):
     # Not signed yet: the form to print carries its reference already.
     mandate = services.sepa_mandate_enter(
-        partner=partner, account_holder=partner.company, iban="DE02120300000000202051", bic="", signed_on=None
+        token=uuid.uuid4().hex,
+        partner=partner,
+        account_holder=partner.company,
+        iban="DE02120300000000202051",
+        bic="",
+        signed_on=None,
     )
     return {"pk": mandate.pk}

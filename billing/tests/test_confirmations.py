@@ -11,6 +11,7 @@ Call Recording 21-40, 24 months, signed 21.11.2026 → term 01.12.2026…30.11.2
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import date
 
 import pypdf
@@ -153,7 +154,9 @@ def test_a_service_plan_booking_and_its_notice_are_confirmed(server, clock, send
 def test_a_mandate_is_confirmed_when_created_signed_changed_and_revoked(db, clock, send_outbox, mailoutbox):
     clock.set(date(2026, 11, 21))
     partner = make_partner()
-    mandate = services.sepa_mandate_enter(partner=partner, account_holder="Muster", iban=IBAN, bic="")
+    mandate = services.sepa_mandate_enter(
+        token=uuid.uuid4().hex, partner=partner, account_holder="Muster", iban=IBAN, bic=""
+    )
     reference = f"VP-{partner.pk:06d}-001"
     assert (mandate.reference, mandate.signed_on, mandate.is_pending) == (reference, None, True)
     assert selectors.partner_mandate(partner) is None  # nothing is collected before the signature
@@ -198,7 +201,12 @@ def test_the_mandate_form_carries_its_reference_before_it_is_signed(client, cloc
     partner = make_partner()
     client.force_login(PartnerUserFactory(partner=partner, role=PartnerUser.ADMIN).user)
     old = services.sepa_mandate_enter(
-        partner=partner, account_holder="Muster", iban=OTHER_IBAN, bic="", signed_on=date(2026, 1, 5)
+        token=uuid.uuid4().hex,
+        partner=partner,
+        account_holder="Muster",
+        iban=OTHER_IBAN,
+        bic="",
+        signed_on=date(2026, 1, 5),
     )
     # The portal: a new mandate without the signature date waits for it; the old one stays active.
     response = client.post(
@@ -239,7 +247,7 @@ def test_the_mandate_form_carries_its_reference_before_it_is_signed(client, cloc
 def test_another_partners_mandate_form_is_404(client, clock):
     clock.set(date(2026, 11, 21))
     other = services.sepa_mandate_enter(
-        partner=make_partner(company="Fremd GmbH"), account_holder="F", iban=IBAN, bic=""
+        token=uuid.uuid4().hex, partner=make_partner(company="Fremd GmbH"), account_holder="F", iban=IBAN, bic=""
     )
     client.force_login(PartnerUserFactory(partner=make_partner(), role=PartnerUser.ADMIN).user)
     assert client.get(reverse("portal:sepa_mandate_pdf", args=[other.pk])).status_code == 404
@@ -248,7 +256,9 @@ def test_another_partners_mandate_form_is_404(client, clock):
 @pytest.mark.parametrize("group_name,status", [(roles.FINANCE, 200), (roles.SALES, 200), (roles.SUPPORT, 403)])
 def test_staff_print_the_mandate_form_from_the_admin(client, clock, group_name, status):
     clock.set(date(2026, 11, 21))
-    mandate = services.sepa_mandate_enter(partner=make_partner(), account_holder="M", iban=IBAN, bic="")
+    mandate = services.sepa_mandate_enter(
+        token=uuid.uuid4().hex, partner=make_partner(), account_holder="M", iban=IBAN, bic=""
+    )
     user = UserFactory(username=f"staff-{group_name}", is_staff=True)
     user.groups.add(Group.objects.get(name=group_name))
     client.force_login(user)
@@ -261,7 +271,9 @@ def test_staff_print_the_mandate_form_from_the_admin(client, clock, group_name, 
 @pytest.mark.parametrize("group_name,status", [(roles.FINANCE, 200), (roles.SALES, 200), (roles.SUPPORT, 403)])
 def test_staff_read_what_was_confirmed_in_the_admin(client, clock, group_name, status):
     clock.set(date(2026, 11, 21))
-    mandate = services.sepa_mandate_enter(partner=make_partner(), account_holder="M", iban=IBAN, bic="")
+    mandate = services.sepa_mandate_enter(
+        token=uuid.uuid4().hex, partner=make_partner(), account_holder="M", iban=IBAN, bic=""
+    )
     confirmation = Confirmation.objects.get()
     user = UserFactory(username=f"staff-{group_name}", is_staff=True)
     user.groups.add(Group.objects.get(name=group_name))

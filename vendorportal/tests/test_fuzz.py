@@ -19,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from vendorportal.demo import demo_load
+from demo.loader import demo_load
 from vendorportal.parties.models import PartnerUser
 from vendorportal.portal.testing import isolation_cases, load_isolation_entries
 from vendorportal.tests.fuzzing import BAD_DATE, HUGE, LONG, NUL, Fuzzer
