@@ -24,10 +24,11 @@ def clock():
 
 @pytest.fixture
 def catalog(db):
-    """The seed 001 catalog and price list, loaded as ``make run`` loads it."""
-    from licensing.services.catalog import catalog_load
+    """The seed 001 catalog and price list, loaded as ``make run`` loads it (the rows of the
+    first load in this process copied in after that: licensing/tests/catalog_cache.py)."""
+    from licensing.tests.catalog_cache import catalog_load_cached
 
-    catalog_load()
+    catalog_load_cached()
 
 
 @pytest.fixture
