@@ -4,6 +4,44 @@ import pytest
 pytest_plugins = ["vendorportal.tests.browser"]
 
 
+# --- running in parallel (issue 17: make test runs pytest-xdist, -n auto --dist loadgroup) ------
+# Each xdist worker has its own test database (pytest-django: <name>_gw0, _gw1, ...) and its own
+# tmp_path base (media, attachments, signing key); a real Celery worker consumes a queue of its
+# own test. Two things need the order of the tests:
+# - pytest-django runs the tests on a rolled-back transaction first and the transactional ones
+#   (which empty every table afterwards, rows written by data migrations included) after them.
+#   A worker takes tests in collection order, so that holds on every worker; pyproject.toml
+#   says --no-loadscope-reorder, because loadgroup would otherwise move the biggest group (the
+#   transactional browser tests) to the front.
+# - The slowest tests (migrations back and forth, real Celery workers) start first among the
+#   transactional ones, so the other worker is not left idle waiting for one at the end.
+
+
+def pytest_itemcollected(item):
+    # All browser tests on one xdist worker: one chromium per run instead of one per worker.
+    if item.get_closest_marker("browser"):
+        item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def _transactional(item) -> bool:
+    """As pytest-django decides it: the test's data is committed and the tables flushed after."""
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's ordering (database, transactional, none)
+def pytest_collection_modifyitems(items):
+    def slow(item) -> bool:
+        return bool(item.get_closest_marker("migration") or item.get_closest_marker("worker"))
+
+    first = sorted((item for item in items if slow(item)), key=lambda item: not item.get_closest_marker("migration"))
+    rest = [item for item in items if not slow(item)]
+    at = next((n for n, item in enumerate(rest) if _transactional(item)), len(rest))
+    items[:] = rest[:at] + first + rest[at:]
+
+
 class _Clock:
     """Sets the time :mod:`vendorportal.clock` reports; released after each test."""
 
