@@ -15,6 +15,9 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 # TEST_WORKERS=0 runs everything in one process. PYTEST_ARGS is passed on (e.g. -x, -k name).
 TEST_WORKERS ?= auto
 PYTEST_ARGS ?=
+# loadgroup: the browser tests share one worker; no reorder: each worker keeps pytest-django's
+# order (transactional tests last). See docs/ci.md and conftest.py.
+XDIST := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 FAST_TESTS := $(sort $(wildcard */tests/test_rules*.py */tests/test_services*.py)) \
 	vendorportal/tests/test_money.py vendorportal/tests/test_periods.py
 
@@ -60,10 +63,10 @@ format: deps
 # Lint first: CI fails on a lint error as on a failing test. pytest exits 5 when no test ran,
 # which make counts as a failure like any other non-zero exit.
 test: lint
-	$(PY) -m pytest -n $(TEST_WORKERS) --durations=20 $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) --durations=20 $(PYTEST_ARGS)
 
 test-fast: deps
-	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser and not worker and not migration" $(PYTEST_ARGS) $(FAST_TESTS)
+	$(PY) -m pytest $(XDIST) -m "not browser and not worker and not migration" $(PYTEST_ARGS) $(FAST_TESTS)
 
 bench: deps
 	$(PY) bench/run_all.py

@@ -10,9 +10,10 @@ pytest_plugins = ["vendorportal.tests.browser"]
 # own test. Two things need the order of the tests:
 # - pytest-django runs the tests on a rolled-back transaction first and the transactional ones
 #   (which empty every table afterwards, rows written by data migrations included) after them.
-#   A worker takes tests in collection order, so that holds on every worker; pyproject.toml
+#   A worker takes tests in collection order, so that holds on every worker; the Makefile
 #   says --no-loadscope-reorder, because loadgroup would otherwise move the biggest group (the
-#   transactional browser tests) to the front.
+#   transactional browser tests) to the front. (A plain `pytest -n 2` uses --dist load, which
+#   keeps the order too.)
 # - The slowest tests (migrations back and forth, real Celery workers) start first among the
 #   transactional ones, so the other worker is not left idle waiting for one at the end.
 
