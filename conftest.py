@@ -94,24 +94,12 @@ def _isolated_signing_key(settings, tmp_path_factory):
 @pytest.fixture
 def modules(catalog):
     """Versions for every module as the demo data has them: 1.8 (2018-03-12),
-    2.0 (2021-02-01, paid update), 2.1 (2024-04-15); PBX 8.2.0.5 tested with 2.1."""
-    from datetime import date
+    2.0 (2021-02-01, paid update), 2.1 (2024-04-15); PBX 8.2.0.5 tested with 2.1.
+    (Written once per test process, copied in after that: licensing/tests/catalog_cache.py.)"""
+    from licensing.models import Product
+    from licensing.tests.catalog_cache import module_versions_cached
 
-    from licensing.models import ModuleVersion, PbxVersion, Product
-
-    pbx_old = PbxVersion.objects.create(number="7.3.0.10", released_on=date(2022, 5, 10))
-    pbx = PbxVersion.objects.create(number="8.2.0.5", released_on=date(2025, 6, 24))
-    PbxVersion.objects.create(number="9.0.0.4", released_on=date(2026, 10, 6))
-    for product in Product.objects.filter(kind=Product.MODULE):
-        ModuleVersion.objects.create(product=product, version="1.8", released_on=date(2018, 3, 12)).tested_with.set(
-            [pbx_old]
-        )
-        ModuleVersion.objects.create(
-            product=product, version="2.0", released_on=date(2021, 2, 1), is_paid_update=True
-        ).tested_with.set([pbx_old])
-        ModuleVersion.objects.create(product=product, version="2.1", released_on=date(2024, 4, 15)).tested_with.set(
-            [pbx]
-        )
+    module_versions_cached()
     return {p.article: p for p in Product.objects.filter(kind=Product.MODULE)}
 
 

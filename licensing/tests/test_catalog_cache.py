@@ -5,7 +5,13 @@ from django.db import transaction
 
 from licensing.models import Price, PriceList, Product
 from licensing.services.catalog import SEED_PRICE_LIST, catalog_load
-from licensing.tests.catalog_cache import _catalog_models, catalog_load_cached
+from licensing.tests.catalog_cache import (
+    _catalog_models,
+    catalog_load_cached,
+    module_version_models,
+    module_versions_cached,
+    module_versions_create,
+)
 from vendorportal.demo import SAMPLE_PRICE_LIST
 
 pytestmark = pytest.mark.django_db
@@ -65,5 +71,43 @@ def _empty_catalog() -> None:
 
 
 def _without_keys(rows: dict) -> dict:
-    keys = {"id", "history_id", "product_id", "price_list_id"}
+    keys = {"id", "history_id", "product_id", "price_list_id", "moduleversion_id", "pbxversion_id"}
     return {name: [{k: v for k, v in row.items() if k not in keys} for row in table] for name, table in rows.items()}
+
+
+def test_the_copy_of_the_module_versions_is_what_the_fixture_writes():
+    catalog_load_cached()
+    module_versions_cached()
+    first = _version_rows()
+    assert (
+        len(first["PbxVersion"]) == 3
+        and len(first["ModuleVersion"]) == 3 * Product.objects.filter(kind="module").count()
+    )
+    _empty_versions()
+
+    module_versions_cached()  # from the copy now
+    copied = _version_rows()
+    _empty_versions()
+    assert copied == first
+
+    sid = transaction.savepoint()
+    module_versions_create()
+    real = _version_rows()
+    transaction.savepoint_rollback(sid)
+    # Without the keys: a real run on PostgreSQL takes new ids (sequences do not roll back).
+    assert _without_keys(copied) == _without_keys(real)
+    assert len(real["ModuleVersion_tested_with"]) == len(copied["ModuleVersion_tested_with"])
+
+
+def _version_rows() -> dict:
+    return {
+        model.__name__: list(
+            model._default_manager.order_by("pk").values(*[f.attname for f in model._meta.concrete_fields])
+        )
+        for model in module_version_models()
+    }
+
+
+def _empty_versions() -> None:
+    for model in reversed(module_version_models()):
+        model._default_manager.all().delete()
