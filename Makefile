@@ -65,8 +65,10 @@ format: deps
 test: lint
 	$(PY) -m pytest $(XDIST) --durations=20 $(PYTEST_ARGS)
 
+# --reuse-db: the lane keeps its migrated test databases between runs (none of its tests empties
+# the tables); after changing or switching migrations: make test-fast PYTEST_ARGS=--create-db
 test-fast: deps
-	$(PY) -m pytest $(XDIST) -m "not browser and not worker and not migration" $(PYTEST_ARGS) $(FAST_TESTS)
+	$(PY) -m pytest $(XDIST) --reuse-db -m "not browser and not worker and not migration" $(PYTEST_ARGS) $(FAST_TESTS)
 
 bench: deps
 	$(PY) bench/run_all.py
