@@ -1,5 +1,8 @@
 # make run  — install, migrate, load catalog and demo data, serve web + worker + beat
-# make test — the whole test suite (non-zero exit on any failure)
+# make test — the whole test suite, one pytest process per core (non-zero exit on any failure,
+#             "no tests ran" included); prints the 20 slowest tests
+# make test-fast — rules and services only (no browser, no Celery worker, no live server, no
+#             migration walk): the developer's lane, well under a minute
 # make lint — ruff: lint rules and format check (pyproject.toml); make test runs it first
 # make bench — performance budgets of the issues
 SHELL := /bin/bash
@@ -8,8 +11,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+# pytest-xdist processes: auto = one per CPU core (PYTEST_XDIST_AUTO_NUM_WORKERS overrides it);
+# TEST_WORKERS=0 runs everything in one process. PYTEST_ARGS is passed on (e.g. -x, -k name).
+TEST_WORKERS ?= auto
+PYTEST_ARGS ?=
+# loadgroup: the browser tests share one worker; no reorder: each worker keeps pytest-django's
+# order (transactional tests last). See docs/ci.md and conftest.py.
+XDIST := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+FAST_TESTS := $(sort $(wildcard */tests/test_rules*.py */tests/test_services*.py)) \
+	vendorportal/tests/test_money.py vendorportal/tests/test_periods.py
 
-.PHONY: run test lint format bench deps system-deps setup
+# Python may keep compiled modules (__pycache__, git-ignored) even where the shell says
+# PYTHONDONTWRITEBYTECODE: every test process, xdist worker and Celery worker a test starts
+# imports Django and the project, ≈ 6 s of CPU each when compiled from source every time.
+unexport PYTHONDONTWRITEBYTECODE
+
+.PHONY: run test test-fast lint format bench deps system-deps setup
 
 system-deps:
 	@PYTHON=$(PYTHON) bash scripts/system-deps.sh
@@ -43,9 +60,15 @@ format: deps
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Lint first: CI fails on a lint error as on a failing test.
+# Lint first: CI fails on a lint error as on a failing test. pytest exits 5 when no test ran,
+# which make counts as a failure like any other non-zero exit.
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST) --durations=20 $(PYTEST_ARGS)
+
+# --reuse-db: the lane keeps its migrated test databases between runs (none of its tests empties
+# the tables); after changing or switching migrations: make test-fast PYTEST_ARGS=--create-db
+test-fast: deps
+	$(PY) -m pytest $(XDIST) --reuse-db -m "not browser and not worker and not migration" $(PYTEST_ARGS) $(FAST_TESTS)
 
 bench: deps
 	$(PY) bench/run_all.py

@@ -11,6 +11,45 @@ hypothesis_settings.load_profile("portal")
 pytest_plugins = ["vendorportal.tests.browser"]
 
 
+# --- running in parallel (issue 17: make test runs pytest-xdist, -n auto --dist loadgroup) ------
+# Each xdist worker has its own test database (pytest-django: <name>_gw0, _gw1, ...) and its own
+# tmp_path base (media, attachments, signing key); a real Celery worker consumes a queue of its
+# own test. Two things need the order of the tests:
+# - pytest-django runs the tests on a rolled-back transaction first and the transactional ones
+#   (which empty every table afterwards, rows written by data migrations included) after them.
+#   A worker takes tests in collection order, so that holds on every worker; the Makefile
+#   says --no-loadscope-reorder, because loadgroup would otherwise move the biggest group (the
+#   transactional browser tests) to the front. (A plain `pytest -n 2` uses --dist load, which
+#   keeps the order too.)
+# - The slowest tests (migrations back and forth, real Celery workers) start first among the
+#   transactional ones, so the other worker is not left idle waiting for one at the end.
+
+
+def pytest_itemcollected(item):
+    # All browser tests on one xdist worker: one chromium per run instead of one per worker.
+    if item.get_closest_marker("browser"):
+        item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def _transactional(item) -> bool:
+    """As pytest-django decides it: the test's data is committed and the tables flushed after."""
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's ordering (database, transactional, none)
+def pytest_collection_modifyitems(items):
+    def slow(item) -> bool:
+        return bool(item.get_closest_marker("migration") or item.get_closest_marker("worker"))
+
+    first = sorted((item for item in items if slow(item)), key=lambda item: not item.get_closest_marker("migration"))
+    rest = [item for item in items if not slow(item)]
+    at = next((n for n, item in enumerate(rest) if _transactional(item)), len(rest))
+    items[:] = rest[:at] + first + rest[at:]
+
+
 class _Clock:
     """Sets the time :mod:`vendorportal.clock` reports; released after each test."""
 
@@ -31,10 +70,11 @@ def clock():
 
 @pytest.fixture
 def catalog(db):
-    """The seed 001 catalog and price list, loaded as ``make run`` loads it."""
-    from licensing.services.catalog import catalog_load
+    """The seed 001 catalog and price list, loaded as ``make run`` loads it (the rows of the
+    first load in this process copied in after that: licensing/tests/catalog_cache.py)."""
+    from licensing.tests.catalog_cache import catalog_load_cached
 
-    catalog_load()
+    catalog_load_cached()
 
 
 @pytest.fixture
@@ -61,24 +101,12 @@ def _isolated_signing_key(settings, tmp_path_factory):
 @pytest.fixture
 def modules(catalog):
     """Versions for every module as the demo data has them: 1.8 (2018-03-12),
-    2.0 (2021-02-01, paid update), 2.1 (2024-04-15); PBX 8.2.0.5 tested with 2.1."""
-    from datetime import date
+    2.0 (2021-02-01, paid update), 2.1 (2024-04-15); PBX 8.2.0.5 tested with 2.1.
+    (Written once per test process, copied in after that: licensing/tests/catalog_cache.py.)"""
+    from licensing.models import Product
+    from licensing.tests.catalog_cache import module_versions_cached
 
-    from licensing.models import ModuleVersion, PbxVersion, Product
-
-    pbx_old = PbxVersion.objects.create(number="7.3.0.10", released_on=date(2022, 5, 10))
-    pbx = PbxVersion.objects.create(number="8.2.0.5", released_on=date(2025, 6, 24))
-    PbxVersion.objects.create(number="9.0.0.4", released_on=date(2026, 10, 6))
-    for product in Product.objects.filter(kind=Product.MODULE):
-        ModuleVersion.objects.create(product=product, version="1.8", released_on=date(2018, 3, 12)).tested_with.set(
-            [pbx_old]
-        )
-        ModuleVersion.objects.create(
-            product=product, version="2.0", released_on=date(2021, 2, 1), is_paid_update=True
-        ).tested_with.set([pbx_old])
-        ModuleVersion.objects.create(product=product, version="2.1", released_on=date(2024, 4, 15)).tested_with.set(
-            [pbx]
-        )
+    module_versions_cached()
     return {p.article: p for p in Product.objects.filter(kind=Product.MODULE)}
 
 

@@ -29,9 +29,10 @@ D = Decimal
 @pytest.fixture
 def prices(db):
     from demo.loader import SAMPLE_PRICE_LIST
-    from licensing.services.catalog import SEED_PRICE_LIST, catalog_load
+    from licensing.services.catalog import SEED_PRICE_LIST
+    from licensing.tests.catalog_cache import catalog_load_cached
 
-    catalog_load(price_lists=[SEED_PRICE_LIST, SAMPLE_PRICE_LIST])
+    catalog_load_cached(price_lists=[SEED_PRICE_LIST, SAMPLE_PRICE_LIST])
 
 
 @pytest.fixture

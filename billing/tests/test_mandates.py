@@ -290,6 +290,7 @@ def _old_partner(old, company, **sepa):
     return Partner.objects.create(company=company, delivery_email="l@p.test", invoice_email="r@p.test", **sepa)
 
 
+@pytest.mark.migration
 @pytest.mark.django_db(transaction=True)
 def test_every_partner_mandate_moves_to_billing():
     old = _migrate(OLD_STATE)
@@ -322,6 +323,7 @@ def test_every_partner_mandate_moves_to_billing():
     assert "company" in columns and not [c for c in columns if c.startswith("sepa_")]
 
 
+@pytest.mark.migration
 @pytest.mark.django_db(transaction=True)
 def test_incomplete_mandate_data_stops_the_migration_and_names_the_partner():
     old = _migrate(OLD_STATE)

@@ -16,6 +16,7 @@ def _migrate(targets):
     return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
+@pytest.mark.migration
 @pytest.mark.django_db(transaction=True)
 def test_dpa_and_service_contract_dates_move_to_support():
     old = _migrate(BEFORE)

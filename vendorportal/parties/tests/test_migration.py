@@ -18,6 +18,7 @@ def _migrate(targets):
     return MigrationExecutor(connection).loader.project_state([t for t in targets if t[1] is not None]).apps
 
 
+@pytest.mark.migration
 @pytest.mark.django_db(transaction=True)
 def test_database_made_before_the_move_migrates_forward_with_every_row():
     old = _migrate(OLD_STATE)
