@@ -21,6 +21,7 @@ def _migrate(targets):
     return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
+@pytest.mark.migration
 @pytest.mark.django_db(transaction=True)
 def test_existing_orders_lines_get_the_orders_installation():
     old = _migrate(BEFORE)

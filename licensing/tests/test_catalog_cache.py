@@ -12,7 +12,7 @@ from licensing.tests.catalog_cache import (
     module_versions_cached,
     module_versions_create,
 )
-from vendorportal.demo import SAMPLE_PRICE_LIST
+from demo.loader import SAMPLE_PRICE_LIST
 
 pytestmark = pytest.mark.django_db
 
