@@ -3,6 +3,7 @@
 import pytest
 from django.db import transaction
 
+from demo.loader import SAMPLE_PRICE_LIST
 from licensing.models import Price, PriceList, Product
 from licensing.services.catalog import SEED_PRICE_LIST, catalog_load
 from licensing.tests.catalog_cache import (
@@ -12,7 +13,6 @@ from licensing.tests.catalog_cache import (
     module_versions_cached,
     module_versions_create,
 )
-from demo.loader import SAMPLE_PRICE_LIST
 
 pytestmark = pytest.mark.django_db
 
