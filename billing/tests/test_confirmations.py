@@ -211,7 +211,7 @@ def test_the_mandate_form_carries_its_reference_before_it_is_signed(client, cloc
     # The portal: a new mandate without the signature date waits for it; the old one stays active.
     response = client.post(
         reverse("portal:sepa_mandate"),
-        {"action": "new", "account_holder": "Muster Kommunikation GmbH", "iban": IBAN, "bic": ""},
+        {"action": "new", "account_holder": "Muster Kommunikation GmbH", "iban": IBAN, "bic": "", "token": "form-1"},
         follow=True,
     )
     page = response.content.decode()

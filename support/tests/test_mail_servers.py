@@ -32,6 +32,10 @@ from vendorportal.outbox import outbox_enqueue, outbox_send
 
 pytestmark = [
     pytest.mark.django_db,
+    # One worker runs the whole module under pytest-xdist: its Dovecot and SMTP servers are
+    # module fixtures on the first free port of a small range, and two workers starting them at
+    # once raced for the same port.
+    pytest.mark.xdist_group("mailservers"),
     # aiosmtpd with implicit TLS: "AUTH while not requiring TLS" means not STARTTLS there.
     pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning"),
 ]

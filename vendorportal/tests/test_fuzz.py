@@ -43,7 +43,8 @@ def portal_urls() -> dict[str, URLPattern]:
     return {
         name: pattern
         for name, pattern in _walk(get_resolver().url_patterns, "")
-        if not name.startswith("admin:") and name not in NOT_FUZZED
+        # The partner API answers to API tokens, not sessions: api/tests fuzz its inputs (422/404).
+        if not name.startswith(("admin:", "api-v1:")) and name not in NOT_FUZZED
     }
 
 
