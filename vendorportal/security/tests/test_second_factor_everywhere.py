@@ -237,7 +237,7 @@ class World:
         if arg == "action":  # licence state change: revoke or block
             return "revoke"
         model = _model_of(route)
-        if model is not None and arg in ("object_id", "pk"):
+        if model is not None and arg in ("object_id", "pk", "id"):  # "id": the password change of a user
             return str(self._row(model).pk)
         return "1" if match["converter"] in ("int", None) and arg not in ("uidb64", "token", "slug") else "x"
 
