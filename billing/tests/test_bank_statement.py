@@ -238,7 +238,8 @@ def test_admin_upload_and_assign_per_staff_group(invoices, client, group_name, a
     assert (waiting.state, state("RE-2026-000001").paid_amount) == ("assigned", D("150.00"))
 
 
-def test_assign_needs_the_payment_right(invoices, client):
+@pytest.mark.parametrize("group_name", ["sales", "support"])
+def test_assign_needs_the_payment_right(invoices, client, group_name):
     from django.contrib.auth.models import Group
     from django.urls import reverse
 
@@ -246,9 +247,11 @@ def test_assign_needs_the_payment_right(invoices, client):
 
     bank_statement_import(content=the_file(), file_name="a.xml")
     waiting = BankEntry.objects.get(reference="REF-3")
-    user = UserFactory(username="vertrieb", is_staff=True)
-    user.groups.add(Group.objects.get(name="sales"))
+    user = UserFactory(username=f"staff-{group_name}", is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
     client.force_login(user)
     url = reverse("admin:billing_bankentry_assign", args=[waiting.pk])
+    assert client.get(url).status_code == 403
     assert client.post(url, {"invoice_number": "RE-2026-000001"}).status_code == 403
     assert BankEntry.objects.get(pk=waiting.pk).state == "unmatched"
+    assert Payment.objects.count() == 3  # only the statement's own three
