@@ -337,10 +337,22 @@ class LicenseAdmin(SimpleHistoryAdmin):
 
 @admin.register(NfrLock)
 class NfrLockAdmin(admin.ModelAdmin):
-    list_display = ["product", "identifier", "created_at", "license"]
-    search_fields = ["identifier", "product__name", "product__article"]
-    list_select_related = ["product", "license"]
-    readonly_fields = ["product", "identifier_kind", "identifier", "license", "created_at"]
+    """LIC-8: the server keys + modules whose NFR unlock a paid key has ended (read only)."""
+
+    list_display = ["module", "identifier", "locked_since", "license"]
+    search_fields = ["identifier", "license__product__name", "license__product__article"]
+    list_select_related = ["license__product"]
+    readonly_fields = ["module", "identifier_kind", "identifier", "license", "locked_since"]
+    fields = readonly_fields
+    ordering = ["-license__issued_at"]
+
+    @admin.display(description=_("Modul"), ordering="license__product__name")
+    def module(self, obj):
+        return obj.license.product
+
+    @admin.display(description=_("gesperrt seit"), ordering="license__issued_at")
+    def locked_since(self, obj):
+        return obj.license.issued_at
 
     def has_add_permission(self, request):
         return False

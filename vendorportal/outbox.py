@@ -325,6 +325,31 @@ def outbox_enqueue_many(*, kind: str, drafts: list[OutboxDraft]) -> list[OutboxM
     return [rows[key] for key in keys]
 
 
+def outbox_enqueue_fresh(*, kind: str, drafts: list[OutboxDraft]) -> list[OutboxMessage]:
+    """Like :func:`outbox_enqueue_many` for documents created in this very transaction:
+    one INSERT however many e-mails. Their keys name the new documents, so no row can
+    exist yet — nothing is looked up, and a clash (a bug) fails the whole transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_enqueue_fresh runs inside the transaction that creates the documents.")
+    now = clock.now()
+    messages = OutboxMessage.objects.bulk_create(
+        _new_message(
+            kind=kind,
+            dedup_key=d.dedup_key,
+            recipients=d.recipients,
+            subject=d.subject,
+            body=d.body,
+            document=d.document,
+            from_email=d.from_email,
+            now=now,
+        )
+        for d in drafts
+    )
+    for message in messages:
+        transaction.on_commit(partial(_queue_send, message.pk), robust=True)
+    return messages
+
+
 # --- 2./3. Claim and send --------------------------------------------------------------
 
 

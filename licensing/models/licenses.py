@@ -200,29 +200,41 @@ class LicenseBinding(models.Model):
         return self.identifier
 
 
-class NfrLock(models.Model):
-    """LIC-8: once a paid key exists for server key + module, the NFR unlock of that
-    combination is blocked for good. Never deleted."""
+class NfrLockQuerySet(models.QuerySet):
+    def locking(self, *, product, identifier_kind: str, identifier: str):
+        return self.filter(license__product=product, identifier_kind=identifier_kind, identifier=identifier)
 
-    product = models.ForeignKey(
-        "licensing.Product", on_delete=models.PROTECT, related_name="nfr_locks", verbose_name=_("Modul")
-    )
-    identifier_kind = models.CharField(_("Kennung"), max_length=12, choices=IDENTIFIER_KIND_CHOICES)
-    identifier = models.CharField(_("Serverlizenzschlüssel / Hardware-ID"), max_length=64)
-    license = models.ForeignKey(
-        License, on_delete=models.PROTECT, related_name="nfr_locks", verbose_name=_("auslösende Lizenz")
-    )
-    created_at = models.DateTimeField(_("gesperrt seit"), default=clock.now, editable=False)
+
+class NfrLockManager(models.Manager.from_queryset(NfrLockQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(license__kind__in=License.PAID_KINDS)
+
+
+class NfrLock(LicenseBinding):
+    """LIC-8: once a paid key exists for server key + module, the NFR unlock of that
+    combination is blocked for good.
+
+    The lock is the paid key's binding itself (it records the identifier as it was when
+    the key was issued, is never deleted and its licence is never deleted): a paid key's
+    binding to a server key locks its module there, whatever became of the key since.
+    Deriving the lock from the binding rather than writing a row of its own saves a write
+    per issued key (issue 17's budget) and cannot drift from the keys.
+    """
+
+    objects = NfrLockManager()
 
     class Meta:
+        proxy = True
         verbose_name = _("NFR-Sperre")
         verbose_name_plural = _("NFR-Sperren")
-        constraints = [
-            models.UniqueConstraint(fields=["product", "identifier_kind", "identifier"], name="nfrlock_unique")
-        ]
 
-    def __str__(self) -> str:
-        return f"{self.product.article} @ {self.identifier}"
+    @property
+    def product(self):
+        return self.license.product
+
+    @property
+    def created_at(self):
+        return self.license.issued_at
 
 
 def delivery_note_path(instance: DeliveryNote, filename: str) -> str:

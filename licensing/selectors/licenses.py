@@ -50,7 +50,7 @@ def pbx_versions_without_module_support(product: Product):
 
 def runs_without_key(installation: Installation, product: Product) -> bool:
     """LIC-7/LIC-8: does ``product`` run on ``installation`` by its NFR licence?"""
-    locked = NfrLock.objects.filter(
+    locked = NfrLock.objects.locking(
         product=product, identifier_kind=installation.identifier_kind, identifier=installation.identifier
     ).exists()
     return rules.nfr_unlocks_module(

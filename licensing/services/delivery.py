@@ -33,9 +33,9 @@ from licensing.selectors.delivery import DOCUMENT_TIMEZONE, delivery_note_contex
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.models import OutboxMessage
-from vendorportal.outbox import outbox_enqueue, outbox_resend
+from vendorportal.outbox import OutboxDraft, outbox_enqueue, outbox_enqueue_fresh, outbox_resend
 from vendorportal.pdf import render_pdf
-from vendorportal.sequences import next_document_number
+from vendorportal.sequences import next_document_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,8 @@ def _checked_licenses(installation: Installation, licenses) -> list[License]:
     return result
 
 
-def _checked_recipient(installation: Installation, recipient_email: str | None) -> str:
+def delivery_note_recipient(installation: Installation, recipient_email: str | None) -> str:
+    """The checked address a note goes to: ``recipient_email`` or the partner's delivery e-mail."""
     if recipient_email is None:
         recipient_email = installation.customer.partner.delivery_email
     recipient = (recipient_email or "").strip()
@@ -132,17 +133,46 @@ def delivery_note_create(*, installation: Installation, licenses, recipient_emai
     valid e-mail address.
     """
     checked = _checked_licenses(installation, licenses)
-    recipient = _checked_recipient(installation, recipient_email)
+    recipient = delivery_note_recipient(installation, recipient_email)
 
-    year = timezone.localdate(timezone=DOCUMENT_TIMEZONE).year
-    note = DeliveryNote(
-        number=next_document_number(NUMBER_PREFIX, year), installation=installation, recipient_email=recipient
+    return delivery_notes_write([(installation, checked, recipient)])[0]
+
+
+def delivery_notes_write(groups: list[tuple[Installation, list[License], str]]) -> list[DeliveryNote]:
+    """Write one note per ``(installation, licences, checked recipient)`` with its outbox
+    e-mail, in the caller's transaction; four statements however many notes (numbers,
+    notes, their licences, e-mails).
+
+    For keys written in this transaction for these installations (licenses_issue) or checked
+    by :func:`delivery_note_create`: nothing is read again. The database checks the rest
+    (unique numbers, foreign keys).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Delivery notes are written in the transaction that issues their keys.")
+    now = clock.now()
+    year = timezone.localtime(now, DOCUMENT_TIMEZONE).year
+    numbers = next_document_numbers(NUMBER_PREFIX, year, len(groups))
+    notes = DeliveryNote.objects.bulk_create(
+        DeliveryNote(number=number, installation=installation, recipient_email=recipient, created_at=now)
+        for number, (installation, _licenses, recipient) in zip(numbers, groups)
     )
-    note.full_clean(exclude=["pdf"])
-    note.save()
-    note.licenses.set(checked)
-    _delivery_note_enqueue(note=note, dedup_key=f"{OUTBOX_KIND}:{note.pk}:initial")
-    return note
+    through = DeliveryNote.licenses.through
+    through.objects.bulk_create(
+        through(deliverynote=note, license=lic) for note, (_inst, licenses, _r) in zip(notes, groups) for lic in licenses
+    )
+    outbox_enqueue_fresh(
+        kind=OUTBOX_KIND,
+        drafts=[
+            OutboxDraft(
+                dedup_key=f"{OUTBOX_KIND}:{note.pk}:initial",
+                recipients=[note.recipient_email],
+                document=note,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+            )
+            for note in notes
+        ],
+    )
+    return notes
 
 
 def _delivery_note_enqueue(*, note: DeliveryNote, dedup_key: str) -> OutboxMessage:

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from licensing import keys, rules, verifier
@@ -118,12 +119,26 @@ def _check_issue(
         seen.add(inst.pk)
 
 
-def _paid_key_refusal(*, product: Product, installation: Installation, existing: License) -> str:
+def _paid_key_refusal(*, product: Product, installation: Installation, serial: int) -> str:
     return _(
         "Für %(id)s gibt es bereits einen aktiven bezahlten Schlüssel für %(name)s (Lizenz Nr. %(serial)s). "
         "Ein zweiter wird nicht ausgestellt: Für mehr Benutzer bitte das Staffel-Upgrade bestellen (ORD-6); "
         "läuft das Modul auf einem neuen Serverlizenzschlüssel, den Umzug mit Kulanzschlüssel verwenden (LIC-10)."
-    ) % {"id": installation.identifier, "name": product.name, "serial": existing.serial}
+    ) % {"id": installation.identifier, "name": product.name, "serial": serial}
+
+
+def _active_paid_bindings(*, product_id: int, replaced_id: int | None):
+    """The bindings of ``product``'s active paid keys (ORD-6), except the key being replaced."""
+    bindings = LicenseBinding.objects.filter(
+        license__product_id=product_id, license__kind__in=License.PAID_KINDS, license__state=License.ACTIVE
+    )
+    return bindings.exclude(license_id=replaced_id) if replaced_id is not None else bindings
+
+
+def _replaced_id(request: IssueRequest) -> int | None:
+    """The key a paid request takes the place of (tier upgrade ORD-6, paid update ORD-7)."""
+    replaced = request.replaces
+    return replaced.pk if replaced is not None and replaced.product_id == request.product.pk else None
 
 
 def _check_no_active_paid_key(
@@ -134,19 +149,14 @@ def _check_no_active_paid_key(
     revokes the old key in the same transaction. The database constraint
     ``license_one_active_paid_key`` decides races."""
     binding = (
-        LicenseBinding.objects.exclude(license=replaced)
-        .filter(
-            installation__in=installations,
-            license__product=product,
-            license__kind__in=License.PAID_KINDS,
-            license__state=License.ACTIVE,
-        )
+        _active_paid_bindings(product_id=product.pk, replaced_id=replaced.pk if replaced is not None else None)
+        .filter(installation__in=installations)
         .select_related("license", "installation")
         .first()
     )
     if binding is not None:
         _refuse(
-            _paid_key_refusal(product=product, installation=binding.installation, existing=binding.license),
+            _paid_key_refusal(product=product, installation=binding.installation, serial=binding.license.serial),
             "paid_key_exists",
         )
 
@@ -157,7 +167,7 @@ def _check_demo(*, product: Product, version: ModuleVersion, installation: Insta
     )
     if problem:
         _refuse(problem, "demo_not_allowed")
-    locked = NfrLock.objects.filter(
+    locked = NfrLock.objects.locking(
         product=product, identifier_kind=installation.identifier_kind, identifier=installation.identifier
     ).exists()
     if rules.nfr_unlocks_module(
@@ -199,8 +209,12 @@ class IssueRequest:
     replaces: License | None = None
 
 
-def _prepare(request: IssueRequest, today: date) -> dict:
-    """Validate one request and work out tier, user limit and expiry; writes nothing."""
+def _prepare(request: IssueRequest, today: date, paid_serials: dict | None = None) -> dict:
+    """Validate one request and work out tier, user limit and expiry; writes nothing.
+
+    ``paid_serials`` are the active paid keys read with the installations
+    (:func:`_installations_for_issue`); without them the ORD-6 check queries on its own.
+    """
     product, installation = request.product, request.installation
     installations = [installation, *request.also_installations]
     _check_issue(product=product, version=request.version, installations=installations, kind=request.kind, today=today)
@@ -208,10 +222,15 @@ def _prepare(request: IssueRequest, today: date) -> dict:
     if len(request.order_reference) > max_order:
         _refuse(_("Die Bestellnummer ist zu lang (höchstens %(max)s Zeichen).") % {"max": max_order}, "order_too_long")
     if request.kind in License.PAID_KINDS:
-        replaced = (
-            request.replaces if request.replaces is not None and request.replaces.product_id == product.pk else None
-        )
-        _check_no_active_paid_key(product=product, installations=installations, replaced=replaced)
+        if paid_serials is None:
+            _check_no_active_paid_key(
+                product=product, installations=installations, replaced=request.replaces if _replaced_id(request) else None
+            )
+        else:
+            for inst in installations:
+                serial = paid_serials.get((inst.pk, product.pk, _replaced_id(request)))
+                if serial is not None:
+                    _refuse(_paid_key_refusal(product=product, installation=inst, serial=serial), "paid_key_exists")
     valid_until = None
     subscription = request.kind == License.SUBSCRIPTION
     if request.replaces is not None and request.kind == License.GOODWILL:
@@ -304,7 +323,54 @@ def _claim(claims: list[str]) -> list[IssueClaim]:
         raise refusal from None
 
 
-@transaction.atomic
+def _installations_for_issue(requests: list[IssueRequest]) -> tuple[dict[int, Installation], dict]:
+    """Everything the checks read: every installation of the issue with its customer and
+    partner (delivery e-mail, checks), and the serial of an active paid key of each paid
+    request's module already bound to it (ORD-6). Returns the installations by id and
+    ``{(installation id, product id, replaced id): serial}``.
+
+    A key of one module (the single-key path) reads both in one query (a correlated
+    subquery); an order of several modules reads the paid keys in a second query.
+    """
+    ids = {r.installation.pk for r in requests} | {i.pk for r in requests for i in r.also_installations}
+    checks = list(dict.fromkeys((r.product.pk, _replaced_id(r)) for r in requests if r.kind in License.PAID_KINDS))
+    installations = Installation.objects.select_related("customer__partner").filter(pk__in=ids)
+    if len(checks) == 1:
+        product_id, replaced_id = checks[0]
+        paid = (
+            _active_paid_bindings(product_id=product_id, replaced_id=replaced_id)
+            .filter(installation=OuterRef("pk"))
+            .values("license__serial")[:1]
+        )
+        fresh = {inst.pk: inst for inst in installations.annotate(paid_serial=Subquery(paid))}
+        return fresh, {
+            (inst.pk, product_id, replaced_id): inst.paid_serial
+            for inst in fresh.values()
+            if inst.paid_serial is not None
+        }
+    fresh = installations.in_bulk()
+    paid_serials: dict[tuple, int] = {}
+    if checks:
+        bound = LicenseBinding.objects.filter(
+            installation_id__in=ids,
+            license__product_id__in={product_id for product_id, _ in checks},
+            license__kind__in=License.PAID_KINDS,
+            license__state=License.ACTIVE,
+        ).values_list("installation_id", "license__product_id", "license_id", "license__serial")
+        for installation_id, product_id, license_id, serial in bound:
+            for checked_product, replaced_id in checks:
+                if checked_product == product_id and license_id != replaced_id:
+                    paid_serials.setdefault((installation_id, product_id, replaced_id), serial)
+    return fresh, paid_serials
+
+
+def _new_serials(count: int) -> list[int]:
+    serials: set[int] = set()
+    while len(serials) < count:
+        serials.add(_new_serial())
+    return list(serials)
+
+
 def licenses_issue(
     *,
     requests: list[IssueRequest],
@@ -320,9 +386,9 @@ def licenses_issue(
 
     Every request is validated before anything is written. Demo keys (LIC-6)
     expire after ``demo_days`` (30 by default); redundancy keys bind several server
-    keys (LIC-9); a paid key locks the NFR unlock of its server key + module for
-    good (LIC-8). Rows are written in bulk, so a large order costs a handful of
-    queries rather than a dozen per key.
+    keys (LIC-9); a paid key's binding locks the NFR unlock of its server key + module
+    for good (LIC-8). Rows are written in bulk, so a key costs eight statements on its
+    own and an order of ten keys hardly more (bench/bench_issue.py).
 
     ``recipient_emails`` (installation id → address) sends each installation's note to its
     own address (ORD-2: an order across installations delivers to each end customer);
@@ -331,14 +397,57 @@ def licenses_issue(
     Issuing is idempotent (STYLE 14): a form's one-time ``request_token`` and each order
     reference issue once (:class:`AlreadyIssued` says what was issued then), and a second
     active paid key of a module on an installation is refused (ORD-6) — by the
-    ``license_one_active_paid_key`` constraint when two issues race.
+    ``license_one_active_paid_key`` constraint when two issues race. Random serials are
+    unique in the database; the rare collision is issued again with new serials.
     """
     today = today or clock.today()
     if not requests:
         raise LicensingError(_("Keine Lizenzen zum Ausstellen angegeben."), code="empty")
-    # One query for every installation's customer and partner (delivery e-mail, checks).
-    ids = {r.installation.pk for r in requests} | {i.pk for r in requests for i in r.also_installations}
-    fresh = Installation.objects.select_related("customer__partner").in_bulk(ids)
+    if len(request_token) > 64:
+        raise LicensingError(_("Ungültiges Formular-Token; bitte das Formular neu laden."), code="bad_token")
+    for attempt in range(3):
+        try:
+            return _licenses_issue(
+                requests=requests,
+                today=today,
+                issued_by=issued_by,
+                recipient_email=recipient_email,
+                delivery_note=delivery_note,
+                request_token=request_token,
+                recipient_emails=recipient_emails or {},
+            )
+        except IntegrityError:
+            # The transaction (or its savepoint) is rolled back. A concurrent issue of the
+            # same paid key (ORD-6) or form/order claim: say what it issued. Otherwise a
+            # serial collision — issue again with new serials.
+            claims = _claims(requests, request_token)
+            done = _already_issued(claims) if claims else None
+            if done is not None:
+                raise done from None
+            for request in requests:
+                if request.kind in License.PAID_KINDS:
+                    _check_no_active_paid_key(
+                        product=request.product,
+                        installations=[request.installation, *request.also_installations],
+                        replaced=request.replaces if _replaced_id(request) else None,
+                    )
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _licenses_issue(
+    *,
+    requests: list[IssueRequest],
+    today: date,
+    issued_by,
+    recipient_email: str | None,
+    delivery_note: bool,
+    request_token: str,
+    recipient_emails: dict[int, str],
+) -> list[License]:
+    fresh, paid_serials = _installations_for_issue(requests)
     requests = [
         dataclasses.replace(
             r,
@@ -347,14 +456,12 @@ def licenses_issue(
         )
         for r in requests
     ]
-    if len(request_token) > 64:
-        raise LicensingError(_("Ungültiges Formular-Token; bitte das Formular neu laden."), code="bad_token")
     claims = _claims(requests, request_token)
     refusal = _already_issued(claims) if claims else None
     if refusal is not None:  # a re-run: say what was issued then, before any other check
         raise refusal
     try:
-        prepared = [_prepare(request, today) for request in requests]
+        prepared = [_prepare(request, today, paid_serials) for request in requests]
     except LicenseRefused:
         # A concurrent issue with the same token or order may have committed since the check
         # above and caused this refusal (its key is the "existing paid key"): say what it issued.
@@ -368,18 +475,20 @@ def licenses_issue(
             _("Dasselbe Modul ist für dieselbe Installation zweimal als bezahlter Schlüssel angegeben (ORD-6)."),
             "paid_key_twice",
         )
+    notes: dict[int, str] = {}
+    if delivery_note:
+        from licensing.services.delivery import delivery_note_recipient
+
+        for request in requests:  # a bad address refuses the issue before anything is written
+            inst = request.installation
+            if inst.pk not in notes:
+                notes[inst.pk] = delivery_note_recipient(inst, recipient_emails.get(inst.pk) or recipient_email)
     claim_rows = _claim(claims)
 
     private_key = signing_key()
-    serials: list[int] = []
-    taken: set[int] = set()
-    while len(serials) < len(requests):
-        wanted = {_new_serial() for _ in range(len(requests) - len(serials))} - taken - set(serials)
-        taken |= set(License.objects.filter(serial__in=wanted).values_list("serial", flat=True))
-        serials.extend(sorted(wanted - taken))
-
+    now = clock.now()
     licenses = []
-    for request, prep, serial in zip(requests, prepared, serials):
+    for request, prep, serial in zip(requests, prepared, _new_serials(len(requests))):
         payload = keys.build_payload(
             private_key=private_key,
             serial=serial,
@@ -407,7 +516,7 @@ def licenses_issue(
                 key_compact=key.replace("-", ""),
                 signing_key_id=payload.key_id,
                 issued_by=issued_by,
-                issued_at=clock.now(),
+                issued_at=now,
                 order_reference=request.order_reference,
                 subscription_reference=request.subscription_reference,
                 replaces=request.replaces,
@@ -427,45 +536,27 @@ def licenses_issue(
             _change_state(
                 old, License.REVOKED, _("Ersetzt durch Lizenz Nr. %(serial)s") % {"serial": lic.serial}, issued_by
             )
-    try:
-        with transaction.atomic():
-            License.objects.bulk_create(licenses)
-    except IntegrityError:
-        # Lost a race with a concurrent issue of the same paid key (ORD-6).
-        for request in requests:
-            if request.kind in License.PAID_KINDS:
-                _check_no_active_paid_key(product=request.product, installations=[request.installation])
-        raise
-    License.history.bulk_history_create(licenses, default_user=issued_by)
+    # Unique serials and keys, one active paid key per module and installation (ORD-6):
+    # the database refuses what a check above could have missed (see licenses_issue).
+    License.objects.bulk_create(licenses)
+    License.history.bulk_history_create(licenses, default_user=issued_by, default_date=now)
     for row in claim_rows:
         row.licenses.set(licenses)
+    # LIC-9 bindings; a paid key's bindings are also its NFR lock (LIC-8, NfrLock).
     LicenseBinding.objects.bulk_create(
         LicenseBinding(license=lic, installation=inst, identifier_kind=inst.identifier_kind, identifier=inst.identifier)
         for lic, prep in zip(licenses, prepared)
         for inst in prep["installations"]
     )
-    # LIC-8: from now on the NFR unlock of these server keys + modules is gone for good.
-    NfrLock.objects.bulk_create(
-        [
-            NfrLock(product=lic.product, identifier_kind=inst.identifier_kind, identifier=inst.identifier, license=lic)
-            for lic, prep in zip(licenses, prepared)
-            if lic.is_paid
-            for inst in prep["installations"]
-        ],
-        ignore_conflicts=True,
-    )
     if delivery_note:
-        from licensing.services.delivery import delivery_note_create
+        from licensing.services.delivery import delivery_notes_write
 
         by_installation: dict[int, list[License]] = {}
         for lic in licenses:
             by_installation.setdefault(lic.installation_id, []).append(lic)
-        for installation_id, group in by_installation.items():
-            delivery_note_create(
-                installation=group[0].installation,
-                licenses=group,
-                recipient_email=(recipient_emails or {}).get(installation_id) or recipient_email,
-            )
+        delivery_notes_write(
+            [(group[0].installation, group, notes[installation_id]) for installation_id, group in by_installation.items()]
+        )
     return licenses
 
 
