@@ -40,7 +40,13 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="NfrLock",
             fields=[],
-            options={"verbose_name": "NFR-Sperre", "verbose_name_plural": "NFR-Sperren", "proxy": True, "indexes": [], "constraints": []},
+            options={
+                "verbose_name": "NFR-Sperre",
+                "verbose_name_plural": "NFR-Sperren",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
+            },
             bases=("licensing.licensebinding",),
         ),
     ]

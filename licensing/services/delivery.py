@@ -158,7 +158,9 @@ def delivery_notes_write(groups: list[tuple[Installation, list[License], str]]) 
     )
     through = DeliveryNote.licenses.through
     through.objects.bulk_create(
-        through(deliverynote=note, license=lic) for note, (_inst, licenses, _r) in zip(notes, groups) for lic in licenses
+        through(deliverynote=note, license=lic)
+        for note, (_inst, licenses, _r) in zip(notes, groups)
+        for lic in licenses
     )
     outbox_enqueue_fresh(
         kind=OUTBOX_KIND,

@@ -224,7 +224,9 @@ def _prepare(request: IssueRequest, today: date, paid_serials: dict | None = Non
     if request.kind in License.PAID_KINDS:
         if paid_serials is None:
             _check_no_active_paid_key(
-                product=product, installations=installations, replaced=request.replaces if _replaced_id(request) else None
+                product=product,
+                installations=installations,
+                replaced=request.replaces if _replaced_id(request) else None,
             )
         else:
             for inst in installations:
@@ -555,7 +557,10 @@ def _licenses_issue(
         for lic in licenses:
             by_installation.setdefault(lic.installation_id, []).append(lic)
         delivery_notes_write(
-            [(group[0].installation, group, notes[installation_id]) for installation_id, group in by_installation.items()]
+            [
+                (group[0].installation, group, notes[installation_id])
+                for installation_id, group in by_installation.items()
+            ]
         )
     return licenses
 

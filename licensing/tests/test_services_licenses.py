@@ -87,7 +87,9 @@ def test_paid_key_locks_nfr_unlock_for_good(modules):
     nfr_vm = InstallationFactory(edition="vm", has_nfr_server_license=True)
     assert runs_without_key(nfr_vm, modules["BLACKLIST"])
     lic = issue(modules["BLACKLIST"], nfr_vm)
-    assert NfrLock.objects.filter(license__product=modules["BLACKLIST"], identifier=nfr_vm.identifier, license=lic).exists()
+    assert NfrLock.objects.filter(
+        license__product=modules["BLACKLIST"], identifier=nfr_vm.identifier, license=lic
+    ).exists()
     svc.license_revoke(license=lic, reason="Storno gewünscht")
     # LIC-8: even after the key is revoked the NFR unlock stays blocked
     assert not runs_without_key(nfr_vm, modules["BLACKLIST"])
