@@ -228,3 +228,38 @@ def test_vector_file_is_json_with_the_python_codes(tmp_path):
     assert json.loads((tmp_path / "v.json").read_text()) == document
     first = document["vectors"][0]
     assert (first["name"], first["expected_code"]) == ("valid one binding", "valid")
+
+
+def test_the_example_of_docs_verifier_java_compiles_and_checks_a_key(jar, tmp_path):
+    """The start-up check a module developer copies from docs/verifier-java.md works as shown."""
+    doc = (REPO / "docs" / "verifier-java.md").read_text(encoding="utf-8")
+    example = doc.split("```java\n", 1)[1].split("```", 1)[0]
+    pem_body = vectors.public_keys_pem()[0].strip().splitlines()[1]
+    source = example.replace("MCowBQYDK2VwAyEA...", pem_body).replace(
+        "final class Licence", "public final class Licence"
+    )
+    source += (
+        "\nclass Main { public static void main(String[] a) {"
+        " System.out.println(Licence.check(a[0], a[1]).code()); } }\n"
+    )
+    (tmp_path / "Licence.java").write_text(source, encoding="utf-8")
+    compiled = subprocess.run(
+        ["javac", "-encoding", "UTF-8", "-cp", str(jar), "-d", str(tmp_path), str(tmp_path / "Licence.java")],
+        capture_output=True,
+        text=True,
+    )
+    assert compiled.returncode == 0, compiled.stderr
+
+    def check(key: str) -> str:
+        run = subprocess.run(
+            ["java", "-cp", f"{jar}:{tmp_path}", "Main", key, "abcde12345fghij67890"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return run.stdout.strip()
+
+    # The example is ADSYNC 2.3 with the paid update 2.0: a 2.0 key runs it, a 1.9 key does not.
+    assert check(vectors._issue(module="ADSYNC", version="2.0")) == "valid"
+    assert check(vectors._issue(module="ADSYNC", version="1.9")) == "paid-update-needed"
+    assert check(vectors._issue(module="CALLREC", version="2.0")) == "other-module"
