@@ -35,9 +35,14 @@ def jar() -> Path:
     return JAR
 
 
+# Short-lived JVMs: the C1 compiler alone and the serial collector take about half the CPU
+# time of the defaults (1.9 s instead of 3.3 s for the vector batch on the 2-core machine).
+JAVA = ["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+
+
 def run_java(jar: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["java", "-jar", str(jar), *args], cwd=cwd, capture_output=True, text=True, encoding="utf-8", timeout=300
+        [*JAVA, "-jar", str(jar), *args], cwd=cwd, capture_output=True, text=True, encoding="utf-8", timeout=300
     )
 
 
@@ -252,7 +257,7 @@ def test_the_example_of_docs_verifier_java_compiles_and_checks_a_key(jar, tmp_pa
 
     def check(key: str) -> str:
         run = subprocess.run(
-            ["java", "-cp", f"{jar}:{tmp_path}", "Main", key, "abcde12345fghij67890"],
+            [*JAVA, "-cp", f"{jar}:{tmp_path}", "Main", key, "abcde12345fghij67890"],
             capture_output=True,
             text=True,
             timeout=120,

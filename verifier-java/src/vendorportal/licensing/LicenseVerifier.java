@@ -439,7 +439,9 @@ public final class LicenseVerifier {
             verifier.initVerify(publicKey);
             verifier.update(signed);
             return verifier.verify(signature);
-        } catch (GeneralSecurityException e) { // a signature that cannot even be parsed
+        } catch (GeneralSecurityException | RuntimeException e) {
+            // A signature that cannot even be parsed is not a valid one: fail closed, never let
+            // a typed key crash the module.
             return false;
         }
     }
