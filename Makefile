@@ -5,6 +5,7 @@
 #             migration walk): the developer's lane, well under a minute
 # make lint — ruff: lint rules and format check (pyproject.toml); make test runs it first
 # make bench — performance budgets of the issues
+# make java — the Java licence verifier, verifier-java/build/license-verifier.jar (javac + jar only)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -26,7 +27,7 @@ FAST_TESTS := $(sort $(wildcard */tests/test_rules*.py */tests/test_services*.py
 # imports Django and the project, ≈ 6 s of CPU each when compiled from source every time.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-fast lint format bench deps system-deps setup
+.PHONY: run test test-fast lint format bench deps system-deps setup java
 
 system-deps:
 	@PYTHON=$(PYTHON) bash scripts/system-deps.sh
@@ -72,3 +73,22 @@ test-fast: deps
 
 bench: deps
 	$(PY) bench/run_all.py
+
+# The Java verifier (issue 21): Debian's JDK only, no Maven or Gradle, nothing downloaded.
+# Compiled into a fresh temporary directory and moved into place, so two builds at once
+# (e.g. two test processes) never leave a half-written jar.
+JAVA_SOURCES := $(shell find verifier-java/src -name '*.java' 2>/dev/null)
+JAVA_JAR := verifier-java/build/license-verifier.jar
+
+java: $(JAVA_JAR)
+
+$(JAVA_JAR): $(JAVA_SOURCES)
+	@command -v javac >/dev/null && command -v jar >/dev/null || { \
+	  echo "javac/jar fehlen: 'make system-deps' als root installiert das JDK (Debian: default-jdk-headless)" >&2; exit 1; }
+	@mkdir -p verifier-java/build
+	@tmp=$$(mktemp -d verifier-java/build/.tmp.XXXXXX) && trap 'rm -rf "$$tmp"' EXIT && \
+	  javac --release 17 -encoding UTF-8 -Xlint:all -Werror -d "$$tmp/classes" $(JAVA_SOURCES) && \
+	  jar --create --file "$$tmp/license-verifier.jar" --main-class vendorportal.licensing.LicenseVerifier \
+	    -C "$$tmp/classes" . && \
+	  mv "$$tmp/license-verifier.jar" $@
+	@echo "$@"

@@ -3,7 +3,9 @@
 # WeasyPrint: Pango and HarfBuzz (libharfbuzz-subset0 makes font subsetting 2.5x faster),
 # fonts for the documents; chromium for the browser tests (Playwright drives it, issue 12);
 # python3-venv where Debian's Python lacks ensurepip; dovecot-imapd for the mail tests
-# (issue 17: support/tests/mailservers.py starts its own Dovecot on 127.0.0.1).
+# (issue 17: support/tests/mailservers.py starts its own Dovecot on 127.0.0.1); a JDK 17 or newer
+# for the Java licence verifier (issue 21: `make java`, checked against Python's in `make test`) —
+# Debian's default-jdk-headless (OpenJDK 17 on Debian 12, 21 on Debian 13) where no javac is there.
 # Extra packages can be passed as arguments (CI adds postgresql and redis-server).
 # No service is started by the install: the tests and CI start the servers they need.
 set -euo pipefail
@@ -12,6 +14,8 @@ missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+java_release=$(javac -version 2>&1 | sed -n 's/^javac \([0-9]*\).*/\1/p' || true)
+[ "${java_release:-0}" -ge 17 ] 2>/dev/null || missing+=(default-jdk-headless)
 py=${PYTHON:-python3}
 if ! "$py" -c "import ensurepip, venv" >/dev/null 2>&1; then
   ver=$("$py" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
