@@ -41,7 +41,6 @@ from decimal import Decimal  # noqa: E402
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 call_command("migrate", verbosity=0)
 
@@ -127,24 +126,45 @@ content = f"""<?xml version="1.0" encoding="UTF-8"?>
 
 clock.freeze(date(2026, 12, 2))
 ok = True
-with CaptureQueriesContext(connection) as captured:
+
+
+class Counter:
+    """Counts statements (Django's query log stops at 9,000)."""
+
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.n += 1
+        return execute(sql, params, many, context)
+
+    def __enter__(self):
+        self._cm = connection.execute_wrapper(self)
+        self._cm.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
+
+
+with Counter() as captured:
     start = time.perf_counter()
     result = bank_statement_import(content=content, file_name="bench.xml")
     elapsed = time.perf_counter() - start
 states = dict(BankEntry.objects.values_list("state").annotate(n=django.db.models.Count("pk")).values_list("state", "n"))
 print(
     f"bank statement: {len(entries):,} entries against {INVOICES:,} open invoices in {elapsed:.1f} s "
-    f"(target < {BUDGET_S:.0f} s), {len(captured.captured_queries):,} queries; {result.payments:,} payments; {states}"
+    f"(target < {BUDGET_S:.0f} s), {captured.n:,} queries; {result.payments:,} payments; {states}"
 )
 ok &= elapsed < BUDGET_S and result.payments == 4000 + 500 + 500
 
-with CaptureQueriesContext(connection) as captured:
+with Counter() as captured:
     start = time.perf_counter()
     export = datev_export(
         month=date(2026, 11, 1), today=date(2026, 12, 6), created=datetime(2026, 12, 6, 8, 0, tzinfo=timezone.utc)
     )
     elapsed = time.perf_counter() - start
-queries = len(captured.captured_queries)
+queries = captured.n
 print(
     f"DATEV export: {len(export.rows):,} bookings ({INVOICES:,} documents) in {elapsed:.1f} s (target < {BUDGET_S:.0f} s), "
     f"{queries} queries (target <= 10), {len(export.bookings) / 1e6:.1f} MB"

@@ -1061,10 +1061,17 @@ def order_confirm(*, order: Order, by=None) -> Invoice:
                 recipient_email=locked.delivery_email,
                 recipient_emails=recipients,
             )
-            for line, lic in zip(owners, licenses):
-                line.licenses.add(lic)
-                if line.pk in references:
-                    contracts[line.pk].licenses.add(lic)
+            # Each key to its line (and subscription): two inserts for the whole order.
+            line_keys = OrderLine.licenses.through
+            line_keys.objects.bulk_create(
+                line_keys(orderline_id=line.pk, license_id=lic.pk) for line, lic in zip(owners, licenses)
+            )
+            sub_keys = Subscription.licenses.through
+            sub_keys.objects.bulk_create(
+                sub_keys(subscription_id=contracts[line.pk].pk, license_id=lic.pk)
+                for line, lic in zip(owners, licenses)
+                if line.pk in references
+            )
     invoice = invoice_issue_for_order(order=locked, by=by)
     locked.refresh_from_db(fields=["state"])
     locked.move_to(Order.FULFILLED)
