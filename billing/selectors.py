@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from billing import documents, pricing, rules, sepa
@@ -107,9 +107,20 @@ def invoice_credited(invoice: Invoice) -> dict:
     return {**totals, "lines": by_line}
 
 
-def invoice_amount_due(invoice: Invoice) -> Decimal:
-    """Gross less what credit notes took back less what was paid; never below 0."""
-    due = invoice.gross_total - invoice_credited(invoice)["gross"] - invoice.paid_amount
+def invoice_credited_gross(invoice: Invoice) -> Decimal:
+    """The gross its credit notes took back so far (one aggregate query)."""
+    total = Invoice.objects.filter(credited_invoice=invoice, kind=Invoice.CREDIT_NOTE).aggregate(
+        gross=Sum("gross_total")
+    )["gross"]
+    return total if total is not None else Decimal("0.00")
+
+
+def invoice_amount_due(invoice: Invoice, credited_gross: Decimal | None = None) -> Decimal:
+    """Gross less what credit notes took back less what was paid; never below 0.
+    ``credited_gross`` when the caller has read it already (:func:`invoice_credited_gross`)."""
+    if credited_gross is None:
+        credited_gross = invoice_credited_gross(invoice)
+    due = invoice.gross_total - credited_gross - invoice.paid_amount
     return max(due, Decimal("0.00"))
 
 

@@ -586,9 +586,11 @@ def _locked_invoice(invoice: Invoice) -> Invoice:
     return Invoice.objects.select_for_update(of=("self",)).get(pk=invoice.pk)
 
 
-def _settle_state(invoice: Invoice) -> None:
-    """State from the amounts: fully credited → cancelled; the rest paid → paid."""
-    credited = selectors.invoice_credited(invoice)["gross"]
+def _settle_state(invoice: Invoice, credited: Decimal | None = None) -> None:
+    """State from the amounts: fully credited → cancelled; the rest paid → paid.
+    ``credited``: the gross its credit notes took back, when the caller has read it."""
+    if credited is None:
+        credited = selectors.invoice_credited_gross(invoice)
     if credited >= invoice.gross_total:
         invoice.move_to(Invoice.CANCELLED)
     elif invoice.paid_amount + credited >= invoice.gross_total:

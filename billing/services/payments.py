@@ -76,7 +76,8 @@ def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str, 
         _invoice_refuse(_("Das Zahlungsdatum liegt in der Zukunft."), "future")
     if paid_on < invoice.issue_date:
         _invoice_refuse(_("Das Zahlungsdatum liegt vor dem Rechnungsdatum."), "before_issue")
-    due = selectors.invoice_amount_due(invoice)
+    credited = selectors.invoice_credited_gross(invoice)
+    due = selectors.invoice_amount_due(invoice, credited)
     if amount > due:
         _invoice_refuse(
             _("Offen sind noch %(due)s; %(amount)s ist mehr. Bitte den Betrag prüfen.")
@@ -92,10 +93,11 @@ def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str, 
         form_token=token,
         bank_entry=bank_entry,
     )
-    payment.full_clean(exclude=["form_token"])
+    # The invoice (locked above), the entry and the user are in hand: no foreign-key lookups.
+    payment.full_clean(exclude=["form_token", "invoice", "bank_entry", "recorded_by"])
     payment.save()
     invoice.paid_amount += amount
-    _settle_state(invoice)
+    _settle_state(invoice, credited)
     invoice.save(update_fields=["paid_amount", "state"])
     payment.recorded_before = False
     return payment
