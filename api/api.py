@@ -165,4 +165,7 @@ def require_scope(request, scope: str) -> None:
         )
 
 
-from api import endpoints  # noqa: E402, F401  (routes register on import)
+# Routes register on import; the routers of the later modules are mounted here.
+from api import endpoints, endpoints_orders  # noqa: E402, F401
+
+api.add_router("", endpoints_orders.router)

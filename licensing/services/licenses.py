@@ -436,7 +436,10 @@ def licenses_issue(
             if request.kind in License.PAID_KINDS:
                 _check_no_active_paid_key(product=request.product, installations=[request.installation])
         raise
-    License.history.bulk_history_create(licenses, default_user=issued_by)
+    # In bulk no per-record signal runs: the acting channel (an API token) is passed on here.
+    from vendorportal.audit import change_reason
+
+    License.history.bulk_history_create(licenses, default_user=issued_by, default_change_reason=change_reason())
     for row in claim_rows:
         row.licenses.set(licenses)
     LicenseBinding.objects.bulk_create(
