@@ -390,3 +390,25 @@ def test_two_requests_with_the_same_key_at_once_place_one_order(clock, modules):
 def test_revoked_token_is_401_for_orders(shop):
     api_token_revoke(token=shop["token"])
     assert call("get", "/orders", shop["secret"]).status_code == 401
+
+
+def test_english_details_with_accept_language(shop):
+    english = call("get", "/orders/999999", shop["secret"], HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 404
+    assert (english.json()["title"], english.json()["detail"]) == (
+        "Not found",
+        "This does not exist (or it belongs to another partner).",
+    )
+    german = call("get", "/orders/999999", shop["secret"], HTTP_ACCEPT_LANGUAGE="de")
+    assert german.json()["detail"] == "Das gibt es nicht (oder es gehört einem anderen Partner)."
+    assert call("get", "/orders", None, HTTP_ACCEPT_LANGUAGE="en").json()["detail"] == (
+        "Please send a valid API token as a bearer token."
+    )
+    inst = installation_of(shop["partner"])
+    call("post", "/orders", shop["secret"], intercom_for([inst]), HTTP_IDEMPOTENCY_KEY="en-1")
+    reused = call(
+        "post", "/orders", shop["secret"], {"lines": []}, HTTP_IDEMPOTENCY_KEY="en-1", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert reused.json()["detail"].startswith("This Idempotency-Key was already used for another order")
+    scope = call("post", "/orders/preview", shop["reader"], intercom_for([inst]), HTTP_ACCEPT_LANGUAGE="en")
+    assert scope.json()["detail"] == "This API token lacks the scope “order”."
