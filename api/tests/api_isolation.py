@@ -74,6 +74,11 @@ def _customers_create(partner):
     return {"body": {"company": "Neukunde GmbH"}}
 
 
+@api_case("GET /customers/{customer_id}", scope="read")
+def _customer(partner):
+    return {"customer_id": CustomerFactory(partner=partner).pk}
+
+
 @api_case("PATCH /customers/{customer_id}", scope="read")
 def _customers_update(partner):
     return {"customer_id": CustomerFactory(partner=partner).pk, "body": {"company": "Umbenannt GmbH"}}
@@ -88,6 +93,11 @@ def _installations(partner):
 def _installations_create(partner):
     customer = CustomerFactory(partner=partner)
     return {"body": {"customer_id": customer.pk, "edition": "appliance", "identifier": server_key()}}
+
+
+@api_case("GET /installations/{installation_id}", scope="read")
+def _installation_detail(partner):
+    return {"installation_id": _installation(partner).pk}
 
 
 @api_case("PATCH /installations/{installation_id}", scope="read")

@@ -412,3 +412,69 @@ def test_english_details_with_accept_language(shop):
     assert reused.json()["detail"].startswith("This Idempotency-Key was already used for another order")
     scope = call("post", "/orders/preview", shop["reader"], intercom_for([inst]), HTTP_ACCEPT_LANGUAGE="en")
     assert scope.json()["detail"] == "This API token lacks the scope “order”."
+
+
+def test_customers_and_installations_with_the_portals_fields(shop):
+    """What the portal's forms take: the delivery e-mail (ORD-2), the vendor from the edition,
+    the redundancy primary (LIC-9); the detail of one; bad input names the field."""
+    secret = shop["secret"]
+    created = call("post", "/customers", secret, {"company": "Praxis Weiß", "delivery_email": "it@praxis.test"})
+    assert created.status_code == 201 and created.json()["delivery_email"] == "it@praxis.test"
+    customer_id = created.json()["id"]
+    assert call("get", f"/customers/{customer_id}", secret).json()["company"] == "Praxis Weiß"
+    assert call("get", f"/customers/{customer_id}", shop["other_secret"]).status_code == 404
+    bad = call("post", "/customers", secret, {"company": "X", "delivery_email": "kein-at"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "delivery_email"
+
+    primary = call(
+        "post",
+        "/installations",
+        secret,
+        {"customer_id": customer_id, "edition": "appliance", "identifier": "ABCDE-12345-FGHIJ-67890"},
+    ).json()
+    assert primary["vendor"] == "starface"
+    system = call(
+        "post",
+        "/installations",
+        secret,
+        {"customer_id": customer_id, "edition": "comtrexx_next", "identifier": "SN12345678"},
+    )
+    assert system.status_code == 201, system.content
+    assert system.json()["vendor"] == "auerswald"
+    secondary = call(
+        "post",
+        "/installations",
+        secret,
+        {
+            "customer_id": customer_id,
+            "edition": "appliance",
+            "identifier": "ZZZZZ-12345-FGHIJ-67890",
+            "secondary_of_id": primary["id"],
+        },
+    )
+    assert secondary.status_code == 201 and secondary.json()["secondary_of_id"] == primary["id"]
+    patched = call(
+        "patch", f"/installations/{secondary.json()['id']}", secret, {"delivery_email": "zentrale@praxis.test"}
+    )
+    assert (
+        patched.json()["delivery_email"] == "zentrale@praxis.test"
+        and patched.json()["secondary_of_id"] == primary["id"]
+    )
+    assert call("get", f"/installations/{primary['id']}", secret).json()["identifier"] == "ABCDE-12345-FGHIJ-67890"
+    unknown = call(
+        "post", "/installations", secret, {"customer_id": customer_id, "edition": "bogus", "identifier": "ABC"}
+    )
+    assert unknown.status_code == 422 and "edition" in [e["field"] for e in unknown.json()["errors"]]
+    foreign = installation_of(shop["other"])
+    response = call(
+        "post",
+        "/installations",
+        secret,
+        {
+            "customer_id": customer_id,
+            "edition": "appliance",
+            "identifier": "YYYYY-12345-FGHIJ-67890",
+            "secondary_of_id": foreign.pk,
+        },
+    )
+    assert response.status_code == 404
