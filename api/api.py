@@ -19,6 +19,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 from ninja.security import HttpBearer
@@ -79,14 +80,14 @@ api = ProblemApi(
 
 def problem(request, status: int, code: str, detail: str, **extra) -> HttpResponse:
     titles = {
-        400: _("Ungültige Anfrage"),
-        401: _("Nicht angemeldet"),
-        403: _("Keine Berechtigung"),
-        404: _("Nicht gefunden"),
-        409: _("Konflikt"),
-        422: _("Ungültige Eingabe"),
-        429: _("Zu viele Anfragen"),
-        500: _("Interner Fehler"),
+        400: pgettext("problem", "Ungültige Anfrage"),
+        401: pgettext("problem", "Nicht angemeldet"),
+        403: pgettext("problem", "Keine Berechtigung"),
+        404: pgettext("problem", "Nicht gefunden"),
+        409: pgettext("problem", "Konflikt"),
+        422: pgettext("problem", "Ungültige Eingabe"),
+        429: pgettext("problem", "Zu viele Anfragen"),
+        500: pgettext("problem", "Interner Fehler"),
     }
     body = {"type": f"https://vendorportal.example/problems/{code}", "title": titles.get(status, ""), "status": status}
     body.update({"code": code, "detail": str(detail), **extra})
@@ -165,4 +166,9 @@ def require_scope(request, scope: str) -> None:
         )
 
 
-from api import endpoints  # noqa: E402, F401  (routes register on import)
+# Routes register on import; the routers of the later modules are mounted here.
+from api import endpoints, endpoints_orders, endpoints_subscriptions, endpoints_support  # noqa: E402, F401
+
+api.add_router("", endpoints_orders.router)
+api.add_router("", endpoints_subscriptions.router)
+api.add_router("", endpoints_support.router)

@@ -11,6 +11,7 @@ class ApiConfig(AppConfig):
     verbose_name = _("Partner-API")
 
     def ready(self):
+        from vendorportal import audit  # noqa: F401  (connects the history signal)
         from vendorportal.portal.registry import nav_add
 
         nav_add(url_name="portal:api_tokens", label=_("API-Zugänge"), order=95, admin_only=True, section="account")

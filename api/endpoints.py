@@ -17,6 +17,7 @@ from api.models import SCOPE_KEYS, SCOPE_READ
 from billing import selectors as billing_selectors
 from billing.models import Invoice
 from licensing.models import Installation
+from licensing.portal_forms import vendor_of
 from licensing.selectors import catalog as catalog_selectors
 from licensing.selectors import portal as licensing_portal
 from licensing.services import installations as installation_services
@@ -46,6 +47,7 @@ class CustomerIn(Schema):
     postal_code: str = Field("", max_length=12)
     city: str = Field("", max_length=100)
     country: str = Field("DE", min_length=2, max_length=2)
+    delivery_email: str = Field("", max_length=254, description="Liefer-E-Mail des Kunden (ORD-2); leer = keine")
 
 
 class CustomerOut(Schema):
@@ -55,6 +57,7 @@ class CustomerOut(Schema):
     postal_code: str
     city: str
     country: str
+    delivery_email: str
 
 
 @api.get("/customers", response=list[CustomerOut], tags=["Kunden"], summary="Kunden des Partners")
@@ -72,6 +75,12 @@ def customers_create(request, data: CustomerIn):
     return Status(201, customer)
 
 
+@api.get("/customers/{customer_id}", response=CustomerOut, tags=["Kunden"], summary="Ein Kunde")
+def customers_detail(request, customer_id: int = Path(..., ge=1, le=MAX_ID)):
+    require_scope(request, SCOPE_READ)
+    return licensing_portal.partner_customer(partner=request.partner, pk=customer_id)
+
+
 @api.patch("/customers/{customer_id}", response=CustomerOut, tags=["Kunden"], summary="Kunden ändern")
 def customers_update(request, data: CustomerIn, customer_id: int = Path(..., ge=1, le=MAX_ID)):
     require_scope(request, SCOPE_READ)
@@ -86,13 +95,17 @@ def customers_update(request, data: CustomerIn, customer_id: int = Path(..., ge=
 
 class InstallationIn(Schema):
     customer_id: int = Field(..., ge=1, le=MAX_ID)
-    vendor: str = Field("starface", max_length=12)
+    vendor: str | None = Field(None, max_length=12, description="leer = aus der Edition (wie im Portal)")
     edition: str = Field(..., max_length=24)
     identifier: str = Field(..., min_length=1, max_length=64)
     name: str = Field("", max_length=120)
     pbx_users: int = Field(0, ge=0, le=100_000)
     user_light_licenses: int = Field(0, ge=0, le=100_000)
     pbx_version: str = Field("", max_length=20)
+    delivery_email: str = Field("", max_length=254, description="Liefer-E-Mail dieser Anlage (ORD-2)")
+    secondary_of_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="Redundanz: die Primäranlage desselben Kunden (LIC-9)"
+    )
 
 
 class InstallationPatch(Schema):
@@ -103,6 +116,8 @@ class InstallationPatch(Schema):
     pbx_users: int | None = Field(None, ge=0, le=100_000)
     user_light_licenses: int | None = Field(None, ge=0, le=100_000)
     pbx_version: str | None = Field(None, max_length=20)
+    delivery_email: str | None = Field(None, max_length=254)
+    secondary_of_id: int | None = Field(None, ge=1, le=MAX_ID, description="fehlt = unverändert")
 
 
 class InstallationOut(Schema):
@@ -117,6 +132,8 @@ class InstallationOut(Schema):
     pbx_users: int
     user_light_licenses: int
     pbx_version: str
+    delivery_email: str
+    secondary_of_id: int | None
 
 
 class InstallationFilter(Schema):
@@ -138,9 +155,32 @@ def installations_create(request, data: InstallationIn):
     require_scope(request, SCOPE_READ)
     fields = data.dict()
     customer = licensing_portal.partner_customer(partner=request.partner, pk=fields.pop("customer_id"))
+    if not fields["vendor"]:  # as the portal's form: the vendor follows from the edition
+        try:
+            fields["vendor"] = vendor_of(fields["edition"])
+        except StopIteration:
+            fields["vendor"] = ""  # an unknown edition: the model's validation names the field
+    fields["secondary_of"] = _primary(request, fields.pop("secondary_of_id"))
     installation = installation_services.installation_create(customer=customer, by=_by(request), **fields)
     _history(installation, request)
     return Status(201, installation)
+
+
+def _primary(request, pk: int | None, exclude: int | None = None):
+    """The primary installation of a redundancy pair (LIC-9), as the portal's form offers it:
+    one of the partner's installations that is not itself a secondary (else 404)."""
+    if pk is None:
+        return None
+    primaries = licensing_portal.partner_installations(request.partner).filter(secondary_of__isnull=True)
+    if exclude is not None:
+        primaries = primaries.exclude(pk=exclude)
+    return primaries.get(pk=pk)
+
+
+@api.get("/installations/{installation_id}", response=InstallationOut, tags=["Installationen"])
+def installations_detail(request, installation_id: int = Path(..., ge=1, le=MAX_ID)):
+    require_scope(request, SCOPE_READ)
+    return licensing_portal.partner_installation(partner=request.partner, pk=installation_id)
 
 
 @api.patch("/installations/{installation_id}", response=InstallationOut, tags=["Installationen"])
@@ -148,8 +188,11 @@ def installations_update(request, data: InstallationPatch, installation_id: int 
     require_scope(request, SCOPE_READ)
     installation = licensing_portal.partner_installation(partner=request.partner, pk=installation_id)
     fields = {k: v for k, v in data.dict().items() if v is not None}
+    secondary_of = installation.secondary_of
+    if "secondary_of_id" in fields:
+        secondary_of = _primary(request, fields.pop("secondary_of_id"), exclude=installation.pk)
     installation = installation_services.installation_update(
-        installation=installation, secondary_of=installation.secondary_of, by=_by(request), **fields
+        installation=installation, secondary_of=secondary_of, by=_by(request), **fields
     )
     _history(installation, request)
     return installation

@@ -65,3 +65,33 @@ class ApiToken(models.Model):
 
     def is_usable(self, today) -> bool:
         return self.revoked_at is None and (self.expires_on is None or today <= self.expires_on)
+
+
+class IdempotencyKey(models.Model):
+    """An ``Idempotency-Key`` a token sent with ``POST /orders`` and the order it placed: the
+    same key from the same token returns that order, never a second one; the same key with
+    another body is refused. The unique constraint decides two requests at the same moment
+    (STYLE 14), not a check in Python."""
+
+    token = models.ForeignKey(
+        ApiToken, on_delete=models.CASCADE, related_name="idempotency_keys", verbose_name=_("API-Zugang")
+    )
+    key = models.CharField(_("Idempotency-Key"), max_length=200)
+    request_hash = models.CharField(_("SHA-256 der Anfrage"), max_length=64)
+    order = models.ForeignKey(
+        "billing.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Bestellung"),
+    )
+    created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
+
+    class Meta:
+        verbose_name = _("Idempotency-Key")
+        verbose_name_plural = _("Idempotency-Keys")
+        constraints = [models.UniqueConstraint(fields=["token", "key"], name="idempotencykey_unique_per_token")]
+
+    def __str__(self) -> str:
+        return self.key

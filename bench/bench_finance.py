@@ -36,7 +36,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from datetime import date, datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
 from django.core.management import call_command  # noqa: E402
@@ -63,7 +63,7 @@ partners = Partner.objects.bulk_create(
     )
     for n in range(PARTNERS)
 )
-issued = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+issued = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 invoices = Invoice.objects.bulk_create(
     Invoice(
         kind=Invoice.INVOICE,
@@ -161,7 +161,7 @@ ok &= elapsed < BUDGET_S and result.payments == 4000 + 500 + 500
 with Counter() as captured:
     start = time.perf_counter()
     export = datev_export(
-        month=date(2026, 11, 1), today=date(2026, 12, 6), created=datetime(2026, 12, 6, 8, 0, tzinfo=timezone.utc)
+        month=date(2026, 11, 1), today=date(2026, 12, 6), created=datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
     )
     elapsed = time.perf_counter() - start
 queries = captured.n

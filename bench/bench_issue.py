@@ -111,6 +111,6 @@ control = [sql for sql in statements if sql.lstrip().upper().startswith(CONTROL)
 queries = len(statements) - len(control)
 print(
     f"single-key path: {queries} queries (target <= {QUERY_BUDGET}) + {len(control)} transaction statements "
-    f"({', '.join(sorted(set(sql.split()[0] for sql in control)))})"
+    f"({', '.join(sorted({sql.split()[0] for sql in control}))})"
 )
 sys.exit(0 if rate >= TARGET and queries <= QUERY_BUDGET else 1)

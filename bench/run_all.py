@@ -13,6 +13,7 @@ BENCHES = [
     "bench_invoicing.py",
     "bench_portal_dashboard.py",
     "bench_finance.py",
+    "bench_api.py",
 ]
 
 failed = []

@@ -53,6 +53,17 @@ class RejectNulBytesMiddleware:
                 "Die Anfrage enthält ein unzulässiges Steuerzeichen (NUL-Byte). Bitte prüfen Sie Ihre Eingabe "
                 "bzw. die aufgerufene Adresse; es wurde nichts gespeichert."
             )
+            if request.path.startswith("/api/"):  # the partner API answers RFC 9457 problems (issue 19)
+                import json
+
+                body = {
+                    "type": "https://vendorportal.example/problems/nul_byte",
+                    "title": _("Ungültige Anfrage"),
+                    "status": 400,
+                    "code": "nul_byte",
+                    "detail": message,
+                }
+                return HttpResponseBadRequest(json.dumps(body), content_type="application/problem+json")
             home = "/admin/" if request.path.startswith("/admin/") else "/portal/"
             html = loader.get_template("400.html").render({"message": message, "home": home})
             return HttpResponseBadRequest(html)

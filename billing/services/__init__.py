@@ -57,6 +57,7 @@ from billing.services.orders import (  # noqa: F401
     order_create,
     order_create_refusal,
     order_draft_place,
+    order_draft_preview,
     order_emails_change,
     order_line_add,
     order_line_remove,

@@ -1079,3 +1079,27 @@ def order_confirm(*, order: Order, by=None) -> Invoice:
         locked._history_user = by
     locked.save(update_fields=["state"])
     return invoice
+
+
+class _PreviewDone(Exception):
+    """Carries the breakdown out of the preview's transaction, which is rolled back."""
+
+    def __init__(self, breakdown: pricing.OrderBreakdown):
+        super().__init__("preview")
+        self.breakdown = breakdown
+
+
+def order_draft_preview(**place) -> pricing.OrderBreakdown:
+    """The live price of an order that is not placed: :func:`order_draft_place` with
+    ``place`` (its keyword arguments but ``token``) run in a transaction that is rolled back,
+    and the placed draft's breakdown — so the preview is exactly the price "Preis berechnen"
+    gives, and nothing is written (on PostgreSQL a rolled-back id is not reused, so order
+    references may skip one). Refusals are those of ``order_draft_place``."""
+    import uuid
+
+    try:
+        with transaction.atomic():
+            order = order_draft_place(token=f"preview-{uuid.uuid4().hex}", **place)
+            raise _PreviewDone(selectors.order_breakdown(order))
+    except _PreviewDone as done:
+        return done.breakdown

@@ -541,7 +541,12 @@ def _licenses_issue(
     # Unique serials and keys, one active paid key per module and installation (ORD-6):
     # the database refuses what a check above could have missed (see licenses_issue).
     License.objects.bulk_create(licenses)
-    License.history.bulk_history_create(licenses, default_user=issued_by, default_date=now)
+    # In bulk no per-record signal runs: the acting channel (an API token) is passed on here.
+    from vendorportal.audit import change_reason
+
+    License.history.bulk_history_create(
+        licenses, default_user=issued_by, default_date=now, default_change_reason=change_reason()
+    )
     for row in claim_rows:
         row.licenses.set(licenses)
     # LIC-9 bindings; a paid key's bindings are also its NFR lock (LIC-8, NfrLock).
