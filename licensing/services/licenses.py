@@ -30,6 +30,9 @@ from licensing.models import (
 )
 from vendorportal import clock
 from vendorportal.formats import format_date_de
+from vendorportal.webhooks import constants as webhook_events
+from vendorportal.webhooks import payloads as webhook_payloads
+from vendorportal.webhooks.events import EventDraft, webhook_events_emit_many
 
 
 class AlreadyIssued(LicenseRefused):
@@ -466,6 +469,17 @@ def licenses_issue(
                 licenses=group,
                 recipient_email=(recipient_emails or {}).get(installation_id) or recipient_email,
             )
+    webhook_events_emit_many(
+        [
+            EventDraft(
+                partner_id=lic.installation.customer.partner_id,
+                event=webhook_events.LICENSE_ISSUED,
+                payload=webhook_payloads.license_payload(lic),
+                dedup_key=f"{webhook_events.LICENSE_ISSUED}:{lic.pk}",
+            )
+            for lic in licenses
+        ]
+    )
     return licenses
 
 
