@@ -165,4 +165,4 @@ def require_scope(request, scope: str) -> None:
         )
 
 
-from api import endpoints  # noqa: E402, F401  (routes register on import)
+from api import endpoints, endpoints_webhooks  # noqa: E402, F401  (routes register on import)
