@@ -120,7 +120,7 @@ class WebhookDelivery(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("Webhook-Zustellung")
         verbose_name_plural = _("Webhook-Zustellungen")
-        permissions = [("resend", _("Webhook-Zustellung erneut senden"))]
+        permissions = [("resend_webhookdelivery", _("Webhook-Zustellung erneut senden"))]
         constraints = [
             models.UniqueConstraint(fields=["event", "endpoint"], name="webhookdelivery_once_per_endpoint"),
             models.CheckConstraint(

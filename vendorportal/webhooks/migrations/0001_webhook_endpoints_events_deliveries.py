@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 "verbose_name": "Webhook-Zustellung",
                 "verbose_name_plural": "Webhook-Zustellungen",
                 "ordering": ["-created_at", "-id"],
-                "permissions": [("resend", "Webhook-Zustellung erneut senden")],
+                "permissions": [("resend_webhookdelivery", "Webhook-Zustellung erneut senden")],
             },
         ),
         migrations.CreateModel(
