@@ -20,7 +20,7 @@ from pytest_django.live_server_helper import LiveServer
 from api.services import api_token_create
 from billing import services as billing_services
 from billing.models import VatRate
-from billing.tests.factories import make_partner
+from billing.tests.factories import make_order, make_partner
 from licensing.models import Product
 from licensing.tests.factories import CustomerFactory, InstallationFactory
 from vendorportal import clock as portal_clock
@@ -75,10 +75,12 @@ def test_the_example_client_orders_fetches_and_verifies_webhooks(live, receiver,
     first = InstallationFactory(customer=customer, pbx_users=30, user_light_licenses=0)
     second = InstallationFactory(customer=customer, pbx_users=30, user_light_licenses=0)
     token = api_token_create(partner=partner, name="Shop", scopes=["read", "order", "keys"]).secret
+    earlier = make_order(partner, ("DHCP", "purchase", 0))  # an earlier order: its key is not this order's
+    billing_services.order_confirm(order=earlier)
     api = client_module.PartnerApi(f"{live.url}/api/v1", token)
 
     # Installations (cursor pages) and prices.
-    assert {i["identifier"] for i in api.installations()} == {first.identifier, second.identifier}
+    assert {first.identifier, second.identifier} <= {i["identifier"] for i in api.installations()}
     prices = {(a["article"], a["kind"], a["term_months"]): a["price"] for a in api.catalog()}
     assert prices[("INTERCOM", "purchase", 0)] == "169.00"  # seed 001 list prices, net
     assert prices[("INTERCOM", "subscription", 24)] == "7.00"
@@ -114,7 +116,8 @@ def test_the_example_client_orders_fetches_and_verifies_webhooks(live, receiver,
 
     keys = api.licenses(order=reference)
     assert sorted(lic["installation_id"] for lic in keys) == sorted([first.pk, second.pk])
-    assert all(lic["key"] for lic in keys)
+    assert all(lic["key"] for lic in keys) and {lic["article"] for lic in keys} == {"INTERCOM"}
+    assert len(api.licenses()) == 3  # with the earlier order's DHCP key
     assert api.invoice_pdf(invoice_id).startswith(b"%PDF")
 
     # The worker delivers the webhooks the order caused; the example verifies each signature.

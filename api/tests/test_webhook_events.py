@@ -165,3 +165,24 @@ def test_a_partner_without_endpoints_gets_no_event_rows(modules, clock):
     clock.set(date(2026, 11, 21))
     billing_services.order_confirm(order=make_order(make_partner(), ("INTERCOM", "purchase", 0)))
     assert events() == []
+
+
+def test_the_monthly_run_emits_invoice_issued_for_a_partner_with_webhooks_only(catalog, clock):
+    from billing.services import invoicing
+    from billing.tests.factories import make_subscription
+
+    december = date(2026, 12, 1)
+    hooked_partner, quiet_partner = make_partner(company="Mit Webhook GmbH"), make_partner(company="Ohne GmbH")
+    hooked(hooked_partner)
+    for partner in (hooked_partner, quiet_partner):
+        make_subscription(partner, article="CALLREC", monthly_price="44.75", term_start=december)
+    clock.set(december)
+    result = invoicing.invoicing_run(month=december)
+    assert len(result.invoices) == 2
+    (issued,) = events("invoice.issued")
+    # 44,75 € net, VAT 19 % = 8,5025 → 8,50 €, gross 53,25 € (GEN-2).
+    assert (issued.partner_id, issued.payload["net_total"], issued.payload["gross_total"]) == (
+        hooked_partner.pk,
+        "44.75",
+        "53.25",
+    )

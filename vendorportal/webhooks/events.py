@@ -25,6 +25,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 
 from vendorportal import clock
 
@@ -105,15 +106,25 @@ def _deliveries(event: WebhookEvent, endpoint_ids: list[int], now: datetime) -> 
     ]
 
 
+def has_webhooks_exists() -> Exists:
+    """``Partner.objects.annotate(has_webhooks=has_webhooks_exists())``: a job that reads its
+    partners anyway (the monthly invoicing run) learns in that query whether a partner has an
+    active endpoint, and :func:`webhook_event_emit` then costs no query for one without."""
+    return Exists(WebhookEndpoint.objects.filter(partner=OuterRef("pk"), state=WebhookEndpoint.ACTIVE))
+
+
 def webhook_event_emit(*, partner, event: str, payload: dict, dedup_key: str) -> WebhookEvent | None:
     """Write ``event`` for ``partner`` in the caller's transaction (see the module docstring).
 
     Returns the event (the existing one for a known ``dedup_key``), or ``None`` when no active
-    endpoint of the partner subscribes to it.
+    endpoint of the partner subscribes to it. ``partner`` is a partner or its id; a partner read
+    with ``has_webhooks`` (:func:`has_webhooks_exists`) False costs no query.
     """
     _check(event, dedup_key)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("webhook_event_emit runs inside the transaction that causes the event.")
+    if getattr(partner, "has_webhooks", None) is False:
+        return None
     partner_id = partner if isinstance(partner, int) else partner.pk
     endpoints = [pk for pk, events in _subscribers([partner_id]).get(partner_id, []) if event in events]
     if not endpoints:
