@@ -58,4 +58,4 @@ def _webhook_resend(partner):
         event = webhook_event_emit(
             partner=partner, event="invoice.paid", payload={"id": 1}, dedup_key=f"api-walker-{endpoint.pk}"
         )
-    return {"webhook_id": endpoint.pk, "delivery_id": event.deliveries.get().pk}
+    return {"webhook_id": endpoint.pk, "delivery_id": event.deliveries.get(endpoint=endpoint).pk}

@@ -36,4 +36,4 @@ def _webhook_delivery_resend(partner):
     endpoint = _endpoint(partner)
     with transaction.atomic():
         event = webhook_event_emit(partner=partner, event="invoice.paid", payload={}, dedup_key=f"walker-{endpoint.pk}")
-    return {"pk": endpoint.pk, "delivery_pk": event.deliveries.get().pk}
+    return {"pk": endpoint.pk, "delivery_pk": event.deliveries.get(endpoint=endpoint).pk}
