@@ -141,7 +141,11 @@ def post_checked(url: str, *, body: bytes, headers: dict[str, str]) -> Answer:
     refused target and urllib3's errors for network failures (the caller records both)."""
     target = target_check(url)
     address = resolve_checked(target)
-    timeout = urllib3.Timeout(connect=settings.WEBHOOK_CONNECT_TIMEOUT, read=settings.WEBHOOK_READ_TIMEOUT)
+    timeout = urllib3.Timeout(
+        connect=settings.WEBHOOK_CONNECT_TIMEOUT,
+        read=settings.WEBHOOK_READ_TIMEOUT,
+        total=settings.WEBHOOK_CONNECT_TIMEOUT + settings.WEBHOOK_READ_TIMEOUT,
+    )
     if target.scheme == "https":
         pool = urllib3.HTTPSConnectionPool(
             address,
