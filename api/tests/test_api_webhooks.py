@@ -218,3 +218,28 @@ def test_member_logins_cannot_manage_webhooks(world, client):
         403,
     )
     assert not WebhookEndpoint.objects.filter(partner=world["mine"]).exists()
+
+
+def test_portal_pages_stay_within_the_query_budget_with_210_deliveries(world, client, portal_query_budget):
+    from vendorportal.webhooks.events import EventDraft, webhook_events_emit_many
+    from vendorportal.webhooks.models import WebhookAttempt
+
+    client.force_login(world["login"].user)
+    endpoint = webhook_endpoint_create(
+        partner=world["mine"], url="https://a.example/h", events=["invoice.paid"]
+    ).endpoint
+    webhook_endpoint_create(partner=world["mine"], url="https://b.example/h", events=["ticket.replied"])
+    from django.db import transaction
+
+    with transaction.atomic():
+        webhook_events_emit_many(
+            [EventDraft(world["mine"].pk, "invoice.paid", {"id": n}, f"invoice.paid:{n}") for n in range(210)]
+        )
+    deliveries = list(WebhookDelivery.objects.filter(endpoint=endpoint))
+    WebhookAttempt.objects.bulk_create(
+        WebhookAttempt(delivery=d, at=d.created_at, status_code=500, error="Antwort 500") for d in deliveries
+    )
+    portal_query_budget(reverse("portal:webhooks"))
+    page = portal_query_budget(reverse("portal:webhook", args=[endpoint.pk])).content.decode()
+    assert page.count("erneut senden") == 100  # the newest 100 of 210
+    assert "die neuesten 100 Zustellungen" in page

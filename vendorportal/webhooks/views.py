@@ -90,11 +90,19 @@ def endpoint_view(request, pk: int):
         if changed is not None:
             messages.success(request, _("Der Endpunkt ist gespeichert."))
             return redirect("portal:webhook", pk=endpoint.pk)
-    deliveries = selectors.endpoint_deliveries(endpoint, with_attempts=True)[: selectors.LOG_LIMIT]
+    # One row more than shown tells whether there are older ones, without counting them all.
+    deliveries = list(selectors.endpoint_deliveries(endpoint, with_attempts=True)[: selectors.LOG_LIMIT + 1])
     return render(
         request,
         "portal/webhooks/endpoint.html",
-        {"endpoint": endpoint, "form": form, "deliveries": deliveries, "title": _("Webhook-Endpunkt")},
+        {
+            "endpoint": endpoint,
+            "form": form,
+            "deliveries": deliveries[: selectors.LOG_LIMIT],
+            "more": len(deliveries) > selectors.LOG_LIMIT,
+            "limit": selectors.LOG_LIMIT,
+            "title": _("Webhook-Endpunkt"),
+        },
     )
 
 
