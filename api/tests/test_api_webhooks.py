@@ -243,3 +243,17 @@ def test_portal_pages_stay_within_the_query_budget_with_210_deliveries(world, cl
     page = portal_query_budget(reverse("portal:webhook", args=[endpoint.pk])).content.decode()
     assert page.count("erneut senden") == 100  # the newest 100 of 210
     assert "die neuesten 100 Zustellungen" in page
+
+
+def test_refusals_are_english_with_accept_language_en(world):
+    response = Client().post(
+        f"{BASE}/webhooks",
+        data=json.dumps({"url": "https://10.0.0.8/hooks", "events": ["invoice.paid"]}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {world['token']}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 422
+    assert (
+        response.json()["detail"] == "This address is not publicly reachable; webhooks are sent to the internet only."
+    )
