@@ -167,7 +167,7 @@ def require_scope(request, scope: str) -> None:
 
 
 # Routes register on import; the routers of the later modules are mounted here.
-from api import endpoints, endpoints_orders, endpoints_subscriptions, endpoints_support  # noqa: E402, F401
+from api import endpoints, endpoints_orders, endpoints_subscriptions, endpoints_support, endpoints_webhooks  # noqa: E402, F401
 
 api.add_router("", endpoints_orders.router)
 api.add_router("", endpoints_subscriptions.router)

@@ -253,11 +253,18 @@ class LicenseOut(Schema):
         return obj.key if SCOPE_KEYS in context["request"].api_token.scope_list else None
 
 
+class LicenseFilter(Schema):
+    order: str | None = Field(None, min_length=1, max_length=40, description="Bestellnummer, z. B. B-000042")
+
+
 @api.get("/licenses", response=list[LicenseOut], tags=["Lizenzen"], summary="Lizenzschlüssel")
 @paginate(CursorPagination, ordering=("id",), **PAGE)
-def licenses_list(request):
+def licenses_list(request, filters: Query[LicenseFilter]):
     require_scope(request, SCOPE_READ)
-    return licensing_portal.partner_licenses(request.partner).order_by("id")
+    qs = licensing_portal.partner_licenses(request.partner).order_by("id")
+    if filters.order:
+        qs = qs.filter(order_reference=filters.order)
+    return qs
 
 
 class KeyCheckIn(Schema):

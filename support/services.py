@@ -32,6 +32,9 @@ from vendorportal import clock, roles
 from vendorportal.money import round_cents
 from vendorportal.outbox import outbox_enqueue
 from vendorportal.sequences import next_document_number
+from vendorportal.webhooks import constants as webhook_events
+from vendorportal.webhooks import payloads as webhook_payloads
+from vendorportal.webhooks.events import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -368,6 +371,12 @@ def ticket_reply(
     if changed:
         ticket.save(update_fields=[*changed, "updated_at"])
     if from_staff and not internal:
+        webhook_event_emit(
+            partner=ticket.partner_id,
+            event=webhook_events.TICKET_REPLIED,
+            payload=webhook_payloads.ticket_reply_payload(ticket, message),
+            dedup_key=f"{webhook_events.TICKET_REPLIED}:{message.pk}",
+        )
         _notify_partner(
             ticket,
             key=f"reply-{message.pk}",

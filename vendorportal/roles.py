@@ -66,6 +66,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.serviceplan": EDIT,
         "billing.billedperiod": VIEW,
         "api.apitoken": ("view", "change"),  # partners' API tokens: see and revoke (issue 19)
+        "webhooks.webhookendpoint": ("view", "change"),  # partners' webhooks: see and pause (issue 19)
+        "webhooks.webhookdelivery": VIEW,
         "billing.confirmation": VIEW,  # written confirmations (issue 16)
     },
     FINANCE: {
@@ -137,6 +139,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         # The support desk (issue 11).
         "support.ticket": ("view", "change"),
         "support.ticketmessage": VIEW,
+        # Helping a partner's developers (issue 19): their webhooks' delivery log, a resend.
+        "webhooks.webhookendpoint": VIEW,
+        "webhooks.webhookdelivery": ("view", "resend"),
         "support.attachment": VIEW,
         "support.timeentry": ("view", "add"),
         "support.hourlyrate": VIEW,

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "vendorportal.security.apps.TotpConfig",  # django_otp.plugins.otp_totp
     "vendorportal.apps.VendorPortalConfig",
     "vendorportal.parties.apps.PartiesConfig",
+    "vendorportal.webhooks.apps.WebhooksConfig",  # webhook events, below the areas that emit them (issue 19)
     "vendorportal.portal.apps.PortalConfig",
     "vendorportal.security.apps.SecurityConfig",
     "licensing.apps.LicensingConfig",
@@ -255,6 +256,13 @@ DATEV_RECIPIENTS = env.list("DATEV_RECIPIENTS", default=[])
 # (per process in the embedded default: set a shared cache such as Redis for several web
 # processes).
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/m")
+# Webhooks (issue 19, vendorportal/webhooks/netguard.py): short timeouts (seconds); the claim
+# on a delivery outlasts both. WEBHOOK_ALLOW_LOOPBACK lets webhooks reach 127.0.0.1/::1 over
+# plain http — for tests only, never in production (private, link-local … stay refused).
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
+WEBHOOK_CLAIM_SECONDS = env.int("WEBHOOK_CLAIM_SECONDS", default=60)
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 
 # The SMTP server's certificate is verified (STARTTLS and implicit TLS) against the system's
 # CAs, or against this CA file (PEM) for a relay with a certificate of a private CA.
@@ -309,8 +317,14 @@ MAIL_IN_QUEUE = "mail-in"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Each queue with its own exchange and routing key: a queue declared by name only is bound
 # to the default exchange with the key "celery", and every task would reach both queues.
-CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name), routing_key=name) for name in ("celery", MAIL_IN_QUEUE))
-CELERY_TASK_ROUTES = {"support.tasks.fetch_support_mail": {"queue": MAIL_IN_QUEUE}}
+WEBHOOKS_QUEUE = "webhooks"  # partners' receivers: slow outside work, own worker (Procfile "webhooks")
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name), routing_key=name) for name in ("celery", MAIL_IN_QUEUE, WEBHOOKS_QUEUE)
+)
+CELERY_TASK_ROUTES = {
+    "support.tasks.fetch_support_mail": {"queue": MAIL_IN_QUEUE},
+    "vendorportal.webhooks.tasks.webhook_deliver": {"queue": WEBHOOKS_QUEUE},
+}
 # Every periodic job, in one place (STYLE 6). Times are Europe/Berlin (CELERY_TIMEZONE).
 # Staff read this table with its recipients in the admin (Betrieb → Zeitplan der Jobs,
 # vendorportal.schedule); a new job adds an entry here and, if it e-mails, its
@@ -319,6 +333,10 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "vendorportal.tasks.heartbeat",
         "schedule": crontab(minute="*/15"),
+    },
+    "webhooks-dispatch": {  # webhook deliveries due: retries, lost messages, dead workers; 3-day pause
+        "task": "vendorportal.webhooks.tasks.webhook_dispatch",
+        "schedule": crontab(minute="*/2"),
     },
     "outbox-dispatch": {  # e-mails that are due and unsent: lost messages, dead workers, retries
         "task": "vendorportal.tasks.outbox_dispatch",

@@ -10,6 +10,7 @@ import billing.urls
 import licensing.urls
 import support.urls
 import vendorportal.portal.urls
+import vendorportal.webhooks.urls
 
 portal_urlpatterns = [
     *vendorportal.portal.urls.urlpatterns,
@@ -17,6 +18,7 @@ portal_urlpatterns = [
     *billing.urls.urlpatterns,
     *support.urls.urlpatterns,
     *api.urls.portal_urlpatterns,
+    *vendorportal.webhooks.urls.urlpatterns,
 ]
 
 urlpatterns = [

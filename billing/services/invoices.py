@@ -41,6 +41,9 @@ from vendorportal.outbox import outbox_enqueue, outbox_resend
 from vendorportal.parties.models import Partner
 from vendorportal.periods import month_period_end
 from vendorportal.sequences import next_document_number
+from vendorportal.webhooks import constants as webhook_events
+from vendorportal.webhooks import payloads as webhook_payloads
+from vendorportal.webhooks.events import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -437,6 +440,12 @@ def invoice_write(
     # ORD-2: an order's invoice goes out after its delivery notes (the outbox holds it back).
     after = _delivery_mails_unsent(invoice.order) if invoice.order_id and not invoice.is_credit_note else None
     _enqueue_document_mail(invoice, f"{mail_kind}:{invoice.pk}:initial", after=after)
+    webhook_event_emit(
+        partner=partner,
+        event=webhook_events.INVOICE_ISSUED,
+        payload=webhook_payloads.invoice_payload(invoice),
+        dedup_key=f"{webhook_events.INVOICE_ISSUED}:{invoice.pk}",
+    )
     return invoice, lines
 
 

@@ -88,6 +88,7 @@ from vendorportal import clock
 from vendorportal.money import ZERO, format_eur, round_cents
 from vendorportal.parties.models import Partner
 from vendorportal.periods import month_end, month_period_end
+from vendorportal.webhooks.events import has_webhooks_exists
 
 from .invoices import LineDraft, invoice_vat, invoice_write
 
@@ -416,6 +417,7 @@ def _locked_partner(partner_id: int, through: date) -> Partner | None:
         .annotate(
             active_mandate_id=Subquery(active_mandate),
             has_plans=Exists(ServicePlan.objects.filter(partner=OuterRef("pk"), billed_from__lte=through)),
+            has_webhooks=has_webhooks_exists(),  # invoice.issued costs no query for a partner without
         )
         .filter(pk=partner_id)
         .order_by()

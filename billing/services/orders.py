@@ -39,6 +39,9 @@ from vendorportal import clock
 from vendorportal.errors import PortalError
 from vendorportal.formats import format_date_de
 from vendorportal.parties.models import Partner
+from vendorportal.webhooks import constants as webhook_events
+from vendorportal.webhooks import payloads as webhook_payloads
+from vendorportal.webhooks.events import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -1078,6 +1081,12 @@ def order_confirm(*, order: Order, by=None) -> Invoice:
     if by is not None:
         locked._history_user = by
     locked.save(update_fields=["state"])
+    webhook_event_emit(
+        partner=locked.partner,
+        event=webhook_events.ORDER_CONFIRMED,
+        payload=webhook_payloads.order_payload(locked, invoice),
+        dedup_key=f"{webhook_events.ORDER_CONFIRMED}:{locked.pk}",
+    )
     return invoice
 
 

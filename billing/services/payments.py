@@ -23,6 +23,9 @@ from vendorportal import clock
 from vendorportal.formats import format_date_de
 from vendorportal.money import D, format_eur, round_cents
 from vendorportal.outbox import outbox_enqueue
+from vendorportal.webhooks import constants as webhook_events
+from vendorportal.webhooks import payloads as webhook_payloads
+from vendorportal.webhooks.events import EventDraft, webhook_event_emit, webhook_events_emit_many
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +102,13 @@ def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str, 
     invoice.paid_amount += amount
     _settle_state(invoice, credited)
     invoice.save(update_fields=["paid_amount", "state"])
+    if invoice.state == Invoice.PAID:
+        webhook_event_emit(
+            partner=invoice.partner_id,
+            event=webhook_events.INVOICE_PAID,
+            payload=webhook_payloads.invoice_payload(invoice),
+            dedup_key=f"{webhook_events.INVOICE_PAID}:{invoice.pk}",
+        )
     payment.recorded_before = False
     return payment
 
@@ -156,10 +166,25 @@ def invoices_overdue(*, today: date | None = None) -> OverdueResult:
     # A direct debit not yet in a file is not the partner's delay: it is announced again
     # (ORD-8 / SEPA), never reminded to be transferred.
     uncollected = selectors.open_direct_debits().values("pk")
-    marked = (
-        Invoice.objects.filter(kind=Invoice.INVOICE, state=Invoice.OPEN, due_date__lt=today)
+    becoming_overdue = list(
+        Invoice.objects.select_for_update()
+        .filter(kind=Invoice.INVOICE, state=Invoice.OPEN, due_date__lt=today)
         .exclude(pk__in=uncollected)
-        .update(state=Invoice.OVERDUE)
+        .order_by("pk")
+    )
+    marked = Invoice.objects.filter(pk__in=[i.pk for i in becoming_overdue]).update(state=Invoice.OVERDUE)
+    for invoice in becoming_overdue:
+        invoice.state = Invoice.OVERDUE
+    webhook_events_emit_many(
+        [
+            EventDraft(
+                partner_id=invoice.partner_id,
+                event=webhook_events.INVOICE_OVERDUE,
+                payload=webhook_payloads.invoice_payload(invoice),
+                dedup_key=f"{webhook_events.INVOICE_OVERDUE}:{invoice.pk}",
+            )
+            for invoice in becoming_overdue
+        ]
     )
     reminders = 0
     due_for_reminder = (

@@ -30,6 +30,9 @@ from vendorportal.formats import format_date_de
 from vendorportal.jobs import recorded_job
 from vendorportal.money import format_eur, round_cents
 from vendorportal.sequences import next_document_number
+from vendorportal.webhooks import constants as webhook_events
+from vendorportal.webhooks import payloads as webhook_payloads
+from vendorportal.webhooks.events import webhook_event_emit
 
 SUBSCRIPTION_PREFIX = "ABO"  # ABO-2026-000042
 SERVICE_PLAN_PREFIX = "SP"  # SP-2026-000007
@@ -265,6 +268,13 @@ def subscription_give_notice(
         row._history_user = by
         row.full_clean()
         row.save(update_fields=["notice_on", "notice_at", "notice_by", "notice_special", "ends_on"])
+        row.product = member.product
+        webhook_event_emit(
+            partner=row.partner_id,
+            event=webhook_events.SUBSCRIPTION_ENDING,
+            payload=webhook_payloads.subscription_payload(row),
+            dedup_key=f"{webhook_events.SUBSCRIPTION_ENDING}:{row.pk}:{row.ends_on.isoformat()}",
+        )
     confirmations.confirmation_subscription_notice(subscription=current, preview=preview, by=by)
     return preview
 
@@ -419,6 +429,12 @@ def subscriptions_end_keys_block(*, today: date | None = None) -> int:
             )
             sub.keys_blocked_at = clock.now()
             sub.save(update_fields=["keys_blocked_at"])
+            webhook_event_emit(
+                partner=sub.partner_id,
+                event=webhook_events.SUBSCRIPTION_ENDED,
+                payload=webhook_payloads.subscription_payload(sub),
+                dedup_key=f"{webhook_events.SUBSCRIPTION_ENDED}:{sub.pk}",
+            )
             ended += 1
     return ended
 

@@ -36,6 +36,9 @@ from vendorportal.models import OutboxMessage
 from vendorportal.outbox import OutboxDraft, outbox_enqueue, outbox_enqueue_fresh, outbox_resend
 from vendorportal.pdf import render_pdf
 from vendorportal.sequences import next_document_numbers
+from vendorportal.webhooks import constants as webhook_events
+from vendorportal.webhooks import payloads as webhook_payloads
+from vendorportal.webhooks.events import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -306,7 +309,16 @@ def delivery_note_attachments(message: OutboxMessage) -> list[tuple[str, bytes, 
 
 def delivery_note_sent(message: OutboxMessage) -> None:
     """Outbox hook, in the transaction that marks the e-mail sent: count the delivery."""
-    DeliveryNote.objects.filter(pk=message.document_id).update(send_count=F("send_count") + 1, sent_at=clock.now())
+    now = clock.now()
+    DeliveryNote.objects.filter(pk=message.document_id).update(send_count=F("send_count") + 1, sent_at=now)
+    note = DeliveryNote.objects.select_related("installation__customer").filter(pk=message.document_id).first()
+    if note is not None:
+        webhook_event_emit(
+            partner=note.installation.customer.partner_id,
+            event=webhook_events.DELIVERY_NOTE_SENT,
+            payload=webhook_payloads.delivery_note_payload(note, recipients=list(message.recipients), sent_at=now),
+            dedup_key=f"{webhook_events.DELIVERY_NOTE_SENT}:{message.pk}",
+        )
     logger.info("Delivery note %s sent to %s", message.document_id, ", ".join(message.recipients))
 
 

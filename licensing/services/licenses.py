@@ -31,6 +31,9 @@ from licensing.models import (
 )
 from vendorportal import clock
 from vendorportal.formats import format_date_de
+from vendorportal.webhooks import constants as webhook_events
+from vendorportal.webhooks import payloads as webhook_payloads
+from vendorportal.webhooks.events import EventDraft, has_webhooks_exists, webhook_events_emit_many
 
 
 class AlreadyIssued(LicenseRefused):
@@ -336,7 +339,11 @@ def _installations_for_issue(requests: list[IssueRequest]) -> tuple[dict[int, In
     """
     ids = {r.installation.pk for r in requests} | {i.pk for r in requests for i in r.also_installations}
     checks = list(dict.fromkeys((r.product.pk, _replaced_id(r)) for r in requests if r.kind in License.PAID_KINDS))
-    installations = Installation.objects.select_related("customer__partner").filter(pk__in=ids)
+    installations = (
+        Installation.objects.select_related("customer__partner")
+        .filter(pk__in=ids)
+        .annotate(partner_has_webhooks=has_webhooks_exists(partner="customer__partner"))
+    )
     if len(checks) == 1:
         product_id, replaced_id = checks[0]
         paid = (
@@ -567,6 +574,20 @@ def _licenses_issue(
                 for installation_id, group in by_installation.items()
             ]
         )
+    # issue 19: license.issued for partners with an active webhook endpoint (read with the
+    # installations, so a partner without webhooks costs no query here).
+    webhook_events_emit_many(
+        [
+            EventDraft(
+                partner_id=lic.installation.customer.partner_id,
+                event=webhook_events.LICENSE_ISSUED,
+                payload=webhook_payloads.license_payload(lic),
+                dedup_key=f"{webhook_events.LICENSE_ISSUED}:{lic.pk}",
+            )
+            for lic in licenses
+            if lic.installation.partner_has_webhooks
+        ]
+    )
     return licenses
 
 

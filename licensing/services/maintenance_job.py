@@ -63,6 +63,9 @@ from vendorportal.models import OutboxMessage
 from vendorportal.money import format_eur
 from vendorportal.outbox import OutboxDraft, OutboxError, outbox_clean_recipients, outbox_enqueue, outbox_enqueue_many
 from vendorportal.pdf import render_pdf
+from vendorportal.webhooks import constants as webhook_events
+from vendorportal.webhooks import payloads as webhook_payloads
+from vendorportal.webhooks.events import EventDraft, webhook_events_emit_many
 
 logger = logging.getLogger(__name__)
 
@@ -285,6 +288,21 @@ def notices_enqueue(*, today: date, claim: str) -> NoticeRun:
         MaintenanceNotice.objects.filter(claim=claim, installation__customer__partner_id__in=refused_partners).delete()
     if not drafts:
         return result
+    refused_set = set(refused_partners)
+    webhook_events_emit_many(
+        [
+            EventDraft(
+                partner_id=notice.installation.customer.partner_id,
+                event=webhook_events.MAINTENANCE_LAPSED
+                if notice.kind in (rules.NOTICE_LAPSED, rules.NOTICE_SURCHARGE)
+                else webhook_events.MAINTENANCE_EXPIRING,
+                payload=webhook_payloads.maintenance_payload(notice),
+                dedup_key=f"maintenance.{notice.kind}:{notice.pk}",
+            )
+            for notice in notices
+            if notice.installation.customer.partner_id not in refused_set
+        ]
+    )
     outbox_enqueue_many(kind=NOTICES_KIND, drafts=drafts)
     result.emails = len(drafts)
     # Link every notice to its partner's e-mail in one UPDATE: the e-mail's key is made
