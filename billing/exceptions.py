@@ -76,3 +76,7 @@ class ServicePlanRefused(BillingError):
 class FinanceReportRefused(BillingError):
     """A finance report that cannot be made for that period (a month not yet over), or
     whose stored report is gone."""
+
+
+class DunningRefused(BillingError):
+    """A pause, resume or key block of the dunning process the rules do not allow (issue 18); nothing was written."""

@@ -67,6 +67,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.billedperiod": VIEW,
         "api.apitoken": ("view", "change"),  # partners' API tokens: see and revoke (issue 19)
         "billing.confirmation": VIEW,  # written confirmations (issue 16)
+        "billing.dunningnotice": VIEW,  # dunning (issue 18): sales sees where a partner stands
+        "billing.dunningpause": VIEW,
+        "billing.dunningblock": VIEW,
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -109,6 +112,12 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.bankstatement": ("view", "add"),  # camt.053 import (issue 18)
         "billing.bankentry": VIEW,
         "billing.confirmation": VIEW,
+        # Dunning (issue 18): finance pauses and resumes, blocks keys after the letzte Mahnung and
+        # keeps the base rate (no delete: a rate stays as it was entered, corrections are changes).
+        "billing.dunningnotice": ("view", "pause", "block"),
+        "billing.dunningpause": VIEW,
+        "billing.dunningblock": VIEW,
+        "billing.baserate": EDIT,
     },
     SUPPORT: {
         "parties.partner": VIEW,
@@ -148,6 +157,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.subscriptionpricechange": VIEW,
         "billing.serviceplan": VIEW,
         "billing.billedperiod": VIEW,
+        "billing.dunningnotice": VIEW,  # dunning (issue 18): why a partner's keys are blocked
+        "billing.dunningblock": VIEW,
     },
 }
 
