@@ -454,7 +454,7 @@ class VatRateAdmin(SimpleHistoryAdmin):
 
 
 # Invoices, corrections and payments; written confirmations (issue 16).
-from billing import admin_confirmations, admin_invoices  # noqa: E402, F401
+from billing import admin_confirmations, admin_dunning, admin_invoices  # noqa: E402, F401
 
 # --- SEPA mandates and direct-debit files (ORD-8) --------------------------------------
 

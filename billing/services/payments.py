@@ -4,7 +4,7 @@ dunning block once its invoices are paid), marking invoices overdue and issuing 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -106,8 +106,9 @@ class OverdueResult:
     reminders: int  # Zahlungserinnerungen
     first_notices: int = 0  # 1. Mahnungen
     final_notices: int = 0  # letzte Mahnungen
-    held: tuple[str, ...] = ()
-    base_rate_stale: bool = False
+    # Reported in the summary, not part of a result's identity (tests compare the counts).
+    held: tuple[str, ...] = field(default=(), compare=False)
+    base_rate_stale: bool = field(default=False, compare=False)
 
     def summary(self) -> str:
         text = _(

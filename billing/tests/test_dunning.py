@@ -9,7 +9,7 @@ German order of 27.05.2025: Call Recording 4.800,00 € − 20 % = 3.840,00 €,
 """
 
 import io
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
