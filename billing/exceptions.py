@@ -76,3 +76,11 @@ class ServicePlanRefused(BillingError):
 class FinanceReportRefused(BillingError):
     """A finance report that cannot be made for that period (a month not yet over), or
     whose stored report is gone."""
+
+
+class ChargeRefused(BillingError):
+    """A charge (Nebenforderung) that cannot be added or changed; nothing was written."""
+
+
+class ReturnRefused(BillingError):
+    """A returned direct debit that cannot be booked as such; nothing was written."""

@@ -67,6 +67,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.billedperiod": VIEW,
         "api.apitoken": ("view", "change"),  # partners' API tokens: see and revoke (issue 19)
         "billing.confirmation": VIEW,  # written confirmations (issue 16)
+        "billing.charge": VIEW,  # Nebenforderungen a partner asks about (issue 18)
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -108,6 +109,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.financereport": ("view", "datev"),  # DATEV export for the tax adviser (issue 18)
         "billing.bankstatement": ("view", "add"),  # camt.053 import (issue 18)
         "billing.bankentry": VIEW,
+        "billing.charge": ("view", "add"),  # Nebenforderungen: read, add by hand with a reason (issue 18)
         "billing.confirmation": VIEW,
     },
     SUPPORT: {
