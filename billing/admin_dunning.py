@@ -209,9 +209,7 @@ class DunningPauseAdmin(_ReadOnly):
             else:
                 self.message_user(request, _("Mahnwesen fortgesetzt: %(what)s") % {"what": pause}, messages.SUCCESS)
                 return redirect(reverse("admin:billing_dunningpause_changelist"))
-        return self._page(
-            request, _("Mahnwesen fortsetzen: %(what)s") % {"what": pause}, form, submit=_("Fortsetzen")
-        )
+        return self._page(request, _("Mahnwesen fortsetzen: %(what)s") % {"what": pause}, form, submit=_("Fortsetzen"))
 
 
 @admin.register(DunningBlock)
@@ -253,9 +251,9 @@ class DunningBlockAdmin(_ReadOnly):
             raise PermissionDenied
         today = clock.today()
         partners = Partner.objects.filter(
-            pk__in=DunningNotice.objects.filter(
-                level=3, deadline__lt=today, invoice__state=Invoice.OVERDUE
-            ).values("partner")
+            pk__in=DunningNotice.objects.filter(level=3, deadline__lt=today, invoice__state=Invoice.OVERDUE).values(
+                "partner"
+            )
         ).order_by("company")
         context = {
             **self.admin_site.each_context(request),

@@ -223,6 +223,7 @@ def invoice_document(invoice: Invoice) -> documents.InvoiceDocument:
         preceding_invoice=credited.number if credited else "",
         preceding_invoice_date=credited.issue_date if credited else None,
         cancels_invoice=invoice.correction_kind == rules.CANCELLATION,
+        charges_only=invoice.charges_only,
         notes=tuple(notes),
     )
 

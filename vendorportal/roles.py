@@ -70,6 +70,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.dunningnotice": VIEW,  # dunning (issue 18): sales sees where a partner stands
         "billing.dunningpause": VIEW,
         "billing.dunningblock": VIEW,
+        "billing.charge": VIEW,  # Nebenforderungen a partner asks about (issue 18)
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -111,6 +112,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.financereport": ("view", "datev"),  # DATEV export for the tax adviser (issue 18)
         "billing.bankstatement": ("view", "add"),  # camt.053 import (issue 18)
         "billing.bankentry": VIEW,
+        "billing.charge": ("view", "add"),  # Nebenforderungen: read, add by hand with a reason (issue 18)
         "billing.confirmation": VIEW,
         # Dunning (issue 18): finance pauses and resumes, blocks keys after the letzte Mahnung and
         # keeps the base rate (no delete: a rate stays as it was entered, corrections are changes).

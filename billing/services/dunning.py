@@ -7,8 +7,8 @@ level by :func:`billing.rules.dunning_next_level`; per invoice in a savepoint wi
 row locked (PostgreSQL: a second worker waits and then sees the level issued), and the unique
 ``(invoice, level)`` constraint decides what the lock cannot (SQLite, a lost lock). In that
 transaction: the :class:`~billing.models.DunningNotice` row with its amounts, its e-mail in the
-outbox (key ``dunning-notice:<invoice>:<level>``) and — for the letzte Mahnung — the hand-over of
-fee and interest to the next invoice (:func:`dunning_charge`). The PDF is rendered after commit
+outbox (key ``dunning-notice:<invoice>:<level>``) and — for the letzte Mahnung — fee and interest
+as charges for the next invoice run (:func:`dunning_charge`, ``billing.Charge``). The PDF is rendered after commit
 and stored once with its SHA-256 (:func:`dunning_pdf_ensure`, as the invoices do); the e-mail's
 attachment hook renders it if the process died first.
 
@@ -179,46 +179,49 @@ def _issue(*, invoice: Invoice, level: int, today: date, rates) -> DunningNotice
     return notice
 
 
-def dunning_charge(*, notice: DunningNotice) -> None:
-    """Hand the letzte Mahnung's fee and interest to the partner's next invoice (issue 18).
+def dunning_charge(*, notice: DunningNotice) -> list:
+    """Hand the letzte Mahnung's fee and interest to the partner's next invoice (issue 18): two
+    charges (:func:`billing.services.charges.charge_add`, kinds ``dunning_fee`` and
+    ``default_interest``), billed by the next monthly run on the separate non-taxable "Rechnung
+    über Nebenforderungen". Idempotent by the keys ``dunning-fee:<notice>`` and
+    ``default-interest:<notice>``; an amount of 0,00 € (no interest: paid down to nothing) adds
+    no charge. The one place that does it."""
+    from billing.models import Charge
+    from billing.services.charges import charge_add
 
-    The one place that does it. ``billing.Charge`` (``billing.services.charges.charge_add``,
-    kinds ``dunning_fee`` / ``default_interest``) is being built on another branch; until it is
-    merged the amounts stay on the notice (``fee``, ``interest``) with ``charged_at`` empty, and
-    this function is where the call goes, with the dedup keys ``dunning-fee:<notice>`` and
-    ``default-interest:<notice>``.
-    """
-    try:
-        from billing.services.charges import charge_add
-    except ImportError:
-        return
+    charges = []
     if notice.fee > 0:
-        charge_add(
-            partner=notice.partner,
-            kind="dunning_fee",
-            amount=notice.fee,
-            description=_("Mahnpauschale (§ 288 Abs. 5 BGB) zu %(number)s, letzte Mahnung vom %(date)s")
-            % {"number": notice.invoice.number, "date": format_date_de(notice.issued_on)},
-            source_invoice=notice.invoice,
-            dedup_key=f"dunning-fee:{notice.pk}",
+        charges.append(
+            charge_add(
+                partner=notice.partner,
+                kind=Charge.DUNNING_FEE,
+                amount=notice.fee,
+                description=_("Mahnpauschale (§ 288 Abs. 5 BGB) zu %(number)s, letzte Mahnung vom %(date)s")
+                % {"number": notice.invoice.number, "date": format_date_de(notice.issued_on)},
+                source_invoice=notice.invoice,
+                dedup_key=f"dunning-fee:{notice.pk}",
+            )
         )
     if notice.interest > 0:
         spans = notice.interest_spans
-        charge_add(
-            partner=notice.partner,
-            kind="default_interest",
-            amount=notice.interest,
-            description=_("Verzugszinsen (§ 288 Abs. 2 BGB) zu %(number)s vom %(start)s bis %(end)s")
-            % {
-                "number": notice.invoice.number,
-                "start": format_date_de(date.fromisoformat(spans[0][0])),
-                "end": format_date_de(date.fromisoformat(spans[-1][1])),
-            },
-            source_invoice=notice.invoice,
-            dedup_key=f"default-interest:{notice.pk}",
+        charges.append(
+            charge_add(
+                partner=notice.partner,
+                kind=Charge.DEFAULT_INTEREST,
+                amount=notice.interest,
+                description=_("Verzugszinsen (§ 288 Abs. 2 BGB) zu %(number)s vom %(start)s bis %(end)s")
+                % {
+                    "number": notice.invoice.number,
+                    "start": format_date_de(date.fromisoformat(spans[0][0])),
+                    "end": format_date_de(date.fromisoformat(spans[-1][1])),
+                },
+                source_invoice=notice.invoice,
+                dedup_key=f"default-interest:{notice.pk}",
+            )
         )
     notice.charged_at = clock.now()
     DunningNotice.objects.filter(pk=notice.pk).update(charged_at=notice.charged_at)
+    return charges
 
 
 # --- the letter ----------------------------------------------------------------------------------

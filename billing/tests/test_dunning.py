@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from billing import services
 from billing.exceptions import DunningRefused
-from billing.models import BaseRate, DunningNotice, DunningPause, Invoice
+from billing.models import BaseRate, Charge, DunningNotice, DunningPause, Invoice
 from billing.services.dunning import dunning_issue_due, dunning_pause, dunning_resume
 from billing.tests.factories import make_order, make_partner
 from vendorportal.documents import document_bytes, documents_check
@@ -82,6 +82,13 @@ def test_timeline_of_one_invoice(invoice, clock, send_outbox, mailoutbox):
         ["2025-06-11", "2025-06-30", 20, "2.27", "11.27"],
         ["2025-07-01", "2025-07-15", 15, "1.27", "10.27"],
     ]
+    # Fee and interest wait as charges for the next invoicing run (billing.Charge), once each.
+    charges = sorted(Charge.objects.values_list("kind", "amount", "source_invoice", "dedup_key", "billed_on"))
+    assert charges == [
+        ("default_interest", D("49.18"), invoice.pk, f"default-interest:{final.pk}", None),
+        ("dunning_fee", D("40.00"), invoice.pk, f"dunning-fee:{final.pk}", None),
+    ]
+    assert final.charged_at is not None
     invoice.refresh_from_db()
     assert invoice.state == "overdue" and invoice.reminder_sent_at is not None
     # The invoice's own open amount is untouched by fee and interest.
@@ -154,6 +161,7 @@ def test_two_runs_the_same_day_write_each_level_once(invoice, clock):
         assert (second.reminders, second.first_notices, second.final_notices) == (0, 0, 0)
     assert DunningNotice.objects.filter(invoice=invoice).count() == 3
     assert OutboxMessage.objects.filter(kind="dunning-notice").count() == 3
+    assert Charge.objects.count() == 2  # fee and interest of the one letzte Mahnung
 
 
 def test_a_second_worker_that_decided_before_the_first_committed_writes_nothing(invoice, clock, monkeypatch):

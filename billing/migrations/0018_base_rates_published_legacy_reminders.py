@@ -43,6 +43,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0016_dunning_levels_base_rates")]
+    dependencies = [("billing", "0017_dunning_levels_base_rates")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
