@@ -447,16 +447,39 @@ def open_invoices_summary(partner) -> dict:
         .filter(kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE])
         .order_by("due_date", "number")
     )
+    dunning = dunning_notices_by_invoice(row.pk for row in rows)
     for row in rows:
         row.due = max(row.gross_total - row.credited - row.paid_amount, Decimal("0.00"))
+        notices = dunning.get(row.pk, [])
+        row.dunning = notices[-1] if notices else None  # the highest level so far
     overdue = [row for row in rows if row.state == Invoice.OVERDUE]
+    dunned = [row for row in rows if row.dunning is not None]
     return {
         "open_count": len(rows) - len(overdue),
         "overdue_count": len(overdue),
         "due_total": sum((row.due for row in rows), Decimal("0.00")),
         "overdue_total": sum((row.due for row in overdue), Decimal("0.00")),
         "rows": rows[:10],
+        # Dunning (issue 18): invoices with a letter, and the fees and interest waiting for the
+        # next invoice run — apart from the invoices' own open amounts above (once billed they
+        # are an invoice of their own, "Rechnung über Nebenforderungen", and counted as one).
+        "dunned_count": len(dunned),
+        "final_count": sum(1 for row in dunned if row.dunning.level == rules.DUNNING_FINAL),
+        "dunning_claims": dunning_claims_waiting(partner),
     }
+
+
+def dunning_claims_waiting(partner) -> Decimal:
+    """Dunning fees and default interest of the partner not billed yet (issue 18): what the next
+    invoice run bills on the "Rechnung über Nebenforderungen"."""
+    from django.db.models import Sum
+
+    from billing.models import Charge
+
+    waiting = Charge.objects.filter(
+        partner=partner, billed_on__isnull=True, kind__in=[Charge.DUNNING_FEE, Charge.DEFAULT_INTEREST]
+    ).aggregate(total=Sum("amount"))["total"]
+    return waiting or Decimal("0.00")
 
 
 def orderable_products():

@@ -191,3 +191,45 @@ def test_base_rate_admin_and_stale_alert_per_staff_group(db, client, clock, grou
     assert not BaseRate.objects.filter(valid_from=date(2026, 2, 1)).exists()
     delete = reverse("admin:billing_baserate_delete", args=[BaseRate.objects.first().pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
+
+
+# --- the portal: each partner sees its own dunning state --------------------------------------
+
+
+def test_portal_shows_own_dunning_state_only(dunned, client, clock, modules):
+    from vendorportal.parties.models import PartnerUser
+    from vendorportal.parties.tests.factories import PartnerUserFactory
+
+    invoice, _key, _other = dunned
+    final = DunningNotice.objects.get(invoice=invoice, level=3)
+    # Another partner with its own dunned invoice (through the same job).
+    clock.set(date(2025, 5, 27))
+    other = make_partner(company="Andere Mahn GmbH", invoice_email="re@andere.test")
+    other_invoice = services.order_confirm(order=make_order(other, ("INTERCOM", "purchase", 0)))
+    clock.set(date(2025, 6, 17))
+    services.invoices_overdue()
+    other_notice = DunningNotice.objects.get(invoice=other_invoice)
+    clock.set(date(2025, 7, 20))
+
+    login = PartnerUserFactory(partner=invoice.partner, role=PartnerUser.MEMBER)
+    client.force_login(login.user)
+    page = client.get(reverse("portal:invoices")).content.decode()
+    assert "RE-2025-000001" in page and other_invoice.number not in page
+    for text in ("Zahlungserinnerung", "vom 17.06.2025, Frist bis 27.06.2025", "1. Mahnung", "letzte Mahnung"):
+        assert text in page, text
+    assert "vom 15.07.2025, Frist bis 29.07.2025" in page
+    assert "Mahnpauschale 40,00 €, Verzugszinsen 49,18 €" in page
+    assert "4.730,49 €" in page  # the invoice's own open amount, without fee and interest
+    assert reverse("portal:dunning_notice_pdf", args=[final.pk]) in page
+    assert reverse("portal:dunning_notice_pdf", args=[other_notice.pk]) not in page
+
+    dashboard = client.get(reverse("portal:dashboard")).content.decode()
+    assert 'id="dunning-hint"' in dashboard
+    assert "1 Rechnung wurde angemahnt" in dashboard and "1 letzte Mahnung" in dashboard
+    # 40,00 + 49,18 = 89,18 € waiting for the next invoice run.
+    assert "Mahnpauschale und Verzugszinsen 89,18 €" in dashboard
+
+    response = client.get(reverse("portal:dunning_notice_pdf", args=[final.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert client.get(reverse("portal:dunning_notice_pdf", args=[other_notice.pk])).status_code == 404
