@@ -233,3 +233,26 @@ def test_portal_shows_own_dunning_state_only(dunned, client, clock, modules):
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert client.get(reverse("portal:dunning_notice_pdf", args=[other_notice.pk])).status_code == 404
+
+
+def test_open_items_invoice_list_and_portal_agree_on_the_amounts(dunned, client, clock):
+    from billing.finance import open_items_context, open_items_data
+    from billing.selectors import open_invoices_summary
+
+    invoice, _key, _other = dunned
+    clock.set(date(2025, 7, 20))
+    # Open items: the invoice's own 4.730,49 € in the totals; fee and interest (40,00 + 49,18 =
+    # 89,18 €) named beside it, not added.
+    data = open_items_data(on=date(2025, 7, 20))
+    (item,) = data.partners[0].items
+    assert (item.open_amount, data.total, item.dunning.claim) == (D("4730.49"), D("4730.49"), D("89.18"))
+    row = open_items_context(data)["partners"][0]["items"][0]
+    assert (row["open"], row["dunning"]) == ("4.730,49 €", "letzte Mahnung 15.07.2025 (+ 89,18 € gesondert)")
+    # The portal's summary: the same open amount, the same 89,18 € waiting as charges.
+    summary = open_invoices_summary(invoice.partner)
+    assert (summary["due_total"], summary["dunning_claims"]) == (D("4730.49"), D("89.18"))
+    # The admin's invoice list (finance): the same figures.
+    client.force_login(staff("finance"))
+    page = client.get(reverse("admin:billing_invoice_changelist")).content.decode()
+    assert "letzte Mahnung vom 15.07.2025, Frist bis 29.07.2025" in page
+    assert "Pauschale 40,00 € + Zinsen 49,18 € gesondert" in page
