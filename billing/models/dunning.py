@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from billing import rules
+from billing.exceptions import DunningRefused
 from billing.models._common import MONEY
 from billing.models.invoices import Invoice
 
@@ -104,6 +105,16 @@ class DunningNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.invoice.number}"
+
+    def save(self, *args, **kwargs):
+        """Written once, when issued: what the letter said is never changed afterwards (the
+        service stores the PDF and ``charged_at`` by a guarded ``update()``)."""
+        if self.pk is not None and not self._state.adding:
+            raise DunningRefused(_("Eine geschriebene Mahnung wird nicht mehr geändert."), code="immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise DunningRefused(_("Geschriebene Mahnungen werden nie gelöscht."), code="no_delete")
 
     @property
     def title(self) -> str:

@@ -124,8 +124,13 @@ def test_timeline_of_one_invoice(invoice, clock, send_outbox, mailoutbox):
         assert expected in text, expected
     first_text = pdf_text(DunningNotice.objects.get(pk=first.pk))
     assert "1. Mahnung" in first_text and "11.07.2025" in first_text and "Mahnpauschale (§" not in first_text
-    # The letters prove themselves like the other issued documents (GoBD).
+    # The letters prove themselves like the other issued documents (GoBD), and are never changed.
     assert not documents_check().problems
+    final.fee = D("0.00")
+    with pytest.raises(DunningRefused, match="nicht mehr geändert"):
+        final.save()
+    with pytest.raises(DunningRefused, match="nie gelöscht"):
+        final.delete()
 
 
 def test_pause_stops_dunning_and_resume_goes_on_from_the_last_level(invoice, clock, django_user_model):
