@@ -141,6 +141,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         "gross_display",
         "state_display",
         "due_date",
+        "dunning_display",
         "pdf_link",
     ]
     list_filter = ["state", "kind", MonthFilter, "payment_means"]
@@ -182,6 +183,7 @@ class InvoiceAdmin(admin.ModelAdmin):
                     "paid_amount",
                     "amount_due",
                     "reminder_sent_at",
+                    "dunning_display",
                 ]
             },
         ),
@@ -220,6 +222,30 @@ class InvoiceAdmin(admin.ModelAdmin):
                 "date": format_date_de(obj.credited_invoice.issue_date),
             }
         return obj.document_title
+
+    def get_queryset(self, request):
+        # Dunning (issue 18): every level of each invoice on the page in one query.
+        return super().get_queryset(request).prefetch_related("dunning_notices")
+
+    @admin.display(description=_("Mahnstufe"))
+    def dunning_display(self, obj):
+        """The highest dunning level with date and deadline; fee and interest of a letzte Mahnung
+        are claimed apart (a charge on the next invoice), never part of "noch offen"."""
+        notices = sorted(obj.dunning_notices.all(), key=lambda n: n.level)
+        if not notices:
+            return "—"
+        last = notices[-1]
+        text = _("%(title)s vom %(date)s, Frist bis %(deadline)s") % {
+            "title": last.title,
+            "date": format_date_de(last.issued_on),
+            "deadline": format_date_de(last.deadline),
+        }
+        if last.claim:
+            text += " · " + _("Pauschale %(fee)s + Zinsen %(interest)s gesondert") % {
+                "fee": format_eur(last.fee),
+                "interest": format_eur(last.interest),
+            }
+        return text
 
     @admin.display(description=_("Status"), ordering="state")
     def state_display(self, obj):

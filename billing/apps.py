@@ -27,8 +27,14 @@ class BillingConfig(AppConfig):
         )
         register_kind(
             "invoice-reminder",
-            label=_("Zahlungserinnerung"),
+            label=_("Zahlungserinnerung (bis Issue 18)"),
             attachments="billing.services.invoices.invoice_attachments",
+        )
+        # Dunning levels (issue 18): the letter as stored PDF and the invoice again.
+        register_kind(
+            "dunning-notice",
+            label=_("Mahnung / Zahlungserinnerung"),
+            attachments="billing.services.dunning.dunning_attachments",
         )
 
         from vendorportal.documents import register_document_kind
@@ -36,6 +42,7 @@ class BillingConfig(AppConfig):
         # Issued documents whose stored PDF proves itself by its SHA-256 (GoBD, check_documents).
         register_document_kind("billing.Invoice", label=_("Rechnung"))
         register_document_kind("billing.FinanceReport", label=_("Finanzbericht"))
+        register_document_kind("billing.DunningNotice", label=_("Mahnung"))
         # How an open invoice is collected now: a new pre-notification, or transfer (ORD-8).
         register_kind("direct-debit-notice", label=_("Lastschrift-Ankündigung"))
 

@@ -17,7 +17,8 @@ CREDIT_NOTE_KIND = "credit-note"
 REMINDER_KIND = "invoice-reminder"
 CONFIRMATION_KIND = "confirmation"  # written confirmations of changes with legal effect (issue 16)
 DEBIT_NOTICE_KIND = "direct-debit-notice"  # a new collection day, or the move to transfer (ORD-8)
-REMINDER_AFTER_DAYS = 7  # the friendly reminder goes out 7 days after the due date
+REMINDER_AFTER_DAYS = rules.DUNNING_REMINDER_AFTER_DUE_DAYS  # the Zahlungserinnerung, 7 days after the due date
+DUNNING_KIND = "dunning-notice"  # Zahlungserinnerung, 1. Mahnung, letzte Mahnung (issue 18)
 
 # Documents (invoices, corrections, reminders) are written in German (INV-2).
 DOCUMENT_LANGUAGE = "de"

@@ -106,6 +106,8 @@ class InvoiceDocument:
     # Corrections: True for a Stornorechnung (takes back the whole invoice), False for a
     # Rechnungskorrektur (billing.rules.correction_kind).
     cancels_invoice: bool = False
+    # A "Rechnung über Nebenforderungen" (issue 18): charges only, category O.
+    charges_only: bool = False
     notes: tuple[str, ...] = field(default_factory=tuple)  # German notes printed and embedded (BT-22)
 
 

@@ -76,3 +76,15 @@ class ServicePlanRefused(BillingError):
 class FinanceReportRefused(BillingError):
     """A finance report that cannot be made for that period (a month not yet over), or
     whose stored report is gone."""
+
+
+class DunningRefused(BillingError):
+    """A pause, resume or key block of the dunning process the rules do not allow (issue 18); nothing was written."""
+
+
+class ChargeRefused(BillingError):
+    """A charge (Nebenforderung) that cannot be added or changed; nothing was written."""
+
+
+class ReturnRefused(BillingError):
+    """A returned direct debit that cannot be booked as such; nothing was written."""

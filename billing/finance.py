@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from billing import datev, rules
 from billing.exceptions import FinanceReportRefused
-from billing.models import FinanceReport, Invoice, InvoiceLine, SepaBatch
+from billing.models import DunningNotice, FinanceReport, Invoice, InvoiceLine, SepaBatch
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.formats import format_date_de
@@ -238,6 +238,9 @@ class OpenItem:
     due: date
     days: int
     bucket: str
+    # The highest dunning level on ``on`` (issue 18) and its fee + interest — claimed apart, on
+    # the next invoice, so never part of ``open_amount`` or the totals.
+    dunning: object = None
 
 
 @dataclass
@@ -278,6 +281,11 @@ def open_items_data(*, on: date) -> OpenItems:
         .annotate(gross=Sum("gross_total"))
         .values_list("credited_invoice", "gross")
     )
+    dunning: dict[int, object] = {}
+    for notice in DunningNotice.objects.filter(invoice__in=[i.pk for i in invoices], issued_on__lte=on).order_by(
+        "level"
+    ):
+        dunning[notice.invoice_id] = notice  # the highest level wins
     partners: dict[int, PartnerItems] = {}
     buckets = dict.fromkeys(AGEING_BUCKETS, ZERO)
     count = 0
@@ -289,7 +297,13 @@ def open_items_data(*, on: date) -> OpenItems:
         due = invoice.due_date or invoice.issue_date
         days = days_overdue(due, on)
         item = OpenItem(
-            invoice=invoice, credited=credit, open_amount=open_amount, due=due, days=days, bucket=ageing_bucket(days)
+            invoice=invoice,
+            credited=credit,
+            open_amount=open_amount,
+            due=due,
+            days=days,
+            bucket=ageing_bucket(days),
+            dunning=dunning.get(invoice.pk),
         )
         group = partners.setdefault(invoice.partner_id, PartnerItems(name=invoice.partner.company))
         group.items.append(item)
@@ -361,6 +375,15 @@ def _buckets(buckets: dict[str, Decimal]) -> list[str]:
     return [format_eur(buckets[b]) for b in AGEING_BUCKETS]
 
 
+def _dunning_text(notice) -> str:
+    if notice is None:
+        return ""
+    text = f"{notice.title} {format_date_de(notice.issued_on)}"
+    if notice.claim:
+        text += " (+ " + format_eur(notice.claim) + " " + _("gesondert") + ")"
+    return text
+
+
 def open_items_context(data: OpenItems) -> dict:
     return {
         "on": format_date_de(data.on),
@@ -384,6 +407,7 @@ def open_items_context(data: OpenItems) -> dict:
                         "gross": format_eur(item.invoice.gross_total),
                         "reduced": format_eur(item.credited + item.invoice.paid_amount),
                         "open": format_eur(item.open_amount),
+                        "dunning": _dunning_text(item.dunning),
                     }
                     for item in group.items
                 ],

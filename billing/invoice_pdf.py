@@ -107,9 +107,10 @@ def _address(party: Party) -> list[str]:
 
 
 def document_title(doc: InvoiceDocument) -> str:
-    """ "Rechnung", "Rechnungskorrektur" or "Stornorechnung" (INV-1: never "Gutschrift")."""
+    """ "Rechnung", "Rechnung über Nebenforderungen", "Rechnungskorrektur" or "Stornorechnung"
+    (INV-1: never "Gutschrift")."""
     if doc.kind != CREDIT_NOTE:
-        return _("Rechnung")
+        return _("Rechnung über Nebenforderungen") if doc.charges_only else _("Rechnung")
     return _("Stornorechnung") if doc.cancels_invoice else _("Rechnungskorrektur")
 
 

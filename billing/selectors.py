@@ -7,12 +7,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 
 from billing import documents, pricing, rules, sepa
 from billing.exceptions import VatRateMissing
-from billing.models import Invoice, InvoiceLine, Order, OrderLine, SepaMandate, ServicePlan, VatRate
+from billing.models import Invoice, InvoiceLine, Order, OrderLine, SepaMandate, ServicePlan, Subscription, VatRate
 from licensing.models import Bundle, Installation, License, Product
 from vendorportal.formats import format_date_de
 
@@ -234,6 +234,7 @@ def invoice_document(invoice: Invoice) -> documents.InvoiceDocument:
         preceding_invoice=credited.number if credited else "",
         preceding_invoice_date=credited.issue_date if credited else None,
         cancels_invoice=invoice.correction_kind == rules.CANCELLATION,
+        charges_only=invoice.charges_only,
         notes=tuple(notes),
     )
 
@@ -457,16 +458,39 @@ def open_invoices_summary(partner) -> dict:
         .filter(kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE])
         .order_by("due_date", "number")
     )
+    dunning = dunning_notices_by_invoice(row.pk for row in rows)
     for row in rows:
         row.due = max(row.gross_total - row.credited - row.paid_amount, Decimal("0.00"))
+        notices = dunning.get(row.pk, [])
+        row.dunning = notices[-1] if notices else None  # the highest level so far
     overdue = [row for row in rows if row.state == Invoice.OVERDUE]
+    dunned = [row for row in rows if row.dunning is not None]
     return {
         "open_count": len(rows) - len(overdue),
         "overdue_count": len(overdue),
         "due_total": sum((row.due for row in rows), Decimal("0.00")),
         "overdue_total": sum((row.due for row in overdue), Decimal("0.00")),
         "rows": rows[:10],
+        # Dunning (issue 18): invoices with a letter, and the fees and interest waiting for the
+        # next invoice run — apart from the invoices' own open amounts above (once billed they
+        # are an invoice of their own, "Rechnung über Nebenforderungen", and counted as one).
+        "dunned_count": len(dunned),
+        "final_count": sum(1 for row in dunned if row.dunning.level == rules.DUNNING_FINAL),
+        "dunning_claims": dunning_claims_waiting(partner),
     }
+
+
+def dunning_claims_waiting(partner) -> Decimal:
+    """Dunning fees and default interest of the partner not billed yet (issue 18): what the next
+    invoice run bills on the "Rechnung über Nebenforderungen"."""
+    from django.db.models import Sum
+
+    from billing.models import Charge
+
+    waiting = Charge.objects.filter(
+        partner=partner, billed_on__isnull=True, kind__in=[Charge.DUNNING_FEE, Charge.DEFAULT_INTEREST]
+    ).aggregate(total=Sum("amount"))["total"]
+    return waiting or Decimal("0.00")
 
 
 def orderable_products():
@@ -784,3 +808,55 @@ def service_plans_ending(partner, *, today: date, days: int):
         .filter(ends_on__gte=today, ends_on__lte=today + timedelta(days=days))
         .order_by("ends_on", "reference")
     )
+
+
+# --- Dunning (issue 18) -------------------------------------------------------------------------
+
+
+def invoices_past_final_deadline(partner, today: date):
+    """The partner's overdue invoices whose letzte Mahnung's deadline has passed (``deadline`` <
+    ``today``): what allows finance to block its subscription keys, and what must be paid for
+    them to come back."""
+    from billing.models import DunningNotice
+
+    finals = DunningNotice.objects.filter(invoice=OuterRef("pk"), level=rules.DUNNING_FINAL, deadline__lt=today)
+    return (
+        Invoice.objects.filter(partner=partner, kind=Invoice.INVOICE, state=Invoice.OVERDUE)
+        .filter(Exists(finals))
+        .order_by("number")
+    )
+
+
+def partner_active_subscription_keys(partner):
+    """The partner's active subscription keys (LIC-12) with their installations, by subscription."""
+    refs = Subscription.objects.filter(partner=partner).values("reference")
+    return (
+        License.objects.filter(kind=License.SUBSCRIPTION, state=License.ACTIVE, subscription_reference__in=refs)
+        .select_related("product", "installation__customer")
+        .prefetch_related("bindings__installation")
+        .order_by("subscription_reference", "pk")
+    )
+
+
+def dunning_notices_by_invoice(invoice_ids) -> dict[int, list]:
+    """Every dunning notice of these invoices, lowest level first, by invoice id (one query)."""
+    from billing.models import DunningNotice
+
+    by_invoice: dict[int, list] = {}
+    for notice in DunningNotice.objects.filter(invoice_id__in=list(invoice_ids)).order_by("invoice_id", "level"):
+        by_invoice.setdefault(notice.invoice_id, []).append(notice)
+    return by_invoice
+
+
+def partner_dunning_notices(partner):
+    """The partner's dunning notices (portal), newest first, with their invoices."""
+    from billing.models import DunningNotice
+
+    return DunningNotice.objects.filter(partner=partner).select_related("invoice").order_by("-issued_on", "-level")
+
+
+def partner_dunning_notice(partner, pk):
+    """One dunning notice of the partner; another partner's id raises ``DoesNotExist``."""
+    from billing.models import DunningNotice
+
+    return DunningNotice.objects.select_related("invoice").filter(partner=partner).get(pk=pk)

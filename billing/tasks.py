@@ -13,8 +13,9 @@ OVERDUE_JOB_NAME = "invoices-overdue"
 
 @shared_task(name="billing.tasks.invoices_overdue_daily")
 def invoices_overdue_daily() -> int:
-    """Daily: open invoices past their due date become overdue; one friendly reminder
-    7 days after the due date (billing.services.invoices_overdue)."""
+    """Daily: open invoices past their due date become overdue; the dunning level due today is
+    written (Zahlungserinnerung, 1. Mahnung, letzte Mahnung — billing.services.dunning), each once;
+    the job log warns when the base rate of the current half-year is missing."""
     from billing.services import invoices_overdue
 
     with recorded_job(OVERDUE_JOB_NAME) as run:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("bestellungen/<int:pk>/lieferschein/<int:note>/", views.delivery_note_pdf, name="order_delivery_note"),
     path("rechnungen/", views.invoices_list, name="invoices"),
     path("rechnungen/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("rechnungen/mahnung/<int:pk>/pdf/", views.dunning_notice_pdf, name="dunning_notice_pdf"),
     path("sepa-mandat/", views.sepa_mandate, name="sepa_mandate"),
     path("sepa-mandat/<int:pk>/pdf/", views.sepa_mandate_pdf, name="sepa_mandate_pdf"),
     path("abos/", views_subscriptions.subscriptions_list, name="subscriptions"),

@@ -34,7 +34,7 @@ from billing.forms import (
     OrderCsvForm,
     OrderForm,
 )
-from billing.models import Invoice, Order, SepaMandate
+from billing.models import DunningNotice, Invoice, Order, SepaMandate
 from licensing.models import DeliveryNote, Installation, License
 from licensing.selectors.systems import system_facts
 from vendorportal import clock
@@ -460,8 +460,12 @@ def invoices_list(request):
     page = Paginator(selectors.invoices_for_partner(partner, **filters), INVOICES_PER_PAGE).get_page(
         request.GET.get("seite")
     )
+    dunning = selectors.dunning_notices_by_invoice(row.pk for row in page)
     for row in page:
         row.due = max(row.gross_total - row.credited - row.paid_amount, 0) if not row.is_credit_note else None
+        # Dunning (issue 18): every level the invoice got; fee and interest are claimed apart
+        # from its open amount (on the next invoice), so "noch offen" stays the invoice's own.
+        row.dunning = dunning.get(row.pk, [])
     query = request.GET.copy()
     query.pop("seite", None)
     return render(
@@ -477,6 +481,19 @@ def invoice_pdf(request, pk: int):
     first if the issuing process has not got to it yet)."""
     invoice = services.invoice_pdf_ensure(_invoice_or_404(request.partner, pk))
     return document_response(request, invoice, filename=f"{invoice.number}.pdf")
+
+
+@partner_required
+def dunning_notice_pdf(request, pk: int):
+    """A dunning letter (Zahlungserinnerung, 1. Mahnung, letzte Mahnung) as stored (issue 18)."""
+    from billing.services.dunning import dunning_pdf_ensure
+
+    try:
+        notice = selectors.partner_dunning_notice(request.partner, pk)
+    except DunningNotice.DoesNotExist:
+        raise Http404(_("Dieses Schreiben gibt es nicht oder es gehört nicht zu Ihrem Partnerkonto.")) from None
+    notice = dunning_pdf_ensure(notice)
+    return document_response(request, notice, filename=notice.filename)
 
 
 # --- SEPA mandate ---------------------------------------------------------------------------

@@ -69,6 +69,10 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "webhooks.webhookendpoint": ("view", "change"),  # partners' webhooks: see and pause (issue 19)
         "webhooks.webhookdelivery": VIEW,
         "billing.confirmation": VIEW,  # written confirmations (issue 16)
+        "billing.dunningnotice": VIEW,  # dunning (issue 18): sales sees where a partner stands
+        "billing.dunningpause": VIEW,
+        "billing.dunningblock": VIEW,
+        "billing.charge": VIEW,  # Nebenforderungen a partner asks about (issue 18)
     },
     FINANCE: {
         "parties.partnerlevel": ALL,
@@ -110,7 +114,14 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.financereport": ("view", "datev"),  # DATEV export for the tax adviser (issue 18)
         "billing.bankstatement": ("view", "add"),  # camt.053 import (issue 18)
         "billing.bankentry": VIEW,
+        "billing.charge": ("view", "add"),  # Nebenforderungen: read, add by hand with a reason (issue 18)
         "billing.confirmation": VIEW,
+        # Dunning (issue 18): finance pauses and resumes, blocks keys after the letzte Mahnung and
+        # keeps the base rate (no delete: a rate stays as it was entered, corrections are changes).
+        "billing.dunningnotice": ("view", "pause", "block"),
+        "billing.dunningpause": VIEW,
+        "billing.dunningblock": VIEW,
+        "billing.baserate": EDIT,
     },
     SUPPORT: {
         "parties.partner": VIEW,
@@ -153,6 +164,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.subscriptionpricechange": VIEW,
         "billing.serviceplan": VIEW,
         "billing.billedperiod": VIEW,
+        "billing.dunningnotice": VIEW,  # dunning (issue 18): why a partner's keys are blocked
+        "billing.dunningblock": VIEW,
     },
 }
 

@@ -354,7 +354,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.direct_debits_reannounce_daily",
         "schedule": crontab(hour=6, minute=15),
     },
-    "invoices-overdue-daily": {  # overdue invoices and their one friendly reminder (billing)
+    "invoices-overdue-daily": {  # overdue invoices and their dunning levels (billing, issue 18)
         "task": "billing.tasks.invoices_overdue_daily",
         "schedule": crontab(hour=6, minute=30),
     },

@@ -5,7 +5,15 @@ through :mod:`billing.services`. Every name is re-exported here (migrations refe
 
 from billing.models._common import HALF_CENT, MONEY, PERCENT  # noqa: F401
 from billing.models.bank import BankEntry, BankStatement  # noqa: F401
+from billing.models.charges import Charge  # noqa: F401
 from billing.models.confirmations import Confirmation  # noqa: F401
+from billing.models.dunning import (  # noqa: F401
+    BaseRate,
+    DunningBlock,
+    DunningNotice,
+    DunningPause,
+    dunning_pdf_path,
+)
 from billing.models.invoices import (  # noqa: F401
     Invoice,
     InvoiceLine,

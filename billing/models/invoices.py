@@ -149,6 +149,9 @@ class Invoice(models.Model):
         verbose_name=_("korrigierte Rechnung"),
     )
     reason = models.CharField(_("Grund der Korrektur"), max_length=300, blank=True)
+    # A "Rechnung über Nebenforderungen" (issue 18): only charges (return fees, dunning fees,
+    # default interest) — damages, not subject to VAT (EN 16931 category O alone, BR-O-11).
+    charges_only = models.BooleanField(_("Rechnung über Nebenforderungen"), default=False, editable=False)
     vat_category = models.CharField(_("Steuerkategorie"), max_length=2, choices=VatRate.CATEGORY_CHOICES)
     vat_note = models.TextField(_("Steuerhinweis"), blank=True)
     net_total = models.DecimalField(_("netto"), **MONEY)
@@ -275,8 +278,8 @@ class Invoice(models.Model):
     @property
     def document_title(self) -> str:
         """What the document is called wherever a user reads it: "Rechnung",
-        "Rechnungskorrektur" or "Stornorechnung" (INV-1)."""
-        return str(document_title(self.correction_kind))
+        "Rechnung über Nebenforderungen", "Rechnungskorrektur" or "Stornorechnung" (INV-1)."""
+        return str(document_title(self.correction_kind, charges_only=self.charges_only))
 
     def move_to(self, state: str) -> None:
         """Change the state in memory; raises :class:`IllegalInvoiceTransition` when not allowed."""
@@ -291,8 +294,10 @@ class Invoice(models.Model):
         self.state = state
 
 
-def document_title(correction_kind: str):
+def document_title(correction_kind: str, *, charges_only: bool = False):
     """The German title of a document of kind ``correction_kind`` ("" = an invoice)."""
+    if charges_only and not correction_kind:
+        return _("Rechnung über Nebenforderungen")
     return {
         rules.CANCELLATION: _("Stornorechnung"),
         rules.CORRECTION: _("Rechnungskorrektur"),

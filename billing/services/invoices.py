@@ -187,10 +187,11 @@ def _invoice_mail(invoice: Invoice) -> tuple[str, str]:
                 % facts
             )
         else:
-            subject = _("Rechnung %(number)s") % {"number": invoice.number}
+            subject = _("%(title)s %(number)s") % {"title": invoice.document_title, "number": invoice.number}
             if invoice.order_id:
                 subject += " – " + _("Bestellung %(ref)s") % {"ref": invoice.order.reference}
-            intro = _("anbei erhalten Sie unsere Rechnung %(number)s über %(gross)s.") % {
+            intro = _("anbei erhalten Sie unsere %(title)s %(number)s über %(gross)s.") % {
+                "title": invoice.document_title,
                 "number": invoice.number,
                 "gross": format_eur(invoice.gross_total),
             }
@@ -344,6 +345,7 @@ def invoice_write(
     by=None,
     validate: bool = True,
     render_pdf: bool = True,
+    charges_only: bool = False,
 ) -> tuple[Invoice, list[InvoiceLine]]:
     """The one writer of invoices and corrections (STYLE 18; INV-1…INV-3, GEN-2, ORD-8): the
     document, its lines (positions 1…n), one :class:`BilledPeriod` per subscription period or
@@ -358,7 +360,9 @@ def invoice_write(
     lines) let a correction repeat the corrected invoice exactly. ``mandate``: the partner's
     active mandate if the caller read it already (``None``: none). ``validate=False`` skips
     ``full_clean`` for a caller that built every value itself (the run; the database's
-    constraints still hold). Returns the invoice and its lines, in the drafts' order.
+    constraints still hold). ``charges_only``: a "Rechnung über Nebenforderungen"
+    (:func:`billing.services.charges.charges_bill`). Returns the invoice and its lines, in the
+    drafts' order.
     """
     chosen_mandate = None
     if terms is None:
@@ -382,6 +386,7 @@ def invoice_write(
         order=order,
         credited_invoice=credited_invoice,
         reason=reason,
+        charges_only=charges_only,
         vat_category=vat_category,
         vat_note=vat_note,
         net_total=net,

@@ -10,7 +10,9 @@ subscription ended before the period starts; every plan year of a service plan f
 monthly price, a plan year 1 × yearly price), written by the one invoice writer
 (:func:`billing.services.invoices.invoice_write`) with VAT and payment terms as on every invoice
 (GEN-2; ORD-8 decided there, from the monthly amount of the subscription and plan lines). The
-issue date is the day the run bills the partner.
+issue date is the day the run bills the partner. Right after it, in the same transaction, the
+partner's waiting charges (Nebenforderungen added before the run's month, issue 18) go on one
+separate "Rechnung über Nebenforderungen" (category O only: :mod:`billing.services.charges`).
 
 Design, in the order a run goes:
 
@@ -90,6 +92,7 @@ from vendorportal.parties.models import Partner
 from vendorportal.periods import month_end, month_period_end
 from vendorportal.webhooks.events import has_webhooks_exists
 
+from .charges import charges_bill, charges_waiting
 from .invoices import LineDraft, invoice_vat, invoice_write
 
 logger = logging.getLogger(__name__)
@@ -222,6 +225,8 @@ def due_partner_ids(*, month: date, named: dict[str, set[int]] | None = None) ->
             due.add(partner_id)
     for partner_ids in (named if named is not None else source_partners(month=month)).values():
         due.update(partner_ids)
+    # Charges (Nebenforderungen) added before the month: billed on their own invoice (issue 18).
+    due.update(charges_waiting(month=month).order_by().values_list("partner_id", flat=True).distinct())
     return sorted(due)
 
 
@@ -232,9 +237,10 @@ def due_partner_ids(*, month: date, named: dict[str, set[int]] | None = None) ->
 class PartnerBill:
     """What one partner's transaction billed."""
 
-    invoice: Invoice
+    invoice: Invoice | None  # None when the partner had only charges to bill
     periods: int  # subscription periods and plan years
     source_lines: int
+    charges_invoice: Invoice | None = None  # the "Rechnung über Nebenforderungen" (issue 18)
 
 
 def _installation_text(installation) -> str:
@@ -404,9 +410,10 @@ def _source_drafts(partner: Partner, month: date, named: dict[str, set[int]] | N
 
 def _locked_partner(partner_id: int, through: date) -> Partner | None:
     """The partner row, locked (``FOR UPDATE``, PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds
-    the database), with the id of its active SEPA mandate (ORD-8) and whether it has service
-    plans billed by ``through`` in the same query — most partners have neither, and then
-    nothing more is read for them."""
+    the database), with the id of its active SEPA mandate (ORD-8), whether it has service
+    plans billed by ``through`` and whether charges wait for the run of ``through``'s month
+    (issue 18) in the same query — most partners have none of these, and then nothing more
+    is read for them."""
     active_mandate = (
         SepaMandate.objects.filter(partner=OuterRef("pk"), revoked_on__isnull=True, signed_on__isnull=False)
         .order_by("pk")
@@ -418,6 +425,7 @@ def _locked_partner(partner_id: int, through: date) -> Partner | None:
             active_mandate_id=Subquery(active_mandate),
             has_plans=Exists(ServicePlan.objects.filter(partner=OuterRef("pk"), billed_from__lte=through)),
             has_webhooks=has_webhooks_exists(),  # invoice.issued costs no query for a partner without
+            has_charges=Exists(charges_waiting(month=through.replace(day=1)).filter(partner=OuterRef("pk"))),
         )
         .filter(pk=partner_id)
         .order_by()
@@ -435,9 +443,26 @@ def _bill_partner(
         return None
     period_drafts = _period_drafts(partner, month_end(month))
     sourced = _source_drafts(partner, month, named)
-    if not period_drafts and not sourced:
-        return None
     issue_date = clock.today()
+    invoice = None
+    if period_drafts or sourced:
+        invoice = _bill_regular(partner, issue_date, period_drafts, sourced, month, render_pdf, rates)
+    # Issue 18: the partner's charges on their own invoice (category O only, BR-O-11), right
+    # after the regular one, in the same transaction.
+    charges_invoice = (
+        charges_bill(partner=partner, month=month, issue_date=issue_date, render_pdf=render_pdf)
+        if partner.has_charges
+        else None
+    )
+    if invoice is None and charges_invoice is None:
+        return None
+    return PartnerBill(
+        invoice=invoice, periods=len(period_drafts), source_lines=len(sourced), charges_invoice=charges_invoice
+    )
+
+
+def _bill_regular(partner, issue_date, period_drafts, sourced, month, render_pdf, rates) -> Invoice:
+    """The partner's regular invoice of the run: subscription periods, plan years, source lines."""
     treatment, percent = invoice_vat(partner, issue_date, rates=rates)
     mandate = SepaMandate.objects.get(pk=partner.active_mandate_id) if partner.active_mandate_id else None
     invoice, lines = invoice_write(
@@ -459,7 +484,7 @@ def _bill_partner(
         by_source[entry.source.name].append((entry.source, entry.proposal, line))
     for entries in by_source.values():
         entries[0][0].call("billed", partner, month, [(proposal, line) for _, proposal, line in entries])
-    return PartnerBill(invoice=invoice, periods=len(period_drafts), source_lines=len(sourced))
+    return invoice
 
 
 def invoicing_bill_partner(
@@ -503,7 +528,7 @@ class InvoicingResult:
 
     def add(self, bill: PartnerBill | None) -> None:
         if bill is not None:
-            self.invoices.append(bill.invoice)
+            self.invoices.extend(i for i in (bill.invoice, bill.charges_invoice) if i is not None)
             self.periods += bill.periods
             self.source_lines += bill.source_lines
 

@@ -1,28 +1,25 @@
-"""Payments and payment reminders: recording a payment on an invoice, the daily overdue job."""
+"""Payments and the daily overdue job: recording a payment on an invoice (which releases a
+dunning block once its invoices are paid), marking invoices overdue and issuing the dunning levels."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
 
-from billing import selectors
-from billing.constants import DOCUMENT_LANGUAGE, REMINDER_AFTER_DAYS, REMINDER_KIND
+from billing import rules, selectors
 from billing.models import (
     Invoice,
     Payment,
 )
+from billing.services.dunning import dunning_blocks_release
 from billing.services.invoices import _invoice_refuse, _locked_invoice, _settle_state
 from vendorportal import clock
-from vendorportal.formats import format_date_de
 from vendorportal.money import D, format_eur, round_cents
-from vendorportal.outbox import outbox_enqueue
 from vendorportal.webhooks import constants as webhook_events
 from vendorportal.webhooks import payloads as webhook_payloads
 from vendorportal.webhooks.events import EventDraft, webhook_event_emit, webhook_events_emit_many
@@ -109,59 +106,47 @@ def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str, 
             payload=webhook_payloads.invoice_payload(invoice),
             dedup_key=f"{webhook_events.INVOICE_PAID}:{invoice.pk}",
         )
+    # Keys blocked for late payment come back once every invoice that caused the block is paid.
+    dunning_blocks_release(invoice=invoice, by=by)
     payment.recorded_before = False
     return payment
-
-
-def _reminder_mail(invoice: Invoice, due: Decimal) -> tuple[str, str]:
-    with translation.override(DOCUMENT_LANGUAGE):
-        subject = _("Freundliche Zahlungserinnerung: Rechnung %(number)s") % {"number": invoice.number}
-        body = "\n".join(
-            [
-                _("Guten Tag,"),
-                "",
-                _(
-                    "sicher ist es im Alltag untergegangen: Unsere Rechnung %(number)s vom %(date)s über %(gross)s "
-                    "war am %(due_date)s fällig, und bei uns ist noch kein vollständiger Zahlungseingang verbucht."
-                )
-                % {
-                    "number": invoice.number,
-                    "date": format_date_de(invoice.issue_date),
-                    "gross": format_eur(invoice.gross_total),
-                    "due_date": format_date_de(invoice.due_date),
-                },
-                _("Offen sind noch %(due)s. Wir freuen uns, wenn Sie den Betrag in den nächsten Tagen überweisen.")
-                % {"due": format_eur(due)},
-                "",
-                _(
-                    "Sollte sich Ihre Zahlung mit dieser Erinnerung überschnitten haben, betrachten Sie diese E-Mail "
-                    "bitte als gegenstandslos. Die Rechnung liegt noch einmal als PDF bei."
-                ),
-                "",
-                _("Mit freundlichen Grüßen"),
-                settings.VENDOR["name"],
-            ]
-        )
-    return subject, body
 
 
 @dataclass(frozen=True)
 class OverdueResult:
     marked_overdue: int
-    reminders: int
+    reminders: int  # Zahlungserinnerungen
+    first_notices: int = 0  # 1. Mahnungen
+    final_notices: int = 0  # letzte Mahnungen
+    # Reported in the summary, not part of a result's identity (tests compare the counts).
+    held: tuple[str, ...] = field(default=(), compare=False)
+    base_rate_stale: bool = field(default=False, compare=False)
 
     def summary(self) -> str:
-        return _("überfällig markiert: %(overdue)s; Zahlungserinnerungen: %(reminders)s") % {
+        text = _(
+            "überfällig markiert: %(overdue)s; Zahlungserinnerungen: %(reminders)s; 1. Mahnungen: %(first)s; "
+            "letzte Mahnungen: %(final)s"
+        ) % {
             "overdue": self.marked_overdue,
             "reminders": self.reminders,
+            "first": self.first_notices,
+            "final": self.final_notices,
         }
+        lines = [text]
+        if self.base_rate_stale:
+            lines.append(_("Achtung: Der neueste Basiszinssatz ist älter als das laufende Halbjahr; bitte nachtragen."))
+        lines += [_("zurückgehalten: %(why)s") % {"why": why} for why in self.held]
+        return "\n".join(lines)
 
 
 @transaction.atomic
 def invoices_overdue(*, today: date | None = None) -> OverdueResult:
-    """The daily job: open invoices past their due date become overdue; an overdue invoice
-    gets ONE friendly reminder e-mail 7 days after its due date (outbox, key
-    ``invoice-reminder:<pk>``, so re-runs and two workers write one)."""
+    """The daily job: open invoices past their due date become overdue; then the dunning
+    levels due today are issued (Zahlungserinnerung 7 days after the due date, 1. Mahnung and
+    letzte Mahnung 14 days after the level before — :mod:`billing.services.dunning`), each once
+    per invoice whatever runs twice."""
+    from billing.services.dunning import dunning_issue_due
+
     today = today or clock.today()
     # A direct debit not yet in a file is not the partner's delay: it is announced again
     # (ORD-8 / SEPA), never reminded to be transferred.
@@ -186,28 +171,12 @@ def invoices_overdue(*, today: date | None = None) -> OverdueResult:
             for invoice in becoming_overdue
         ]
     )
-    reminders = 0
-    due_for_reminder = (
-        Invoice.objects.select_for_update(of=("self",))
-        .filter(
-            kind=Invoice.INVOICE,
-            state=Invoice.OVERDUE,
-            reminder_sent_at__isnull=True,
-            due_date__lte=today - timedelta(days=REMINDER_AFTER_DAYS),
-        )
-        .order_by("number")
+    dunning = dunning_issue_due(today=today)
+    return OverdueResult(
+        marked,
+        dunning.issued[rules.DUNNING_REMINDER],
+        dunning.issued[rules.DUNNING_FIRST],
+        dunning.issued[rules.DUNNING_FINAL],
+        tuple(dunning.held),
+        dunning.base_rate_stale,
     )
-    for invoice in due_for_reminder:
-        subject, body = _reminder_mail(invoice, selectors.invoice_amount_due(invoice))
-        outbox_enqueue(
-            kind=REMINDER_KIND,
-            dedup_key=f"{REMINDER_KIND}:{invoice.pk}",
-            recipients=[invoice.email],
-            subject=subject,
-            body=body,
-            document=invoice,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-        )
-        Invoice.objects.filter(pk=invoice.pk).update(reminder_sent_at=clock.now())
-        reminders += 1
-    return OverdueResult(marked, reminders)

@@ -95,6 +95,25 @@ def _invoice_pdf(partner):
     return {"pk": invoice.pk}
 
 
+@isolation_case("portal:dunning_notice_pdf", download=True)
+def _dunning_notice_pdf(partner):
+    from billing.models import DunningNotice
+    from vendorportal import clock
+
+    _order, invoice = _confirmed(partner)
+    notice = DunningNotice.objects.create(
+        invoice=invoice,
+        partner=partner,
+        level=1,
+        issued_on=invoice.issue_date,
+        deadline=invoice.issue_date,
+        open_amount=invoice.gross_total,
+        email=invoice.email,
+        created_at=clock.now(),
+    )
+    return {"pk": notice.pk}
+
+
 # --- subscriptions and service plans (issue 12) -------------------------------------------------
 
 

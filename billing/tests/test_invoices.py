@@ -400,7 +400,7 @@ def test_payment_after_partial_credit_settles_the_rest(german_order, today):
     assert invoice.state == "paid"
 
 
-# --- overdue and the one reminder --------------------------------------------------------------
+# --- overdue and the Zahlungserinnerung (the first dunning level, issue 18) ----------------------
 
 
 def test_overdue_after_due_date_and_one_reminder_seven_days_later(german_order, today, clock, send_outbox, mailoutbox):
@@ -419,12 +419,13 @@ def test_overdue_after_due_date_and_one_reminder_seven_days_later(german_order, 
     assert services.invoices_overdue() == services.OverdueResult(0, 0)
     assert send_outbox() == 1
     (reminder,) = [m for m in mailoutbox if "Zahlungserinnerung" in m.subject]
-    assert reminder.subject == "Freundliche Zahlungserinnerung: Rechnung RE-2026-000001"
-    assert "am 05.12.2026 fällig" in reminder.body and "Offen sind noch 4.730,49 €" in reminder.body
-    assert reminder.to == ["buchhaltung@muster.test"] and reminder.attachments[0][0] == "RE-2026-000001.pdf"
+    assert reminder.subject == "Zahlungserinnerung: Rechnung RE-2026-000001"
+    assert "am 05.12.2026" in reminder.body and "offenen Betrag von 4.730,49 € bis zum 22.12.2026" in reminder.body
+    assert reminder.to == ["buchhaltung@muster.test"]
+    assert [a[0] for a in reminder.attachments] == ["Zahlungserinnerung-RE-2026-000001.pdf", "RE-2026-000001.pdf"]
     invoice.refresh_from_db()
     assert invoice.state == "overdue" and invoice.reminder_sent_at is not None
-    assert OutboxMessage.objects.filter(kind="invoice-reminder").count() == 1
+    assert OutboxMessage.objects.filter(kind="dunning-notice").count() == 1
 
 
 def test_paid_invoices_are_never_reminded(german_order, today, clock):
@@ -442,7 +443,9 @@ def test_overdue_task_records_a_job_run(german_order, today, clock):
     services.order_confirm(order=german_order)
     clock.set(date(2026, 12, 12))
     assert invoices_overdue_daily() == 1
-    assert JobRun.objects.get(name="invoices-overdue").summary == "überfällig markiert: 1; Zahlungserinnerungen: 1"
+    assert JobRun.objects.get(name="invoices-overdue").summary.startswith(
+        "überfällig markiert: 1; Zahlungserinnerungen: 1; 1. Mahnungen: 0; letzte Mahnungen: 0"
+    )
     assert app.conf.beat_schedule["invoices-overdue-daily"]["task"] == "billing.tasks.invoices_overdue_daily"
 
 

@@ -178,6 +178,28 @@ class World:
             rest="1.00",
         )
         api_token_create(partner=Partner.objects.order_by("pk").first(), name="Walk", scopes=["read"])
+        # Dunning (issue 18): a base rate with history, a notice, a pause, a block.
+        from billing.models import BaseRate, DunningBlock, DunningNotice, DunningPause
+
+        BaseRate.objects.order_by("pk").first().save()  # written by a data migration: no history yet
+        invoice = Invoice.objects.order_by("pk").first()
+        DunningNotice.objects.create(
+            invoice=invoice,
+            partner=invoice.partner,
+            level=1,
+            issued_on=date(2026, 12, 7),
+            deadline=date(2026, 12, 17),
+            open_amount=invoice.gross_total,
+            created_at=now,
+        )
+        DunningPause.objects.create(invoice=invoice, reason="Reklamation", paused_at=now)
+        DunningBlock.objects.create(partner=invoice.partner, reason="Zahlungsverzug", blocked_at=now)
+        # A charge (branch returns, merged into dunning) with its history row.
+        from billing.services.charges import charge_add
+
+        charge_add(
+            partner=invoice.partner, kind="return_fee", amount="3.00", description="Rücklastschrift", dedup_key="walk-1"
+        )
         InboundMail.objects.create(
             message_id="<1@test>", outcome=InboundMail._meta.get_field("outcome").choices[0][0], processed_at=now
         )
