@@ -85,6 +85,7 @@ from billing.models import (
     SubscriptionPriceChange,
 )
 from vendorportal import clock
+from vendorportal.i18n import for_partner
 from vendorportal.money import ZERO, format_eur, round_cents
 from vendorportal.parties.models import Partner
 from vendorportal.periods import month_end, month_period_end
@@ -431,33 +432,35 @@ def _bill_partner(
     partner = _locked_partner(partner_id, month_end(month))
     if partner is None:
         return None
-    period_drafts = _period_drafts(partner, month_end(month))
-    sourced = _source_drafts(partner, month, named)
-    if not period_drafts and not sourced:
-        return None
-    issue_date = clock.today()
-    treatment, percent = invoice_vat(partner, issue_date, rates=rates)
-    mandate = SepaMandate.objects.get(pk=partner.active_mandate_id) if partner.active_mandate_id else None
-    invoice, lines = invoice_write(
-        partner=partner,
-        issue_date=issue_date,
-        email=partner.invoice_email,
-        drafts=period_drafts + [s.draft for s in sourced],
-        vat_category=treatment.code,
-        vat_note=treatment.note,
-        vat_percent=percent,
-        mandate=mandate,
-        # Built here from the partner row and the drafts: the model's full_clean would only
-        # add two queries (partner exists, number unique) the database checks on insert anyway.
-        validate=False,
-        render_pdf=render_pdf,
-    )
-    by_source: dict[str, list] = defaultdict(list)
-    for entry, line in zip(sourced, lines[len(period_drafts) :], strict=True):
-        by_source[entry.source.name].append((entry.source, entry.proposal, line))
-    for entries in by_source.values():
-        entries[0][0].call("billed", partner, month, [(proposal, line) for _, proposal, line in entries])
-    return PartnerBill(invoice=invoice, periods=len(period_drafts), source_lines=len(sourced))
+    # Line texts and payment terms in the partner's language (issue 21, docs/i18n.md).
+    with for_partner(partner):
+        period_drafts = _period_drafts(partner, month_end(month))
+        sourced = _source_drafts(partner, month, named)
+        if not period_drafts and not sourced:
+            return None
+        issue_date = clock.today()
+        treatment, percent = invoice_vat(partner, issue_date, rates=rates)
+        mandate = SepaMandate.objects.get(pk=partner.active_mandate_id) if partner.active_mandate_id else None
+        invoice, lines = invoice_write(
+            partner=partner,
+            issue_date=issue_date,
+            email=partner.invoice_email,
+            drafts=period_drafts + [s.draft for s in sourced],
+            vat_category=treatment.code,
+            vat_note=treatment.note,
+            vat_percent=percent,
+            mandate=mandate,
+            # Built here from the partner row and the drafts: the model's full_clean would only
+            # add two queries (partner exists, number unique) the database checks on insert anyway.
+            validate=False,
+            render_pdf=render_pdf,
+        )
+        by_source: dict[str, list] = defaultdict(list)
+        for entry, line in zip(sourced, lines[len(period_drafts) :], strict=True):
+            by_source[entry.source.name].append((entry.source, entry.proposal, line))
+        for entries in by_source.values():
+            entries[0][0].call("billed", partner, month, [(proposal, line) for _, proposal, line in entries])
+        return PartnerBill(invoice=invoice, periods=len(period_drafts), source_lines=len(sourced))
 
 
 def invoicing_bill_partner(

@@ -9,11 +9,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from billing import selectors
-from billing.constants import DOCUMENT_LANGUAGE, REMINDER_AFTER_DAYS, REMINDER_KIND
+from billing.constants import REMINDER_AFTER_DAYS, REMINDER_KIND
 from billing.models import (
     Invoice,
     Payment,
@@ -21,6 +20,7 @@ from billing.models import (
 from billing.services.invoices import _invoice_refuse, _locked_invoice, _settle_state
 from vendorportal import clock
 from vendorportal.formats import format_date_de
+from vendorportal.i18n import for_partner
 from vendorportal.money import D, format_eur, round_cents
 from vendorportal.outbox import outbox_enqueue
 
@@ -102,7 +102,7 @@ def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str, 
 
 
 def _reminder_mail(invoice: Invoice, due: Decimal) -> tuple[str, str]:
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(invoice.partner):
         subject = _("Freundliche Zahlungserinnerung: Rechnung %(number)s") % {"number": invoice.number}
         body = "\n".join(
             [
