@@ -237,7 +237,10 @@ def _buyer_fields(partner: Partner) -> dict:
 def invoice_vat(partner: Partner, issue_date: date, *, rates: dict | None = None) -> tuple[rules.VatTreatment, Decimal]:
     """The partner's VAT treatment (GEN-2) and the rate of its category valid on the issue
     date. ``rates`` caches the rate per category for a caller issuing many invoices on one day."""
-    treatment = rules.vat_treatment(partner.country, partner.vat_id)
+    # The exemption note is stored (and sent as Factur-X BT-120) in German, the wording of
+    # § 14a UStG; an English PDF prints its translation beside it (issue 21, docs/i18n.md).
+    with translation.override("de"):
+        treatment = rules.vat_treatment(partner.country, partner.vat_id)
     if rates is None:
         return treatment, selectors.vat_rate_on(treatment.code, issue_date)
     if treatment.code not in rates:

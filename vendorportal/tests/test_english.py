@@ -148,6 +148,9 @@ def test_an_english_partner_sees_no_german(client, rendered_documents):
     german = german_words()
     assert len(german) > 500, "the German word list comes from the .po file's msgids"
 
+    from licensing.services.catalog import catalog_load
+
+    catalog_load()  # the price list, article data and the products the orders need
     membership = PartnerUserFactory(role="admin")
     partner = membership.partner
     partner.language = "en"
@@ -189,7 +192,8 @@ def test_an_english_partner_sees_no_german(client, rendered_documents):
             subject, body = import_string(registered_kind(message.kind).compose)(message)
         texts.append((f"e-mail {message.kind}", f"{subject}\n{body}"))
 
-    data = data_words()
+    # Data, and the language names, each shown in its own language ("Deutsch", "English").
+    data = data_words() | _words(" ".join(name for _code, name in settings.LANGUAGES))
     found: dict[str, set[str]] = {}
     for where, text in texts:
         for word in _words(text) - data:
