@@ -112,11 +112,31 @@ def visible_text(html: str) -> str:
     return " ".join(parser.parts)
 
 
+# Columns the product writes itself (from msgids) are not data: e-mails, job summaries,
+# confirmations, invoice line texts and terms. Their words must be English like the pages.
+PRODUCT_TEXT = {
+    "outboxmessage": None,  # None: every column
+    "jobrun": None,
+    "confirmation": None,
+    "invoice": {"payment_terms", "vat_note"},
+    "invoiceline": {"description"},
+    "license": {"state_reason"},
+}
+
+
 def data_words() -> set[str]:
     """Words of every text column of every row: names, addresses, subjects — data, not UI."""
     words: set[str] = set()
     for model in apps.get_models():
-        fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, (models.CharField, models.TextField))]
+        name = model._meta.model_name.removeprefix("historical")
+        skip = PRODUCT_TEXT.get(name, set())
+        if skip is None:
+            continue
+        fields = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.TextField)) and f.attname not in skip
+        ]
         if not fields:
             continue
         for row in model._base_manager.values_list(*fields):
