@@ -87,7 +87,10 @@ class _Text(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if self._skip or tag in ("script", "style") or attrs.get("lang") == "de":
+        # lang="de" marks the German an English invoice keeps on purpose — on an element inside
+        # the page; a whole page or document declared German is no excuse.
+        german_part = attrs.get("lang") == "de" and tag not in ("html", "body")
+        if self._skip or tag in ("script", "style") or german_part:
             if tag not in ("br", "img", "input", "meta", "link", "hr"):
                 self._skip.append(tag)
             return
