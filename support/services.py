@@ -29,7 +29,7 @@ from support import rules, selectors
 from support.exceptions import AlreadyBilled, AttachmentLocked, AttachmentRefused, SupportError
 from support.models import Attachment, HourlyRate, Ticket, TicketMessage, TimeEntry
 from vendorportal import clock, roles
-from vendorportal.i18n import for_partner
+from vendorportal.i18n import for_partner, for_vendor
 from vendorportal.money import round_cents
 from vendorportal.outbox import outbox_enqueue
 from vendorportal.sequences import next_document_number
@@ -232,23 +232,26 @@ def ticket_open(
             subject=_("Ihr Ticket ist eingegangen: %(s)s") % {"s": ticket.subject},
             body=_opened_text(ticket),
         )
-    staff_body = _("Neues Ticket %(n)s von %(p)s (%(k)s, Dringlichkeit %(u)s).") % {
-        "n": ticket.number,
-        "p": partner.company,
-        "k": ticket.get_kind_display(),
-        "u": ticket.get_urgency_display(),
-    }
-    if ticket.sla_due_at:
-        staff_body += "\n" + _("Enterprise-SLA: erste Antwort fällig bis %(due)s.") % {"due": _local(ticket.sla_due_at)}
-    outbox_enqueue(
-        kind="support-staff",
-        dedup_key=f"support-staff-{ticket.pk}-opened",
-        recipients=support_staff_emails(),
-        subject=f"[{ticket.number}] " + _("Neues Ticket: %(s)s") % {"s": ticket.subject},
-        body=staff_body + "\n\n" + body,
-        document=ticket,
-        from_email=support_from_email(),
-    )
+    with for_vendor():  # the support staff's mail stays German (docs/i18n.md)
+        staff_body = _("Neues Ticket %(n)s von %(p)s (%(k)s, Dringlichkeit %(u)s).") % {
+            "n": ticket.number,
+            "p": partner.company,
+            "k": ticket.get_kind_display(),
+            "u": ticket.get_urgency_display(),
+        }
+        if ticket.sla_due_at:
+            staff_body += "\n" + _("Enterprise-SLA: erste Antwort fällig bis %(due)s.") % {
+                "due": _local(ticket.sla_due_at)
+            }
+        outbox_enqueue(
+            kind="support-staff",
+            dedup_key=f"support-staff-{ticket.pk}-opened",
+            recipients=support_staff_emails(),
+            subject=f"[{ticket.number}] " + _("Neues Ticket: %(s)s") % {"s": ticket.subject},
+            body=staff_body + "\n\n" + body,
+            document=ticket,
+            from_email=support_from_email(),
+        )
     if kind in (rules.BUG_REPORT, rules.FEATURE_REQUEST):
         entitled = selectors.ticket_entitlements(ticket, timezone.localdate(now))
         with for_partner(ticket.partner):
@@ -379,15 +382,16 @@ def ticket_reply(
                 body=_("Guten Tag,") + "\n\n" + body,
             )
     if not from_staff:
-        outbox_enqueue(
-            kind="support-staff",
-            dedup_key=f"support-staff-{ticket.pk}-reply-{message.pk}",
-            recipients=support_staff_emails(),
-            subject=f"[{ticket.number}] " + _("Antwort des Partners: %(s)s") % {"s": ticket.subject},
-            body=body,
-            document=ticket,
-            from_email=support_from_email(),
-        )
+        with for_vendor():
+            outbox_enqueue(
+                kind="support-staff",
+                dedup_key=f"support-staff-{ticket.pk}-reply-{message.pk}",
+                recipients=support_staff_emails(),
+                subject=f"[{ticket.number}] " + _("Antwort des Partners: %(s)s") % {"s": ticket.subject},
+                body=body,
+                document=ticket,
+                from_email=support_from_email(),
+            )
     if new_status and new_status != ticket.status:
         ticket_set_status(ticket=ticket, status=new_status, by=by)
     return message
