@@ -27,7 +27,7 @@ FAST_TESTS := $(sort $(wildcard */tests/test_rules*.py */tests/test_services*.py
 # imports Django and the project, ≈ 6 s of CPU each when compiled from source every time.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-fast lint format bench deps system-deps setup java
+.PHONY: run test test-fast lint format bench deps system-deps setup java messages
 
 system-deps:
 	@PYTHON=$(PYTHON) bash scripts/system-deps.sh
@@ -37,7 +37,15 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-deps: system-deps $(STAMP)
+deps: system-deps $(STAMP) messages
+
+# The English catalogue (issue 21): locale/en/LC_MESSAGES/django.mo is built from the .po
+# (gettext's msgfmt), never committed; rebuilt when the .po changes.
+MO := locale/en/LC_MESSAGES/django.mo
+messages: $(MO)
+$(MO): locale/en/LC_MESSAGES/django.po
+	@command -v msgfmt >/dev/null || { echo "msgfmt fehlt: 'make system-deps' als root installiert gettext" >&2; exit 1; }
+	msgfmt --check-format -o $@ $<
 
 setup: deps
 	$(PY) manage.py migrate --noinput
@@ -63,7 +71,7 @@ format: deps
 
 # Lint first: CI fails on a lint error as on a failing test. pytest exits 5 when no test ran,
 # which make counts as a failure like any other non-zero exit.
-test: lint
+test: lint messages
 	$(PY) -m pytest $(XDIST) --durations=20 $(PYTEST_ARGS)
 
 # --reuse-db: the lane keeps its migrated test databases between runs (none of its tests empties

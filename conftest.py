@@ -1,6 +1,23 @@
+import os
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+
+
+def pytest_configure(config):
+    """The English catalogue's .mo is built by make (msgfmt); a plain ``pytest`` after a change
+    of the .po builds it here, before Django loads any catalogue (issue 21, docs/i18n.md)."""
+    po = Path(__file__).parent / "locale" / "en" / "LC_MESSAGES" / "django.po"
+    mo = po.with_suffix(".mo")
+    if po.exists() and (not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime):
+        import polib
+
+        tmp = mo.with_suffix(f".mo.{os.getpid()}")
+        polib.pofile(str(po)).save_as_mofile(str(tmp))
+        tmp.replace(mo)  # atomic: xdist workers may build it at once
+
 
 # Property tests check values, not speed: on a loaded 2-core machine (parallel test workers,
 # CI) input generation may be slow, which must not fail a test (no deadline, no too_slow).

@@ -99,6 +99,7 @@ class InvoiceDocument:
     gross_total: Decimal  # net_total + vat_total
     payment: Payment
     currency: str = "EUR"
+    language: str = "de"  # the partner's (issue 21): labels of the PDF; the Factur-X XML has none
     order_reference: str = ""  # the partner's order / the portal's order number (BT-13)
     buyer_reference: str = ""  # Leitweg-ID or the partner's reference (BT-10); "" if none
     preceding_invoice: str = ""  # corrections: number of the invoice it corrects (BT-25)

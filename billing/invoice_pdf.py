@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from billing import documents
@@ -114,13 +115,25 @@ def document_title(doc: InvoiceDocument) -> str:
     return _("Stornorechnung") if doc.cancels_invoice else _("Rechnungskorrektur")
 
 
+def _vat_label(row) -> str:
+    return _("USt. %(percent)s auf %(basis)s") % {"percent": _percent(row.percent), "basis": format_eur(row.basis)}
+
+
 def invoice_context(doc: InvoiceDocument) -> dict:
     """Everything ``invoice.html`` shows, formatted for German readers."""
     credit_note = doc.kind == CREDIT_NOTE
     payment = doc.payment
     direct_debit = payment.means == PAYMENT_DIRECT_DEBIT
     title = document_title(doc)
+    with translation.override("de"):  # the German beside the English (issue 21, docs/i18n.md)
+        german = {
+            "title_de": document_title(doc),
+            "number_label_de": _("Belegnummer") if credit_note else _("Rechnungs-Nr."),
+            "date_label_de": _("Datum der Korrektur") if credit_note else _("Rechnungsdatum"),
+            "vat_labels_de": [_vat_label(row) for row in doc.vat_breakdown],
+        }
     return {
+        **german,
         "doc": doc,
         "title": title,
         "number_label": _("Belegnummer") if credit_note else _("Rechnungs-Nr."),
@@ -152,14 +165,16 @@ def invoice_context(doc: InvoiceDocument) -> dict:
             for line in doc.lines
         ],
         "vat_rows": [
-            {
-                "label": _("USt. %(percent)s auf %(basis)s")
-                % {"percent": _percent(row.percent), "basis": format_eur(row.basis)},
-                "amount": format_eur(row.amount),
-            }
-            for row in doc.vat_breakdown
+            {"label": _vat_label(row), "label_de": label_de, "amount": format_eur(row.amount)}
+            for row, label_de in zip(doc.vat_breakdown, german["vat_labels_de"], strict=True)
         ],
-        "exemption_notes": [row.exemption_reason for row in doc.vat_breakdown if row.exemption_reason],
+        # Stored in German (§ 14a UStG wording); shown translated, with the German beside it.
+        "exemption_notes": [_(row.exemption_reason) for row in doc.vat_breakdown if row.exemption_reason],
+        "exemption_notes_de": [
+            row.exemption_reason
+            for row in doc.vat_breakdown
+            if row.exemption_reason and _(row.exemption_reason) != row.exemption_reason
+        ],
         "net_total": format_eur(doc.net_total),
         "vat_total": format_eur(doc.vat_total),
         "gross_total": format_eur(doc.gross_total),

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import re
 
-from django.utils import translation
-
-from billing.constants import DOCUMENT_LANGUAGE
 from billing.models import SepaMandate, group_iban
 from vendorportal.formats import format_date_de
+from vendorportal.i18n import for_partner
 
 TEMPLATE = "documents/sepa_mandate.html"
 
@@ -48,5 +46,5 @@ def mandate_pdf(mandate: SepaMandate) -> bytes:
     """The mandate form as PDF, with creditor ID and mandate reference, signed or not."""
     from vendorportal.pdf import render_pdf
 
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(mandate.partner):
         return render_pdf(TEMPLATE, mandate_context(mandate))

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, Sum
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from billing import documents, pricing, rules, sepa
@@ -15,6 +16,7 @@ from billing.exceptions import VatRateMissing
 from billing.models import Invoice, InvoiceLine, Order, OrderLine, SepaMandate, ServicePlan, Subscription, VatRate
 from licensing.models import Bundle, Installation, License, Product
 from vendorportal.formats import format_date_de
+from vendorportal.i18n import partner_language
 
 
 def orders_for_partner(partner):
@@ -209,8 +211,11 @@ def invoice_document(invoice: Invoice) -> documents.InvoiceDocument:
     credited = invoice.credited_invoice
     # The VAT note (reverse charge, not taxable) is the breakdown's exemption reason, which the
     # PDF prints in its own box and the XML carries as BT-120: not repeated as a free note.
-    notes = [n for n in (invoice.reason and _("Grund: %(reason)s") % {"reason": invoice.reason},) if n]
+    language = partner_language(invoice.partner)  # issue 21: the PDF's labels; the XML has none
+    with translation.override(language):
+        notes = [n for n in (invoice.reason and _("Grund: %(reason)s") % {"reason": invoice.reason},) if n]
     return documents.InvoiceDocument(
+        language=language,
         kind=documents.CREDIT_NOTE if invoice.is_credit_note else documents.INVOICE,
         number=invoice.number,
         issue_date=invoice.issue_date,

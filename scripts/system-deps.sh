@@ -6,10 +6,11 @@
 # (issue 17: support/tests/mailservers.py starts its own Dovecot on 127.0.0.1); a JDK 17 or newer
 # for the Java licence verifier (issue 21: `make java`, checked against Python's in `make test`) —
 # Debian's default-jdk-headless (OpenJDK 17 on Debian 12, 21 on Debian 13) where no javac is there.
+# gettext: msgfmt compiles the English catalogue (issue 21, `make messages`).
 # Extra packages can be passed as arguments (CI adds postgresql and redis-server).
 # No service is started by the install: the tests and CI start the servers they need.
 set -euo pipefail
-wanted=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium dovecot-imapd "$@")
+wanted=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium dovecot-imapd gettext "$@")
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -29,6 +29,7 @@ from support import rules, selectors
 from support.exceptions import AlreadyBilled, AttachmentLocked, AttachmentRefused, SupportError
 from support.models import Attachment, HourlyRate, Ticket, TicketMessage, TimeEntry
 from vendorportal import clock, roles
+from vendorportal.i18n import for_partner, for_vendor
 from vendorportal.money import round_cents
 from vendorportal.outbox import outbox_enqueue
 from vendorportal.sequences import next_document_number
@@ -227,40 +228,45 @@ def ticket_open(
             ticket=ticket, message=message, upload=upload, by=by, from_staff=False, marked_log_data=files_are_log_data
         )
 
-    _notify_partner(
-        ticket,
-        key="opened",
-        subject=_("Ihr Ticket ist eingegangen: %(s)s") % {"s": ticket.subject},
-        body=_opened_text(ticket),
-    )
-    staff_body = _("Neues Ticket %(n)s von %(p)s (%(k)s, Dringlichkeit %(u)s).") % {
-        "n": ticket.number,
-        "p": partner.company,
-        "k": ticket.get_kind_display(),
-        "u": ticket.get_urgency_display(),
-    }
-    if ticket.sla_due_at:
-        staff_body += "\n" + _("Enterprise-SLA: erste Antwort fällig bis %(due)s.") % {"due": _local(ticket.sla_due_at)}
-    outbox_enqueue(
-        kind="support-staff",
-        dedup_key=f"support-staff-{ticket.pk}-opened",
-        recipients=support_staff_emails(),
-        subject=f"[{ticket.number}] " + _("Neues Ticket: %(s)s") % {"s": ticket.subject},
-        body=staff_body + "\n\n" + body,
-        document=ticket,
-        from_email=support_from_email(),
-    )
-    if kind in (rules.BUG_REPORT, rules.FEATURE_REQUEST):
-        entitled = selectors.ticket_entitlements(ticket, timezone.localdate(now))
+    with for_partner(ticket.partner):
+        _notify_partner(
+            ticket,
+            key="opened",
+            subject=_("Ihr Ticket ist eingegangen: %(s)s") % {"s": ticket.subject},
+            body=_opened_text(ticket),
+        )
+    with for_vendor():  # the support staff's mail stays German (docs/i18n.md)
+        staff_body = _("Neues Ticket %(n)s von %(p)s (%(k)s, Dringlichkeit %(u)s).") % {
+            "n": ticket.number,
+            "p": partner.company,
+            "k": ticket.get_kind_display(),
+            "u": ticket.get_urgency_display(),
+        }
+        if ticket.sla_due_at:
+            staff_body += "\n" + _("Enterprise-SLA: erste Antwort fällig bis %(due)s.") % {
+                "due": _local(ticket.sla_due_at)
+            }
         outbox_enqueue(
-            kind="support-ack",
-            dedup_key=f"support-ack-{ticket.pk}",
-            recipients=_partner_recipients(ticket),
-            subject=f"[{ticket.number}] " + _("Eingangsbestätigung: %(s)s") % {"s": ticket.subject},
-            body=acknowledgement_text(kind, status_replies=entitled.status_replies),
+            kind="support-staff",
+            dedup_key=f"support-staff-{ticket.pk}-opened",
+            recipients=support_staff_emails(),
+            subject=f"[{ticket.number}] " + _("Neues Ticket: %(s)s") % {"s": ticket.subject},
+            body=staff_body + "\n\n" + body,
             document=ticket,
             from_email=support_from_email(),
         )
+    if kind in (rules.BUG_REPORT, rules.FEATURE_REQUEST):
+        entitled = selectors.ticket_entitlements(ticket, timezone.localdate(now))
+        with for_partner(ticket.partner):
+            outbox_enqueue(
+                kind="support-ack",
+                dedup_key=f"support-ack-{ticket.pk}",
+                recipients=_partner_recipients(ticket),
+                subject=f"[{ticket.number}] " + _("Eingangsbestätigung: %(s)s") % {"s": ticket.subject},
+                body=acknowledgement_text(kind, status_replies=entitled.status_replies),
+                document=ticket,
+                from_email=support_from_email(),
+            )
     return ticket
 
 
@@ -377,22 +383,24 @@ def ticket_reply(
             payload=webhook_payloads.ticket_reply_payload(ticket, message),
             dedup_key=f"{webhook_events.TICKET_REPLIED}:{message.pk}",
         )
-        _notify_partner(
-            ticket,
-            key=f"reply-{message.pk}",
-            subject=_("Antwort des Supports: %(s)s") % {"s": ticket.subject},
-            body=_("Guten Tag,") + "\n\n" + body,
-        )
+        with for_partner(ticket.partner):
+            _notify_partner(
+                ticket,
+                key=f"reply-{message.pk}",
+                subject=_("Antwort des Supports: %(s)s") % {"s": ticket.subject},
+                body=_("Guten Tag,") + "\n\n" + body,
+            )
     if not from_staff:
-        outbox_enqueue(
-            kind="support-staff",
-            dedup_key=f"support-staff-{ticket.pk}-reply-{message.pk}",
-            recipients=support_staff_emails(),
-            subject=f"[{ticket.number}] " + _("Antwort des Partners: %(s)s") % {"s": ticket.subject},
-            body=body,
-            document=ticket,
-            from_email=support_from_email(),
-        )
+        with for_vendor():
+            outbox_enqueue(
+                kind="support-staff",
+                dedup_key=f"support-staff-{ticket.pk}-reply-{message.pk}",
+                recipients=support_staff_emails(),
+                subject=f"[{ticket.number}] " + _("Antwort des Partners: %(s)s") % {"s": ticket.subject},
+                body=body,
+                document=ticket,
+                from_email=support_from_email(),
+            )
     if new_status and new_status != ticket.status:
         ticket_set_status(ticket=ticket, status=new_status, by=by)
     return message
@@ -429,15 +437,16 @@ def ticket_set_status(*, ticket: Ticket, status: str, by=None) -> Ticket:
         return ticket
     ticket.save(update_fields=["status", "updated_at"])
     if not (ticket.kind == rules.BUG_REPORT and not ticket.confirmed_bug):
-        _notify_partner(
-            ticket,
-            key=f"status-{ticket.history.count()}",
-            subject=_("Status geändert: %(s)s") % {"s": ticket.get_status_display()},
-            body=_("Guten Tag,")
-            + "\n\n"
-            + _("Ihr Ticket %(n)s hat jetzt den Status „%(s)s“.")
-            % {"n": ticket.number, "s": ticket.get_status_display()},
-        )
+        with for_partner(ticket.partner):
+            _notify_partner(
+                ticket,
+                key=f"status-{ticket.history.count()}",
+                subject=_("Status geändert: %(s)s") % {"s": ticket.get_status_display()},
+                body=_("Guten Tag,")
+                + "\n\n"
+                + _("Ihr Ticket %(n)s hat jetzt den Status „%(s)s“.")
+                % {"n": ticket.number, "s": ticket.get_status_display()},
+            )
     return ticket
 
 

@@ -9,7 +9,7 @@ class VendorPortalConfig(AppConfig):
     verbose_name = _("Betrieb")
 
     def ready(self):
-        from vendorportal import lookups
+        from vendorportal import i18n, lookups  # noqa: F401 — i18n: the login signal keeps the language
         from vendorportal.roles import roles_after_migrate
 
         # Integer lookups never send a number the column cannot hold (issue 17).

@@ -1,5 +1,6 @@
 """Operational records shared by all apps."""
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils import timezone
@@ -115,3 +116,28 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject or self.dedup_key} → {', '.join(self.recipients)}"
+
+
+class UserLanguage(models.Model):
+    """The language a login (partner login or staff member) sees the portal and the admin in.
+
+    Absent: a partner login sees its partner's language (``Partner.language``), a staff member
+    the default, German (``settings.LANGUAGE_CODE``). Set by the language switch.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="language_preference",
+        verbose_name=_("Benutzer"),
+    )
+    language = models.CharField(_("Sprache"), max_length=8, choices=[("de", "Deutsch"), ("en", "English")])
+
+    class Meta:
+        verbose_name = _("Sprache des Zugangs")
+        verbose_name_plural = _("Sprachen der Zugänge")
+        constraints = [models.CheckConstraint(condition=models.Q(language__in=["de", "en"]), name="userlanguage_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"

@@ -76,13 +76,15 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     # NUL bytes in path, query or form: a German 400 before any view (issue 17).
     "vendorportal.input_guard.RejectNulBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # The login's language, else the switch's cookie, else German (issue 21, docs/i18n.md);
+    # in place of Django's LocaleMiddleware, which would follow the browser's Accept-Language.
+    "vendorportal.i18n.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "vendorportal.security.middleware.StaffOtpPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

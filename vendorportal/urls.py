@@ -11,6 +11,7 @@ import licensing.urls
 import support.urls
 import vendorportal.portal.urls
 import vendorportal.webhooks.urls
+from vendorportal import i18n
 
 portal_urlpatterns = [
     *vendorportal.portal.urls.urlpatterns,
@@ -26,7 +27,7 @@ urlpatterns = [
     path("admin/2fa/", include("vendorportal.security.urls", namespace="security")),
     path("admin/", admin.site.urls),
     path("portal/", include((portal_urlpatterns, "portal"))),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", i18n.set_language, name="set_language"),
     *api.urls.urlpatterns,
     # No /media/: stored documents are served only by views that check rights (the admin's
     # /admin/dokumente/…, the portal's partner-scoped downloads), see vendorportal.stored_files.

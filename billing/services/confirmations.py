@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import translation
 from django.utils.translation import gettext as _
 
-from billing.constants import CONFIRMATION_KIND, DOCUMENT_LANGUAGE
+from billing.constants import CONFIRMATION_KIND
 from billing.exceptions import BillingError
 from billing.models import Confirmation, SepaMandate, ServicePlan, Subscription
 from vendorportal import clock
 from vendorportal.formats import format_date_de
+from vendorportal.i18n import for_partner
 from vendorportal.models import OutboxMessage
 from vendorportal.money import format_eur
 from vendorportal.outbox import outbox_enqueue
@@ -127,7 +127,7 @@ def _subscription_facts(sub: Subscription) -> list:
 def confirmation_subscription_notice(*, subscription: Subscription, preview, by=None) -> Confirmation:
     """The notice recorded by ``subscription_give_notice`` (SUB-5), or the special termination
     (SUB-6): received on, the end, every subscription of the package that ends with it."""
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(subscription.partner):
         special = preview.special
         facts = _subscription_facts(subscription) + [
             (_("Kündigung eingegangen am"), format_date_de(preview.notice_on)),
@@ -169,7 +169,7 @@ def confirmation_tier_change(*, change, preview, by=None) -> Confirmation:
     """The tier change recorded by ``subscription_change_tier`` (SUB-7): the new tier or users,
     the new monthly price and the billing period it applies from."""
     sub = change.subscription
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(sub.partner):
         what = preview.tier or _("%(users)s Benutzer") % {"users": preview.users}
         total = preview.monthly_price * sub.quantity
         return _confirm(
@@ -224,7 +224,7 @@ def _plan_facts(plan: ServicePlan) -> list:
 
 def confirmation_plan_booking(*, service_plan: ServicePlan, by=None) -> Confirmation:
     """A service plan booked (SUB-8): plan, server key, price, start, how it can be ended."""
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(service_plan.partner):
         facts = _plan_facts(service_plan) + [
             (_("gebucht am"), format_date_de(service_plan.signed_on)),
             (
@@ -264,7 +264,7 @@ def confirmation_plan_booking(*, service_plan: ServicePlan, by=None) -> Confirma
 
 def confirmation_plan_notice(*, service_plan: ServicePlan, preview, by=None) -> Confirmation:
     """A service plan's notice (SUB-8): received on and the end of the plan year it ends with."""
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(service_plan.partner):
         return _confirm(
             kind=Confirmation.PLAN_NOTICE,
             key=f"plan-notice:{service_plan.pk}:{preview.notice_on:%Y-%m-%d}",
@@ -301,7 +301,7 @@ def confirmation_mandate(*, mandate: SepaMandate, event: str, by=None) -> Confir
     from billing.selectors import sepa_creditor
 
     creditor = sepa_creditor()
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(mandate.partner):
         facts = [
             (_("Mandatsreferenz"), mandate.reference),
             (_("Zahlungsempfänger"), creditor.name),
@@ -390,7 +390,7 @@ def confirmation_pdf(confirmation: Confirmation) -> bytes:
     """The one-page confirmation PDF, from the row (the text as confirmed)."""
     from vendorportal.pdf import render_pdf
 
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(confirmation.partner):
         return render_pdf(TEMPLATE, confirmation_context(confirmation))
 
 

@@ -18,7 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from billing import pricing, rules, selectors
-from billing.constants import CREDIT_NOTE_KIND, DOCUMENT_LANGUAGE, INVOICE_KIND
+from billing.constants import CREDIT_NOTE_KIND, INVOICE_KIND
 from billing.exceptions import (
     InvoiceRefused,
 )
@@ -35,6 +35,7 @@ from billing.models import (
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.formats import format_date_de
+from vendorportal.i18n import for_partner
 from vendorportal.models import OutboxMessage
 from vendorportal.money import ZERO, format_eur, round_cents
 from vendorportal.outbox import outbox_enqueue, outbox_resend
@@ -79,7 +80,7 @@ def _render_invoice_pdf(doc) -> bytes:
     """The one call into the invoice PDF renderer (INV-2, INV-4): PDF/A-3 with the Factur-X XML."""
     from billing.invoice_pdf import invoice_pdf
 
-    with translation.override(DOCUMENT_LANGUAGE):
+    with translation.override(doc.language):
         return invoice_pdf(doc)
 
 
@@ -170,7 +171,7 @@ def _line_description(line: OrderLine) -> str:
 
 
 def _invoice_mail(invoice: Invoice) -> tuple[str, str]:
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(invoice.partner):
         if invoice.is_credit_note:  # INV-1: a Rechnungskorrektur or Stornorechnung, never "Gutschrift"
             facts = {
                 "title": invoice.document_title,
@@ -240,7 +241,10 @@ def _buyer_fields(partner: Partner) -> dict:
 def invoice_vat(partner: Partner, issue_date: date, *, rates: dict | None = None) -> tuple[rules.VatTreatment, Decimal]:
     """The partner's VAT treatment (GEN-2) and the rate of its category valid on the issue
     date. ``rates`` caches the rate per category for a caller issuing many invoices on one day."""
-    treatment = rules.vat_treatment(partner.country, partner.vat_id)
+    # The exemption note is stored (and sent as Factur-X BT-120) in German, the wording of
+    # § 14a UStG; an English PDF prints its translation beside it (issue 21, docs/i18n.md).
+    with translation.override("de"):
+        treatment = rules.vat_treatment(partner.country, partner.vat_id)
     if rates is None:
         return treatment, selectors.vat_rate_on(treatment.code, issue_date)
     if treatment.code not in rates:
@@ -553,13 +557,18 @@ def _pdf_queue(invoice: Invoice, render_pdf: bool = True) -> None:
         transaction.on_commit(partial(_pdf_after_commit, invoice.pk), robust=True)
 
 
-@transaction.atomic
 def invoice_issue_for_order(*, order: Order, by=None) -> Invoice:
     """Issue the invoice of a confirmed order (INV-1, INV-2, GEN-2, ORD-8): lines as
     priced (the order's stored breakdown), VAT by the partner's treatment and the rate
     valid on the issue date, totals per rate, payment terms; PDF stored; e-mail to the
     order's invoice e-mail through the outbox. An order is invoiced once: a second call
     returns the invoice (the ``invoice_once_per_order`` constraint decides races)."""
+    with for_partner(order.partner):  # line texts and payment terms in the partner's language (issue 21)
+        return _invoice_issue_for_order(order=order, by=by)
+
+
+@transaction.atomic
+def _invoice_issue_for_order(*, order: Order, by=None) -> Invoice:
     order = Order.objects.select_for_update(of=("self",)).select_related("partner").get(pk=order.pk)
     existing = Invoice.objects.filter(order=order, kind=Invoice.INVOICE).first()
     if existing is not None:
@@ -611,13 +620,18 @@ def _settle_state(invoice: Invoice, credited: Decimal | None = None) -> None:
         invoice.move_to(Invoice.PAID)
 
 
-@transaction.atomic
 def credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> Invoice:
     """A correction (Rechnungskorrektur; Stornorechnung when it takes back the whole invoice, INV-1) for all of an invoice (``lines=None``) or some of
     its lines, ``[(invoice_line, quantity), …]``: own number ``GS-YYYY-NNNNNN``, references
     the invoice, same VAT treatment. Refuses crediting more than was invoiced (less what
     earlier credit notes took back). A fully credited invoice becomes cancelled.
     """
+    with for_partner(invoice.partner):  # line texts and payment terms in the partner's language (issue 21)
+        return _credit_note_issue(invoice=invoice, lines=lines, reason=reason, by=by)
+
+
+@transaction.atomic
+def _credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) -> Invoice:
     invoice = _locked_invoice(invoice)
     reason = (reason or "").strip()
     if invoice.is_credit_note:

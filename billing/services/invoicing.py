@@ -87,6 +87,7 @@ from billing.models import (
     SubscriptionPriceChange,
 )
 from vendorportal import clock
+from vendorportal.i18n import for_partner
 from vendorportal.money import ZERO, format_eur, round_cents
 from vendorportal.parties.models import Partner
 from vendorportal.periods import month_end, month_period_end
@@ -441,19 +442,21 @@ def _bill_partner(
     partner = _locked_partner(partner_id, month_end(month))
     if partner is None:
         return None
-    period_drafts = _period_drafts(partner, month_end(month))
-    sourced = _source_drafts(partner, month, named)
-    issue_date = clock.today()
-    invoice = None
-    if period_drafts or sourced:
-        invoice = _bill_regular(partner, issue_date, period_drafts, sourced, month, render_pdf, rates)
-    # Issue 18: the partner's charges on their own invoice (category O only, BR-O-11), right
-    # after the regular one, in the same transaction.
-    charges_invoice = (
-        charges_bill(partner=partner, month=month, issue_date=issue_date, render_pdf=render_pdf)
-        if partner.has_charges
-        else None
-    )
+    # Line texts and payment terms in the partner's language (issue 21, docs/i18n.md).
+    with for_partner(partner):
+        period_drafts = _period_drafts(partner, month_end(month))
+        sourced = _source_drafts(partner, month, named)
+        issue_date = clock.today()
+        invoice = None
+        if period_drafts or sourced:
+            invoice = _bill_regular(partner, issue_date, period_drafts, sourced, month, render_pdf, rates)
+        # Issue 18: the partner's charges on their own invoice (category O only, BR-O-11), right
+        # after the regular one, in the same transaction.
+        charges_invoice = (
+            charges_bill(partner=partner, month=month, issue_date=issue_date, render_pdf=render_pdf)
+            if partner.has_charges
+            else None
+        )
     if invoice is None and charges_invoice is None:
         return None
     return PartnerBill(

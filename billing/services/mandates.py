@@ -32,11 +32,11 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing import rules, selectors, sepa
-from billing.constants import DEBIT_NOTICE_KIND, DOCUMENT_LANGUAGE
+from billing.constants import DEBIT_NOTICE_KIND
 from billing.exceptions import (
     SepaCollectionRefused,
     SepaMandateRefused,
@@ -57,6 +57,7 @@ from billing.services.confirmations import (
 )
 from vendorportal import clock
 from vendorportal.formats import format_date_de
+from vendorportal.i18n import for_partner
 from vendorportal.money import format_eur, sum_money
 from vendorportal.outbox import outbox_enqueue
 from vendorportal.parties.models import Partner
@@ -76,7 +77,7 @@ def submission_lead_days() -> int:
 def _debit_notice(invoice: Invoice, *, old_date: date | None, old_reference: str, why: str) -> None:
     """The e-mail that tells the partner how an open invoice is collected now (a new
     pre-notification, or the move to transfer), in the transaction that changed it."""
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(invoice.partner):
         amount = format_eur(selectors.invoice_amount_due(invoice))
         if invoice.payment_means == rules.DIRECT_DEBIT:
             subject = _("Neuer Einzugstag für Rechnung %(number)s: %(date)s") % {

@@ -23,7 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -32,6 +32,7 @@ from licensing.models import DeliveryNote, Installation, License, LicenseBinding
 from licensing.selectors.delivery import DOCUMENT_TIMEZONE, delivery_note_context
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
+from vendorportal.i18n import for_partner
 from vendorportal.models import OutboxMessage
 from vendorportal.outbox import OutboxDraft, outbox_enqueue, outbox_enqueue_fresh, outbox_resend
 from vendorportal.pdf import render_pdf
@@ -47,7 +48,6 @@ OUTBOX_KIND = "delivery-note"
 TEMPLATE = "documents/delivery_note.html"
 # Documents and their e-mails are German whatever language the user who triggered
 # them has chosen (staff may use the English admin).
-DOCUMENT_LANGUAGE = "de"
 
 
 def _redundancy_group_ids(installation: Installation) -> set[int]:
@@ -209,7 +209,7 @@ def delivery_note_render(*, note: DeliveryNote) -> None:
     if _stored_pdf_name(note.pk):
         note.refresh_from_db(fields=["pdf", "pdf_sha256"])
         return
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(note.installation.customer.partner):
         pdf_bytes = render_pdf(TEMPLATE, delivery_note_context(note))
     with transaction.atomic():
         locked = DeliveryNote.objects.select_for_update().get(pk=note.pk)
@@ -294,9 +294,10 @@ def _note_of(message: OutboxMessage) -> DeliveryNote:
 
 
 def delivery_note_compose(message: OutboxMessage) -> tuple[str, str]:
-    """Outbox hook: subject and body of the note's e-mail, in German."""
-    with translation.override(DOCUMENT_LANGUAGE):
-        context = delivery_note_context(_note_of(message))
+    """Outbox hook: subject and body of the note's e-mail, in the partner's language."""
+    note = _note_of(message)
+    with for_partner(note.installation.customer.partner):
+        context = delivery_note_context(note)
         return delivery_mail_subject(context), delivery_mail_body(context)
 
 

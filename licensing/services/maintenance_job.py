@@ -58,6 +58,7 @@ from licensing.selectors.systems import MaintenanceReport, SystemOverview, maint
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.formats import format_date_de
+from vendorportal.i18n import for_partner
 from vendorportal.jobs import recorded_job
 from vendorportal.models import OutboxMessage
 from vendorportal.money import format_eur
@@ -272,7 +273,8 @@ def notices_enqueue(*, today: date, claim: str) -> NoticeRun:
                 refused_partners.append(partner_id)
                 result.refused.append(f"{partner.company} <{partner.delivery_email}>: {refusal.message}")
                 continue
-            subject, body = partner_notice_text(partner, partner_notices, today)
+            with for_partner(partner):  # the partner's language (issue 21); the job's log stays German
+                subject, body = partner_notice_text(partner, partner_notices, today)
             drafts.append(
                 OutboxDraft(
                     dedup_key=notice_batch_key(today=today, partner_id=partner_id, claim=claim),

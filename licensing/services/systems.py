@@ -24,6 +24,7 @@ from licensing.models import Installation, MaintenanceCoverage, Reinitialisation
 from licensing.pricing import CallAssistQuote, price_cart, renewal_quote_priced
 from licensing.selectors.systems import call_assist_prices, license_totals, system_facts
 from vendorportal.formats import format_date_de
+from vendorportal.i18n import for_partner
 from vendorportal.money import format_eur
 
 logger = logging.getLogger(__name__)
@@ -405,6 +406,13 @@ def renewal_quote_send(*, installation: Installation, today: date, months: int =
         )
     quote = call_assist_quote(installation=installation, users=None, months=months, today=today)
     partner = installation.customer.partner
+    with for_partner(partner):  # the partner's language (issue 21), whoever sends it
+        subject, body = _renewal_quote_mail(installation=installation, quote=quote, today=today)
+    EmailMessage(subject=subject, body=body, to=[partner.delivery_email]).send()
+    return quote
+
+
+def _renewal_quote_mail(*, installation: Installation, quote: CallAssistQuote, today: date) -> tuple[str, str]:
     lines = [
         f"{line.quantity} × {line.article} {line.name}: {format_eur(line.unit_price)} = {format_eur(line.total)}"
         for line in quote.lines
@@ -441,9 +449,5 @@ def renewal_quote_send(*, installation: Installation, today: date, months: int =
     if quote.sample_prices:
         body.append(_("Hinweis: Die Preise sind Beispielpreise."))
     body += ["", _("Bitte bestellen Sie die Verlängerung für jedes System einzeln."), "", settings.VENDOR["name"]]
-    EmailMessage(
-        subject=_("Angebot Verlängerung Softwarepflege %(serial)s") % {"serial": installation.identifier},
-        body="\n".join(body),
-        to=[partner.delivery_email],
-    ).send()
-    return quote
+    subject = _("Angebot Verlängerung Softwarepflege %(serial)s") % {"serial": installation.identifier}
+    return subject, "\n".join(body)

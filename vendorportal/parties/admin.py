@@ -85,7 +85,10 @@ class PartnerAdmin(SimpleHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["company", "street", "postal_code", "city", "country", "vat_id"]}),
         (_("Partnerprogramm"), {"fields": ["level", "status_confirmed_on"]}),
-        (_("Lieferung und Rechnung"), {"fields": ["delivery_email", "invoice_email", "prepayment_required"]}),
+        (
+            _("Lieferung und Rechnung"),
+            {"fields": ["delivery_email", "invoice_email", "prepayment_required", "language"]},
+        ),
     ]
 
 

@@ -109,6 +109,15 @@ class Partner(Address):
     )
     invoice_email = models.EmailField(_("Rechnungs-E-Mail (Standard)"))
     prepayment_required = models.BooleanField(_("Vorkasse erforderlich"), default=False)
+    # Issue 21: documents and e-mails to the partner (invoices, delivery notes, confirmations,
+    # reminders, Softwarepflege notices, support mails) in this language; see docs/i18n.md.
+    language = models.CharField(
+        _("Sprache der Dokumente"),
+        max_length=8,
+        choices=[("de", "Deutsch"), ("en", "English")],
+        default="de",
+        help_text=_("Rechnungen, Lieferscheine, Bestätigungen und E-Mails an den Partner in dieser Sprache."),
+    )
     created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
     history = HistoricalRecords(table_name="licensing_historicalpartner")
 
@@ -118,7 +127,10 @@ class Partner(Address):
         verbose_name = _("Partner")
         verbose_name_plural = _("Partner")
         indexes = [models.Index(fields=["company"], name="licensing_p_company_0a27a2_idx")]
-        constraints = [plausible_date_check("status_confirmed_on", "partner_status_confirmed_on_plausible")]
+        constraints = [
+            plausible_date_check("status_confirmed_on", "partner_status_confirmed_on_plausible"),
+            models.CheckConstraint(condition=Q(language__in=["de", "en"]), name="partner_language_valid"),
+        ]
 
     def __str__(self) -> str:
         return self.company

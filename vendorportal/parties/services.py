@@ -231,3 +231,18 @@ def partner_user_deactivate(*, partner_user: PartnerUser, by) -> PartnerUser:
     user.save(update_fields=["is_active"])
     _log_partner_user_change(membership=membership, by=by, message=_("Im Partnerportal deaktiviert."))
     return membership
+
+
+@transaction.atomic
+def partner_language_set(*, partner: Partner, language: str, by=None) -> Partner:
+    """The language of the partner's documents and e-mails (issue 21); the partner's history
+    (simple_history) records who changed it."""
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    partner.language = language
+    partner._history_user = by if getattr(by, "pk", None) else None
+    try:
+        partner.full_clean()
+    except ValidationError as exc:
+        raise PartyError(_("Diese Sprache gibt es nicht.")) from exc
+    partner.save(update_fields=["language"])
+    return partner

@@ -15,11 +15,13 @@ from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from vendorportal import clock
+from vendorportal.i18n import language_for_user
 from vendorportal.outbox import outbox_enqueue
 
 INVITATION = "portal-invitation"
@@ -43,20 +45,22 @@ def _user_of(message):
 
 def invitation_compose(message) -> tuple[str, str]:
     user = _user_of(message)
-    body = render_to_string(
-        "portal/registration/invitation_email.txt",
-        {"user": user, "link": set_password_link(user), "vendor": settings.VENDOR},
-    )
-    return _("Ihr Zugang zum Partnerportal"), body
+    with translation.override(language_for_user(user)):  # the login's language (issue 21)
+        body = render_to_string(
+            "portal/registration/invitation_email.txt",
+            {"user": user, "link": set_password_link(user), "vendor": settings.VENDOR},
+        )
+        return _("Ihr Zugang zum Partnerportal"), body
 
 
 def password_reset_compose(message) -> tuple[str, str]:
     user = _user_of(message)
-    body = render_to_string(
-        "portal/registration/password_reset_email.txt",
-        {"username": user.get_username(), "link": set_password_link(user)},
-    )
-    return _("Neues Passwort für das Partnerportal"), body
+    with translation.override(language_for_user(user)):  # the login's language (issue 21)
+        body = render_to_string(
+            "portal/registration/password_reset_email.txt",
+            {"username": user.get_username(), "link": set_password_link(user)},
+        )
+        return _("Neues Passwort für das Partnerportal"), body
 
 
 def invitation_send(*, user) -> None:

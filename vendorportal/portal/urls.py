@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("passwort-setzen/fertig/", views.PortalPasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("zugaenge/", views_logins.logins_list, name="logins"),
+    path("zugaenge/sprache/", views_logins.partner_language, name="partner_language"),
     path("zugaenge/einladen/", views_logins.login_invite, name="login_invite"),
     path("zugaenge/<int:pk>/deaktivieren/", views_logins.login_deactivate, name="login_deactivate"),
 ]

@@ -12,11 +12,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from vendorportal.errors import PortalError
-from vendorportal.parties.models import PartnerUser
-from vendorportal.parties.services import partner_user_deactivate, partner_user_invite
+from vendorportal.parties.models import Partner, PartnerUser
+from vendorportal.parties.services import partner_language_set, partner_user_deactivate, partner_user_invite
 from vendorportal.portal.access import partner_required
 
 
@@ -40,6 +40,16 @@ class InvitationForm(forms.Form):
     )
 
 
+class DocumentLanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=gettext_lazy("Sprache der Dokumente"),
+        choices=Partner._meta.get_field("language").choices,
+        help_text=gettext_lazy(
+            "Rechnungen, Lieferscheine, Bestätigungen und E-Mails an den Partner in dieser Sprache."
+        ),
+    )
+
+
 def _logins(partner):
     return (
         PartnerUser.objects.filter(partner=partner)
@@ -54,7 +64,12 @@ def logins_list(request):
     return render(
         request,
         "portal/logins/list.html",
-        {"logins": _logins(request.partner), "me": request.partner_user, "title": _("Zugänge")},
+        {
+            "logins": _logins(request.partner),
+            "me": request.partner_user,
+            "title": _("Zugänge"),
+            "language_form": DocumentLanguageForm(initial={"language": request.partner.language}),
+        },
     )
 
 
@@ -88,4 +103,17 @@ def login_deactivate(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Zugang %(name)s deaktiviert.") % {"name": membership.user.get_username()})
+    return redirect("portal:logins")
+
+
+@require_POST
+@partner_required(admin_only=True)
+def partner_language(request):
+    """The partner's document language (issue 21), set by a partner administrator."""
+    form = DocumentLanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Bitte eine der angebotenen Sprachen wählen."))
+        return redirect("portal:logins")
+    partner_language_set(partner=request.partner, language=form.cleaned_data["language"], by=request.user)
+    messages.success(request, _("Dokumente und E-Mails gehen künftig in der gewählten Sprache an Sie."))
     return redirect("portal:logins")
