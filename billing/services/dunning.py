@@ -31,16 +31,16 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from billing import rules, selectors
-from billing.constants import DOCUMENT_LANGUAGE, DUNNING_KIND
+from billing.constants import DUNNING_KIND
 from billing.exceptions import BillingError, BillingInputError, DunningRefused
 from billing.models import BaseRate, DunningBlock, DunningNotice, DunningPause, Invoice, Subscription
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.formats import format_date_de
+from vendorportal.i18n import for_partner
 from vendorportal.money import ZERO, format_eur
 from vendorportal.outbox import outbox_enqueue
 
@@ -351,7 +351,7 @@ def dunning_notice_context(notice: DunningNotice) -> dict:
 
 def _mail(notice: DunningNotice) -> tuple[str, str]:
     invoice = notice.invoice
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(invoice.partner):  # the partner's language (issue 21, docs/i18n.md)
         subject = _("%(title)s: Rechnung %(number)s") % {"title": notice.title, "number": invoice.number}
         before, deadline, after = _texts(notice)
         claim = []
@@ -386,7 +386,7 @@ def _mail(notice: DunningNotice) -> tuple[str, str]:
 def _render(notice: DunningNotice) -> bytes:
     from vendorportal.pdf import render_pdf
 
-    with translation.override(DOCUMENT_LANGUAGE):
+    with for_partner(notice.invoice.partner):
         return render_pdf(TEMPLATE, dunning_notice_context(notice))
 
 
