@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from billing import pricing, selectors, services
@@ -391,7 +392,11 @@ class OrderAdmin(SimpleHistoryAdmin):
             else:
                 self.message_user(
                     request,
-                    _("%(count)s Position(en) hinzugefügt und Bestellung neu berechnet.")
+                    ngettext(
+                        "%(count)s Position hinzugefügt und Bestellung neu berechnet.",
+                        "%(count)s Positionen hinzugefügt und Bestellung neu berechnet.",
+                        len(data["installations"]),
+                    )
                     % {"count": len(data["installations"])},
                     messages.SUCCESS,
                 )
@@ -742,7 +747,11 @@ class SepaBatchAdmin(admin.ModelAdmin):
                     return redirect("admin:billing_sepabatch_changelist")
                 self.message_user(
                     request,
-                    _("Lastschriftdatei %(id)s mit %(count)s Lastschrift(en) über %(total)s erstellt.")
+                    ngettext(
+                        "Lastschriftdatei %(id)s mit %(count)s Lastschrift über %(total)s erstellt.",
+                        "Lastschriftdatei %(id)s mit %(count)s Lastschriften über %(total)s erstellt.",
+                        batch.count,
+                    )
                     % {"id": batch.message_id, "count": batch.count, "total": format_eur(batch.total)},
                     messages.SUCCESS,
                 )

@@ -703,10 +703,13 @@ def license_diagnose(
 ) -> Diagnosis:
     """Why is this key (not) accepted on this installation? One LIC-3 verdict and what to do."""
     today = today or clock.today()
+    malformed_identifier = ""
     try:
         identifier = rules.normalize_identifier(identifier_kind, identifier)
-    except rules.IdentifierFormatError:
-        pass  # diagnose anyway: the verdict will say the key belongs elsewhere
+    except rules.IdentifierFormatError as exc:
+        # Diagnose anyway (a mistyped key is still worth saying), but a key that is only
+        # "for another server key" is told that the server key itself is malformed.
+        malformed_identifier = exc.message
     product = None
     if module_code:
         product = Product.objects.filter(article=module_code.strip().upper()).first()
@@ -757,6 +760,12 @@ def license_diagnose(
         required_version=required or "",
         identifier=identifier,
     )
+    if malformed_identifier and result.code == verifier.OTHER_SERVER_KEY:
+        message = (
+            malformed_identifier
+            + " "
+            + _("Der Modullizenzschlüssel selbst ist echt; bitte die Kennung der Anlage prüfen.")
+        )
     return Diagnosis(verdict=result.code, message=message, license=lic)
 
 

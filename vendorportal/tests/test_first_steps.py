@@ -1,0 +1,86 @@
+"""What a new user stumbled over (issue 21): counts read as German ("1 Rechnung", not
+"1 Rechnungen"), the admin's logout leads back to the admin's login, commands print no
+stray warnings, ticket times are Berlin times, and ``make run`` tells the workers the
+address the portal is served on (links in e-mails)."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from datetime import date, datetime
+from decimal import Decimal as D
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from kombu import Connection
+
+from billing.models import Invoice
+from billing.services.invoicing import InvoicingResult
+from support.models import Ticket, TicketMessage
+from vendorportal.documents import CheckResult
+from vendorportal.parties.tests.factories import PartnerFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    "invoices,periods,extra,expected",
+    [
+        (1, 1, 1, "Abrechnung 01/2027: 1 Rechnung, 1 Abrechnungszeitraum, 1 weitere Position, netto"),
+        (2, 6, 0, "Abrechnung 01/2027: 2 Rechnungen, 6 Abrechnungszeiträume, 0 weitere Positionen, netto"),
+    ],
+)
+def test_the_invoicing_summary_counts_in_german(invoices, periods, extra, expected):
+    result = InvoicingResult(
+        month=date(2027, 1, 1),
+        invoices=[Invoice(net_total=D("10.00"), gross_total=D("11.90"))] * invoices,
+        periods=periods,
+        source_lines=extra,
+    )
+    assert result.summary().startswith(expected)
+
+
+def test_the_document_check_counts_in_german():
+    assert CheckResult(checked=1).summary() == "1 Dokument geprüft: vorhanden und unverändert."
+    assert CheckResult(checked=2).summary() == "2 Dokumente geprüft: alle vorhanden und unverändert."
+
+
+@pytest.mark.django_db
+def test_the_admins_logout_returns_to_the_admin_login(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.post(reverse("admin:logout"))
+    assert response.status_code == 302 and response.url == reverse("admin:login")
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_default_broker_names_its_host(caplog):
+    # "No hostname was supplied. Reverting to default 'localhost'" came with every command
+    # that queues a task (issue_license, load_demo).
+    assert settings.CELERY_BROKER_URL.startswith("filesystem://")
+    with caplog.at_level(logging.WARNING, logger="kombu"):
+        with Connection(settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
+            conn.info()
+    assert "No hostname was supplied" not in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_ticket_messages_time_is_berlin_time():
+    ticket = Ticket.objects.create(
+        number="T-2026-00001",
+        partner=PartnerFactory(),
+        subject="Ansage",
+        received_at=datetime(2026, 7, 1, 13, 5, tzinfo=ZoneInfo("UTC")),
+    )
+    message = TicketMessage(ticket=ticket, body="…", created_at=datetime(2026, 7, 1, 13, 5, tzinfo=ZoneInfo("UTC")))
+    assert str(message) == "T-2026-00001 · 01.07.2026 15:05"  # summer time: UTC + 2 h
+
+
+def test_make_run_sends_links_to_the_port_it_serves():
+    out = subprocess.run(
+        ["make", "-n", "run", "PORT=9000"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    honcho = next(line for line in out.splitlines() if "honcho start" in line)
+    assert "PORTAL_BASE_URL=${PORTAL_BASE_URL:-http://127.0.0.1:9000}" in honcho
