@@ -6,7 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 
 from billing.models import OrderLine, ServicePlan
@@ -233,16 +244,35 @@ def partner_has_contract(partner, on: date) -> bool:
     return contract.exists() or plan.exists()
 
 
+# Knowledge-base search: how much a match of a word counts, by where it is found.
+KB_PHRASE_WEIGHT, KB_TITLE_WEIGHT, KB_TAG_WEIGHT, KB_BODY_WEIGHT = 20, 10, 5, 1
+
+
 def articles_for_partner(*, partner, on: date, query: str = "", tag: str = "") -> QuerySet:
     qs = Article.objects.filter(published=True).prefetch_related("tags")
     if not partner_has_contract(partner, on):
         qs = qs.filter(visibility=Article.PUBLIC)
-    if query:
-        for word in query.split()[:8]:
-            qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word) | Q(tags__name__icontains=word))
     if tag:
-        qs = qs.filter(tags__name=tag)
-    return qs.distinct().order_by("title")
+        qs = qs.filter(Exists(Article.tags.through.objects.filter(article=OuterRef("pk"), tag__name=tag)))
+    if not query:
+        return qs.order_by("title")
+    # Every word must occur (title, tag or text); the best matches come first: the whole
+    # query in the title, then each word in the title, in a tag, in the text (weights
+    # below), ties by title. Plain LIKE lookups, the same on SQLite and PostgreSQL.
+    score = Value(0)
+    words = query.split()[:8]
+    for word in words:
+        in_tag = Exists(Article.tags.through.objects.filter(article=OuterRef("pk"), tag__name__icontains=word))
+        qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word) | in_tag)
+        score = (
+            score
+            + Case(When(title__icontains=word, then=Value(KB_TITLE_WEIGHT)), default=Value(0))
+            + Case(When(in_tag, then=Value(KB_TAG_WEIGHT)), default=Value(0))
+            + Case(When(body__icontains=word, then=Value(KB_BODY_WEIGHT)), default=Value(0))
+        )
+    if len(words) > 1:
+        score = score + Case(When(title__icontains=" ".join(words), then=Value(KB_PHRASE_WEIGHT)), default=Value(0))
+    return qs.annotate(relevance=ExpressionWrapper(score, output_field=IntegerField())).order_by("-relevance", "title")
 
 
 def article_for_partner(*, partner, on: date, slug: str) -> Article:
