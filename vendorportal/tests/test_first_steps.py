@@ -84,3 +84,18 @@ def test_make_run_sends_links_to_the_port_it_serves():
     ).stdout
     honcho = next(line for line in out.splitlines() if "honcho start" in line)
     assert "PORTAL_BASE_URL=${PORTAL_BASE_URL:-http://127.0.0.1:9000}" in honcho
+
+
+@pytest.mark.django_db
+def test_a_member_sees_why_it_cannot_order_and_whom_to_ask(client):
+    from vendorportal.parties.tests.factories import PartnerUserFactory
+
+    admin = PartnerUserFactory(role="admin", user__first_name="Erika", user__last_name="Muster")
+    member = PartnerUserFactory(role="member", partner=admin.partner)
+    client.force_login(member.user)
+    page = client.get(reverse("portal:orders")).content.decode()
+    assert "Neue Bestellung" not in page
+    assert "Bestellen, Kündigen und Zugänge verwalten können nur die Administratoren Ihres Partnerkontos." in page
+    assert "Bitte wenden Sie sich an: Erika Muster." in page
+    refused = client.get(reverse("portal:order_new"))
+    assert refused.status_code == 403 and "Bitte wenden Sie sich an: Erika Muster." in refused.content.decode()
