@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib import admin
+from django.contrib.admin import options
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from vendorportal.form_fields import GermanDecimalField
+
+# Every decimal (money) field of every admin form reads a comma as the decimal separator
+# (issue 21). Set before any ModelAdmin is built: each copies these defaults when created.
+options.FORMFIELD_FOR_DBFIELD_DEFAULTS[models.DecimalField] = {"form_class": GermanDecimalField}
 
 
 @dataclass

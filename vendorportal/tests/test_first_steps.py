@@ -99,3 +99,27 @@ def test_a_member_sees_why_it_cannot_order_and_whom_to_ask(client):
     assert "Bitte wenden Sie sich an: Erika Muster." in page
     refused = client.get(reverse("portal:order_new"))
     assert refused.status_code == 403 and "Bitte wenden Sie sich an: Erika Muster." in refused.content.decode()
+
+
+@pytest.mark.parametrize(
+    "typed,stored",
+    [("96,50", "96.50"), ("1.299,50 €", "1299.50"), ("12,5", "12.50"), ("12.50", "12.50"), ("96", "96.00")],
+)
+def test_admin_money_fields_read_german_amounts(typed, stored):
+    from django.contrib import admin
+
+    from support.models import HourlyRate
+
+    form_class = admin.site._registry[HourlyRate].get_form(None)
+    field = form_class.base_fields["amount"]
+    assert field.clean(typed) == D(stored)
+    assert 'inputmode="decimal"' in field.widget.render("amount", D("96.50"))
+    assert 'value="96,50"' in field.widget.render("amount", D("96.50"))
+
+
+def test_a_dot_is_never_dropped_silently():
+    from vendorportal.form_fields import GermanDecimalField
+
+    field = GermanDecimalField(max_digits=12, decimal_places=2)
+    with pytest.raises(Exception, match="2 Dezimalstellen"):
+        field.clean("1.234")  # 1.234 € is no amount; "1.234,00" or "1234" is
