@@ -427,7 +427,7 @@ def ticket_reply(
         raise SupportError(_("Interne Notizen schreibt nur der Support."), code="note_by_partner")
     if from_staff and not internal and ticket.kind == rules.BUG_REPORT and not ticket.confirmed_bug:
         raise SupportError(
-            _("Eine Fehlermeldung wird erst beantwortet, wenn der Fehler bestätigt ist (SUP-6)."),
+            _("Eine Fehlermeldung wird erst beantwortet, wenn der Fehler bestätigt ist."),
             code="bug_not_confirmed",
         )
     now = clock.now()
@@ -595,7 +595,7 @@ def attachment_open_check(attachment: Attachment, *, staff: bool) -> None:
         raise AttachmentLocked(
             _(
                 "Log-Datei gesperrt: Für diesen Kunden liegt kein AV-Vertrag vor. Ohne AV-Vertrag analysieren wir "
-                "keine Log-Dateien (SUP-4); die Datei wird frei, sobald ein AV-Vertrag eingetragen ist."
+                "keine Log-Dateien; die Datei wird frei, sobald ein AV-Vertrag eingetragen ist."
             ),
             code="dpa_missing",
         )

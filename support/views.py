@@ -70,7 +70,7 @@ def log_data_field() -> forms.BooleanField:
         label=gettext_lazy("enthält Logdaten"),
         required=False,
         help_text=gettext_lazy(
-            "Logdaten öffnet der Support erst, wenn für den Kunden ein AV-Vertrag vorliegt (SUP-4). "
+            "Logdaten öffnet der Support erst, wenn für den Kunden ein AV-Vertrag vorliegt. "
             "Archive und Dateien, die nach Logs aussehen, erkennen wir auch selbst."
         ),
     )

@@ -121,8 +121,8 @@ def _check_issue(
 def _paid_key_refusal(*, product: Product, installation: Installation, existing: License) -> str:
     return _(
         "Für %(id)s gibt es bereits einen aktiven bezahlten Schlüssel für %(name)s (Lizenz Nr. %(serial)s). "
-        "Ein zweiter wird nicht ausgestellt: Für mehr Benutzer bitte das Staffel-Upgrade bestellen (ORD-6); "
-        "läuft das Modul auf einem neuen Serverlizenzschlüssel, den Umzug mit Kulanzschlüssel verwenden (LIC-10)."
+        "Ein zweiter wird nicht ausgestellt: Für mehr Benutzer bitte das Staffel-Upgrade bestellen; "
+        "läuft das Modul auf einem neuen Serverlizenzschlüssel, den Umzug mit Kulanzschlüssel verwenden."
     ) % {"id": installation.identifier, "name": product.name, "serial": existing.serial}
 
 
@@ -235,9 +235,7 @@ def _prepare(request: IssueRequest, today: date) -> dict:
         if product.pricing_model == Product.TIERED:
             if not installation.installed_users:
                 _refuse(
-                    _(
-                        "Für %(name)s braucht die Installation die Anzahl installierter Benutzerlizenzen (Staffel, CAT-2)."
-                    )
+                    _("Für %(name)s braucht die Installation die Anzahl installierter Benutzerlizenzen (Staffel).")
                     % {"name": product.name},
                     "no_users",
                 )
@@ -365,7 +363,7 @@ def licenses_issue(
     paid_pairs = [(r.installation.pk, r.product.pk) for r in requests if r.kind in License.PAID_KINDS]
     if len(set(paid_pairs)) < len(paid_pairs):
         _refuse(
-            _("Dasselbe Modul ist für dieselbe Installation zweimal als bezahlter Schlüssel angegeben (ORD-6)."),
+            _("Dasselbe Modul ist für dieselbe Installation zweimal als bezahlter Schlüssel angegeben."),
             "paid_key_twice",
         )
     claim_rows = _claim(claims)
@@ -650,7 +648,7 @@ def installation_move(
         issued_by=by,
     )
     for lic in active:
-        license_revoke(license=lic, reason=_("Umzug auf %(new)s (Kulanz, LIC-10)") % {"new": new.identifier}, by=by)
+        license_revoke(license=lic, reason=_("Umzug auf %(new)s (Kulanz)") % {"new": new.identifier}, by=by)
     return MoveResult(
         outcome=outcome,
         new_licenses=new_licenses,
@@ -775,7 +773,7 @@ def license_diagnose(
 @transaction.atomic
 def insight_own_use_register(*, license: License, purchased_on: date, price_paid: Decimal) -> InsightOwnUse:
     if license.product.article != INSIGHT:
-        raise LicensingError(_("Nur Insight Analytics wird bei Eigennutzung erstattet (LIC-13)."), code="not_insight")
+        raise LicensingError(_("Nur Insight Analytics wird bei Eigennutzung erstattet."), code="not_insight")
     partner = license.installation.customer.partner
     return InsightOwnUse.objects.create(
         partner=partner, license=license, purchased_on=purchased_on, price_paid=price_paid

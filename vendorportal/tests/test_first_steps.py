@@ -5,7 +5,9 @@ address the portal is served on (links in e-mails)."""
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
 import subprocess
 from datetime import date, datetime
 from decimal import Decimal as D
@@ -123,3 +125,36 @@ def test_a_dot_is_never_dropped_silently():
     field = GermanDecimalField(max_digits=12, decimal_places=2)
     with pytest.raises(Exception, match="2 Dezimalstellen"):
         field.clean("1.234")  # 1.234 € is no amount; "1.234,00" or "1234" is
+
+
+RULE_ID = re.compile(r"\b(?:ORD|CAT|SUB|SUP|LIC|SWP|SYS|INV|GEN)-\d+")
+GETTEXT = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext"}
+
+
+def _partner_facing_sources():
+    """Python modules whose texts reach partners: everything but the staff's admin, the
+    commands, the models' field labels and help texts (admin forms) and the tests."""
+    for app in ("billing", "licensing", "support", "vendorportal", "api"):
+        for path in sorted((ROOT / app).rglob("*.py")):
+            parts = set(path.relative_to(ROOT).parts)
+            if parts & {"tests", "migrations", "management", "models"} or path.name.startswith("admin"):
+                continue
+            if path.name in ("models.py", "settings.py"):
+                continue
+            yield path
+
+
+def test_no_rule_ids_in_what_partners_read():
+    # Issue 21: "(ORD-6)", "CAT-2", "(SUB-8)" meant nothing to a partner. The IDs stay in code
+    # comments and docstrings (RULES.md) and in staff texts; not in portal pages or messages.
+    found = []
+    for path in _partner_facing_sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in GETTEXT:
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and RULE_ID.search(arg.value):
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {arg.value[:80]}")
+    for path in sorted((ROOT / "templates" / "portal").rglob("*.html")):
+        text = re.sub(r"\{#.*?#\}|\{% comment %\}.*?\{% endcomment %\}", "", path.read_text(), flags=re.S)
+        found += [f"{path.relative_to(ROOT)}: {m.group(0)}" for m in RULE_ID.finditer(text)]
+    assert found == []
