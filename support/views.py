@@ -285,8 +285,9 @@ def ticket_list(request):
 def _ticket_create(request, kind: str, template_title: str):
     swp = selectors.partner_system_swp(request.partner, clock.today())
     initial = {}
-    if request.method != "POST" and request.GET.get("installation", "").isdigit():
-        initial["installation"] = int(request.GET["installation"])
+    preset = request.GET.get("installation", "")
+    if request.method != "POST" and preset.isdigit() and len(preset) <= 9:  # an id the column can hold
+        initial["installation"] = int(preset)
     form = TicketForm(
         request.POST or None, request.FILES or None, partner=request.partner, kind=kind, swp=swp, initial=initial
     )

@@ -206,3 +206,12 @@ def test_staff_see_the_auerswald_facts_and_hints(client, comtrexx, group_name):
     assert "2.0.1" in page and "5.0" in page
     assert "installiert ist 2.0.1" in page and "Softwarepflege endete am 30.09.2026" in page
     assert "STARFACE-Version" not in page  # no empty STARFACE fields on an Auerswald ticket
+
+
+def test_a_preset_installation_that_is_not_the_partners_is_ignored(client, comtrexx):
+    foreign = make_system("comtrexx_next")
+    url = reverse("portal:support_ticket_new")
+    for preset in (str(foreign.pk), "9" * 40, "abc"):
+        page = client.get(url, {"installation": preset})
+        assert page.status_code == 200
+        assert 'id="swp-hint" role="status" hidden' in page.content.decode()
