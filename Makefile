@@ -52,6 +52,8 @@ setup: deps
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py load_demo
 
+# Links in e-mails (invitations, tickets, password resets) point where the portal is served:
+# honcho gives each process its own PORT, so the workers learn the web port from PORTAL_BASE_URL.
 run: setup
 	@echo
 	@echo "Partnerportal:  http://127.0.0.1:$(PORT)/portal/"
@@ -59,7 +61,7 @@ run: setup
 	@echo "Gesendete Mails liegen in var/mail/ (EMAIL_URL für SMTP setzen)."
 	@echo "Stoppen mit Strg-C."
 	@echo
-	PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+	PORT=$(PORT) PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(VENV)/bin/honcho start -f Procfile
 
 lint: deps
 	$(VENV)/bin/ruff check .

@@ -3,6 +3,7 @@ stored). Revoking needs ``api.change_apitoken``."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from api.models import ApiToken
 from api.services import api_token_revoke
@@ -41,5 +42,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             api_token_revoke(token=token, by=request.user)
         self.message_user(
-            request, _("%(n)s API-Zugang/Zugänge widerrufen.") % {"n": queryset.count()}, messages.SUCCESS
+            request,
+            ngettext("%(n)s API-Zugang widerrufen.", "%(n)s API-Zugänge widerrufen.", queryset.count())
+            % {"n": queryset.count()},
+            messages.SUCCESS,
         )

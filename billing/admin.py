@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -163,10 +165,9 @@ class OrderAdmin(SimpleHistoryAdmin):
         "reference_display",
         "partner",
         "installations_count",
-        "order_date",
+        "order_date_display",
         "state",
-        "net_once",
-        "net_monthly",
+        "net_display",
     ]
     list_filter = ["state", "order_date"]
     search_fields = [
@@ -271,6 +272,12 @@ class OrderAdmin(SimpleHistoryAdmin):
     def reference_display(self, obj):
         return obj.reference
 
+    # The list fits 1280 px with the navigation and the filters beside it (issue 21): the date
+    # as 06.12.2026, not "6. Dezember 2026"; headers may wrap (admin/vendorportal.css).
+    @admin.display(description=_("Datum"), ordering="order_date")
+    def order_date_display(self, obj):
+        return format_date_de(obj.order_date)
+
     @admin.display(description=_("Installationen"))
     def installations_count(self, obj):
         return len({line.installation_id for line in obj.lines.all()})
@@ -278,6 +285,12 @@ class OrderAdmin(SimpleHistoryAdmin):
     def _net(self, obj, unit):
         nets = [line.line_net for line in obj.lines.all() if line.price_unit == unit]
         return format_eur(sum(nets, ZERO)) if nets else "—"
+
+    @admin.display(description=_("netto"))
+    def net_display(self, obj):
+        """One column for both (the list fits 1280 px): the one-off net, the monthly net "/ Monat"."""
+        rows = [(self.net_once(obj), ""), (self.net_monthly(obj), gettext("/ Monat"))]
+        return format_html_join(mark_safe("<br>"), "{} {}", [row for row in rows if row[0] != "—"]) or "—"
 
     @admin.display(description=_("netto einmalig"))
     def net_once(self, obj):
@@ -391,7 +404,11 @@ class OrderAdmin(SimpleHistoryAdmin):
             else:
                 self.message_user(
                     request,
-                    _("%(count)s Position(en) hinzugefügt und Bestellung neu berechnet.")
+                    ngettext(
+                        "%(count)s Position hinzugefügt und Bestellung neu berechnet.",
+                        "%(count)s Positionen hinzugefügt und Bestellung neu berechnet.",
+                        len(data["installations"]),
+                    )
                     % {"count": len(data["installations"])},
                     messages.SUCCESS,
                 )
@@ -742,7 +759,11 @@ class SepaBatchAdmin(admin.ModelAdmin):
                     return redirect("admin:billing_sepabatch_changelist")
                 self.message_user(
                     request,
-                    _("Lastschriftdatei %(id)s mit %(count)s Lastschrift(en) über %(total)s erstellt.")
+                    ngettext(
+                        "Lastschriftdatei %(id)s mit %(count)s Lastschrift über %(total)s erstellt.",
+                        "Lastschriftdatei %(id)s mit %(count)s Lastschriften über %(total)s erstellt.",
+                        batch.count,
+                    )
                     % {"id": batch.message_id, "count": batch.count, "total": format_eur(batch.total)},
                     messages.SUCCESS,
                 )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import BankEntry, BankStatement, Invoice
 from billing.services.bank import bank_entry_assign, bank_statement_import
 from vendorportal.errors import PortalError
+from vendorportal.form_fields import GermanDecimalField
 from vendorportal.money import format_eur
 
 admin.site.area_add(
@@ -41,7 +42,7 @@ class StatementUploadForm(forms.Form):
 
 class AssignForm(forms.Form):
     invoice_number = forms.CharField(label=_("Rechnungsnummer"), max_length=20, help_text=_("z. B. RE-2026-000042"))
-    amount = forms.DecimalField(
+    amount = GermanDecimalField(
         label=_("Betrag (EUR)"),
         max_digits=12,
         decimal_places=2,

@@ -24,6 +24,7 @@ from billing.models import Invoice, InvoiceLine, Payment
 from vendorportal import clock
 from vendorportal.documents import document_response
 from vendorportal.errors import PortalError
+from vendorportal.form_fields import GermanDecimalField
 from vendorportal.formats import format_date_de
 from vendorportal.money import format_eur
 
@@ -107,7 +108,7 @@ class CreditNoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.invoice_lines = list(selectors.invoice_lines(invoice))
         for line in self.invoice_lines:
-            self.fields[f"qty_{line.pk}"] = forms.DecimalField(
+            self.fields[f"qty_{line.pk}"] = GermanDecimalField(
                 label=f"{line.position}. {line.description} ({line.quantity:n} × {format_eur(line.unit_price)})",
                 required=False,
                 min_value=0,
@@ -125,7 +126,7 @@ class CreditNoteForm(forms.Form):
 
 
 class PaymentForm(forms.Form):
-    amount = forms.DecimalField(label=_("Betrag (EUR)"), max_digits=12, decimal_places=2, min_value=0)
+    amount = GermanDecimalField(label=_("Betrag (EUR)"), max_digits=12, decimal_places=2, min_value=0)
     paid_on = forms.DateField(label=_("bezahlt am"))
     # One-time token: the same form posted twice records one payment (STYLE 14).
     token = forms.CharField(widget=forms.HiddenInput, max_length=40)

@@ -34,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing import datev, rules
 from billing.exceptions import FinanceReportRefused
@@ -550,8 +551,12 @@ def finance_journal_send(*, year: int, month: int, today: date) -> tuple[Finance
             else None,
         )
         run.summary = (
-            f"Rechnungsausgangsbuch {period}: {len(journal.rows)} Belege, brutto {format_eur(journal.totals.gross)}, "
-            f"{len(journal.sepa_batches)} SEPA-Datei(en); "
+            f"Rechnungsausgangsbuch {period}: "
+            + ngettext("%(n)s Beleg", "%(n)s Belege", len(journal.rows)) % {"n": len(journal.rows)}
+            + f", brutto {format_eur(journal.totals.gross)}, "
+            + ngettext("%(n)s SEPA-Datei", "%(n)s SEPA-Dateien", len(journal.sepa_batches))
+            % {"n": len(journal.sepa_batches)}
+            + "; "
             + (
                 f"E-Mail an {', '.join(settings.FINANCE_EMAILS)} zum Versand eingeplant"
                 if created

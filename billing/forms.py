@@ -109,7 +109,7 @@ class OrderForm(forms.Form):
         error_messages={"invalid": _("Bitte eine ganze Zahl ab 1 angeben.")},
     )
     upgrades = _LicenseChoiceField(
-        label=_("Staffel-Upgrade vorhandener Lizenzen (ORD-6)"),
+        label=_("Staffel-Upgrade vorhandener Lizenzen"),
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -408,7 +408,7 @@ class OrderCsvForm(forms.Form):
         initial=TERM_PURCHASE,
         error_messages={"invalid_choice": _("Bitte Kauf oder eine Abo-Laufzeit (1, 12, 24, 36 Monate) wählen.")},
     )
-    as_package = forms.BooleanField(label=_("Abos als Paket (ORD-4)"), required=False)
+    as_package = forms.BooleanField(label=_("Abos als Paket"), required=False)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")

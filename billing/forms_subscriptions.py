@@ -118,7 +118,7 @@ class PlanBookForm(forms.Form):
         input_formats=DATE_FORMATS,
         help_text=_(
             "TT.MM.JJJJ; leer = heute. Früher beginnen können nur Kunden, die für diese Installation vor dem "
-            "01.01.2022 Module gekauft haben; bereits vergangene Planjahre werden nicht berechnet (SUB-8)."
+            "01.01.2022 Module gekauft haben; bereits vergangene Planjahre werden nicht berechnet."
         ),
         error_messages={"invalid": _("Bitte das Datum als TT.MM.JJJJ angeben.")},
     )

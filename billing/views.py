@@ -40,7 +40,7 @@ from licensing.selectors.systems import system_facts
 from vendorportal import clock
 from vendorportal.documents import document_response
 from vendorportal.errors import PortalError
-from vendorportal.portal.access import partner_required
+from vendorportal.portal.access import admins_reason, partner_required
 
 INVOICES_PER_PAGE = 50
 ORDERS_PER_PAGE = 50
@@ -73,7 +73,12 @@ def orders_list(request):
     return render(
         request,
         "portal/billing/orders.html",
-        {"page": orders, "is_admin": _is_admin(request), "title": _("Bestellungen")},
+        {
+            "page": orders,
+            "is_admin": _is_admin(request),
+            "members_reason": "" if _is_admin(request) else admins_reason(request.partner),
+            "title": _("Bestellungen"),
+        },
     )
 
 

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from licensing.constants import STARFACE
@@ -294,7 +295,11 @@ class LicenseAdmin(SimpleHistoryAdmin):
                 except PortalError as exc:
                     failed.append(f"{lic.serial}: {exc.message}")
             if done:
-                self.message_user(request, _("%(n)s Lizenz(en) geändert.") % {"n": done}, messages.SUCCESS)
+                self.message_user(
+                    request,
+                    ngettext("%(n)s Lizenz geändert.", "%(n)s Lizenzen geändert.", done) % {"n": done},
+                    messages.SUCCESS,
+                )
             for text in failed:
                 self.message_user(request, text, messages.ERROR)
             return redirect("admin:licensing_license_changelist")
@@ -331,7 +336,12 @@ class LicenseAdmin(SimpleHistoryAdmin):
             sent += 1
         if sent:
             self.message_user(
-                request, _("%(n)s Lieferschein(e) werden erneut gesendet.") % {"n": sent}, messages.SUCCESS
+                request,
+                ngettext(
+                    "%(n)s Lieferschein wird erneut gesendet.", "%(n)s Lieferscheine werden erneut gesendet.", sent
+                )
+                % {"n": sent},
+                messages.SUCCESS,
             )
 
 

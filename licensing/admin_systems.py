@@ -228,7 +228,11 @@ class AuerswaldSystemAdmin(admin.ModelAdmin):
         if sent:
             self.message_user(
                 request,
-                gettext("Verlängerungsangebot gesendet für %(count)s System(e): %(serials)s")
+                ngettext(
+                    "Verlängerungsangebot gesendet für %(count)s System: %(serials)s",
+                    "Verlängerungsangebot gesendet für %(count)s Systeme: %(serials)s",
+                    len(sent),
+                )
                 % {"count": len(sent), "serials": ", ".join(sent)},
                 messages.SUCCESS,
             )

@@ -42,7 +42,7 @@ class CustomerForm(forms.Form):
     delivery_email = forms.EmailField(
         label=_("Liefer-E-Mail für Schlüssel"),
         required=False,
-        help_text=_("Optional: Lieferscheine mit den Schlüsseln für diesen Kunden gehen direkt hierhin (ORD-2)."),
+        help_text=_("Optional: Lieferscheine mit den Schlüsseln für diesen Kunden gehen direkt hierhin."),
         error_messages={"invalid": _("Bitte eine gültige E-Mail-Adresse angeben.")},
     )
 
@@ -84,7 +84,7 @@ class InstallationForm(forms.Form):
         label=_("Liefer-E-Mail für Schlüssel"),
         required=False,
         help_text=_(
-            "Optional: Lieferscheine mit den Schlüsseln dieser Anlage gehen direkt hierhin (ORD-2); "
+            "Optional: Lieferscheine mit den Schlüsseln dieser Anlage gehen direkt hierhin; "
             "leer = an die Adresse des Kunden bzw. der Bestellung."
         ),
         error_messages={"invalid": _("Bitte eine gültige E-Mail-Adresse angeben.")},
@@ -94,7 +94,7 @@ class InstallationForm(forms.Form):
         queryset=None,
         required=False,
         empty_label=_("— keine Redundanz —"),
-        help_text=_("Nur für die Sekundäranlage eines Redundanzpaars: die Primäranlage desselben Kunden (LIC-9)."),
+        help_text=_("Nur für die Sekundäranlage eines Redundanzpaars: die Primäranlage desselben Kunden."),
     )
 
     def __init__(self, *args, partner, installation: Installation | None = None, keys_bound: bool = False, **kwargs):
@@ -111,9 +111,7 @@ class InstallationForm(forms.Form):
             if keys_bound:
                 for name in ("edition", "identifier"):
                     self.fields[name].disabled = True
-                    self.fields[name].help_text = _(
-                        "Fest, weil schon Lizenzschlüssel an diese Kennung gebunden sind (LIC-11)."
-                    )
+                    self.fields[name].help_text = _("Fest, weil schon Lizenzschlüssel an diese Kennung gebunden sind.")
         self.fields["secondary_of"].queryset = primaries
         self.fields["secondary_of"].label_from_instance = lambda inst: f"{inst.identifier} · {inst.customer.company}"
 
@@ -171,7 +169,7 @@ class LicenseCheckForm(forms.Form):
         label=_("installierte Modulversion (optional)"),
         max_length=20,
         required=False,
-        help_text=_("z. B. 2.1 – dann wird auch geprüft, ob die Version einen neuen Schlüssel braucht (LIC-4)."),
+        help_text=_("z. B. 2.1 – dann wird auch geprüft, ob die Version einen neuen Schlüssel braucht."),
     )
 
     def clean_installed_version(self):

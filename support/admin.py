@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from licensing.constants import AUERSWALD
 from support import rules, selectors, services
 from support.exceptions import AttachmentLocked, SupportError
 from support.knowledge import render_markdown
@@ -163,8 +164,8 @@ class TicketAdmin(SimpleHistoryAdmin):
         "sla_flag",
         "received_at",
     ]
-    list_filter = [SlaFilter, ServiceGroupFilter, "kind", "urgency", "status", "channel"]
-    search_fields = ["number", "subject", "partner__company", "customer__company", "contact_email"]
+    list_filter = [SlaFilter, ServiceGroupFilter, "kind", "urgency", "status", "channel", "vendor"]
+    search_fields = ["number", "subject", "partner__company", "customer__company", "contact_email", "serial_number"]
     show_full_result_count = False
     readonly_fields = [
         "number",
@@ -177,6 +178,10 @@ class TicketAdmin(SimpleHistoryAdmin):
         "pbx_version",
         "product",
         "module_version",
+        "vendor",
+        "serial_number",
+        "firmware_version",
+        "call_assist_version",
         "channel",
         "contact_email",
         "received_at",
@@ -189,7 +194,8 @@ class TicketAdmin(SimpleHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["number", "subject", "partner", "customer", "installation", "kind", "status", "channel"]}),
         (_("Ansprüche und Hinweise"), {"fields": ["entitlement_panel"]}),
-        (_("Versionen (SUP-7)"), {"fields": ["pbx_version", "product", "module_version"]}),
+        (_("Versionen (SUP-7)"), {"fields": ["vendor", "pbx_version", "product", "module_version"]}),
+        (_("Auerswald-System"), {"fields": ["serial_number", "firmware_version", "call_assist_version"]}),
         (
             _("Enterprise-SLA (SUP-2)"),
             {"fields": ["received_at", "sla_due_at", "first_response_at", "sla_warned_at", "sla_breached_at"]},
@@ -197,6 +203,23 @@ class TicketAdmin(SimpleHistoryAdmin):
         (_("Bearbeitung"), {"fields": ["urgency", "confirmed_bug", "reply", "internal", "reply_file", "new_status"]}),
     ]
     inlines = [TicketMessageInline, AttachmentInline, TimeEntryInline]
+
+    def get_fieldsets(self, request, obj=None):
+        # What the ticket states about its system (SUP-7): a STARFACE's versions, or an
+        # Auerswald system's serial number, firmware and PBX Call Assist version.
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        auerswald = obj.vendor == AUERSWALD
+        shown = []
+        for name, options in fieldsets:
+            fields = list(options["fields"])
+            if auerswald and "pbx_version" in fields:
+                fields = ["vendor"]
+            if not auerswald and "serial_number" in fields:
+                continue
+            shown.append((name, {**options, "fields": fields}))
+        return shown
 
     def get_queryset(self, request):
         # Not super(): ModelAdmin orders before the queue's annotations exist.
@@ -262,6 +285,7 @@ class TicketAdmin(SimpleHistoryAdmin):
         notice = selectors.version_notice(obj)
         if notice:
             notes.append(notice.message)
+        notes.extend(selectors.system_notices(obj, today))
         if selectors.mentions_incompatibility(obj):
             notes.append(
                 gettext(

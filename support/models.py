@@ -12,9 +12,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from licensing.constants import STARFACE, VENDOR_CHOICES
 from support import rules
 from support.storage import attachment_storage
 from vendorportal import clock
+from vendorportal.formats import format_datetime_de
 from vendorportal.validators import plausible_date_check, validate_plausible_date
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -113,6 +115,12 @@ class Ticket(models.Model):
         limit_choices_to={"kind": "module"},
     )
     module_version = models.CharField(_("Modulversion"), max_length=20, blank=True)
+    # The system the ticket is about: STARFACE states PBX and module version, an Auerswald
+    # system (COMtrexx) its serial number, firmware and PBX Call Assist version (SUP-7, seed 003).
+    vendor = models.CharField(_("System"), max_length=12, choices=VENDOR_CHOICES, default=STARFACE)
+    serial_number = models.CharField(_("Seriennummer"), max_length=64, blank=True)
+    firmware_version = models.CharField(_("Firmware-Version"), max_length=20, blank=True)
+    call_assist_version = models.CharField(_("PBX-Call-Assist-Version"), max_length=20, blank=True)
     channel = models.CharField(_("Eingang über"), max_length=8, choices=CHANNEL_CHOICES, default=PORTAL)
     contact_email = models.EmailField(_("Kontakt-E-Mail"), blank=True)
     created_by = models.ForeignKey(
@@ -157,6 +165,7 @@ class Ticket(models.Model):
             models.UniqueConstraint(
                 fields=["partner", "portal_token"], condition=~Q(portal_token=""), name="ticket_portal_token_unique"
             ),
+            models.CheckConstraint(condition=Q(vendor__in=["starface", "auerswald"]), name="ticket_vendor_valid"),
         ]
 
     def __str__(self) -> str:
@@ -218,7 +227,8 @@ class TicketMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.ticket.number} · {self.created_at:%d.%m.%Y %H:%M}"
+        # Berlin wall-clock time, as everywhere a ticket's times are shown (not UTC).
+        return f"{self.ticket.number} · {format_datetime_de(self.created_at)}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

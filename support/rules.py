@@ -236,6 +236,42 @@ def mentions_incompatibility(text: str) -> bool:
     return NO_SUCH_METHOD.casefold() in (text or "").casefold()
 
 
+# SUP-7 for Auerswald systems (seed 003): a ticket about a COMtrexx names the system by
+# its serial number (SYS-1) and states the firmware and the PBX Call Assist version.
+_VERSION_RE = re.compile(r"^[vV]?\s*(\d{1,4}(?:\.\d{1,4}){0,3})$")
+CALL_ASSIST_MIN_COMTREXX_FIRMWARE = (2, 0, 3)  # seed 003: "Softwarestand ab V. 2.0.3"
+CALL_ASSIST_FIRMWARE_BOUND_MAJOR = 5  # the requirement is stated for PBX Call Assist 5
+
+
+def normalize_version(text: str) -> str | None:
+    """A version as dotted numbers ("2.0.3"; "V 2.0.3" → "2.0.3"), None when it is none."""
+    match = _VERSION_RE.match((text or "").strip())
+    return match.group(1) if match else None
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """ "2.0.3" → (2, 0, 3); missing places count as 0 when compared ("2.1" > "2.0.3")."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def _padded(version: tuple[int, ...], places: int = 4) -> tuple[int, ...]:
+    return version + (0,) * (places - len(version))
+
+
+def call_assist_firmware_too_old(*, firmware_version: str, call_assist_version: str, is_comtrexx: bool) -> bool:
+    """PBX Call Assist 5 on a COMtrexx needs firmware 2.0.3 or later (seed 003).
+
+    Both versions as :func:`normalize_version` gives them; an unknown model counts as a
+    COMtrexx (a COMpact's or COMmander's firmware numbers are far above 2.0.3 anyway).
+    Examples: Call Assist 5.1 on 2.0.2 → True; on 2.0.3 or 2.1 → False; 4.8 on 1.9 → False.
+    """
+    if not (is_comtrexx and firmware_version and call_assist_version):
+        return False
+    if version_tuple(call_assist_version)[0] != CALL_ASSIST_FIRMWARE_BOUND_MAJOR:
+        return False
+    return _padded(version_tuple(firmware_version)) < _padded(CALL_ASSIST_MIN_COMTREXX_FIRMWARE)
+
+
 def looks_like_log_file(filename: str, content_type: str = "") -> bool:
     """Log files fall under SUP-4 (no analysis without a DPA): ``*.log``, or a text/archive
     whose name says log/trace/debug (``modul-log.txt``, ``trace.zip``). The name alone; the

@@ -6,12 +6,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 
 from billing.models import OrderLine, ServicePlan
 from billing.selectors import service_plan_on
+from licensing import rules as licensing_rules
+from licensing.constants import AUERSWALD
 from licensing.selectors.licenses import newest_module_version_for_pbx
+from licensing.selectors.systems import auerswald_systems, system_facts
 from support import rules
 from support.models import Article, Attachment, CustomerSupportFacts, Ticket
 
@@ -154,6 +168,62 @@ def version_notice(ticket: Ticket) -> VersionNotice | None:
     )
 
 
+def swp_state_sentence(coverage_end: date | None, today: date) -> str:
+    """The Softwarepflege state of an Auerswald system in one sentence (SWP-8), for the
+    ticket form, the ticket and support's view of it."""
+    if coverage_end is None:
+        return _(
+            "Für dieses System ist keine Softwarepflege erfasst: ohne Softwarepflege keine Updates und "
+            "Bugfixes, keine PBX Call Assist App für Microsoft Teams und keine aktuellen mobilen Apps."
+        )
+    state = licensing_rules.maintenance_state(coverage_end, today)
+    end = coverage_end.strftime("%d.%m.%Y")
+    if state == licensing_rules.SWP_ACTIVE:
+        return _("Softwarepflege aktiv bis %(end)s.") % {"end": end}
+    if state == licensing_rules.SWP_EXPIRING:
+        return _("Softwarepflege läuft am %(end)s ab.") % {"end": end}
+    return _(
+        "Softwarepflege endete am %(end)s — %(state)s. Ohne Softwarepflege keine Updates und Bugfixes, "
+        "keine PBX Call Assist App für Microsoft Teams und keine aktuellen mobilen Apps."
+    ) % {"end": end, "state": licensing_rules.SWP_STATE_LABELS[state]}
+
+
+def partner_system_swp(partner, today: date) -> dict[int, str]:
+    """Softwarepflege sentence of each Auerswald system of a partner, by installation id
+    (one query), for the new-ticket form."""
+    rows = auerswald_systems(today=today, partner=partner).values_list("pk", "coverage_end")
+    return {pk: swp_state_sentence(end, today) for pk, end in rows}
+
+
+def is_comtrexx(installation) -> bool:
+    """Without an installation the model is unknown and counts as a COMtrexx (edition
+    codes of licensing's ``EDITIONS``: ``comtrexx_next``, ``comtrexx_vm``, …)."""
+    return installation is None or installation.edition.startswith("comtrexx")
+
+
+def system_notices(ticket: Ticket, today: date) -> list[str]:
+    """What an Auerswald ticket tells partner and staff about its system: the firmware a
+    PBX Call Assist 5 needs (seed 003) and the Softwarepflege state (SWP-8)."""
+    if ticket.vendor != AUERSWALD:
+        return []
+    notices = []
+    if rules.call_assist_firmware_too_old(
+        firmware_version=ticket.firmware_version,
+        call_assist_version=ticket.call_assist_version,
+        is_comtrexx=is_comtrexx(ticket.installation),
+    ):
+        notices.append(
+            _(
+                "PBX Call Assist 5 braucht auf einer COMtrexx die Firmware 2.0.3 oder neuer; "
+                "installiert ist %(fw)s: bitte zuerst die Firmware des Systems aktualisieren."
+            )
+            % {"fw": ticket.firmware_version}
+        )
+    if ticket.installation_id:
+        notices.append(swp_state_sentence(system_facts(ticket.installation).coverage_end, today))
+    return notices
+
+
 def mentions_incompatibility(ticket: Ticket) -> bool:
     texts = [ticket.subject, *ticket.messages.values_list("body", flat=True)]
     return any(rules.mentions_incompatibility(text) for text in texts)
@@ -174,16 +244,35 @@ def partner_has_contract(partner, on: date) -> bool:
     return contract.exists() or plan.exists()
 
 
+# Knowledge-base search: how much a match of a word counts, by where it is found.
+KB_PHRASE_WEIGHT, KB_TITLE_WEIGHT, KB_TAG_WEIGHT, KB_BODY_WEIGHT = 20, 10, 5, 1
+
+
 def articles_for_partner(*, partner, on: date, query: str = "", tag: str = "") -> QuerySet:
     qs = Article.objects.filter(published=True).prefetch_related("tags")
     if not partner_has_contract(partner, on):
         qs = qs.filter(visibility=Article.PUBLIC)
-    if query:
-        for word in query.split()[:8]:
-            qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word) | Q(tags__name__icontains=word))
     if tag:
-        qs = qs.filter(tags__name=tag)
-    return qs.distinct().order_by("title")
+        qs = qs.filter(Exists(Article.tags.through.objects.filter(article=OuterRef("pk"), tag__name=tag)))
+    if not query:
+        return qs.order_by("title")
+    # Every word must occur (title, tag or text); the best matches come first: the whole
+    # query in the title, then each word in the title, in a tag, in the text (weights
+    # below), ties by title. Plain LIKE lookups, the same on SQLite and PostgreSQL.
+    score = Value(0)
+    words = query.split()[:8]
+    for word in words:
+        in_tag = Exists(Article.tags.through.objects.filter(article=OuterRef("pk"), tag__name__icontains=word))
+        qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word) | in_tag)
+        score = (
+            score
+            + Case(When(title__icontains=word, then=Value(KB_TITLE_WEIGHT)), default=Value(0))
+            + Case(When(in_tag, then=Value(KB_TAG_WEIGHT)), default=Value(0))
+            + Case(When(body__icontains=word, then=Value(KB_BODY_WEIGHT)), default=Value(0))
+        )
+    if len(words) > 1:
+        score = score + Case(When(title__icontains=" ".join(words), then=Value(KB_PHRASE_WEIGHT)), default=Value(0))
+    return qs.annotate(relevance=ExpressionWrapper(score, output_field=IntegerField())).order_by("-relevance", "title")
 
 
 def article_for_partner(*, partner, on: date, slug: str) -> Article:

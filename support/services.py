@@ -24,6 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from licensing import rules as licensing_rules
+from licensing.constants import AUERSWALD, STARFACE
 from licensing.models import Installation, ModuleVersion, PbxVersion, Product
 from support import rules, selectors
 from support.exceptions import AlreadyBilled, AttachmentLocked, AttachmentRefused, SupportError
@@ -109,12 +111,51 @@ def _notify_partner(ticket: Ticket, *, key: str, subject: str, body: str) -> Non
 # --- tickets ---------------------------------------------------------------------------
 
 
-def _validate_versions(*, kind: str, pbx_version: str, product: Product | None, module_version: str, strict: bool):
-    """SUP-7: PBX and module version are stated for support requests and bug reports and
-    exist in the catalog. ``strict=False`` (an e-mail) lets missing versions pass; what is
-    stated is still checked."""
+def _validate_versions(
+    *,
+    kind: str,
+    vendor: str,
+    pbx_version: str,
+    product: Product | None,
+    module_version: str,
+    serial_number: str,
+    firmware_version: str,
+    call_assist_version: str,
+    strict: bool,
+) -> dict[str, str]:
+    """SUP-7: what a ticket states about its system, checked and normalised.
+
+    STARFACE: PBX and module version, stated for support requests and bug reports and
+    existing in the catalog. Auerswald (seed 003): serial number (SYS-1), firmware and
+    PBX Call Assist version, stated for the same kinds. ``strict=False`` (an e-mail) lets
+    missing values pass; what is stated is still checked. Returns the normalised
+    Auerswald values; raises ValidationError (German, by field) otherwise.
+    """
     errors = {}
     needs = kind in rules.KINDS_NEEDING_VERSIONS and strict
+    normalised = {"serial_number": "", "firmware_version": "", "call_assist_version": ""}
+    if vendor == AUERSWALD:
+        if needs and not serial_number:
+            errors["serial_number"] = _("Bitte die Seriennummer des Systems angeben.")
+        if needs and not firmware_version:
+            errors["firmware_version"] = _("Bitte die Firmware-Version des Systems angeben.")
+        if needs and not call_assist_version:
+            errors["call_assist_version"] = _("Bitte die Version von PBX Call Assist angeben.")
+        if serial_number:
+            try:
+                normalised["serial_number"] = licensing_rules.normalize_identifier(
+                    licensing_rules.SERIAL_NUMBER, serial_number
+                )
+            except licensing_rules.IdentifierFormatError as exc:
+                errors["serial_number"] = exc.message
+        for name, value in (("firmware_version", firmware_version), ("call_assist_version", call_assist_version)):
+            if value:
+                normalised[name] = rules.normalize_version(value) or ""
+                if not normalised[name]:
+                    errors[name] = _("„%(v)s“ ist keine Versionsnummer; bitte so angeben: 2.0.3") % {"v": value[:20]}
+        if errors:
+            raise ValidationError(errors)
+        return normalised
     if needs and not pbx_version:
         errors["pbx_version"] = _("Bitte die Version der Telefonanlage angeben.")
     if needs and product is None:
@@ -133,6 +174,32 @@ def _validate_versions(*, kind: str, pbx_version: str, product: Product | None, 
             }
     if errors:
         raise ValidationError(errors)
+    return normalised
+
+
+def _auerswald_system(*, partner, installation, customer, serial_number: str):
+    """The Auerswald system a ticket names (SYS-1: by its serial number): a chosen
+    installation must carry that serial; without one, the partner's system with that
+    serial is taken when there is one. Returns (installation, customer)."""
+    if installation is not None:
+        if serial_number and serial_number != installation.identifier:
+            raise ValidationError(
+                {
+                    "serial_number": _("Die gewählte Installation hat die Seriennummer %(s)s, nicht %(t)s.")
+                    % {"s": installation.identifier, "t": serial_number}
+                }
+            )
+        return installation, installation.customer
+    if serial_number:
+        found = (
+            Installation.objects.for_partner(partner)
+            .filter(vendor=AUERSWALD, identifier=serial_number)
+            .select_related("customer")
+            .first()
+        )
+        if found is not None:
+            return found, found.customer
+    return None, customer
 
 
 @transaction.atomic
@@ -149,6 +216,10 @@ def ticket_open(
     pbx_version: str = "",
     product: Product | None = None,
     module_version: str = "",
+    vendor: str = STARFACE,
+    serial_number: str = "",
+    firmware_version: str = "",
+    call_assist_version: str = "",
     channel: str = Ticket.PORTAL,
     contact_email: str = "",
     files=(),
@@ -178,13 +249,32 @@ def ticket_open(
         customer = installation.customer
     if customer is not None and customer.partner_id != partner.pk:
         raise SupportError(_("Dieser Kunde gehört nicht zu Ihnen."), code="foreign_customer")
-    _validate_versions(
+    if installation is not None:
+        vendor = installation.vendor  # the chosen installation decides what the ticket states
+        if vendor == AUERSWALD and not (serial_number or "").strip():
+            serial_number = installation.identifier  # SYS-1: the system is known by its serial
+    if vendor not in (STARFACE, AUERSWALD):
+        raise ValidationError({"vendor": _("Bitte STARFACE oder Auerswald wählen.")})
+    if vendor == AUERSWALD:
+        pbx_version, product, module_version = "", None, ""
+    else:
+        serial_number = firmware_version = call_assist_version = ""
+    auerswald = _validate_versions(
         kind=kind,
+        vendor=vendor,
         pbx_version=pbx_version,
         product=product,
         module_version=module_version,
+        serial_number=serial_number,
+        firmware_version=firmware_version,
+        call_assist_version=call_assist_version,
         strict=channel != Ticket.EMAIL,
     )
+    if vendor == AUERSWALD:
+        installation, customer = _auerswald_system(
+            partner=partner, installation=installation, customer=customer, serial_number=auerswald["serial_number"]
+        )
+        auerswald["serial_number"] = installation.identifier if installation else auerswald["serial_number"]
     now = clock.now()
     ticket = Ticket(
         number="",
@@ -197,6 +287,8 @@ def ticket_open(
         pbx_version=pbx_version,
         product=product,
         module_version=module_version,
+        vendor=vendor,
+        **auerswald,
         channel=channel,
         contact_email=contact_email or (by.email if by is not None and by.email else ""),
         created_by=by,
@@ -344,7 +436,7 @@ def ticket_reply(
         raise SupportError(_("Interne Notizen schreibt nur der Support."), code="note_by_partner")
     if from_staff and not internal and ticket.kind == rules.BUG_REPORT and not ticket.confirmed_bug:
         raise SupportError(
-            _("Eine Fehlermeldung wird erst beantwortet, wenn der Fehler bestätigt ist (SUP-6)."),
+            _("Eine Fehlermeldung wird erst beantwortet, wenn der Fehler bestätigt ist."),
             code="bug_not_confirmed",
         )
     now = clock.now()
@@ -521,7 +613,7 @@ def attachment_open_check(attachment: Attachment, *, staff: bool) -> None:
         raise AttachmentLocked(
             _(
                 "Log-Datei gesperrt: Für diesen Kunden liegt kein AV-Vertrag vor. Ohne AV-Vertrag analysieren wir "
-                "keine Log-Dateien (SUP-4); die Datei wird frei, sobald ein AV-Vertrag eingetragen ist."
+                "keine Log-Dateien; die Datei wird frei, sobald ein AV-Vertrag eingetragen ist."
             ),
             code="dpa_missing",
         )

@@ -16,7 +16,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from licensing.constants import STARFACE
+from licensing.constants import AUERSWALD, STARFACE
 from licensing.models import ModuleVersion, PbxVersion, Product
 from licensing.selectors.parties import installations_for_partner
 from support import rules, selectors, services
@@ -70,13 +70,43 @@ def log_data_field() -> forms.BooleanField:
         label=gettext_lazy("enthält Logdaten"),
         required=False,
         help_text=gettext_lazy(
-            "Logdaten öffnet der Support erst, wenn für den Kunden ein AV-Vertrag vorliegt (SUP-4). "
+            "Logdaten öffnet der Support erst, wenn für den Kunden ein AV-Vertrag vorliegt. "
             "Archive und Dateien, die nach Logs aussehen, erkennen wir auch selbst."
         ),
     )
 
 
 FORM_EXPIRED = gettext_lazy("Das Formular ist abgelaufen; bitte die Seite neu laden.")
+
+
+class InstallationSelect(forms.Select):
+    """The installation drop-down: each option says its customer (the label) and carries
+    its system (``data-vendor``) and, for an Auerswald system, its Softwarepflege state
+    (``data-swp``), which ``ticket-form.js`` shows next to the fitting fields."""
+
+    def __init__(self, *args, swp: dict[int, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.swp = swp or {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        installation = getattr(value, "instance", None)
+        if installation is not None:
+            option["attrs"]["data-vendor"] = installation.vendor
+            if installation.pk in self.swp:
+                option["attrs"]["data-swp"] = self.swp[installation.pk]
+        return option
+
+
+def installation_label(installation) -> str:
+    """ "Bäckerei Brezel — BRZL1-… (STARFACE Appliance) · Filiale": the customer first, so a
+    partner with many customers finds the system by whom it belongs to."""
+    label = f"{installation.customer.company} — {installation.identifier} ({installation.get_edition_display()})"
+    return f"{label} · {installation.name}" if installation.name else label
+
+
+STARFACE_FIELDS = ("pbx_version", "product", "module_version")
+AUERSWALD_FIELDS = ("serial_number", "firmware_version", "call_assist_version")
 
 
 class TicketForm(forms.Form):
@@ -92,6 +122,16 @@ class TicketForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("— keine —"),
         error_messages={"invalid_choice": gettext_lazy("Diese Installation gibt es bei Ihren Kunden nicht.")},
+    )
+    # Which fields fit is decided by the chosen installation; without one, by this choice.
+    system = forms.ChoiceField(
+        label=gettext_lazy("System"),
+        choices=[(STARFACE, "STARFACE"), (AUERSWALD, gettext_lazy("Auerswald (COMtrexx)"))],
+        initial=STARFACE,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy("Nur nötig, wenn oben keine Installation gewählt ist."),
+        error_messages={"invalid_choice": gettext_lazy("Bitte STARFACE oder Auerswald wählen.")},
     )
     urgency = forms.ChoiceField(
         label=gettext_lazy("Dringlichkeit"),
@@ -118,32 +158,89 @@ class TicketForm(forms.Form):
     module_version = forms.CharField(
         label=gettext_lazy("Modulversion"), max_length=20, required=False, help_text=gettext_lazy("z. B. 2.1")
     )
+    serial_number = forms.CharField(
+        label=gettext_lazy("Seriennummer"),
+        max_length=64,
+        required=False,
+        help_text=gettext_lazy("Kann leer bleiben, wenn oben das System gewählt ist."),
+    )
+    firmware_version = forms.CharField(
+        label=gettext_lazy("Firmware-Version"),
+        max_length=20,
+        required=False,
+        help_text=gettext_lazy(
+            "z. B. 2.0.3 — PBX Call Assist 5 braucht auf einer COMtrexx die Firmware 2.0.3 oder neuer."
+        ),
+    )
+    call_assist_version = forms.CharField(
+        label=gettext_lazy("PBX-Call-Assist-Version"),
+        max_length=20,
+        required=False,
+        help_text=gettext_lazy("z. B. 5.1"),
+    )
     body = forms.CharField(label=gettext_lazy("Beschreibung"), widget=forms.Textarea(attrs={"rows": 10}))
     files = MultipleFileField(label=gettext_lazy("Anhänge"), help_text=FILES_HELP)
     log_data = log_data_field()
 
-    def __init__(self, *args, partner, kind: str, **kwargs):
+    def __init__(self, *args, partner, kind: str, swp: dict[int, str] | None = None, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.kind = kind
+        self.versions_required = kind in rules.KINDS_NEEDING_VERSIONS
         if not self.is_bound:
             self.initial["token"] = uuid.uuid4().hex
-        self.fields["installation"].queryset = installations_for_partner(partner)
+        installation = self.fields["installation"]
+        installation.widget = InstallationSelect(swp=swp)  # before the queryset, which gives it the choices
+        installation.queryset = installations_for_partner(partner)
+        installation.label_from_instance = installation_label
         # The label says STARFACE already; the options are the version numbers.
         self.fields["pbx_version"].label_from_instance = lambda version: version.number
-        if kind in rules.KINDS_NEEDING_VERSIONS:
-            for name in ("pbx_version", "product", "module_version"):
-                self.fields[name].required = True
         if kind == rules.FEATURE_REQUEST:
             del self.fields["urgency"]
 
+    def _group(self, names) -> list:
+        return [self[name] for name in names if name in self.fields]
+
+    @property
+    def head_fields(self) -> list:
+        return self._group(("installation", "system", "urgency", "subject"))
+
+    @property
+    def starface_fields(self) -> list:
+        return self._group(STARFACE_FIELDS)
+
+    @property
+    def auerswald_fields(self) -> list:
+        return self._group(AUERSWALD_FIELDS)
+
+    @property
+    def tail_fields(self) -> list:
+        return self._group(("body", "files", "log_data"))
+
+    def selected_installation(self):
+        """The installation chosen (posted, or preset by ``?installation=``), if valid."""
+        if self.is_bound:
+            return self.cleaned_data.get("installation") if hasattr(self, "cleaned_data") else None
+        pk = self.initial.get("installation")
+        return self.fields["installation"].queryset.filter(pk=pk).first() if pk else None
+
     def clean(self):
         data = super().clean()
-        product, version = data.get("product"), data.get("module_version")
-        if product and version and not ModuleVersion.objects.filter(product=product, version=version).exists():
-            self.add_error(
-                "module_version", _("Version %(v)s von %(p)s gibt es nicht.") % {"v": version, "p": product.name}
-            )
+        installation = data.get("installation")
+        data["vendor"] = installation.vendor if installation else (data.get("system") or STARFACE)
+        if self.versions_required:
+            # SUP-7: the fields of the ticket's system, not those of the other one.
+            for name in STARFACE_FIELDS if data["vendor"] == STARFACE else AUERSWALD_FIELDS:
+                if name == "serial_number" and installation is not None:
+                    continue  # the chosen system names its serial number
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, self.fields[name].error_messages["required"])
+        if data["vendor"] == STARFACE:
+            product, version = data.get("product"), data.get("module_version")
+            if product and version and not ModuleVersion.objects.filter(product=product, version=version).exists():
+                self.add_error(
+                    "module_version", _("Version %(v)s von %(p)s gibt es nicht.") % {"v": version, "p": product.name}
+                )
         return data
 
 
@@ -186,7 +283,14 @@ def ticket_list(request):
 
 
 def _ticket_create(request, kind: str, template_title: str):
-    form = TicketForm(request.POST or None, request.FILES or None, partner=request.partner, kind=kind)
+    swp = selectors.partner_system_swp(request.partner, clock.today())
+    initial = {}
+    preset = request.GET.get("installation", "")
+    if request.method != "POST" and preset.isdigit() and len(preset) <= 9:  # an id the column can hold
+        initial["installation"] = int(preset)
+    form = TicketForm(
+        request.POST or None, request.FILES or None, partner=request.partner, kind=kind, swp=swp, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -201,6 +305,10 @@ def _ticket_create(request, kind: str, template_title: str):
                 pbx_version=d["pbx_version"].number if d.get("pbx_version") else "",
                 product=d.get("product"),
                 module_version=d.get("module_version") or "",
+                vendor=d["vendor"],
+                serial_number=d.get("serial_number") or "",
+                firmware_version=d.get("firmware_version") or "",
+                call_assist_version=d.get("call_assist_version") or "",
                 files=d.get("files") or [],
                 files_are_log_data=bool(d.get("log_data")),
                 portal_token=d["token"],
@@ -213,7 +321,18 @@ def _ticket_create(request, kind: str, template_title: str):
         else:
             messages.success(request, _("Ticket %(n)s ist angelegt.") % {"n": ticket.number})
             return redirect("portal:support_ticket", pk=ticket.pk)
-    return render(request, "portal/support/new.html", {"form": form, "kind": kind, "title": template_title})
+    selected = form.selected_installation()
+    return render(
+        request,
+        "portal/support/new.html",
+        {
+            "form": form,
+            "kind": kind,
+            "title": template_title,
+            "selected_vendor": selected.vendor if selected else "",
+            "selected_swp": swp.get(selected.pk, "") if selected else "",
+        },
+    )
 
 
 @partner_required
@@ -255,6 +374,7 @@ def ticket_detail(request, pk: int):
             messages.success(request, _("Ihre Antwort ist gespeichert."))
             return redirect("portal:support_ticket", pk=ticket.pk)
     notice = selectors.version_notice(ticket)
+    system_notices = selectors.system_notices(ticket, clock.today())
     dpa_missing = not selectors.dpa_on_file(ticket.customer, clock.today())
     incompatible = selectors.mentions_incompatibility(ticket)
     return render(
@@ -266,6 +386,7 @@ def ticket_detail(request, pk: int):
             "orphan_attachments": ticket.attachments.filter(message__isnull=True),
             "form": form,
             "version_notice": notice,
+            "system_notices": system_notices,
             "incompatible": incompatible,
             "incompatibility_article": selectors.incompatibility_article() if incompatible else None,
             # SUP-4: the customer's log files wait for a DPA (AV-Vertrag) before staff open them;

@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib import admin
+from django.contrib.admin import options
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from vendorportal.form_fields import GermanDecimalField
+
+# Every decimal (money) field of every admin form reads a comma as the decimal separator
+# (issue 21). Set before any ModelAdmin is built: each copies these defaults when created.
+options.FORMFIELD_FOR_DBFIELD_DEFAULTS[models.DecimalField] = {"form_class": GermanDecimalField}
 
 
 @dataclass
@@ -45,6 +53,18 @@ class VendorAdminSite(admin.AdminSite):
         """
         area = self._areas.setdefault(key, Area(title=title, order=order))
         area.models.extend(tuple(m.lower().split(".")) for m in models)
+
+    def logout(self, request, extra_context=None):
+        """Staff who log out land on the admin's login again, not on the partner portal's
+        (``LOGOUT_REDIRECT_URL`` is the portal's)."""
+        from django.contrib.auth.views import LogoutView
+        from django.urls import reverse
+
+        request.current_app = self.name
+        context = {**self.each_context(request), "has_permission": False, **(extra_context or {})}
+        return LogoutView.as_view(next_page=reverse("admin:login", current_app=self.name), extra_context=context)(
+            request
+        )
 
     def admin_view(self, view, cacheable=False):
         """Every admin page (lists, forms, the apps' own views) first refuses query parameters

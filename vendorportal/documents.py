@@ -27,6 +27,7 @@ from django.apps import apps
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from vendorportal import clock
 
@@ -111,11 +112,18 @@ class CheckResult:
 
     def summary(self) -> str:
         if self.ok:
-            return _("%(count)s Dokumente geprüft: alle vorhanden und unverändert.") % {"count": self.checked}
-        lines = [
-            _("%(count)s Dokumente geprüft, %(bad)s fehlen oder wurden verändert:")
-            % {"count": self.checked, "bad": len(self.problems)}
-        ]
+            return ngettext(
+                "%(count)s Dokument geprüft: vorhanden und unverändert.",
+                "%(count)s Dokumente geprüft: alle vorhanden und unverändert.",
+                self.checked,
+            ) % {"count": self.checked}
+        checked = ngettext("%(count)s Dokument geprüft", "%(count)s Dokumente geprüft", self.checked) % {
+            "count": self.checked
+        }
+        bad = ngettext(
+            "%(bad)s fehlt oder wurde verändert:", "%(bad)s fehlen oder wurden verändert:", len(self.problems)
+        ) % {"bad": len(self.problems)}
+        lines = [f"{checked}, {bad}"]
         lines += [f"- {p.text()}" for p in self.problems[:LISTED_PROBLEMS]]
         if len(self.problems) > LISTED_PROBLEMS:
             lines.append(_("… und %(count)s weitere.") % {"count": len(self.problems) - LISTED_PROBLEMS})

@@ -54,6 +54,17 @@ def format_eur(amount: Decimal) -> str:
     return f"{sign}{'.'.join(groups)},{cents} €"
 
 
+def german_decimal_text(text: str) -> str:
+    """An amount as staff type it, in the form ``Decimal`` reads: ``"1.299,50 €"`` →
+    ``"1299.50"``, ``"12,5"`` → ``"12.5"``. With a comma the comma is the decimal separator
+    and dots group thousands (German); without one the text is read as it is (``"12.50"``),
+    so a dot is never silently dropped: ``"1.234"`` stays 1.234 and fails a 2-decimal field."""
+    text = text.replace("€", "").replace("\xa0", "").replace(" ", "").strip()
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    return text
+
+
 def parse_german_amount(text: str) -> Decimal:
     """``"1.299,00 €"`` → ``Decimal("1299.00")``; for importing the vendor's documents."""
     cleaned = text.replace("€", "").replace("\xa0", "").strip().replace(".", "").replace(",", ".")

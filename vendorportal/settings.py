@@ -276,8 +276,12 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 OUTBOX_CLAIM_SECONDS = env.int("OUTBOX_CLAIM_SECONDS", default=600)
 
 # --- Celery --------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The filesystem transport ignores the host, but kombu warns "No hostname was supplied"
+    # on every connection of a URL without one (each command that queues a task printed it).
+    if CELERY_BROKER_URL.rstrip("/") == "filesystem:":
+        CELERY_BROKER_URL = "filesystem://localhost/"
     _queue = VAR_DIR / "celery" / "queue"
     _processed = VAR_DIR / "celery" / "processed"
     _control = VAR_DIR / "celery" / "control"

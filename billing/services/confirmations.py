@@ -131,7 +131,7 @@ def confirmation_subscription_notice(*, subscription: Subscription, preview, by=
         special = preview.special
         facts = _subscription_facts(subscription) + [
             (_("Kündigung eingegangen am"), format_date_de(preview.notice_on)),
-            (_("Art der Kündigung"), _("Sonderkündigung (SUB-6)") if special else _("ordentliche Kündigung (SUB-5)")),
+            (_("Art der Kündigung"), _("Sonderkündigung") if special else _("ordentliche Kündigung")),
             (_("Vertragsende (letzter Tag)"), format_date_de(preview.ends_on)),
         ]
         if len(preview.subscriptions) > 1:
@@ -154,7 +154,7 @@ def confirmation_subscription_notice(*, subscription: Subscription, preview, by=
                 preview.text,
                 _(
                     "Bis zu diesem Tag läuft das Abo wie vereinbart weiter und wird berechnet; danach werden die "
-                    "Lizenzschlüssel des Abos gesperrt (LIC-12)."
+                    "Lizenzschlüssel des Abos gesperrt."
                 ),
             ],
             facts=facts,
@@ -193,7 +193,7 @@ def confirmation_tier_change(*, change, preview, by=None) -> Confirmation:
                     "price": format_eur(preview.monthly_price),
                     "date": format_date_de(preview.effective_from),
                 },
-                _("Laufzeit, Beginn und Abrechnungsintervall bleiben unverändert (SUB-7)."),
+                _("Laufzeit, Beginn und Abrechnungsintervall bleiben unverändert."),
             ],
             facts=_subscription_facts(sub)
             + [
@@ -247,7 +247,7 @@ def confirmation_plan_booking(*, service_plan: ServicePlan, by=None) -> Confirma
         ]
         if service_plan.retroactive:
             paragraphs.append(
-                _("Die Buchung gilt rückwirkend ohne Aufschlag; berechnet wird ab %(date)s (SUB-8).")
+                _("Die Buchung gilt rückwirkend ohne Aufschlag; berechnet wird ab %(date)s.")
                 % {"date": format_date_de(service_plan.billed_from)}
             )
         return _confirm(

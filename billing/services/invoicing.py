@@ -73,6 +73,7 @@ from functools import lru_cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing import invoicing_sources, rules, selectors
 from billing.constants import PLAN_ARTICLE
@@ -548,19 +549,18 @@ class InvoicingResult:
         if not self.invoices:
             lines = [_("Abrechnung %(month)s: nichts mehr abzurechnen.") % {"month": month}]
         else:
+            counts = ", ".join(
+                [
+                    ngettext("%(n)s Rechnung", "%(n)s Rechnungen", len(self.invoices)) % {"n": len(self.invoices)},
+                    ngettext("%(n)s Abrechnungszeitraum", "%(n)s Abrechnungszeiträume", self.periods)
+                    % {"n": self.periods},
+                    ngettext("%(n)s weitere Position", "%(n)s weitere Positionen", self.source_lines)
+                    % {"n": self.source_lines},
+                ]
+            )
             lines = [
-                _(
-                    "Abrechnung %(month)s: %(invoices)s Rechnungen, %(periods)s Abrechnungszeiträume, "
-                    "%(extra)s weitere Positionen, netto %(net)s, brutto %(gross)s."
-                )
-                % {
-                    "month": month,
-                    "invoices": len(self.invoices),
-                    "periods": self.periods,
-                    "extra": self.source_lines,
-                    "net": format_eur(self.net),
-                    "gross": format_eur(self.gross),
-                }
+                _("Abrechnung %(month)s: %(counts)s, netto %(net)s, brutto %(gross)s.")
+                % {"month": month, "counts": counts, "net": format_eur(self.net), "gross": format_eur(self.gross)}
             ]
         if self.failed:
             lines.append(

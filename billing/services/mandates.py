@@ -192,7 +192,7 @@ def _move_open_debits(*, partner: Partner, mandate: SepaMandate | None, today: d
                 invoice,
                 today,
                 _(
-                    "Grund: Ihr SEPA-Mandat deckt Abo-Rechnungen über 50,00 € netto im Monat nicht ab (ORD-8); "
+                    "Grund: Ihr SEPA-Mandat deckt Abo-Rechnungen über 50,00 € netto im Monat nicht ab; "
                     "sie werden überwiesen."
                 ),
             )

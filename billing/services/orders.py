@@ -153,7 +153,7 @@ def _check_upgrade(
         _refuse(
             _(
                 "Im Abo sind Versions-Upgrades kostenlos, und ein Staffelwechsel ändert nur den Monatspreis ab der "
-                "nächsten Abrechnungsperiode (ORD-6, ORD-7) – dafür ist keine Bestellung nötig."
+                "nächsten Abrechnungsperiode – dafür ist keine Bestellung nötig."
             ),
             "upgrade_subscription",
         )
@@ -613,10 +613,7 @@ def order_maintenance_add(
         _refuse(*refusal)
     if order.lines.filter(swp_kind__gt="").exists():
         _refuse(
-            _(
-                "Diese Bestellung enthält bereits ein Softwarepflege-Angebot; je System und Bestellung gibt es eines "
-                "(SWP-9)."
-            ),
+            _("Diese Bestellung enthält bereits ein Softwarepflege-Angebot; je System und Bestellung gibt es eines."),
             "swp_twice",
         )
     _move_to_today(order)

@@ -186,7 +186,7 @@ def subscription_notice_preview(subscription: Subscription, notice_on: date, *, 
                 _(
                     "Für das Abo %(ref)s besteht am %(date)s kein Sonderkündigungsrecht: Es gibt keine neue "
                     "STARFACE-Version, zu der seit drei Monaten eine kompatible Modulversion fehlt, oder die "
-                    "Mindestlaufzeit ist vorbei (SUB-6)."
+                    "Mindestlaufzeit ist vorbei."
                 )
                 % {"ref": subscription.reference, "date": format_date_de(notice_on)},
                 "no_special_right",
@@ -211,7 +211,7 @@ def subscription_notice_preview(subscription: Subscription, notice_on: date, *, 
     if special:
         parts.append(
             _(
-                "Sonderkündigung (SUB-6): Zu STARFACE %(version)s (veröffentlicht am %(released)s) gibt es seit "
+                "Sonderkündigung: Zu STARFACE %(version)s (veröffentlicht am %(released)s) gibt es seit "
                 "%(since)s keine kompatible Modulversion; das Abo endet zum Monatsende mit 14 Tagen Frist, auch "
                 "vor Ablauf der Mindestlaufzeit."
             )
@@ -225,7 +225,7 @@ def subscription_notice_preview(subscription: Subscription, notice_on: date, *, 
         if len(members) > 1:
             others = ", ".join(f"{s.reference} ({s.product.name})" for s in members if s.pk != subscription.pk)
             parts.append(
-                _("Es gehört zum Paket %(package)s und endet nur zusammen mit %(others)s (ORD-4).")
+                _("Es gehört zum Paket %(package)s und endet nur zusammen mit %(others)s.")
                 % {"package": subscription.package, "others": others}
             )
         if ends_on == subscription.minimum_end:
@@ -234,7 +234,7 @@ def subscription_notice_preview(subscription: Subscription, notice_on: date, *, 
             special_end = rules.special_termination_end(notice_on)
             parts.append(
                 _(
-                    "Hinweis: Wegen STARFACE %(version)s besteht ein Sonderkündigungsrecht (SUB-6); damit endete "
+                    "Hinweis: Wegen STARFACE %(version)s besteht ein Sonderkündigungsrecht; damit endete "
                     "das Abo schon am %(end)s."
                 )
                 % {"version": ground.pbx_version, "end": format_date_de(special_end)}
@@ -424,7 +424,7 @@ def subscriptions_end_keys_block(*, today: date | None = None) -> int:
                 continue
             subscription_keys_block(
                 subscription_reference=sub.reference,
-                reason=_("Abo %(ref)s endete am %(date)s (LIC-12).")
+                reason=_("Abo %(ref)s endete am %(date)s.")
                 % {"ref": sub.reference, "date": format_date_de(sub.ends_on)},
             )
             sub.keys_blocked_at = clock.now()
@@ -520,7 +520,7 @@ def service_plan_book(
         _plan_refuse(
             _(
                 "Rückwirkend buchen können nur Kunden, die für diese Installation vor dem 01.01.2022 Module gekauft "
-                "haben (SUB-8). Bitte als Beginn den Buchungstag oder später angeben."
+                "haben. Bitte als Beginn den Buchungstag oder später angeben."
             ),
             "not_retroactive",
         )

@@ -89,7 +89,7 @@ def test_a_notice_is_confirmed_once_in_writing(callrec, clock, send_outbox, mail
     assert "Bestätigung: Kündigung Ihres Abos" in text
     assert "Kündigung eingegangen am 01.03.2027" in text
     assert "Vertragsende (letzter Tag) 30.11.2028" in text
-    assert "ordentliche Kündigung (SUB-5)" in text
+    assert "ordentliche Kündigung" in text and "(SUB-5)" not in text
     # The same notice again: refused, and no second confirmation.
     with pytest.raises(SubscriptionRefused, match="bereits gekündigt"):
         services.subscription_give_notice(subscription=callrec, notice_on=date(2027, 3, 1))
@@ -106,7 +106,7 @@ def test_a_special_termination_is_confirmed(callrec, clock, send_outbox, mailout
     services.subscription_give_notice(subscription=callrec, notice_on=date(2027, 3, 10), special=True)
     mail, text = one_confirmation(send_outbox, mailoutbox, Confirmation.SPECIAL_TERMINATION)
     assert mail.subject == "Bestätigung: Sonderkündigung Ihres Abos (ABO-2026-000001)"
-    assert "Sonderkündigung (SUB-6)" in text and "Vertragsende (letzter Tag) 31.03.2027" in text
+    assert "Sonderkündigung" in text and "(SUB-6)" not in text and "Vertragsende (letzter Tag) 31.03.2027" in text
 
 
 def test_a_tier_change_is_confirmed_with_the_new_price_and_its_first_period(callrec, clock, send_outbox, mailoutbox):

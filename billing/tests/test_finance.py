@@ -363,7 +363,7 @@ def run_command(*args) -> tuple[int, str]:
 
 def test_command_sends_a_month_once(november):
     code, out = run_command("--journal", "2026-11")
-    assert code == 0 and "Rechnungsausgangsbuch 2026-11: 4 Beleg(e), 139,08 €; E-Mail an" in out
+    assert code == 0 and "Rechnungsausgangsbuch 2026-11: 4 Belege, 139,08 €; E-Mail an" in out
     code, out = run_command("--journal", "2026-11")
     assert code == 0 and "wurde bereits gesendet, keine zweite E-Mail" in out
     assert OutboxMessage.objects.filter(kind="finance-journal").count() == 1

@@ -76,7 +76,7 @@ def test_export_collects_on_the_announced_day_once_and_a_second_run_finds_nothin
     first = tmp_path / "lastschriften.xml"
     code, out, _ = run("--through", "2026-12-07", "--out", str(first))
     assert code == 0, out
-    assert "1 Lastschrift(en) über 3,88 €, Einzug am 07.12.2026" in out
+    assert "1 Lastschrift über 3,88 €, Einzug am 07.12.2026" in out
     assert blocks(first) == [("2026-12-07", "FRST", [debit_invoice.number])]  # the mandate's first collection
     root = ElementTree.parse(first).getroot()
     tx = root.find(".//p:DrctDbtTxInf", NS)
@@ -108,7 +108,7 @@ def test_two_announced_days_give_two_payment_blocks_each_on_its_day(debit_invoic
     assert code == 0, out
     # Signed 24.11.: 23 of 30 days elapsed → 7/30 × 9,77 = 2,2797 → 2,28 € net, VAT 0,4332 → 0,43 €,
     # gross 2,71 €; with the first invoice's 3,88 € → 6,59 €.
-    assert "2 Lastschrift(en) über 6,59 €, Einzug am 07.12.2026, 08.12.2026" in out
+    assert "2 Lastschriften über 6,59 €, Einzug am 07.12.2026, 08.12.2026" in out
     assert blocks(out_file) == [
         ("2026-12-07", "FRST", [debit_invoice.number]),
         ("2026-12-08", "FRST", [later.number]),

@@ -48,7 +48,7 @@ def test_finance_sees_the_button_and_a_second_export_writes_nothing(client, debi
     page = client.get(reverse("admin:billing_sepabatch_changelist")).content.decode()
     assert reverse("admin:billing_sepabatch_export") in page
     first = client.post(reverse("admin:billing_sepabatch_export"), {"through": "07.12.2026"}, follow=True)
-    assert "mit 1 Lastschrift(en) über 3,88 € erstellt" in first.content.decode()
+    assert "mit 1 Lastschrift über 3,88 € erstellt" in first.content.decode()
     assert SepaBatch.objects.get().total == Decimal("3.88")
     again = client.post(reverse("admin:billing_sepabatch_export"), {"through": "07.12.2026"}, follow=True)
     assert "Keine angekündigten Lastschriften bis 07.12.2026" in again.content.decode()

@@ -345,12 +345,10 @@ def test_special_notice_ends_at_a_month_end_inside_the_minimum_term(callrec, clo
     clock.set(notice_on)
     ordinary = services.subscription_notice_preview(callrec, notice_on)
     assert ordinary.ends_on == date(2028, 11, 30)
-    assert f"besteht ein Sonderkündigungsrecht (SUB-6); damit endete das Abo schon am {ends_on:%d.%m.%Y}" in (
-        ordinary.text
-    )
+    assert f"besteht ein Sonderkündigungsrecht; damit endete das Abo schon am {ends_on:%d.%m.%Y}" in (ordinary.text)
     preview = services.subscription_give_notice(subscription=callrec, notice_on=notice_on, special=True, by=staff)
     assert preview.ends_on == ends_on
-    assert "Sonderkündigung (SUB-6): Zu STARFACE 9.0.0.4 (veröffentlicht am 06.10.2026)" in preview.text
+    assert "Sonderkündigung: Zu STARFACE 9.0.0.4 (veröffentlicht am 06.10.2026)" in preview.text
     callrec.refresh_from_db()
     assert (callrec.ends_on, callrec.notice_special) == (ends_on, True)
 

@@ -260,7 +260,7 @@ class Installation(models.Model):
             return {
                 "secondary_of": [
                     _(
-                        "Die Primäranlage %(id)s gehört zu einem anderen Kunden; Primär- und Sekundäranlage gehören zum selben Kunden (LIC-9)."
+                        "Die Primäranlage %(id)s gehört zu einem anderen Kunden; Primär- und Sekundäranlage gehören zum selben Kunden."
                     )
                     % {"id": primary.identifier}
                 ]

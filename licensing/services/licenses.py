@@ -125,8 +125,8 @@ def _check_issue(
 def _paid_key_refusal(*, product: Product, installation: Installation, serial: int) -> str:
     return _(
         "Für %(id)s gibt es bereits einen aktiven bezahlten Schlüssel für %(name)s (Lizenz Nr. %(serial)s). "
-        "Ein zweiter wird nicht ausgestellt: Für mehr Benutzer bitte das Staffel-Upgrade bestellen (ORD-6); "
-        "läuft das Modul auf einem neuen Serverlizenzschlüssel, den Umzug mit Kulanzschlüssel verwenden (LIC-10)."
+        "Ein zweiter wird nicht ausgestellt: Für mehr Benutzer bitte das Staffel-Upgrade bestellen; "
+        "läuft das Modul auf einem neuen Serverlizenzschlüssel, den Umzug mit Kulanzschlüssel verwenden."
     ) % {"id": installation.identifier, "name": product.name, "serial": serial}
 
 
@@ -259,9 +259,7 @@ def _prepare(request: IssueRequest, today: date, paid_serials: dict | None = Non
         if product.pricing_model == Product.TIERED:
             if not installation.installed_users:
                 _refuse(
-                    _(
-                        "Für %(name)s braucht die Installation die Anzahl installierter Benutzerlizenzen (Staffel, CAT-2)."
-                    )
+                    _("Für %(name)s braucht die Installation die Anzahl installierter Benutzerlizenzen (Staffel).")
                     % {"name": product.name},
                     "no_users",
                 )
@@ -481,7 +479,7 @@ def _licenses_issue(
     paid_pairs = [(r.installation.pk, r.product.pk) for r in requests if r.kind in License.PAID_KINDS]
     if len(set(paid_pairs)) < len(paid_pairs):
         _refuse(
-            _("Dasselbe Modul ist für dieselbe Installation zweimal als bezahlter Schlüssel angegeben (ORD-6)."),
+            _("Dasselbe Modul ist für dieselbe Installation zweimal als bezahlter Schlüssel angegeben."),
             "paid_key_twice",
         )
     notes: dict[int, str] = {}
@@ -772,7 +770,7 @@ def installation_move(
         issued_by=by,
     )
     for lic in active:
-        license_revoke(license=lic, reason=_("Umzug auf %(new)s (Kulanz, LIC-10)") % {"new": new.identifier}, by=by)
+        license_revoke(license=lic, reason=_("Umzug auf %(new)s (Kulanz)") % {"new": new.identifier}, by=by)
     return MoveResult(
         outcome=outcome,
         new_licenses=new_licenses,
@@ -825,10 +823,13 @@ def license_diagnose(
 ) -> Diagnosis:
     """Why is this key (not) accepted on this installation? One LIC-3 verdict and what to do."""
     today = today or clock.today()
+    malformed_identifier = ""
     try:
         identifier = rules.normalize_identifier(identifier_kind, identifier)
-    except rules.IdentifierFormatError:
-        pass  # diagnose anyway: the verdict will say the key belongs elsewhere
+    except rules.IdentifierFormatError as exc:
+        # Diagnose anyway (a mistyped key is still worth saying), but a key that is only
+        # "for another server key" is told that the server key itself is malformed.
+        malformed_identifier = exc.message
     product = None
     if module_code:
         product = Product.objects.filter(article=module_code.strip().upper()).first()
@@ -879,6 +880,12 @@ def license_diagnose(
         required_version=required or "",
         identifier=identifier,
     )
+    if malformed_identifier and result.code == verifier.OTHER_SERVER_KEY:
+        message = (
+            malformed_identifier
+            + " "
+            + _("Der Modullizenzschlüssel selbst ist echt; bitte die Kennung der Anlage prüfen.")
+        )
     return Diagnosis(verdict=result.code, message=message, license=lic)
 
 
@@ -888,7 +895,7 @@ def license_diagnose(
 @transaction.atomic
 def insight_own_use_register(*, license: License, purchased_on: date, price_paid: Decimal) -> InsightOwnUse:
     if license.product.article != INSIGHT:
-        raise LicensingError(_("Nur Insight Analytics wird bei Eigennutzung erstattet (LIC-13)."), code="not_insight")
+        raise LicensingError(_("Nur Insight Analytics wird bei Eigennutzung erstattet."), code="not_insight")
     partner = license.installation.customer.partner
     return InsightOwnUse.objects.create(
         partner=partner, license=license, purchased_on=purchased_on, price_paid=price_paid

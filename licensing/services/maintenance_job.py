@@ -412,8 +412,18 @@ def _report_mail_text(report: MaintenanceReport) -> tuple[str, str]:
         [
             _("Im Anhang der wöchentliche Bericht zur Softwarepflege PBX Call Assist 5."),
             "",
-            _("Läuft in 60 Tagen ab: %(count)s System(e)") % {"count": report.expiring_count},
-            _("Abgelaufen (bis 36 Monate): %(count)s System(e)") % {"count": report.lapsed_count},
+            ngettext(
+                "Läuft in 60 Tagen ab: %(count)s System",
+                "Läuft in 60 Tagen ab: %(count)s Systeme",
+                report.expiring_count,
+            )
+            % {"count": report.expiring_count},
+            ngettext(
+                "Abgelaufen (bis 36 Monate): %(count)s System",
+                "Abgelaufen (bis 36 Monate): %(count)s Systeme",
+                report.lapsed_count,
+            )
+            % {"count": report.lapsed_count},
             _("Wert der Verlängerungen (12 Monate, netto): %(total)s") % {"total": format_eur(report.renewal_total)},
         ]
     )

@@ -76,7 +76,9 @@ def tryout_start(*, installation: Installation, today: date, by=None) -> Tryout:
         raise SystemLicensingError(
             rules.tryout_refusal(system.edition, started_on or today, False), code="tryout_refused"
         ) from None
-    logger.info("Tryout started for %s on %s by %s", system.identifier, today, by)
+    logger.info(
+        "Tryout started for %s on %s by %s", system.identifier, today, getattr(by, "username", None) or "system"
+    )
     return tryout
 
 

@@ -156,7 +156,7 @@ def test_resend_from_licence_list_for_who_may_see_delivery_notes(as_group, modul
     if not sent:
         assert response.status_code == 403
         return
-    assert "1 Lieferschein(e) werden erneut gesendet." in [str(m) for m in response.context["messages"]]
+    assert "1 Lieferschein wird erneut gesendet." in [str(m) for m in response.context["messages"]]
 
 
 # --- delivery note PDF and resend: view delivery note ----------------------------------------

@@ -20,7 +20,7 @@ from vendorportal.errors import PortalError
 
 pytestmark = pytest.mark.django_db
 
-ORD6 = "Staffel-Upgrade bestellen (ORD-6)"
+ORD6 = "Staffel-Upgrade bestellen; "
 
 
 @pytest.fixture

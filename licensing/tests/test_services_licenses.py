@@ -300,6 +300,17 @@ def test_lic3_diagnosis(modules, inst, case, verdict):
         assert "1.8" in diagnosis.message and "2.0" in diagnosis.message
 
 
+def test_a_malformed_server_key_is_named_as_such(modules, inst):
+    # Issue 21: "OTHER-1234-…" (a group of four) is no server key at all — the self-check says
+    # so instead of "belongs to another server key"; a well-formed other key still gets that.
+    purchase = issue(modules["CALLREC"], inst, "1.8")
+    diagnosis = svc.license_diagnose(key_text=purchase.key, identifier="OTHER-1234-FGHIJ-67890", today=TODAY)
+    assert diagnosis.message.startswith("„OTHER-1234-FGHIJ-67890“ ist kein Serverlizenzschlüssel.")
+    assert "Modullizenzschlüssel selbst ist echt" in diagnosis.message
+    other = svc.license_diagnose(key_text=purchase.key, identifier="OTHER-12345-FGHIJ-67890", today=TODAY)
+    assert "ist kein Serverlizenzschlüssel" not in other.message
+
+
 def test_purchase_date_comes_from_the_portal_clock(modules, inst, clock):
     # ORD-7's time discount and SUB-8's retroactive booking read the purchase date
     # (issue 16): a key issued while the clock says 22.05.2026 was bought that day, not on

@@ -90,7 +90,7 @@ def test_log_files_by_content_and_name_are_locked_until_a_dpa(client, login, ins
     }
     # The partner sees why each file is locked.
     page = client.get(reverse("portal:support_ticket", args=[ticket.pk])).content.decode()
-    assert page.count("für den Support gesperrt bis zum AV-Vertrag (SUP-4)") == 4
+    assert page.count("für den Support gesperrt bis zum AV-Vertrag") == 4
     assert "Archiv (ZIP, GZ, TAR, 7Z): der Inhalt kann Logdaten enthalten" in page
     assert "enthält Zeilen mit Zeitstempel oder Log-Level" in page
     assert "enthält einen Stacktrace" in page

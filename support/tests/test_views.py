@@ -267,6 +267,29 @@ def test_faq_is_loaded_once_and_searchable(client, login):
     assert Article.objects.filter(title__contains="Wie werden Fluxpunkt Module für STARFACE lizenziert").exists()
 
 
+def test_knowledge_base_search_puts_the_best_match_first(client, login):
+    # Issue 21: ordered by relevance, not by title. "Anrufweiterleitung einrichten" has both
+    # words in its title (2 × 10 + phrase 20 = 40); "Zentrale Anrufweiterleitung" one word in the
+    # title, the other in the text (10 + 1 + 1 = 12); the tagged article both words only through its
+    # tag and text (5 + 1 + 1 = 7); "Ablauf" names them only in its text (1 + 1 = 2).
+    from support.models import Tag
+
+    Article.objects.create(title="Ablauf", slug="ablauf", body="Anrufweiterleitung einrichten: siehe Handbuch.")
+    tagged = Article.objects.create(title="Büro", slug="buero", body="Anrufweiterleitung einrichten im Büro.")
+    tagged.tags.add(Tag.objects.create(name="Anrufweiterleitung"))
+    Article.objects.create(
+        title="Zentrale Anrufweiterleitung", slug="zentrale", body="Anrufweiterleitung einrichten für alle."
+    )
+    Article.objects.create(title="Anrufweiterleitung einrichten", slug="einrichten", body="Schritt für Schritt.")
+    Article.objects.create(title="Anrufbeantworter", slug="ab", body="Ansage aufnehmen.")
+    client.force_login(login.user)
+    page = client.get(reverse("portal:support_kb"), {"q": "anrufweiterleitung einrichten"}).content.decode()
+    found = [slug for slug in ("einrichten", "zentrale", "buero", "ablauf", "ab") if f"/portal/wissen/{slug}/" in page]
+    assert found == ["einrichten", "zentrale", "buero", "ablauf"]
+    positions = [page.index(f"/portal/wissen/{slug}/") for slug in found]
+    assert positions == sorted(positions)
+
+
 def test_internal_articles_only_for_partners_with_a_contract(client, login, clock):
     clock.set(date(2026, 11, 21))
     Article.objects.create(title="Öffentlich", slug="oeffentlich", body="a")

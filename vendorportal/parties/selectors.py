@@ -18,5 +18,16 @@ def partner_for_user(user) -> Partner | None:
     return membership.partner if membership else None
 
 
+def partner_admin_names(partner: Partner) -> list[str]:
+    """Names of the partner's active administrator logins (full name, else user name): whom a
+    member asks to order or to manage logins."""
+    admins = (
+        PartnerUser.objects.filter(partner=partner, role=PartnerUser.ADMIN, user__is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__username")
+    )
+    return [a.user.get_full_name() or a.user.get_username() for a in admins]
+
+
 def customers_for_partner(partner: Partner):
     return partner.customers.order_by("company")

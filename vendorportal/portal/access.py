@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from vendorportal.parties.models import PartnerUser
-from vendorportal.parties.selectors import partner_user_for
+from vendorportal.parties.selectors import partner_admin_names, partner_user_for
 
 
 def _no_partner_response(request):
@@ -31,14 +31,21 @@ def _no_partner_response(request):
     )
 
 
-def _admin_refused(request):
+def admins_reason(partner) -> str:
+    """Why a member login cannot do this, and whom to ask (issue 21: a member did not see why
+    it could not order)."""
+    names = partner_admin_names(partner)
+    reason = _("Bestellen, Kündigen und Zugänge verwalten können nur die Administratoren Ihres Partnerkontos.")
+    if names:
+        reason += " " + _("Bitte wenden Sie sich an: %(names)s.") % {"names": ", ".join(names)}
+    return reason
+
+
+def _admin_refused(request, membership):
     return render(
         request,
         "403.html",
-        {
-            "title": _("Kein Zugriff"),
-            "reason": _("Diese Seite ist den Administratoren Ihres Partnerkontos vorbehalten."),
-        },
+        {"title": _("Kein Zugriff"), "reason": admins_reason(membership.partner)},
         status=403,
     )
 
@@ -48,7 +55,7 @@ def _check(request, admin_only: bool):
     if membership is None:
         return _no_partner_response(request)
     if admin_only and membership.role != PartnerUser.ADMIN:
-        return _admin_refused(request)
+        return _admin_refused(request, membership)
     request.partner_user = membership
     request.partner = membership.partner
     return None

@@ -43,12 +43,41 @@ def _user_of(message):
     return get_user_model().objects.get(pk=message.document_id)
 
 
+def invited_by(user) -> str:
+    """Who invited a new partner login, as the invitation names it: the partner admin whose
+    invitation created it ("Erika Muster (Muster Kommunikation GmbH)"), read from the change
+    log the invitation wrote; "" when staff created the login (the vendor invites then)."""
+    from django.contrib.admin.models import ADDITION, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from vendorportal.parties.models import PartnerUser
+
+    membership = PartnerUser.objects.filter(user=user).select_related("partner").first()
+    if membership is None:
+        return ""
+    entry = (
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(PartnerUser),
+            object_id=str(membership.pk),
+            action_flag=ADDITION,
+        )
+        .select_related("user")
+        .order_by("action_time", "pk")
+        .first()
+    )
+    inviter = entry.user if entry is not None else None
+    if inviter is None or not PartnerUser.objects.filter(user=inviter, partner=membership.partner).exists():
+        return ""
+    name = inviter.get_full_name() or inviter.get_username()
+    return f"{name} ({membership.partner.company})"
+
+
 def invitation_compose(message) -> tuple[str, str]:
     user = _user_of(message)
     with translation.override(language_for_user(user)):  # the login's language (issue 21)
         body = render_to_string(
             "portal/registration/invitation_email.txt",
-            {"user": user, "link": set_password_link(user), "vendor": settings.VENDOR},
+            {"user": user, "link": set_password_link(user), "vendor": settings.VENDOR, "invited_by": invited_by(user)},
         )
         return _("Ihr Zugang zum Partnerportal"), body
 

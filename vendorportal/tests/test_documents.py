@@ -188,7 +188,7 @@ def test_daily_job_alerts_every_staff_group_on_the_admin_index_until_a_clean_che
     for group_name in GROUPS:
         page = admin_index(client, group_name)
         assert 'id="documents-check-alert"' in page, group_name
-        assert "2 Dokumente geprüft, 1 fehlen oder wurden verändert" in page
+        assert "2 Dokumente geprüft, 1 fehlt oder wurde verändert" in page
         assert f"Lieferschein {note.number}: Datei fehlt" in page
 
     path.write_bytes(kept)  # restored from the backup

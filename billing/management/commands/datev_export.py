@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing.datev import datev_export
 from billing.finance import datev_filename
@@ -52,7 +53,11 @@ class Command(BaseCommand):
         except OSError as exc:
             self._fail(_("Die Datei konnte nicht geschrieben werden: %(error)s") % {"error": exc.strerror or exc})
         self.stdout.write(
-            _("%(count)s Buchungen (Soll %(debit)s, Haben %(credit)s) nach %(out)s; Debitoren nach %(debtors)s.")
+            ngettext(
+                "%(count)s Buchung (Soll %(debit)s, Haben %(credit)s) nach %(out)s; Debitoren nach %(debtors)s.",
+                "%(count)s Buchungen (Soll %(debit)s, Haben %(credit)s) nach %(out)s; Debitoren nach %(debtors)s.",
+                len(export.rows),
+            )
             % {
                 "count": len(export.rows),
                 "debit": format_eur(export.debit_total),

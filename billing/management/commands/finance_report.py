@@ -13,6 +13,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from billing.finance import finance_journal_send, finance_open_items_send
 from vendorportal import clock
@@ -53,7 +54,8 @@ class Command(BaseCommand):
                 report, created = finance_open_items_send(on=on)
         except PortalError as refused:
             self._fail(str(refused.message))
-        summary = f"{report}: {report.document_count} Beleg(e), {format_eur(report.gross_total)}"
+        documents = ngettext("%(n)s Beleg", "%(n)s Belege", report.document_count) % {"n": report.document_count}
+        summary = f"{report}: {documents}, {format_eur(report.gross_total)}"
         if created:
             self.stdout.write(f"{summary}; E-Mail an {', '.join(settings.FINANCE_EMAILS)} zum Versand eingeplant.")
         else:

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import ngettext
 
 from billing import services
 from billing.services.mandates import sepa_export_default_through
@@ -64,6 +65,8 @@ class Command(BaseCommand):
         out.write_text(batch.xml, encoding="utf-8")
         days = sorted({item.collection_date for item in batch.items.all()})
         self.stdout.write(
-            f"{batch.count} Lastschrift(en) über {format_eur(batch.total)}, Einzug am "
+            ngettext("%(n)s Lastschrift", "%(n)s Lastschriften", batch.count)
+            % {"n": batch.count}
+            + f" über {format_eur(batch.total)}, Einzug am "
             f"{', '.join(format_date_de(day) for day in days)}, in {out} ({batch.message_id})."
         )

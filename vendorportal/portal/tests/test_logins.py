@@ -54,6 +54,9 @@ def test_invitation_creates_a_member_login_and_mails_a_link_that_sets_the_passwo
     assert send_outbox() == 1
     (message,) = mail.outbox
     assert message.to == ["Neu@partner.test"]  # the domain lower-cased, as Django normalises it
+    # Issue 21: the invitation names the partner admin who invited, not only the vendor.
+    company = chefin.partner.company
+    assert f"chefin ({company}) hat Sie zum Partnerportal von " in message.body
     link = re.search(r"https?://[^/]+(/portal/passwort-setzen/\S+/)", message.body).group(1)
     client.logout()
     form_page = client.get(link, follow=True)
