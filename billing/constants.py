@@ -17,6 +17,7 @@ CREDIT_NOTE_KIND = "credit-note"
 REMINDER_KIND = "invoice-reminder"
 CONFIRMATION_KIND = "confirmation"  # written confirmations of changes with legal effect (issue 16)
 DEBIT_NOTICE_KIND = "direct-debit-notice"  # a new collection day, or the move to transfer (ORD-8)
+DEBIT_RETURN_KIND = "direct-debit-return"  # a direct debit came back: why, and how to pay now (issue 18)
 REMINDER_AFTER_DAYS = 7  # the friendly reminder goes out 7 days after the due date
 
 # Documents (invoices, corrections, reminders) are written in German (INV-2).
