@@ -248,6 +248,10 @@ DATEV_ACCOUNTS = {
     "eu_reverse_charge": env.int("DATEV_ACCOUNT_REVENUE_EU_RC", default=8336),  # § 13b, other EU country
     "not_taxable": env.int("DATEV_ACCOUNT_REVENUE_NOT_TAXABLE", default=8338),  # non-EU, not taxable here
     "bank": env.int("DATEV_ACCOUNT_BANK", default=1200),
+    # Charges (Nebenforderungen, issue 18) are damages, not revenue and not a supply: never on a
+    # revenue account that feeds the VAT return. SKR03 2742 "Versicherungsentschädigungen und
+    # Schadenersatzleistungen" — to be confirmed by the tax adviser.
+    "charges": env.int("DATEV_ACCOUNT_CHARGES", default=2742),
 }
 DATEV_RECIPIENTS = env.list("DATEV_RECIPIENTS", default=[])
 

@@ -22,7 +22,7 @@ Hand-worked:
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -357,3 +357,37 @@ def test_partner_sees_the_suspended_mandate_in_the_portal(client, collected):
     client.force_login(login.user)
     html = client.get(reverse("portal:sepa_mandate")).content.decode()
     assert "Ausgesetzt seit 18.12.2026" in html and "MD06" in html and "ausgesetzt (Rücklastschrift)" in html
+
+
+def test_datev_books_the_return_and_the_charges_invoice_off_revenue(collected, clock):
+    """December for Beispiel (debtor 10000 + id): invoice S 19,73 (01.12.), its collection's
+    payment H 19,73 (15.12.), the return S 19,73 (18.12.) against the bank 1200. January: the
+    "Rechnung über Nebenforderungen" 3,00 € on 2742 (damages), never on a revenue account."""
+    from django.utils import timezone
+
+    from billing import datev
+    from billing.tests.test_datev import COL, rows_of
+
+    bank_statement_import(content=the_file(), file_name="auszug-18.xml")
+    clock.set(JAN)
+    invoicing.invoicing_run(month=JAN, render_pdf=False)
+    debtor = str(10000 + collected.pk)
+
+    def rows(month, today):
+        export = datev.datev_export(
+            month=month, today=today, created=timezone.make_aware(datetime.combine(today, datetime.min.time()))
+        )
+        _header, _columns, *found = rows_of(export.bookings)
+        keys = ["Umsatz (ohne Soll/Haben-Kz)", "Soll/Haben-Kennzeichen", "Konto", "Gegenkonto (ohne BU-Schlüssel)"]
+        keys += ["Belegdatum", "Belegfeld 1"]
+        return [tuple(r[COL[k]] for k in keys) for r in found if r[COL["Konto"]] == debtor]
+
+    assert rows(DEC, JAN) == [
+        ("19,73", '"S"', debtor, "8400", "0112", '"RE-2026-000004"'),
+        ("19,73", '"H"', debtor, "1200", "1512", '"RE-2026-000004"'),
+        ("19,73", '"S"', debtor, "1200", "1812", '"RE-2026-000004"'),
+    ]
+    assert rows(JAN, date(2027, 2, 1)) == [
+        ("19,73", '"S"', debtor, "8400", "0101", '"RE-2027-000001"'),
+        ("3,00", '"S"', debtor, "2742", "0101", '"RE-2027-000002"'),
+    ]
