@@ -12,8 +12,8 @@ transaction, in the import's transaction, :func:`debit_return_book`:
 3. reopens the invoice: open again, payable by transfer within
    :data:`billing.rules.RETURN_PAYMENT_DAYS` days (it is never debited again on its own —
    the bank has just refused it, and a new debit would need a new pre-notification);
-4. records the bank's return fee as a charge (the statement's ``Chrgs`` where given, else
-   ``SEPA_RETURN_FEE``), billed with the partner's next invoicing run — unless the reason is
+4. records the bank's return fee as a charge (the statement's ``Chrgs`` of the transaction, or
+   of the entry when it returns one debit, else ``SEPA_RETURN_FEE``), billed with the partner's next invoicing run — unless the reason is
    ours or the banks' (:func:`billing.rules.return_reason`);
 5. for a mandate-related reason suspends the mandate (:func:`billing.services.mandates.sepa_mandate_suspend`):
    ORD-8 makes the next invoices transfers until the partner gives a new mandate;
@@ -170,7 +170,9 @@ def _return_mail(invoice: Invoice, item: SepaBatchItem, entry: BankEntry, reason
     )
 
 
-def _book_one(entry: BankEntry, tx: camt.Transaction, item: SepaBatchItem, today: date, by) -> ReturnBooked:
+def _book_one(
+    entry: BankEntry, tx: camt.Transaction, item: SepaBatchItem, today: date, by, entry_charges: Decimal
+) -> ReturnBooked:
     invoice = Invoice.objects.select_for_update(of=("self",)).get(number=item.end_to_end_id)
     reason = rules.return_reason(tx.return_reason or entry.return_reason)
     # 2. the payment back
@@ -184,7 +186,7 @@ def _book_one(entry: BankEntry, tx: camt.Transaction, item: SepaBatchItem, today
     # 4. the bank's fee, a charge on the next invoicing run
     fee = ZERO
     if reason.partner_pays_fee:
-        fee = tx.charges if tx.charges > 0 else return_fee_default()
+        fee = tx.charges if tx.charges > 0 else entry_charges if entry_charges > 0 else return_fee_default()
     if fee > 0:
         charge_add(
             partner=invoice.partner,
@@ -254,7 +256,9 @@ def debit_return_book(*, entry: BankEntry, raw: camt.Entry, by=None) -> list[Ret
                 % {"number": item.end_to_end_id}
             )
             continue
-        done = _book_one(entry, tx, item, today, by)
+        # Charges given for the whole entry belong to its one transaction; with several they
+        # cannot be split, and each return costs the default fee.
+        done = _book_one(entry, tx, item, today, by, raw.entry_charges if len(transactions) == 1 else ZERO)
         booked.append(done)
         entry.invoices.add(Invoice.objects.get(number=done.number))
         text = _("Rücklastschrift %(code)s (%(why)s): %(number)s wieder offen, %(reversed)s Zahlung storniert") % {

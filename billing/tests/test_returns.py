@@ -391,3 +391,13 @@ def test_datev_books_the_return_and_the_charges_invoice_off_revenue(collected, c
         ("19,73", '"S"', debtor, "8400", "0101", '"RE-2027-000001"'),
         ("3,00", '"S"', debtor, "2742", "0101", '"RE-2027-000002"'),
     ]
+
+
+def test_charges_given_for_the_whole_entry_are_the_fee(collected):
+    """Some banks give the return fee on the entry (Ntry/Chrgs), not on the transaction."""
+    entry_xml = ret("REF-9", "RE-2026-000004", "AM04").replace(
+        "<NtryDtls>", '<Chrgs><Rcrd><Amt Ccy="EUR">5.00</Amt></Rcrd></Chrgs><NtryDtls>'
+    )
+    bank_statement_import(content=statement08(entry_xml, stmt_id="2026-12-18-004"), file_name="ntry.xml")
+    assert Charge.objects.get().amount == D("5.00")
+    assert BankEntry.objects.get(reference="REF-9").charges == D("5.00")
