@@ -178,6 +178,15 @@ class World:
             rest="1.00",
         )
         api_token_create(partner=Partner.objects.order_by("pk").first(), name="Walk", scopes=["read"])
+        from billing.services.charges import charge_add
+
+        charge_add(  # a charge (Nebenforderung, issue 18), with its history
+            partner=Partner.objects.order_by("pk").first(),
+            kind="return_fee",
+            amount="3.00",
+            description="Rücklastschrift",
+            dedup_key="walk-1",
+        )
         InboundMail.objects.create(
             message_id="<1@test>", outcome=InboundMail._meta.get_field("outcome").choices[0][0], processed_at=now
         )
