@@ -19,7 +19,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from billing import pricing, selectors, services
+from billing import pricing, rules, selectors, services
 from billing.models import Order, OrderLine, SepaBatch, SepaBatchItem, SepaMandate, VatRate, group_iban
 from licensing.models import License, Product
 from vendorportal import clock
@@ -542,7 +542,7 @@ class SepaMandateAdmin(SimpleHistoryAdmin):
     search_fields = ["reference", "iban", "partner__company"]
     list_select_related = ["partner"]
     autocomplete_fields = ["partner"]
-    readonly_fields = ["sequence_type", "revoked_on", "created_at", "pdf_link"]
+    readonly_fields = ["sequence_type", "revoked_on", "suspended_on", "suspended_reason", "created_at", "pdf_link"]
     actions = ["revoke_selected"]
 
     @admin.display(description=_("Status"))
@@ -666,9 +666,12 @@ PartnerAdmin.inlines.append(SepaMandateInline)
 class SepaBatchItemInline(admin.TabularInline):
     model = SepaBatchItem
     extra = 0
-    fields = ["end_to_end_id", "mandate", "sequence_type", "collection_date", "amount_display"]
+    fields = ["end_to_end_id", "mandate", "sequence_type", "collection_date", "amount_display", "returned"]
     readonly_fields = fields
     can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("mandate", "return_entry")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -679,6 +682,19 @@ class SepaBatchItemInline(admin.TabularInline):
     @admin.display(description=_("Betrag"))
     def amount_display(self, item):
         return format_eur(item.amount)
+
+    @admin.display(description=_("zurückgegeben"))
+    def returned(self, item):
+        """Issue 18: which debits came back, when and why (the reason in words)."""
+        entry = item.return_entry
+        if entry is None:
+            return "—"
+        reason = rules.return_reason(entry.return_reason)
+        return _("am %(date)s, %(code)s: %(why)s") % {
+            "date": format_date_de(entry.booked_on),
+            "code": reason.code,
+            "why": reason.text,
+        }
 
 
 class SepaExportForm(forms.Form):

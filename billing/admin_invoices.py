@@ -70,7 +70,7 @@ class InvoiceLineInline(_ReadOnlyInline):
 
 class PaymentInline(_ReadOnlyInline):
     model = Payment
-    fields = readonly_fields = ["amount", "paid_on", "recorded_at", "recorded_by"]
+    fields = readonly_fields = ["amount", "paid_on", "recorded_at", "recorded_by", "reversed_on", "reversal_entry"]
 
 
 class MonthFilter(admin.SimpleListFilter):
@@ -422,7 +422,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(admin.ModelAdmin):
-    list_display = ["invoice", "amount", "paid_on", "recorded_at", "recorded_by"]
+    list_display = ["invoice", "amount", "paid_on", "recorded_at", "recorded_by", "reversed_on"]
     list_select_related = ["invoice", "recorded_by"]
     search_fields = ["invoice__number"]
     date_hierarchy = "paid_on"

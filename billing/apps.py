@@ -45,6 +45,8 @@ class BillingConfig(AppConfig):
         register_document_kind("billing.DunningNotice", label=_("Mahnung"))
         # How an open invoice is collected now: a new pre-notification, or transfer (ORD-8).
         register_kind("direct-debit-notice", label=_("Lastschrift-Ankündigung"))
+        # A returned direct debit: what came back, why, how to pay now (issue 18).
+        register_kind("direct-debit-return", label=_("Rücklastschrift"))
 
         from billing import views
         from vendorportal.portal import registry

@@ -51,6 +51,9 @@ class Entry:
     booked_on: date
     value_on: date | None
     transactions: tuple[Transaction, ...]
+    # Charges the bank gives for the entry as a whole (Ntry/Chrgs), e.g. the fee of a returned
+    # direct debit when the statement does not give it per transaction.
+    entry_charges: Decimal = Decimal("0.00")
 
     @property
     def remittance(self) -> str:
@@ -62,7 +65,7 @@ class Entry:
 
     @property
     def charges(self) -> Decimal:
-        return sum((t.charges for t in self.transactions), Decimal("0.00"))
+        return sum((t.charges for t in self.transactions), self.entry_charges)
 
 
 @dataclass(frozen=True)
@@ -124,19 +127,25 @@ def _party(tx, version: str, role: str) -> tuple[str, str]:
     return _text(party, "Nm"), _text(parties, f"{role}Acct", "Id", "IBAN")
 
 
-def _transaction(tx, version: str, credit: bool, where: str) -> Transaction:
-    role = "Dbtr" if credit else "Cdtr"
-    name, iban = _party(tx, version, role)
-    info = _find(tx, "RmtInf")
-    remittance = " ".join((node.text or "").strip() for node in _children(info, "Ustrd")) if info is not None else ""
+def _charges(node, where: str) -> Decimal:
+    """The charges (``Chrgs``) the bank took, given on a transaction or on the entry."""
     charges = Decimal("0.00")
-    chrgs = _find(tx, "Chrgs")
+    chrgs = _find(node, "Chrgs")
     if chrgs is not None:
         records = _children(chrgs, "Rcrd") or [chrgs]
         for record in records:
             amount = _find(record, "Amt") if _find(record, "Amt") is not None else _find(record, "TtlChrgsAndTaxAmt")
             if amount is not None:
                 charges += _amount(amount, where)
+    return charges
+
+
+def _transaction(tx, version: str, credit: bool, where: str) -> Transaction:
+    role = "Dbtr" if credit else "Cdtr"
+    name, iban = _party(tx, version, role)
+    info = _find(tx, "RmtInf")
+    remittance = " ".join((node.text or "").strip() for node in _children(info, "Ustrd")) if info is not None else ""
+    charges = _charges(tx, where)
     tx_amount_node = _find(tx, "Amt") if _find(tx, "Amt") is not None else _find(tx, "AmtDtls", "TxAmt", "Amt")
     return Transaction(
         end_to_end_id=_text(tx, "Refs", "EndToEndId"),
@@ -202,6 +211,7 @@ def statement_parse(content: bytes) -> list[Statement]:
                     booked_on=_date(_find(ntry, "BookgDt"), where),
                     value_on=_date(_find(ntry, "ValDt"), where) if _find(ntry, "ValDt") is not None else None,
                     transactions=transactions,
+                    entry_charges=_charges(ntry, where),
                 )
             )
         statements.append(Statement(version, statement_id[:120], iban, tuple(entries)))

@@ -19,6 +19,7 @@ CONFIRMATION_KIND = "confirmation"  # written confirmations of changes with lega
 DEBIT_NOTICE_KIND = "direct-debit-notice"  # a new collection day, or the move to transfer (ORD-8)
 REMINDER_AFTER_DAYS = rules.DUNNING_REMINDER_AFTER_DUE_DAYS  # the Zahlungserinnerung, 7 days after the due date
 DUNNING_KIND = "dunning-notice"  # Zahlungserinnerung, 1. Mahnung, letzte Mahnung (issue 18)
+DEBIT_RETURN_KIND = "direct-debit-return"  # a direct debit came back: why, and how to pay now (issue 18)
 
 # Documents (invoices, corrections, reminders) are written in German (INV-2).
 DOCUMENT_LANGUAGE = "de"

@@ -22,12 +22,14 @@ document           Umsatz   S/H     Konto                  Gegenkonto
 invoice            gross    S       partner's debtor       revenue account of its tax case
 correction         gross    H       partner's debtor       revenue account of its tax case
 payment            amount   H       partner's debtor       bank account
+returned debit     amount   S       partner's debtor       bank account (the payment taken back)
 =================  =======  ======  =====================  ======================================
 
 Revenue accounts are SKR03 defaults (settings ``DATEV_ACCOUNTS``): 8400 "Erlöse 19 % USt"
 (an automatic account: DATEV computes the VAT from the gross, so no BU-Schlüssel), 8336
 services to EU businesses under reverse charge (with the buyer's VAT ID in "EU-Land u. UStID"
-for the recapitulative statement), 8338 services not taxable in Germany (non-EU). The tax
+for the recapitulative statement), 8338 services not taxable in Germany (non-EU); a "Rechnung
+über Nebenforderungen" (charges: damages, issue 18) goes to 2742, never to revenue. The tax
 adviser confirms them (docs/finance.md). A partner's debtor account is 10000 + its id
 (stable, 10000–69999 with account length 4).
 """
@@ -276,14 +278,23 @@ def revenue_account(vat_category: str, chart: dict[str, int]) -> int:
     return chart[TAX_CASES[vat_category]]
 
 
+def _bills_charges(doc: Invoice) -> bool:
+    """A "Rechnung über Nebenforderungen" or a correction of one (issue 18): damages, booked on
+    the charges account, not on revenue."""
+    if doc.is_credit_note and doc.credited_invoice_id:
+        return doc.credited_invoice.charges_only
+    return doc.charges_only
+
+
 def month_closed(month: date, today: date) -> bool:
     """A month can be exported once it is over (its last day lies before today)."""
     return month_end(month) < today
 
 
 def bookings_of_month(month: date) -> list[Booking]:
-    """Every invoice and correction issued in ``month`` and every payment recorded for a day
-    of it, by date and document number — 3 queries whatever the month's size."""
+    """Every invoice and correction issued in ``month``, every payment recorded for a day of it
+    and every payment a returned debit took back in it, by date and document number — 4 queries
+    whatever the month's size."""
     first, last = month.replace(day=1), month_end(month)
     chart = accounts()
     documents = list(
@@ -304,7 +315,7 @@ def bookings_of_month(month: date) -> list[Booking]:
             amount=doc.gross_total,
             side="H" if correction else "S",
             account=debtor_account(doc.partner_id),
-            contra_account=revenue_account(doc.vat_category, chart),
+            contra_account=chart["charges"] if _bills_charges(doc) else revenue_account(doc.vat_category, chart),
             document_date=doc.issue_date,
             document_number=doc.number,
             text=text,
@@ -332,6 +343,25 @@ def bookings_of_month(month: date) -> list[Booking]:
             text=_("Zahlung %(number)s %(buyer)s") % {"number": invoice.number, "buyer": invoice.buyer_name},
         )
         bookings.append((payment.paid_on, 1, invoice.number, booking))
+    # A returned direct debit takes its payment back (issue 18): the debtor owes again (Soll),
+    # the money left the bank, on the day the return was booked.
+    reversed_payments = (
+        Payment.objects.filter(reversed_on__range=(first, last))
+        .select_related("invoice")
+        .order_by("reversed_on", "invoice__number", "pk")
+    )
+    for payment in reversed_payments:
+        invoice = payment.invoice
+        booking = Booking(
+            amount=payment.amount,
+            side="S",
+            account=debtor_account(invoice.partner_id),
+            contra_account=chart["bank"],
+            document_date=payment.reversed_on,
+            document_number=invoice.number,
+            text=_("Rücklastschrift %(number)s %(buyer)s") % {"number": invoice.number, "buyer": invoice.buyer_name},
+        )
+        bookings.append((payment.reversed_on, 2, invoice.number, booking))
     bookings.sort(key=lambda item: item[:3])
     return [b for *_key, b in bookings]
 
@@ -421,13 +451,21 @@ def debitoren(*, month: date, created: datetime, by: str = "") -> bytes:
     """The master data of every partner booked in ``month`` (EXTF Debitoren/Kreditoren)."""
     from vendorportal.parties.models import Partner
 
-    partner_ids = set(
-        Invoice.objects.filter(issue_date__range=(month.replace(day=1), month_end(month))).values_list(
-            "partner_id", flat=True
+    partner_ids = (
+        set(
+            Invoice.objects.filter(issue_date__range=(month.replace(day=1), month_end(month))).values_list(
+                "partner_id", flat=True
+            )
         )
-    ) | set(
-        Payment.objects.filter(paid_on__range=(month.replace(day=1), month_end(month))).values_list(
-            "invoice__partner_id", flat=True
+        | set(
+            Payment.objects.filter(paid_on__range=(month.replace(day=1), month_end(month))).values_list(
+                "invoice__partner_id", flat=True
+            )
+        )
+        | set(
+            Payment.objects.filter(reversed_on__range=(month.replace(day=1), month_end(month))).values_list(
+                "invoice__partner_id", flat=True
+            )
         )
     )
     header = _header(

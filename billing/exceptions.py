@@ -84,7 +84,3 @@ class DunningRefused(BillingError):
 
 class ChargeRefused(BillingError):
     """A charge (Nebenforderung) that cannot be added or changed; nothing was written."""
-
-
-class ReturnRefused(BillingError):
-    """A returned direct debit that cannot be booked as such; nothing was written."""

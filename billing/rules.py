@@ -438,6 +438,7 @@ def payment_terms(
     mandate_above_limit: bool,
     prepayment_required: bool,
     invoice_date: date,
+    mandate_suspended: bool = False,
 ) -> PaymentTerms:
     """Payment terms of an invoice (ORD-8), the one rule every invoice writer reads.
 
@@ -453,6 +454,9 @@ def payment_terms(
     days. Staff may require prepayment of a partner's purchases: an invoice with purchase
     lines is then prepayment, whatever else it holds (the goods wait for the money).
 
+    A mandate suspended after a returned debit (``mandate_suspended``, issue 18) collects
+    nothing: transfer, due in 14 days, until the partner gives a new mandate.
+
     Examples (invoice 21.11.2026, mandate): monthly 50,00 → debit on 07.12.2026 (05.12. is a
     Saturday); 50,01 → transfer due 05.12.2026; 60,00 with "auch über 50 €" → debit; a
     1.299,00 € purchase plus a 10 €/month subscription → debit of the whole invoice.
@@ -465,7 +469,7 @@ def payment_terms(
             _("Vorkasse: Die Lieferung erfolgt nach Zahlungseingang, spätestens zahlbar bis %(date)s.")
             % {"date": format_date_de(due)},
         )
-    if monthly_amount is not None and has_mandate:
+    if monthly_amount is not None and has_mandate and not mandate_suspended:
         if D(monthly_amount) < 0:
             raise BillingInputError(_("Ein monatlicher Betrag kann nicht negativ sein."))
         if D(monthly_amount) <= DIRECT_DEBIT_LIMIT or mandate_above_limit:
@@ -1061,6 +1065,7 @@ class ReturnReason:
     code: str
     text: str  # German, for the partner's e-mail and the admin
     suspends_mandate: bool
+    partner_pays_fee: bool  # the bank's return fee is the partner's damage to pay (a charge)
 
 
 # code → (German text, suspends the mandate). A code suspends the mandate when the debit would
@@ -1070,6 +1075,11 @@ class ReturnReason:
 # another return and another fee). It does not when the next debit may well succeed: no funds
 # (AM04), a duplicate (AM05), reasons on the banks' or the creditor's side (AG02, BE05, CNOR,
 # FF01, MS03, RR03, RR04, TM01, FOCR) or a code we do not know.
+#
+# The bank's return fee becomes a charge (damages) only when the return is the partner's doing
+# or in its sphere; not for the codes that are ours or the banks' (AG02, AM05, BE05, CNOR,
+# FF01, FOCR, RR03, TM01).
+_NOT_THE_PARTNERS = frozenset({"AG02", "AM05", "BE05", "CNOR", "FF01", "FOCR", "RR03", "TM01"})
 _RETURN_REASONS: dict[str, tuple[str, bool]] = {
     "AC01": (N_("Die IBAN ist falsch oder existiert nicht."), True),
     "AC04": (N_("Das Konto ist aufgelöst."), True),
@@ -1101,13 +1111,18 @@ _RETURN_REASONS: dict[str, tuple[str, bool]] = {
 
 
 def return_reason(code: str) -> ReturnReason:
-    """The German text of a SEPA return reason code and whether the mandate is suspended
-    (ORD-8 / SEPA, issue 18). "MD06" → "Sie haben der Lastschrift widersprochen …", suspends;
-    "AM04" → "… nicht ausreichend gedeckt.", does not; an unknown code → a generic text, does not."""
+    """The German text of a SEPA return reason code, whether the mandate is suspended and
+    whether the partner pays the bank's fee (ORD-8 / SEPA, issue 18). "MD06" → "Sie haben der
+    Lastschrift widersprochen …", suspends, fee; "AM04" → "… nicht ausreichend gedeckt.", does
+    not suspend, fee; "FF01" → our file was wrong: no fee; an unknown code → a generic text,
+    does not suspend, fee."""
     code = (code or "").strip().upper()
     known = _RETURN_REASONS.get(code)
     if known is None:
         return ReturnReason(
-            code, _("Die Bank hat die Lastschrift zurückgegeben (Grund %(code)s).") % {"code": code or "?"}, False
+            code,
+            _("Die Bank hat die Lastschrift zurückgegeben (Grund %(code)s).") % {"code": code or "?"},
+            False,
+            True,
         )
-    return ReturnReason(code, _(known[0]), known[1])
+    return ReturnReason(code, _(known[0]), known[1], code not in _NOT_THE_PARTNERS)

@@ -261,7 +261,10 @@ def invoices_issued_in(year: int, month: int):
 
 
 def partner_mandate(partner) -> SepaMandate | None:
-    """The partner's active SEPA mandate (signed, not revoked; at most one, ORD-8), or ``None``."""
+    """The partner's active SEPA mandate (signed, not revoked; at most one, ORD-8), or ``None``.
+    It may be suspended after a returned debit (``suspended_on``, issue 18): still the partner's
+    mandate until a new one replaces it, but ORD-8 (:func:`billing.rules.payment_terms`)
+    collects nothing under it."""
     return SepaMandate.objects.filter(partner=partner, revoked_on__isnull=True, signed_on__isnull=False).first()
 
 
@@ -306,7 +309,7 @@ def open_direct_debits(*, partner=None, mandate_reference: str | None = None):
 def direct_debits_naming_inactive_mandates():
     """Open direct debits whose mandate is revoked or unknown — none may exist (ORD-8: a
     mandate change moves them); for tests and the admin's check."""
-    active = SepaMandate.objects.filter(revoked_on__isnull=True).values("reference")
+    active = SepaMandate.objects.filter(revoked_on__isnull=True, suspended_on__isnull=True).values("reference")
     return open_direct_debits().exclude(mandate_reference__in=active)
 
 

@@ -251,6 +251,10 @@ DATEV_ACCOUNTS = {
     "eu_reverse_charge": env.int("DATEV_ACCOUNT_REVENUE_EU_RC", default=8336),  # § 13b, other EU country
     "not_taxable": env.int("DATEV_ACCOUNT_REVENUE_NOT_TAXABLE", default=8338),  # non-EU, not taxable here
     "bank": env.int("DATEV_ACCOUNT_BANK", default=1200),
+    # Charges (Nebenforderungen, issue 18) are damages, not revenue and not a supply: never on a
+    # revenue account that feeds the VAT return. SKR03 2742 "Versicherungsentschädigungen und
+    # Schadenersatzleistungen" — to be confirmed by the tax adviser.
+    "charges": env.int("DATEV_ACCOUNT_CHARGES", default=2742),
 }
 DATEV_RECIPIENTS = env.list("DATEV_RECIPIENTS", default=[])
 
@@ -462,6 +466,9 @@ SEPA_CREDITOR_ID = env.str("SEPA_CREDITOR_ID", default=VENDOR["creditor_id"])
 # Business days (TARGET2) a direct-debit file must reach the bank before its collection day
 # (SEPA core: 1). A debit whose day is nearer when the export runs is announced again (ORD-8).
 SEPA_SUBMISSION_LEAD_DAYS = env.int("SEPA_SUBMISSION_LEAD_DAYS", default=1)
+# What a returned direct debit costs the partner when the bank statement does not say what the
+# bank charged (issue 18): a charge (Nebenforderung) on the partner's next invoicing run.
+SEPA_RETURN_FEE = env.str("SEPA_RETURN_FEE", default="3.00")
 # State whose public holidays close support (SUP-2); ISO 3166-2 subdivision code.
 SUPPORT_HOLIDAY_STATE = env.str("SUPPORT_HOLIDAY_STATE", default="BW")
 # Support desk (issue 11): inbound mail from IMAP over TLS when SUPPORT_IMAP_URL is set

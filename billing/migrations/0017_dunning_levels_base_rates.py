@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0016_charges_nebenforderungen"),
+        ("billing", "0017_returned_direct_debits"),
         ("licensing", "0011_deliverynote_swpreport_pdf_sha256"),
         ("parties", "0005_customer_delivery_email"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -45,7 +45,7 @@ class BankEntry(models.Model):
     OVERPAID = "overpaid"  # more than the named invoices' due: the rest waits for finance
     UNMATCHED = "unmatched"  # names no open invoice: waits for finance to assign
     ASSIGNED = "assigned"  # assigned by finance by hand
-    RETURNED = "returned"  # a returned direct debit (R-transaction)
+    RETURNED = "returned"  # a returned direct debit (R-transaction), booked against its collection
     IGNORED = "ignored"  # a debit that is not a return (e.g. bank fees): not ours to book
     STATE_CHOICES = [
         (MATCHED, _("zugeordnet")),
@@ -56,7 +56,8 @@ class BankEntry(models.Model):
         (RETURNED, _("Rücklastschrift")),
         (IGNORED, _("nicht zuzuordnen (Abbuchung)")),
     ]
-    WAITING = (UNMATCHED, OVERPAID, RETURNED)
+    # A return whose collection is not found waits as UNMATCHED (issue 18).
+    WAITING = (UNMATCHED, OVERPAID)
 
     statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="entries")
     iban = models.CharField(_("Konto (IBAN)"), max_length=34)
@@ -73,7 +74,7 @@ class BankEntry(models.Model):
     charges = models.DecimalField(_("Gebühren der Bank"), **MONEY, default=0)
     state = models.CharField(_("Status"), max_length=10, choices=STATE_CHOICES)
     rest = models.DecimalField(_("nicht zugeordnet"), **MONEY, default=0)
-    note = models.CharField(_("Hinweis"), max_length=300, blank=True)
+    note = models.CharField(_("Hinweis"), max_length=1000, blank=True)
     invoices = models.ManyToManyField(Invoice, blank=True, related_name="bank_entries", verbose_name=_("Rechnungen"))
 
     class Meta:

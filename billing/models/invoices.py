@@ -94,7 +94,14 @@ class Invoice(models.Model):
     OVERDUE = "overdue"
     CANCELLED = "cancelled"
     STATE_CHOICES = [(OPEN, _("offen")), (PAID, _("bezahlt")), (OVERDUE, _("überfällig")), (CANCELLED, _("storniert"))]
-    TRANSITIONS = {OPEN: {PAID, OVERDUE, CANCELLED}, OVERDUE: {PAID, CANCELLED}, PAID: {CANCELLED}, CANCELLED: set()}
+    # A returned direct debit (issue 18) takes its payment back: a paid invoice is open again,
+    # and an overdue one is open with its new due date.
+    TRANSITIONS = {
+        OPEN: {PAID, OVERDUE, CANCELLED},
+        OVERDUE: {PAID, CANCELLED, OPEN},
+        PAID: {CANCELLED, OPEN},
+        CANCELLED: set(),
+    }
     MEANS_CHOICES = [
         (rules.TRANSFER, _("Überweisung")),
         (rules.DIRECT_DEBIT, _("SEPA-Lastschrift")),
@@ -411,6 +418,18 @@ class Payment(models.Model):
         related_name="payments",
         verbose_name=_("Kontoumsatz"),
     )
+    # Taken back by a returned direct debit (issue 18): the row stays (what happened is never
+    # lost), the invoice's paid amount no longer counts it.
+    reversed_on = models.DateField(_("storniert am"), null=True, blank=True, editable=False)
+    reversal_entry = models.ForeignKey(
+        "billing.BankEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="reversed_payments",
+        verbose_name=_("storniert durch Rücklastschrift"),
+    )
 
     class Meta:
         ordering = ["invoice", "paid_on", "id"]
@@ -420,6 +439,11 @@ class Payment(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.UniqueConstraint(
                 fields=["invoice", "form_token"], condition=~Q(form_token=""), name="payment_form_token_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(reversed_on__isnull=True, reversal_entry__isnull=True)
+                | Q(reversed_on__isnull=False, reversal_entry__isnull=False),
+                name="payment_reversal_complete",
             ),
         ]
 

@@ -98,6 +98,11 @@ class SepaMandate(models.Model):
         ),
     )
     revoked_on = models.DateField(_("widerrufen am"), null=True, blank=True, editable=False)
+    # A returned direct debit with a mandate-related reason (issue 18, rules.return_reason) marks
+    # the mandate: nothing is collected under it any more (ORD-8 → transfer) until the partner
+    # gives a new one, which replaces it.
+    suspended_on = models.DateField(_("ausgesetzt am"), null=True, blank=True, editable=False)
+    suspended_reason = models.CharField(_("ausgesetzt wegen"), max_length=300, blank=True, editable=False)
     # The portal form's one-time token: the same form posted twice records one mandate.
     portal_token = models.CharField(max_length=40, blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("angelegt"), default=clock.now, editable=False)
@@ -142,8 +147,13 @@ class SepaMandate(models.Model):
 
     @property
     def is_active(self) -> bool:
-        """Signed and not revoked: collections may use it."""
-        return self.revoked_on is None and self.signed_on is not None
+        """Signed, not revoked and not suspended: collections may use it."""
+        return self.revoked_on is None and self.signed_on is not None and self.suspended_on is None
+
+    @property
+    def is_suspended(self) -> bool:
+        """Still the partner's mandate, but suspended after a return (issue 18): not collected under."""
+        return self.revoked_on is None and self.suspended_on is not None
 
     @property
     def is_pending(self) -> bool:
@@ -154,6 +164,8 @@ class SepaMandate(models.Model):
     def state_label(self) -> str:
         if self.revoked_on is not None:
             return str(_("widerrufen"))
+        if self.suspended_on is not None:
+            return str(_("ausgesetzt (Rücklastschrift)"))
         return str(_("aktiv")) if self.signed_on else str(_("wartet auf Unterschrift"))
 
     @property
@@ -175,6 +187,15 @@ class SepaMandate(models.Model):
                 errors["signed_on"] = _("SEPA-Lastschriften gibt es erst seit dem 02.11.2009.")
         if errors:
             raise ValidationError(errors)
+
+    def suspend(self, on: date, reason: str) -> bool:
+        """Suspend in memory after a returned debit (issue 18); a revoked or already suspended
+        mandate stays as it is (returns false: nothing to do)."""
+        if self.revoked_on is not None or self.suspended_on is not None:
+            return False
+        self.suspended_on = on
+        self.suspended_reason = reason[:300]
+        return True
 
     def mark_submitted(self) -> None:
         """The first collection was submitted: later ones are recurring (FRST → RCUR), in memory."""
@@ -248,6 +269,17 @@ class SepaBatchItem(models.Model):
     # The day the invoice announced (ORD-8 / SEPA): this item's payment block asks for it.
     collection_date = models.DateField(_("Einzug am"), null=True)
     amount = models.DecimalField(_("Betrag"), **MONEY)
+    # The statement entry that brought this debit back (issue 18); a debit comes back once, an
+    # entry may bring several back (a batch booking of returns).
+    return_entry = models.ForeignKey(
+        "billing.BankEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="returned_collections",
+        verbose_name=_("Rücklastschrift"),
+    )
 
     class Meta:
         ordering = ["batch", "sequence_type", "end_to_end_id"]

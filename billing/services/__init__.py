@@ -5,7 +5,9 @@
 - :mod:`.payments` — payments and payment reminders;
 - :mod:`.mandates` — SEPA mandates and direct-debit batches;
 - :mod:`.subscriptions` — subscriptions and service plans;
-- :mod:`.invoicing` — the monthly invoicing run.
+- :mod:`.invoicing` — the monthly invoicing run;
+- :mod:`.charges` — charges (Nebenforderungen) and their "Rechnung über Nebenforderungen";
+- :mod:`.bank` / :mod:`.returns` — bank statements, returned direct debits.
 
 The names other apps, admin, views and tests use are re-exported here, so
 ``from billing import services; services.order_confirm(...)`` keeps working.
@@ -19,6 +21,7 @@ from billing.constants import (  # noqa: F401
     REMINDER_AFTER_DAYS,
     REMINDER_KIND,
 )
+from billing.services.charges import charge_add  # noqa: F401
 from billing.services.invoices import (  # noqa: F401
     NUMBER_WIDTH,
     UNIT_CODES,

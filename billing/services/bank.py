@@ -11,8 +11,10 @@ unique per account, so the same statement imported twice changes nothing — and
   :func:`billing.services.payment_record` like a manual one (same checks, same state
   changes) and points to its entry. Partial and over-payments are flagged; a credit that names
   no open invoice waits in the list of unmatched entries for finance to assign;
-- a debit with a return reason is a returned direct debit: it is kept as such with its
-  invoice, for finance;
+- a debit with a return reason (or a reversed debit) is a returned direct debit: booked against
+  its collection by :func:`billing.services.returns.debit_return_book` — payment reversed,
+  invoice reopened for transfer, the bank's fee a charge, the partner told, the mandate
+  suspended for mandate-related reasons; one whose collection is not found waits for finance;
 - any other debit (bank fees, outgoing transfers) is not a partner's payment: noted, ignored.
 """
 
@@ -28,6 +30,7 @@ from billing import camt, rules, selectors
 from billing.exceptions import InvoiceRefused
 from billing.models import BankEntry, BankStatement, Invoice
 from billing.services.payments import payment_record
+from billing.services.returns import debit_return_book
 from vendorportal.errors import PortalError
 from vendorportal.money import format_eur
 
@@ -38,14 +41,18 @@ class ImportResult:
     new_entries: int = 0
     known_entries: int = 0
     payments: int = 0
+    returns: int = 0  # returned direct debits booked against their collection
     by_state: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         waiting = sum(self.by_state.get(s, 0) for s in BankEntry.WAITING)
-        return _(
+        text = _(
             "%(new)s neue Umsätze (%(known)s schon bekannt), %(payments)s Zahlungen gebucht, %(waiting)s warten auf "
             "Zuordnung."
         ) % {"new": self.new_entries, "known": self.known_entries, "payments": self.payments, "waiting": waiting}
+        if self.returns:
+            text += " " + _("%(returns)s Rücklastschriften gebucht.") % {"returns": self.returns}
+        return text
 
 
 def _open_invoices(numbers: list[str]) -> dict[str, Invoice]:
@@ -143,14 +150,8 @@ def bank_statement_import(*, content: bytes, file_name: str, by=None) -> ImportR
             result.new_entries += 1
             if raw.credit and not raw.reversal:
                 result.payments += _book_credit(entry, _parts(raw), by)
-            elif raw.return_reason:
-                entry.state = BankEntry.RETURNED
-                numbers = rules.invoice_numbers_in(f"{entry.end_to_end_id} {entry.remittance}")
-                entry.invoices.set(Invoice.objects.filter(number__in=numbers, kind=Invoice.INVOICE))
-                entry.note = _("Rücklastschrift (%(code)s): bitte mit dem Partner klären.") % {
-                    "code": raw.return_reason
-                }
-                entry.save(update_fields=["state", "note"])
+            elif raw.return_reason or (raw.reversal and not raw.credit):
+                result.returns += len(debit_return_book(entry=entry, raw=raw, by=by))
             else:
                 entry.state = BankEntry.IGNORED
                 entry.note = _("Abbuchung ohne Rückgabegrund: keine Zahlung eines Partners.")

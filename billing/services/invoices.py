@@ -326,6 +326,7 @@ def invoice_payment_terms(
         mandate_above_limit=bool(mandate is not None and mandate.above_limit),
         prepayment_required=partner.prepayment_required,
         invoice_date=issue_date,
+        mandate_suspended=bool(mandate is not None and mandate.suspended_on is not None),
     )
     return terms, (mandate if terms.means == rules.DIRECT_DEBIT else None)
 

@@ -161,7 +161,10 @@ def _to_transfer(invoice: Invoice, today: date, why: str) -> None:
 
 def _qualifies(invoice: Invoice, mandate: SepaMandate) -> bool:
     """ORD-8 for an issued invoice under ``mandate``: its monthly amount ≤ 50,00 €, or the
-    mandate allows debits above (the invoice was a direct debit, so it has recurring lines)."""
+    mandate allows debits above (the invoice was a direct debit, so it has recurring lines). A
+    mandate suspended after a returned debit (issue 18) covers nothing."""
+    if mandate.suspended_on is not None:
+        return False
     recurring = selectors.invoice_recurring_lines(invoice)
     if not recurring:
         return False
@@ -220,7 +223,9 @@ def direct_debits_reannounce(*, today: date | None = None) -> list[Invoice]:
             invoice = selectors.open_direct_debits().select_for_update(of=("self",)).filter(pk=pk).first()
             if invoice is None:
                 continue
-            mandate = SepaMandate.objects.filter(reference=invoice.mandate_reference, revoked_on__isnull=True).first()
+            mandate = SepaMandate.objects.filter(
+                reference=invoice.mandate_reference, revoked_on__isnull=True, suspended_on__isnull=True
+            ).first()
             if mandate is None:
                 active = selectors.partner_mandate(invoice.partner)
                 if active is not None and _qualifies(invoice, active):
@@ -632,3 +637,49 @@ def sepa_export(*, through: date | None = None, by=None) -> SepaBatch | None:
     if not due:
         return None
     return sepa_batch_create(collections=due, by=by)
+
+
+# --- returned direct debits (issue 18) --------------------------------------------------------
+
+
+def sepa_mandate_suspend(*, mandate: SepaMandate, on: date, reason: str, by=None) -> bool:
+    """Suspend the mandate after a returned debit with a mandate-related reason (issue 18,
+    :func:`billing.rules.return_reason`): nothing more is collected under it — ORD-8 makes the
+    next invoices transfers — until the partner gives a new mandate, which replaces it. The
+    partner's open debits under it move to transfer, each with its notice e-mail. In the
+    caller's transaction; returns whether it was suspended now (False: revoked or suspended
+    already)."""
+    locked = SepaMandate.objects.select_for_update().get(pk=mandate.pk)
+    if not locked.suspend(on, reason):
+        return False
+    locked._history_user = by
+    locked._change_reason = reason[:100]
+    locked.save(update_fields=["suspended_on", "suspended_reason"])
+    for invoice in selectors.open_direct_debits(
+        partner=locked.partner, mandate_reference=locked.reference
+    ).select_for_update(of=("self",)):
+        _to_transfer(
+            invoice,
+            on,
+            _(
+                "Grund: Ihr SEPA-Lastschriftmandat %(reference)s ist nach einer Rücklastschrift ausgesetzt; bis Sie uns "
+                "ein neues Mandat erteilen, überweisen Sie bitte."
+            )
+            % {"reference": locked.reference},
+        )
+    return True
+
+
+def invoice_debit_returned(*, invoice: Invoice, on: date) -> Invoice:
+    """An invoice whose direct debit came back is paid by transfer now (issue 18,
+    :func:`billing.rules.returned_debit_terms`: due a few days after ``on``); it no longer names
+    the mandate. The caller holds the invoice's lock and tells the partner (one e-mail for the
+    whole return)."""
+    terms = rules.returned_debit_terms(on)
+    invoice.payment_means = terms.means
+    invoice.due_date = terms.due_date
+    invoice.payment_terms = terms.text
+    invoice.mandate_reference = ""
+    invoice.debtor_iban = ""
+    invoice.save(update_fields=sorted(Invoice.COLLECTION_FIELDS))
+    return invoice

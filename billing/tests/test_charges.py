@@ -224,3 +224,27 @@ def test_hand_entry_refusal_is_shown_in_german(client, clock, muster):
     )
     assert answer.status_code == 200 and "größer als 0,00 €" in answer.content.decode()
     assert not Charge.objects.exists()
+
+
+def test_the_charges_invoice_pdf_says_what_it_is_and_embeds_valid_factur_x(clock, catalog):
+    """What the partner and its e-invoicing system read: the stored PDF and its embedded XML."""
+    import io
+
+    import facturx
+    import pypdf
+
+    from billing.services.invoices import invoice_pdf_bytes
+
+    partner = make_partner(company="Nur Gebühren GmbH", vat_id="DE136695976")
+    clock.set(date(2026, 12, 10))
+    add(partner, key="return:9", amount="3.00", description="Rücklastschrift zu RE-2026-000004 (MD06)")
+    clock.set(JAN)
+    (invoice,) = invoicing.invoicing_run(month=JAN, render_pdf=False).invoices
+    pdf = invoice_pdf_bytes(invoice)
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "Rechnung über Nebenforderungen RE-2027-000001" in text
+    assert "Nicht steuerbarer Schadensersatz" in text and "3,00 €" in text
+    assert "per Überweisung" in text and "15.01.2027" in text
+    _name, xml = facturx.get_xml_from_pdf(pdf, check_xsd=True)
+    assert validate_en16931(xml) == []
+    assert b"DE136695976" not in xml  # BR-O-02: no buyer VAT ID on a category-O invoice

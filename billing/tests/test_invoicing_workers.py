@@ -262,3 +262,50 @@ def test_two_run_invoicing_processes_at_once_bill_each_period_once(transactional
     assert sum(c[0] for c in counts) == len(partners)  # between them, each partner once
     assert sum(c[1] for c in counts) == 2 * len(partners)
     _assert_billed_once(partners, month)
+
+
+@pytest.mark.worker
+def test_two_run_invoicing_processes_at_once_bill_each_charge_once(transactional_db, worker_tools, catalog, tmp_path):
+    """Issue 18: charges added before the month go on one "Rechnung über Nebenforderungen" per
+    partner, right after its regular invoice, in its transaction — with two runs at once, each
+    charge once and the RE numbers without a gap (6 partners → RE-…-000001 … 000012)."""
+    from datetime import datetime, timedelta
+    from datetime import time as day_time
+
+    from django.utils import timezone
+
+    from billing.models import Charge
+    from billing.services.charges import charge_add
+
+    partners, month = _partners_with_subscriptions(6)
+    before = timezone.make_aware(datetime.combine(month, day_time(0, 0))) - timedelta(hours=1)
+    for partner in partners:
+        charge_add(
+            partner=partner,
+            kind=Charge.RETURN_FEE,
+            amount="3.00",
+            description="Rücklastschrift",
+            dedup_key=f"r:{partner.pk}",
+        )
+    Charge.objects.update(created_at=before)  # added in the previous month
+    env = worker_tools.env(
+        MEDIA_ROOT=str(settings.MEDIA_ROOT), EMAIL_FILE_PATH=str(tmp_path / "mail"), CELERY_BROKER_URL="memory://"
+    )
+    cmd = [sys.executable, "manage.py", "run_invoicing", "--month", f"{month:%Y-%m}"]
+    logs = [tempfile.TemporaryFile(mode="w+") for _ in range(2)]
+    procs = [_start(cmd, env, log) for log in logs]
+    for proc in procs:
+        proc.wait(timeout=TIMEOUT * 2)
+    outputs = []
+    for log in logs:
+        log.seek(0)
+        outputs.append(log.read())
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    year = clock.today().year
+    invoices = list(Invoice.objects.order_by("number"))
+    assert [i.number for i in invoices] == [f"RE-{year}-{n:06d}" for n in range(1, 13)]
+    for partner in partners:
+        mine = [i for i in invoices if i.partner_id == partner.pk]
+        assert [(i.charges_only, str(i.gross_total)) for i in mine] == [(False, "112.44"), (True, "3.00")]
+        assert int(mine[1].number[-6:]) == int(mine[0].number[-6:]) + 1  # right after, same transaction
+    assert Charge.objects.filter(billed_on__charges_only=True).count() == 6
