@@ -81,6 +81,10 @@ def _remember_language(sender, request, user, **kwargs):
 
 
 def request_language(request) -> str:
+    if request.path.startswith("/api/"):
+        # The partner API (issue 19): a script says what it reads with Accept-Language; German
+        # unless it asks for English. No session, no cookie there.
+        return supported(translation.get_language_from_request(request)) or settings.LANGUAGE_CODE
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         session = request.session

@@ -200,6 +200,16 @@ class World:
         charge_add(
             partner=invoice.partner, kind="return_fee", amount="3.00", description="Rücklastschrift", dedup_key="walk-1"
         )
+        # Webhooks (issue 19): an endpoint and a delivery, for their admin pages.
+        from django.db import transaction
+
+        from vendorportal.webhooks.events import webhook_event_emit
+        from vendorportal.webhooks.services import webhook_endpoint_create
+
+        hooked = Partner.objects.order_by("pk").first()
+        webhook_endpoint_create(partner=hooked, url="https://erp.walk.example/in", events=["invoice.paid"])
+        with transaction.atomic():
+            webhook_event_emit(partner=hooked, event="invoice.paid", payload={"id": 1}, dedup_key="walk-hook")
         InboundMail.objects.create(
             message_id="<1@test>", outcome=InboundMail._meta.get_field("outcome").choices[0][0], processed_at=now
         )
