@@ -84,10 +84,12 @@ from billing.models import (
     Subscription,
     SubscriptionPriceChange,
 )
+from licensing.models import Installation
 from vendorportal import clock
 from vendorportal.money import ZERO, format_eur, round_cents
 from vendorportal.parties.models import Partner
 from vendorportal.periods import month_end, month_period_end
+from vendorportal.prepared import PreparedRead
 
 from .invoices import LineDraft, invoice_vat, invoice_write
 
@@ -160,6 +162,7 @@ def _due_plan_years(plan, through: date, billed: set[date]) -> list[rules.Period
     ]
 
 
+@lru_cache(maxsize=4096)
 def _months(period: rules.Period) -> int:
     """Whole months in a period aligned to its start (GEN-1): 01.12.–28.02. → 3."""
     months = 1
@@ -236,26 +239,33 @@ class PartnerBill:
     source_lines: int
 
 
-def _installation_text(installation) -> str:
+@lru_cache(maxsize=1)
+def _identifier_kind_labels() -> dict:
+    return dict(Installation._meta.get_field("identifier_kind").flatchoices)  # lazy: translated when shown
+
+
+def _identifier_kind_label(kind: str) -> str:
+    """The installation's kind of identifier as staff and partners read it ("Serverlizenzschlüssel")."""
+    return str(_identifier_kind_labels().get(kind, kind)) or _("Kennung")
+
+
+def _installation_text(company: str, name: str, identifier_kind: str, identifier: str) -> str:
     """Customer and installation of a line (readable lines): "Bäckerei Brezel, Filiale Nord,
     Serverlizenzschlüssel BRZL1-…" — the installation's name only where it has one."""
-    parts = [installation.customer.company]
-    if installation.name and installation.name != installation.customer.company:
-        parts.append(installation.name)
+    parts = [company]
+    if name and name != company:
+        parts.append(name)
     parts.append(
-        _("%(kind)s %(identifier)s")
-        % {
-            "kind": installation.get_identifier_kind_display() or _("Kennung"),
-            "identifier": installation.identifier,
-        }
+        _("%(kind)s %(identifier)s") % {"kind": _identifier_kind_label(identifier_kind), "identifier": identifier}
     )
     return ", ".join(parts)
 
 
 def _subscription_description(sub: Subscription) -> str:
     """Product, tier, licences, reference, customer and installation; the period stands in
-    the line's period column only."""
-    product = sub.product.name
+    the line's period column only. ``sub`` as :data:`_partner_subscriptions` reads it (the
+    product's and installation's columns as attributes)."""
+    product = sub.product_name
     if sub.tier:
         product += " " + _("(Staffel %(tier)s Benutzer)") % {"tier": sub.tier}
     if sub.quantity > 1:
@@ -263,16 +273,21 @@ def _subscription_description(sub: Subscription) -> str:
     text = _("%(product)s, Abo %(reference)s – %(installation)s") % {
         "product": product,
         "reference": sub.reference,
-        "installation": _installation_text(sub.installation),
+        "installation": _installation_text(
+            sub.customer_company, sub.installation_name, sub.installation_identifier_kind, sub.installation_identifier
+        ),
     }
     return text[:300]
 
 
 def _plan_description(plan: ServicePlan) -> str:
+    installation = plan.installation
     text = _("Service-Plan %(plan)s, %(reference)s – %(installation)s") % {
         "plan": plan.get_plan_display(),
         "reference": plan.reference,
-        "installation": _installation_text(plan.installation),
+        "installation": _installation_text(
+            installation.customer.company, installation.name, installation.identifier_kind, installation.identifier
+        ),
     }
     return text[:300]
 
@@ -303,23 +318,43 @@ def _prefetch_price_changes(subscriptions: list[Subscription]) -> None:
             sub._prefetched_objects_cache = {"price_changes": none}
 
 
+# The run's three reads of every partner, compiled once per process (vendorportal.prepared):
+# the same SQL for each of thousands of partners, only the id changes. The subscriptions come
+# with their product's and installation's columns as attributes, not as related objects.
+_partner_subscriptions = PreparedRead(
+    lambda partner_id: (
+        Subscription.objects.filter(partner_id=partner_id)
+        .annotate(
+            product_article=F("product__article"),
+            product_name=F("product__name"),
+            installation_identifier=F("installation__identifier"),
+            installation_identifier_kind=F("installation__identifier_kind"),
+            installation_name=F("installation__name"),
+            customer_company=F("installation__customer__company"),
+            has_price_changes=Exists(SubscriptionPriceChange.objects.filter(subscription=OuterRef("pk"))),
+        )
+        .order_by()
+    )
+)
+_partner_billed_periods = PreparedRead(
+    lambda partner_id: (
+        BilledPeriod.objects.filter(subscription__partner_id=partner_id).only("subscription", "period_start").order_by()
+    )
+)
+
+
 def _period_drafts(partner: Partner, through: date) -> list[LineDraft]:
     # Sorted here, not by the database: ORDER BY over joins costs more to compile than to sort.
+    # Subscriptions starting after ``through`` have no period due (filtered here, so the
+    # prepared read has no second parameter).
     subscriptions = sorted(
-        Subscription.objects.filter(partner=partner, term_start__lte=through)
-        .select_related("product", "installation", "installation__customer")
-        .annotate(has_price_changes=Exists(SubscriptionPriceChange.objects.filter(subscription=OuterRef("pk"))))
-        .order_by(),
-        key=lambda s: (s.installation.identifier, s.product.article, s.reference),
+        (s for s in _partner_subscriptions(partner.pk) if s.term_start <= through),
+        key=lambda s: (s.installation_identifier, s.product_article, s.reference),
     )
     _prefetch_price_changes(subscriptions)
     billed: dict[int, set[date]] = defaultdict(set)
-    for sub_id, start in (
-        BilledPeriod.objects.filter(subscription__partner=partner)
-        .order_by()
-        .values_list("subscription_id", "period_start")
-    ):
-        billed[sub_id].add(start)
+    for period in _partner_billed_periods(partner.pk):
+        billed[period.subscription_id].add(period.period_start)
     drafts = []
     for sub in subscriptions:
         description = None
@@ -328,7 +363,7 @@ def _period_drafts(partner: Partner, through: date) -> list[LineDraft]:
             description = description or _subscription_description(sub)
             drafts.append(
                 LineDraft(
-                    article=sub.product.article,
+                    article=sub.product_article,
                     description=description,
                     quantity=Decimal(_months(period)),
                     unit="MON",
@@ -401,26 +436,30 @@ def _source_drafts(partner: Partner, month: date, named: dict[str, set[int]] | N
     return sourced
 
 
-def _locked_partner(partner_id: int, through: date) -> Partner | None:
-    """The partner row, locked (``FOR UPDATE``, PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds
-    the database), with the id of its active SEPA mandate (ORD-8) and whether it has service
-    plans billed by ``through`` in the same query — most partners have neither, and then
-    nothing more is read for them."""
-    active_mandate = (
-        SepaMandate.objects.filter(partner=OuterRef("pk"), revoked_on__isnull=True, signed_on__isnull=False)
-        .order_by("pk")
-        .values("pk")[:1]
-    )
-    rows = (
+_locked_partner_row = PreparedRead(
+    lambda partner_id: (
         Partner.objects.select_for_update(of=("self",))
         .annotate(
-            active_mandate_id=Subquery(active_mandate),
-            has_plans=Exists(ServicePlan.objects.filter(partner=OuterRef("pk"), billed_from__lte=through)),
+            active_mandate_id=Subquery(
+                SepaMandate.objects.filter(partner=OuterRef("pk"), revoked_on__isnull=True, signed_on__isnull=False)
+                .order_by("pk")
+                .values("pk")[:1]
+            ),
+            # Any plan, whatever its start: a plan not billed yet by the month is filtered later.
+            has_plans=Exists(ServicePlan.objects.filter(partner=OuterRef("pk"))),
         )
         .filter(pk=partner_id)
         .order_by()
     )
-    return next(iter(rows), None)
+)
+
+
+def _locked_partner(partner_id: int) -> Partner | None:
+    """The partner row, locked (``FOR UPDATE``, PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds
+    the database), with the id of its active SEPA mandate (ORD-8) and whether it has service
+    plans in the same query — most partners have neither, and then nothing more is read for
+    them."""
+    return next(iter(_locked_partner_row(partner_id)), None)
 
 
 @transaction.atomic
@@ -428,7 +467,7 @@ def _bill_partner(
     *, partner_id: int, month: date, render_pdf: bool, rates: dict | None, named: dict[str, set[int]] | None = None
 ) -> PartnerBill | None:
     # The lock first: a second task for this partner waits here and then sees our periods.
-    partner = _locked_partner(partner_id, month_end(month))
+    partner = _locked_partner(partner_id)
     if partner is None:
         return None
     period_drafts = _period_drafts(partner, month_end(month))
