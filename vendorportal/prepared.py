@@ -55,4 +55,4 @@ class PreparedRead:
         values = list(params)
         for slot in slots:
             values[slot] = key
-        return model.objects.db_manager(using).raw(sql, values)
+        return RawQuerySet(sql, model=model, params=values, using=using)

@@ -302,28 +302,33 @@ class _Sourced:
 
 
 def _prefetch_price_changes(subscriptions: list[Subscription]) -> None:
-    """``price_changes`` of the subscriptions as prefetched, with one query only when one of
-    them has a tier change (SUB-7; rare): the others get an empty prefetch, so
-    :func:`selectors.subscription_monthly_price_on` asks the database nothing for them."""
+    """``price_changes`` of the subscriptions with a tier change (SUB-7; rare) as prefetched,
+    with one query only when there is one; for the others (``has_price_changes`` false)
+    :func:`selectors.subscription_monthly_price_on` looks at none."""
     changed = [s for s in subscriptions if s.has_price_changes]
     if changed:
         prefetch_related_objects(
             changed, Prefetch("price_changes", queryset=SubscriptionPriceChange.objects.order_by())
         )
-    for sub in subscriptions:
-        if not sub.has_price_changes:
-            # As Django's prefetch stores a result: an evaluated queryset (no query, no compile).
-            none = SubscriptionPriceChange.objects.none()
-            none._result_cache, none._prefetch_done = [], True
-            sub._prefetched_objects_cache = {"price_changes": none}
 
 
 # The run's three reads of every partner, compiled once per process (vendorportal.prepared):
 # the same SQL for each of thousands of partners, only the id changes. The subscriptions come
-# with their product's and installation's columns as attributes, not as related objects.
+# with the columns a line needs only (a model instance costs per column) and their product's
+# and installation's columns as attributes, not as related objects.
 _partner_subscriptions = PreparedRead(
     lambda partner_id: (
         Subscription.objects.filter(partner_id=partner_id)
+        .only(
+            "reference",
+            "tier",
+            "quantity",
+            "minimum_months",
+            "billing_months",
+            "monthly_price",
+            "term_start",
+            "ends_on",
+        )
         .annotate(
             product_article=F("product__article"),
             product_name=F("product__name"),
