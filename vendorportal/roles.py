@@ -109,6 +109,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.bankstatement": ("view", "add"),  # camt.053 import (issue 18)
         "billing.bankentry": VIEW,
         "billing.confirmation": VIEW,
+        "billing.invoicingrun": VIEW,  # the monthly runs, read-only (issue 17)
     },
     SUPPORT: {
         "parties.partner": VIEW,
