@@ -17,7 +17,10 @@ Measured on one core, after one warm-up render (fonts, imports):
 The workers are fresh processes (``forkserver``), as Celery's prefork children start from a
 worker that has rendered nothing: forked from this process after its single-core phase, each
 inherited its heap of some 200,000 objects (copy-on-write pages and garbage-collector passes
-over them, ~5 % more CPU per document).
+over them, ~5 % more CPU per document). The same cost inside any long-lived process — the
+collector's full passes walking the ~170,000 objects every process holds — is why
+:mod:`vendorportal.pdf` freezes them after a process's first document (≈13 % less CPU per
+invoice, less memory touched per document by two workers side by side).
 
 Run: ``python bench/bench_invoice_pdf.py`` (``make bench`` runs it).
 ``BENCH_SECONDS`` (default 8) sets how long each single-core rate is measured

@@ -3,6 +3,11 @@ rendered with WeasyPrint.
 
 One ``FontConfiguration`` per process: a new one per document leaks ≈0.27 MB each.
 
+After its first document a process freezes what it holds (``gc.freeze``): fonts, templates,
+schemas and modules live as long as the process, and the garbage collector's full passes then
+no longer walk them — ≈13 % of an invoice's CPU time (130 → 113 ms), and less memory touched
+when two worker processes render side by side (issue 17).
+
 A document many people download unchanged (the portal's price list) is rendered once per
 version and served from a file afterwards (:func:`render_pdf_cached`).
 Fonts come from the system (Debian's DejaVu, installed by ``make run``); nothing is
@@ -11,6 +16,7 @@ downloaded at run time — a document that references a remote URL fails loudly.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import threading
@@ -54,11 +60,29 @@ def _document_html(template_name: str, context: dict) -> str:
     return render_to_string(template_name, {"vendor": document_vendor(), **context})
 
 
+_frozen = False  # this process froze its long-lived objects after its first document
+
+
+def _freeze_long_lived_objects() -> None:
+    """Once per process, after the first render: collect, then move every object there is into
+    the collector's permanent generation. What the first document loaded (fonts, the XSD,
+    templates, WeasyPrint's style sheets) stays for the process's life; full collections, which
+    every document's many short-lived boxes trigger, then walk only what came after. Objects
+    still free normally when their last reference goes (reference counting is untouched)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 def _html_pdf(html: str, *, attachments=None, **write_options) -> bytes:
     from weasyprint import HTML
 
     document = HTML(string=html, base_url=str(settings.BASE_DIR / "templates"), url_fetcher=_no_network_fetcher)
-    return document.write_pdf(font_config=_font_config(), attachments=attachments or None, **write_options)
+    pdf = document.write_pdf(font_config=_font_config(), attachments=attachments or None, **write_options)
+    _freeze_long_lived_objects()
+    return pdf
 
 
 def render_pdf(template_name: str, context: dict, *, attachments=None, **write_options) -> bytes:
