@@ -134,6 +134,7 @@ def _media_in_tmp(settings, tmp_path):
     # Support attachments and the inbound Maildir too (any test may open a ticket with files).
     settings.SUPPORT_ATTACHMENTS_ROOT = str(tmp_path / "support-attachments")
     settings.SUPPORT_MAILDIR = str(tmp_path / "support-mail")
+    settings.PRICE_LIST_CACHE_DIR = str(tmp_path / "price-lists")
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 """The monthly invoicing run (INV-3) at scale: 10,000 subscriptions across 2,000 partners.
 
-Budget (issue 10): the run without PDF rendering finishes in < 60 s on SQLite, with a number
-of queries per partner that does not grow with its subscriptions; printed next to it, from the
-same data, the bare write floor — the same rows (2,000 invoices, 10,000 lines, 10,000 billed
-periods) written with ``bulk_create`` in one transaction per partner, nothing else, SQLite in
-WAL mode — and the run's ratio to it (aim ≤ 3×). Then the run *with* PDFs on a smaller set
+Budgets: the run without PDF rendering finishes in < 60 s on SQLite, with a number of queries
+per partner that does not grow with its subscriptions (issue 10); and it costs at most 3× the
+bare write floor measured in the same bench (issue 17) — the same rows (2,000 invoices, 10,000
+lines, 10,000 billed periods) written with ``bulk_create`` in one transaction per partner,
+nothing else, SQLite in WAL mode. The ratio is taken in CPU seconds of the two processes (the
+machine is shared: other work stretches one phase's wall clock and not the other's); the wall
+clock ratio is printed beside it. Then the run *with* PDFs on a smaller set
 (100 partners, 500 subscriptions) on one and on two processes sharing the partners (as two
 workers share the per-partner tasks); each process renders its partners' PDFs right after
 their commit, outside the write lock, so two processes render in parallel.
@@ -34,7 +36,7 @@ PARTNERS = 2_000
 SUBSCRIPTIONS = 10_000
 PDF_PARTNERS = 100
 BUDGET_SECONDS = 60.0
-RATIO_AIM = 3.0
+RATIO_BUDGET = 3.0  # issue 17: the run at most 3× the bare write floor, measured in the same bench
 MONTH = "2026-12"
 
 
@@ -152,7 +154,7 @@ def floor(db: Path) -> dict:
     for sub in Subscription.objects.order_by("pk"):
         by_partner[sub.partner_id].append(sub)
     issue = date(2026, 12, 1)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for n, partner in enumerate(partners, start=1):
         subs = by_partner[partner.pk]
         with transaction.atomic():
@@ -197,7 +199,11 @@ def floor(db: Path) -> dict:
                 )
                 for sub, line in zip(subs, lines, strict=True)
             )
-    return {"seconds": round(time.perf_counter() - t0, 2), "invoices": len(partners)}
+    return {
+        "seconds": round(time.perf_counter() - t0, 2),
+        "cpu": round(time.process_time() - c0, 2),
+        "invoices": len(partners),
+    }
 
 
 def run(db: Path, render_pdf: bool, share: str = "") -> dict:
@@ -220,7 +226,7 @@ def run(db: Path, render_pdf: bool, share: str = "") -> dict:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if share:
             index, k = (int(x) for x in share.split("/"))
             result = invoicing.InvoicingResult(month=month)
@@ -237,9 +243,10 @@ def run(db: Path, render_pdf: bool, share: str = "") -> dict:
                     )
         else:
             result = invoicing_run(month=month, render_pdf=render_pdf)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     out = {
         "seconds": round(seconds, 2),
+        "cpu": round(cpu, 2),
         "invoices": len(result.invoices),
         "periods": result.periods,
         "queries": queries[0],
@@ -318,14 +325,19 @@ def main() -> int:
         )
         low = _child("floor", str(_copy(base, work / "floor.sqlite3")))
         result = _child("run", str(_copy(base, work / "run.sqlite3")), "0")
-        ratio = result["seconds"] / low["seconds"]
-        print(f"    bare write floor (bulk_create, 1 transaction per partner)  {low['seconds']:>6.2f} s")
+        # The ratio in CPU seconds of each process: on this shared two-core machine other work
+        # stretches the wall clock of one phase and not the other; the CPU time is the work.
+        ratio = result["cpu"] / low["cpu"]
+        wall_ratio = result["seconds"] / low["seconds"]
         print(
-            f"    run without PDFs                                          {result['seconds']:>6.2f} s  "
-            f"{result['invoices']:,} invoices, {result['periods']:,} periods, {result['queries']:,} queries "
-            f"({result['queries'] / max(1, result['invoices']):.1f} per partner)"
+            f"    bare write floor (bulk_create, 1 transaction per partner)  {low['seconds']:>6.2f} s "
+            f"({low['cpu']:.2f} s CPU)"
         )
-        print(f"    ratio run / floor {ratio:.2f}× (aim ≤ {RATIO_AIM:.0f}×)")
+        print(
+            f"    run without PDFs                                          {result['seconds']:>6.2f} s "
+            f"({result['cpu']:.2f} s CPU)  {result['invoices']:,} invoices, {result['periods']:,} periods, "
+            f"{result['queries']:,} queries ({result['queries'] / max(1, result['invoices']):.1f} per partner)"
+        )
         print(
             "    queries of one partner's transaction: "
             + ", ".join(f"{q} with {s} subscription(s)" for s, q in result["queries_per_partner"].items())
@@ -334,10 +346,16 @@ def main() -> int:
         ok &= result["invoices"] == PARTNERS and result["periods"] == SUBSCRIPTIONS
         constant = len(set(result["queries_per_partner"].values())) == 1
         ok &= constant
+        ratio_met = ratio <= RATIO_BUDGET
+        ok &= ratio_met
         print(
             f"\nbudget: run over {SUBSCRIPTIONS:,} subscriptions {result['seconds']:.2f} s (< {BUDGET_SECONDS:.0f} s) — "
             f"{'met' if result['seconds'] < BUDGET_SECONDS else 'MISSED'}; queries per partner "
             f"{'constant' if constant else 'GROWING'}; second run bills {result['again_invoices']} invoices"
+        )
+        print(
+            f"budget: run / write floor {ratio:.2f}× in CPU time (≤ {RATIO_BUDGET:.0f}×) — "
+            f"{'met' if ratio_met else 'MISSED'}  (wall clock {wall_ratio:.2f}×, load {os.getloadavg()[0]:.2f})"
         )
 
         small = work / "small.sqlite3"

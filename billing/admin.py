@@ -802,7 +802,7 @@ class SepaBatchAdmin(admin.ModelAdmin):
 
 
 # Subscriptions and service plans (SUB-1…SUB-8), bank statements (issue 18).
-from billing import admin_bank, admin_charges, admin_subscriptions  # noqa: E402, F401
+from billing import admin_bank, admin_charges, admin_runs, admin_subscriptions  # noqa: E402, F401
 
 # --- Finance's scheduled reports (billing.finance) ----------------------------------------
 from billing.models import FinanceReport  # noqa: E402

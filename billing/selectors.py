@@ -619,7 +619,10 @@ def subscription_monthly_price_on(subscription, day: date) -> Decimal:
     """The monthly price per licence of ``subscription`` for a billing period starting on
     ``day``: the price fixed at signing (SUB-4) or that of the latest tier change effective
     by then (SUB-7). The invoicing run multiplies it by ``quantity`` and the period's months.
-    Uses ``price_changes`` as prefetched (one query per batch, not per subscription)."""
+    Uses ``price_changes`` as prefetched (one query per batch, not per subscription); a
+    subscription read with ``has_price_changes`` false (the run's read) has none to look at."""
+    if not getattr(subscription, "has_price_changes", True):
+        return subscription.monthly_price
     change = _price_change_on(subscription, day)
     return change.monthly_price if change is not None else subscription.monthly_price
 

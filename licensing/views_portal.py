@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -30,7 +31,7 @@ from vendorportal.errors import PortalError
 from vendorportal.formats import format_date_de
 from vendorportal.parties.models import Customer, PartnerUser
 from vendorportal.parties.services import customer_create, customer_update
-from vendorportal.pdf import render_pdf
+from vendorportal.pdf import render_pdf_cached
 from vendorportal.portal.access import partner_required
 from vendorportal.portal.pagination import paginate
 
@@ -253,8 +254,12 @@ def articles_csv(request):
 @require_GET
 @partner_required
 def price_list_pdf(request):
+    """The price list as PDF (CAT-7): rendered once per version of what it shows, then served
+    from the file (the same for every partner: no partner's data is in it)."""
     today, rows = _rows_or_404()
-    pdf = render_pdf("documents/price_list.html", price_list_context(rows, on=today))
+    pdf = render_pdf_cached(
+        "documents/price_list.html", price_list_context(rows, on=today), folder=settings.PRICE_LIST_CACHE_DIR
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="Preisliste-{today:%Y-%m-%d}.pdf"'
     return response

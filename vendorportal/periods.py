@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -20,6 +21,9 @@ def add_months(day: date, months: int) -> date:
     return day + relativedelta(months=months)
 
 
+# Cached: pure, and a run over thousands of subscriptions asks the same few starts and
+# lengths again and again (relativedelta is slow); an error (months < 1) is not cached.
+@lru_cache(maxsize=8192)
 def month_period_end(start: date, months: int) -> date:
     """Last day (inclusive) of a ``months``-month period that begins on ``start``.
 

@@ -122,6 +122,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.dunningpause": VIEW,
         "billing.dunningblock": VIEW,
         "billing.baserate": EDIT,
+        "billing.invoicingrun": VIEW,  # the monthly runs, read-only (issue 17)
     },
     SUPPORT: {
         "parties.partner": VIEW,

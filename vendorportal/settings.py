@@ -220,6 +220,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# The portal's price list PDF, rendered once per version (vendorportal.pdf.render_pdf_cached).
+PRICE_LIST_CACHE_DIR = env.str("PRICE_LIST_CACHE_DIR", default=str(VAR_DIR / "cache" / "price-lists"))
 MEDIA_URL = "media/"  # served by nothing (see STORAGES); kept because Django expects it
 # Larger than Django's default so a scanned decommissioning proof fits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

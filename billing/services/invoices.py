@@ -212,10 +212,13 @@ def _invoice_mail(invoice: Invoice) -> tuple[str, str]:
     return subject, body
 
 
-def _enqueue_document_mail(invoice: Invoice, dedup_key: str, after: list[OutboxMessage] | None = None):
+def _enqueue_document_mail(
+    invoice: Invoice, dedup_key: str, after: list[OutboxMessage] | None = None, fresh_key: bool = False
+):
     subject, body = _invoice_mail(invoice)
     return outbox_enqueue(
         after=after,
+        fresh_key=fresh_key,
         kind=CREDIT_NOTE_KIND if invoice.is_credit_note else INVOICE_KIND,
         dedup_key=dedup_key,
         recipients=[invoice.email],
@@ -449,7 +452,8 @@ def invoice_write(
     mail_kind = CREDIT_NOTE_KIND if invoice.is_credit_note else INVOICE_KIND
     # ORD-2: an order's invoice goes out after its delivery notes (the outbox holds it back).
     after = _delivery_mails_unsent(invoice.order) if invoice.order_id and not invoice.is_credit_note else None
-    _enqueue_document_mail(invoice, f"{mail_kind}:{invoice.pk}:initial", after=after)
+    # The key names the invoice inserted just now: no row can hold it yet (no savepoint needed).
+    _enqueue_document_mail(invoice, f"{mail_kind}:{invoice.pk}:initial", after=after, fresh_key=True)
     webhook_event_emit(
         partner=partner,
         event=webhook_events.INVOICE_ISSUED,

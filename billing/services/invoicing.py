@@ -55,9 +55,13 @@ Design, in the order a run goes:
 Queries per partner do not grow with its subscriptions: subscriptions, billed periods and plans
 are read with one query each (price changes only for a partner with a tier change, plans only
 for a partner that has one), the active SEPA mandate's id comes with the partner's lock, lines
-and periods are written with one
-``bulk_create`` each; a run asks each invoicing source once which partners it has lines for
-and skips the others (see ``bench/bench_invoicing.py``).
+and periods are written with one ``bulk_create`` each; a run asks each invoicing source once
+which partners it has lines for and skips the others. A partner with subscriptions only costs
+8 queries: lock, subscriptions, billed periods, the number (one ``UPDATE … RETURNING``),
+invoice, lines, periods, e-mail (issue 17: no savepoint, its key names the new invoice). The
+three reads are compiled by the ORM once per process (:mod:`vendorportal.prepared`): compiling
+them cost more CPU than SQLite needed to answer them. See ``bench/bench_invoicing.py``: the run
+costs at most 3× the bare write floor.
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ from billing.constants import PLAN_ARTICLE
 from billing.exceptions import BillingInputError
 from billing.models import (
     BilledPeriod,
+    Charge,
     Invoice,
     InvoicingRun,
     SepaMandate,
@@ -87,11 +92,13 @@ from billing.models import (
     Subscription,
     SubscriptionPriceChange,
 )
+from licensing.models import Installation
 from vendorportal import clock
 from vendorportal.i18n import for_partner
 from vendorportal.money import ZERO, format_eur, round_cents
 from vendorportal.parties.models import Partner
 from vendorportal.periods import month_end, month_period_end
+from vendorportal.prepared import PreparedRead
 from vendorportal.webhooks.events import has_webhooks_exists
 
 from .charges import charges_bill, charges_waiting
@@ -166,6 +173,7 @@ def _due_plan_years(plan, through: date, billed: set[date]) -> list[rules.Period
     ]
 
 
+@lru_cache(maxsize=4096)
 def _months(period: rules.Period) -> int:
     """Whole months in a period aligned to its start (GEN-1): 01.12.–28.02. → 3."""
     months = 1
@@ -245,26 +253,33 @@ class PartnerBill:
     charges_invoice: Invoice | None = None  # the "Rechnung über Nebenforderungen" (issue 18)
 
 
-def _installation_text(installation) -> str:
+@lru_cache(maxsize=1)
+def _identifier_kind_labels() -> dict:
+    return dict(Installation._meta.get_field("identifier_kind").flatchoices)  # lazy: translated when shown
+
+
+def _identifier_kind_label(kind: str) -> str:
+    """The installation's kind of identifier as staff and partners read it ("Serverlizenzschlüssel")."""
+    return str(_identifier_kind_labels().get(kind, kind)) or _("Kennung")
+
+
+def _installation_text(company: str, name: str, identifier_kind: str, identifier: str) -> str:
     """Customer and installation of a line (readable lines): "Bäckerei Brezel, Filiale Nord,
     Serverlizenzschlüssel BRZL1-…" — the installation's name only where it has one."""
-    parts = [installation.customer.company]
-    if installation.name and installation.name != installation.customer.company:
-        parts.append(installation.name)
+    parts = [company]
+    if name and name != company:
+        parts.append(name)
     parts.append(
-        _("%(kind)s %(identifier)s")
-        % {
-            "kind": installation.get_identifier_kind_display() or _("Kennung"),
-            "identifier": installation.identifier,
-        }
+        _("%(kind)s %(identifier)s") % {"kind": _identifier_kind_label(identifier_kind), "identifier": identifier}
     )
     return ", ".join(parts)
 
 
 def _subscription_description(sub: Subscription) -> str:
     """Product, tier, licences, reference, customer and installation; the period stands in
-    the line's period column only."""
-    product = sub.product.name
+    the line's period column only. ``sub`` as :data:`_partner_subscriptions` reads it (the
+    product's and installation's columns as attributes)."""
+    product = sub.product_name
     if sub.tier:
         product += " " + _("(Staffel %(tier)s Benutzer)") % {"tier": sub.tier}
     if sub.quantity > 1:
@@ -272,16 +287,21 @@ def _subscription_description(sub: Subscription) -> str:
     text = _("%(product)s, Abo %(reference)s – %(installation)s") % {
         "product": product,
         "reference": sub.reference,
-        "installation": _installation_text(sub.installation),
+        "installation": _installation_text(
+            sub.customer_company, sub.installation_name, sub.installation_identifier_kind, sub.installation_identifier
+        ),
     }
     return text[:300]
 
 
 def _plan_description(plan: ServicePlan) -> str:
+    installation = plan.installation
     text = _("Service-Plan %(plan)s, %(reference)s – %(installation)s") % {
         "plan": plan.get_plan_display(),
         "reference": plan.reference,
-        "installation": _installation_text(plan.installation),
+        "installation": _installation_text(
+            installation.customer.company, installation.name, installation.identifier_kind, installation.identifier
+        ),
     }
     return text[:300]
 
@@ -296,39 +316,64 @@ class _Sourced:
 
 
 def _prefetch_price_changes(subscriptions: list[Subscription]) -> None:
-    """``price_changes`` of the subscriptions as prefetched, with one query only when one of
-    them has a tier change (SUB-7; rare): the others get an empty prefetch, so
-    :func:`selectors.subscription_monthly_price_on` asks the database nothing for them."""
+    """``price_changes`` of the subscriptions with a tier change (SUB-7; rare) as prefetched,
+    with one query only when there is one; for the others (``has_price_changes`` false)
+    :func:`selectors.subscription_monthly_price_on` looks at none."""
     changed = [s for s in subscriptions if s.has_price_changes]
     if changed:
         prefetch_related_objects(
             changed, Prefetch("price_changes", queryset=SubscriptionPriceChange.objects.order_by())
         )
-    for sub in subscriptions:
-        if not sub.has_price_changes:
-            # As Django's prefetch stores a result: an evaluated queryset (no query, no compile).
-            none = SubscriptionPriceChange.objects.none()
-            none._result_cache, none._prefetch_done = [], True
-            sub._prefetched_objects_cache = {"price_changes": none}
+
+
+# The run's three reads of every partner, compiled once per process (vendorportal.prepared):
+# the same SQL for each of thousands of partners, only the id changes. The subscriptions come
+# with the columns a line needs only (a model instance costs per column) and their product's
+# and installation's columns as attributes, not as related objects.
+_partner_subscriptions = PreparedRead(
+    lambda partner_id: (
+        Subscription.objects.filter(partner_id=partner_id)
+        .only(
+            "reference",
+            "tier",
+            "quantity",
+            "minimum_months",
+            "billing_months",
+            "monthly_price",
+            "term_start",
+            "ends_on",
+        )
+        .annotate(
+            product_article=F("product__article"),
+            product_name=F("product__name"),
+            installation_identifier=F("installation__identifier"),
+            installation_identifier_kind=F("installation__identifier_kind"),
+            installation_name=F("installation__name"),
+            customer_company=F("installation__customer__company"),
+            has_price_changes=Exists(SubscriptionPriceChange.objects.filter(subscription=OuterRef("pk"))),
+        )
+        .order_by()
+    )
+)
+_partner_billed_periods = PreparedRead(
+    lambda partner_id: (
+        BilledPeriod.objects.filter(subscription__partner_id=partner_id).only("subscription", "period_start").order_by()
+    )
+)
 
 
 def _period_drafts(partner: Partner, through: date) -> list[LineDraft]:
     # Sorted here, not by the database: ORDER BY over joins costs more to compile than to sort.
+    # Subscriptions starting after ``through`` have no period due (filtered here, so the
+    # prepared read has no second parameter).
     subscriptions = sorted(
-        Subscription.objects.filter(partner=partner, term_start__lte=through)
-        .select_related("product", "installation", "installation__customer")
-        .annotate(has_price_changes=Exists(SubscriptionPriceChange.objects.filter(subscription=OuterRef("pk"))))
-        .order_by(),
-        key=lambda s: (s.installation.identifier, s.product.article, s.reference),
+        (s for s in _partner_subscriptions(partner.pk) if s.term_start <= through),
+        key=lambda s: (s.installation_identifier, s.product_article, s.reference),
     )
     _prefetch_price_changes(subscriptions)
     billed: dict[int, set[date]] = defaultdict(set)
-    for sub_id, start in (
-        BilledPeriod.objects.filter(subscription__partner=partner)
-        .order_by()
-        .values_list("subscription_id", "period_start")
-    ):
-        billed[sub_id].add(start)
+    for period in _partner_billed_periods(partner.pk):
+        billed[period.subscription_id].add(period.period_start)
     drafts = []
     for sub in subscriptions:
         description = None
@@ -337,7 +382,7 @@ def _period_drafts(partner: Partner, through: date) -> list[LineDraft]:
             description = description or _subscription_description(sub)
             drafts.append(
                 LineDraft(
-                    article=sub.product.article,
+                    article=sub.product_article,
                     description=description,
                     quantity=Decimal(_months(period)),
                     unit="MON",
@@ -410,29 +455,33 @@ def _source_drafts(partner: Partner, month: date, named: dict[str, set[int]] | N
     return sourced
 
 
-def _locked_partner(partner_id: int, through: date) -> Partner | None:
-    """The partner row, locked (``FOR UPDATE``, PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds
-    the database), with the id of its active SEPA mandate (ORD-8), whether it has service
-    plans billed by ``through`` and whether charges wait for the run of ``through``'s month
-    (issue 18) in the same query — most partners have none of these, and then nothing more
-    is read for them."""
-    active_mandate = (
-        SepaMandate.objects.filter(partner=OuterRef("pk"), revoked_on__isnull=True, signed_on__isnull=False)
-        .order_by("pk")
-        .values("pk")[:1]
-    )
-    rows = (
+_locked_partner_row = PreparedRead(
+    lambda partner_id: (
         Partner.objects.select_for_update(of=("self",))
         .annotate(
-            active_mandate_id=Subquery(active_mandate),
-            has_plans=Exists(ServicePlan.objects.filter(partner=OuterRef("pk"), billed_from__lte=through)),
+            active_mandate_id=Subquery(
+                SepaMandate.objects.filter(partner=OuterRef("pk"), revoked_on__isnull=True, signed_on__isnull=False)
+                .order_by("pk")
+                .values("pk")[:1]
+            ),
+            # Any plan, whatever its start: a plan not billed yet by the month is filtered later.
+            has_plans=Exists(ServicePlan.objects.filter(partner=OuterRef("pk"))),
             has_webhooks=has_webhooks_exists(),  # invoice.issued costs no query for a partner without
-            has_charges=Exists(charges_waiting(month=through.replace(day=1)).filter(partner=OuterRef("pk"))),
+            # Any unbilled charge: charges_bill keeps those the run of the month bills (issue 18).
+            has_charges=Exists(Charge.objects.filter(partner=OuterRef("pk"), billed_on__isnull=True)),
         )
         .filter(pk=partner_id)
         .order_by()
     )
-    return next(iter(rows), None)
+)
+
+
+def _locked_partner(partner_id: int) -> Partner | None:
+    """The partner row, locked (``FOR UPDATE``, PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` holds
+    the database), with the id of its active SEPA mandate (ORD-8) and whether it has service
+    plans in the same query — most partners have neither, and then nothing more is read for
+    them."""
+    return next(iter(_locked_partner_row(partner_id)), None)
 
 
 @transaction.atomic
@@ -440,7 +489,7 @@ def _bill_partner(
     *, partner_id: int, month: date, render_pdf: bool, rates: dict | None, named: dict[str, set[int]] | None = None
 ) -> PartnerBill | None:
     # The lock first: a second task for this partner waits here and then sees our periods.
-    partner = _locked_partner(partner_id, month_end(month))
+    partner = _locked_partner(partner_id)
     if partner is None:
         return None
     # Line texts and payment terms in the partner's language (issue 21, docs/i18n.md).

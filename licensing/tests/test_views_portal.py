@@ -406,6 +406,48 @@ def test_price_list_pdf_shows_prices_in_german_format(client, member_login, cata
     assert "4.800,00 €" in text  # Call Recording 81-150 purchase
 
 
+@pytest.fixture
+def pdf_renders(monkeypatch):
+    """Counts WeasyPrint renders of the price list (the HTML is still made per request)."""
+    from vendorportal import pdf
+
+    calls = []
+    render = pdf._html_pdf
+
+    def counting(html, **options):
+        calls.append(html)
+        return render(html, **options)
+
+    monkeypatch.setattr(pdf, "_html_pdf", counting)
+    return calls
+
+
+def test_the_price_list_pdf_is_rendered_once_per_version(client, member_login, catalog, pdf_renders, settings):
+    """Issue 17: the second download renders nothing and gets the same bytes, from the file the
+    first left (a restart keeps it); a changed price is a new version — rendered once again,
+    with the new price in it, and the old file gone."""
+    from pathlib import Path
+
+    from licensing.models import Price
+
+    first = client.get(reverse("portal:price_list_pdf"))
+    second = client.get(reverse("portal:price_list_pdf"))
+    assert len(pdf_renders) == 1
+    assert second.content == first.content
+    assert len(list(Path(settings.PRICE_LIST_CACHE_DIR).glob("*.pdf"))) == 1
+
+    price = Price.objects.get(product__article="CALLREC", kind=Price.PURCHASE, tier="81-150")
+    Price.objects.filter(pk=price.pk).update(amount="4900.00")  # 4.800,00 € → 4.900,00 €
+    third = client.get(reverse("portal:price_list_pdf"))
+    fourth = client.get(reverse("portal:price_list_pdf"))
+    assert len(pdf_renders) == 2
+    assert fourth.content == third.content != first.content
+    before, after = (" ".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages) for r in (first, third))
+    assert "4.900,00 €" in after and "4.900,00 €" not in before
+    assert after.count("4.800,00 €") == before.count("4.800,00 €") - 1  # other articles cost 4.800,00 € too
+    assert len(list(Path(settings.PRICE_LIST_CACHE_DIR).glob("*.pdf"))) == 1
+
+
 def test_downloads_need_a_login(client):
     for name in ("articles_csv", "price_list_pdf", "licenses", "license_check"):
         response = client.get(reverse(f"portal:{name}"))

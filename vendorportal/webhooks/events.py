@@ -125,7 +125,8 @@ def webhook_event_emit(*, partner, event: str, payload: dict, dedup_key: str) ->
     _check(event, dedup_key)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("webhook_event_emit runs inside the transaction that causes the event.")
-    if getattr(partner, "has_webhooks", None) is False:
+    known = getattr(partner, "has_webhooks", None)  # False/True, or 0/1 from a prepared read
+    if known is not None and not known:
         return None
     partner_id = partner if isinstance(partner, int) else partner.pk
     endpoints = [pk for pk, events in _subscribers([partner_id]).get(partner_id, []) if event in events]
