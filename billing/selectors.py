@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import DecimalField, Exists, OuterRef, Q, Subquery, Sum
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -115,6 +115,19 @@ def invoice_credited_gross(invoice: Invoice) -> Decimal:
         gross=Sum("gross_total")
     )["gross"]
     return total if total is not None else Decimal("0.00")
+
+
+def credited_gross_subquery() -> Subquery:
+    """For ``Invoice.objects.annotate(credited_sum=credited_gross_subquery())``: the gross the
+    credit notes of each invoice took back, in the invoices' own query (``None`` for none)."""
+    notes = (
+        Invoice.objects.filter(credited_invoice=OuterRef("pk"), kind=Invoice.CREDIT_NOTE)
+        .order_by()
+        .values("credited_invoice")
+        .annotate(total=Sum("gross_total"))
+        .values("total")
+    )
+    return Subquery(notes, output_field=DecimalField(max_digits=12, decimal_places=2))
 
 
 def invoice_amount_due(invoice: Invoice, credited_gross: Decimal | None = None) -> Decimal:

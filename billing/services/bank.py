@@ -56,7 +56,9 @@ class ImportResult:
 
 
 def _open_invoices(numbers: list[str]) -> dict[str, Invoice]:
-    found = Invoice.objects.filter(number__in=numbers, kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE])
+    found = Invoice.objects.filter(
+        number__in=numbers, kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE]
+    ).annotate(credited_sum=selectors.credited_gross_subquery())
     return {invoice.number: invoice for invoice in found}
 
 
@@ -69,7 +71,11 @@ def _book_credit(entry: BankEntry, parts: list[tuple[Decimal, str]], by) -> int:
     for amount, text in parts:
         numbers = rules.invoice_numbers_in(text)
         invoices = _open_invoices(numbers)
-        named = [(n, selectors.invoice_amount_due(invoices[n])) for n in numbers if n in invoices]
+        named = [
+            (n, selectors.invoice_amount_due(invoices[n], invoices[n].credited_sum or Decimal("0.00")))
+            for n in numbers
+            if n in invoices
+        ]
         allocation = rules.allocate_credit(amount, named)
         left = allocation.rest
         for number, paid in allocation.paid.items():

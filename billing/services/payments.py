@@ -9,20 +9,22 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from billing import rules, selectors
 from billing.models import (
+    DunningBlock,
     Invoice,
     Payment,
 )
 from billing.services.dunning import dunning_blocks_release
-from billing.services.invoices import _invoice_refuse, _locked_invoice, _settle_state
+from billing.services.invoices import _invoice_refuse, _settle_state
 from vendorportal import clock
 from vendorportal.money import D, format_eur, round_cents
 from vendorportal.webhooks import constants as webhook_events
 from vendorportal.webhooks import payloads as webhook_payloads
-from vendorportal.webhooks.events import EventDraft, webhook_event_emit, webhook_events_emit_many
+from vendorportal.webhooks.events import EventDraft, has_webhooks_exists, webhook_event_emit, webhook_events_emit_many
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +56,25 @@ def payment_record(*, invoice: Invoice, amount, paid_on: date, by=None, token: s
         return payment
 
 
+def _locked_for_payment(invoice: Invoice) -> Invoice:
+    """The invoice row locked, with what recording a payment reads besides it, in one query:
+    the gross its credit notes took back, whether its partner has a webhook endpoint and
+    whether a dunning block of its partner waits for payments (issue 18/19)."""
+    locked = (
+        Invoice.objects.select_for_update(of=("self",))
+        .annotate(
+            credited_sum=selectors.credited_gross_subquery(),
+            has_webhooks=has_webhooks_exists(partner="partner"),
+            has_blocks=Exists(DunningBlock.objects.filter(partner=OuterRef("partner"), released_at__isnull=True)),
+        )
+        .get(pk=invoice.pk)
+    )
+    locked.credited_gross = locked.credited_sum if locked.credited_sum is not None else Decimal("0.00")
+    return locked
+
+
 def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str, bank_entry) -> Payment:
-    invoice = _locked_invoice(invoice)
+    invoice = _locked_for_payment(invoice)
     if token:
         existing = Payment.objects.filter(invoice=invoice, form_token=token).first()
         if existing is not None:
@@ -76,7 +95,7 @@ def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str, 
         _invoice_refuse(_("Das Zahlungsdatum liegt in der Zukunft."), "future")
     if paid_on < invoice.issue_date:
         _invoice_refuse(_("Das Zahlungsdatum liegt vor dem Rechnungsdatum."), "before_issue")
-    credited = selectors.invoice_credited_gross(invoice)
+    credited = invoice.credited_gross  # read with the lock
     due = selectors.invoice_amount_due(invoice, credited)
     if amount > due:
         _invoice_refuse(
@@ -93,13 +112,16 @@ def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str, 
         form_token=token,
         bank_entry=bank_entry,
     )
-    # The invoice (locked above), the entry and the user are in hand: no foreign-key lookups.
-    payment.full_clean(exclude=["form_token", "invoice", "bank_entry", "recorded_by"])
+    # The invoice (locked above), the entry and the user are in hand: no foreign-key lookups;
+    # the amount's constraint is checked above and again by the database on insert.
+    payment.full_clean(exclude=["form_token", "invoice", "bank_entry", "recorded_by"], validate_constraints=False)
     payment.save()
     invoice.paid_amount += amount
     _settle_state(invoice, credited)
-    invoice.save(update_fields=["paid_amount", "state"])
-    if invoice.state == Invoice.PAID:
+    # Only the fields INV-1 lets change after issue (Invoice.MUTABLE_FIELDS): one UPDATE, no
+    # re-read of the row the lock above has just read.
+    Invoice.objects.filter(pk=invoice.pk).update(paid_amount=invoice.paid_amount, state=invoice.state)
+    if invoice.state == Invoice.PAID and invoice.has_webhooks:
         webhook_event_emit(
             partner=invoice.partner_id,
             event=webhook_events.INVOICE_PAID,
@@ -107,7 +129,8 @@ def _payment_record(*, invoice: Invoice, amount, paid_on: date, by, token: str, 
             dedup_key=f"{webhook_events.INVOICE_PAID}:{invoice.pk}",
         )
     # Keys blocked for late payment come back once every invoice that caused the block is paid.
-    dunning_blocks_release(invoice=invoice, by=by)
+    if invoice.has_blocks:
+        dunning_blocks_release(invoice=invoice, by=by)
     payment.recorded_before = False
     return payment
 
