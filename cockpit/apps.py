@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CockpitConfig(AppConfig):
+    """The staff cockpit (issue 20): the figures the vendor steers by, read-only, on the admin's
+    start page. It has no models: every figure is a selector over the other apps' tables."""
+
+    name = "cockpit"
+    verbose_name = _("Cockpit")

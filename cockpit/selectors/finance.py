@@ -1,0 +1,240 @@
+"""Finance figures (issue 20, panel "Finanzen"): revenue per month by product group and VAT
+treatment, open items with ageing buckets, overdue amount, DSO, the direct-debit share and
+returns, the last invoicing run. Definitions: docs/metrics.md.
+
+Revenue is net, by issue date: invoices count positive, corrections (Rechnungskorrektur /
+Stornorechnung, INV-1) negative — as the monthly journal counts them (billing.finance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Case, CharField, Count, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.translation import gettext as _
+
+from billing import rules as billing_rules
+from billing.finance import AGEING_BUCKETS, AGEING_LABELS, NOT_DUE
+from billing.models import BankEntry, BilledPeriod, Invoice, InvoiceLine, InvoicingRun
+from cockpit.periods import Period, month_starts
+from cockpit.selectors._common import MONEY_OUT, Series, as_date, money
+from licensing.models import Product
+from vendorportal.models import JobRun
+from vendorportal.money import ZERO, round_cents
+from vendorportal.periods import month_end
+
+OTHER_GROUP = "other"
+DSO_DAYS = 90
+
+
+def product_group_labels() -> dict[str, str]:
+    return {**{k: str(v) for k, v in Product.KIND_CHOICES}, OTHER_GROUP: _("Sonstiges (z. B. Supportzeit)")}
+
+
+def vat_treatment_labels() -> dict[str, str]:
+    return {
+        billing_rules.VAT_CODE_STANDARD: _("Inland (USt.)"),
+        billing_rules.VAT_CODE_REVERSE_CHARGE: _("EU Reverse Charge"),
+        billing_rules.VAT_CODE_NOT_SUBJECT: _("Drittland, nicht steuerbar"),
+    }
+
+
+def _line_group():
+    """SQL: the product group (``Product.kind``) of a line's article, "other" when the article
+    is no catalog product (support time, free lines)."""
+    kind = Product.objects.filter(article=OuterRef("article")).values("kind")[:1]
+    return Coalesce(Subquery(kind, output_field=CharField()), Value(OTHER_GROUP))
+
+
+def _signed_line_net():
+    return Case(
+        When(invoice__kind=Invoice.CREDIT_NOTE, then=-F("net_total")), default=F("net_total"), output_field=MONEY_OUT
+    )
+
+
+def revenue_by_month(period: Period, today: date) -> Series:
+    """Net revenue per calendar month by product group, 12 months up to the period's end. One query."""
+    firsts = month_starts(min(period.end, today) if period.start <= today else period.end)
+    rows = (
+        InvoiceLine.objects.filter(invoice__issue_date__gte=firsts[0], invoice__issue_date__lte=month_end(firsts[-1]))
+        .annotate(month=TruncMonth("invoice__issue_date"), group=_line_group())
+        .values("month", "group")
+        .annotate(net=Sum(_signed_line_net()))
+        .order_by()
+    )
+    sums = {(as_date(r["month"]), r["group"]): money(r["net"]) for r in rows}
+    labels = product_group_labels()
+    present = [g for g in labels if any(key[1] == g for key in sums)]
+    return Series(
+        labels=[f"{d.month:02d}/{d.year}" for d in firsts],
+        series={labels[g]: [sums.get((d, g), ZERO) for d in firsts] for g in present},
+        money=True,
+    )
+
+
+@dataclass(frozen=True)
+class Revenue:
+    total: Decimal
+    by_group: dict[str, Decimal]  # label → net
+    by_vat: dict[str, Decimal]  # label → net
+
+
+def revenue_in(period: Period) -> Revenue:
+    """Net revenue of the period by product group and by VAT treatment. One query."""
+    rows = (
+        InvoiceLine.objects.filter(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
+        .annotate(group=_line_group())
+        .values("group", "invoice__vat_category")
+        .annotate(net=Sum(_signed_line_net()))
+        .order_by()
+    )
+    groups, vats = product_group_labels(), vat_treatment_labels()
+    by_group: dict[str, Decimal] = {}
+    by_vat: dict[str, Decimal] = {}
+    for r in rows:  # one row per (group, VAT treatment): a handful
+        net = money(r["net"])
+        by_group[groups[r["group"]]] = by_group.get(groups[r["group"]], ZERO) + net
+        label = vats.get(r["invoice__vat_category"], r["invoice__vat_category"])
+        by_vat[label] = by_vat.get(label, ZERO) + net
+    return Revenue(total=sum(by_group.values(), ZERO), by_group=by_group, by_vat=by_vat)
+
+
+@dataclass(frozen=True)
+class Receivables:
+    """Open items on ``on``: what is still due of every open or overdue invoice (gross less its
+    corrections less payments), by ageing bucket of its due date (billing.finance)."""
+
+    on: date
+    buckets: dict[str, Decimal]
+    count: int
+    billed_gross_90: Decimal  # gross invoiced less corrections in the 90 days up to ``on``
+    period_invoices: int
+    period_direct_debits: int
+    period_gross: Decimal
+    period_direct_debit_gross: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.buckets.values(), ZERO)
+
+    @property
+    def overdue(self) -> Decimal:
+        return sum((v for k, v in self.buckets.items() if k != NOT_DUE), ZERO)
+
+    @property
+    def dso(self) -> Decimal | None:
+        """Days sales outstanding: open receivables ÷ gross billed in the last 90 days × 90."""
+        if self.billed_gross_90 <= 0:
+            return None
+        return (self.total / self.billed_gross_90 * DSO_DAYS).quantize(Decimal("0.1"))
+
+    @property
+    def direct_debit_share(self) -> Decimal | None:
+        """Share (%) of the period's invoices collected by SEPA direct debit, by count."""
+        if not self.period_invoices:
+            return None
+        return round_cents(Decimal(100) * self.period_direct_debits / self.period_invoices)
+
+    def bucket_rows(self) -> list[tuple[str, str, Decimal]]:
+        return [(b, AGEING_LABELS[b], self.buckets[b]) for b in AGEING_BUCKETS]
+
+
+def receivables(period: Period, today: date) -> Receivables:
+    """Open items by ageing bucket, DSO and the period's direct-debit share. One query."""
+    credited = (
+        Invoice.objects.filter(kind=Invoice.CREDIT_NOTE, credited_invoice=OuterRef("pk"))
+        .values("credited_invoice")
+        .annotate(gross=Sum("gross_total"))
+        .values("gross")[:1]
+    )
+    is_open = Q(kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE], issue_date__lte=today, left__gt=0)
+    bounds = {
+        NOT_DUE: Q(due__gte=today),
+        "1_30": Q(due__lte=today - timedelta(days=1), due__gte=today - timedelta(days=30)),
+        "31_60": Q(due__lte=today - timedelta(days=31), due__gte=today - timedelta(days=60)),
+        "61_90": Q(due__lte=today - timedelta(days=61), due__gte=today - timedelta(days=90)),
+        "over_90": Q(due__lte=today - timedelta(days=91)),
+    }
+    signed_gross = Case(
+        When(kind=Invoice.CREDIT_NOTE, then=-F("gross_total")), default=F("gross_total"), output_field=MONEY_OUT
+    )
+    in_period = Q(kind=Invoice.INVOICE, issue_date__gte=period.start, issue_date__lte=period.end)
+    figures = Invoice.objects.annotate(
+        left=F("gross_total") - F("paid_amount") - Coalesce(Subquery(credited, output_field=MONEY_OUT), Value(ZERO)),
+        due=Coalesce("due_date", "issue_date"),
+    ).aggregate(
+        count=Count("pk", filter=is_open),
+        billed90=Sum(signed_gross, filter=Q(issue_date__gt=today - timedelta(days=DSO_DAYS), issue_date__lte=today)),
+        period_invoices=Count("pk", filter=in_period),
+        period_dd=Count("pk", filter=in_period & Q(payment_means=billing_rules.DIRECT_DEBIT)),
+        period_gross=Sum("gross_total", filter=in_period),
+        period_dd_gross=Sum("gross_total", filter=in_period & Q(payment_means=billing_rules.DIRECT_DEBIT)),
+        **{f"b_{b}": Sum("left", filter=is_open & q, output_field=MONEY_OUT) for b, q in bounds.items()},
+    )
+    return Receivables(
+        on=today,
+        buckets={b: money(figures[f"b_{b}"]) for b in AGEING_BUCKETS},
+        count=figures["count"],
+        billed_gross_90=money(figures["billed90"]),
+        period_invoices=figures["period_invoices"],
+        period_direct_debits=figures["period_dd"],
+        period_gross=money(figures["period_gross"]),
+        period_direct_debit_gross=money(figures["period_dd_gross"]),
+    )
+
+
+@dataclass(frozen=True)
+class Returns:
+    count: int
+    amount: Decimal
+
+
+def direct_debit_returns(period: Period) -> Returns:
+    """Returned direct debits (Rücklastschriften) booked in the period, from the bank statements."""
+    figures = BankEntry.objects.filter(
+        state=BankEntry.RETURNED, booked_on__gte=period.start, booked_on__lte=period.end
+    ).aggregate(count=Count("pk"), amount=Sum("amount"))
+    return Returns(count=figures["count"], amount=money(figures["amount"]))
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    month: date
+    started_at: datetime
+    finished_at: datetime | None
+    invoices: int  # invoices written by the run (with a billed period of its month)
+    net: Decimal
+    failed_jobs: int  # invoicing job runs that ended with an error since the run started
+
+    @property
+    def waiting(self) -> bool:
+        """Not finished: the hourly catch-up still finds partners due (INV-3)."""
+        return self.finished_at is None
+
+
+def last_invoicing_run() -> RunFigures | None:
+    """The latest monthly invoicing run: two queries (the run; its invoices and failed jobs)."""
+    failed = (
+        JobRun.objects.filter(name__startswith="invoicing", ok=False, started_at__gte=OuterRef("started_at"))
+        .values("ok")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    run = InvoicingRun.objects.annotate(failed=Subquery(failed)).order_by("-month").first()
+    if run is None:
+        return None
+    billed = BilledPeriod.objects.filter(period_start__lte=month_end(run.month), created_at__gte=run.started_at).values(
+        "invoice_line__invoice"
+    )
+    figures = Invoice.objects.filter(pk__in=billed).aggregate(invoices=Count("pk"), net=Sum("net_total"))
+    return RunFigures(
+        month=run.month,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        invoices=figures["invoices"],
+        net=money(figures["net"]),
+        failed_jobs=run.failed or 0,
+    )
