@@ -49,24 +49,28 @@ def _plan_in_force(day: date) -> Q:
     return Q(starts_on__lte=day) & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
 
 
+def _trend_sums(days: list[date]) -> dict:
+    return {
+        f"d{n}": Sum(Case(When(_in_force(day), then=_monthly_on(day)), default=Value(ZERO)), output_field=MONEY_OUT)
+        for n, day in enumerate(days)
+    }
+
+
+def _plan_trend_sums(days: list[date]) -> dict:
+    return {
+        f"d{n}": Sum(
+            Case(When(_plan_in_force(day), then=F("yearly_price")), default=Value(ZERO)), output_field=MONEY_OUT
+        )
+        for n, day in enumerate(days)
+    }
+
+
 def mrr_on_days(days: list[date]) -> list[Decimal]:
     """MRR on each of ``days``: two queries in all (subscriptions, service plans)."""
     if not days:
         return []
-    subs = Subscription.objects.aggregate(
-        **{
-            f"d{n}": Sum(Case(When(_in_force(day), then=_monthly_on(day)), default=Value(ZERO)), output_field=MONEY_OUT)
-            for n, day in enumerate(days)
-        }
-    )
-    plans = ServicePlan.objects.aggregate(
-        **{
-            f"d{n}": Sum(
-                Case(When(_plan_in_force(day), then=F("yearly_price")), default=Value(ZERO)), output_field=MONEY_OUT
-            )
-            for n, day in enumerate(days)
-        }
-    )
+    subs = Subscription.objects.aggregate(**_trend_sums(days))
+    plans = ServicePlan.objects.aggregate(**_plan_trend_sums(days))
     return [money(subs[f"d{n}"]) + round_cents(money(plans[f"d{n}"]) / 12) for n in range(len(days))]
 
 
@@ -74,10 +78,14 @@ def mrr_now(today: date) -> Decimal:
     return mrr_on_days([today])[0]
 
 
+def _trend_days(period: Period, today: date) -> tuple[list[date], list[date]]:
+    firsts = month_starts(min(period.end, today))
+    return firsts, [min(month_end(first), today) for first in firsts]
+
+
 def mrr_trend(period: Period, today: date) -> Series:
     """MRR at the end of each of the 12 months up to the period's end (today for a month not over)."""
-    firsts = month_starts(min(period.end, today))
-    days = [min(month_end(first), today) for first in firsts]
+    firsts, days = _trend_days(period, today)
     values = mrr_on_days(days)
     return Series(labels=[f"{d.month:02d}/{d.year}" for d in firsts], series={"MRR": values}, money=True)
 
@@ -99,43 +107,70 @@ class MrrMovement:
         return self.new + self.expansion - self.contraction - self.churn
 
 
-def mrr_movement(period: Period) -> MrrMovement:
+def _movement_querysets(period: Period, extra_subs: dict, extra_plans: dict) -> tuple[dict, dict]:
     """New (not in force the day before the period, in force on its last day), expansion and
     contraction (in force on both days, monthly amount up or down — a tier change, SUB-7),
-    churn (in force the day before, ended by the last day). Two queries."""
+    churn (in force the day before, ended by the last day); plus the ``extra`` sums, in the
+    same two queries."""
     before, last = period.start - timedelta(days=1), period.end
     subs = Subscription.objects.annotate(
         was=Case(When(_in_force(before), then=_monthly_on(before)), default=Value(None), output_field=MONEY_OUT),
         now=Case(When(_in_force(last), then=_monthly_on(last)), default=Value(None), output_field=MONEY_OUT),
     ).aggregate(
-        start=Sum("was"),
-        end=Sum("now"),
-        new=Sum(Case(When(was__isnull=True, now__isnull=False, then=F("now"))), output_field=MONEY_OUT),
-        churn=Sum(Case(When(was__isnull=False, now__isnull=True, then=F("was"))), output_field=MONEY_OUT),
-        expansion=Sum(Case(When(now__gt=F("was"), then=F("now") - F("was"))), output_field=MONEY_OUT),
-        contraction=Sum(Case(When(now__lt=F("was"), then=F("was") - F("now"))), output_field=MONEY_OUT),
+        m_start=Sum("was"),
+        m_end=Sum("now"),
+        m_new=Sum(Case(When(was__isnull=True, now__isnull=False, then=F("now"))), output_field=MONEY_OUT),
+        m_churn=Sum(Case(When(was__isnull=False, now__isnull=True, then=F("was"))), output_field=MONEY_OUT),
+        m_expansion=Sum(Case(When(now__gt=F("was"), then=F("now") - F("was"))), output_field=MONEY_OUT),
+        m_contraction=Sum(Case(When(now__lt=F("was"), then=F("was") - F("now"))), output_field=MONEY_OUT),
+        **extra_subs,
     )
     plans = ServicePlan.objects.aggregate(
-        start=Sum(Case(When(_plan_in_force(before), then=F("yearly_price"))), output_field=MONEY_OUT),
-        end=Sum(Case(When(_plan_in_force(last), then=F("yearly_price"))), output_field=MONEY_OUT),
-        new=Sum(
+        m_start=Sum(Case(When(_plan_in_force(before), then=F("yearly_price"))), output_field=MONEY_OUT),
+        m_new=Sum(
             Case(When(~_plan_in_force(before) & _plan_in_force(last), then=F("yearly_price"))), output_field=MONEY_OUT
         ),
-        churn=Sum(
+        m_churn=Sum(
             Case(When(_plan_in_force(before) & ~_plan_in_force(last), then=F("yearly_price"))), output_field=MONEY_OUT
         ),
+        **extra_plans,
     )
+    return subs, plans
 
+
+def _movement(subs: dict, plans: dict) -> MrrMovement:
     def plan(key: str) -> Decimal:
         return round_cents(money(plans[key]) / 12)
 
-    start = money(subs["start"]) + plan("start")
-    new = money(subs["new"]) + plan("new")
-    churn = money(subs["churn"]) + plan("churn")
-    expansion, contraction = money(subs["expansion"]), money(subs["contraction"])
+    start = money(subs["m_start"]) + plan("m_start")
+    new = money(subs["m_new"]) + plan("m_new")
+    churn = money(subs["m_churn"]) + plan("m_churn")
+    expansion, contraction = money(subs["m_expansion"]), money(subs["m_contraction"])
     # The plans' twelfths are rounded one by one; the end is the start moved, so the movement adds up.
     end = start + new + expansion - contraction - churn
     return MrrMovement(start=start, new=new, expansion=expansion, contraction=contraction, churn=churn, end=end)
+
+
+def mrr_movement(period: Period) -> MrrMovement:
+    """The MRR movement of the period (see :func:`_movement_querysets`). Two queries."""
+    return _movement(*_movement_querysets(period, {}, {}))
+
+
+@dataclass(frozen=True)
+class MrrOverview:
+    trend: Series
+    now: Decimal
+    movement: MrrMovement
+
+
+def mrr_overview(period: Period, today: date) -> MrrOverview:
+    """The 12-month trend, today's MRR and the period's movement in two queries (the cockpit)."""
+    firsts, days = _trend_days(period, today)
+    days = [*days, today]
+    subs, plans = _movement_querysets(period, _trend_sums(days), _plan_trend_sums(days))
+    values = [money(subs[f"d{n}"]) + round_cents(money(plans[f"d{n}"]) / 12) for n in range(len(days))]
+    trend = Series(labels=[f"{d.month:02d}/{d.year}" for d in firsts], series={"MRR": values[:-1]}, money=True)
+    return MrrOverview(trend=trend, now=values[-1], movement=_movement(subs, plans))
 
 
 def signed_net():

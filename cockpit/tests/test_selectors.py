@@ -264,3 +264,11 @@ def test_demo_conversion_within_60_days(catalog):
     chart = revenue.licences_by_month(september, today=date(2026, 11, 20))
     assert chart.labels[-1] == "09/2026"
     assert chart.series["Demo"][-1] == 4 and chart.series["Kauf"][-1] == 0
+
+
+def test_overview_gives_the_same_figures_in_two_queries(three_subscriptions, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        overview = revenue.mrr_overview(NOVEMBER, today=date(2026, 12, 2))
+    assert overview.movement == revenue.mrr_movement(NOVEMBER)
+    assert overview.trend == revenue.mrr_trend(NOVEMBER, today=date(2026, 12, 2))
+    assert overview.now == revenue.mrr_now(date(2026, 12, 2)) == D("81.50")
