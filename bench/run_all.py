@@ -12,6 +12,7 @@ BENCHES = [
     "bench_invoice_pdf.py",
     "bench_invoicing.py",
     "bench_portal_dashboard.py",
+    "bench_cockpit.py",
 ]
 
 failed = []

@@ -139,6 +139,10 @@ def _top_partner_series(ctx: Context) -> Series:
     return Series(labels=[r.company for r in rows], series={_("Umsatz netto"): [r.net for r in rows]}, money=True)
 
 
+def _revenue(ctx: Context) -> finance.Revenue:
+    return ctx.once("revenue", lambda: finance.revenue(ctx.period, ctx.today))
+
+
 def _ageing_series(ctx: Context) -> Series:
     figures = ctx.once("receivables", lambda: finance.receivables(ctx.period, ctx.today))
     rows = figures.bucket_rows()
@@ -147,8 +151,18 @@ def _ageing_series(ctx: Context) -> Series:
     )
 
 
+def _support(ctx: Context) -> support.SupportOverview:
+    return ctx.once("support", lambda: support.support_overview(ctx.period, ctx.now))
+
+
+def _tickets_series(ctx: Context) -> Series:
+    opened = _support(ctx).opened
+    closed = support.closed_per_week(ctx.period, ctx.today)
+    return Series(labels=opened.labels, series={_("eröffnet"): opened.series["eröffnet"], _("erledigt"): closed})
+
+
 def _backlog_series(ctx: Context) -> Series:
-    desk = ctx.once("desk", lambda: support.desk(ctx.period))
+    desk = _support(ctx).desk
     from support.models import Ticket
 
     labels = dict(Ticket.STATUS_CHOICES)
@@ -156,7 +170,7 @@ def _backlog_series(ctx: Context) -> Series:
 
 
 def _sla_months(ctx: Context):
-    return ctx.once("sla", lambda: support.sla_by_month(ctx.period, ctx.now))
+    return _support(ctx).sla
 
 
 def _swp_series(ctx: Context) -> Series:
@@ -207,7 +221,7 @@ CHARTS = (
         gettext_lazy("Umsatz netto je Monat nach Produktgruppe (Rechnungen abzüglich Korrekturen)"),
         "stacked",
         "money",
-        lambda ctx: finance.revenue_by_month(ctx.period, ctx.today),
+        lambda ctx: _revenue(ctx).by_month,
     ),
     ChartSpec(
         "offene-posten", FINANCE, gettext_lazy("Offene Posten nach Alter (heute)"), "bar", "money", _ageing_series
@@ -218,7 +232,7 @@ CHARTS = (
         gettext_lazy("Tickets je Woche: eröffnet und erledigt"),
         "bar",
         "",
-        lambda ctx: support.tickets_per_week(ctx.period, ctx.today),
+        _tickets_series,
     ),
     ChartSpec("rueckstand", SUPPORT, gettext_lazy("Offene Tickets nach Status (jetzt)"), "bar", "", _backlog_series),
     ChartSpec(
@@ -319,7 +333,7 @@ def _revenue_figures(ctx: Context) -> list[Figure]:
 
 def _finance_figures(ctx: Context) -> list[Figure]:
     r = ctx.once("receivables", lambda: finance.receivables(ctx.period, ctx.today))
-    rev = finance.revenue_in(ctx.period)
+    rev = _revenue(ctx)
     returns = finance.direct_debit_returns(ctx.period)
     run = finance.last_invoicing_run()
     invoices = ("admin:billing_invoice_changelist", "billing.view_invoice")
@@ -382,7 +396,7 @@ def _finance_figures(ctx: Context) -> list[Figure]:
 
 
 def _support_figures(ctx: Context) -> list[Figure]:
-    desk = ctx.once("desk", lambda: support.desk(ctx.period))
+    desk = _support(ctx).desk
     months = _sla_months(ctx)
     tickets = ("admin:support_ticket_changelist", "support.view_ticket")
     sla_in_period = [m for m in months if ctx.period.start <= m.month <= ctx.period.end] or months[-1:]

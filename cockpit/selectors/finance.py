@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from billing import rules as billing_rules
 from billing.finance import AGEING_BUCKETS, AGEING_LABELS, NOT_DUE
 from billing.models import BankEntry, BilledPeriod, Invoice, InvoiceLine, InvoicingRun
 from cockpit.periods import Period, month_starts
-from cockpit.selectors._common import MONEY_OUT, Series, as_date, money
+from cockpit.selectors._common import MONEY_OUT, Series, money
 from licensing.models import Product
 from vendorportal.models import JobRun
 from vendorportal.money import ZERO, round_cents
@@ -42,36 +42,9 @@ def vat_treatment_labels() -> dict[str, str]:
     }
 
 
-def _line_group():
-    """SQL: the product group (``Product.kind``) of a line's article, "other" when the article
-    is no catalog product (support time, free lines)."""
-    kind = Product.objects.filter(article=OuterRef("article")).values("kind")[:1]
-    return Coalesce(Subquery(kind, output_field=CharField()), Value(OTHER_GROUP))
-
-
 def _signed_line_net():
     return Case(
         When(invoice__kind=Invoice.CREDIT_NOTE, then=-F("net_total")), default=F("net_total"), output_field=MONEY_OUT
-    )
-
-
-def revenue_by_month(period: Period, today: date) -> Series:
-    """Net revenue per calendar month by product group, 12 months up to the period's end. One query."""
-    firsts = month_starts(min(period.end, today) if period.start <= today else period.end)
-    rows = (
-        InvoiceLine.objects.filter(invoice__issue_date__gte=firsts[0], invoice__issue_date__lte=month_end(firsts[-1]))
-        .annotate(month=TruncMonth("invoice__issue_date"), group=_line_group())
-        .values("month", "group")
-        .annotate(net=Sum(_signed_line_net()))
-        .order_by()
-    )
-    sums = {(as_date(r["month"]), r["group"]): money(r["net"]) for r in rows}
-    labels = product_group_labels()
-    present = [g for g in labels if any(key[1] == g for key in sums)]
-    return Series(
-        labels=[f"{d.month:02d}/{d.year}" for d in firsts],
-        series={labels[g]: [sums.get((d, g), ZERO) for d in firsts] for g in present},
-        money=True,
     )
 
 
@@ -80,26 +53,61 @@ class Revenue:
     total: Decimal
     by_group: dict[str, Decimal]  # label → net
     by_vat: dict[str, Decimal]  # label → net
+    by_month: Series  # 12 months by product group
 
 
-def revenue_in(period: Period) -> Revenue:
-    """Net revenue of the period by product group and by VAT treatment. One query."""
-    rows = (
-        InvoiceLine.objects.filter(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
-        .annotate(group=_line_group())
-        .values("group", "invoice__vat_category")
-        .annotate(net=Sum(_signed_line_net()))
+def revenue(period: Period, today: date) -> Revenue:
+    """Net revenue of the period by product group and VAT treatment, and per month by product
+    group for the 12 months up to the period's end. Two queries: the lines summed per article
+    and VAT treatment (a sum per month and one for the period, plain date comparisons), and
+    the articles' product groups (``Product.kind``; "other" for an article that is no catalog
+    product, such as support time)."""
+    firsts = month_starts(min(period.end, today) if period.start <= today else period.end)
+    low, high = min(firsts[0], period.start), max(month_end(firsts[-1]), period.end)
+    net = _signed_line_net()
+    rows = list(
+        InvoiceLine.objects.filter(invoice__issue_date__gte=low, invoice__issue_date__lte=high)
+        .values("article", "invoice__vat_category")
+        .annotate(
+            period=Sum(net, filter=Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)),
+            **{
+                f"m{n}": Sum(net, filter=Q(invoice__issue_date__gte=first, invoice__issue_date__lte=month_end(first)))
+                for n, first in enumerate(firsts)
+            },
+        )
         .order_by()
     )
+    kinds = dict(Product.objects.filter(article__in={r["article"] for r in rows}).values_list("article", "kind"))
     groups, vats = product_group_labels(), vat_treatment_labels()
     by_group: dict[str, Decimal] = {}
     by_vat: dict[str, Decimal] = {}
-    for r in rows:  # one row per (group, VAT treatment): a handful
-        net = money(r["net"])
-        by_group[groups[r["group"]]] = by_group.get(groups[r["group"]], ZERO) + net
-        label = vats.get(r["invoice__vat_category"], r["invoice__vat_category"])
-        by_vat[label] = by_vat.get(label, ZERO) + net
-    return Revenue(total=sum(by_group.values(), ZERO), by_group=by_group, by_vat=by_vat)
+    monthly: dict[str, list[Decimal]] = {}
+    for r in rows:  # one row per article and VAT treatment: a few dozen, not the lines
+        group = groups[kinds.get(r["article"], OTHER_GROUP)]
+        amount = money(r["period"])
+        if r["period"] is not None:
+            by_group[group] = by_group.get(group, ZERO) + amount
+            vat = vats.get(r["invoice__vat_category"], r["invoice__vat_category"])
+            by_vat[vat] = by_vat.get(vat, ZERO) + amount
+        months = monthly.setdefault(group, [ZERO] * len(firsts))
+        for n in range(len(firsts)):
+            months[n] += money(r[f"m{n}"])
+    order = list(groups.values())
+    chart = Series(
+        labels=[f"{d.month:02d}/{d.year}" for d in firsts],
+        series={g: monthly[g] for g in order if g in monthly},
+        money=True,
+    )
+    return Revenue(total=sum(by_group.values(), ZERO), by_group=by_group, by_vat=by_vat, by_month=chart)
+
+
+def revenue_in(period: Period, today: date | None = None) -> Revenue:
+    return revenue(period, today or period.end)
+
+
+def revenue_by_month(period: Period, today: date) -> Series:
+    """Net revenue per calendar month by product group, 12 months up to the period's end."""
+    return revenue(period, today).by_month
 
 
 @dataclass(frozen=True)
@@ -162,17 +170,35 @@ def receivables(period: Period, today: date) -> Receivables:
         When(kind=Invoice.CREDIT_NOTE, then=-F("gross_total")), default=F("gross_total"), output_field=MONEY_OUT
     )
     in_period = Q(kind=Invoice.INVOICE, issue_date__gte=period.start, issue_date__lte=period.end)
-    figures = Invoice.objects.annotate(
-        left=F("gross_total") - F("paid_amount") - Coalesce(Subquery(credited, output_field=MONEY_OUT), Value(ZERO)),
-        due=Coalesce("due_date", "issue_date"),
-    ).aggregate(
-        count=Count("pk", filter=is_open),
-        billed90=Sum(signed_gross, filter=Q(issue_date__gt=today - timedelta(days=DSO_DAYS), issue_date__lte=today)),
-        period_invoices=Count("pk", filter=in_period),
-        period_dd=Count("pk", filter=in_period & Q(payment_means=billing_rules.DIRECT_DEBIT)),
-        period_gross=Sum("gross_total", filter=in_period),
-        period_dd_gross=Sum("gross_total", filter=in_period & Q(payment_means=billing_rules.DIRECT_DEBIT)),
-        **{f"b_{b}": Sum("left", filter=is_open & q, output_field=MONEY_OUT) for b, q in bounds.items()},
+    open_rows = Q(kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE], issue_date__lte=today)
+    recent = Q(issue_date__gt=today - timedelta(days=DSO_DAYS), issue_date__lte=today)
+    # Only the rows a figure reads; what is still due is computed for open invoices only.
+    figures = (
+        Invoice.objects.filter(open_rows | recent | Q(issue_date__gte=period.start, issue_date__lte=period.end))
+        .annotate(
+            left=Case(
+                When(
+                    open_rows,
+                    then=F("gross_total")
+                    - F("paid_amount")
+                    - Coalesce(Subquery(credited, output_field=MONEY_OUT), Value(ZERO)),
+                ),
+                default=Value(ZERO),
+                output_field=MONEY_OUT,
+            ),
+            due=Coalesce("due_date", "issue_date"),
+        )
+        .aggregate(
+            count=Count("pk", filter=is_open),
+            billed90=Sum(
+                signed_gross, filter=Q(issue_date__gt=today - timedelta(days=DSO_DAYS), issue_date__lte=today)
+            ),
+            period_invoices=Count("pk", filter=in_period),
+            period_dd=Count("pk", filter=in_period & Q(payment_means=billing_rules.DIRECT_DEBIT)),
+            period_gross=Sum("gross_total", filter=in_period),
+            period_dd_gross=Sum("gross_total", filter=in_period & Q(payment_means=billing_rules.DIRECT_DEBIT)),
+            **{f"b_{b}": Sum("left", filter=is_open & q, output_field=MONEY_OUT) for b, q in bounds.items()},
+        )
     )
     return Receivables(
         on=today,

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Case, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, When
+from django.db.models.functions import Coalesce
 
 from billing.models import Invoice, ServicePlan, Subscription, SubscriptionPriceChange
 from cockpit.periods import Period, month_starts
-from cockpit.selectors._common import MONEY_OUT, Series, as_date, day_after, day_start, money, zone
+from cockpit.selectors._common import MONEY_OUT, Series, day_after, day_start, money
 from licensing.models import License
-from vendorportal.money import ZERO, round_cents
+from vendorportal.money import round_cents
 from vendorportal.periods import month_end
 
 DEMO_CONVERSION_DAYS = 60
@@ -34,44 +34,117 @@ def _in_force(day: date, prefix: str = "") -> Q:
     )
 
 
-def _monthly_on(day: date):
-    """SQL: the subscription's monthly amount on ``day`` — price per licence of the latest tier
-    change effective by then, else the price at signing (SUB-7), times its licences."""
-    change = (
-        SubscriptionPriceChange.objects.filter(subscription=OuterRef("pk"), effective_from__lte=day)
-        .order_by("-effective_from")
-        .values("monthly_price")[:1]
-    )
-    return Coalesce(Subquery(change, output_field=MONEY_OUT), F("monthly_price")) * F("quantity")
-
-
 def _plan_in_force(day: date) -> Q:
     return Q(starts_on__lte=day) & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
 
 
-def _trend_sums(days: list[date]) -> dict:
-    return {
-        f"d{n}": Sum(Case(When(_in_force(day), then=_monthly_on(day)), default=Value(ZERO)), output_field=MONEY_OUT)
-        for n, day in enumerate(days)
+# How the database does it without a subquery per subscription and day: the monthly amount of
+# a subscription on day D is its price at signing × licences (SUB-4), plus — when a tier change
+# is effective by D (SUB-7) — the difference of the latest such change to that price. So MRR(D)
+# = Σ base amounts of the subscriptions in force (one scan of the subscriptions, plain column
+# comparisons) + Σ, over the tier changes that are the latest effective by D of a subscription
+# in force, (change price − price at signing) × licences (one scan of the few tier changes).
+
+
+def _base_amount():
+    return ExpressionWrapper(F("monthly_price") * F("quantity"), output_field=MONEY_OUT)
+
+
+def _base_sums(days: dict[str, date], movement: tuple[date, date] | None) -> dict:
+    """Aggregates over Subscription: ``key`` → Σ base amounts in force on that day; with
+    ``movement`` = (A, B) also the base amounts of the new and the churned subscriptions."""
+    sums = {key: Sum(_base_amount(), filter=_in_force(day), output_field=MONEY_OUT) for key, day in days.items()}
+    if movement:
+        a, b = movement
+        sums["m_new"] = Sum(_base_amount(), filter=~_in_force(a) & _in_force(b), output_field=MONEY_OUT)
+        sums["m_churn"] = Sum(_base_amount(), filter=_in_force(a) & ~_in_force(b), output_field=MONEY_OUT)
+    return sums
+
+
+def _change_rows():
+    """The tier changes with what their sums need, each subquery once per change row."""
+    later = SubscriptionPriceChange.objects.filter(
+        subscription=OuterRef("subscription"), effective_from__gt=OuterRef("effective_from")
+    ).order_by("effective_from")
+    earlier = SubscriptionPriceChange.objects.filter(
+        subscription=OuterRef("subscription"), effective_from__lt=OuterRef("effective_from")
+    ).order_by("-effective_from")
+    return SubscriptionPriceChange.objects.annotate(
+        next_from=Subquery(later.values("effective_from")[:1]),
+        before=Coalesce(
+            Subquery(earlier.values("monthly_price")[:1], output_field=MONEY_OUT), F("subscription__monthly_price")
+        ),
+        delta=ExpressionWrapper(
+            (F("monthly_price") - F("subscription__monthly_price")) * F("subscription__quantity"),
+            output_field=MONEY_OUT,
+        ),
+        step=ExpressionWrapper(
+            (F("monthly_price") - F("before")) * F("subscription__quantity"), output_field=MONEY_OUT
+        ),
+    )
+
+
+def _latest_by(day: date) -> Q:
+    """The change is the latest of its subscription effective by ``day``."""
+    return Q(effective_from__lte=day) & (Q(next_from__isnull=True) | Q(next_from__gt=day))
+
+
+def _delta_sums(days: dict[str, date], movement: tuple[date, date] | None) -> dict:
+    """Aggregates over the tier changes (see above); with ``movement`` also the deltas of new and
+    churned subscriptions, and expansion/contraction: every tier change effective in (A, B] of
+    a subscription in force on A and on B, by its step up or down from the price before it."""
+    sums = {
+        key: Sum("delta", filter=_latest_by(day) & _in_force(day, "subscription__"), output_field=MONEY_OUT)
+        for key, day in days.items()
     }
-
-
-def _plan_trend_sums(days: list[date]) -> dict:
-    return {
-        f"d{n}": Sum(
-            Case(When(_plan_in_force(day), then=F("yearly_price")), default=Value(ZERO)), output_field=MONEY_OUT
+    if movement:
+        a, b = movement
+        both = _in_force(a, "subscription__") & _in_force(b, "subscription__")
+        within = Q(effective_from__gt=a, effective_from__lte=b) & both
+        sums["m_new"] = Sum(
+            "delta",
+            filter=_latest_by(b) & ~_in_force(a, "subscription__") & _in_force(b, "subscription__"),
+            output_field=MONEY_OUT,
         )
-        for n, day in enumerate(days)
-    }
+        sums["m_churn"] = Sum(
+            "delta",
+            filter=_latest_by(a) & _in_force(a, "subscription__") & ~_in_force(b, "subscription__"),
+            output_field=MONEY_OUT,
+        )
+        sums["m_expansion"] = Sum("step", filter=within & Q(step__gt=0), output_field=MONEY_OUT)
+        sums["m_contraction"] = Sum(-F("step"), filter=within & Q(step__lt=0), output_field=MONEY_OUT)
+    return sums
+
+
+def _plan_sums(days: dict[str, date], movement: tuple[date, date] | None) -> dict:
+    sums = {key: Sum("yearly_price", filter=_plan_in_force(day), output_field=MONEY_OUT) for key, day in days.items()}
+    if movement:
+        a, b = movement
+        sums["m_new"] = Sum("yearly_price", filter=~_plan_in_force(a) & _plan_in_force(b), output_field=MONEY_OUT)
+        sums["m_churn"] = Sum("yearly_price", filter=_plan_in_force(a) & ~_plan_in_force(b), output_field=MONEY_OUT)
+    return sums
+
+
+def _mrr_sums(days: dict[str, date], movement: tuple[date, date] | None = None) -> dict[str, Decimal]:
+    """Every requested sum in three queries: subscriptions, tier changes, service plans."""
+    base = Subscription.objects.aggregate(**_base_sums(days, movement))
+    deltas = _change_rows().aggregate(**_delta_sums(days, movement))
+    plans = ServicePlan.objects.aggregate(**_plan_sums(days, movement))
+    result = {}
+    for key in base:
+        result[key] = money(base[key]) + money(deltas[key]) + round_cents(money(plans[key]) / 12)
+    if movement:
+        result["m_expansion"] = money(deltas["m_expansion"])
+        result["m_contraction"] = money(deltas["m_contraction"])
+    return result
 
 
 def mrr_on_days(days: list[date]) -> list[Decimal]:
-    """MRR on each of ``days``: two queries in all (subscriptions, service plans)."""
+    """MRR on each of ``days``: three queries in all."""
     if not days:
         return []
-    subs = Subscription.objects.aggregate(**_trend_sums(days))
-    plans = ServicePlan.objects.aggregate(**_plan_trend_sums(days))
-    return [money(subs[f"d{n}"]) + round_cents(money(plans[f"d{n}"]) / 12) for n in range(len(days))]
+    sums = _mrr_sums({f"d{n}": day for n, day in enumerate(days)})
+    return [sums[f"d{n}"] for n in range(len(days))]
 
 
 def mrr_now(today: date) -> Decimal:
@@ -92,8 +165,8 @@ def mrr_trend(period: Period, today: date) -> Series:
 
 @dataclass(frozen=True)
 class MrrMovement:
-    """How MRR moved from the day before the period to its last day: start + new + expansion
-    − contraction − churn = end (all amounts ≥ 0)."""
+    """How MRR moved from the day before the period (A) to its last day (B): start + new +
+    expansion − contraction − churn = end (all amounts ≥ 0)."""
 
     start: Decimal
     new: Decimal
@@ -107,53 +180,20 @@ class MrrMovement:
         return self.new + self.expansion - self.contraction - self.churn
 
 
-def _movement_querysets(period: Period, extra_subs: dict, extra_plans: dict) -> tuple[dict, dict]:
-    """New (not in force the day before the period, in force on its last day), expansion and
-    contraction (in force on both days, monthly amount up or down — a tier change, SUB-7),
-    churn (in force the day before, ended by the last day); plus the ``extra`` sums, in the
-    same two queries."""
-    before, last = period.start - timedelta(days=1), period.end
-    subs = Subscription.objects.annotate(
-        was=Case(When(_in_force(before), then=_monthly_on(before)), default=Value(None), output_field=MONEY_OUT),
-        now=Case(When(_in_force(last), then=_monthly_on(last)), default=Value(None), output_field=MONEY_OUT),
-    ).aggregate(
-        m_start=Sum("was"),
-        m_end=Sum("now"),
-        m_new=Sum(Case(When(was__isnull=True, now__isnull=False, then=F("now"))), output_field=MONEY_OUT),
-        m_churn=Sum(Case(When(was__isnull=False, now__isnull=True, then=F("was"))), output_field=MONEY_OUT),
-        m_expansion=Sum(Case(When(now__gt=F("was"), then=F("now") - F("was"))), output_field=MONEY_OUT),
-        m_contraction=Sum(Case(When(now__lt=F("was"), then=F("was") - F("now"))), output_field=MONEY_OUT),
-        **extra_subs,
-    )
-    plans = ServicePlan.objects.aggregate(
-        m_start=Sum(Case(When(_plan_in_force(before), then=F("yearly_price"))), output_field=MONEY_OUT),
-        m_new=Sum(
-            Case(When(~_plan_in_force(before) & _plan_in_force(last), then=F("yearly_price"))), output_field=MONEY_OUT
-        ),
-        m_churn=Sum(
-            Case(When(_plan_in_force(before) & ~_plan_in_force(last), then=F("yearly_price"))), output_field=MONEY_OUT
-        ),
-        **extra_plans,
-    )
-    return subs, plans
-
-
-def _movement(subs: dict, plans: dict) -> MrrMovement:
-    def plan(key: str) -> Decimal:
-        return round_cents(money(plans[key]) / 12)
-
-    start = money(subs["m_start"]) + plan("m_start")
-    new = money(subs["m_new"]) + plan("m_new")
-    churn = money(subs["m_churn"]) + plan("m_churn")
-    expansion, contraction = money(subs["m_expansion"]), money(subs["m_contraction"])
-    # The plans' twelfths are rounded one by one; the end is the start moved, so the movement adds up.
+def _movement(sums: dict[str, Decimal]) -> MrrMovement:
+    start, new, churn = sums["m_start"], sums["m_new"], sums["m_churn"]
+    expansion, contraction = sums["m_expansion"], sums["m_contraction"]
+    # Service plans' twelfths are rounded per sum; the end is the start moved, so it adds up.
     end = start + new + expansion - contraction - churn
     return MrrMovement(start=start, new=new, expansion=expansion, contraction=contraction, churn=churn, end=end)
 
 
 def mrr_movement(period: Period) -> MrrMovement:
-    """The MRR movement of the period (see :func:`_movement_querysets`). Two queries."""
-    return _movement(*_movement_querysets(period, {}, {}))
+    """New (not in force on A, in force on B: its amount on B), churn (in force on A, not on
+    B: its amount on A), expansion and contraction (tier changes effective in the period of
+    subscriptions in force on both days). Three queries."""
+    a = period.start - timedelta(days=1)
+    return _movement(_mrr_sums({"m_start": a}, (a, period.end)))
 
 
 @dataclass(frozen=True)
@@ -164,13 +204,17 @@ class MrrOverview:
 
 
 def mrr_overview(period: Period, today: date) -> MrrOverview:
-    """The 12-month trend, today's MRR and the period's movement in two queries (the cockpit)."""
+    """The 12-month trend, today's MRR and the period's movement in three queries (the cockpit)."""
     firsts, days = _trend_days(period, today)
-    days = [*days, today]
-    subs, plans = _movement_querysets(period, _trend_sums(days), _plan_trend_sums(days))
-    values = [money(subs[f"d{n}"]) + round_cents(money(plans[f"d{n}"]) / 12) for n in range(len(days))]
-    trend = Series(labels=[f"{d.month:02d}/{d.year}" for d in firsts], series={"MRR": values[:-1]}, money=True)
-    return MrrOverview(trend=trend, now=values[-1], movement=_movement(subs, plans))
+    a = period.start - timedelta(days=1)
+    keys = {f"d{n}": day for n, day in enumerate(days)} | {"now": today, "m_start": a}
+    sums = _mrr_sums(keys, (a, period.end))
+    trend = Series(
+        labels=[f"{d.month:02d}/{d.year}" for d in firsts],
+        series={"MRR": [sums[f"d{n}"] for n in range(len(days))]},
+        money=True,
+    )
+    return MrrOverview(trend=trend, now=sums["now"], movement=_movement(sums))
 
 
 def signed_net():
@@ -200,20 +244,27 @@ LICENCE_KINDS = (License.PURCHASE, License.SUBSCRIPTION, License.DEMO, License.G
 
 
 def licences_by_month(period: Period, today: date) -> Series:
-    """Licence keys issued per calendar month (Berlin time) by kind, 12 months up to the period's end."""
+    """Licence keys issued per calendar month (Berlin time) by kind, 12 months up to the period's
+    end. One query: a count per month for each kind (plain comparisons, no date function per row)."""
     firsts = month_starts(min(period.end, today))
     rows = (
         License.objects.filter(issued_at__gte=day_start(firsts[0]), issued_at__lt=day_after(month_end(firsts[-1])))
-        .annotate(month=TruncMonth("issued_at", tzinfo=zone()))
-        .values("month", "kind")
-        .annotate(n=Count("pk"))
+        .values("kind")
+        .annotate(
+            **{
+                f"m{n}": Count(
+                    "pk", filter=Q(issued_at__gte=day_start(first), issued_at__lt=day_after(month_end(first)))
+                )
+                for n, first in enumerate(firsts)
+            }
+        )
         .order_by()
     )
-    counts = {(as_date(r["month"]), r["kind"]): r["n"] for r in rows}
+    counts = {r["kind"]: [r[f"m{n}"] for n in range(len(firsts))] for r in rows}
     labels = dict(License.KIND_CHOICES)
     return Series(
         labels=[f"{d.month:02d}/{d.year}" for d in firsts],
-        series={str(labels[k]): [counts.get((d, k), 0) for d in firsts] for k in LICENCE_KINDS},
+        series={str(labels[k]): counts.get(k, [0] * len(firsts)) for k in LICENCE_KINDS},
     )
 
 

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce
 
 from cockpit.periods import Period, month_starts, week_starts
-from cockpit.selectors._common import Series, as_date, day_after, day_start, zone
+from cockpit.selectors._common import Series, day_after, day_start, zone
 from support import rules as support_rules
 from support.models import Ticket, TimeEntry
 from vendorportal.money import round_cents
@@ -40,35 +40,16 @@ def closed_at():
     )
 
 
-def tickets_per_week(period: Period, today: date) -> Series:
-    """Tickets opened (received) and closed per ISO week, the 12 weeks up to the period's end. Two queries."""
-    mondays = week_starts(min(period.end, today))
-    low, high = day_start(mondays[0]), day_after(mondays[-1] + timedelta(days=6))
-    opened = (
-        Ticket.objects.filter(received_at__gte=low, received_at__lt=high)
-        .annotate(week=TruncWeek("received_at", tzinfo=zone()))
-        .values("week")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    closed = (
-        Ticket.objects.filter(status__in=DONE_STATES)
-        .annotate(done_at=closed_at())
-        .filter(done_at__gte=low, done_at__lt=high)
-        .annotate(week=TruncWeek("done_at", tzinfo=zone()))
-        .values("week")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    opened_by = {as_date(r["week"]): r["n"] for r in opened}
-    closed_by = {as_date(r["week"]): r["n"] for r in closed}
-    return Series(
-        labels=_week_labels(mondays),
-        series={
-            "eröffnet": [opened_by.get(m, 0) for m in mondays],
-            "erledigt": [closed_by.get(m, 0) for m in mondays],
-        },
-    )
+@dataclass(frozen=True)
+class SlaMonth:
+    month: date
+    met: int
+    breached: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        decided = self.met + self.breached
+        return None if not decided else round_cents(Decimal(100) * self.met / decided)
 
 
 @dataclass(frozen=True)
@@ -82,11 +63,44 @@ class Desk:
         return sum(self.backlog.values())
 
 
-def desk(period: Period) -> Desk:
-    """The backlog by state now and the average first-response time of the period's tickets. One query."""
-    in_period = Q(received_at__gte=day_start(period.start), received_at__lt=day_after(period.end))
+@dataclass(frozen=True)
+class SupportOverview:
+    opened: Series  # per week
+    sla: list[SlaMonth]
+    desk: Desk
+
+
+def _between(field: str, low, high) -> Q:
+    return Q(**{f"{field}__gte": low, f"{field}__lt": high})
+
+
+def support_overview(period: Period, now) -> SupportOverview:
+    """Tickets opened per ISO week (12 weeks), Enterprise SLA per month (12 months), the backlog
+    now and the period's first-response time: one scan of the tickets, counts per week and
+    month by plain comparisons.
+
+    SLA (SUP-2): tickets with an SLA due time, by month received. Met = first response by the
+    due time; breached = answered later, or unanswered and past due on ``now``; a ticket whose
+    clock still runs is not counted."""
+    today = now.astimezone(zone()).date()
+    mondays = week_starts(min(period.end, today))
+    firsts = month_starts(min(period.end, today))
+    sla = Q(sla_due_at__isnull=False)
+    met = Q(first_response_at__lte=F("sla_due_at"))
+    breached = Q(first_response_at__gt=F("sla_due_at")) | Q(first_response_at__isnull=True, sla_due_at__lt=now)
+    in_period = _between("received_at", day_start(period.start), day_after(period.end))
     answered = in_period & Q(first_response_at__isnull=False)
+    sums = {}
+    for n, monday in enumerate(mondays):
+        sums[f"w{n}"] = Count(
+            "pk", filter=_between("received_at", day_start(monday), day_after(monday + timedelta(days=6)))
+        )
+    for n, first in enumerate(firsts):
+        month = _between("received_at", day_start(first), day_after(month_end(first))) & sla
+        sums[f"met{n}"] = Count("pk", filter=month & met)
+        sums[f"breached{n}"] = Count("pk", filter=month & breached)
     figures = Ticket.objects.aggregate(
+        **sums,
         **{f"s_{s}": Count("pk", filter=Q(status=s)) for s in OPEN_STATES},
         answered=Count("pk", filter=answered),
         response=Avg(
@@ -97,51 +111,52 @@ def desk(period: Period) -> Desk:
     response = figures["response"]
     hours = None
     if response is not None:
-        hours = round_cents(Decimal(response.total_seconds()) / 3600).quantize(Decimal("0.1"))
-    return Desk(
-        backlog={s: figures[f"s_{s}"] for s in OPEN_STATES},
-        answered=figures["answered"],
-        first_response_hours=hours,
+        hours = (Decimal(response.total_seconds()) / 3600).quantize(Decimal("0.1"))
+    return SupportOverview(
+        opened=Series(
+            labels=_week_labels(mondays), series={"eröffnet": [figures[f"w{n}"] for n in range(len(mondays))]}
+        ),
+        sla=[SlaMonth(first, figures[f"met{n}"], figures[f"breached{n}"]) for n, first in enumerate(firsts)],
+        desk=Desk(
+            backlog={s: figures[f"s_{s}"] for s in OPEN_STATES},
+            answered=figures["answered"],
+            first_response_hours=hours,
+        ),
     )
 
 
-@dataclass(frozen=True)
-class SlaMonth:
-    month: date
-    met: int
-    breached: int
+def closed_per_week(period: Period, today: date) -> list[int]:
+    """Tickets closed per ISO week (see :func:`closed_at`), the 12 weeks up to the period's end. One query."""
+    mondays = week_starts(min(period.end, today))
+    figures = (
+        Ticket.objects.filter(status__in=DONE_STATES)
+        .annotate(done_at=closed_at())
+        .aggregate(
+            **{
+                f"w{n}": Count("pk", filter=_between("done_at", day_start(m), day_after(m + timedelta(days=6))))
+                for n, m in enumerate(mondays)
+            }
+        )
+    )
+    return [figures[f"w{n}"] for n in range(len(mondays))]
 
-    @property
-    def rate(self) -> Decimal | None:
-        decided = self.met + self.breached
-        return None if not decided else round_cents(Decimal(100) * self.met / decided)
+
+def tickets_per_week(period: Period, now) -> Series:
+    """Tickets opened (received) and closed per ISO week, the 12 weeks up to the period's end. Two queries."""
+    overview = support_overview(period, now)
+    opened = overview.opened
+    closed = closed_per_week(period, now.astimezone(zone()).date())
+    return Series(labels=opened.labels, series={"eröffnet": opened.series["eröffnet"], "erledigt": closed})
+
+
+def desk(period: Period, now) -> Desk:
+    """The backlog by state now and the average first-response time of the period's tickets. One query."""
+    return support_overview(period, now).desk
 
 
 def sla_by_month(period: Period, now) -> list[SlaMonth]:
-    """Enterprise tickets (those with an SLA due time, SUP-2) received per month, 12 months up to
-    the period's end: met = first response by the due time; breached = answered later, or
-    unanswered and past due on ``now``; still running = neither (not counted). One query."""
-    today = now.astimezone(zone()).date()
-    firsts = month_starts(min(period.end, today))
-    rows = (
-        Ticket.objects.filter(
-            sla_due_at__isnull=False,
-            received_at__gte=day_start(firsts[0]),
-            received_at__lt=day_after(month_end(firsts[-1])),
-        )
-        .annotate(month=TruncMonth("received_at", tzinfo=zone()))
-        .values("month")
-        .annotate(
-            met=Count("pk", filter=Q(first_response_at__lte=F("sla_due_at"))),
-            breached=Count(
-                "pk",
-                filter=Q(first_response_at__gt=F("sla_due_at")) | Q(first_response_at__isnull=True, sla_due_at__lt=now),
-            ),
-        )
-        .order_by()
-    )
-    by_month = {as_date(r["month"]): (r["met"], r["breached"]) for r in rows}
-    return [SlaMonth(first, *by_month.get(first, (0, 0))) for first in firsts]
+    """Enterprise SLA compliance per month received, 12 months up to the period's end. One query."""
+    return support_overview(period, now).sla
 
 
 def sla_series(months: list[SlaMonth]) -> Series:
@@ -154,15 +169,15 @@ def sla_series(months: list[SlaMonth]) -> Series:
 def billable_hours_by_month(period: Period, today: date) -> Series:
     """Hours of billable time entries (SUP-5) per month worked, 12 months up to the period's end. One query."""
     firsts = month_starts(min(period.end, today))
-    rows = (
-        TimeEntry.objects.filter(billable=True, worked_on__gte=firsts[0], worked_on__lte=month_end(firsts[-1]))
-        .annotate(month=TruncMonth("worked_on"))
-        .values("month")
-        .annotate(minutes=Sum("minutes"))
-        .order_by()
+    figures = TimeEntry.objects.filter(billable=True).aggregate(
+        **{
+            f"m{n}": Sum("minutes", filter=Q(worked_on__gte=first, worked_on__lte=month_end(first)))
+            for n, first in enumerate(firsts)
+        }
     )
-    minutes = {as_date(r["month"]): r["minutes"] or 0 for r in rows}
     return Series(
         labels=[f"{d.month:02d}/{d.year}" for d in firsts],
-        series={"Stunden": [(Decimal(minutes.get(d, 0)) / 60).quantize(Decimal("0.1")) for d in firsts]},
+        series={
+            "Stunden": [(Decimal(figures[f"m{n}"] or 0) / 60).quantize(Decimal("0.1")) for n in range(len(firsts))]
+        },
     )

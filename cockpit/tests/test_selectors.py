@@ -211,7 +211,7 @@ def test_desk_backlog_and_first_response(catalog):
     _ticket(partner, "T-2", received, status="open", first_response_at=received + timedelta(hours=2))
     _ticket(partner, "T-3", received, status="waiting", first_response_at=received + timedelta(hours=5))
     _ticket(partner, "T-4", received, status="closed")
-    figures = support.desk(NOVEMBER)
+    figures = support.desk(NOVEMBER, datetime(2026, 12, 2, 12, 0, tzinfo=BERLIN))
     assert figures.backlog == {"new": 1, "open": 1, "waiting": 1} and figures.backlog_total == 3
     assert figures.answered == 2 and figures.first_response_hours == D("3.5")
 
@@ -266,9 +266,22 @@ def test_demo_conversion_within_60_days(catalog):
     assert chart.series["Demo"][-1] == 4 and chart.series["Kauf"][-1] == 0
 
 
-def test_overview_gives_the_same_figures_in_two_queries(three_subscriptions, django_assert_num_queries):
-    with django_assert_num_queries(2):
+def test_overview_gives_the_same_figures_in_three_queries(three_subscriptions, django_assert_num_queries):
+    with django_assert_num_queries(3):
         overview = revenue.mrr_overview(NOVEMBER, today=date(2026, 12, 2))
     assert overview.movement == revenue.mrr_movement(NOVEMBER)
     assert overview.trend == revenue.mrr_trend(NOVEMBER, today=date(2026, 12, 2))
     assert overview.now == revenue.mrr_now(date(2026, 12, 2)) == D("81.50")
+
+
+def test_second_tier_change_counts_from_its_day(three_subscriptions):
+    a = three_subscriptions.subscriptions.get(monthly_price=D("44.75"))
+    SubscriptionPriceChange.objects.create(
+        subscription=a, effective_from=date(2026, 12, 1), tier="21-40", monthly_price=D("49.00")
+    )
+    # 30.11.: A 59,00 (first change) + C 22,50; 2.12.: A 49,00 (second change) + C 22,50
+    assert revenue.mrr_on_days([date(2026, 11, 30), date(2026, 12, 2)]) == [D("81.50"), D("71.50")]
+    december = revenue.mrr_movement(containing(MONTH, date(2026, 12, 1)))
+    assert (december.start, december.contraction, december.expansion, december.end) == (
+        D("81.50"), D("10.00"), D("0.00"), D("71.50")
+    )  # fmt: skip

@@ -178,6 +178,13 @@ class World:
             rest="1.00",
         )
         api_token_create(partner=Partner.objects.order_by("pk").first(), name="Walk", scopes=["read"])
+        from billing.models import Subscription, SubscriptionPriceChange
+
+        if not SubscriptionPriceChange.objects.exists():  # the tier changes' list (issue 20)
+            sub = Subscription.objects.order_by("pk").first()
+            SubscriptionPriceChange.objects.create(
+                subscription=sub, effective_from=date(2027, 1, 1), tier=sub.tier, monthly_price=sub.monthly_price
+            )
         InboundMail.objects.create(
             message_id="<1@test>", outcome=InboundMail._meta.get_field("outcome").choices[0][0], processed_at=now
         )
