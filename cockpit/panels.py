@@ -497,7 +497,7 @@ def build_panels(ctx: Context, panels: list[PanelSpec]) -> list[Panel]:
         for chart in (c for c in CHARTS if c.panel == spec.key):
             series = chart.series(ctx)
             title = str(chart.title)
-            svg = chart_render.render_html(chart_render.build(series, kind=chart.kind, unit=chart.unit), title)
+            svg = chart_render.cached_html(series, kind=chart.kind, unit=chart.unit, label=title)
             csv_url = reverse("admin:cockpit_csv", kwargs={"chart": chart.key}) + f"?{query}"
             chart_blocks.append({"key": chart.key, "title": title, "svg": svg, "csv": csv_url})
         built.append(Panel(key=spec.key, title=str(spec.title), figures=figures, charts=chart_blocks))
