@@ -8,3 +8,10 @@ class CockpitConfig(AppConfig):
 
     name = "cockpit"
     verbose_name = _("Cockpit")
+
+    def ready(self):
+        from billing import finance
+        from cockpit import documents
+
+        # The finance journal PDF gains the revenue chart and the month's MRR movement.
+        finance.journal_section_add(documents.journal_section)
