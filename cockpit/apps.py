@@ -11,7 +11,12 @@ class CockpitConfig(AppConfig):
 
     def ready(self):
         from billing import finance
-        from cockpit import documents
+        from cockpit import documents, portal
+        from vendorportal.portal import registry
 
         # The finance journal PDF gains the revenue chart and the month's MRR movement.
         finance.journal_section_add(documents.journal_section)
+        # The partner's dashboard gains its own spend per month and its upcoming renewals.
+        registry.panel_add(
+            key="cockpit.spend", template="portal/panels/cockpit_spend.html", context=portal.spend_panel, order=38
+        )
