@@ -212,12 +212,20 @@ def run(scale: float) -> dict:  # noqa: PLR0915 — one straight script of bulk 
         pstats.Stats("/tmp/cockpit.prof").sort_stats("cumulative").print_stats(35)
         for sql, spent in sorted(SQL_TIMES, key=lambda x: -x[1])[:12]:
             print(f"{spent * 1000:8.1f} ms  {sql[:160]}", file=sys.stderr)
-    timings = []
+    timings, cpu = [], []
     for _ in range(REQUESTS):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = client.get("/admin/")
         timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)  # SQLite runs in this process
         assert response.status_code == 200
+    # The first visit draws every chart; later ones find the same numbers drawn (charts.cached_html).
+    from cockpit import charts
+
+    charts._cached_html.cache_clear()
+    cold_started = time.process_time()
+    client.get("/admin/")
+    cold_cpu = (time.process_time() - cold_started) * 1000
     return {
         "scale": scale,
         "partners": n_partners,
@@ -225,6 +233,8 @@ def run(scale: float) -> dict:  # noqa: PLR0915 — one straight script of bulk 
         "invoices": len(invoices),
         "tickets": n_partners * 10,
         "median_ms": statistics.median(timings),
+        "median_cpu_ms": statistics.median(cpu),
+        "cold_cpu_ms": cold_cpu,
         "min_ms": min(timings),
         "queries": len(queries),
     }
@@ -234,11 +244,11 @@ SQL_TIMES = []
 
 
 def _timed_sql(execute, sql, *args):
-    started = time.perf_counter()
+    started = time.process_time()  # CPU: SQLite runs in this process; the machine may be shared
     try:
         return execute(sql, *args)
     finally:
-        SQL_TIMES.append((sql, time.perf_counter() - started))
+        SQL_TIMES.append((sql, time.process_time() - started))
 
 
 def main() -> int:
@@ -263,7 +273,8 @@ def main() -> int:
         print(
             f"cockpit, superuser, {r['partners']} partners / {r['subscriptions']} subscriptions / "
             f"{r['invoices']} invoices / {r['tickets']} tickets (SQLite, test client): median {r['median_ms']:.1f} ms "
-            f"over {REQUESTS} requests (min {r['min_ms']:.1f}), {r['queries']} queries"
+            f"over {REQUESTS} requests (min {r['min_ms']:.1f}; CPU median {r['median_cpu_ms']:.1f} ms, "
+            f"{r['cold_cpu_ms']:.1f} ms with every chart drawn anew), {r['queries']} queries"
         )
     ok = full["median_ms"] <= BUDGET_MS and full["queries"] <= BUDGET_QUERIES and full["queries"] == tenth["queries"]
     print(
