@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, When
 from django.utils.translation import gettext as _
 
 from billing import rules as billing_rules
@@ -150,59 +149,63 @@ class Receivables:
         return [(b, AGEING_LABELS[b], self.buckets[b]) for b in AGEING_BUCKETS]
 
 
-def receivables(period: Period, today: date) -> Receivables:
-    """Open items by ageing bucket, DSO and the period's direct-debit share. One query."""
-    credited = (
-        Invoice.objects.filter(kind=Invoice.CREDIT_NOTE, credited_invoice=OuterRef("pk"))
-        .values("credited_invoice")
-        .annotate(gross=Sum("gross_total"))
-        .values("gross")[:1]
-    )
-    is_open = Q(kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE], issue_date__lte=today, left__gt=0)
-    bounds = {
-        NOT_DUE: Q(due__gte=today),
-        "1_30": Q(due__lte=today - timedelta(days=1), due__gte=today - timedelta(days=30)),
-        "31_60": Q(due__lte=today - timedelta(days=31), due__gte=today - timedelta(days=60)),
-        "61_90": Q(due__lte=today - timedelta(days=61), due__gte=today - timedelta(days=90)),
-        "over_90": Q(due__lte=today - timedelta(days=91)),
+def _due_within(prefix: str, low: date | None, high: date | None) -> Q:
+    """The due date (the issue date when there is none: prepayment) between ``low`` and ``high``."""
+    with_due, without = Q(**{f"{prefix}due_date__isnull": False}), Q(**{f"{prefix}due_date__isnull": True})
+    if low is not None:
+        with_due &= Q(**{f"{prefix}due_date__gte": low})
+        without &= Q(**{f"{prefix}issue_date__gte": low})
+    if high is not None:
+        with_due &= Q(**{f"{prefix}due_date__lte": high})
+        without &= Q(**{f"{prefix}issue_date__lte": high})
+    return with_due | without
+
+
+def _bucket_bounds(today: date) -> dict[str, tuple[date | None, date | None]]:
+    """Due dates per ageing bucket on ``today`` (billing.finance.ageing_bucket)."""
+    day = timedelta(days=1)
+    return {
+        NOT_DUE: (today, None),
+        "1_30": (today - 30 * day, today - day),
+        "31_60": (today - 60 * day, today - 31 * day),
+        "61_90": (today - 90 * day, today - 61 * day),
+        "over_90": (None, today - 91 * day),
     }
+
+
+def receivables(period: Period, today: date) -> Receivables:
+    """Open items by ageing bucket, DSO and the period's direct-debit share. Two queries, plain
+    column arithmetic: the open invoices' gross less payments (with the other figures), and the
+    corrections of open invoices, subtracted in the bucket of the invoice they correct. (An
+    invoice whose payments and corrections cover it is paid or cancelled, so not open.)"""
+    open_rows = Q(kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE], issue_date__lte=today)
+    recent = Q(issue_date__gt=today - timedelta(days=DSO_DAYS), issue_date__lte=today)
+    in_period = Q(kind=Invoice.INVOICE, issue_date__gte=period.start, issue_date__lte=period.end)
     signed_gross = Case(
         When(kind=Invoice.CREDIT_NOTE, then=-F("gross_total")), default=F("gross_total"), output_field=MONEY_OUT
     )
-    in_period = Q(kind=Invoice.INVOICE, issue_date__gte=period.start, issue_date__lte=period.end)
-    open_rows = Q(kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE], issue_date__lte=today)
-    recent = Q(issue_date__gt=today - timedelta(days=DSO_DAYS), issue_date__lte=today)
-    # Only the rows a figure reads; what is still due is computed for open invoices only.
-    figures = (
-        Invoice.objects.filter(open_rows | recent | Q(issue_date__gte=period.start, issue_date__lte=period.end))
-        .annotate(
-            left=Case(
-                When(
-                    open_rows,
-                    then=F("gross_total")
-                    - F("paid_amount")
-                    - Coalesce(Subquery(credited, output_field=MONEY_OUT), Value(ZERO)),
-                ),
-                default=Value(ZERO),
-                output_field=MONEY_OUT,
-            ),
-            due=Coalesce("due_date", "issue_date"),
-        )
-        .aggregate(
-            count=Count("pk", filter=is_open),
-            billed90=Sum(
-                signed_gross, filter=Q(issue_date__gt=today - timedelta(days=DSO_DAYS), issue_date__lte=today)
-            ),
-            period_invoices=Count("pk", filter=in_period),
-            period_dd=Count("pk", filter=in_period & Q(payment_means=billing_rules.DIRECT_DEBIT)),
-            period_gross=Sum("gross_total", filter=in_period),
-            period_dd_gross=Sum("gross_total", filter=in_period & Q(payment_means=billing_rules.DIRECT_DEBIT)),
-            **{f"b_{b}": Sum("left", filter=is_open & q, output_field=MONEY_OUT) for b, q in bounds.items()},
-        )
+    unpaid = ExpressionWrapper(F("gross_total") - F("paid_amount"), output_field=MONEY_OUT)
+    bounds = _bucket_bounds(today)
+    dd = Q(payment_means=billing_rules.DIRECT_DEBIT)
+    figures = Invoice.objects.filter(open_rows | recent | in_period).aggregate(
+        count=Count("pk", filter=open_rows),
+        billed90=Sum(signed_gross, filter=recent),
+        period_invoices=Count("pk", filter=in_period),
+        period_dd=Count("pk", filter=in_period & dd),
+        period_gross=Sum("gross_total", filter=in_period),
+        period_dd_gross=Sum("gross_total", filter=in_period & dd),
+        **{f"b_{b}": Sum(unpaid, filter=open_rows & _due_within("", *lh)) for b, lh in bounds.items()},
+    )
+    credits = Invoice.objects.filter(
+        kind=Invoice.CREDIT_NOTE,
+        credited_invoice__state__in=[Invoice.OPEN, Invoice.OVERDUE],
+        credited_invoice__issue_date__lte=today,
+    ).aggregate(
+        **{f"b_{b}": Sum("gross_total", filter=_due_within("credited_invoice__", *lh)) for b, lh in bounds.items()}
     )
     return Receivables(
         on=today,
-        buckets={b: money(figures[f"b_{b}"]) for b in AGEING_BUCKETS},
+        buckets={b: money(figures[f"b_{b}"]) - money(credits[f"b_{b}"]) for b in AGEING_BUCKETS},
         count=figures["count"],
         billed_gross_90=money(figures["billed90"]),
         period_invoices=figures["period_invoices"],
