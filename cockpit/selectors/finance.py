@@ -41,12 +41,6 @@ def vat_treatment_labels() -> dict[str, str]:
     }
 
 
-def _signed_line_net():
-    return Case(
-        When(invoice__kind=Invoice.CREDIT_NOTE, then=-F("net_total")), default=F("net_total"), output_field=MONEY_OUT
-    )
-
-
 @dataclass(frozen=True)
 class Revenue:
     total: Decimal
@@ -63,14 +57,19 @@ def revenue(period: Period, today: date) -> Revenue:
     product, such as support time)."""
     firsts = month_starts(min(period.end, today) if period.start <= today else period.end)
     low, high = min(firsts[0], period.start), max(month_end(firsts[-1]), period.end)
-    net = _signed_line_net()
+    # Grouped by document kind too, so the sums are plain column sums; corrections are
+    # subtracted below, per group (a handful of rows), not per line.
     rows = list(
         InvoiceLine.objects.filter(invoice__issue_date__gte=low, invoice__issue_date__lte=high)
-        .values("article", "invoice__vat_category")
+        .values("article", "invoice__vat_category", "invoice__kind")
         .annotate(
-            period=Sum(net, filter=Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)),
+            period=Sum(
+                "net_total", filter=Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
+            ),
             **{
-                f"m{n}": Sum(net, filter=Q(invoice__issue_date__gte=first, invoice__issue_date__lte=month_end(first)))
+                f"m{n}": Sum(
+                    "net_total", filter=Q(invoice__issue_date__gte=first, invoice__issue_date__lte=month_end(first))
+                )
                 for n, first in enumerate(firsts)
             },
         )
@@ -83,14 +82,15 @@ def revenue(period: Period, today: date) -> Revenue:
     monthly: dict[str, list[Decimal]] = {}
     for r in rows:  # one row per article and VAT treatment: a few dozen, not the lines
         group = groups[kinds.get(r["article"], OTHER_GROUP)]
-        amount = money(r["period"])
+        sign = -1 if r["invoice__kind"] == Invoice.CREDIT_NOTE else 1
+        amount = sign * money(r["period"])
         if r["period"] is not None:
             by_group[group] = by_group.get(group, ZERO) + amount
             vat = vats.get(r["invoice__vat_category"], r["invoice__vat_category"])
             by_vat[vat] = by_vat.get(vat, ZERO) + amount
         months = monthly.setdefault(group, [ZERO] * len(firsts))
         for n in range(len(firsts)):
-            months[n] += money(r[f"m{n}"])
+            months[n] += sign * money(r[f"m{n}"])
     order = list(groups.values())
     chart = Series(
         labels=[f"{d.month:02d}/{d.year}" for d in firsts],
