@@ -19,6 +19,7 @@ BENCHES = [
     "bench_portal_dashboard.py",
     "bench_finance.py",
     "bench_api.py",
+    "bench_cockpit.py",
 ]
 # Lines that state a figure against its budget (the benches' own wording).
 BUDGET_LINE = re.compile(r"budget|target|missed|not judged", re.IGNORECASE)

@@ -37,7 +37,7 @@ admin.site.area_add(
     "billing",
     title=_("Bestellungen und Rechnungen"),
     order=50,
-    models=["billing.subscription", "billing.serviceplan"],
+    models=["billing.subscription", "billing.subscriptionpricechange", "billing.serviceplan"],
 )
 
 STEP_TEMPLATE = "admin/billing/subscription/step.html"
@@ -499,3 +499,29 @@ class ServicePlanAdmin(SimpleHistoryAdmin):
             self.message_user(request, _("Bitte genau einen Service-Plan auswählen."), messages.WARNING)
             return None
         return redirect(reverse("admin:billing_serviceplan_notice", args=[queryset.get().pk]))
+
+
+@admin.register(SubscriptionPriceChange)
+class SubscriptionPriceChangeAdmin(admin.ModelAdmin):
+    """Tier changes (SUB-7), read-only: the list the cockpit's MRR expansion and contraction
+    link to (issue 20). They are made through the subscription's tier-change page."""
+
+    list_display = ["subscription", "effective_from", "tier", "users", "price_display", "created_at"]
+    list_select_related = ["subscription", "subscription__product"]
+    date_hierarchy = "effective_from"
+    search_fields = ["subscription__reference", "subscription__partner__company"]
+    readonly_fields = ["subscription", "effective_from", "tier", "users", "monthly_price", "created_at", "created_by"]
+    show_full_result_count = False
+
+    @admin.display(description=_("neuer Monatspreis netto"), ordering="monthly_price")
+    def price_display(self, obj):
+        return format_eur(obj.monthly_price)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

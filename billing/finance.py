@@ -418,6 +418,22 @@ def open_items_context(data: OpenItems) -> dict:
     }
 
 
+# Further sections of the journal written by other apps, registered in their ``AppConfig.ready``
+# (the cockpit adds the revenue chart and the month's MRR movement, issue 20): each is called
+# with ``year``, ``month`` and ``today`` and returns HTML for the PDF (German, from a template),
+# so billing depends on no app above it.
+JOURNAL_SECTIONS: list = []
+
+
+def journal_section_add(render) -> None:
+    if render not in JOURNAL_SECTIONS:
+        JOURNAL_SECTIONS.append(render)
+
+
+def journal_sections(*, year: int, month: int, today: date) -> list[str]:
+    return [render(year=year, month=month, today=today) for render in JOURNAL_SECTIONS]
+
+
 # --- Service: render, store, e-mail once per period --------------------------------------
 
 
@@ -526,7 +542,10 @@ def finance_journal_send(*, year: int, month: int, today: date) -> tuple[Finance
             return existing, False
         journal = journal_data(year=year, month=month)
         with translation.override(DOCUMENT_LANGUAGE):
-            pdf = render_pdf("documents/finance_journal.html", {"journal": journal_context(journal)})
+            sections = journal_sections(year=year, month=month, today=today)
+            pdf = render_pdf(
+                "documents/finance_journal.html", {"journal": journal_context(journal), "sections": sections}
+            )
             mail = _journal_mail(journal)
             bookings, booked = datev.buchungsstapel(month=date(year, month, 1), created=clock.now())
             debtors = datev.debitoren(month=date(year, month, 1), created=clock.now())

@@ -51,10 +51,21 @@ class StaffGroupAdmin(SuperuserOnly, GroupAdmin):
 
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin):
-    list_display = ["name", "started_at", "finished_at", "ok"]
+    # The result in the list itself (issue 20): what a run billed, sent, skipped or failed.
+    list_display = ["name", "started_at", "finished_at", "ok", "result"]
     list_filter = ["name", "ok"]
     search_fields = ["name", "summary"]
     readonly_fields = ["name", "started_at", "finished_at", "ok", "summary"]
+
+    @admin.display(description=_("Ergebnis"))
+    def result(self, obj):
+        """The summary's lines in one line, shortened; a run without end says so."""
+        from django.utils.text import Truncator
+
+        text = " · ".join(line.strip() for line in obj.summary.splitlines() if line.strip())
+        if obj.finished_at is None:
+            text = text or str(_("läuft noch oder wurde abgebrochen"))
+        return Truncator(text).chars(240)
 
     def has_add_permission(self, request):
         return False

@@ -92,10 +92,13 @@ class VendorAdminSite(admin.AdminSite):
     def get_urls(self):
         from django.urls import path
 
+        from cockpit.views import chart_csv_view
         from vendorportal.admin_documents import stored_document_view
         from vendorportal.admin_schedule import job_schedule_view
 
         return [
+            # The cockpit's charts as CSV (issue 20); the panel rights are checked in the view.
+            path("cockpit/<slug:chart>.csv", self.admin_view(chart_csv_view), name="cockpit_csv"),
             # Read-only page of the periodic jobs and their recipients (every staff member).
             path("zeitplan/", self.admin_view(job_schedule_view), name="job_schedule"),
             # Stored documents (MEDIA_ROOT), for staff with the view right on their row
@@ -103,6 +106,13 @@ class VendorAdminSite(admin.AdminSite):
             path("dokumente/<path:name>", self.admin_view(stored_document_view), name="stored_document"),
             *super().get_urls(),
         ]
+
+    def index(self, request, extra_context=None):
+        """The start page is the cockpit (issue 20): the figures of the staff member's panels for
+        a chosen period, with the model list by area below it, one click away."""
+        from cockpit.views import cockpit_context
+
+        return super().index(request, {**cockpit_context(request), **(extra_context or {})})
 
     def get_app_list(self, request, app_label=None):
         app_list = super().get_app_list(request, app_label)

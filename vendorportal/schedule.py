@@ -40,7 +40,7 @@ def _field(value) -> str:
 
 def describe_crontab(schedule) -> str:
     """German words for a Celery ``crontab`` in Europe/Berlin, e.g. "montags um 07:15 Uhr",
-    "am 1. jedes Monats um 07:30 Uhr", "alle 5 Minuten"; other schedules as their fields."""
+    "am 1. jedes Monats um 07:30 Uhr", "alle 5 Minuten", "stündlich um :20"; other schedules as their fields."""
     try:
         minute, hour = _field(schedule._orig_minute), _field(schedule._orig_hour)
         weekday, day = _field(schedule._orig_day_of_week), _field(schedule._orig_day_of_month)
@@ -50,6 +50,8 @@ def describe_crontab(schedule) -> str:
     if month == "*":
         if minute.startswith("*/") and hour == weekday == day == "*":
             return _("alle %(n)s Minuten") % {"n": minute[2:]}
+        if minute.isdigit() and hour == weekday == day == "*":
+            return _("stündlich um :%(minute)02d") % {"minute": int(minute)}
         if minute.isdigit() and hour.isdigit():
             at = _("um %(hour)02d:%(minute)02d Uhr") % {"hour": int(hour), "minute": int(minute)}
             if weekday == "*" and day == "*":

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "support.apps.SupportConfig",
     "ninja",  # django-ninja's own static files (the API docs, no CDN)
     "api.apps.ApiConfig",  # the partner API (issue 19), above licensing, billing and support
+    "cockpit.apps.CockpitConfig",  # the staff cockpit (issue 20): figures over every app, no models
     "demo.apps.DemoConfig",  # above every app: load_demo
 ]
 

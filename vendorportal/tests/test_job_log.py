@@ -61,3 +61,25 @@ def test_daily_softwarepflege_job_summary_is_german(clock, settings):
         "Säumniszuschlag: 0",
         "E-Mails zum Versand eingeplant: 1",
     ]
+
+
+@pytest.mark.parametrize("group", ["finance", "support"])
+def test_job_list_shows_each_runs_result(client, group):
+    from django.contrib.auth.models import Group
+
+    from vendorportal.parties.tests.factories import UserFactory
+
+    JobRun.objects.create(
+        name="invoicing",
+        started_at=datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
+        finished_at=datetime(2026, 12, 1, 2, 3, tzinfo=UTC),
+        ok=True,
+        summary="Abrechnung 12/2026: 3 Rechnungen, 5 Abrechnungszeiträume.\nübersprungen: 1",
+    )
+    JobRun.objects.create(name="support-mail", started_at=datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
+    user = UserFactory(username=f"log-{group}", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    client.force_login(user)
+    page = client.get(reverse("admin:vendorportal_jobrun_changelist")).content.decode()
+    assert "Abrechnung 12/2026: 3 Rechnungen, 5 Abrechnungszeiträume. · übersprungen: 1" in page
+    assert "läuft noch oder wurde abgebrochen" in page

@@ -15,6 +15,8 @@ from vendorportal.schedule import describe_crontab, scheduled_jobs
     "schedule, words",
     [
         (crontab(minute="*/5"), "alle 5 Minuten"),
+        (crontab(minute=20), "stündlich um :20"),  # the invoicing catch-up (issue 20)
+        (crontab(minute=5), "stündlich um :05"),
         (crontab(hour=6, minute=30), "täglich um 06:30 Uhr"),
         (crontab(hour=7, minute=15, day_of_week="mon"), "montags um 07:15 Uhr"),
         (crontab(hour=22, minute=0, day_of_week=5), "freitags um 22:00 Uhr"),

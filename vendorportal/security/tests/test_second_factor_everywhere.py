@@ -210,6 +210,13 @@ class World:
         webhook_endpoint_create(partner=hooked, url="https://erp.walk.example/in", events=["invoice.paid"])
         with transaction.atomic():
             webhook_event_emit(partner=hooked, event="invoice.paid", payload={"id": 1}, dedup_key="walk-hook")
+        from billing.models import Subscription, SubscriptionPriceChange
+
+        if not SubscriptionPriceChange.objects.exists():  # the tier changes' list (issue 20)
+            sub = Subscription.objects.order_by("pk").first()
+            SubscriptionPriceChange.objects.create(
+                subscription=sub, effective_from=date(2027, 1, 1), tier=sub.tier, monthly_price=sub.monthly_price
+            )
         InboundMail.objects.create(
             message_id="<1@test>", outcome=InboundMail._meta.get_field("outcome").choices[0][0], processed_at=now
         )

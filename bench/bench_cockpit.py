@@ -1,0 +1,287 @@
+"""Staff cockpit at scale (issue 20): the admin start page of a superuser (every panel) with
+2,000 partners, 10,000 subscriptions, 50,000 invoices and 20,000 tickets.
+
+Budget: median answer time ≤ 300 ms over 15 requests with Django's test client on SQLite,
+≤ 25 queries, and the same query count at a tenth of the data (every figure is an aggregate, so
+the count does not grow with the rows). Each scale runs in its own process with a throw-away
+SQLite database in a temp directory; rows are made with ``bulk_create``: per partner one customer
+and five installations with one subscription each (every fifth with a tier change, every tenth
+cancelled), 25 invoices and corrections over the last 12 months, 10 tickets (every fourth with
+an Enterprise SLA), licence keys of every kind, and Auerswald systems with Softwarepflege.
+
+Run: ``python bench/bench_cockpit.py`` (``make bench`` runs it). Exits 1 when the budget is
+missed. ``COCKPIT_SCALE=0.1 python bench/bench_cockpit.py`` runs one scale and prints its line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PARTNERS = 2000
+REQUESTS = 15
+BUDGET_MS = 300.0
+BUDGET_QUERIES = 25
+
+
+def one_scale(scale: float) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="bench-cockpit-"))
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "vendorportal.settings",
+            "VAR_DIR": str(work),
+            "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
+            "CELERY_BROKER_URL": "memory://",
+            "EMAIL_URL": "memorymail://",
+            "SECRET_KEY": "bench-only",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    sys.path.insert(0, str(REPO))
+    try:
+        return run(scale)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(scale: float) -> dict:  # noqa: PLR0915 — one straight script of bulk inserts
+    import warnings
+
+    import django
+
+    warnings.filterwarnings("ignore", message="No directory at")
+    django.setup()
+    from datetime import UTC, date, datetime, timedelta
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from billing.models import Invoice, InvoiceLine, Subscription, SubscriptionPriceChange
+    from licensing.models import Installation, License, MaintenanceCoverage, ModuleVersion, Product
+    from support.models import Ticket
+    from vendorportal import clock
+    from vendorportal.parties.models import Customer, Partner
+
+    setup_test_environment()
+    call_command("migrate", verbosity=0)
+    today = date(2026, 12, 2)
+    clock.freeze(datetime(2026, 12, 2, 8, 0, tzinfo=UTC))
+    n_partners = int(PARTNERS * scale)
+
+    partners = Partner.objects.bulk_create(
+        Partner(company=f"Partner {p:05d} GmbH", delivery_email=f"l{p}@bench.test", invoice_email=f"r{p}@bench.test")
+        for p in range(n_partners)
+    )
+    customers = Customer.objects.bulk_create(Customer(partner=p, company=f"Kunde {p.pk} AG") for p in partners)
+    installations = Installation.objects.bulk_create(
+        Installation(
+            customer=customers[n // 5], vendor="starface", edition="appliance", identifier_kind="server_key",
+            identifier=f"BENCH-{n:06d}-ABCDE", pbx_users=10,
+        )
+        for n in range(n_partners * 5)
+    )  # fmt: skip
+    systems = Installation.objects.bulk_create(
+        Installation(
+            customer=customers[n], vendor="auerswald", edition="comtrexx_next", identifier_kind="serial",
+            identifier=f"SN{n:08d}",
+        )
+        for n in range(n_partners)
+    )  # fmt: skip
+    product = Product.objects.create(article="CALLREC", name="Call Recording", kind="module", pricing_model="tiered")
+    version = ModuleVersion.objects.create(product=product, version="2.1", released_on=date(2024, 4, 15))
+
+    subscriptions = []
+    for n, inst in enumerate(installations):
+        signed = date(2025, 1, 1) + timedelta(days=n % 700)
+        term_start = (signed.replace(day=1) + timedelta(days=32)).replace(day=1)
+        ended = n % 10 == 0
+        subscriptions.append(
+            Subscription(
+                reference=f"ABO-B-{n:06d}", partner=partners[n // 5], installation=inst, product=product,
+                minimum_months=12, billing_months=1, monthly_price=Decimal("44.75"), signed_on=signed,
+                term_start=term_start, minimum_end=term_start + timedelta(days=364),
+                notice_on=signed + timedelta(days=300) if ended else None,
+                ends_on=signed + timedelta(days=400) if ended else None,
+            )
+        )  # fmt: skip
+    subscriptions = Subscription.objects.bulk_create(subscriptions)
+    SubscriptionPriceChange.objects.bulk_create(
+        SubscriptionPriceChange(
+            subscription=s,
+            effective_from=s.term_start + timedelta(days=90),
+            tier="41-80",
+            monthly_price=Decimal("59.00"),
+        )
+        for s in subscriptions[::5]
+    )
+    invoices = []
+    for n in range(n_partners * 25):
+        partner = partners[n % n_partners]
+        day = today - timedelta(days=n % 365)
+        invoices.append(
+            Invoice(
+                number=f"RE-2026-{n + 1:07d}", issue_date=day, issued_at=datetime(day.year, day.month, day.day, 9, tzinfo=UTC),
+                partner=partner, buyer_name=partner.company, buyer_country="DE", email="r@bench.test", vat_category="S",
+                net_total=Decimal("100.00"), vat_total=Decimal("19.00"), gross_total=Decimal("119.00"),
+                due_date=day + timedelta(days=14), state=("open", "paid", "overdue", "paid")[n % 4],
+                paid_amount=Decimal("119.00") if n % 2 else Decimal("0.00"),
+                payment_means="direct_debit" if n % 3 == 0 else "transfer", mandate_reference="M-1" if n % 3 == 0 else "",
+            )
+        )  # fmt: skip
+    invoices = Invoice.objects.bulk_create(invoices, batch_size=2000)
+    InvoiceLine.objects.bulk_create(
+        (
+            InvoiceLine(
+                invoice=inv, position=1, article="CALLREC", description="Call Recording", quantity=Decimal("1"),
+                unit_price=Decimal("100.00"), net_total=Decimal("100.00"), vat_category="S", vat_percent=Decimal("19"),
+            )
+            for inv in invoices
+        ),
+        batch_size=2000,
+    )  # fmt: skip
+    Invoice.objects.bulk_create(
+        Invoice(
+            kind="credit_note", number=f"GS-2026-{n + 1:07d}", issue_date=inv.issue_date, issued_at=inv.issued_at,
+            partner=inv.partner, buyer_name=inv.buyer_name, buyer_country="DE", email="r@bench.test", vat_category="S",
+            net_total=Decimal("10.00"), vat_total=Decimal("1.90"), gross_total=Decimal("11.90"), credited_invoice=inv,
+        )
+        for n, inv in enumerate(invoices[::50])
+    )  # fmt: skip
+    received0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    Ticket.objects.bulk_create(
+        (
+            Ticket(
+                number=f"T-B-{n:06d}", partner=partners[n % n_partners], subject=f"Ticket {n}",
+                status=("new", "open", "waiting", "solved", "closed")[n % 5],
+                received_at=received0 + timedelta(minutes=13 * n),
+                first_response_at=received0 + timedelta(minutes=13 * n + 240) if n % 3 else None,
+                sla_due_at=received0 + timedelta(minutes=13 * n + 1440) if n % 4 == 0 else None,
+            )
+            for n in range(n_partners * 10)
+        ),
+        batch_size=2000,
+    )  # fmt: skip
+    kinds = ("purchase", "subscription", "demo", "goodwill")
+    License.objects.bulk_create(
+        (
+            License(
+                serial=5_000_000 + n, product=product, module_version=version, installation=installations[n],
+                kind=kinds[n % 4], valid_until=today + timedelta(days=30) if kinds[n % 4] == "demo" else None,
+                issued_at=datetime(2026, 1, 1, 9, tzinfo=UTC) + timedelta(hours=7 * n),
+                key=f"BENCH-KEY-{n:06d}", key_compact=f"BENCHKEY{n:06d}", signing_key_id=1,
+            )
+            for n in range(len(installations))
+        ),
+        batch_size=2000,
+    )  # fmt: skip
+    MaintenanceCoverage.objects.bulk_create(
+        MaintenanceCoverage(
+            installation=inst, kind="initial", start=today - timedelta(days=400), months=12, users=5,
+            end=today + timedelta(days=-200 + (n * 400) // len(systems)),
+        )
+        for n, inst in enumerate(systems)
+    )  # fmt: skip
+
+    user = get_user_model().objects.create_superuser("chef", "chef@bench.test", "pw-123456")
+    client = Client()
+    client.force_login(user)
+    queries = []
+    with connection.execute_wrapper(lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)):
+        first = client.get("/admin/")
+    assert first.status_code == 200, first.status_code
+    page = first.content.decode()
+    assert 'id="panel-umsatz"' in page and 'id="panel-finanzen"' in page and 'id="panel-support"' in page
+    if os.environ.get("COCKPIT_PROFILE"):
+        import cProfile
+        import pstats
+
+        with connection.execute_wrapper(_timed_sql):
+            cProfile.runctx("client.get('/admin/')", globals(), {"client": client}, "/tmp/cockpit.prof")
+        pstats.Stats("/tmp/cockpit.prof").sort_stats("cumulative").print_stats(35)
+        for sql, spent in sorted(SQL_TIMES, key=lambda x: -x[1])[:12]:
+            print(f"{spent * 1000:8.1f} ms  {sql[:160]}", file=sys.stderr)
+    timings, cpu = [], []
+    for _ in range(REQUESTS):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        response = client.get("/admin/")
+        timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)  # SQLite runs in this process
+        assert response.status_code == 200
+    # The first visit draws every chart; later ones find the same numbers drawn (charts.cached_html).
+    from cockpit import charts
+
+    charts._cached_html.cache_clear()
+    cold_started = time.process_time()
+    client.get("/admin/")
+    cold_cpu = (time.process_time() - cold_started) * 1000
+    return {
+        "scale": scale,
+        "partners": n_partners,
+        "subscriptions": len(subscriptions),
+        "invoices": len(invoices),
+        "tickets": n_partners * 10,
+        "median_ms": statistics.median(timings),
+        "median_cpu_ms": statistics.median(cpu),
+        "cold_cpu_ms": cold_cpu,
+        "min_ms": min(timings),
+        "queries": len(queries),
+    }
+
+
+SQL_TIMES = []
+
+
+def _timed_sql(execute, sql, *args):
+    started = time.process_time()  # CPU: SQLite runs in this process; the machine may be shared
+    try:
+        return execute(sql, *args)
+    finally:
+        SQL_TIMES.append((sql, time.process_time() - started))
+
+
+def main() -> int:
+    if "COCKPIT_SCALE" in os.environ:
+        print(json.dumps(one_scale(float(os.environ["COCKPIT_SCALE"]))))
+        return 0
+    results = []
+    for scale in ("1", "0.1"):
+        out = subprocess.run(
+            [sys.executable, __file__],
+            env={**os.environ, "COCKPIT_SCALE": scale},
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
+        if out.returncode != 0:
+            print(out.stdout, out.stderr)
+            return 1
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    full, tenth = results
+    for r in results:
+        print(
+            f"cockpit, superuser, {r['partners']} partners / {r['subscriptions']} subscriptions / "
+            f"{r['invoices']} invoices / {r['tickets']} tickets (SQLite, test client): median {r['median_ms']:.1f} ms "
+            f"over {REQUESTS} requests (min {r['min_ms']:.1f}; CPU median {r['median_cpu_ms']:.1f} ms, "
+            f"{r['cold_cpu_ms']:.1f} ms with every chart drawn anew), {r['queries']} queries"
+        )
+    ok = full["median_ms"] <= BUDGET_MS and full["queries"] <= BUDGET_QUERIES and full["queries"] == tenth["queries"]
+    print(
+        f"budget ≤ {BUDGET_MS:.0f} ms, ≤ {BUDGET_QUERIES} queries, same count at a tenth: {'met' if ok else 'MISSED'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

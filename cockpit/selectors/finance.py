@@ -1,0 +1,269 @@
+"""Finance figures (issue 20, panel "Finanzen"): revenue per month by product group and VAT
+treatment, open items with ageing buckets, overdue amount, DSO, the direct-debit share and
+returns, the last invoicing run. Definitions: docs/metrics.md.
+
+Revenue is net, by issue date: invoices count positive, corrections (Rechnungskorrektur /
+Stornorechnung, INV-1) negative — as the monthly journal counts them (billing.finance).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Case, Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, When
+from django.utils.translation import gettext as _
+
+from billing import rules as billing_rules
+from billing.finance import AGEING_BUCKETS, AGEING_LABELS, NOT_DUE
+from billing.models import BankEntry, BilledPeriod, Invoice, InvoiceLine, InvoicingRun
+from cockpit.periods import Period, month_starts
+from cockpit.selectors._common import MONEY_OUT, Series, money
+from licensing.models import Product
+from vendorportal.models import JobRun
+from vendorportal.money import ZERO, round_cents
+from vendorportal.periods import month_end
+
+OTHER_GROUP = "other"
+DSO_DAYS = 90
+
+
+def product_group_labels() -> dict[str, str]:
+    return {**{k: str(v) for k, v in Product.KIND_CHOICES}, OTHER_GROUP: _("Sonstiges (z. B. Supportzeit)")}
+
+
+def vat_treatment_labels() -> dict[str, str]:
+    return {
+        billing_rules.VAT_CODE_STANDARD: _("Inland (USt.)"),
+        billing_rules.VAT_CODE_REVERSE_CHARGE: _("EU Reverse Charge"),
+        billing_rules.VAT_CODE_NOT_SUBJECT: _("Drittland, nicht steuerbar"),
+    }
+
+
+@dataclass(frozen=True)
+class Revenue:
+    total: Decimal
+    by_group: dict[str, Decimal]  # label → net
+    by_vat: dict[str, Decimal]  # label → net
+    by_month: Series  # 12 months by product group
+
+
+def revenue(period: Period, today: date) -> Revenue:
+    """Net revenue of the period by product group and VAT treatment, and per month by product
+    group for the 12 months up to the period's end. Two queries: the lines summed per article
+    and VAT treatment (a sum per month and one for the period, plain date comparisons), and
+    the articles' product groups (``Product.kind``; "other" for an article that is no catalog
+    product, such as support time)."""
+    firsts = month_starts(min(period.end, today) if period.start <= today else period.end)
+    low, high = min(firsts[0], period.start), max(month_end(firsts[-1]), period.end)
+    # Grouped by document kind too, so the sums are plain column sums; corrections are
+    # subtracted below, per group (a handful of rows), not per line.
+    rows = list(
+        InvoiceLine.objects.filter(invoice__issue_date__gte=low, invoice__issue_date__lte=high)
+        .values("article", "invoice__vat_category", "invoice__kind")
+        .annotate(
+            period=Sum(
+                "net_total", filter=Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
+            ),
+            **{
+                f"m{n}": Sum(
+                    "net_total", filter=Q(invoice__issue_date__gte=first, invoice__issue_date__lte=month_end(first))
+                )
+                for n, first in enumerate(firsts)
+            },
+        )
+        .order_by()
+    )
+    kinds = dict(Product.objects.filter(article__in={r["article"] for r in rows}).values_list("article", "kind"))
+    groups, vats = product_group_labels(), vat_treatment_labels()
+    by_group: dict[str, Decimal] = {}
+    by_vat: dict[str, Decimal] = {}
+    monthly: dict[str, list[Decimal]] = {}
+    for r in rows:  # one row per article and VAT treatment: a few dozen, not the lines
+        group = groups[kinds.get(r["article"], OTHER_GROUP)]
+        sign = -1 if r["invoice__kind"] == Invoice.CREDIT_NOTE else 1
+        amount = sign * money(r["period"])
+        if r["period"] is not None:
+            by_group[group] = by_group.get(group, ZERO) + amount
+            vat = vats.get(r["invoice__vat_category"], r["invoice__vat_category"])
+            by_vat[vat] = by_vat.get(vat, ZERO) + amount
+        months = monthly.setdefault(group, [ZERO] * len(firsts))
+        for n in range(len(firsts)):
+            months[n] += sign * money(r[f"m{n}"])
+    order = list(groups.values())
+    chart = Series(
+        labels=[f"{d.month:02d}/{d.year}" for d in firsts],
+        series={g: monthly[g] for g in order if g in monthly},
+        money=True,
+    )
+    return Revenue(total=sum(by_group.values(), ZERO), by_group=by_group, by_vat=by_vat, by_month=chart)
+
+
+def revenue_in(period: Period, today: date | None = None) -> Revenue:
+    return revenue(period, today or period.end)
+
+
+def revenue_by_month(period: Period, today: date) -> Series:
+    """Net revenue per calendar month by product group, 12 months up to the period's end."""
+    return revenue(period, today).by_month
+
+
+@dataclass(frozen=True)
+class Receivables:
+    """Open items on ``on``: what is still due of every open or overdue invoice (gross less its
+    corrections less payments), by ageing bucket of its due date (billing.finance)."""
+
+    on: date
+    buckets: dict[str, Decimal]
+    count: int
+    billed_gross_90: Decimal  # gross invoiced less corrections in the 90 days up to ``on``
+    period_invoices: int
+    period_direct_debits: int
+    period_gross: Decimal
+    period_direct_debit_gross: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.buckets.values(), ZERO)
+
+    @property
+    def overdue(self) -> Decimal:
+        return sum((v for k, v in self.buckets.items() if k != NOT_DUE), ZERO)
+
+    @property
+    def dso(self) -> Decimal | None:
+        """Days sales outstanding: open receivables ÷ gross billed in the last 90 days × 90."""
+        if self.billed_gross_90 <= 0:
+            return None
+        return (self.total / self.billed_gross_90 * DSO_DAYS).quantize(Decimal("0.1"))
+
+    @property
+    def direct_debit_share(self) -> Decimal | None:
+        """Share (%) of the period's invoices collected by SEPA direct debit, by count."""
+        if not self.period_invoices:
+            return None
+        return round_cents(Decimal(100) * self.period_direct_debits / self.period_invoices)
+
+    def bucket_rows(self) -> list[tuple[str, str, Decimal]]:
+        return [(b, AGEING_LABELS[b], self.buckets[b]) for b in AGEING_BUCKETS]
+
+
+def _due_within(prefix: str, low: date | None, high: date | None) -> Q:
+    """The due date (the issue date when there is none: prepayment) between ``low`` and ``high``."""
+    with_due, without = Q(**{f"{prefix}due_date__isnull": False}), Q(**{f"{prefix}due_date__isnull": True})
+    if low is not None:
+        with_due &= Q(**{f"{prefix}due_date__gte": low})
+        without &= Q(**{f"{prefix}issue_date__gte": low})
+    if high is not None:
+        with_due &= Q(**{f"{prefix}due_date__lte": high})
+        without &= Q(**{f"{prefix}issue_date__lte": high})
+    return with_due | without
+
+
+def _bucket_bounds(today: date) -> dict[str, tuple[date | None, date | None]]:
+    """Due dates per ageing bucket on ``today`` (billing.finance.ageing_bucket)."""
+    day = timedelta(days=1)
+    return {
+        NOT_DUE: (today, None),
+        "1_30": (today - 30 * day, today - day),
+        "31_60": (today - 60 * day, today - 31 * day),
+        "61_90": (today - 90 * day, today - 61 * day),
+        "over_90": (None, today - 91 * day),
+    }
+
+
+def receivables(period: Period, today: date) -> Receivables:
+    """Open items by ageing bucket, DSO and the period's direct-debit share. Two queries, plain
+    column arithmetic: the open invoices' gross less payments (with the other figures), and the
+    corrections of open invoices, subtracted in the bucket of the invoice they correct. (An
+    invoice whose payments and corrections cover it is paid or cancelled, so not open.)"""
+    open_rows = Q(kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE], issue_date__lte=today)
+    recent = Q(issue_date__gt=today - timedelta(days=DSO_DAYS), issue_date__lte=today)
+    in_period = Q(kind=Invoice.INVOICE, issue_date__gte=period.start, issue_date__lte=period.end)
+    signed_gross = Case(
+        When(kind=Invoice.CREDIT_NOTE, then=-F("gross_total")), default=F("gross_total"), output_field=MONEY_OUT
+    )
+    unpaid = ExpressionWrapper(F("gross_total") - F("paid_amount"), output_field=MONEY_OUT)
+    bounds = _bucket_bounds(today)
+    dd = Q(payment_means=billing_rules.DIRECT_DEBIT)
+    figures = Invoice.objects.filter(open_rows | recent | in_period).aggregate(
+        count=Count("pk", filter=open_rows),
+        billed90=Sum(signed_gross, filter=recent),
+        period_invoices=Count("pk", filter=in_period),
+        period_dd=Count("pk", filter=in_period & dd),
+        period_gross=Sum("gross_total", filter=in_period),
+        period_dd_gross=Sum("gross_total", filter=in_period & dd),
+        **{f"b_{b}": Sum(unpaid, filter=open_rows & _due_within("", *lh)) for b, lh in bounds.items()},
+    )
+    credits = Invoice.objects.filter(
+        kind=Invoice.CREDIT_NOTE,
+        credited_invoice__state__in=[Invoice.OPEN, Invoice.OVERDUE],
+        credited_invoice__issue_date__lte=today,
+    ).aggregate(
+        **{f"b_{b}": Sum("gross_total", filter=_due_within("credited_invoice__", *lh)) for b, lh in bounds.items()}
+    )
+    return Receivables(
+        on=today,
+        buckets={b: money(figures[f"b_{b}"]) - money(credits[f"b_{b}"]) for b in AGEING_BUCKETS},
+        count=figures["count"],
+        billed_gross_90=money(figures["billed90"]),
+        period_invoices=figures["period_invoices"],
+        period_direct_debits=figures["period_dd"],
+        period_gross=money(figures["period_gross"]),
+        period_direct_debit_gross=money(figures["period_dd_gross"]),
+    )
+
+
+@dataclass(frozen=True)
+class Returns:
+    count: int
+    amount: Decimal
+
+
+def direct_debit_returns(period: Period) -> Returns:
+    """Returned direct debits (Rücklastschriften) booked in the period, from the bank statements."""
+    figures = BankEntry.objects.filter(
+        state=BankEntry.RETURNED, booked_on__gte=period.start, booked_on__lte=period.end
+    ).aggregate(count=Count("pk"), amount=Sum("amount"))
+    return Returns(count=figures["count"], amount=money(figures["amount"]))
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    month: date
+    started_at: datetime
+    finished_at: datetime | None
+    invoices: int  # invoices written by the run (with a billed period of its month)
+    net: Decimal
+    failed_jobs: int  # invoicing job runs that ended with an error since the run started
+
+    @property
+    def waiting(self) -> bool:
+        """Not finished: the hourly catch-up still finds partners due (INV-3)."""
+        return self.finished_at is None
+
+
+def last_invoicing_run() -> RunFigures | None:
+    """The latest monthly invoicing run: two queries (the run; its invoices and failed jobs)."""
+    failed = (
+        JobRun.objects.filter(name__startswith="invoicing", ok=False, started_at__gte=OuterRef("started_at"))
+        .values("ok")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    run = InvoicingRun.objects.annotate(failed=Subquery(failed)).order_by("-month").first()
+    if run is None:
+        return None
+    billed = BilledPeriod.objects.filter(period_start__lte=month_end(run.month), created_at__gte=run.started_at).values(
+        "invoice_line__invoice"
+    )
+    figures = Invoice.objects.filter(pk__in=billed).aggregate(invoices=Count("pk"), net=Sum("net_total"))
+    return RunFigures(
+        month=run.month,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        invoices=figures["invoices"],
+        net=money(figures["net"]),
+        failed_jobs=run.failed or 0,
+    )
