@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import holidays
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -1022,7 +1022,7 @@ def default_interest(
 
 #: Charges (Nebenforderungen: return fees, dunning fees, default interest) are damages, not the
 #: consideration for a supply: not subject to VAT (EN 16931 category O, no rate).
-CHARGES_VAT_NOTE = N_(
+CHARGES_VAT_NOTE = gettext_noop(
     "Nicht steuerbarer Schadensersatz (kein Leistungsaustausch, Abschn. 1.3 Abs. 1 UStAE): ohne Umsatzsteuer."
 )
 #: Days a partner has to transfer an invoice whose direct debit came back (decision, issue 18).
@@ -1081,32 +1081,35 @@ class ReturnReason:
 # FF01, FOCR, RR03, TM01).
 _NOT_THE_PARTNERS = frozenset({"AG02", "AM05", "BE05", "CNOR", "FF01", "FOCR", "RR03", "TM01"})
 _RETURN_REASONS: dict[str, tuple[str, bool]] = {
-    "AC01": (N_("Die IBAN ist falsch oder existiert nicht."), True),
-    "AC04": (N_("Das Konto ist aufgelöst."), True),
-    "AC06": (N_("Das Konto ist gesperrt."), True),
-    "AC13": (N_("Das Konto lässt keine Firmenlastschriften zu (Verbraucherkonto)."), True),
-    "AG01": (N_("Auf diesem Konto sind Lastschriften nicht zugelassen."), True),
-    "AG02": (N_("Die Bank hat einen Formfehler der Lastschrift gemeldet."), False),
-    "AM04": (N_("Das Konto war nicht ausreichend gedeckt."), False),
-    "AM05": (N_("Die Lastschrift wurde doppelt eingereicht."), False),
-    "BE05": (N_("Die Bank kennt uns als Zahlungsempfänger nicht (technischer Fehler auf unserer Seite)."), False),
-    "CNOR": (N_("Unsere Bank ist für SEPA-Lastschriften nicht erreichbar."), False),
-    "DNOR": (N_("Ihre Bank nimmt keine SEPA-Lastschriften an."), True),
-    "FF01": (N_("Die Lastschriftdatei war fehlerhaft (technischer Fehler auf unserer Seite)."), False),
-    "FOCR": (N_("Die Lastschrift wurde auf unsere Bitte zurückgerufen."), False),
-    "MD01": (N_("Für diese Lastschrift liegt Ihrer Bank kein gültiges Mandat vor."), True),
-    "MD02": (N_("Im Mandat fehlen Angaben (z. B. Name oder Anschrift des Kontoinhabers)."), True),
-    "MD06": (N_("Sie haben der Lastschrift widersprochen und den Betrag zurückgefordert."), True),
-    "MD07": (N_("Der Kontoinhaber ist verstorben."), True),
-    "MS02": (N_("Sie haben die Lastschrift abgelehnt (ohne Angabe von Gründen)."), True),
-    "MS03": (N_("Ihre Bank hat die Lastschrift ohne Angabe von Gründen zurückgegeben."), False),
-    "RC01": (N_("Der BIC ist falsch."), True),
-    "RR01": (N_("Konto oder Kennung des Zahlers fehlen (aufsichtsrechtlicher Grund)."), True),
-    "RR02": (N_("Name oder Anschrift des Zahlers fehlen (aufsichtsrechtlicher Grund)."), True),
-    "RR03": (N_("Name oder Anschrift des Zahlungsempfängers fehlen (aufsichtsrechtlicher Grund)."), False),
-    "RR04": (N_("Die Bank hat die Lastschrift aus aufsichtsrechtlichen Gründen zurückgegeben."), False),
-    "SL01": (N_("Ihre Bank hat Lastschriften von uns gesperrt (Lastschriftsperre oder Positivliste)."), True),
-    "TM01": (N_("Die Lastschrift kam nach Annahmeschluss bei der Bank an."), False),
+    "AC01": (gettext_noop("Die IBAN ist falsch oder existiert nicht."), True),
+    "AC04": (gettext_noop("Das Konto ist aufgelöst."), True),
+    "AC06": (gettext_noop("Das Konto ist gesperrt."), True),
+    "AC13": (gettext_noop("Das Konto lässt keine Firmenlastschriften zu (Verbraucherkonto)."), True),
+    "AG01": (gettext_noop("Auf diesem Konto sind Lastschriften nicht zugelassen."), True),
+    "AG02": (gettext_noop("Die Bank hat einen Formfehler der Lastschrift gemeldet."), False),
+    "AM04": (gettext_noop("Das Konto war nicht ausreichend gedeckt."), False),
+    "AM05": (gettext_noop("Die Lastschrift wurde doppelt eingereicht."), False),
+    "BE05": (
+        gettext_noop("Die Bank kennt uns als Zahlungsempfänger nicht (technischer Fehler auf unserer Seite)."),
+        False,
+    ),
+    "CNOR": (gettext_noop("Unsere Bank ist für SEPA-Lastschriften nicht erreichbar."), False),
+    "DNOR": (gettext_noop("Ihre Bank nimmt keine SEPA-Lastschriften an."), True),
+    "FF01": (gettext_noop("Die Lastschriftdatei war fehlerhaft (technischer Fehler auf unserer Seite)."), False),
+    "FOCR": (gettext_noop("Die Lastschrift wurde auf unsere Bitte zurückgerufen."), False),
+    "MD01": (gettext_noop("Für diese Lastschrift liegt Ihrer Bank kein gültiges Mandat vor."), True),
+    "MD02": (gettext_noop("Im Mandat fehlen Angaben (z. B. Name oder Anschrift des Kontoinhabers)."), True),
+    "MD06": (gettext_noop("Sie haben der Lastschrift widersprochen und den Betrag zurückgefordert."), True),
+    "MD07": (gettext_noop("Der Kontoinhaber ist verstorben."), True),
+    "MS02": (gettext_noop("Sie haben die Lastschrift abgelehnt (ohne Angabe von Gründen)."), True),
+    "MS03": (gettext_noop("Ihre Bank hat die Lastschrift ohne Angabe von Gründen zurückgegeben."), False),
+    "RC01": (gettext_noop("Der BIC ist falsch."), True),
+    "RR01": (gettext_noop("Konto oder Kennung des Zahlers fehlen (aufsichtsrechtlicher Grund)."), True),
+    "RR02": (gettext_noop("Name oder Anschrift des Zahlers fehlen (aufsichtsrechtlicher Grund)."), True),
+    "RR03": (gettext_noop("Name oder Anschrift des Zahlungsempfängers fehlen (aufsichtsrechtlicher Grund)."), False),
+    "RR04": (gettext_noop("Die Bank hat die Lastschrift aus aufsichtsrechtlichen Gründen zurückgegeben."), False),
+    "SL01": (gettext_noop("Ihre Bank hat Lastschriften von uns gesperrt (Lastschriftsperre oder Positivliste)."), True),
+    "TM01": (gettext_noop("Die Lastschrift kam nach Annahmeschluss bei der Bank an."), False),
 }
 
 

@@ -6,6 +6,8 @@ German stays the default (``settings.LANGUAGE_CODE``). See docs/i18n.md.
   a partner login without one in its partner's language; anybody else in the language chosen
   with the switch before logging in (the language cookie), else German. The browser's
   ``Accept-Language`` is not read: the product speaks German unless somebody chose English.
+  Only the partner API (``/api/``, machines without a session) answers in the language its
+  client's ``Accept-Language`` asks for (docs/api.md).
   The language is kept in the session at login, so a page costs no query for it.
 * **A document or e-mail to a partner** is written in the partner's language
   (``Partner.language``), whoever triggers it (a staff member working in English sends a
@@ -80,10 +82,13 @@ def _remember_language(sender, request, user, **kwargs):
             request.session.pop(SESSION_KEY, None)
 
 
+#: The partner API (issue 19, docs/api.md): called by machines, with no session and no switch;
+#: its problem details follow the client's ``Accept-Language`` (German unless it asks for English).
+API_PREFIX = "/api/"
+
+
 def request_language(request) -> str:
-    if request.path.startswith("/api/"):
-        # The partner API (issue 19): a script says what it reads with Accept-Language; German
-        # unless it asks for English. No session, no cookie there.
+    if request.path_info.startswith(API_PREFIX):
         return supported(translation.get_language_from_request(request)) or settings.LANGUAGE_CODE
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -109,7 +114,7 @@ class UserLanguageMiddleware:
             request.LANGUAGE_CODE = language
             response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
-        patch_vary_headers(response, ("Cookie",))
+        patch_vary_headers(response, ("Accept-Language",) if request.path_info.startswith(API_PREFIX) else ("Cookie",))
         return response
 
 

@@ -169,7 +169,7 @@ def charges_bill(
         email=partner.invoice_email,
         drafts=[_draft(charge) for charge in charges],
         vat_category=rules.VAT_CODE_NOT_SUBJECT,
-        vat_note=_(rules.CHARGES_VAT_NOTE),
+        vat_note=rules.CHARGES_VAT_NOTE,  # stored in German like every VAT note (BT-120, docs/i18n.md)
         vat_percent=Decimal("0.00"),
         terms=rules.charges_payment_terms(issue_date),
         by=by,

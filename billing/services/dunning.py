@@ -32,6 +32,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from billing import rules, selectors
 from billing.constants import DUNNING_KIND
@@ -179,6 +180,13 @@ def _issue(*, invoice: Invoice, level: int, today: date, rates) -> DunningNotice
     return notice
 
 
+def _charge_text(notice: DunningNotice, text: str, facts: dict) -> str:
+    """A charge's text in the partner's language: it becomes a line of the partner's "Rechnung
+    über Nebenforderungen" (issue 21, docs/i18n.md), whoever runs the dunning job."""
+    with for_partner(notice.invoice.partner):
+        return _(text) % facts
+
+
 def dunning_charge(*, notice: DunningNotice) -> list:
     """Hand the letzte Mahnung's fee and interest to the partner's next invoice (issue 18): two
     charges (:func:`billing.services.charges.charge_add`, kinds ``dunning_fee`` and
@@ -196,8 +204,11 @@ def dunning_charge(*, notice: DunningNotice) -> list:
                 partner=notice.partner,
                 kind=Charge.DUNNING_FEE,
                 amount=notice.fee,
-                description=_("Mahnpauschale (§ 288 Abs. 5 BGB) zu %(number)s, letzte Mahnung vom %(date)s")
-                % {"number": notice.invoice.number, "date": format_date_de(notice.issued_on)},
+                description=_charge_text(
+                    notice,
+                    gettext_noop("Mahnpauschale (§ 288 Abs. 5 BGB) zu %(number)s, letzte Mahnung vom %(date)s"),
+                    {"number": notice.invoice.number, "date": format_date_de(notice.issued_on)},
+                ),
                 source_invoice=notice.invoice,
                 dedup_key=f"dunning-fee:{notice.pk}",
             )
@@ -209,12 +220,15 @@ def dunning_charge(*, notice: DunningNotice) -> list:
                 partner=notice.partner,
                 kind=Charge.DEFAULT_INTEREST,
                 amount=notice.interest,
-                description=_("Verzugszinsen (§ 288 Abs. 2 BGB) zu %(number)s vom %(start)s bis %(end)s")
-                % {
-                    "number": notice.invoice.number,
-                    "start": format_date_de(date.fromisoformat(spans[0][0])),
-                    "end": format_date_de(date.fromisoformat(spans[-1][1])),
-                },
+                description=_charge_text(
+                    notice,
+                    gettext_noop("Verzugszinsen (§ 288 Abs. 2 BGB) zu %(number)s vom %(start)s bis %(end)s"),
+                    {
+                        "number": notice.invoice.number,
+                        "start": format_date_de(date.fromisoformat(spans[0][0])),
+                        "end": format_date_de(date.fromisoformat(spans[-1][1])),
+                    },
+                ),
                 source_invoice=notice.invoice,
                 dedup_key=f"default-interest:{notice.pk}",
             )

@@ -107,7 +107,7 @@ def _return_mail(invoice: Invoice, item: SepaBatchItem, entry: BankEntry, reason
             "collected": format_date_de(item.collection_date or item.batch.collection_date),
             "returned": format_date_de(entry.booked_on),
             "code": reason.code,
-            "why": reason.text,
+            "why": rules.return_reason(reason.code).text,  # in the partner's language
             "due": format_eur(due),
             "date": format_date_de(invoice.due_date),
             "iban": group_iban(vendor.get("iban", "")),
@@ -185,6 +185,19 @@ def _book_one(
     invoice_debit_returned(invoice=invoice, on=today)
     # 4. the bank's fee, a charge on the next invoicing run
     fee = ZERO
+    # The charge's text becomes a line of the partner's invoice, the mandate's reason is shown
+    # in its portal: both in the partner's language (issue 21), whoever imports the statement.
+    with for_partner(invoice.partner):
+        description = _("Rücklastschrift zu Rechnung %(number)s, eingezogen am %(date)s (Grund %(code)s)") % {
+            "number": invoice.number,
+            "date": format_date_de(item.collection_date or item.batch.collection_date),
+            "code": reason.code,
+        }
+        suspend_reason = _("Rücklastschrift %(code)s zu %(number)s: %(why)s") % {
+            "code": reason.code,
+            "number": invoice.number,
+            "why": rules.return_reason(reason.code).text,
+        }
     if reason.partner_pays_fee:
         fee = tx.charges if tx.charges > 0 else entry_charges if entry_charges > 0 else return_fee_default()
     if fee > 0:
@@ -192,12 +205,7 @@ def _book_one(
             partner=invoice.partner,
             kind=Charge.RETURN_FEE,
             amount=fee,
-            description=_("Rücklastschrift zu Rechnung %(number)s, eingezogen am %(date)s (Grund %(code)s)")
-            % {
-                "number": invoice.number,
-                "date": format_date_de(item.collection_date or item.batch.collection_date),
-                "code": reason.code,
-            },
+            description=description,
             source_invoice=invoice,
             dedup_key=f"return-fee:{item.pk}",
             by=by,
@@ -208,8 +216,7 @@ def _book_one(
         suspended = sepa_mandate_suspend(
             mandate=item.mandate,
             on=today,
-            reason=_("Rücklastschrift %(code)s zu %(number)s: %(why)s")
-            % {"code": reason.code, "number": invoice.number, "why": reason.text},
+            reason=suspend_reason,
             by=by,
         )
     # 6. the partner's e-mail; 7. the batch shows it came back
