@@ -325,7 +325,7 @@ def _texts(notice: DunningNotice) -> tuple[list[str], str, list[str]]:
         after = [
             _(
                 "Geht die Zahlung nicht fristgerecht ein, behalten wir uns vor, die Lizenzschlüssel Ihrer Abos zu "
-                "sperren (LIC-12); sie werden nach vollständiger Zahlung wieder freigegeben. Weitere rechtliche "
+                "sperren; sie werden nach vollständiger Zahlung wieder freigegeben. Weitere rechtliche "
                 "Schritte behalten wir uns vor."
             )
         ]

@@ -200,6 +200,10 @@ class World:
         charge_add(
             partner=invoice.partner, kind="return_fee", amount="3.00", description="Rücklastschrift", dedup_key="walk-1"
         )
+        # The monthly invoicing runs' admin list (issue 17).
+        from billing.models import InvoicingRun
+
+        InvoicingRun.objects.get_or_create(month=date(2026, 11, 1), defaults={"started_at": now, "finished_at": now})
         # Webhooks (issue 19): an endpoint and a delivery, for their admin pages.
         from django.db import transaction
 
