@@ -67,6 +67,26 @@ def pytest_collection_modifyitems(items):
     items[:] = rest[:at] + first + rest[at:]
 
 
+@pytest.fixture(autouse=True)
+def _data_migration_rows(request):
+    """A transactional test starts after another one emptied every table, the rows data
+    migrations wrote included: VAT rates (GEN-2) and the Bundesbank's base rates (dunning,
+    issue 18) are put back as the migrations wrote them, so such a test (``load_demo`` in a
+    browser test, an invoice on a live server) finds what every database has."""
+    if not _transactional(request.node):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    for module, function in (
+        ("billing.migrations.0002_vat_rates_from_2007", "add_rates"),
+        ("billing.migrations.0018_base_rates_published_legacy_reminders", "forwards"),
+    ):
+        getattr(importlib.import_module(module), function)(apps, None)
+
+
 class _Clock:
     """Sets the time :mod:`vendorportal.clock` reports; released after each test."""
 
