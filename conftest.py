@@ -83,6 +83,7 @@ def _data_migration_rows(request):
     for module, function in (
         ("billing.migrations.0002_vat_rates_from_2007", "add_rates"),
         ("billing.migrations.0018_base_rates_published_legacy_reminders", "forwards"),
+        ("billing.migrations.0019_base_rate_2026_first_half", "forwards"),
     ):
         getattr(importlib.import_module(module), function)(apps, None)
 

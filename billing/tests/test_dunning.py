@@ -58,6 +58,29 @@ def test_base_rates_are_data_from_the_migration(db):
         (date(2024, 7, 1), D("3.37")),
         (date(2025, 1, 1), D("2.27")),
         (date(2025, 7, 1), D("1.27")),
+        (date(2026, 1, 1), D("1.27")),  # unchanged (Bundesanzeiger 24.12.2025)
+    ]
+
+
+def test_base_rate_migration_keeps_what_finance_entered(db):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("billing.migrations.0019_base_rate_2026_first_half")
+    # Finance entered 01.01.2026 by hand before the migration ran, with another figure: kept.
+    BaseRate.objects.filter(valid_from=date(2026, 1, 1)).update(rate_percent=D("1.30"), source="von Hand")
+    migration.forwards(apps, None)
+    migration.forwards(apps, None)
+    assert list(BaseRate.objects.filter(valid_from__year=2026).values_list("valid_from", "rate_percent", "source")) == [
+        (date(2026, 1, 1), D("1.30"), "von Hand")
+    ]
+    # Missing, it is entered once however often the migration runs.
+    BaseRate.objects.filter(valid_from=date(2026, 1, 1)).delete()
+    migration.forwards(apps, None)
+    migration.forwards(apps, None)
+    assert list(BaseRate.objects.filter(valid_from__year=2026).values_list("valid_from", "rate_percent", "source")) == [
+        (date(2026, 1, 1), D("1.27"), "Deutsche Bundesbank")
     ]
 
 
@@ -188,30 +211,67 @@ def test_paid_invoice_gets_no_level(invoice, clock):
     assert not DunningNotice.objects.exists()
 
 
-def test_letzte_mahnung_waits_for_the_base_rate_of_its_half_year(invoice, clock):
-    BaseRate.objects.filter(valid_from=date(2025, 7, 1)).delete()
-    # Without the July rate the 2025-01-01 rate covers only its half-year (through 30.06.2025).
-    run(clock, date(2025, 6, 17))
-    run(clock, date(2025, 7, 1))
-    result = run(clock, date(2025, 7, 15))
-    assert result.final_notices == 0 and "01.07.2025" in result.held[0]
-    assert len(levels(invoice)) == 2
-    BaseRate.objects.create(valid_from=date(2025, 7, 1), rate_percent=D("1.27"))
-    assert run(clock, date(2025, 7, 16)).final_notices == 1
-    # Interest through 16.07.: 20 days at 11,27 % (29,212396) + 16 days at 10,27 %:
-    # 4.730,49 × 0,1027 × 16 / 365 = 21,296277 → 50,508673 → 50,51 €
-    assert DunningNotice.objects.get(level=3).interest == D("50.51")
-
-
 def test_job_summary_warns_when_the_base_rate_is_stale(invoice, clock):
     from billing.tasks import invoices_overdue_daily
     from vendorportal.models import JobRun
 
-    clock.set(date(2026, 1, 2))  # the newest rate (01.07.2025) is older than this half-year
+    clock.set(date(2026, 6, 30))  # the rate of 01.01.2026 covers this half-year: no warning
     invoices_overdue_daily()
-    summary = JobRun.objects.get(name="invoices-overdue").summary
-    assert "Basiszinssatz ist älter als das laufende Halbjahr" in summary
+    summary = JobRun.objects.filter(name="invoices-overdue").first().summary
     assert summary.startswith("überfällig markiert: 1; Zahlungserinnerungen: 1; 1. Mahnungen: 0; letzte Mahnungen: 0")
+    assert "Basiszinssatz" not in summary
+    clock.set(date(2026, 7, 2))  # the newest rate (01.01.2026) is older than this half-year
+    invoices_overdue_daily()
+    summary = JobRun.objects.filter(name="invoices-overdue").first().summary
+    assert "Basiszinssatz ist älter als das laufende Halbjahr" in summary
+    assert summary.startswith("überfällig markiert: 0; Zahlungserinnerungen: 0; 1. Mahnungen: 0; letzte Mahnungen: 0")
+
+
+def _invoice_on(clock, day):
+    clock.set(day)
+    order = make_order(make_partner(), ("CALLREC", "purchase", 0), ("INTERCOM", "purchase", 0))
+    return services.order_confirm(order=order)
+
+
+def test_interest_across_1_january_2026_uses_the_rate_entered_for_it(modules, clock):
+    # 4.730,49 € (as above) ordered 26.11.2025, due 10.12.2025; Zahlungserinnerung 17.12.2025,
+    # 1. Mahnung 31.12.2025, letzte Mahnung 14.01.2026. Interest 11.12.2025–14.01.2026, split at
+    # 1 January though the rate stayed 1,27 % (+ 9 = 10,27 %):
+    # 21 days: 4.730,49 × 0,1027 × 21 / 365 = 27,951364…; 14 days: × 14 / 365 = 18,634242…;
+    # sum 46,585606… → 46,59 €.
+    invoice = _invoice_on(clock, date(2025, 11, 26))
+    assert (invoice.gross_total, invoice.due_date) == (D("4730.49"), date(2025, 12, 10))
+    for day in (date(2025, 12, 17), date(2025, 12, 31)):
+        run(clock, day)
+    result = run(clock, date(2026, 1, 14))
+    assert result.final_notices == 1 and not result.held
+    final = DunningNotice.objects.get(invoice=invoice, level=3)
+    assert final.interest_spans == [
+        ["2025-12-11", "2025-12-31", 21, "1.27", "10.27"],
+        ["2026-01-01", "2026-01-14", 14, "1.27", "10.27"],
+    ]
+    assert (final.fee, final.interest) == (D("40.00"), D("46.59"))
+
+
+def test_letzte_mahnung_reaching_past_1_july_2026_waits_for_that_rate(modules, clock):
+    # The rate from 01.07.2026 is not entered (not known yet). Ordered 27.05.2026, due 10.06.2026:
+    # Zahlungserinnerung 17.06., 1. Mahnung 01.07., letzte Mahnung due 15.07.2026 — its interest
+    # period (11.06.–15.07.2026) reaches into the second half-year, so it waits.
+    invoice = _invoice_on(clock, date(2026, 5, 27))
+    assert invoice.due_date == date(2026, 6, 10)
+    run(clock, date(2026, 6, 17))
+    run(clock, date(2026, 7, 1))
+    result = run(clock, date(2026, 7, 15))
+    assert result.final_notices == 0 and "01.07.2026" in result.held[0]
+    assert levels(invoice) == [(1, date(2026, 6, 17)), (2, date(2026, 7, 1))]
+    assert not Charge.objects.exists()
+    # Finance enters the rate (a test value, not the Bundesbank's): written on the next run.
+    # Interest 11.06.–30.06.2026, 20 days at 1,27 + 9 = 10,27 %: 4.730,49 × 0,1027 × 20 / 365 =
+    # 26,620345…; 01.07.–16.07.2026, 16 days at 1,00 + 9 = 10,00 %: 4.730,49 × 0,10 × 16 / 365 =
+    # 20,736394…; sum 47,356739… → 47,36 €.
+    BaseRate.objects.create(valid_from=date(2026, 7, 1), rate_percent=D("1.00"))
+    assert run(clock, date(2026, 7, 16)).final_notices == 1
+    assert DunningNotice.objects.get(invoice=invoice, level=3).interest == D("47.36")
 
 
 def test_a_credit_note_cannot_be_paused(invoice, clock):

@@ -173,19 +173,29 @@ def test_block_view_with_preview_per_staff_group(dunned, client, clock, group_na
 
 @pytest.mark.parametrize("group_name,allowed", [("finance", True), ("sales", False), ("support", False)])
 def test_base_rate_admin_and_stale_alert_per_staff_group(db, client, clock, group_name, allowed):
-    clock.set(date(2026, 1, 2))  # the newest rate (01.07.2025) is older than this half-year
+    clock.set(date(2026, 6, 30))  # the rate of 01.01.2026 (migration 0019) covers this half-year
     client.force_login(staff(group_name))
+    assert 'id="base-rate-stale"' not in client.get(reverse("admin:index")).content.decode()
+    clock.set(date(2026, 7, 2))  # the newest rate (01.01.2026) is older than this half-year
     index = client.get(reverse("admin:index")).content.decode()
     assert ('id="base-rate-stale"' in index) is allowed
+    if allowed:
+        assert "(1,27 % ab 01.01.2026)" in index
     add = reverse("admin:billing_baserate_add")
     if not allowed:
         assert client.get(add).status_code == 403
-        assert client.post(add, {"valid_from": "01.01.2026", "rate_percent": "1,27"}).status_code == 403
+        assert client.post(add, {"valid_from": "01.07.2026", "rate_percent": "1,00"}).status_code == 403
+        assert not BaseRate.objects.filter(valid_from=date(2026, 7, 1)).exists()
         return
-    response = client.post(add, {"valid_from": "2026-01-01", "rate_percent": "1.27", "source": "Bundesbank"})
+    # A test value: the Bundesbank's rate from 01.07.2026 is not known here.
+    response = client.post(add, {"valid_from": "2026-07-01", "rate_percent": "1.00", "source": "Bundesbank"})
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert BaseRate.objects.filter(valid_from=date(2026, 1, 1), rate_percent=D("1.27")).exists()
+    assert BaseRate.objects.filter(valid_from=date(2026, 7, 1), rate_percent=D("1.00")).exists()
     assert 'id="base-rate-stale"' not in client.get(reverse("admin:index")).content.decode()
+    # The day already has a rate (unique): the form's German message, nothing written.
+    again = client.post(add, {"valid_from": "2026-01-01", "rate_percent": "2.00", "source": "x"})
+    assert again.status_code == 200 and "existiert bereits" in again.content.decode()
+    assert BaseRate.objects.get(valid_from=date(2026, 1, 1)).rate_percent == D("1.27")
     # Only 1 January or 1 July: the constraint's German message, nothing written.
     client.post(add, {"valid_from": "2026-02-01", "rate_percent": "1.00", "source": "x"})
     assert not BaseRate.objects.filter(valid_from=date(2026, 2, 1)).exists()
