@@ -1,7 +1,10 @@
 """Finance's bank statements (issue 18): upload a camt.053 file, see what each entry became,
-assign a waiting credit to an invoice by hand. Upload needs ``billing.add_bankstatement``,
-assigning ``billing.pay_invoice`` (the same right as "Zahlung erfassen"); both call one
-service of :mod:`billing.services.bank`."""
+assign a waiting credit to an invoice by hand, or a waiting returned direct debit to its debit.
+Upload needs ``billing.add_bankstatement``, assigning a credit ``billing.pay_invoice`` (the same
+right as "Zahlung erfassen"); both call one service of :mod:`billing.services.bank`. Assigning
+a return reverses a payment, adds a charge and may suspend a mandate, so it needs
+``billing.pay_invoice``, ``billing.add_charge`` and ``billing.change_sepamandate`` (finance)
+and calls :func:`billing.services.returns.debit_return_assign`."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import BankEntry, BankStatement, Invoice
 from billing.services.bank import bank_entry_assign, bank_statement_import
+from billing.services.returns import debit_return_assign
 from vendorportal.errors import PortalError
 from vendorportal.form_fields import GermanDecimalField
 from vendorportal.money import format_eur
@@ -58,6 +62,21 @@ class AssignForm(forms.Form):
             raise forms.ValidationError(_("Eine Rechnung %(number)s gibt es nicht.") % {"number": number})
         self.invoice = invoice
         return number
+
+
+class ReturnAssignForm(forms.Form):
+    invoice_number = forms.CharField(
+        label=_("Rechnungsnummer der Lastschrift"),
+        max_length=20,
+        help_text=_("die End-to-End-Referenz der eingezogenen Lastschrift, z. B. RE-2026-000042"),
+    )
+
+
+RETURN_ASSIGN_PERMISSIONS = ("billing.pay_invoice", "billing.add_charge", "billing.change_sepamandate")
+
+
+def can_assign_return(user) -> bool:
+    return user.has_perms(RETURN_ASSIGN_PERMISSIONS)
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -160,8 +179,17 @@ class BankEntryAdmin(_ReadOnly):
                 self.admin_site.admin_view(self.assign_view),
                 name="billing_bankentry_assign",
             ),
+            path(
+                "<path:object_id>/ruecklastschrift-zuordnen/",
+                self.admin_site.admin_view(self.assign_return_view),
+                name="billing_bankentry_assign_return",
+            ),
             *super().get_urls(),
         ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_assign_return": can_assign_return(request.user), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
     @admin.display(description=_("Betrag"), ordering="amount")
     def amount_display(self, entry):
@@ -195,6 +223,37 @@ class BankEntryAdmin(_ReadOnly):
             **self.admin_site.each_context(request),
             "title": _("Umsatz %(ref)s zuordnen (%(amount)s offen)")
             % {"ref": entry.reference, "amount": format_eur(entry.rest)},
+            "form": form,
+            "entry": entry,
+            "opts": self.model._meta,
+            "original": entry,
+        }
+        return TemplateResponse(request, "admin/billing/bankentry/assign.html", context)
+
+    def assign_return_view(self, request, object_id):
+        if not can_assign_return(request.user):
+            raise PermissionDenied
+        entry = get_object_or_404(BankEntry, pk=object_id, credit=False)
+        form = ReturnAssignForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                done = debit_return_assign(
+                    entry=entry, invoice_number=form.cleaned_data["invoice_number"], by=request.user
+                )
+            except PortalError as exc:
+                form.add_error("invoice_number", exc.message)
+            else:
+                message = _("Rücklastschrift %(ref)s der Lastschrift zu %(number)s zugeordnet.") % {
+                    "ref": entry.reference,
+                    "number": done.number,
+                }
+                self.log_change(request, entry, str(message))
+                self.message_user(request, message, messages.SUCCESS)
+                return redirect(reverse("admin:billing_bankentry_change", args=[entry.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Rücklastschrift %(ref)s zuordnen (%(amount)s, Grund %(code)s)")
+            % {"ref": entry.reference, "amount": format_eur(entry.amount), "code": entry.return_reason or "—"},
             "form": form,
             "entry": entry,
             "opts": self.model._meta,

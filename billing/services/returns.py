@@ -24,6 +24,9 @@ transaction, in the import's transaction, :func:`debit_return_book`:
 
 Idempotent: the entry's bank reference is unique per account (the import skips a known one),
 the item takes one return, the charge and the e-mail have keys of their own.
+
+A return whose collection is not found waits (``UNMATCHED``); finance assigns it in the admin to
+the right debit (:func:`debit_return_assign`), which books it exactly as above.
 """
 
 from __future__ import annotations
@@ -33,11 +36,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing import camt, rules, selectors
 from billing.constants import DEBIT_RETURN_KIND
-from billing.models import BankEntry, Charge, Invoice, Payment, SepaBatchItem
+from billing.exceptions import InvoiceRefused
+from billing.models import BankEntry, Charge, Invoice, Payment, SepaBatchItem, SepaMandate
 from billing.models.sepa import group_iban
 from billing.services.charges import charge_add
 from billing.services.mandates import invoice_debit_returned, sepa_mandate_suspend
@@ -283,3 +288,111 @@ def debit_return_book(*, entry: BankEntry, raw: camt.Entry, by=None) -> list[Ret
     entry.note = "; ".join(notes)[:1000]
     entry.save(update_fields=["state", "note"])
     return booked
+
+
+def _normalized_iban(iban: str) -> str:
+    return (iban or "").replace(" ", "").upper()
+
+
+@transaction.atomic
+def debit_return_assign(*, entry: BankEntry, invoice_number: str, by=None) -> ReturnBooked:
+    """Finance assigns a waiting returned direct debit (one whose collection the import did not
+    find) to the debit it returns, named by its invoice number (= the debit's end-to-end id).
+    Booked like a matched return (:func:`debit_return_book`'s steps 2–7: payment reversed,
+    invoice reopened for transfer, fee as a charge, e-mail, mandate suspended for mandate codes).
+
+    Refused with a German message and nothing changed when the entry is no waiting return, the
+    invoice does not exist or was not collected by direct debit, the debit came back already,
+    the debtor's account (when the statement names it and a mandate of ours has it) belongs to
+    another partner, or the debit is larger than what the entry has not explained yet."""
+    entry = BankEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
+    if entry.credit or entry.state != BankEntry.UNMATCHED:
+        raise InvoiceRefused(
+            _("Dieser Umsatz ist keine offene Rücklastschrift; zuordnen lassen sich nur wartende Rücklastschriften."),
+            code="return_not_waiting",
+        )
+    number = (invoice_number or "").strip().upper()
+    invoice = Invoice.objects.filter(number=number, kind=Invoice.INVOICE).select_related("partner").first()
+    if invoice is None:
+        raise InvoiceRefused(_("Eine Rechnung %(number)s gibt es nicht.") % {"number": number}, code="no_invoice")
+    item = (
+        SepaBatchItem.objects.select_for_update(of=("self",))
+        .select_related("mandate", "batch", "return_entry")
+        .filter(end_to_end_id=number)
+        .first()
+    )
+    if item is None:
+        raise InvoiceRefused(
+            _(
+                "Rechnung %(number)s wurde nicht per SEPA-Lastschrift eingezogen; eine Rücklastschrift gehört nur zu "
+                "einer eingezogenen Lastschrift."
+            )
+            % {"number": number},
+            code="not_a_direct_debit",
+        )
+    if item.return_entry_id is not None:
+        raise InvoiceRefused(
+            _("Die Lastschrift zu %(number)s kam bereits mit dem Umsatz %(ref)s vom %(date)s zurück.")
+            % {
+                "number": number,
+                "ref": item.return_entry.reference,
+                "date": format_date_de(item.return_entry.booked_on),
+            },
+            code="already_returned",
+        )
+    debtor_iban = _normalized_iban(entry.party_iban)
+    if debtor_iban:
+        debtors = set(SepaMandate.objects.filter(iban=debtor_iban).values_list("partner_id", flat=True))
+        if debtors and invoice.partner_id not in debtors:
+            raise InvoiceRefused(
+                _(
+                    "Die Rücklastschrift kommt vom Konto %(iban)s eines anderen Partners; Rechnung %(number)s gehört "
+                    "%(partner)s."
+                )
+                % {"iban": group_iban(debtor_iban), "number": number, "partner": invoice.partner.company},
+                code="other_partner",
+            )
+    returned_before = sum((i.amount for i in entry.returned_collections.all()), ZERO)
+    unexplained = entry.amount - returned_before
+    if item.amount > unexplained:
+        raise InvoiceRefused(
+            _(
+                "Die Lastschrift zu %(number)s über %(item)s ist größer als der noch nicht zugeordnete Betrag der "
+                "Rücklastschrift (%(left)s)."
+            )
+            % {"number": number, "item": format_eur(item.amount), "left": format_eur(unexplained)},
+            code="return_amount",
+        )
+    tx = camt.Transaction(
+        end_to_end_id=item.end_to_end_id,
+        party_name=entry.party_name,
+        party_iban=entry.party_iban,
+        remittance=entry.remittance,
+        return_reason=entry.return_reason,
+        charges=ZERO,
+        amount=item.amount,
+    )
+    # The entry's charges belong to its first return only (with several they cannot be split).
+    done = _book_one(entry, tx, item, clock.today(), by, entry.charges if not returned_before else ZERO)
+    entry.invoices.add(invoice)
+    reason = rules.return_reason(entry.return_reason)
+    text = _(
+        "Von Hand zugeordnet am %(date)s von %(user)s: Rücklastschrift %(code)s, %(number)s wieder offen, "
+        "%(reversed)s Zahlung storniert"
+    ) % {
+        "date": format_date_de(clock.today()),
+        "user": getattr(by, "username", "") or _("System"),
+        "code": reason.code,
+        "number": done.number,
+        "reversed": format_eur(done.reversed_amount),
+    }
+    if done.fee > 0:
+        text += ", " + _("Gebühr %(fee)s als Nebenforderung") % {"fee": format_eur(done.fee)}
+    if done.mandate_suspended:
+        text += ", " + _("Mandat ausgesetzt")
+    # Explained in full (the bank's charges may be part of the amount): the entry is done.
+    if unexplained - item.amount <= entry.charges:
+        entry.state = BankEntry.RETURNED
+    entry.note = "; ".join(filter(None, [entry.note, text + "."]))[-1000:]
+    entry.save(update_fields=["state", "note"])
+    return done
