@@ -280,6 +280,15 @@ class SepaBatchItem(models.Model):
         related_name="returned_collections",
         verbose_name=_("Rücklastschrift"),
     )
+    # The return came before the collection's credit was imported (issue 18): nothing was paid,
+    # so nothing was reversed. When that credit arrives it must not pay the invoice — the money
+    # went back with the return (billing.services.returns.debit_return_late_credits).
+    credit_outstanding = models.BooleanField(
+        _("Gutschrift des Einzugs steht aus"),
+        default=False,
+        editable=False,
+        help_text=_("zurückgegeben, bevor die Gutschrift des Einzugs eingelesen war; sie bezahlt die Rechnung nicht"),
+    )
 
     class Meta:
         ordering = ["batch", "sequence_type", "end_to_end_id"]

@@ -11,6 +11,8 @@ unique per account, so the same statement imported twice changes nothing — and
   :func:`billing.services.payment_record` like a manual one (same checks, same state
   changes) and points to its entry. Partial and over-payments are flagged; a credit that names
   no open invoice waits in the list of unmatched entries for finance to assign;
+- a credit of a direct debit that came back before its credit was imported pays nothing (the
+  money went back): noted on the entry, left out of the payments;
 - a debit with a return reason (or a reversed debit) is a returned direct debit: booked against
   its collection by :func:`billing.services.returns.debit_return_book` — payment reversed,
   invoice reopened for transfer, the bank's fee a charge, the partner told, the mandate
@@ -30,7 +32,7 @@ from billing import camt, rules, selectors
 from billing.exceptions import InvoiceRefused
 from billing.models import BankEntry, BankStatement, Invoice
 from billing.services.payments import payment_record
-from billing.services.returns import debit_return_book
+from billing.services.returns import debit_return_book, debit_return_late_credits, late_credit_note
 from vendorportal.errors import PortalError
 from vendorportal.money import format_eur
 
@@ -62,14 +64,17 @@ def _open_invoices(numbers: list[str]) -> dict[str, Invoice]:
     return {invoice.number: invoice for invoice in found}
 
 
-def _book_credit(entry: BankEntry, parts: list[tuple[Decimal, str]], by) -> int:
-    """Pay what the entry's parts (amount, text) name; returns the number of payments."""
+def _book_credit(
+    entry: BankEntry, parts: list[tuple[Decimal, str]], by, skip: frozenset[str] = frozenset(), notes=None
+) -> int:
+    """Pay what the entry's parts (amount, text) name, never the invoices in ``skip``; returns
+    the number of payments."""
     payments = 0
     rest = Decimal("0.00")
     partial = False
-    notes = []
+    notes = list(notes or [])
     for amount, text in parts:
-        numbers = rules.invoice_numbers_in(text)
+        numbers = [n for n in rules.invoice_numbers_in(text) if n not in skip]
         invoices = _open_invoices(numbers)
         named = [
             (n, selectors.invoice_amount_due(invoices[n], invoices[n].credited_sum or Decimal("0.00")))
@@ -92,7 +97,9 @@ def _book_credit(entry: BankEntry, parts: list[tuple[Decimal, str]], by) -> int:
     entry.rest = rest
     if payments == 0:
         entry.state = BankEntry.UNMATCHED
-        if not notes:
+        if not any(amount for amount, _text in parts):
+            entry.state = BankEntry.RETURNED  # only credits of debits that came back already
+        elif not notes:
             notes.append(_("Keine offene Rechnung im Verwendungszweck gefunden."))
     elif rest > 0:
         entry.state = BankEntry.OVERPAID
@@ -101,18 +108,21 @@ def _book_credit(entry: BankEntry, parts: list[tuple[Decimal, str]], by) -> int:
         entry.state = BankEntry.PARTIAL
     else:
         entry.state = BankEntry.MATCHED
-    entry.note = "; ".join(notes)[:300]
+    entry.note = "; ".join(notes)[:1000]
     entry.save(update_fields=["state", "rest", "note"])
     return payments
 
 
-def _parts(raw: camt.Entry) -> list[tuple[Decimal, str]]:
+def _parts(raw: camt.Entry, returned: list | None = None) -> list[tuple[Decimal, str]]:
     """What to match: per transaction when a batch booking lists each with its amount, else
-    the entry as a whole with all its texts."""
+    the entry as a whole with all its texts — without the credits of ``returned`` debits
+    (:func:`billing.services.returns.debit_return_late_credits`)."""
+    gone = {item.end_to_end_id for item in returned or ()}
     txs = raw.transactions
     if len(txs) > 1 and all(t.amount is not None for t in txs) and sum(t.amount for t in txs) == raw.amount:
-        return [(t.amount, f"{t.end_to_end_id} {t.remittance}") for t in txs]
-    return [(raw.amount, " ".join(f"{t.end_to_end_id} {t.remittance}" for t in txs))]
+        return [(t.amount, f"{t.end_to_end_id} {t.remittance}") for t in txs if t.end_to_end_id not in gone]
+    amount = raw.amount - sum((item.amount for item in returned or ()), Decimal("0.00"))
+    return [(amount, " ".join(f"{t.end_to_end_id} {t.remittance}" for t in txs if t.end_to_end_id not in gone))]
 
 
 @transaction.atomic
@@ -155,7 +165,10 @@ def bank_statement_import(*, content: bytes, file_name: str, by=None) -> ImportR
             )
             result.new_entries += 1
             if raw.credit and not raw.reversal:
-                result.payments += _book_credit(entry, _parts(raw), by)
+                returned = debit_return_late_credits(entry=entry, raw=raw)
+                notes = [late_credit_note(returned)] if returned else []
+                skip = frozenset(item.end_to_end_id for item in returned)
+                result.payments += _book_credit(entry, _parts(raw, returned), by, skip, notes)
             elif raw.return_reason or (raw.reversal and not raw.credit):
                 result.returns += len(debit_return_book(entry=entry, raw=raw, by=by))
             else:

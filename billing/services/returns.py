@@ -25,6 +25,12 @@ transaction, in the import's transaction, :func:`debit_return_book`:
 Idempotent: the entry's bank reference is unique per account (the import skips a known one),
 the item takes one return, the charge and the e-mail have keys of their own.
 
+A return that comes before the collection's credit was imported (the invoice not yet paid)
+does all of the above except reversing (there is nothing to reverse), and marks the debit
+``credit_outstanding``: when that credit arrives in a later statement,
+:func:`debit_return_late_credits` books it against the return — it never pays the invoice, the
+money went back.
+
 A return whose collection is not found waits (``UNMATCHED``); finance assigns it in the admin to
 the right debit (:func:`debit_return_assign`), which books it exactly as above.
 """
@@ -224,10 +230,12 @@ def _book_one(
             reason=suspend_reason,
             by=by,
         )
-    # 6. the partner's e-mail; 7. the batch shows it came back
+    # 6. the partner's e-mail; 7. the batch shows it came back. Nothing reversed: the
+    # collection's credit was not imported yet — when it comes, it pays nothing.
     _return_mail(invoice, item, entry, reason, fee, suspended)
     item.return_entry = entry
-    item.save(update_fields=["return_entry"])
+    item.credit_outstanding = reversed_amount == 0
+    item.save(update_fields=["return_entry", "credit_outstanding"])
     return ReturnBooked(invoice.number, reversed_amount, fee, suspended)
 
 
@@ -396,3 +404,46 @@ def debit_return_assign(*, entry: BankEntry, invoice_number: str, by=None) -> Re
     entry.note = "; ".join(filter(None, [entry.note, text + "."]))[-1000:]
     entry.save(update_fields=["state", "note"])
     return done
+
+
+def debit_return_late_credits(*, entry: BankEntry, raw: camt.Entry) -> list[SepaBatchItem]:
+    """The collections a credit entry brings that came back before their credit was imported
+    (``credit_outstanding``, see the module docstring): a transaction with a returned debit's
+    end-to-end id and its amount. Each is marked done and linked to the entry (its invoice in
+    the entry's list, a note); the caller leaves their amounts and invoices out of the payments."""
+    found: list[SepaBatchItem] = []
+    single = len(raw.transactions) == 1
+    for tx in raw.transactions:
+        if not tx.end_to_end_id or tx.end_to_end_id == "NOTPROVIDED":
+            continue
+        amount = tx.amount if tx.amount is not None else (raw.amount if single else None)
+        item = (
+            SepaBatchItem.objects.select_for_update(of=("self",))
+            .select_related("return_entry")
+            .filter(end_to_end_id=tx.end_to_end_id, credit_outstanding=True)
+            .first()
+        )
+        if item is None or amount != item.amount:
+            continue
+        item.credit_outstanding = False
+        item.save(update_fields=["credit_outstanding"])
+        entry.invoices.add(Invoice.objects.get(number=item.end_to_end_id))
+        found.append(item)
+    return found
+
+
+def late_credit_note(items: list[SepaBatchItem]) -> str:
+    """The entry's note for the credits of debits that had come back already."""
+    return "; ".join(
+        _(
+            "Gutschrift der Lastschrift zu %(number)s über %(amount)s: sie kam bereits am %(date)s zurück (Umsatz "
+            "%(ref)s), keine Zahlung, die Rechnung bleibt offen."
+        )
+        % {
+            "number": item.end_to_end_id,
+            "amount": format_eur(item.amount),
+            "date": format_date_de(item.return_entry.booked_on),
+            "ref": item.return_entry.reference,
+        }
+        for item in items
+    )

@@ -66,6 +66,23 @@ def ret(ref, e2e, code, charges=None, amount="19.73", booked="2026-12-18"):
 @pytest.fixture
 def collected(modules, clock):
     """Three transfer invoices, and Beispiel's December invoice collected by direct debit and paid."""
+    beispiel = collect_debit(clock)
+    clock.set(date(2026, 12, 16))
+    bank_statement_import(
+        content=statement08(
+            entry("COLL-1", "19.73", "CRDT", "SEPA-Lastschrift", e2e="RE-2026-000004", booked="2026-12-15"),
+            stmt_id="2026-12-15-001",
+        ),
+        file_name="auszug-15.xml",
+    )
+    assert Invoice.objects.get(number="RE-2026-000004").state == "paid"
+    clock.set(date(2026, 12, 18))
+    return beispiel
+
+
+def collect_debit(clock):
+    """Three transfer invoices, and Beispiel's December invoice in the SEPA file of 10.12.2026
+    (collected on 15.12.2026); the collection's credit not imported."""
     clock.set(date(2026, 11, 21))
     for n in range(3):
         services.order_confirm(order=make_order(make_partner(company=f"Partner {n} GmbH"), ("INTERCOM", "purchase", 0)))
@@ -91,16 +108,6 @@ def collected(modules, clock):
     clock.set(date(2026, 12, 10))
     batch = services.sepa_export()
     assert list(batch.items.values_list("end_to_end_id", "amount")) == [("RE-2026-000004", D("19.73"))]
-    clock.set(date(2026, 12, 16))
-    bank_statement_import(
-        content=statement08(
-            entry("COLL-1", "19.73", "CRDT", "SEPA-Lastschrift", e2e="RE-2026-000004", booked="2026-12-15"),
-            stmt_id="2026-12-15-001",
-        ),
-        file_name="auszug-15.xml",
-    )
-    assert Invoice.objects.get(number="RE-2026-000004").state == "paid"
-    clock.set(date(2026, 12, 18))
     return beispiel
 
 
@@ -401,3 +408,84 @@ def test_charges_given_for_the_whole_entry_are_the_fee(collected):
     bank_statement_import(content=statement08(entry_xml, stmt_id="2026-12-18-004"), file_name="ntry.xml")
     assert Charge.objects.get().amount == D("5.00")
     assert BankEntry.objects.get(reference="REF-9").charges == D("5.00")
+
+
+def test_a_return_before_the_collections_credit_does_all_else_and_the_late_credit_pays_nothing(modules, clock):
+    """The bank booked the collection on 15.12.2026, but that statement is imported only after
+    the return: 18.12. the return MD06 (charges 2,50 € given); 19.12. the statement of 15.12.
+    with the collection's credit of 19,73 €; 21.12. Beispiel transfers 19,73 € naming the invoice.
+
+    18.12.: nothing to reverse (0,00 €), the invoice stays open — by transfer due 18.12. + 7 =
+    25.12.2026 —, the fee 2,50 € a charge, the mandate suspended, the e-mail. 19.12.: the credit
+    pays nothing (the money went back with the return): the invoice still owes 19,73 €.
+    21.12.: the transfer pays it."""
+    beispiel = collect_debit(clock)
+    clock.set(date(2026, 12, 18))
+    result = bank_statement_import(
+        content=statement08(ret("RET-1", "RE-2026-000004", "MD06", charges="2.50"), stmt_id="2026-12-18-001"),
+        file_name="auszug-18.xml",
+    )
+    assert result.returns == 1
+    invoice = Invoice.objects.get(number="RE-2026-000004")
+    assert (invoice.state, invoice.paid_amount, invoice.payment_means, invoice.due_date) == (
+        "open",
+        D("0.00"),
+        rules.TRANSFER,
+        date(2026, 12, 25),
+    )
+    assert not Payment.objects.exists()
+    assert "0,00 € Zahlung storniert" in BankEntry.objects.get(reference="RET-1").note
+    assert list(Charge.objects.values_list("kind", "amount")) == [(Charge.RETURN_FEE, D("2.50"))]
+    assert SepaMandate.objects.get(partner=beispiel).suspended_on == date(2026, 12, 18)
+    mail = OutboxMessage.objects.get(kind=DEBIT_RETURN_KIND)
+    assert "offenen Betrag von 19,73 € bis 25.12.2026" in mail.body and "2,50 €" in mail.body
+    item = SepaBatchItem.objects.get(end_to_end_id="RE-2026-000004")
+    assert item.credit_outstanding and item.return_entry.reference == "RET-1"
+
+    clock.set(date(2026, 12, 19))
+    late = bank_statement_import(
+        content=statement08(
+            entry(
+                "COLL-1", "19.73", "CRDT", "SEPA-Lastschrift RE-2026-000004", e2e="RE-2026-000004", booked="2026-12-15"
+            ),
+            stmt_id="2026-12-15-001",
+        ),
+        file_name="auszug-15.xml",
+    )
+    assert (late.new_entries, late.payments) == (1, 0)
+    credit = BankEntry.objects.get(reference="COLL-1")
+    assert credit.state == BankEntry.RETURNED
+    assert credit.note == (
+        "Gutschrift der Lastschrift zu RE-2026-000004 über 19,73 €: sie kam bereits am 18.12.2026 zurück "
+        "(Umsatz RET-1), keine Zahlung, die Rechnung bleibt offen."
+    )
+    assert list(credit.invoices.values_list("number", flat=True)) == ["RE-2026-000004"]
+    invoice.refresh_from_db()
+    assert (invoice.state, invoice.paid_amount, selectors.invoice_amount_due(invoice)) == (
+        "open",
+        D("0.00"),
+        D("19.73"),
+    )
+    assert not Payment.objects.exists()
+    assert not SepaBatchItem.objects.get(pk=item.pk).credit_outstanding
+    # Nothing more happened: one charge, one return e-mail.
+    assert Charge.objects.count() == 1 and OutboxMessage.objects.filter(kind=DEBIT_RETURN_KIND).count() == 1
+
+    clock.set(date(2026, 12, 21))
+    bank_statement_import(
+        content=statement08(
+            entry(
+                "TRF-1",
+                "19.73",
+                "CRDT",
+                "Rechnung RE-2026-000004",
+                name="Beispiel IT-Service GmbH",
+                booked="2026-12-21",
+            ),
+            stmt_id="2026-12-21-001",
+        ),
+        file_name="auszug-21.xml",
+    )
+    invoice.refresh_from_db()
+    assert (invoice.state, invoice.paid_amount) == ("paid", D("19.73"))
+    assert list(Payment.objects.values_list("amount", "paid_on")) == [(D("19.73"), date(2026, 12, 21))]
