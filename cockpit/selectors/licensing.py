@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Q
 
 from cockpit.periods import Period
-from cockpit.selectors._common import day_after, day_start
+from cockpit.selectors._common import day_after, day_start, fenced
 from licensing import rules as licensing_rules
 from licensing.constants import AUERSWALD
 from licensing.models import Installation, License, MaintenanceCoverage
@@ -35,10 +35,8 @@ def swp_renewals(period: Period) -> Renewals:
     covered beyond the period's end since (renewed in term, SWP-4, or retroactively, SWP-5/6:
     their latest coverage end lies after the period). One query."""
     ending = MaintenanceCoverage.objects.filter(installation=OuterRef("pk"), end__gte=period.start, end__lte=period.end)
-    figures = (
-        Installation.objects.filter(Exists(ending))
-        .annotate(swp_end=coverage_end_subquery())
-        .aggregate(due=Count("pk"), renewed=Count("pk", filter=Q(swp_end__gt=period.end)))
+    figures = fenced(Installation.objects.filter(Exists(ending)).annotate(swp_end=coverage_end_subquery())).aggregate(
+        due=Count("pk"), renewed=Count("pk", filter=Q(swp_end__gt=period.end))
     )
     return Renewals(due=figures["due"], renewed=figures["renewed"])
 
@@ -55,10 +53,8 @@ def swp_states(today: date) -> dict[str, int]:
         if high is not None:
             q &= Q(swp_end__lte=high)
         conditions[state] = q
-    return (
-        Installation.objects.filter(vendor=AUERSWALD)
-        .annotate(swp_end=coverage_end_subquery())
-        .aggregate(**{state: Count("pk", filter=q) for state, q in conditions.items()})
+    return fenced(Installation.objects.filter(vendor=AUERSWALD).annotate(swp_end=coverage_end_subquery())).aggregate(
+        **{state: Count("pk", filter=q) for state, q in conditions.items()}
     )
 
 

@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 
 from billing.models import Invoice, ServicePlan, Subscription, SubscriptionPriceChange
 from cockpit.periods import Period, month_starts
-from cockpit.selectors._common import MONEY_OUT, Series, day_after, day_start, money
+from cockpit.selectors._common import MONEY_OUT, Series, day_after, day_start, fenced, money
 from licensing.models import License
 from vendorportal.money import round_cents
 from vendorportal.periods import month_end
@@ -291,15 +291,13 @@ def demo_conversion(period: Period, today: date) -> Conversion:
         issued_at__lte=OuterRef("issued_at") + timedelta(days=DEMO_CONVERSION_DAYS),
     )
     window_over = day_start(today) - timedelta(days=DEMO_CONVERSION_DAYS)
-    figures = (
+    figures = fenced(
         License.objects.filter(
             kind=License.DEMO, issued_at__gte=day_start(period.start), issued_at__lt=day_after(period.end)
-        )
-        .annotate(paid_soon=Exists(paid))
-        .aggregate(
-            demos=Count("pk"),
-            converted=Count("pk", filter=Q(paid_soon=True)),
-            open=Count("pk", filter=Q(paid_soon=False, issued_at__gt=window_over)),
-        )
+        ).annotate(paid_soon=Exists(paid))
+    ).aggregate(
+        demos=Count("pk"),
+        converted=Count("pk", filter=Q(paid_soon=True)),
+        open=Count("pk", filter=Q(paid_soon=False, issued_at__gt=window_over)),
     )
     return Conversion(demos=figures["demos"], converted=figures["converted"], open=figures["open"])
