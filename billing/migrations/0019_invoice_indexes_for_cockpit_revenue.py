@@ -5,20 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0018_base_rates_published_legacy_reminders'),
-        ('parties', '0006_partner_language'),
+        ("billing", "0018_base_rates_published_legacy_reminders"),
+        ("parties", "0006_partner_language"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['issue_date', 'kind', 'vat_category'], name='invoice_issue_kind_vat'),
+            model_name="invoice",
+            index=models.Index(fields=["issue_date", "kind", "vat_category"], name="invoice_issue_kind_vat"),
         ),
         migrations.AddIndex(
-            model_name='invoiceline',
-            index=models.Index(fields=['invoice', 'article', 'net_total'], name='invoiceline_article_net'),
+            model_name="invoiceline",
+            index=models.Index(fields=["invoice", "article", "net_total"], name="invoiceline_article_net"),
         ),
     ]
