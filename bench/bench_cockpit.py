@@ -10,7 +10,10 @@ cancelled), 25 invoices and corrections over the last 12 months, 10 tickets (eve
 an Enterprise SLA), licence keys of every kind, and Auerswald systems with Softwarepflege.
 
 Run: ``python bench/bench_cockpit.py`` (``make bench`` runs it). Exits 1 when the budget is
-missed. ``COCKPIT_SCALE=0.1 python bench/bench_cockpit.py`` runs one scale and prints its line.
+missed — also when the query count passes 25 or differs between the two scales.
+``COCKPIT_SCALE=0.1 python bench/bench_cockpit.py`` runs one scale and prints its line;
+``COCKPIT_QUERIES=1`` lists that request's queries, ``COCKPIT_PROFILE=1`` profiles one request,
+``COCKPIT_KEEP_DB=<dir>`` keeps the database there and reuses its rows on the next run.
 """
 
 from __future__ import annotations
@@ -292,7 +295,13 @@ def main() -> int:
             f"over {REQUESTS} requests (min {r['min_ms']:.1f}; CPU median {r['median_cpu_ms']:.1f} ms, "
             f"{r['cold_cpu_ms']:.1f} ms with every chart drawn anew), {r['queries']} queries"
         )
-    ok = full["median_ms"] <= BUDGET_MS and full["queries"] <= BUDGET_QUERIES and full["queries"] == tenth["queries"]
+    time_ok = full["median_ms"] <= BUDGET_MS
+    queries_ok = max(full["queries"], tenth["queries"]) <= BUDGET_QUERIES and full["queries"] == tenth["queries"]
+    print(
+        f"queries: {full['queries']} at full scale, {tenth['queries']} at a tenth "
+        f"(≤ {BUDGET_QUERIES}, the same at both): {'met' if queries_ok else 'MISSED'}"
+    )
+    ok = time_ok and queries_ok
     print(
         f"budget ≤ {BUDGET_MS:.0f} ms, ≤ {BUDGET_QUERIES} queries, same count at a tenth: {'met' if ok else 'MISSED'}"
     )

@@ -31,10 +31,18 @@ def closed_at():
     """SQL: when a ticket that is solved or closed now reached that state — the first history
     entry in a done state after its last entry in an open state (a reopened ticket counts
     when it is closed again)."""
-    history = Ticket.history.model.objects.filter(id=OuterRef("pk"))
-    last_open = history.filter(status__in=OPEN_STATES).order_by("-history_date").values("history_date")[:1]
+    history = Ticket.history.model.objects
+    # Nested in the query over the history rows below: OuterRef("id") is that row's ticket id
+    # (OuterRef("pk") there would be the history row's own key and find nothing that fits).
+    last_open = (
+        history.filter(id=OuterRef("id"), status__in=OPEN_STATES).order_by("-history_date").values("history_date")[:1]
+    )
     return Subquery(
-        history.filter(status__in=DONE_STATES, history_date__gt=Coalesce(Subquery(last_open), F("received_at")))
+        history.filter(
+            id=OuterRef("pk"),
+            status__in=DONE_STATES,
+            history_date__gt=Coalesce(Subquery(last_open), F("received_at")),
+        )
         .order_by("history_date")
         .values("history_date")[:1]
     )
