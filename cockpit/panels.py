@@ -173,10 +173,18 @@ def _sla_months(ctx: Context):
     return _support(ctx).sla
 
 
+def _swp(ctx: Context) -> licensing.SwpOverview:
+    return ctx.once("swp", lambda: licensing.swp_overview(ctx.period, ctx.today))
+
+
+def _licences(ctx: Context) -> revenue.LicenceOverview:
+    return ctx.once("licences", lambda: revenue.licence_overview(ctx.period, ctx.today))
+
+
 def _swp_series(ctx: Context) -> Series:
     from licensing import rules as licensing_rules
 
-    states = ctx.once("swp_states", lambda: licensing.swp_states(ctx.today))
+    states = _swp(ctx).states
     keys = [
         licensing_rules.SWP_EXPIRING,
         licensing_rules.SWP_LAPSED,
@@ -213,7 +221,7 @@ CHARTS = (
         gettext_lazy("Ausgestellte Lizenzen je Monat und Art"),
         "stacked",
         "",
-        lambda ctx: revenue.licences_by_month(ctx.period, ctx.today),
+        lambda ctx: _licences(ctx).by_month,
     ),
     ChartSpec(
         "umsatz",
@@ -430,9 +438,8 @@ def _support_figures(ctx: Context) -> list[Figure]:
 def _licensing_figures(ctx: Context) -> list[Figure]:
     from licensing import rules as licensing_rules
 
-    renewals = licensing.swp_renewals(ctx.period)
-    states = ctx.once("swp_states", lambda: licensing.swp_states(ctx.today))
-    blocked = licensing.subscription_keys_blocked(ctx.period)
+    renewals, states = _swp(ctx).renewals, _swp(ctx).states
+    blocked = _licences(ctx).blocked
     systems = ("admin:licensing_auerswaldsystem_changelist", "licensing.view_auerswaldsystem")
     lapsed = (
         states[licensing_rules.SWP_LAPSED]

@@ -75,11 +75,10 @@ def language_for_user(user) -> str:
 @receiver(user_logged_in, dispatch_uid="vendorportal.i18n.remember_language")
 def _remember_language(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
-        language = user_language(user)
-        if language:
-            request.session[SESSION_KEY] = language
-        else:
-            request.session.pop(SESSION_KEY, None)
+        # "" when the login has no language of its own: the session then knows there is none,
+        # and no page looks it up again (request_language) — a staff member's first page
+        # after login would otherwise pay two queries and a session write for it.
+        request.session[SESSION_KEY] = user_language(user) or ""
 
 
 #: The partner API (issue 19, docs/api.md): called by machines, with no session and no switch;

@@ -9,13 +9,15 @@ register = template.Library()
 def base_rate_stale_alert(context):
     """The newest base rate entered (or ``False`` when none), when it is older than the current
     half-year; ``None`` when all is well or for staff who cannot enter one (finance can)."""
+    from billing import rules
     from billing.models import BaseRate
-    from billing.services.dunning import base_rate_stale
     from vendorportal import clock
 
     request = context.get("request")
     if request is None or not request.user.has_perm("billing.add_baserate"):
         return None
-    if not base_rate_stale(clock.today()):
+    # One query on every admin start page: the newest rate decides and is what is shown.
+    newest = BaseRate.objects.order_by("-valid_from").first()
+    if not rules.base_rate_stale(newest.valid_from if newest else None, clock.today()):
         return None
-    return BaseRate.objects.order_by("-valid_from").first() or False
+    return newest or False

@@ -42,6 +42,17 @@ def as_date(value) -> date:
     return value
 
 
+def fenced(queryset):
+    """``queryset`` made DISTINCT, for an ``aggregate()`` over a correlated subquery annotation.
+
+    Django aggregates over an annotated queryset as ``SELECT agg(x) FILTER (…), … FROM (SELECT
+    (subquery) AS x, pk …)``. SQLite (and PostgreSQL) flatten that inner SELECT and copy the
+    subquery into every aggregate that names ``x``: twelve weekly counts ran the subquery twelve
+    times per row. A DISTINCT inner query (over rows unique by their pk, so it changes no
+    result) is not flattened: the subquery runs once per row."""
+    return queryset.distinct()
+
+
 @dataclass
 class Series:
     """One chart's numbers: ``labels`` along the x axis and one list of values per named series.

@@ -12,7 +12,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, Count, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from billing import rules as billing_rules
@@ -49,29 +63,35 @@ class Revenue:
     by_month: Series  # 12 months by product group
 
 
+def month_bucket(field: str, firsts: list[date]) -> Case:
+    """SQL: the index ``n`` of the month ``firsts[n]`` (consecutive months) that ``field`` (a date)
+    falls in, -1 outside them. One CASE per row instead of a conditional sum per month and row
+    (SQLite pays for every conditional sum on every row)."""
+    whens = [When(**{f"{field}__gt": month_end(firsts[-1]), "then": Value(-1)})]
+    whens += [When(**{f"{field}__gte": first, "then": Value(n)}) for n, first in reversed(list(enumerate(firsts)))]
+    return Case(*whens, default=Value(-1), output_field=IntegerField())
+
+
 def revenue(period: Period, today: date) -> Revenue:
     """Net revenue of the period by product group and VAT treatment, and per month by product
-    group for the 12 months up to the period's end. Two queries: the lines summed per article
-    and VAT treatment (a sum per month and one for the period, plain date comparisons), and
-    the articles' product groups (``Product.kind``; "other" for an article that is no catalog
-    product, such as support time)."""
+    group for the 12 months up to the period's end. Two queries: the lines summed per article,
+    VAT treatment, document kind and month (and, for the period, which need not be whole
+    months, one conditional sum), read from two covering indexes; and the articles' product
+    groups (``Product.kind``; "other" for an article that is no catalog product, such as
+    support time)."""
     firsts = month_starts(min(period.end, today) if period.start <= today else period.end)
     low, high = min(firsts[0], period.start), max(month_end(firsts[-1]), period.end)
     # Grouped by document kind too, so the sums are plain column sums; corrections are
-    # subtracted below, per group (a handful of rows), not per line.
+    # subtracted below, per group (a handful of rows), not per line. (The product kind as a
+    # subquery in this query would run once per line: SQLite groups by it.)
     rows = list(
         InvoiceLine.objects.filter(invoice__issue_date__gte=low, invoice__issue_date__lte=high)
-        .values("article", "invoice__vat_category", "invoice__kind")
+        .values("article", "invoice__vat_category", "invoice__kind", month=month_bucket("invoice__issue_date", firsts))
         .annotate(
+            net=Sum("net_total"),
             period=Sum(
                 "net_total", filter=Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
             ),
-            **{
-                f"m{n}": Sum(
-                    "net_total", filter=Q(invoice__issue_date__gte=first, invoice__issue_date__lte=month_end(first))
-                )
-                for n, first in enumerate(firsts)
-            },
         )
         .order_by()
     )
@@ -80,17 +100,17 @@ def revenue(period: Period, today: date) -> Revenue:
     by_group: dict[str, Decimal] = {}
     by_vat: dict[str, Decimal] = {}
     monthly: dict[str, list[Decimal]] = {}
-    for r in rows:  # one row per article and VAT treatment: a few dozen, not the lines
+    for r in rows:  # one row per article, VAT treatment, kind and month: a few hundred, not the lines
         group = groups[kinds.get(r["article"], OTHER_GROUP)]
         sign = -1 if r["invoice__kind"] == Invoice.CREDIT_NOTE else 1
-        amount = sign * money(r["period"])
         if r["period"] is not None:
+            amount = sign * money(r["period"])
             by_group[group] = by_group.get(group, ZERO) + amount
             vat = vats.get(r["invoice__vat_category"], r["invoice__vat_category"])
             by_vat[vat] = by_vat.get(vat, ZERO) + amount
         months = monthly.setdefault(group, [ZERO] * len(firsts))
-        for n in range(len(firsts)):
-            months[n] += sign * money(r[f"m{n}"])
+        if r["month"] >= 0:
+            months[r["month"]] += sign * money(r["net"])
     order = list(groups.values())
     chart = Series(
         labels=[f"{d.month:02d}/{d.year}" for d in firsts],
@@ -149,64 +169,66 @@ class Receivables:
         return [(b, AGEING_LABELS[b], self.buckets[b]) for b in AGEING_BUCKETS]
 
 
-def _due_within(prefix: str, low: date | None, high: date | None) -> Q:
-    """The due date (the issue date when there is none: prepayment) between ``low`` and ``high``."""
-    with_due, without = Q(**{f"{prefix}due_date__isnull": False}), Q(**{f"{prefix}due_date__isnull": True})
-    if low is not None:
-        with_due &= Q(**{f"{prefix}due_date__gte": low})
-        without &= Q(**{f"{prefix}issue_date__gte": low})
-    if high is not None:
-        with_due &= Q(**{f"{prefix}due_date__lte": high})
-        without &= Q(**{f"{prefix}issue_date__lte": high})
-    return with_due | without
-
-
-def _bucket_bounds(today: date) -> dict[str, tuple[date | None, date | None]]:
-    """Due dates per ageing bucket on ``today`` (billing.finance.ageing_bucket)."""
+def ageing_bucket(prefix: str, today: date) -> Case:
+    """SQL: the ageing bucket (billing.finance.ageing_bucket) on ``today`` of the invoice at
+    ``prefix`` by its due date — the issue date when there is none (prepayment)."""
+    due = f"{prefix}due"
     day = timedelta(days=1)
-    return {
-        NOT_DUE: (today, None),
-        "1_30": (today - 30 * day, today - day),
-        "31_60": (today - 60 * day, today - 31 * day),
-        "61_90": (today - 90 * day, today - 61 * day),
-        "over_90": (None, today - 91 * day),
-    }
+    return Case(
+        When(**{f"{due}__gte": today, "then": Value(NOT_DUE)}),
+        When(**{f"{due}__gte": today - 30 * day, "then": Value("1_30")}),
+        When(**{f"{due}__gte": today - 60 * day, "then": Value("31_60")}),
+        When(**{f"{due}__gte": today - 90 * day, "then": Value("61_90")}),
+        default=Value("over_90"),
+        output_field=CharField(),
+    )
 
 
 def receivables(period: Period, today: date) -> Receivables:
-    """Open items by ageing bucket, DSO and the period's direct-debit share. Two queries, plain
-    column arithmetic: the open invoices' gross less payments (with the other figures), and the
-    corrections of open invoices, subtracted in the bucket of the invoice they correct. (An
-    invoice whose payments and corrections cover it is paid or cancelled, so not open.)"""
-    open_rows = Q(kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE], issue_date__lte=today)
+    """Open items by ageing bucket, DSO and the period's direct-debit share. Two queries: the
+    open invoices' gross less payments less their corrections summed per ageing bucket (one
+    CASE per row), and the documents of the last 90 days and of the period for DSO and the
+    direct-debit share. (An invoice whose payments and corrections cover it is paid or
+    cancelled, so not open.) Each reads only its own rows, through an index: one query over
+    the union of them paid for every conditional sum on every row."""
+    open_states = [Invoice.OPEN, Invoice.OVERDUE]
     recent = Q(issue_date__gt=today - timedelta(days=DSO_DAYS), issue_date__lte=today)
     in_period = Q(kind=Invoice.INVOICE, issue_date__gte=period.start, issue_date__lte=period.end)
     signed_gross = Case(
         When(kind=Invoice.CREDIT_NOTE, then=-F("gross_total")), default=F("gross_total"), output_field=MONEY_OUT
     )
-    unpaid = ExpressionWrapper(F("gross_total") - F("paid_amount"), output_field=MONEY_OUT)
-    bounds = _bucket_bounds(today)
     dd = Q(payment_means=billing_rules.DIRECT_DEBIT)
-    figures = Invoice.objects.filter(open_rows | recent | in_period).aggregate(
-        count=Count("pk", filter=open_rows),
+    # What is still due of an open invoice: gross less payments less its corrections (a
+    # subquery per open invoice through the index on the corrected invoice; most have none).
+    corrections = (
+        Invoice.objects.filter(kind=Invoice.CREDIT_NOTE, credited_invoice=OuterRef("pk"))
+        .values("credited_invoice")
+        .annotate(gross=Sum("gross_total"))
+        .values("gross")
+    )
+    still_due = ExpressionWrapper(
+        F("gross_total") - F("paid_amount") - Coalesce(Subquery(corrections, output_field=MONEY_OUT), ZERO),
+        output_field=MONEY_OUT,
+    )
+    open_items = {
+        r["bucket"]: r
+        for r in Invoice.objects.filter(kind=Invoice.INVOICE, state__in=open_states, issue_date__lte=today)
+        .annotate(due=Coalesce("due_date", "issue_date"))
+        .values(bucket=ageing_bucket("", today))
+        .annotate(count=Count("pk"), unpaid=Sum(still_due))
+        .order_by()
+    }
+    figures = Invoice.objects.filter(recent | in_period).aggregate(
         billed90=Sum(signed_gross, filter=recent),
         period_invoices=Count("pk", filter=in_period),
         period_dd=Count("pk", filter=in_period & dd),
         period_gross=Sum("gross_total", filter=in_period),
         period_dd_gross=Sum("gross_total", filter=in_period & dd),
-        **{f"b_{b}": Sum(unpaid, filter=open_rows & _due_within("", *lh)) for b, lh in bounds.items()},
-    )
-    credits = Invoice.objects.filter(
-        kind=Invoice.CREDIT_NOTE,
-        credited_invoice__state__in=[Invoice.OPEN, Invoice.OVERDUE],
-        credited_invoice__issue_date__lte=today,
-    ).aggregate(
-        **{f"b_{b}": Sum("gross_total", filter=_due_within("credited_invoice__", *lh)) for b, lh in bounds.items()}
     )
     return Receivables(
         on=today,
-        buckets={b: money(figures[f"b_{b}"]) - money(credits[f"b_{b}"]) for b in AGEING_BUCKETS},
-        count=figures["count"],
+        buckets={b: money(open_items[b]["unpaid"] if b in open_items else None) for b in AGEING_BUCKETS},
+        count=sum(r["count"] for r in open_items.values()),
         billed_gross_90=money(figures["billed90"]),
         period_invoices=figures["period_invoices"],
         period_direct_debits=figures["period_dd"],

@@ -19,7 +19,8 @@ from django.db.models.functions import Coalesce
 
 from billing.models import Invoice, ServicePlan, Subscription, SubscriptionPriceChange
 from cockpit.periods import Period, month_starts
-from cockpit.selectors._common import MONEY_OUT, Series, day_after, day_start, money
+from cockpit.selectors._common import MONEY_OUT, Series, day_after, day_start, fenced, money
+from cockpit.selectors.licensing import BlockedKeys
 from licensing.models import License
 from vendorportal.money import round_cents
 from vendorportal.periods import month_end
@@ -243,12 +244,23 @@ def top_partners(period: Period, limit: int = 10) -> list[PartnerRevenue]:
 LICENCE_KINDS = (License.PURCHASE, License.SUBSCRIPTION, License.DEMO, License.GOODWILL)
 
 
-def licences_by_month(period: Period, today: date) -> Series:
-    """Licence keys issued per calendar month (Berlin time) by kind, 12 months up to the period's
-    end. One query: a count per month for each kind (plain comparisons, no date function per row)."""
+@dataclass(frozen=True)
+class LicenceOverview:
+    by_month: Series
+    blocked: BlockedKeys
+
+
+def licence_overview(period: Period, today: date) -> LicenceOverview:
+    """:func:`licences_by_month` and the blocked subscription keys (SUB-5: blocked after their
+    subscription ended; in the period by ``state_changed_at``, and in all) in one query: a
+    count per kind and month, and the blocked ones as two more counts (plain comparisons, no
+    date function per row)."""
     firsts = month_starts(min(period.end, today))
+    blocked = Q(kind=License.SUBSCRIPTION, state=License.BLOCKED)
     rows = (
-        License.objects.filter(issued_at__gte=day_start(firsts[0]), issued_at__lt=day_after(month_end(firsts[-1])))
+        License.objects.filter(
+            Q(issued_at__gte=day_start(firsts[0]), issued_at__lt=day_after(month_end(firsts[-1]))) | blocked
+        )
         .values("kind")
         .annotate(
             **{
@@ -256,16 +268,35 @@ def licences_by_month(period: Period, today: date) -> Series:
                     "pk", filter=Q(issued_at__gte=day_start(first), issued_at__lt=day_after(month_end(first)))
                 )
                 for n, first in enumerate(firsts)
-            }
+            },
+            blocked=Count("pk", filter=blocked),
+            blocked_in_period=Count(
+                "pk",
+                filter=blocked
+                & Q(state_changed_at__gte=day_start(period.start), state_changed_at__lt=day_after(period.end)),
+            ),
         )
         .order_by()
     )
-    counts = {r["kind"]: [r[f"m{n}"] for n in range(len(firsts))] for r in rows}
+    counts = {r["kind"]: r for r in rows}
     labels = dict(License.KIND_CHOICES)
-    return Series(
+    chart = Series(
         labels=[f"{d.month:02d}/{d.year}" for d in firsts],
-        series={str(labels[k]): counts.get(k, [0] * len(firsts)) for k in LICENCE_KINDS},
+        series={
+            str(labels[k]): [counts[k][f"m{n}"] if k in counts else 0 for n in range(len(firsts))]
+            for k in LICENCE_KINDS
+        },
     )
+    keys = BlockedKeys(
+        in_period=sum(r["blocked_in_period"] for r in counts.values()), total=sum(r["blocked"] for r in counts.values())
+    )
+    return LicenceOverview(by_month=chart, blocked=keys)
+
+
+def licences_by_month(period: Period, today: date) -> Series:
+    """Licence keys issued per calendar month (Berlin time) by kind, 12 months up to the period's
+    end. One query (with the blocked keys, :func:`licence_overview`)."""
+    return licence_overview(period, today).by_month
 
 
 @dataclass(frozen=True)
@@ -291,15 +322,13 @@ def demo_conversion(period: Period, today: date) -> Conversion:
         issued_at__lte=OuterRef("issued_at") + timedelta(days=DEMO_CONVERSION_DAYS),
     )
     window_over = day_start(today) - timedelta(days=DEMO_CONVERSION_DAYS)
-    figures = (
+    figures = fenced(
         License.objects.filter(
             kind=License.DEMO, issued_at__gte=day_start(period.start), issued_at__lt=day_after(period.end)
-        )
-        .annotate(paid_soon=Exists(paid))
-        .aggregate(
-            demos=Count("pk"),
-            converted=Count("pk", filter=Q(paid_soon=True)),
-            open=Count("pk", filter=Q(paid_soon=False, issued_at__gt=window_over)),
-        )
+        ).annotate(paid_soon=Exists(paid))
+    ).aggregate(
+        demos=Count("pk"),
+        converted=Count("pk", filter=Q(paid_soon=True)),
+        open=Count("pk", filter=Q(paid_soon=False, issued_at__gt=window_over)),
     )
     return Conversion(demos=figures["demos"], converted=figures["converted"], open=figures["open"])

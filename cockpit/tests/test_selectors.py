@@ -285,3 +285,98 @@ def test_second_tier_change_counts_from_its_day(three_subscriptions):
     assert (december.start, december.contraction, december.expansion, december.end) == (
         D("81.50"), D("10.00"), D("0.00"), D("71.50")
     )  # fmt: skip
+
+
+def _ticket_history(partner, number, steps):
+    """A ticket whose history has ``steps`` = [(when, status), …] (the first one creates it)."""
+    (first_at, first_status), *later = steps
+    ticket = Ticket(number=number, partner=partner, subject=number, received_at=first_at, status=first_status)
+    ticket._history_date = first_at
+    ticket.save()
+    for when, status in later:
+        ticket.status = status
+        ticket._history_date = when
+        ticket.save()
+    return ticket
+
+
+def test_closed_per_week_counts_the_week_a_ticket_was_last_closed(catalog):
+    partner = make_partner()
+    # KW 46 (9.–15.11.): received 2.11., answered 3.11., closed Tue 10.11.
+    _ticket_history(
+        partner,
+        "T-1",
+        [
+            (datetime(2026, 11, 2, 9, 0, tzinfo=BERLIN), "new"),
+            (datetime(2026, 11, 3, 9, 0, tzinfo=BERLIN), "open"),
+            (datetime(2026, 11, 10, 10, 0, tzinfo=BERLIN), "closed"),
+        ],
+    )
+    # solved 4.11. (KW 45), reopened 17.11., solved again Wed 18.11. (KW 47): counts in KW 47 only
+    _ticket_history(
+        partner,
+        "T-2",
+        [
+            (datetime(2026, 11, 2, 10, 0, tzinfo=BERLIN), "new"),
+            (datetime(2026, 11, 4, 10, 0, tzinfo=BERLIN), "solved"),
+            (datetime(2026, 11, 17, 10, 0, tzinfo=BERLIN), "open"),
+            (datetime(2026, 11, 18, 10, 0, tzinfo=BERLIN), "solved"),
+        ],
+    )
+    # closed in June: before the twelve weeks
+    _ticket_history(
+        partner,
+        "T-3",
+        [(datetime(2026, 6, 1, 9, 0, tzinfo=BERLIN), "new"), (datetime(2026, 6, 2, 9, 0, tzinfo=BERLIN), "closed")],
+    )
+    # closed 5.11., reopened 20.11. and still open: not closed
+    _ticket_history(
+        partner,
+        "T-4",
+        [
+            (datetime(2026, 11, 2, 11, 0, tzinfo=BERLIN), "new"),
+            (datetime(2026, 11, 5, 11, 0, tzinfo=BERLIN), "closed"),
+            (datetime(2026, 11, 20, 11, 0, tzinfo=BERLIN), "open"),
+        ],
+    )
+    weeks = support.closed_per_week(NOVEMBER, date(2026, 12, 2))
+    # the twelve weeks end with KW 49 (30.11.): KW 45 is index 7, KW 46 index 8, KW 47 index 9
+    assert weeks == [0] * 8 + [1, 1, 0, 0]
+
+
+def test_blocked_subscription_keys_in_the_period_and_in_all(catalog):
+    from licensing.models import License
+    from licensing.tests.factories import InstallationFactory, make_license, module_version
+
+    version = module_version()
+    in_november, in_october, active, bought = (
+        make_license(InstallationFactory(), version, kind=kind)
+        for kind in (License.SUBSCRIPTION, License.SUBSCRIPTION, License.SUBSCRIPTION, License.PURCHASE)
+    )
+    License.objects.filter(pk=in_november.pk).update(
+        state=License.BLOCKED, state_changed_at=datetime(2026, 11, 30, 23, 30, tzinfo=BERLIN)
+    )
+    License.objects.filter(pk=in_october.pk).update(
+        state=License.BLOCKED, state_changed_at=datetime(2026, 10, 31, 23, 30, tzinfo=BERLIN)
+    )
+    License.objects.filter(pk=bought.pk).update(
+        state=License.REVOKED, state_changed_at=datetime(2026, 11, 10, tzinfo=BERLIN)
+    )
+    # 30.11. 23:30 Berlin is still November; 31.10. 23:30 is October
+    assert licensing.subscription_keys_blocked(NOVEMBER) == licensing.BlockedKeys(in_period=1, total=2)
+    overview = revenue.licence_overview(NOVEMBER, date(2026, 12, 2))
+    assert overview.blocked == licensing.BlockedKeys(in_period=1, total=2)
+    assert overview.by_month == revenue.licences_by_month(NOVEMBER, date(2026, 12, 2))
+    assert active.state == License.ACTIVE
+
+
+def test_softwarepflege_overview_is_renewals_and_states_in_one_query(catalog, django_assert_num_queries):
+    system = make_system()
+    MaintenanceCoverage.objects.create(
+        installation=system, kind="initial", start=date(2025, 11, 10), end=date(2026, 11, 9), months=12, users=5
+    )
+    with django_assert_num_queries(1):
+        overview = licensing.swp_overview(NOVEMBER, date(2026, 12, 2))
+    assert overview.renewals == licensing.Renewals(due=1, renewed=0)
+    assert overview.states == licensing.swp_states(date(2026, 12, 2))
+    assert overview.states["lapsed"] == 1

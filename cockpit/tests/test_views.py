@@ -4,6 +4,7 @@ finance, sales and superusers, links to filtered lists, CSV per chart, charts as
 from datetime import date, datetime
 from decimal import Decimal
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
@@ -20,6 +21,7 @@ from vendorportal.parties.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 D = Decimal
 SVG = "{http://www.w3.org/2000/svg}"
+BERLIN = ZoneInfo("Europe/Berlin")
 PANEL_IDS = {
     "umsatz": "panel-umsatz",
     "finanzen": "panel-finanzen",
@@ -184,3 +186,76 @@ def test_query_count_does_not_grow_with_the_data(client, data, catalog):
         assert c.get(reverse("admin:index")).status_code == 200
     assert len(large) == len(small)
     assert len(small) <= 25, "\n".join(q["sql"][:150] for q in small.captured_queries)
+
+
+def _more_of_everything(partner, first: int, n: int):
+    """``n`` more rows of every kind the cockpit sums: invoices with a line and a correction,
+    tickets (with and without SLA, closed with history), licence keys (demo, purchase, blocked
+    subscription), Auerswald systems with Softwarepflege."""
+    from datetime import UTC, timedelta
+
+    from billing.models import Invoice, InvoiceLine
+    from licensing.models import License, MaintenanceCoverage
+    from licensing.tests.factories import InstallationFactory, make_license, make_system, module_version
+    from support.models import Ticket
+
+    version = module_version()
+    for k in range(first, first + n):
+        day = date(2026, 11, 1) + timedelta(days=k % 28)
+        invoice = Invoice.objects.create(
+            number=f"RE-2026-9{k:05d}", issue_date=day, issued_at=datetime(2026, 11, 1, 9, tzinfo=UTC) + timedelta(days=k % 28),
+            partner=partner, buyer_name=partner.company, buyer_country="DE", email="r@example.test", vat_category="S",
+            net_total=D("100.00"), vat_total=D("19.00"), gross_total=D("119.00"), due_date=day + timedelta(days=14),
+            state="open",
+        )  # fmt: skip
+        InvoiceLine.objects.create(
+            invoice=invoice, position=1, article="CALLREC", description="Call Recording", quantity=D("1"),
+            unit_price=D("100.00"), net_total=D("100.00"), vat_category="S", vat_percent=D("19"),
+        )  # fmt: skip
+        Invoice.objects.create(
+            kind="credit_note", number=f"GS-2026-9{k:05d}", issue_date=day, issued_at=invoice.issued_at,
+            partner=partner, buyer_name=partner.company, buyer_country="DE", email="r@example.test", vat_category="S",
+            net_total=D("10.00"), vat_total=D("1.90"), gross_total=D("11.90"), credited_invoice=invoice,
+        )  # fmt: skip
+        received = datetime(2026, 11, 2, 9, tzinfo=UTC) + timedelta(hours=5 * k)
+        ticket = Ticket(
+            number=f"T-9{k:05d}", partner=partner, subject="x", received_at=received, status="new",
+            sla_due_at=received + timedelta(days=1) if k % 2 else None,
+            first_response_at=received + timedelta(hours=3) if k % 3 else None,
+        )  # fmt: skip
+        ticket._history_date = received
+        ticket.save()
+        ticket.status, ticket._history_date = "closed", received + timedelta(days=2)
+        ticket.save()
+        make_license(InstallationFactory(), version, kind=License.DEMO, valid_until=day + timedelta(days=30))
+        make_license(InstallationFactory(), version, kind=License.PURCHASE)
+        blocked = make_license(InstallationFactory(), version, kind=License.SUBSCRIPTION)
+        License.objects.filter(pk=blocked.pk).update(state=License.BLOCKED, state_changed_at=received)
+        MaintenanceCoverage.objects.create(
+            installation=make_system(), kind="initial", start=date(2025, 12, 1) + timedelta(days=k),
+            end=date(2026, 11, 30) + timedelta(days=k), months=12, users=5,
+        )  # fmt: skip
+
+
+def test_superuser_cockpit_takes_at_most_25_queries_however_much_data(client, data, catalog):
+    """The first page after login, as the bench counts it (session, user, second factor, the
+    index's alerts and every figure): within the budget, and the same count for ten times the
+    rows of every kind (each figure is an aggregate)."""
+    from billing.models import InvoicingRun
+
+    InvoicingRun.objects.create(month=date(2026, 12, 1), started_at=datetime(2026, 12, 1, 2, 0, tzinfo=BERLIN))
+    user = UserFactory(username="chef", is_staff=True, is_superuser=True)
+
+    def first_page_queries() -> list[str]:
+        visitor = client.__class__()
+        visitor.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            assert visitor.get(reverse("admin:index")).status_code == 200
+        return [q["sql"] for q in captured.captured_queries]
+
+    _more_of_everything(data, 0, 2)
+    small = first_page_queries()
+    _more_of_everything(data, 2, 20)
+    large = first_page_queries()
+    assert len(small) <= 25, "\n".join(q[:150] for q in small)
+    assert len(large) == len(small), "\n".join(q[:150] for q in large)

@@ -129,7 +129,13 @@ class License(models.Model):
             models.CheckConstraint(condition=Q(state__in=["active", "revoked", "blocked"]), name="license_state_valid"),
             models.CheckConstraint(condition=~Q(key=""), name="license_key_not_empty"),
         ]
-        indexes = [models.Index(fields=["product", "state"])]
+        indexes = [
+            models.Index(fields=["product", "state"]),
+            # The cockpit's demo conversion (issue 20) looks, per demo key, for a paid key of the
+            # same module on the same installation issued within 60 days: without it SQLite
+            # scans every key of the module once per demo.
+            models.Index(fields=["installation", "product", "issued_at"], name="license_inst_product_issued"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.product.name} · {self.installation.identifier} · {self.get_kind_display()}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from vendorportal.security.models import StaffGroupPolicy
@@ -35,8 +37,18 @@ def second_factor_missing(user) -> str | None:
     is_verified = getattr(user, "is_verified", None)  # set on request.user by OTPMiddleware
     if is_verified is not None and is_verified():
         return None
-    if has_confirmed_device(user):
+    # Both questions in one query: this runs on every page of an unverified staff session.
+    has_device, required = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .values_list(
+            Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+            Exists(StaffGroupPolicy.objects.filter(group__user=OuterRef("pk"), otp_required=True)),
+        )
+        .get()
+    )
+    if has_device:
         return SECOND_FACTOR_VERIFY
-    if otp_required_for(user):
+    if required:
         return SECOND_FACTOR_SETUP
     return None
