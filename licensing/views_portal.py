@@ -18,9 +18,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from licensing.exports import ARTICLE_COLUMNS, article_csv_row, price_list_context
+from licensing.exports import ARTICLE_COLUMNS, article_csv_row
 from licensing.models import DeliveryNote, Installation
 from licensing.portal_forms import CustomerForm, InstallationForm, LicenseCheckForm, add_service_errors
+from licensing.price_list import price_list_context
 from licensing.selectors import portal as selectors
 from licensing.selectors.catalog import article_rows
 from licensing.services.installations import installation_create, installation_has_keys, installation_update
