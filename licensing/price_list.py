@@ -251,7 +251,7 @@ def _call_assist(rows: list[ArticleRow], notes: _Notes) -> list[Table]:
         )
         for article in packs:
             users = rules.PACK_SIZES[article]
-            label = ngettext("%(users)s Benutzer", "%(users)s Benutzer", users) % {"users": users}
+            label = ngettext("%(users)s-Benutzer-Paket", "%(users)s-Benutzer-Paket", users) % {"users": users}
             table.rows.append(
                 [Cell(text=label, css="name"), Cell(text=article, css="code"), _price_cell(articles[article][0], notes)]
             )
