@@ -25,7 +25,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from billing.exceptions import BillingInputError, TierUpgradeRefused
 from licensing.rules import tier_rank
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.money import ZERO, D, round_cents
 from vendorportal.periods import add_months, first_of_next_month, month_end, month_period_end, months_passed_within
 
@@ -467,7 +467,7 @@ def payment_terms(
             PREPAYMENT,
             due,
             _("Vorkasse: Die Lieferung erfolgt nach Zahlungseingang, spätestens zahlbar bis %(date)s.")
-            % {"date": format_date_de(due)},
+            % {"date": format_date(due)},
         )
     if monthly_amount is not None and has_mandate and not mandate_suspended:
         if D(monthly_amount) < 0:
@@ -481,14 +481,14 @@ def payment_terms(
 def direct_debit_text(collection_day: date) -> str:
     """The pre-notification sentence of a direct-debit invoice (ORD-8)."""
     return _("Der Betrag wird am %(date)s per SEPA-Basislastschrift eingezogen.") % {
-        "date": format_date_de(collection_day)
+        "date": format_date(collection_day)
     }
 
 
 def transfer_terms(due: date) -> PaymentTerms:
     """Payment by bank transfer, due on ``due`` (ORD-8)."""
     return PaymentTerms(
-        TRANSFER, due, _("Zahlbar ohne Abzug bis %(date)s per Überweisung.") % {"date": format_date_de(due)}
+        TRANSFER, due, _("Zahlbar ohne Abzug bis %(date)s per Überweisung.") % {"date": format_date(due)}
     )
 
 
@@ -801,7 +801,7 @@ def months_in_period(start: date, end: date) -> int:
             return months
     raise BillingInputError(
         _("%(start)s–%(end)s ist kein Zeitraum aus ganzen Monaten.")
-        % {"start": format_date_de(start), "end": format_date_de(end)}
+        % {"start": format_date(start), "end": format_date(end)}
     )
 
 
@@ -995,7 +995,7 @@ def default_interest(
         return DefaultInterest(principal, start, through, (), ZERO)
     rates = sorted((valid_from, D(rate)) for valid_from, rate in base_rates)
     if not rates or rates[0][0] > start:
-        raise BillingInputError(_("Für den %(date)s ist kein Basiszinssatz erfasst.") % {"date": format_date_de(start)})
+        raise BillingInputError(_("Für den %(date)s ist kein Basiszinssatz erfasst.") % {"date": format_date(start)})
     spans: list[InterestSpan] = []
     for index, (valid_from, base) in enumerate(rates):
         valid_to = rates[index + 1][0] - timedelta(days=1) if index + 1 < len(rates) else half_year_end(valid_from)
@@ -1013,7 +1013,7 @@ def default_interest(
                 "Für den %(date)s ist kein Basiszinssatz erfasst; bitte den Basiszinssatz des Halbjahres "
                 "nachtragen (Deutsche Bundesbank)."
             )
-            % {"date": format_date_de(covered_to + timedelta(days=1))}
+            % {"date": format_date(covered_to + timedelta(days=1))}
         )
     return DefaultInterest(principal, start, through, tuple(spans), round_cents(sum((s.amount for s in spans), ZERO)))
 
@@ -1039,7 +1039,7 @@ def charges_payment_terms(invoice_date: date) -> PaymentTerms:
         terms.means,
         terms.due_date,
         _("Zahlbar ohne Abzug bis %(date)s per Überweisung; Nebenforderungen ziehen wir nicht per Lastschrift ein.")
-        % {"date": format_date_de(terms.due_date)},
+        % {"date": format_date(terms.due_date)},
     )
 
 
@@ -1053,7 +1053,7 @@ def returned_debit_terms(processed_on: date) -> PaymentTerms:
         TRANSFER,
         due,
         _("Die Lastschrift wurde zurückgegeben; zahlbar ohne Abzug bis %(date)s per Überweisung.")
-        % {"date": format_date_de(due)},
+        % {"date": format_date(due)},
     )
 
 

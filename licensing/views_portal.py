@@ -29,7 +29,7 @@ from licensing.services.licenses import license_diagnose
 from vendorportal import clock
 from vendorportal.documents import document_response
 from vendorportal.errors import PortalError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.parties.models import Customer, PartnerUser
 from vendorportal.parties.services import customer_create, customer_update
 from vendorportal.pdf import render_pdf_cached
@@ -235,7 +235,7 @@ def _rows_or_404():
     today = clock.today()
     rows = article_rows(today)
     if not rows:
-        raise Http404(_("Am %(date)s gilt keine Preisliste.") % {"date": format_date_de(today)})
+        raise Http404(_("Am %(date)s gilt keine Preisliste.") % {"date": format_date(today)})
     return today, rows
 
 
