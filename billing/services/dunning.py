@@ -183,8 +183,8 @@ def _issue(*, invoice: Invoice, level: int, today: date, rates) -> DunningNotice
 def _charge_text(notice: DunningNotice, text: str, facts: dict) -> str:
     """A charge's text in the partner's language: it becomes a line of the partner's "Rechnung
     über Nebenforderungen" (issue 21, docs/i18n.md), whoever runs the dunning job."""
-    with for_partner(notice.invoice.partner):
-        return _(text) % facts
+    with for_partner(notice.invoice.partner):  # dates formatted in that language too
+        return _(text) % {key: format_date(v) if isinstance(v, date) else v for key, v in facts.items()}
 
 
 def dunning_charge(*, notice: DunningNotice) -> list:
@@ -207,7 +207,7 @@ def dunning_charge(*, notice: DunningNotice) -> list:
                 description=_charge_text(
                     notice,
                     gettext_noop("Mahnpauschale (§ 288 Abs. 5 BGB) zu %(number)s, letzte Mahnung vom %(date)s"),
-                    {"number": notice.invoice.number, "date": format_date(notice.issued_on)},
+                    {"number": notice.invoice.number, "date": notice.issued_on},
                 ),
                 source_invoice=notice.invoice,
                 dedup_key=f"dunning-fee:{notice.pk}",
@@ -225,8 +225,8 @@ def dunning_charge(*, notice: DunningNotice) -> list:
                     gettext_noop("Verzugszinsen (§ 288 Abs. 2 BGB) zu %(number)s vom %(start)s bis %(end)s"),
                     {
                         "number": notice.invoice.number,
-                        "start": format_date(date.fromisoformat(spans[0][0])),
-                        "end": format_date(date.fromisoformat(spans[-1][1])),
+                        "start": date.fromisoformat(spans[0][0]),
+                        "end": date.fromisoformat(spans[-1][1]),
                     },
                 ),
                 source_invoice=notice.invoice,
