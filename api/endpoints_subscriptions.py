@@ -25,7 +25,7 @@ from billing import services as billing_services
 from billing.models import ServicePlan, Subscription
 from licensing.rules.identifiers import TIER_LABELS
 from vendorportal import clock
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 
 router = Router(tags=["Abos und Service-Pläne"])
 
@@ -152,7 +152,7 @@ def subscription_notice(request, data: NoticeConfirmIn, subscription_id: int = P
         return _changed(
             request,
             _("Das Ende hat sich seit der Anzeige geändert: jetzt %(end)s. Bitte prüfen und erneut bestätigen.")
-            % {"end": format_date_de(preview.ends_on)},
+            % {"end": format_date(preview.ends_on)},
             preview=_notice_out(preview),
         )
     given = billing_services.subscription_give_notice(
@@ -313,7 +313,7 @@ def service_plan_notice(request, data: PlanNoticeIn, plan_id: int = Path(..., ge
         return _changed(
             request,
             _("Das Ende hat sich seit der Anzeige geändert: jetzt %(end)s. Bitte prüfen und erneut bestätigen.")
-            % {"end": format_date_de(preview.ends_on)},
+            % {"end": format_date(preview.ends_on)},
             preview={"notice_on": preview.notice_on, "ends_on": preview.ends_on, "text": preview.text},
         )
     return billing_services.service_plan_give_notice(

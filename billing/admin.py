@@ -24,7 +24,7 @@ from billing.models import Order, OrderLine, SepaBatch, SepaBatchItem, SepaManda
 from licensing.models import License, Product
 from vendorportal import clock
 from vendorportal.errors import PortalError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.money import ZERO, format_eur
 from vendorportal.parties.admin import PartnerAdmin
 
@@ -276,7 +276,7 @@ class OrderAdmin(SimpleHistoryAdmin):
     # as 06.12.2026, not "6. Dezember 2026"; headers may wrap (admin/vendorportal.css).
     @admin.display(description=_("Datum"), ordering="order_date")
     def order_date_display(self, obj):
-        return format_date_de(obj.order_date)
+        return format_date(obj.order_date)
 
     @admin.display(description=_("Installationen"))
     def installations_count(self, obj):
@@ -691,7 +691,7 @@ class SepaBatchItemInline(admin.TabularInline):
             return "—"
         reason = rules.return_reason(entry.return_reason)
         return _("am %(date)s, %(code)s: %(why)s") % {
-            "date": format_date_de(entry.booked_on),
+            "date": format_date(entry.booked_on),
             "code": reason.code,
             "why": reason.text,
         }
@@ -769,7 +769,7 @@ class SepaBatchAdmin(admin.ModelAdmin):
                     self.message_user(
                         request,
                         _("Keine angekündigten Lastschriften bis %(date)s: keine Datei erstellt.")
-                        % {"date": format_date_de(form.cleaned_data["through"])},
+                        % {"date": format_date(form.cleaned_data["through"])},
                         messages.WARNING,
                     )
                     return redirect("admin:billing_sepabatch_changelist")

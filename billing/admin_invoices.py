@@ -25,7 +25,7 @@ from vendorportal import clock
 from vendorportal.documents import document_response
 from vendorportal.errors import PortalError
 from vendorportal.form_fields import GermanDecimalField
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.money import format_eur
 
 admin.site.area_add(
@@ -220,7 +220,7 @@ class InvoiceAdmin(admin.ModelAdmin):
             return _("%(title)s zur Rechnung %(number)s vom %(date)s") % {
                 "title": obj.document_title,
                 "number": obj.credited_invoice.number,
-                "date": format_date_de(obj.credited_invoice.issue_date),
+                "date": format_date(obj.credited_invoice.issue_date),
             }
         return obj.document_title
 
@@ -238,8 +238,8 @@ class InvoiceAdmin(admin.ModelAdmin):
         last = notices[-1]
         text = _("%(title)s vom %(date)s, Frist bis %(deadline)s") % {
             "title": last.title,
-            "date": format_date_de(last.issued_on),
-            "deadline": format_date_de(last.deadline),
+            "date": format_date(last.issued_on),
+            "deadline": format_date(last.deadline),
         }
         if last.claim:
             text += " · " + _("Pauschale %(fee)s + Zinsen %(interest)s gesondert") % {

@@ -30,7 +30,7 @@ from licensing.models import Installation
 from licensing.rules import TIER_LABELS
 from vendorportal import clock
 from vendorportal.errors import PortalError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.money import format_eur
 
 admin.site.area_add(
@@ -194,7 +194,7 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
     def term_display(self, obj):
         return ngettext("%(months)s Monat ab %(start)s", "%(months)s Monate ab %(start)s", obj.minimum_months) % {
             "months": obj.minimum_months,
-            "start": format_date_de(obj.term_start),
+            "start": format_date(obj.term_start),
         }
 
     @admin.display(description=_("Monatspreis netto"))
@@ -207,19 +207,19 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
         # SUB-7: the first period after today's that is not billed yet (a tier change starts there).
         billed = [period.period_start for period in obj.billed_periods.all()]  # prefetched
         day = selectors.subscription_next_unbilled(obj, clock.today(), billed)
-        return format_date_de(day) if day else "—"
+        return format_date(day) if day else "—"
 
     @admin.display(description=_("Ende der Mindestlaufzeit"), ordering="minimum_end")
     def minimum_end_display(self, obj):
-        return format_date_de(obj.minimum_end)
+        return format_date(obj.minimum_end)
 
     @admin.display(description=_("Kündigung / Ende"), ordering="ends_on")
     def end_display(self, obj):
         if obj.ends_on is None:
             return "—"
         return _("gekündigt am %(notice)s, endet am %(end)s") % {
-            "notice": format_date_de(obj.notice_on),
-            "end": format_date_de(obj.ends_on),
+            "notice": format_date(obj.notice_on),
+            "end": format_date(obj.ends_on),
         }
 
     @admin.display(description=_("Sonderkündigungsrecht heute (SUB-6)"))
@@ -229,7 +229,7 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
             return _("nein")
         return _("ja: keine kompatible Modulversion zu STARFACE %(version)s (seit %(since)s)") % {
             "version": ground.pbx_version,
-            "since": format_date_de(ground.right_from),
+            "since": format_date(ground.right_from),
         }
 
     @admin.display(description=_("Aktionen"))
@@ -314,7 +314,7 @@ class SubscriptionAdmin(SimpleHistoryAdmin):
                     _("%(ref)s: ab %(date)s %(price)s monatlich je Lizenz (%(what)s).")
                     % {
                         "ref": sub.reference,
-                        "date": format_date_de(change.effective_from),
+                        "date": format_date(change.effective_from),
                         "price": format_eur(change.monthly_price),
                         "what": change.tier or _("%(users)s Benutzer") % {"users": change.users},
                     },
@@ -404,7 +404,7 @@ class ServicePlanAdmin(SimpleHistoryAdmin):
         if today < obj.starts_on:
             return "—"
         year = rules.service_plan_year(obj.starts_on, today)
-        return f"{format_date_de(year.start)}–{format_date_de(year.end)}"
+        return f"{format_date(year.start)}–{format_date(year.end)}"
 
     def changelist_view(self, request, extra_context=None):
         extra = {"book_url": reverse("admin:billing_serviceplan_book")} if self.may_book(request) else {}
@@ -442,7 +442,7 @@ class ServicePlanAdmin(SimpleHistoryAdmin):
                         "plan": plan.get_plan_display(),
                         "id": plan.installation.identifier,
                         "price": format_eur(plan.yearly_price),
-                        "from": format_date_de(plan.billed_from),
+                        "from": format_date(plan.billed_from),
                     },
                     messages.SUCCESS,
                 )

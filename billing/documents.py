@@ -5,7 +5,7 @@ the tax adviser and SEPA direct debits (ORD-8).
 
 No ORM, no formatting: amounts are ``Decimal`` with two places (GEN-2), dates are
 ``date``; the renderers format (``vendorportal.money.format_eur``,
-``vendorportal.formats.format_date_de``). Totals are computed once, by billing's rules,
+``vendorportal.formats.format_date``). Totals are computed once, by billing's rules,
 before a document is built; renderers never recompute them, so PDF, XML and database
 agree to the cent.
 """

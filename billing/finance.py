@@ -41,7 +41,7 @@ from billing.exceptions import FinanceReportRefused
 from billing.models import DunningNotice, FinanceReport, Invoice, InvoiceLine, SepaBatch
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.jobs import recorded_job
 from vendorportal.models import OutboxMessage
 from vendorportal.money import ZERO, format_eur
@@ -334,13 +334,13 @@ def month_label(year: int, month: int) -> str:
 def journal_context(journal: Journal) -> dict:
     return {
         "month": month_label(journal.year, journal.month),
-        "first": format_date_de(date(journal.year, journal.month, 1)),
-        "last": format_date_de(month_end(journal.year, journal.month)),
+        "first": format_date(date(journal.year, journal.month, 1)),
+        "last": format_date(month_end(journal.year, journal.month)),
         "rows": [
             {
                 "number": row.invoice.number,
                 "kind": row.invoice.document_title,  # Rechnung / Rechnungskorrektur / Stornorechnung (INV-1)
-                "date": format_date_de(row.invoice.issue_date),
+                "date": format_date(row.invoice.issue_date),
                 "partner": row.invoice.buyer_name,
                 "vat_label": row.vat_label,
                 "net": format_eur(row.net),
@@ -363,7 +363,7 @@ def journal_context(journal: Journal) -> dict:
         "sepa": [
             {
                 "filename": batch.filename,
-                "collection_date": format_date_de(batch.collection_date),
+                "collection_date": format_date(batch.collection_date),
                 "count": batch.count,
                 "total": format_eur(batch.total),
             }
@@ -379,7 +379,7 @@ def _buckets(buckets: dict[str, Decimal]) -> list[str]:
 def _dunning_text(notice) -> str:
     if notice is None:
         return ""
-    text = f"{notice.title} {format_date_de(notice.issued_on)}"
+    text = f"{notice.title} {format_date(notice.issued_on)}"
     if notice.claim:
         text += " (+ " + format_eur(notice.claim) + " " + _("gesondert") + ")"
     return text
@@ -387,7 +387,7 @@ def _dunning_text(notice) -> str:
 
 def open_items_context(data: OpenItems) -> dict:
     return {
-        "on": format_date_de(data.on),
+        "on": format_date(data.on),
         "bucket_labels": [AGEING_LABELS[b] for b in AGEING_BUCKETS],
         "count": data.count,
         "buckets": _buckets(data.buckets),
@@ -400,8 +400,8 @@ def open_items_context(data: OpenItems) -> dict:
                 "items": [
                     {
                         "number": item.invoice.number,
-                        "date": format_date_de(item.invoice.issue_date),
-                        "due": format_date_de(item.due),
+                        "date": format_date(item.invoice.issue_date),
+                        "due": format_date(item.due),
                         "days": item.days if item.days > 0 else "",
                         "bucket": AGEING_LABELS[item.bucket],
                         "means": item.invoice.get_payment_means_display(),
@@ -517,7 +517,7 @@ def _journal_mail(journal: Journal) -> tuple[str, str]:
     if journal.sepa_batches:
         lines.append(_("Angehängte SEPA-Lastschriftdateien:"))
         lines += [
-            f"- {b.filename} ({format_date_de(b.collection_date)}, {format_eur(b.total)})" for b in journal.sepa_batches
+            f"- {b.filename} ({format_date(b.collection_date)}, {format_eur(b.total)})" for b in journal.sepa_batches
         ]
     else:
         lines.append(_("In diesem Monat wurden keine SEPA-Lastschriftdateien erstellt."))
@@ -586,7 +586,7 @@ def finance_journal_send(*, year: int, month: int, today: date) -> tuple[Finance
 
 
 def _open_items_mail(data: OpenItems) -> tuple[str, str]:
-    on = format_date_de(data.on)
+    on = format_date(data.on)
     lines = [
         _("Im Anhang die offenen Posten zum %(on)s als PDF.") % {"on": on},
         "",
@@ -621,7 +621,7 @@ def finance_open_items_send(*, on: date) -> tuple[FinanceReport, bool]:
             mail=mail,
         )
         run.summary = (
-            f"Offene Posten {period} zum {format_date_de(on)}: {data.count} Rechnungen, offen {format_eur(data.total)}; "
+            f"Offene Posten {period} zum {format_date(on)}: {data.count} Rechnungen, offen {format_eur(data.total)}; "
             + (
                 "E-Mail zum Versand eingeplant"
                 if created

@@ -11,7 +11,7 @@ producer and dates. (``facturx.generate_from_binary`` did the same as a second p
 pypdf parsed and rewrote the whole file for: ≈10 % of the render.) The XSD check of the
 XML stays before the render. Both views show the same
 :class:`~billing.documents.InvoiceDocument` values; this module only formats them
-(``format_eur``, ``format_date_de``) — no amount is computed here.
+(``format_eur``, ``format_date``) — no amount is computed here.
 
 The stored PDF is the document of record: the caller stores these bytes once and serves
 them again (factur-x stamps the embedding time, so a re-render is not byte-identical).
@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from billing import documents
 from billing.documents import CREDIT_NOTE, PAYMENT_DIRECT_DEBIT, InvoiceDocument, Party
 from billing.facturx import FACTURX_LEVEL, check_xsd, invoice_xml
-from vendorportal.formats import format_date_de
+from vendorportal.formats import english_active, format_date
 from vendorportal.money import format_eur
 
 TEMPLATE = "documents/invoice.html"
@@ -73,16 +73,17 @@ COUNTRY_NAMES = {
 
 
 def _quantity(value) -> str:
-    """German quantity: 3 → "3", 1.5 → "1,5" (no thousands: quantities are small)."""
+    """A quantity in the reader's language: 3 → "3", 1.5 → German "1,5", English "1.5" (no
+    thousands: quantities are small)."""
     text = f"{value:f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",")
+    return text if english_active() else text.replace(".", ",")
 
 
 def _percent(value) -> str:
-    """19.00 → "19 %", 7.50 → "7,5 %"."""
-    return f"{_quantity(value)} %"
+    """19.00 → German "19 %", 7.50 → "7,5 %"; English "19%", "7.5%"."""
+    return f"{_quantity(value)}%" if english_active() else f"{_quantity(value)} %"
 
 
 def _iban(iban: str) -> str:
@@ -139,9 +140,9 @@ def invoice_context(doc: InvoiceDocument) -> dict:
         "number_label": _("Belegnummer") if credit_note else _("Rechnungs-Nr."),
         "date_label": _("Datum der Korrektur") if credit_note else _("Rechnungsdatum"),
         "is_credit_note": credit_note,
-        "issue_date": format_date_de(doc.issue_date),
+        "issue_date": format_date(doc.issue_date),
         "preceding_invoice": doc.preceding_invoice,
-        "preceding_invoice_date": format_date_de(doc.preceding_invoice_date, missing=""),
+        "preceding_invoice_date": format_date(doc.preceding_invoice_date, missing=""),
         "seller": doc.seller,
         "buyer": doc.buyer,
         "buyer_address": _address(doc.buyer),
@@ -151,9 +152,9 @@ def invoice_context(doc: InvoiceDocument) -> dict:
                 "article": line.article,
                 "description": line.description,
                 "period": (
-                    format_date_de(line.period_start)
+                    format_date(line.period_start)
                     if line.period_start == line.period_end
-                    else f"{format_date_de(line.period_start)} – {format_date_de(line.period_end)}"
+                    else f"{format_date(line.period_start)} – {format_date(line.period_end)}"
                 )
                 if line.period_start or line.period_end
                 else "",
@@ -180,7 +181,7 @@ def invoice_context(doc: InvoiceDocument) -> dict:
         "gross_total": format_eur(doc.gross_total),
         "direct_debit": direct_debit,
         "payment_terms": payment.terms,
-        "due_date": format_date_de(payment.due_date, missing=""),
+        "due_date": format_date(payment.due_date, missing=""),
         "payee_iban": _iban(payment.payee_iban) if payment.payee_iban else "",
         "payee_bic": payment.payee_bic,
         "creditor_id": payment.creditor_id,
@@ -197,7 +198,7 @@ def _pdf_metadata(doc: InvoiceDocument) -> dict:
         "author": doc.seller.name,
         "keywords": "Factur-X, ZUGFeRD, EN 16931",
         "title": title,
-        "subject": f"{title} {_('vom')} {format_date_de(doc.issue_date)}, {doc.buyer.name}",
+        "subject": f"{title} {_('vom')} {format_date(doc.issue_date)}, {doc.buyer.name}",
     }
 
 

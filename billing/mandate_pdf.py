@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from billing.models import SepaMandate, group_iban
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.i18n import for_partner
 
 TEMPLATE = "documents/sepa_mandate.html"
@@ -31,8 +31,8 @@ def mandate_context(mandate: SepaMandate) -> dict:
         "debtor_country": partner.country,
         "iban": group_iban(mandate.iban),
         "bic": mandate.bic,
-        "signed_on": format_date_de(mandate.signed_on, missing=""),
-        "revoked_on": format_date_de(mandate.revoked_on, missing=""),
+        "signed_on": format_date(mandate.signed_on, missing=""),
+        "revoked_on": format_date(mandate.revoked_on, missing=""),
     }
 
 

@@ -30,6 +30,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from billing import rules
+from vendorportal.formats import english_active
 from vendorportal.money import ZERO, format_eur, round_cents
 
 LIST = "list"
@@ -46,8 +47,10 @@ UNIT_ORDER = (UNIT_ONCE, UNIT_MONTH, UNIT_YEAR)
 
 
 def format_percent(percent: Decimal) -> str:
-    """German percentage: 10 → "10 %", 12.5 → "12,5 %"."""
-    return f"{Decimal(percent).normalize():f}".replace(".", ",") + " %"
+    """A percentage in the reader's language: German 10 → "10 %", 12.5 → "12,5 %";
+    English "10%", "12.5%" (docs/i18n.md)."""
+    text = f"{Decimal(percent).normalize():f}"
+    return f"{text}%" if english_active() else text.replace(".", ",") + " %"
 
 
 def unit_label(unit: str) -> str:

@@ -15,7 +15,7 @@ from billing import documents, pricing, rules, sepa
 from billing.exceptions import VatRateMissing
 from billing.models import Invoice, InvoiceLine, Order, OrderLine, SepaMandate, ServicePlan, Subscription, VatRate
 from licensing.models import Bundle, Installation, License, Product
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.i18n import partner_language
 
 
@@ -66,7 +66,7 @@ def vat_rate_on(category: str, on: date) -> Decimal:
             _(
                 "Für die Steuerkategorie %(category)s ist am %(date)s kein Umsatzsteuersatz hinterlegt; bitte die Buchhaltung fragen."
             )
-            % {"category": category, "date": format_date_de(on)},
+            % {"category": category, "date": format_date(on)},
             code="vat_rate_missing",
         )
     return rate.percent

@@ -32,7 +32,7 @@ from billing.forms_subscriptions import (
 from billing.models import ServicePlan, Subscription
 from licensing.models import Installation, Product
 from vendorportal import clock
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.money import format_eur
 from vendorportal.portal.access import partner_required
 
@@ -187,7 +187,7 @@ def subscription_cancel(request, pk: int):
             messages.warning(
                 request,
                 _("Das Ende hat sich seit der Anzeige geändert: jetzt %(end)s. Bitte prüfen und erneut bestätigen.")
-                % {"end": format_date_de(preview.ends_on)},
+                % {"end": format_date(preview.ends_on)},
             )
             return _cancel_page(request, sub, today)
         given = services.subscription_give_notice(subscription=sub, notice_on=today, special=special, by=request.user)
@@ -219,7 +219,7 @@ def subscription_tier(request, pk: int):
     elif selectors.subscription_next_unbilled(sub, today) is None:
         refusal = _("Das Abo %(ref)s endet am %(end)s; ein Staffelwechsel ist nicht mehr möglich.") % {
             "ref": sub.reference,
-            "end": format_date_de(sub.ends_on),
+            "end": format_date(sub.ends_on),
         }
     form = TierChangeForm(request.POST or None, by_users=by_users)
     preview = None
@@ -243,7 +243,7 @@ def subscription_tier(request, pk: int):
                         _("Abo %(ref)s: ab %(date)s %(price)s monatlich je Lizenz (%(what)s).")
                         % {
                             "ref": sub.reference,
-                            "date": format_date_de(change.effective_from),
+                            "date": format_date(change.effective_from),
                             "price": format_eur(change.monthly_price),
                             "what": change.tier or _("%(users)s Benutzer") % {"users": change.users},
                         },
@@ -330,7 +330,7 @@ def _already_booked_text(installation, plan) -> str:
         "id": installation.identifier,
         "ref": plan.reference,
         "plan": plan.get_plan_display(),
-        "start": format_date_de(plan.starts_on),
+        "start": format_date(plan.starts_on),
     }
 
 
@@ -347,7 +347,7 @@ def service_plan_book(request, installation: int):
             "Die Installation %(id)s ist seit %(date)s außer Betrieb; dafür kann kein Service-Plan gebucht werden."
         ) % {
             "id": inst.identifier,
-            "date": format_date_de(inst.decommissioned_on),
+            "date": format_date(inst.decommissioned_on),
         }
     prices = selectors.service_plan_yearly_prices(today)
     form = None if refusal else PlanBookForm(request.POST or None, prices=prices)
@@ -385,9 +385,9 @@ def service_plan_book(request, installation: int):
                         "plan": plan.get_plan_display(),
                         "id": inst.identifier,
                         "price": format_eur(plan.yearly_price),
-                        "start": format_date_de(year.start),
-                        "end": format_date_de(year.end),
-                        "billed": format_date_de(plan.billed_from),
+                        "start": format_date(year.start),
+                        "end": format_date(year.end),
+                        "billed": format_date(plan.billed_from),
                     },
                 )
                 return redirect("portal:service_plans")
@@ -444,7 +444,7 @@ def service_plan_cancel(request, pk: int):
             messages.warning(
                 request,
                 _("Das Ende hat sich seit der Anzeige geändert: jetzt %(end)s. Bitte prüfen und erneut bestätigen.")
-                % {"end": format_date_de(preview.ends_on)},
+                % {"end": format_date(preview.ends_on)},
             )
             return _plan_cancel_page(request, plan, today)
         given = services.service_plan_give_notice(service_plan=plan, notice_on=today, by=request.user)

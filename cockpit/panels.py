@@ -27,7 +27,7 @@ from cockpit.periods import Period
 from cockpit.selectors import finance, licensing, revenue, support
 from cockpit.selectors._common import Series
 from vendorportal import roles
-from vendorportal.formats import format_date_de, format_datetime_de
+from vendorportal.formats import format_date, format_datetime
 from vendorportal.money import format_eur
 
 REVENUE, FINANCE, SUPPORT, LICENSING = "umsatz", "finanzen", "support", "lizenzen"
@@ -390,7 +390,7 @@ def _finance_figures(ctx: Context) -> list[Figure]:
         state = (
             _("läuft noch / wartet")
             if run.waiting
-            else _("abgeschlossen %(when)s") % {"when": format_datetime_de(run.finished_at)}
+            else _("abgeschlossen %(when)s") % {"when": format_datetime(run.finished_at)}
         )
         figures.append(
             Figure(
@@ -514,6 +514,6 @@ def build_panels(ctx: Context, panels: list[PanelSpec]) -> list[Panel]:
 def period_heading(period: Period) -> str:
     return _("%(label)s (%(start)s bis %(end)s)") % {
         "label": period.label,
-        "start": format_date_de(period.start),
-        "end": format_date_de(period.end),
+        "start": format_date(period.start),
+        "end": format_date(period.end),
     }

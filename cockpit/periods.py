@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
 
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.periods import month_end
 
 MONTH, QUARTER, YEAR, CUSTOM = "monat", "quartal", "jahr", "frei"
@@ -38,7 +38,7 @@ class Period:
             return _("Q%(q)s/%(year)s") % {"q": (self.start.month - 1) // 3 + 1, "year": self.start.year}
         if self.kind == YEAR:
             return str(self.start.year)
-        return f"{format_date_de(self.start)} – {format_date_de(self.end)}"
+        return f"{format_date(self.start)} – {format_date(self.end)}"
 
     @property
     def days(self) -> int:

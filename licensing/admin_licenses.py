@@ -25,6 +25,7 @@ from licensing.models import InsightOwnUse, Installation, License, LicenseBindin
 from licensing.services import licenses as services
 from vendorportal import clock
 from vendorportal.errors import PortalError
+from vendorportal.formats import format_date
 
 
 class LicenseIssueForm(forms.Form):
@@ -166,7 +167,7 @@ class LicenseAdmin(SimpleHistoryAdmin):
         """ "Kauf", "Demo bis 21.12.2026", "Abo – gesperrt": the state is named only when the key is not active."""
         text = obj.get_kind_display()
         if obj.valid_until:
-            text = _("%(kind)s bis %(date)s") % {"kind": text, "date": f"{obj.valid_until:%d.%m.%Y}"}
+            text = _("%(kind)s bis %(date)s") % {"kind": text, "date": format_date(obj.valid_until)}
         if obj.state != License.ACTIVE:
             text = f"{text} – {obj.get_state_display()}"
         return text

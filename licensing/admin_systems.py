@@ -31,6 +31,7 @@ from licensing.services.systems import (
     renewal_quote_send,
 )
 from vendorportal import clock
+from vendorportal.formats import format_date
 
 
 class ReadOnlyLedgerMixin:
@@ -199,7 +200,7 @@ class AuerswaldSystemAdmin(admin.ModelAdmin):
             return gettext("keine Softwarepflege")
         return gettext("%(state)s (bis %(end)s)") % {
             "state": self.swp_state_display(obj),
-            "end": f"{obj.coverage_end:%d.%m.%Y}",
+            "end": format_date(obj.coverage_end),
         }
 
     @admin.display(description=_("Tryout (Tage übrig)"), empty_value="—")

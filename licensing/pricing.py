@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from licensing import rules
 from licensing.exceptions import MissingPriceError
 from licensing.models import MaintenanceCoverage
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.money import ZERO, format_eur, round_cents
 
 
@@ -79,7 +79,7 @@ def price_cart(cart: Counter, prices: dict[str, ArticlePrice], on: date) -> Pric
                     "Für Artikel %(article)s gibt es am %(date)s keinen Preis. Bitte den Vertrieb "
                     "bitten, ihn in einer gültigen Preisliste zu hinterlegen."
                 )
-                % {"article": article, "date": format_date_de(on)},
+                % {"article": article, "date": format_date(on)},
                 code="missing_price",
             )
         lines.append(QuoteLine(article, price.name, quantity, price.amount, round_cents(quantity * price.amount)))

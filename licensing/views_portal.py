@@ -18,9 +18,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from licensing.exports import ARTICLE_COLUMNS, article_csv_row, price_list_context
+from licensing.exports import ARTICLE_COLUMNS, article_csv_row
 from licensing.models import DeliveryNote, Installation
 from licensing.portal_forms import CustomerForm, InstallationForm, LicenseCheckForm, add_service_errors
+from licensing.price_list import price_list_context
 from licensing.selectors import portal as selectors
 from licensing.selectors.catalog import article_rows
 from licensing.services.installations import installation_create, installation_has_keys, installation_update
@@ -28,7 +29,7 @@ from licensing.services.licenses import license_diagnose
 from vendorportal import clock
 from vendorportal.documents import document_response
 from vendorportal.errors import PortalError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.parties.models import Customer, PartnerUser
 from vendorportal.parties.services import customer_create, customer_update
 from vendorportal.pdf import render_pdf_cached
@@ -234,7 +235,7 @@ def _rows_or_404():
     today = clock.today()
     rows = article_rows(today)
     if not rows:
-        raise Http404(_("Am %(date)s gilt keine Preisliste.") % {"date": format_date_de(today)})
+        raise Http404(_("Am %(date)s gilt keine Preisliste.") % {"date": format_date(today)})
     return today, rows
 
 

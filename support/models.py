@@ -16,7 +16,7 @@ from licensing.constants import STARFACE, VENDOR_CHOICES
 from support import rules
 from support.storage import attachment_storage
 from vendorportal import clock
-from vendorportal.formats import format_datetime_de
+from vendorportal.formats import format_datetime
 from vendorportal.validators import plausible_date_check, validate_plausible_date
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -228,7 +228,7 @@ class TicketMessage(models.Model):
 
     def __str__(self) -> str:
         # Berlin wall-clock time, as everywhere a ticket's times are shown (not UTC).
-        return f"{self.ticket.number} · {format_datetime_de(self.created_at)}"
+        return f"{self.ticket.number} · {format_datetime(self.created_at)}"
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

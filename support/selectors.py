@@ -28,6 +28,7 @@ from licensing.selectors.licenses import newest_module_version_for_pbx
 from licensing.selectors.systems import auerswald_systems, system_facts
 from support import rules
 from support.models import Article, Attachment, CustomerSupportFacts, Ticket
+from vendorportal.formats import format_date
 
 INCOMPATIBILITY_ARTICLE_SLUG = "faq-nosuchmethoderror-nach-starface-update"
 
@@ -177,7 +178,7 @@ def swp_state_sentence(coverage_end: date | None, today: date) -> str:
             "Bugfixes, keine PBX Call Assist App für Microsoft Teams und keine aktuellen mobilen Apps."
         )
     state = licensing_rules.maintenance_state(coverage_end, today)
-    end = coverage_end.strftime("%d.%m.%Y")
+    end = format_date(coverage_end)
     if state == licensing_rules.SWP_ACTIVE:
         return _("Softwarepflege aktiv bis %(end)s.") % {"end": end}
     if state == licensing_rules.SWP_EXPIRING:

@@ -31,6 +31,7 @@ from support import rules, selectors
 from support.exceptions import AlreadyBilled, AttachmentLocked, AttachmentRefused, SupportError
 from support.models import Attachment, HourlyRate, Ticket, TicketMessage, TimeEntry
 from vendorportal import clock, roles
+from vendorportal.formats import format_date, format_datetime
 from vendorportal.i18n import for_partner, for_vendor
 from vendorportal.money import round_cents
 from vendorportal.outbox import outbox_enqueue
@@ -84,7 +85,7 @@ def support_from_email() -> str:
 
 
 def _local(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%d.%m.%Y %H:%M")
+    return format_datetime(moment)  # Berlin wall-clock time, in the reader's language
 
 
 def _portal_link(ticket: Ticket) -> str:
@@ -702,7 +703,7 @@ def billable_time_lines(partner, month: date) -> list[TimeLineProposal]:
         if rate is None:
             raise SupportError(
                 _("Für den %(day)s ist kein %(kind)s erfasst.")
-                % {"day": day.strftime("%d.%m.%Y"), "kind": dict(HourlyRate.KIND_CHOICES)[kind]},
+                % {"day": format_date(day), "kind": dict(HourlyRate.KIND_CHOICES)[kind]},
                 code="no_rate",
             )
         minutes = sum(e.minutes for e in ticket_entries)

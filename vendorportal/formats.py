@@ -1,23 +1,42 @@
-"""German display formats for dates (the sibling of :mod:`vendorportal.money`).
+"""Display formats for dates, in the reader's language (the sibling of :mod:`vendorportal.money`).
 
-Messages, e-mails, documents, commands and admin labels show dates as partners read
-them: ``31.12.2025``. Values are formatted only when shown; everything else passes
-``date`` objects around. Templates use Django's ``|date:"d.m.Y"``, which gives the same.
+Messages, e-mails, documents, portal pages and admin labels show a date as its reader
+expects it: German ``31.12.2025`` (the default, and every internal German document), English
+``31 Dec 2025`` — day, the month's three-letter English name, year: unambiguous to a British
+and an American reader alike, where ``12/31/2025`` and ``31/12/2025`` are not (docs/i18n.md).
+
+:func:`format_date` and :func:`format_datetime` look at the active language
+(``translation.get_language()``): a request's, or the partner's inside
+:func:`vendorportal.i18n.for_partner`, German inside ``for_vendor`` and wherever no language is
+active. Templates use ``|date:"SHORT_DATE_FORMAT"`` / ``|date:"SHORT_DATETIME_FORMAT"``, whose
+formats (``vendorportal/locale_formats/<lang>/formats.py``) give the same text.
+
+Values are formatted only when shown; everything else passes ``date`` objects around. Machine
+formats (CSV, DATEV, SEPA XML, Factur-X, the API's JSON) never use these: they write ISO dates
+or fixed German with :func:`format_date_de` where their reader (German finance) expects it.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.utils import timezone
+from django.utils import timezone, translation
+
+# Not Django's translated month names: an English date must not depend on a catalog.
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def english_active() -> bool:
+    """True when the active language is English (``en``, ``en-gb`` …); German otherwise."""
+    return (translation.get_language() or "").lower().startswith("en")
 
 
 def format_date_de(day: date | None, missing: str = "—") -> str:
-    """``date(2025, 12, 31)`` → ``"31.12.2025"`` (day and month with leading zero);
-    ``missing`` when there is no date (``None``).
+    """Always German: ``date(2025, 12, 31)`` → ``"31.12.2025"`` (day and month with leading
+    zero); ``missing`` when there is no date (``None``). For fixed German texts and files.
 
     A ``datetime`` is shown by its own calendar day; convert it to the right time zone
-    first, or use :func:`format_datetime_de`.
+    first, or use :func:`format_datetime`.
     """
     if day is None:
         return missing
@@ -25,8 +44,21 @@ def format_date_de(day: date | None, missing: str = "—") -> str:
     return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
 
 
-def format_datetime_de(moment: datetime | None, missing: str = "—") -> str:
-    """An aware moment as Berlin wall-clock time: 2026-11-21 07:05 UTC → ``"21.11.2026 08:05"``.
+def format_date_en(day: date | None, missing: str = "—") -> str:
+    """Always English: ``date(2026, 12, 6)`` → ``"6 Dec 2026"``."""
+    if day is None:
+        return missing
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year:04d}"
+
+
+def format_date(day: date | None, missing: str = "—") -> str:
+    """A date for its reader, in the active language: ``"06.12.2026"`` / ``"6 Dec 2026"``."""
+    return format_date_en(day, missing) if english_active() else format_date_de(day, missing)
+
+
+def format_datetime(moment: datetime | None, missing: str = "—") -> str:
+    """An aware moment as Berlin wall-clock time, in the active language:
+    2026-11-21 07:05 UTC → ``"21.11.2026 08:05"`` / ``"21 Nov 2026, 08:05"``.
 
     Aware values are shown in the portal's time zone (``TIME_ZONE``, Europe/Berlin), as
     the templates' ``|date`` filter does; naive values as they are.
@@ -35,4 +67,12 @@ def format_datetime_de(moment: datetime | None, missing: str = "—") -> str:
         return missing
     if timezone.is_aware(moment):
         moment = timezone.localtime(moment)
+    if english_active():
+        return f"{format_date_en(moment)}, {moment.hour:02d}:{moment.minute:02d}"
     return f"{format_date_de(moment)} {moment.hour:02d}:{moment.minute:02d}"
+
+
+def format_datetime_de(moment: datetime | None, missing: str = "—") -> str:
+    """Always German: ``"21.11.2026 08:05"`` (Berlin time for aware values)."""
+    with translation.override("de"):
+        return format_datetime(moment, missing)

@@ -42,16 +42,34 @@ def sum_money(amounts: Iterable[Decimal]) -> Decimal:
     return sum((D(a) for a in amounts), ZERO)
 
 
-def format_eur(amount: Decimal) -> str:
-    """German display format: ``Decimal("1299")`` → ``"1.299,00 €"``. Only for showing."""
-    amount = round_cents(amount)
-    sign = "-" if amount < 0 else ""
+def _grouped(amount: Decimal, thousands: str, decimal: str) -> str:
     whole, cents = f"{abs(amount):.2f}".split(".")
     groups = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
-    return f"{sign}{'.'.join(groups)},{cents} €"
+    return f"{thousands.join(groups)}{decimal}{cents}"
+
+
+def format_eur_de(amount: Decimal) -> str:
+    """Always German: ``Decimal("1299")`` → ``"1.299,00 €"``, ``-12`` → ``"-12,00 €"``."""
+    amount = round_cents(amount)
+    return f"{'-' if amount < 0 else ''}{_grouped(amount, '.', ',')} €"
+
+
+def format_eur_en(amount: Decimal) -> str:
+    """Always English: ``Decimal("1299")`` → ``"€1,299.00"``, ``-12`` → ``"-€12.00"``."""
+    amount = round_cents(amount)
+    return f"{'-' if amount < 0 else ''}€{_grouped(amount, ',', '.')}"
+
+
+def format_eur(amount: Decimal) -> str:
+    """An amount for its reader, in the active language (docs/i18n.md): German
+    ``"1.299,00 €"``, English ``"€1,299.00"``. Only for showing — machine formats (Factur-X,
+    SEPA XML, DATEV, CSV, the API's JSON) write the plain number."""
+    from vendorportal.formats import english_active
+
+    return format_eur_en(amount) if english_active() else format_eur_de(amount)
 
 
 def german_decimal_text(text: str) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 _local = threading.local()
 
@@ -103,12 +104,14 @@ def render_pdf_cached(template_name: str, context: dict, *, folder: str | Path) 
     the data, the date it states, the template, the letterhead, the language: a changed price
     is a new version and renders anew; the same HTML is never rendered twice, also after a
     restart. The file is written whole under a temporary name and renamed (two processes
-    rendering the same version at once leave one complete file); older versions are removed.
+    rendering the same version at once leave one complete file); older versions in the same
+    language are removed — the German and the English price list are both current and kept.
     Template rendering costs milliseconds, WeasyPrint the second this saves.
     """
     html = _document_html(template_name, context)
     folder = Path(folder)
-    path = folder / f"{hashlib.sha256(html.encode()).hexdigest()}.pdf"
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    path = folder / f"{language}-{hashlib.sha256(html.encode()).hexdigest()}.pdf"
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -119,6 +122,7 @@ def render_pdf_cached(template_name: str, context: dict, *, folder: str | Path) 
     temporary.write_bytes(pdf)
     os.replace(temporary, path)
     for older in folder.glob("*.pdf"):
-        if older != path:
+        # this language's older versions, and files named before the language prefix
+        if older != path and (older.name.startswith(f"{language}-") or "-" not in older.stem):
             older.unlink(missing_ok=True)
     return pdf

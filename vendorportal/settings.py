@@ -205,6 +205,8 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "de"
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Display formats per language (|date:"SHORT_DATE_FORMAT"): German 06.12.2026, English 6 Dec 2026.
+FORMAT_MODULE_PATH = ["vendorportal.locale_formats"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True

@@ -11,7 +11,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 
 # --- plausibility bounds (issue 8) -------------------------------------------------------
 # Contract, release and decommissioning dates of this business lie between 2000-01-01 and
@@ -29,7 +29,7 @@ def validate_plausible_date(value) -> None:
     if value is not None and not PLAUSIBLE_FIRST_DAY <= value <= PLAUSIBLE_LAST_DAY:
         raise ValidationError(
             _("Bitte ein Datum zwischen dem %(first)s und dem %(last)s angeben.")
-            % {"first": format_date_de(PLAUSIBLE_FIRST_DAY), "last": format_date_de(PLAUSIBLE_LAST_DAY)},
+            % {"first": format_date(PLAUSIBLE_FIRST_DAY), "last": format_date(PLAUSIBLE_LAST_DAY)},
             code="implausible_date",
         )
 

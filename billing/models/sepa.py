@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 from billing.exceptions import SepaMandateRefused
 from billing.models._common import MONEY
 from vendorportal import clock
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.parties import validators as party_validators
 
 # SEPA core direct debits exist since 2009-11-02; a mandate signed earlier is a typo.
@@ -206,7 +206,7 @@ class SepaMandate(models.Model):
         if self.revoked_on is not None:
             raise SepaMandateRefused(
                 _("Das Mandat %(reference)s wurde schon am %(date)s widerrufen.")
-                % {"reference": self.reference, "date": format_date_de(self.revoked_on)},
+                % {"reference": self.reference, "date": format_date(self.revoked_on)},
                 code="mandate_revoked",
             )
         if self.signed_on is not None and on < self.signed_on:

@@ -17,7 +17,7 @@ import holidays
 from django.utils.translation import gettext as _
 
 from billing.exceptions import BillingInputError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.money import ZERO, D, round_cents
 from vendorportal.periods import month_period_end
 
@@ -147,7 +147,7 @@ def payment_terms(
             PREPAYMENT,
             due,
             _("Vorkasse: Die Lieferung erfolgt nach Zahlungseingang, spätestens zahlbar bis %(date)s.")
-            % {"date": format_date_de(due)},
+            % {"date": format_date(due)},
         )
     if monthly_amount is not None and has_mandate and not mandate_suspended:
         if D(monthly_amount) < 0:
@@ -161,12 +161,12 @@ def payment_terms(
 def direct_debit_text(collection_day: date) -> str:
     """The pre-notification sentence of a direct-debit invoice (ORD-8)."""
     return _("Der Betrag wird am %(date)s per SEPA-Basislastschrift eingezogen.") % {
-        "date": format_date_de(collection_day)
+        "date": format_date(collection_day)
     }
 
 
 def transfer_terms(due: date) -> PaymentTerms:
     """Payment by bank transfer, due on ``due`` (ORD-8)."""
     return PaymentTerms(
-        TRANSFER, due, _("Zahlbar ohne Abzug bis %(date)s per Überweisung.") % {"date": format_date_de(due)}
+        TRANSFER, due, _("Zahlbar ohne Abzug bis %(date)s per Überweisung.") % {"date": format_date(due)}
     )

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from billing.exceptions import BillingInputError
 from billing.rules.invoices import HUNDRED
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.money import ZERO, D, round_cents
 
 # --- Dunning (issue 18): levels, deadlines, the B2B flat fee and default interest -----------------
@@ -159,7 +159,7 @@ def default_interest(
         return DefaultInterest(principal, start, through, (), ZERO)
     rates = sorted((valid_from, D(rate)) for valid_from, rate in base_rates)
     if not rates or rates[0][0] > start:
-        raise BillingInputError(_("Für den %(date)s ist kein Basiszinssatz erfasst.") % {"date": format_date_de(start)})
+        raise BillingInputError(_("Für den %(date)s ist kein Basiszinssatz erfasst.") % {"date": format_date(start)})
     spans: list[InterestSpan] = []
     for index, (valid_from, base) in enumerate(rates):
         valid_to = rates[index + 1][0] - timedelta(days=1) if index + 1 < len(rates) else half_year_end(valid_from)
@@ -177,6 +177,6 @@ def default_interest(
                 "Für den %(date)s ist kein Basiszinssatz erfasst; bitte den Basiszinssatz des Halbjahres "
                 "nachtragen (Deutsche Bundesbank)."
             )
-            % {"date": format_date_de(covered_to + timedelta(days=1))}
+            % {"date": format_date(covered_to + timedelta(days=1))}
         )
     return DefaultInterest(principal, start, through, tuple(spans), round_cents(sum((s.amount for s in spans), ZERO)))

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from billing.rules.collection import PAYMENT_DAYS, TRANSFER, PaymentTerms, transfer_terms
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 
 # --- Charges and returned direct debits (issue 18; ORD-8 / SEPA) ------------------------------
 
@@ -37,7 +37,7 @@ def charges_payment_terms(invoice_date: date) -> PaymentTerms:
         terms.means,
         terms.due_date,
         _("Zahlbar ohne Abzug bis %(date)s per Überweisung; Nebenforderungen ziehen wir nicht per Lastschrift ein.")
-        % {"date": format_date_de(terms.due_date)},
+        % {"date": format_date(terms.due_date)},
     )
 
 
@@ -51,7 +51,7 @@ def returned_debit_terms(processed_on: date) -> PaymentTerms:
         TRANSFER,
         due,
         _("Die Lastschrift wurde zurückgegeben; zahlbar ohne Abzug bis %(date)s per Überweisung.")
-        % {"date": format_date_de(due)},
+        % {"date": format_date(due)},
     )
 
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from billing.exceptions import BillingInputError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.money import ZERO, D, round_cents
 from vendorportal.periods import add_months, first_of_next_month, month_end, month_period_end
 
@@ -269,5 +269,5 @@ def months_in_period(start: date, end: date) -> int:
             return months
     raise BillingInputError(
         _("%(start)s–%(end)s ist kein Zeitraum aus ganzen Monaten.")
-        % {"start": format_date_de(start), "end": format_date_de(end)}
+        % {"start": format_date(start), "end": format_date(end)}
     )

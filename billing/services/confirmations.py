@@ -24,7 +24,7 @@ from billing.constants import CONFIRMATION_KIND
 from billing.exceptions import BillingError
 from billing.models import Confirmation, SepaMandate, ServicePlan, Subscription
 from vendorportal import clock
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.i18n import for_partner
 from vendorportal.models import OutboxMessage
 from vendorportal.money import format_eur
@@ -115,7 +115,7 @@ def _subscription_facts(sub: Subscription) -> list:
             _("%(months)s Monate, bis %(end)s")
             % {
                 "months": sub.minimum_months,
-                "end": format_date_de(sub.minimum_end),
+                "end": format_date(sub.minimum_end),
             },
         ),
     ]
@@ -130,9 +130,9 @@ def confirmation_subscription_notice(*, subscription: Subscription, preview, by=
     with for_partner(subscription.partner):
         special = preview.special
         facts = _subscription_facts(subscription) + [
-            (_("Kündigung eingegangen am"), format_date_de(preview.notice_on)),
+            (_("Kündigung eingegangen am"), format_date(preview.notice_on)),
             (_("Art der Kündigung"), _("Sonderkündigung") if special else _("ordentliche Kündigung")),
-            (_("Vertragsende (letzter Tag)"), format_date_de(preview.ends_on)),
+            (_("Vertragsende (letzter Tag)"), format_date(preview.ends_on)),
         ]
         if len(preview.subscriptions) > 1:
             facts.append(
@@ -191,7 +191,7 @@ def confirmation_tier_change(*, change, preview, by=None) -> Confirmation:
                     "product": sub.product.name,
                     "what": what,
                     "price": format_eur(preview.monthly_price),
-                    "date": format_date_de(preview.effective_from),
+                    "date": format_date(preview.effective_from),
                 },
                 _("Laufzeit, Beginn und Abrechnungsintervall bleiben unverändert."),
             ],
@@ -201,7 +201,7 @@ def confirmation_tier_change(*, change, preview, by=None) -> Confirmation:
                 (_("Bisheriger Monatspreis je Lizenz"), format_eur(preview.current_price)),
                 (_("Neuer Monatspreis je Lizenz"), format_eur(preview.monthly_price)),
                 (_("Neuer Monatspreis gesamt (netto)"), format_eur(total)),
-                (_("Gilt ab Abrechnungszeitraum ab"), format_date_de(preview.effective_from)),
+                (_("Gilt ab Abrechnungszeitraum ab"), format_date(preview.effective_from)),
             ],
             by=by,
         )
@@ -218,7 +218,7 @@ def _plan_facts(plan: ServicePlan) -> list:
         (_("Endkunde"), installation.customer.company),
         (installation.get_identifier_kind_display(), installation.identifier),
         (_("Jahrespreis (netto)"), format_eur(plan.yearly_price)),
-        (_("Beginn"), format_date_de(plan.starts_on)),
+        (_("Beginn"), format_date(plan.starts_on)),
     ]
 
 
@@ -226,10 +226,10 @@ def confirmation_plan_booking(*, service_plan: ServicePlan, by=None) -> Confirma
     """A service plan booked (SUB-8): plan, server key, price, start, how it can be ended."""
     with for_partner(service_plan.partner):
         facts = _plan_facts(service_plan) + [
-            (_("gebucht am"), format_date_de(service_plan.signed_on)),
+            (_("gebucht am"), format_date(service_plan.signed_on)),
             (
                 _("Abrechnung"),
-                _("jährlich im Voraus, ab %(date)s") % {"date": format_date_de(service_plan.billed_from)},
+                _("jährlich im Voraus, ab %(date)s") % {"date": format_date(service_plan.billed_from)},
             ),
             (_("Kündigung"), _("mit 3 Monaten Frist zum Ende eines Planjahres")),
         ]
@@ -241,14 +241,14 @@ def confirmation_plan_booking(*, service_plan: ServicePlan, by=None) -> Confirma
             % {
                 "plan": service_plan.get_plan_display(),
                 "id": service_plan.installation.identifier,
-                "start": format_date_de(service_plan.starts_on),
+                "start": format_date(service_plan.starts_on),
                 "price": format_eur(service_plan.yearly_price),
             },
         ]
         if service_plan.retroactive:
             paragraphs.append(
                 _("Die Buchung gilt rückwirkend ohne Aufschlag; berechnet wird ab %(date)s.")
-                % {"date": format_date_de(service_plan.billed_from)}
+                % {"date": format_date(service_plan.billed_from)}
             )
         return _confirm(
             kind=Confirmation.PLAN_BOOKING,
@@ -274,8 +274,8 @@ def confirmation_plan_notice(*, service_plan: ServicePlan, preview, by=None) -> 
             paragraphs=[_("wir bestätigen den Eingang Ihrer Kündigung."), preview.text],
             facts=_plan_facts(service_plan)
             + [
-                (_("Kündigung eingegangen am"), format_date_de(preview.notice_on)),
-                (_("Vertragsende (letzter Tag)"), format_date_de(preview.ends_on)),
+                (_("Kündigung eingegangen am"), format_date(preview.notice_on)),
+                (_("Vertragsende (letzter Tag)"), format_date(preview.ends_on)),
             ],
             by=by,
         )
@@ -312,9 +312,9 @@ def confirmation_mandate(*, mandate: SepaMandate, event: str, by=None) -> Confir
             (_("BIC"), mandate.bic),
             (
                 _("unterschrieben am"),
-                format_date_de(mandate.signed_on) if mandate.signed_on else _("wartet auf Unterschrift"),
+                format_date(mandate.signed_on) if mandate.signed_on else _("wartet auf Unterschrift"),
             ),
-            (_("widerrufen am"), format_date_de(mandate.revoked_on) if mandate.revoked_on else ""),
+            (_("widerrufen am"), format_date(mandate.revoked_on) if mandate.revoked_on else ""),
         ]
         if event == MANDATE_CREATED:
             kind, key, title = (
@@ -326,7 +326,7 @@ def confirmation_mandate(*, mandate: SepaMandate, event: str, by=None) -> Confir
                 text = _(
                     "wir bestätigen das SEPA-Lastschriftmandat %(ref)s, unterschrieben am %(date)s. Ab jetzt ziehen "
                     "wir fällige Beträge nach Vorabankündigung auf der Rechnung von diesem Konto ein."
-                ) % {"ref": mandate.reference, "date": format_date_de(mandate.signed_on)}
+                ) % {"ref": mandate.reference, "date": format_date(mandate.signed_on)}
             else:
                 text = _(
                     "wir haben das SEPA-Lastschriftmandat %(ref)s angelegt. Es wird wirksam, sobald uns das "
@@ -338,7 +338,7 @@ def confirmation_mandate(*, mandate: SepaMandate, event: str, by=None) -> Confir
             text = _(
                 "wir bestätigen den Eingang des unterschriebenen SEPA-Lastschriftmandats %(ref)s vom %(date)s. Ab "
                 "jetzt ziehen wir fällige Beträge nach Vorabankündigung auf der Rechnung von diesem Konto ein."
-            ) % {"ref": mandate.reference, "date": format_date_de(mandate.signed_on)}
+            ) % {"ref": mandate.reference, "date": format_date(mandate.signed_on)}
         elif event == MANDATE_CHANGED:
             kind, title = Confirmation.MANDATE_CHANGED, _("Änderung Ihres SEPA-Lastschriftmandats")
             key = f"mandate-changed:{mandate.pk}:{mandate.reference}:{mandate.iban}:{mandate.bic}:{mandate.signed_on}"
@@ -358,7 +358,7 @@ def confirmation_mandate(*, mandate: SepaMandate, event: str, by=None) -> Confir
             ) or _(
                 "wir bestätigen den Widerruf des SEPA-Lastschriftmandats %(ref)s zum %(date)s. Ab diesem Tag ziehen "
                 "wir unter diesem Mandat nichts mehr ein."
-            ) % {"ref": mandate.reference, "date": format_date_de(mandate.revoked_on)}
+            ) % {"ref": mandate.reference, "date": format_date(mandate.revoked_on)}
         else:
             raise BillingError(f"unknown mandate event {event!r}")
         return _confirm(
@@ -379,7 +379,7 @@ def confirmation_mandate(*, mandate: SepaMandate, event: str, by=None) -> Confir
 def confirmation_context(confirmation: Confirmation) -> dict:
     return {
         "confirmation": confirmation,
-        "date": format_date_de(confirmation.confirmed_on),
+        "date": format_date(confirmation.confirmed_on),
         "address": confirmation.address,
         "paragraphs": confirmation.paragraphs,
         "facts": confirmation.facts,

@@ -40,7 +40,7 @@ from billing.exceptions import BillingError, BillingInputError, DunningRefused
 from billing.models import BaseRate, DunningBlock, DunningNotice, DunningPause, Invoice, Subscription
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.i18n import for_partner
 from vendorportal.money import ZERO, format_eur
 from vendorportal.outbox import outbox_enqueue
@@ -183,8 +183,8 @@ def _issue(*, invoice: Invoice, level: int, today: date, rates) -> DunningNotice
 def _charge_text(notice: DunningNotice, text: str, facts: dict) -> str:
     """A charge's text in the partner's language: it becomes a line of the partner's "Rechnung
     über Nebenforderungen" (issue 21, docs/i18n.md), whoever runs the dunning job."""
-    with for_partner(notice.invoice.partner):
-        return _(text) % facts
+    with for_partner(notice.invoice.partner):  # dates formatted in that language too
+        return _(text) % {key: format_date(v) if isinstance(v, date) else v for key, v in facts.items()}
 
 
 def dunning_charge(*, notice: DunningNotice) -> list:
@@ -207,7 +207,7 @@ def dunning_charge(*, notice: DunningNotice) -> list:
                 description=_charge_text(
                     notice,
                     gettext_noop("Mahnpauschale (§ 288 Abs. 5 BGB) zu %(number)s, letzte Mahnung vom %(date)s"),
-                    {"number": notice.invoice.number, "date": format_date_de(notice.issued_on)},
+                    {"number": notice.invoice.number, "date": notice.issued_on},
                 ),
                 source_invoice=notice.invoice,
                 dedup_key=f"dunning-fee:{notice.pk}",
@@ -225,8 +225,8 @@ def dunning_charge(*, notice: DunningNotice) -> list:
                     gettext_noop("Verzugszinsen (§ 288 Abs. 2 BGB) zu %(number)s vom %(start)s bis %(end)s"),
                     {
                         "number": notice.invoice.number,
-                        "start": format_date_de(date.fromisoformat(spans[0][0])),
-                        "end": format_date_de(date.fromisoformat(spans[-1][1])),
+                        "start": date.fromisoformat(spans[0][0]),
+                        "end": date.fromisoformat(spans[-1][1]),
                     },
                 ),
                 source_invoice=notice.invoice,
@@ -255,8 +255,8 @@ def _address(invoice: Invoice) -> list[str]:
 def _span_text(span) -> str:
     start, end, days, base, rate = span
     return _("%(start)s–%(end)s: %(days)s Tage zu %(rate)s %% (Basiszinssatz %(base)s %% + 9 Prozentpunkte)") % {
-        "start": format_date_de(date.fromisoformat(start)),
-        "end": format_date_de(date.fromisoformat(end)),
+        "start": format_date(date.fromisoformat(start)),
+        "end": format_date(date.fromisoformat(end)),
         "days": days,
         "rate": str(rate).replace(".", ","),
         "base": str(base).replace(".", ","),
@@ -268,9 +268,9 @@ def _texts(notice: DunningNotice) -> tuple[list[str], str, list[str]]:
     invoice = notice.invoice
     facts = {
         "number": invoice.number,
-        "date": format_date_de(invoice.issue_date),
-        "due_date": format_date_de(invoice.due_date),
-        "deadline": format_date_de(notice.deadline),
+        "date": format_date(invoice.issue_date),
+        "due_date": format_date(invoice.due_date),
+        "deadline": format_date(notice.deadline),
         "open": format_eur(notice.open_amount),
         "total": format_eur(notice.open_amount + notice.claim),
     }
@@ -341,10 +341,10 @@ def dunning_notice_context(notice: DunningNotice) -> dict:
         "notice": {
             "title": notice.title,
             "address": _address(invoice),
-            "date": format_date_de(notice.issued_on),
+            "date": format_date(notice.issued_on),
             "invoice_number": invoice.number,
-            "invoice_date": format_date_de(invoice.issue_date),
-            "due_date": format_date_de(invoice.due_date),
+            "invoice_date": format_date(invoice.issue_date),
+            "due_date": format_date(invoice.due_date),
             "paragraphs": before,
             "deadline_text": deadline,
             "after": after,
@@ -354,8 +354,8 @@ def dunning_notice_context(notice: DunningNotice) -> dict:
             "has_claim": notice.level == rules.DUNNING_FINAL,
             "fee": format_eur(notice.fee),
             "interest": format_eur(notice.interest),
-            "interest_start": format_date_de(date.fromisoformat(spans[0][0])) if spans else "",
-            "interest_end": format_date_de(date.fromisoformat(spans[-1][1])) if spans else "",
+            "interest_start": format_date(date.fromisoformat(spans[0][0])) if spans else "",
+            "interest_end": format_date(date.fromisoformat(spans[-1][1])) if spans else "",
             "interest_days": sum(span[2] for span in spans),
             "spans": [_span_text(span) for span in spans],
             "total": format_eur(notice.open_amount + notice.claim),
@@ -374,7 +374,7 @@ def _mail(notice: DunningNotice) -> tuple[str, str]:
                 _("Mahnpauschale: %(fee)s; Verzugszinsen bis %(date)s: %(interest)s (mit der nächsten Rechnung).")
                 % {
                     "fee": format_eur(notice.fee),
-                    "date": format_date_de(notice.issued_on),
+                    "date": format_date(notice.issued_on),
                     "interest": format_eur(notice.interest),
                 },
                 "",

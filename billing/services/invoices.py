@@ -34,7 +34,7 @@ from billing.models import (
 )
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.i18n import for_partner
 from vendorportal.models import OutboxMessage
 from vendorportal.money import ZERO, format_eur, round_cents
@@ -178,7 +178,7 @@ def _invoice_mail(invoice: Invoice) -> tuple[str, str]:
                 "number": invoice.number,
                 "gross": format_eur(invoice.gross_total),
                 "invoice": invoice.credited_invoice.number,
-                "date": format_date_de(invoice.credited_invoice.issue_date),
+                "date": format_date(invoice.credited_invoice.issue_date),
             }
             subject = _("%(title)s %(number)s zur Rechnung %(invoice)s vom %(date)s") % facts
             intro = (

@@ -56,7 +56,7 @@ from billing.services.confirmations import (
     confirmation_mandate,
 )
 from vendorportal import clock
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.i18n import for_partner
 from vendorportal.money import format_eur, sum_money
 from vendorportal.outbox import outbox_enqueue
@@ -82,7 +82,7 @@ def _debit_notice(invoice: Invoice, *, old_date: date | None, old_reference: str
         if invoice.payment_means == rules.DIRECT_DEBIT:
             subject = _("Neuer Einzugstag für Rechnung %(number)s: %(date)s") % {
                 "number": invoice.number,
-                "date": format_date_de(invoice.due_date),
+                "date": format_date(invoice.due_date),
             }
             news = _(
                 "wir ziehen den offenen Betrag von %(amount)s zu unserer Rechnung %(number)s am %(date)s per "
@@ -91,7 +91,7 @@ def _debit_notice(invoice: Invoice, *, old_date: date | None, old_reference: str
             ) % {
                 "amount": amount,
                 "number": invoice.number,
-                "date": format_date_de(invoice.due_date),
+                "date": format_date(invoice.due_date),
                 "iban": group_iban(invoice.debtor_iban),
                 "reference": invoice.mandate_reference,
                 "creditor": settings.SEPA_CREDITOR_ID,
@@ -99,7 +99,7 @@ def _debit_notice(invoice: Invoice, *, old_date: date | None, old_reference: str
         else:
             subject = _("Rechnung %(number)s: bitte überweisen bis %(date)s") % {
                 "number": invoice.number,
-                "date": format_date_de(invoice.due_date),
+                "date": format_date(invoice.due_date),
             }
             news = _(
                 "den offenen Betrag von %(amount)s zu unserer Rechnung %(number)s ziehen wir nicht per Lastschrift "
@@ -107,14 +107,14 @@ def _debit_notice(invoice: Invoice, *, old_date: date | None, old_reference: str
             ) % {
                 "amount": amount,
                 "number": invoice.number,
-                "date": format_date_de(invoice.due_date),
+                "date": format_date(invoice.due_date),
                 "iban": group_iban(settings.VENDOR.get("iban", "")),
             }
         before = (
             _(
                 "Angekündigt war der Einzug am %(date)s unter dem Mandat %(reference)s; diese Ankündigung ersetzen wir hiermit."
             )
-            % {"date": format_date_de(old_date), "reference": old_reference}
+            % {"date": format_date(old_date), "reference": old_reference}
             if old_date
             else ""
         )
@@ -629,7 +629,7 @@ def sepa_export(*, through: date | None = None, by=None) -> SepaBatch | None:
     through = through or sepa_export_default_through(today)
     if through < today:
         _collection_refused(
-            _("„Einzüge bis“ %(date)s liegt vor dem heutigen Tag.") % {"date": format_date_de(through)},
+            _("„Einzüge bis“ %(date)s liegt vor dem heutigen Tag.") % {"date": format_date(through)},
             "sepa_collection_date",
         )
     direct_debits_reannounce(today=today)

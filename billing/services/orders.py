@@ -37,7 +37,7 @@ from licensing.models import Installation, License, Price, Product
 from licensing.selectors.catalog import price_for
 from vendorportal import clock
 from vendorportal.errors import PortalError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.parties.models import Partner
 from vendorportal.webhooks import constants as webhook_events
 from vendorportal.webhooks import payloads as webhook_payloads
@@ -72,7 +72,7 @@ def order_create_refusal(*, partner: Partner, installation: Installation, today:
     if not installation.is_active_on(today):
         return (
             _("Die Installation %(id)s ist seit %(date)s außer Betrieb; für sie kann nicht bestellt werden.")
-            % {"id": installation.identifier, "date": format_date_de(installation.decommissioned_on)},
+            % {"id": installation.identifier, "date": format_date(installation.decommissioned_on)},
             "decommissioned",
         )
     return None
@@ -652,7 +652,7 @@ def _book_maintenance(order: Order, lines: list[OrderLine], by) -> None:
                 "Das Softwarepflege-Angebot vom %(date)s gilt heute nicht mehr (neuer Tag oder inzwischen auf dem "
                 "System gebucht). Bitte den Preis neu berechnen und erneut bestätigen."
             )
-            % {"date": format_date_de(order.order_date)},
+            % {"date": format_date(order.order_date)},
             "stale_swp_quote",
         )
     try:
@@ -856,7 +856,7 @@ def _price(product: Product, kind: str, on: date, tier: str, term_months: int) -
                 "Für %(name)s (%(variant)s) gibt es in der am %(date)s gültigen Preisliste keinen Preis. Bitte den "
                 "Vertrieb bitten, ihn zu hinterlegen."
             )
-            % {"name": product.name, "variant": variant, "date": format_date_de(on)},
+            % {"name": product.name, "variant": variant, "date": format_date(on)},
             code="missing_price",
         )
     return price

@@ -53,7 +53,7 @@ from billing.models.sepa import group_iban
 from billing.services.charges import charge_add
 from billing.services.mandates import invoice_debit_returned, sepa_mandate_suspend
 from vendorportal import clock
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.i18n import for_partner
 from vendorportal.money import ZERO, D, format_eur
 from vendorportal.outbox import outbox_enqueue
@@ -113,14 +113,14 @@ def _return_mail(invoice: Invoice, item: SepaBatchItem, entry: BankEntry, reason
         due = selectors.invoice_amount_due(invoice)
         facts = {
             "number": invoice.number,
-            "issued": format_date_de(invoice.issue_date),
+            "issued": format_date(invoice.issue_date),
             "amount": format_eur(item.amount),
-            "collected": format_date_de(item.collection_date or item.batch.collection_date),
-            "returned": format_date_de(entry.booked_on),
+            "collected": format_date(item.collection_date or item.batch.collection_date),
+            "returned": format_date(entry.booked_on),
             "code": reason.code,
             "why": rules.return_reason(reason.code).text,  # in the partner's language
             "due": format_eur(due),
-            "date": format_date_de(invoice.due_date),
+            "date": format_date(invoice.due_date),
             "iban": group_iban(vendor.get("iban", "")),
             "bic": vendor.get("bic", ""),
             "bank": vendor.get("bank_name", ""),
@@ -201,7 +201,7 @@ def _book_one(
     with for_partner(invoice.partner):
         description = _("Rücklastschrift zu Rechnung %(number)s, eingezogen am %(date)s (Grund %(code)s)") % {
             "number": invoice.number,
-            "date": format_date_de(item.collection_date or item.batch.collection_date),
+            "date": format_date(item.collection_date or item.batch.collection_date),
             "code": reason.code,
         }
         suspend_reason = _("Rücklastschrift %(code)s zu %(number)s: %(why)s") % {

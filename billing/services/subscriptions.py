@@ -26,7 +26,7 @@ from licensing.models import Installation, Product
 from licensing.rules import SERVER_KEY, tier_for
 from licensing.selectors.catalog import price_for
 from vendorportal import clock
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.jobs import recorded_job
 from vendorportal.money import format_eur, round_cents
 from vendorportal.sequences import next_document_number
@@ -141,26 +141,26 @@ def _notice_refusal(subscriptions: list[Subscription], notice_on: date, today: d
     if notice_on > today:
         _refuse(
             _("Der Eingang der Kündigung (%(date)s) liegt in der Zukunft; bitte den Tag des Eingangs angeben.")
-            % {"date": format_date_de(notice_on)},
+            % {"date": format_date(notice_on)},
             "notice_in_future",
         )
     for sub in subscriptions:
         if sub.ends_on is not None and sub.ends_on < today:
             _refuse(
                 _("Das Abo %(ref)s endete am %(end)s; es kann nicht mehr gekündigt werden.")
-                % {"ref": sub.reference, "end": format_date_de(sub.ends_on)},
+                % {"ref": sub.reference, "end": format_date(sub.ends_on)},
                 "ended",
             )
         if sub.notice_on is not None:
             _refuse(
                 _("Das Abo %(ref)s ist bereits gekündigt (Eingang %(notice)s) und endet am %(end)s.")
-                % {"ref": sub.reference, "notice": format_date_de(sub.notice_on), "end": format_date_de(sub.ends_on)},
+                % {"ref": sub.reference, "notice": format_date(sub.notice_on), "end": format_date(sub.ends_on)},
                 "already_noticed",
             )
         if notice_on < sub.signed_on:
             _refuse(
                 _("Eine Kündigung kann nicht vor dem Abschluss des Abos %(ref)s (%(date)s) eingegangen sein.")
-                % {"ref": sub.reference, "date": format_date_de(sub.signed_on)},
+                % {"ref": sub.reference, "date": format_date(sub.signed_on)},
                 "notice_before_signing",
             )
 
@@ -188,7 +188,7 @@ def subscription_notice_preview(subscription: Subscription, notice_on: date, *, 
                     "STARFACE-Version, zu der seit drei Monaten eine kompatible Modulversion fehlt, oder die "
                     "Mindestlaufzeit ist vorbei."
                 )
-                % {"ref": subscription.reference, "date": format_date_de(notice_on)},
+                % {"ref": subscription.reference, "date": format_date(notice_on)},
                 "no_special_right",
             )
         ends_on = rules.special_termination_end(notice_on)
@@ -202,10 +202,10 @@ def subscription_notice_preview(subscription: Subscription, notice_on: date, *, 
     parts = [
         _("Kündigung eingegangen am %(notice)s: Das Abo %(ref)s (%(product)s) endet am %(end)s.")
         % {
-            "notice": format_date_de(notice_on),
+            "notice": format_date(notice_on),
             "ref": subscription.reference,
             "product": subscription.product.name,
-            "end": format_date_de(ends_on),
+            "end": format_date(ends_on),
         }
     ]
     if special:
@@ -217,8 +217,8 @@ def subscription_notice_preview(subscription: Subscription, notice_on: date, *, 
             )
             % {
                 "version": ground.pbx_version,
-                "released": format_date_de(ground.released_on),
-                "since": format_date_de(ground.right_from),
+                "released": format_date(ground.released_on),
+                "since": format_date(ground.right_from),
             }
         )
     else:
@@ -237,7 +237,7 @@ def subscription_notice_preview(subscription: Subscription, notice_on: date, *, 
                     "Hinweis: Wegen STARFACE %(version)s besteht ein Sonderkündigungsrecht; damit endete "
                     "das Abo schon am %(end)s."
                 )
-                % {"version": ground.pbx_version, "end": format_date_de(special_end)}
+                % {"version": ground.pbx_version, "end": format_date(special_end)}
             )
     return NoticePreview(notice_on, ends_on, special, ground if special else None, tuple(members), " ".join(parts))
 
@@ -347,14 +347,14 @@ def subscription_tier_change_preview(subscription: Subscription, *, tier: str = 
     if effective_from is None:
         _refuse(
             _("Das Abo %(ref)s endet am %(end)s; ein Staffelwechsel ist nicht mehr möglich.")
-            % {"ref": sub.reference, "end": format_date_de(sub.ends_on)},
+            % {"ref": sub.reference, "end": format_date(sub.ends_on)},
             "ended",
         )
     current_tier, current_users = selectors.subscription_tier_on(sub, effective_from)
     if (tier, users) == (current_tier, current_users):
         _refuse(
             _("Das Abo %(ref)s läuft ab %(date)s bereits mit %(what)s.")
-            % {"ref": sub.reference, "date": format_date_de(effective_from), "what": tier or f"{users} Benutzern"},
+            % {"ref": sub.reference, "date": format_date(effective_from), "what": tier or f"{users} Benutzern"},
             "same_tier",
         )
     price = _new_monthly_price(sub, tier, users, today)
@@ -425,7 +425,7 @@ def subscriptions_end_keys_block(*, today: date | None = None) -> int:
             subscription_keys_block(
                 subscription_reference=sub.reference,
                 reason=_("Abo %(ref)s endete am %(date)s.")
-                % {"ref": sub.reference, "date": format_date_de(sub.ends_on)},
+                % {"ref": sub.reference, "date": format_date(sub.ends_on)},
             )
             sub.keys_blocked_at = clock.now()
             sub.save(update_fields=["keys_blocked_at"])
@@ -455,7 +455,7 @@ def _plan_price(plan: str, on: date):
     if price is None:
         _plan_refuse(
             _("Für den Service-Plan %(plan)s gibt es in der am %(date)s gültigen Preisliste keinen Jahrespreis.")
-            % {"plan": plan.capitalize(), "date": format_date_de(on)},
+            % {"plan": plan.capitalize(), "date": format_date(on)},
             "missing_price",
         )
     return price.amount
@@ -510,7 +510,7 @@ def service_plan_book(
                 "id": installation.identifier,
                 "ref": existing.reference,
                 "plan": existing.get_plan_display(),
-                "start": format_date_de(existing.starts_on),
+                "start": format_date(existing.starts_on),
             },
             "already_booked",
         )
@@ -566,7 +566,7 @@ def service_plan_notice_preview(service_plan: ServicePlan, notice_on: date) -> P
     if service_plan.notice_on is not None:
         _plan_refuse(
             _("Der Service-Plan %(ref)s ist bereits gekündigt und endet am %(end)s.")
-            % {"ref": service_plan.reference, "end": format_date_de(service_plan.ends_on)},
+            % {"ref": service_plan.reference, "end": format_date(service_plan.ends_on)},
             "already_noticed",
         )
     if notice_on < service_plan.signed_on:
@@ -576,11 +576,11 @@ def service_plan_notice_preview(service_plan: ServicePlan, notice_on: date) -> P
         "Kündigung eingegangen am %(notice)s: Der Service-Plan %(ref)s (%(plan)s, %(price)s jährlich) endet mit "
         "3 Monaten Frist zum Ende des Planjahres am %(end)s."
     ) % {
-        "notice": format_date_de(notice_on),
+        "notice": format_date(notice_on),
         "ref": service_plan.reference,
         "plan": service_plan.get_plan_display(),
         "price": format_eur(service_plan.yearly_price),
-        "end": format_date_de(ends_on),
+        "end": format_date(ends_on),
     }
     return PlanNoticePreview(notice_on, ends_on, text)
 

@@ -80,8 +80,8 @@ def test_english_partner_gets_english_dunning_letters_and_charges_invoice(
     # printed in English with the German below (docs/i18n.md). Charges' texts are data to the
     # crawl's check, so they are asserted here.
     assert list(extra.lines.order_by("position").values_list("description", flat=True)) == [
-        "Flat-rate late payment fee (§ 288 para. 5 BGB) for RE-2025-000001, final dunning notice of 15.07.2025",
-        "Default interest (§ 288 para. 2 BGB) for RE-2025-000001 from 11.06.2025 to 15.07.2025",
+        "Flat-rate late payment fee (§ 288 para. 5 BGB) for RE-2025-000001, final dunning notice of 15 Jul 2025",
+        "Default interest (§ 288 para. 2 BGB) for RE-2025-000001 from 11 Jun 2025 to 15 Jul 2025",
     ]
     assert extra.vat_note.startswith("Nicht steuerbarer Schadensersatz")
     charges_pdf = [text for text in invoices if extra.number in text][0]
@@ -94,12 +94,12 @@ def test_english_partner_gets_english_dunning_letters_and_charges_invoice(
         "Final dunning notice: invoice RE-2025-000001",
     ], subjects
     final_letter = [html for name, html in rendered_documents if name == "documents/dunning_notice.html"][-1]
-    # Amounts keep the product's one display format (vendorportal.money.format_eur) in English too.
+    # Amounts and dates in English formats (docs/i18n.md): €40.00, 11 Jun 2025.
     for expected in (
         "Final dunning notice",
-        "Flat-rate late payment fee (§ 288 para. 5 BGB) 40,00 €",
-        "Default interest (§ 288 para. 2 BGB) from 11.06.2025 to 15.07.2025 (35 days) 49,18 €",
-        "Total claim 4.819,67 €",
+        "Flat-rate late payment fee (§ 288 para. 5 BGB) €40.00",
+        "Default interest (§ 288 para. 2 BGB) from 11 Jun 2025 to 15 Jul 2025 (35 days) €49.18",
+        "Total claim €4,819.67",
     ):
         assert expected in " ".join(visible_text(final_letter).split()), expected
     found = german_found(texts)
@@ -115,7 +115,7 @@ def test_english_partner_gets_an_english_returned_direct_debit_email(collected, 
     invoicing.invoicing_run(month=JAN, render_pdf=True)
     charges_invoice = Invoice.objects.get(partner=collected, number="RE-2027-000002")
     assert list(charges_invoice.lines.values_list("description", flat=True)) == [
-        "Returned direct debit for invoice RE-2026-000004, collected on 15.12.2026 (reason MD06)"
+        "Returned direct debit for invoice RE-2026-000004, collected on 15 Dec 2026 (reason MD06)"
     ]
     assert list(SepaMandate.objects.filter(partner=collected).values_list("suspended_reason", flat=True)) == [
         "Returned direct debit MD06 for RE-2026-000004: You objected to the direct debit and reclaimed the amount."

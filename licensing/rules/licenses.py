@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from licensing.constants import EDITION_CLOUD
 from licensing.exceptions import LicensingError
 from licensing.rules.identifiers import HARDWARE_ID, tier_user_limit
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 
 # --- LIC-3: why is my key not accepted? ---------------------------------------------
 
@@ -56,7 +56,7 @@ def diagnosis_message(
     if verdict == VERDICT_EXPIRED:
         return _(
             "Der Demo-Schlüssel ist am %(date)s abgelaufen. Für den weiteren Betrieb bitte das Modul kaufen oder mieten."
-        ) % {"date": format_date_de(expiry, missing="?")}
+        ) % {"date": format_date(expiry, missing="?")}
     if verdict == VERDICT_OTHER_SERVER_KEY:
         return _(
             "Der Schlüssel gehört zu einem anderen Serverlizenzschlüssel als %(identifier)s. Bitte den Serverlizenzschlüssel im Bereich Support-Informationen der Anlage mit dem auf dem Lieferschein vergleichen – beide bilden ein Lizenzpaar."
@@ -132,7 +132,7 @@ def demo_refusal(*, product_name: str, demo_allowed: bool, version_released_on: 
         return _(
             "Version vom %(date)s: Modulversionen vor 03/2019 können keine zeitlich beschränkten "
             "Schlüssel prüfen, deshalb gibt es für sie keine Demo-Schlüssel."
-        ) % {"date": format_date_de(version_released_on)}
+        ) % {"date": format_date(version_released_on)}
     return None
 
 

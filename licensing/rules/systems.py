@@ -31,7 +31,7 @@ from licensing.constants import (
     COMTREXX_BUSINESS,
 )
 from licensing.exceptions import InitialisationCodeError, MaintenanceInputError, MaintenanceRuleError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.periods import month_period_end
 
 # --- SYS-1: re-initialisation -------------------------------------------------------------
@@ -95,7 +95,7 @@ def tryout_refusal(model: str, tryout_started_on: date | None, has_purchased_use
         return _(
             "Für diese Anlage wurde der Tryout-Modus bereits am %(date)s gestartet; er ist je "
             "Anlage nur einmal möglich."
-        ) % {"date": format_date_de(tryout_started_on)}
+        ) % {"date": format_date(tryout_started_on)}
     if has_purchased_user_licenses:
         return _("Für diese Anlage wurden bereits Lizenzen erworben; ein Tryout-Modus ist danach nicht mehr möglich.")
     return None
@@ -286,7 +286,7 @@ def add_users_quote(coverage_end: date, order_date: date, users: int) -> Counter
                 "verlängern Sie zuerst die Softwarepflege für die vorhandenen Benutzer um 12 oder "
                 "36 Monate und fügen Sie die Benutzer danach hinzu."
             )
-            % {"last_day": format_date_de(add_users_last_day(coverage_end)), "end": format_date_de(coverage_end)},
+            % {"last_day": format_date(add_users_last_day(coverage_end)), "end": format_date(coverage_end)},
             code="add_users_too_late",
         )
     return _quote({PACK_1: users, SWP_DAY: users * remaining - users * ADD_USERS_GOODWILL_DAYS})
@@ -344,7 +344,7 @@ def renewal_quote(old_end: date, order_date: date, users: int, months: int) -> R
                     "Eine Verlängerung online ist nicht möglich; bitte wenden Sie sich direkt an "
                     "uns, wir verlängern sie für Sie."
                 )
-                % {"end": format_date_de(old_end)},
+                % {"end": format_date(old_end)},
                 code="not_renewable",
             )
         surcharge = True

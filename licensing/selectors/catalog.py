@@ -25,6 +25,8 @@ class ArticleRow:
     unit: str
     valid_from: date
     sample: bool
+    product_kind: str = ""  # Product.KIND_CHOICES: module, saas, service_plan, …
+    pricing_model: str = ""  # Product.PRICING_CHOICES: tiered, flat, per_started_5_users, …
 
 
 def prices_valid_on(on: date):
@@ -68,6 +70,8 @@ def article_rows(on: date) -> list[ArticleRow]:
             unit=p.unit,
             valid_from=p.price_list.valid_from,
             sample=p.price_list.is_sample,
+            product_kind=p.product.kind,
+            pricing_model=p.product.pricing_model,
         )
         for p in prices_valid_on(on).filter(product__active=True)
     ]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from licensing import rules
 from licensing.models import DeliveryNote, License
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 
 # Documents are dated in the vendor's time zone: a note created at 00:30 on
 # 1 January in Germany is a note of the new year, whatever UTC says.
@@ -112,7 +112,7 @@ def _license_context(lic: License, note_installation_id: int) -> dict:
         "is_demo": lic.kind == License.DEMO,
         "tier": lic.tier or "",
         "user_limit": _user_limit_text(lic),
-        "valid_until": format_date_de(lic.valid_until, missing=""),
+        "valid_until": format_date(lic.valid_until, missing=""),
         "serial": lic.serial,
         "bindings": [{"label": identifier_label(b.identifier_kind), "identifier": b.identifier} for b in bindings],
         "key": lic.key,
@@ -153,7 +153,7 @@ def delivery_note_context(note: DeliveryNote) -> dict:
     return {
         "note": {
             "number": note.number,
-            "date": format_date_de(document_date(note.created_at)),
+            "date": format_date(document_date(note.created_at)),
             "recipient_email": note.recipient_email,
         },
         "partner": {"name": partner.company, "address_lines": _address_lines(partner)},

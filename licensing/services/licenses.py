@@ -30,7 +30,7 @@ from licensing.models import (
     Product,
 )
 from vendorportal import clock
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.webhooks import constants as webhook_events
 from vendorportal.webhooks import payloads as webhook_payloads
 from vendorportal.webhooks.events import EventDraft, has_webhooks_exists, webhook_events_emit_many
@@ -93,7 +93,7 @@ def _check_issue(
                 _(
                     "Die Installation %(id)s ist seit %(date)s außer Betrieb; für sie werden keine Schlüssel mehr ausgestellt."
                 )
-                % {"id": inst.identifier, "date": format_date_de(inst.decommissioned_on)},
+                % {"id": inst.identifier, "date": format_date(inst.decommissioned_on)},
                 "decommissioned",
             )
     if kind == License.PURCHASE and not product.purchase_allowed:
@@ -925,7 +925,7 @@ def insight_refund_mark(*, own_use: InsightOwnUse, on: date) -> InsightOwnUse:
     own_use = InsightOwnUse.objects.select_for_update().get(pk=own_use.pk)
     if own_use.refunded_on:
         raise LicensingError(
-            _("Bereits am %(date)s erstattet.") % {"date": format_date_de(own_use.refunded_on)}, code="already_refunded"
+            _("Bereits am %(date)s erstattet.") % {"date": format_date(own_use.refunded_on)}, code="already_refunded"
         )
     if not insight_refund_due(own_use):
         raise LicensingError(

@@ -57,7 +57,7 @@ from licensing.models.installations import active_on_q
 from licensing.selectors.systems import MaintenanceReport, SystemOverview, maintenance_report_data
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.i18n import for_partner
 from vendorportal.jobs import recorded_job
 from vendorportal.models import OutboxMessage
@@ -145,21 +145,21 @@ def _system_line(notice: MaintenanceNotice) -> str:
     head = f"- {system.identifier}{name} ({system.get_edition_display()}, {system.customer.company}): "
     end = notice.coverage_end
     if notice.kind in (rules.NOTICE_60, rules.NOTICE_30):
-        return head + _("Softwarepflege bis %(end)s") % {"end": format_date_de(end)}
+        return head + _("Softwarepflege bis %(end)s") % {"end": format_date(end)}
     if notice.kind == rules.NOTICE_21:
         return head + _("Softwarepflege bis %(end)s; Benutzer hinzufügen nur bis %(last)s") % {
-            "end": format_date_de(end),
-            "last": format_date_de(rules.add_users_last_day(end)),
+            "end": format_date(end),
+            "last": format_date(rules.add_users_last_day(end)),
         }
     if notice.kind == rules.NOTICE_LAPSED:
         return head + _("abgelaufen am %(end)s; ohne Säumniszuschlag verlängerbar bis %(until)s") % {
-            "end": format_date_de(end),
-            "until": format_date_de(rules.surcharge_free_until(end)),
+            "end": format_date(end),
+            "until": format_date(rules.surcharge_free_until(end)),
         }
     return head + _("abgelaufen am %(end)s; Säumniszuschlag seit %(since)s; online verlängerbar bis %(until)s") % {
-        "end": format_date_de(end),
-        "since": format_date_de(rules.surcharge_free_until(end) + timedelta(days=1)),
-        "until": format_date_de(rules.online_renewal_until(end)),
+        "end": format_date(end),
+        "since": format_date(rules.surcharge_free_until(end) + timedelta(days=1)),
+        "until": format_date(rules.online_renewal_until(end)),
     }
 
 
@@ -211,7 +211,7 @@ def partner_notice_text(partner, notices: list[MaintenanceNotice], today: date) 
     body = [
         _("Guten Tag,"),
         "",
-        _("Hinweise zur Softwarepflege PBX Call Assist 5, Stand %(today)s:") % {"today": format_date_de(today)},
+        _("Hinweise zur Softwarepflege PBX Call Assist 5, Stand %(today)s:") % {"today": format_date(today)},
     ]
     for kind in rules.NOTICE_KINDS:
         if kind not in by_kind:
@@ -338,7 +338,7 @@ def maintenance_expiry_run(*, today: date) -> NoticeRun:
         with transaction.atomic():
             notices_claim(today=today, claim=claim)
             result = notices_enqueue(today=today, claim=claim)
-        lines = [f"Stichtag {format_date_de(today)}"]
+        lines = [f"Stichtag {format_date(today)}"]
         lines += [f"{rules.NOTICE_LABELS[kind]}: {result.counts[kind]}" for kind in rules.NOTICE_KINDS]
         lines.append(f"E-Mails zum Versand eingeplant: {result.emails}")
         if result.refused:
@@ -367,7 +367,7 @@ def _report_row(row: SystemOverview) -> dict:
         "model": system.get_edition_display(),
         "customer": system.customer.company,
         "users": row.call_assist_users,
-        "coverage_end": format_date_de(row.coverage_end),
+        "coverage_end": format_date(row.coverage_end),
         "state": row.swp_state_label,
         "surcharge_days": row.renewal.surcharge_days if row.renewal else 0,
         "renewal": row.renewal.net_total_display if row.renewal else "—",
@@ -379,9 +379,9 @@ def maintenance_report_context(report: MaintenanceReport) -> dict:
     """Display values of the weekly report (German dates and amounts); the template
     only lays them out (STYLE 7)."""
     return {
-        "today": format_date_de(report.today),
-        "expiring_until": format_date_de(report.expiring_until),
-        "lapsed_since": format_date_de(report.lapsed_since),
+        "today": format_date(report.today),
+        "expiring_until": format_date(report.expiring_until),
+        "lapsed_since": format_date(report.lapsed_since),
         "expiring_count": report.expiring_count,
         "lapsed_count": report.lapsed_count,
         "renewal_total": format_eur(report.renewal_total),
@@ -407,7 +407,7 @@ def report_week(today: date) -> str:
 
 
 def _report_mail_text(report: MaintenanceReport) -> tuple[str, str]:
-    subject = _("Softwarepflege-Bericht vom %(today)s") % {"today": format_date_de(report.today)}
+    subject = _("Softwarepflege-Bericht vom %(today)s") % {"today": format_date(report.today)}
     body = "\n".join(
         [
             _("Im Anhang der wöchentliche Bericht zur Softwarepflege PBX Call Assist 5."),
@@ -482,7 +482,7 @@ def maintenance_report_weekly(*, today: date) -> MaintenanceWeeklyReport:
         existing = MaintenanceWeeklyReport.objects.filter(week=week).first()
         if existing is not None:
             run.summary = (
-                f"Bericht der Woche {week} besteht bereits (Stichtag {format_date_de(existing.report_date)}): "
+                f"Bericht der Woche {week} besteht bereits (Stichtag {format_date(existing.report_date)}): "
                 "keine zweite E-Mail"
             )
             return existing
@@ -493,7 +493,7 @@ def maintenance_report_weekly(*, today: date) -> MaintenanceWeeklyReport:
             pdf = render_pdf(REPORT_TEMPLATE, {"report": maintenance_report_context(data)})
         report, created = _report_store(data=data, pdf=pdf)
         run.summary = (
-            f"Stichtag {format_date_de(today)}: {data.expiring_count} laufen ab, {data.lapsed_count} abgelaufen, "
+            f"Stichtag {format_date(today)}: {data.expiring_count} laufen ab, {data.lapsed_count} abgelaufen, "
             f"Verlängerungswert {format_eur(data.renewal_total)}; "
             + (
                 f"E-Mail an {settings.FINANCE_EMAIL} zum Versand eingeplant"

@@ -23,7 +23,7 @@ from licensing.exceptions import SystemLicensingError
 from licensing.models import Installation, MaintenanceCoverage, Reinitialisation, SystemLicense, Tryout
 from licensing.pricing import CallAssistQuote, price_cart, renewal_quote_priced
 from licensing.selectors.systems import call_assist_prices, license_totals, system_facts
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.i18n import for_partner
 from vendorportal.money import format_eur
 
@@ -307,7 +307,7 @@ def maintenance_confirm(
                 "Das Angebot vom %(date)s passt nicht mehr zum System %(serial)s (inzwischen wurde dort "
                 "Softwarepflege oder ein Benutzer gebucht). Bitte das Angebot neu berechnen."
             )
-            % {"date": format_date_de(quote.order_date), "serial": system.identifier},
+            % {"date": format_date(quote.order_date), "serial": system.identifier},
             code="stale_quote",
         )
     if quote.new_users:
@@ -351,7 +351,7 @@ def manual_coverage_refusal(*, installation: Installation, end: date) -> str | N
     if current_end is not None and end <= current_end:
         return _(
             "Die Softwarepflege dieses Systems läuft bereits bis %(end)s; ein neuer Zeitraum muss später enden."
-        ) % {"end": format_date_de(current_end)}
+        ) % {"end": format_date(current_end)}
     return None
 
 
@@ -429,13 +429,13 @@ def _renewal_quote_mail(*, installation: Installation, quote: CallAssistQuote, t
         % {
             "serial": installation.identifier,
             "customer": installation.customer.company,
-            "today": format_date_de(today),
+            "today": format_date(today),
         },
         "",
         _("Neue Softwarepflege: %(start)s bis %(end)s für %(users)s Benutzer (%(months)s Monate).")
         % {
-            "start": format_date_de(quote.coverage_start),
-            "end": format_date_de(quote.coverage_end),
+            "start": format_date(quote.coverage_start),
+            "end": format_date(quote.coverage_end),
             "users": quote.users,
             "months": quote.months,
         },

@@ -402,8 +402,9 @@ def test_price_list_pdf_shows_prices_in_german_format(client, member_login, cata
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
     assert "Preisliste" in text and "Stand 21.11.2026" in text
-    assert "Abo, Mindestlaufzeit 24 Monate 81-150 179,00 €" in text
-    assert "4.800,00 €" in text  # Call Recording 81-150 purchase
+    # CAT-3's example in the tier × term matrix: Call Recording, 81-150, bought 4.800,00 €; no
+    # 1-month term; 12, 24, 36 months 235,37 / 179,00 / 142,98 € a month (seed 001).
+    assert "81-150 4.800,00 € — 235,37 € 179,00 € 142,98 €" in " ".join(text.split())
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from vendorportal import clock
 from vendorportal.errors import PortalError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.outbox import outbox_enqueue
 
 from . import netguard, rules
@@ -176,7 +176,7 @@ def endpoint_pause_failing(*, endpoint: WebhookEndpoint) -> bool:
                     "(letzter Fehler siehe Zustellprotokoll). Wir haben ihn deshalb pausiert; neue Ereignisse "
                     "werden bis zur Fortsetzung nicht gesendet."
                 )
-                % {"url": endpoint.url, "since": format_date_de(timezone.localdate(endpoint.failing_since))},
+                % {"url": endpoint.url, "since": format_date(timezone.localdate(endpoint.failing_since))},
                 _(
                     "Bitte prüfen Sie den Empfänger und setzen Sie den Endpunkt im Portal unter „Webhooks“ fort; "
                     "einzelne Zustellungen können Sie dort erneut senden."

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from billing.finance import finance_journal_send, finance_open_items_send
 from vendorportal import clock
 from vendorportal.errors import PortalError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.money import format_eur
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -50,7 +50,7 @@ class Command(BaseCommand):
                 except ValueError:
                     self._fail("Bitte den Tag als JJJJ-MM-TT angeben, z. B. --open-items 2026-11-23.")
                 if on > today:
-                    self._fail(f"Der {format_date_de(on)} liegt in der Zukunft.")
+                    self._fail(f"Der {format_date(on)} liegt in der Zukunft.")
                 report, created = finance_open_items_send(on=on)
         except PortalError as refused:
             self._fail(str(refused.message))

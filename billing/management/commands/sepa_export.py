@@ -23,7 +23,7 @@ from billing import services
 from billing.services.mandates import sepa_export_default_through
 from vendorportal import clock
 from vendorportal.errors import PortalError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 from vendorportal.money import format_eur
 
 
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             self.fail(refused.message)
         if batch is None:
             self.stdout.write(
-                f"Keine angekündigten Lastschriften bis {format_date_de(through)}: keine Datei geschrieben."
+                f"Keine angekündigten Lastschriften bis {format_date(through)}: keine Datei geschrieben."
             )
             return
         out.write_text(batch.xml, encoding="utf-8")
@@ -68,5 +68,5 @@ class Command(BaseCommand):
             ngettext("%(n)s Lastschrift", "%(n)s Lastschriften", batch.count)
             % {"n": batch.count}
             + f" über {format_eur(batch.total)}, Einzug am "
-            f"{', '.join(format_date_de(day) for day in days)}, in {out} ({batch.message_id})."
+            f"{', '.join(format_date(day) for day in days)}, in {out} ({batch.message_id})."
         )

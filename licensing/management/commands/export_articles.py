@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from licensing.exports import ARTICLE_COLUMNS, article_csv_row
 from licensing.selectors.catalog import article_rows
 from vendorportal import clock
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         rows = article_rows(on)
         if not rows:
             raise CommandError(
-                f"Am {format_date_de(on)} gilt keine Preisliste. Erst „python manage.py load_catalog“ ausführen."
+                f"Am {format_date(on)} gilt keine Preisliste. Erst „python manage.py load_catalog“ ausführen."
             )
         writer = csv.writer(self.stdout, lineterminator="\n")
         writer.writerow(ARTICLE_COLUMNS)

@@ -13,7 +13,7 @@ from licensing import rules
 from licensing.models import Installation, License, ModuleVersion, Product
 from licensing.services.licenses import license_issue
 from vendorportal.errors import PortalError
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 
 
 class Command(BaseCommand):
@@ -89,6 +89,6 @@ class Command(BaseCommand):
         note = lic.delivery_notes.first()
         self.stdout.write(
             f"{product.name} {version.version} für {installation.identifier} ({lic.get_kind_display()}"
-            + (f", gültig bis {format_date_de(lic.valid_until)}" if lic.valid_until else "")
+            + (f", gültig bis {format_date(lic.valid_until)}" if lic.valid_until else "")
             + (f"); Lieferschein {note.number} an {note.recipient_email}" if note else ")")
         )

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from licensing import rules
 from licensing.services.maintenance_job import NOTICE_TITLES, maintenance_expiry_run
 from vendorportal import clock
-from vendorportal.formats import format_date_de
+from vendorportal.formats import format_date
 
 
 class Command(BaseCommand):
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         else:
             today = clock.today()
         result = maintenance_expiry_run(today=today)
-        self.stdout.write(f"Softwarepflege-Hinweise zum {format_date_de(today)}:")
+        self.stdout.write(f"Softwarepflege-Hinweise zum {format_date(today)}:")
         for kind in rules.NOTICE_KINDS:
             self.stdout.write(f"  {NOTICE_TITLES[kind]}: {result.counts[kind]}")
         self.stdout.write(f"  insgesamt: {sum(result.counts.values())}")
