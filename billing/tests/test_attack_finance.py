@@ -216,3 +216,24 @@ def test_two_imports_of_one_statement_at_once_book_once(invoices):
     assert 1 in outcomes, outcomes
     other = outcomes[1 - outcomes.index(1)]
     assert other == 0 or "eingelesen" in other, outcomes
+
+
+def test_export_index_writes_a_formula_name_as_text(modules, clock, tmp_path):
+    """index.csv goes to finance's spreadsheet: a partner named "=HYPERLINK(…)" is text there."""
+    import csv
+    import io
+    from datetime import date
+
+    from django.core.management import call_command
+
+    from billing import services
+    from billing.tests.factories import make_order, make_partner
+
+    clock.set(date(2026, 11, 21))
+    services.order_confirm(
+        order=make_order(make_partner(company='=HYPERLINK("http://x.example";"1")'), ("DHCP", "purchase", 0))
+    )
+    out = tmp_path / "export"
+    call_command("export_invoices", month="2026-11", out=str(out), stdout=io.StringIO())
+    rows = list(csv.reader((out / "index.csv").read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert rows[1][3] == '\'=HYPERLINK("http://x.example";"1")'
