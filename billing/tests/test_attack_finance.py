@@ -237,3 +237,30 @@ def test_export_index_writes_a_formula_name_as_text(modules, clock, tmp_path):
     call_command("export_invoices", month="2026-11", out=str(out), stdout=io.StringIO())
     rows = list(csv.reader((out / "index.csv").read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
     assert rows[1][3] == '\'=HYPERLINK("http://x.example";"1")'
+
+
+def test_datev_files_keep_one_line_per_row_whatever_the_partner_name(modules, clock):
+    """A partner name or address with a line break, a tab, a quote or an emoji: the DATEV files
+    keep one record per line (a break inside a field split the record for DATEV's import)."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from billing import datev, services
+    from billing.tests.factories import make_order, make_partner
+
+    clock.set(date(2026, 11, 21))
+    partner = make_partner(company='Muster\r\nKommunikation "GmbH"\t😀')
+    partner.street = "Hauptstr. 1\nHinterhaus"
+    partner.save()
+    services.order_confirm(order=make_order(partner, ("DHCP", "purchase", 0)))
+    export = datev.datev_export(month=date(2026, 11, 1), today=date(2026, 12, 2), created=timezone.now())
+    for content in (export.bookings, export.debtors):
+        lines = content.decode("cp1252").split("\r\n")
+        assert lines[-1] == ""
+        lines = lines[:-1]
+        assert all("\n" not in line and "\r" not in line and "\t" not in line for line in lines)
+        assert len(lines) > 2  # header line, column line, then one record per line
+        for record in lines[2:]:
+            assert record.count('"') % 2 == 0, record
+    assert len(export.bookings.decode("cp1252").split("\r\n")) == 2 + len(export.rows) + 1
