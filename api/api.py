@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
 
@@ -60,6 +61,62 @@ class TokenRateThrottle(AuthRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+class BodyRefused(Exception):
+    """A request body or parameter the API will not read; ``field`` names where."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def _nul_at(value, where: tuple = ()) -> tuple | None:
+    """The path of the first string (key or value) with a NUL character in ``value``, else None."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                return (*where, key)
+            found = _nul_at(inner, (*where, key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, inner in enumerate(value):
+            found = _nul_at(inner, (*where, index))
+            if found is not None:
+                return found
+    return None
+
+
+class StrictParser(Parser):
+    """JSON bodies and parameters without NUL characters: PostgreSQL cannot store them in a text
+    column (a DataError, a 500, after the services' checks) and no partner data contains them.
+    django-ninja turns anything the parser raises into a 400; :func:`_http_error` reads the
+    :class:`BodyRefused` behind it for a German detail with the field."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        self._refuse_nul(data)
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        parsed = super().parse_querydict(data, list_fields, request)
+        self._refuse_nul(parsed, query=True)
+        return parsed
+
+    @staticmethod
+    def _refuse_nul(data, query: bool = False) -> None:
+        where = _nul_at(data)
+        if where is not None:
+            field = ".".join(str(part) for part in where) or None
+            message = _("Das Feld „%(field)s“ enthält ein Nullzeichen; das ist nicht erlaubt.") % {
+                "field": field or "—"
+            }
+            if query:
+                raise ValidationError([{"loc": ("query", *where), "msg": message}])
+            raise BodyRefused(message, field)
+
+
 class ProblemApi(NinjaAPI):
     def create_response(self, request, data, *, status=200, temporal_response=None):
         response = super().create_response(request, data, status=status, temporal_response=temporal_response)
@@ -75,6 +132,7 @@ api = ProblemApi(
     auth=TokenAuth(),
     urls_namespace="api-v1",
     throttle=TokenRateThrottle(),
+    parser=StrictParser(),
 )
 
 
@@ -156,6 +214,14 @@ def _not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc):
+    cause = exc.__cause__
+    if isinstance(cause, BodyRefused):
+        return problem(
+            request, 422, "invalid", cause.message, errors=[{"field": cause.field, "message": cause.message}]
+        )
+    if exc.status_code == 400 and cause is not None:
+        # django-ninja's "Cannot parse request body" (broken JSON, wrong encoding) in German.
+        return problem(request, 400, "invalid_json", _("Der Inhalt der Anfrage ist kein gültiges JSON (UTF-8)."))
     return problem(request, exc.status_code, "http_error", str(exc))
 
 

@@ -175,7 +175,7 @@ class BankEntryAdmin(_ReadOnly):
     def get_urls(self):
         return [
             path(
-                "<path:object_id>/zuordnen/",
+                "<int:object_id>/zuordnen/",
                 self.admin_site.admin_view(self.assign_view),
                 name="billing_bankentry_assign",
             ),

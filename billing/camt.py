@@ -11,6 +11,7 @@ size limit; anything that does not fit is refused whole with a German message
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,10 @@ NAMESPACES = {
     "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08": "08",
 }
 MAX_BYTES = 50 * 1024 * 1024
+# The statement's own account: the shape of an IBAN (ISO 13616, at most 34 characters); the
+# account is stored with every entry and names the statement, so anything else is refused.
+IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+MAX_AMOUNT = Decimal("1E10")  # amounts are DecimalField(max_digits=12, decimal_places=2)
 
 
 class CamtRefused(BillingInputError):
@@ -97,9 +102,15 @@ def _text(node, *path) -> str:
 def _amount(node, where: str) -> Decimal:
     try:
         value = Decimal((node.text or "").strip()) if node is not None else None
+        # NaN, Infinity and 1e309 are numbers to Decimal but no amount: compare only finite
+        # values (NaN raises on <), and no more than the database's 12 digits (10 before the comma).
+        if value is not None and (not value.is_finite() or value < 0 or value >= MAX_AMOUNT):
+            value = None
+        if value is not None and value != value.quantize(Decimal("0.01")):
+            value = None
     except InvalidOperation:
         value = None
-    if value is None or value < 0 or value != value.quantize(Decimal("0.01")):
+    if value is None:
         raise CamtRefused(_("Ungültiger Betrag in %(where)s.") % {"where": where})
     currency = node.get("Ccy", "")
     if currency != "EUR":
@@ -137,6 +148,8 @@ def _charges(node, where: str) -> Decimal:
             amount = _find(record, "Amt") if _find(record, "Amt") is not None else _find(record, "TtlChrgsAndTaxAmt")
             if amount is not None:
                 charges += _amount(amount, where)
+    if charges >= MAX_AMOUNT:  # each record in range, their sum not
+        raise CamtRefused(_("Ungültiger Betrag in %(where)s.") % {"where": where})
     return charges
 
 
@@ -181,6 +194,8 @@ def statement_parse(content: bytes) -> list[Statement]:
         iban = _text(stmt, "Acct", "Id", "IBAN").replace(" ", "").upper()
         if not statement_id or not iban:
             raise CamtRefused(_("Auszug %(n)s nennt keine Auszugsnummer oder kein Konto (IBAN).") % {"n": number})
+        if not IBAN_SHAPE.fullmatch(iban):
+            raise CamtRefused(_("Auszug %(n)s: „%(iban)s“ ist keine IBAN.") % {"n": number, "iban": iban[:40]})
         entries = []
         for index, ntry in enumerate(_children(stmt, "Ntry"), start=1):
             where = _("Auszug %(id)s, Buchung %(n)s") % {"id": statement_id, "n": index}

@@ -36,6 +36,7 @@ adviser confirms them (docs/finance.md). A partner's debtor account is 10000 + i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -230,8 +231,14 @@ def _line(values) -> str:
     return ";".join(_field(v) for v in values)
 
 
+# Line breaks, tabs and other control characters in a name or address would split a record in
+# DATEV's import (a quoted field may not span lines there): each becomes one space.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
 def _fit(text: str, width: int) -> Text:
     # Windows-1252 is what DATEV reads: characters it lacks become "?" rather than failing.
+    text = _CONTROL.sub(" ", text)
     return Text(text.encode(ENCODING, "replace").decode(ENCODING)[:width])
 
 

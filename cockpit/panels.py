@@ -27,6 +27,7 @@ from cockpit.periods import Period
 from cockpit.selectors import finance, licensing, revenue, support
 from cockpit.selectors._common import Series
 from vendorportal import roles
+from vendorportal.csvsafe import text_cell
 from vendorportal.formats import format_date, format_datetime
 from vendorportal.money import format_eur
 
@@ -279,7 +280,7 @@ def chart_csv(spec: ChartSpec, ctx: Context) -> str:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([_("Beschriftung"), *series.series.keys()])
     for n, label in enumerate(series.labels):
-        row = [label]
+        row = [text_cell(label)]  # a partner's name is no formula
         for values in series.series.values():
             value = values[n]
             if value is None:

@@ -66,8 +66,12 @@ def address_allowed(address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv6 address that carries an IPv4 one is judged as that IPv4 address: mapped
+        # (::ffff:a.b.c.d), 6to4 (2002:AABB:CCDD::, whose relay forwards to a.b.c.d) and Teredo.
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            ip = embedded
     if ip.is_loopback:
         return _allow_loopback()
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_private or ip.is_link_local)
@@ -90,7 +94,8 @@ def target_check(url: str) -> Target:
         _refuse(_("Die URL braucht einen Rechnernamen."), "url_invalid")
     if parts.username or parts.password:
         _refuse(_("Die URL darf keinen Benutzernamen und kein Passwort enthalten."), "url_credentials")
-    is_loopback_name = host == "localhost" or host.endswith(".localhost")
+    bare = host.rstrip(".")  # "localhost." is the same name as "localhost" (the root's dot)
+    is_loopback_name = bare == "localhost" or bare.endswith(".localhost")
     literal = None
     try:
         literal = ipaddress.ip_address(host)

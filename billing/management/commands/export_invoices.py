@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from billing import selectors
 from billing.services import invoice_pdf_ensure
+from vendorportal.csvsafe import text_cell
 from vendorportal.documents import DocumentChanged, document_bytes
 from vendorportal.formats import format_date_de
 
@@ -70,7 +71,7 @@ class Command(BaseCommand):
                     doc.number,
                     doc.document_title,
                     format_date_de(doc.issue_date),
-                    doc.buyer_name,
+                    text_cell(doc.buyer_name),  # a partner's name is no formula in the sheet
                     _amount(doc.net_total),
                     _amount(doc.vat_total),
                     _amount(doc.gross_total),
