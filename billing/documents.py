@@ -116,13 +116,15 @@ def unit_label(quantity: Decimal, unit: str) -> str:
     """The German unit printed after a line's quantity (readable lines, INV-2): "1 Monat",
     "3 Monate", "1 Jahr", "2 Jahre", "1,5 Std."; a piece is "Stk.". Through ngettext, so the
     plural form follows the language (formatting of the number is the renderer's)."""
-    from django.utils.translation import ngettext
+    from django.utils.translation import ngettext, npgettext
 
     count = int(quantity) if quantity == quantity.to_integral_value() else 2  # 1,5 takes the plural
+    # Context "Einheit": gettext keeps one entry per msgid, so without it the labels "Monat",
+    # "Jahr", "Tag" (filters, columns, the cockpit's period picker) read "month", "year", "day".
     labels = {
-        "MON": lambda n: ngettext("Monat", "Monate", n),
-        "ANN": lambda n: ngettext("Jahr", "Jahre", n),
-        "DAY": lambda n: ngettext("Tag", "Tage", n),
+        "MON": lambda n: npgettext("Einheit", "Monat", "Monate", n),
+        "ANN": lambda n: npgettext("Einheit", "Jahr", "Jahre", n),
+        "DAY": lambda n: npgettext("Einheit", "Tag", "Tage", n),
         "HUR": lambda n: ngettext("Std.", "Std.", n),
         "C62": lambda n: ngettext("Stk.", "Stk.", n),
     }

@@ -16,6 +16,7 @@ the German formatters below, which round to the displayed precision.
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 from functools import lru_cache
@@ -78,6 +79,23 @@ def _values(values) -> list:
     return [None if v is None else float(v) for v in values]
 
 
+def _count_ticks(series: Series, stacked: bool) -> list[int]:
+    """Whole-number value ticks for a chart of counts: pygal's own ticks for a maximum of 1 are
+    0, 0.2, … 1, which the count formatter prints as "0, 0, 0, 1, 1, 1"."""
+    columns = [[v for v in values if v is not None] for values in zip(*series.series.values(), strict=True)]
+    top = max((sum(c) if stacked else max(c, default=0) for c in columns), default=0)
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500) if top <= 5 * s) if top <= 2500 else 0
+    if not step:
+        return []  # large counts: pygal's ticks are whole numbers already
+    return list(range(0, max(math.ceil(top / step), 1) * step + 1, step))
+
+
+def _rotate_x_labels(labels: list) -> bool:
+    """Slanted x labels when they would run into each other side by side (≈ 8 px a character)."""
+    longest = max((len(str(label)) for label in labels), default=0)
+    return len(labels) > 6 or longest * 8 > (WIDTH - 120) / max(len(labels), 1)
+
+
 def build(series: Series, *, kind: str = "bar", title: str = "", unit: str = "") -> pygal.graph.graph.Graph:
     """A pygal chart of ``series``: ``kind`` = "bar", "stacked" (stacked bars), "line" or
     "hbar"; ``unit`` = "money", "percent", "decimal" or "" (counts) — money by default for a
@@ -99,7 +117,7 @@ def build(series: Series, *, kind: str = "bar", title: str = "", unit: str = "")
         show_legend=len(series.series) > 1,
         legend_at_bottom=True,
         legend_at_bottom_columns=min(len(series.series), 4) or 1,
-        x_label_rotation=0 if len(series.labels) <= 6 else 35,
+        x_label_rotation=35 if kind != "hbar" and _rotate_x_labels(series.labels) else 0,
         truncate_label=-1,
         truncate_legend=-1,
         print_values=False,
@@ -114,6 +132,10 @@ def build(series: Series, *, kind: str = "bar", title: str = "", unit: str = "")
         stroke_style={"width": 3},
     )
     chart.x_labels = series.labels
+    if unit == "" and series.series:
+        ticks = _count_ticks(series, stacked=kind == "stacked")
+        if ticks:
+            chart.y_labels = ticks
     for name, values in series.series.items():
         chart.add(name, _values(values))
     return chart

@@ -264,7 +264,7 @@ CHARTS = (
         "softwarepflege",
         LICENSING,
         gettext_lazy("Softwarepflege: Systeme nach Zustand (heute)"),
-        "bar",
+        "hbar",  # the states' long names read on the left, not slanted across each other
         "",
         _swp_series,
     ),

@@ -4,6 +4,8 @@ month and its upcoming renewals as charts (registered in ``CockpitConfig.ready``
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.utils.translation import gettext as _
 
 from cockpit import charts
@@ -15,6 +17,11 @@ def spend_panel(request, partner) -> dict:
     today = clock.today()
     spend = partner_selectors.partner_spend_by_month(partner, today)
     renewals = partner_selectors.partner_renewals_by_month(partner, today)
+    # The selector names its series in German; the legend speaks the partner's language.
+    legend = {"Softwarepflege": _("Softwarepflege"), "Service-Pläne": _("Service-Pläne")}
+    renewals = dataclasses.replace(
+        renewals, series={legend.get(name, name): values for name, values in renewals.series.items()}
+    )
     spend_title = _("Ihre Ausgaben je Monat (netto, Korrekturen abgezogen)")
     renewals_title = _("Anstehende Verlängerungen je Monat")
     return {

@@ -357,9 +357,12 @@ class TicketAdmin(SimpleHistoryAdmin):
         try:
             services.attachment_open_check(attachment, staff=True)
         except AttachmentLocked as exc:
-            return render(
-                request, "admin/error.html", {"title": gettext("Datei gesperrt"), "message": exc.message}, status=403
-            )
+            context = {
+                **self.admin_site.each_context(request),
+                "title": gettext("Datei gesperrt"),
+                "message": exc.message,
+            }
+            return render(request, "admin/error.html", context, status=403)
         return FileResponse(
             attachment.file.open("rb"),
             as_attachment=True,

@@ -229,8 +229,12 @@ def _unavailable(request, document, problem: str) -> HttpResponse:
     message %= {"label": label, "name": str(document)}
     title = _("Dokument nicht verfügbar")
     in_admin = request.path.startswith("/admin/") and request.user.is_authenticated and request.user.is_staff
-    template = "admin/error.html" if in_admin else "document_unavailable.html"
-    return render(request, template, {"title": title, "message": message}, status=404)
+    if in_admin:
+        from django.contrib import admin
+
+        context = {**admin.site.each_context(request), "title": title, "message": message}
+        return render(request, "admin/error.html", context, status=404)
+    return render(request, "document_unavailable.html", {"title": title, "message": message}, status=404)
 
 
 def document_response(request, document, *, filename: str, as_attachment: bool = True, file_field: str | None = None):

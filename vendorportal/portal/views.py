@@ -98,13 +98,22 @@ def _in_admin(request) -> bool:
     return request.path.startswith("/admin/") and request.user.is_authenticated and request.user.is_staff
 
 
+def _admin_error(request, title, message, status: int):
+    """The admin's error page with the admin's own header, user links and navigation (without
+    the site's context it showed Django's "Django administration" and no way to log out)."""
+    from django.contrib import admin
+
+    context = {**admin.site.each_context(request), "title": title, "message": message}
+    return render(request, "admin/error.html", context, status=status)
+
+
 def error_403(request, exception=None):
     if _in_admin(request):
         # Staff stay in the admin's look, with a way back to its index.
         message = _(
             "Für diese Seite fehlt Ihrer Mitarbeitergruppe die Berechtigung. Rechte vergeben die Administratoren."
         )
-        return render(request, "admin/error.html", {"title": _("Kein Zugriff"), "message": message}, status=403)
+        return _admin_error(request, _("Kein Zugriff"), message, 403)
     return render(request, "403.html", {"title": _("Kein Zugriff")}, status=403)
 
 
@@ -113,7 +122,7 @@ def error_404(request, exception=None):
         message = _(
             "Diesen Eintrag gibt es nicht (mehr). Vielleicht wurde er gelöscht oder die Adresse ist unvollständig."
         )
-        return render(request, "admin/error.html", {"title": _("Nicht gefunden"), "message": message}, status=404)
+        return _admin_error(request, _("Nicht gefunden"), message, 404)
     return render(request, "404.html", {"title": _("Seite nicht gefunden")}, status=404)
 
 
