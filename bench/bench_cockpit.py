@@ -7,7 +7,8 @@ the count does not grow with the rows). Each scale runs in its own process with 
 SQLite database in a temp directory; rows are made with ``bulk_create``: per partner one customer
 and five installations with one subscription each (every fifth with a tier change, every tenth
 cancelled), 25 invoices and corrections over the last 12 months, 10 tickets (every fourth with
-an Enterprise SLA), licence keys of every kind, and Auerswald systems with Softwarepflege.
+an Enterprise SLA), licence keys of every kind, and Auerswald systems with Softwarepflege; and
+the monthly invoicing run of 1 December.
 
 Run: ``python bench/bench_cockpit.py`` (``make bench`` runs it). Exits 1 when the budget is
 missed — also when the query count passes 25 or differs between the two scales.
@@ -136,12 +137,18 @@ def populate(scale: float) -> None:  # noqa: PLR0915 — one straight script of 
     from datetime import UTC, date, datetime, timedelta
     from decimal import Decimal
 
-    from billing.models import Invoice, InvoiceLine, Subscription, SubscriptionPriceChange
+    from billing.models import Invoice, InvoiceLine, InvoicingRun, Subscription, SubscriptionPriceChange
     from licensing.models import Installation, License, MaintenanceCoverage, ModuleVersion, Product
     from support.models import Ticket
     from vendorportal.parties.models import Customer, Partner
 
     today = date(2026, 12, 2)
+    # The monthly run of 1 December (a live system always has one; its figures take a query).
+    InvoicingRun.objects.create(
+        month=date(2026, 12, 1),
+        started_at=datetime(2026, 12, 1, 2, 0, tzinfo=UTC),
+        finished_at=datetime(2026, 12, 1, 2, 40, tzinfo=UTC),
+    )
     n_partners = int(PARTNERS * scale)
 
     partners = Partner.objects.bulk_create(

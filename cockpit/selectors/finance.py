@@ -169,10 +169,9 @@ class Receivables:
         return [(b, AGEING_LABELS[b], self.buckets[b]) for b in AGEING_BUCKETS]
 
 
-def ageing_bucket(prefix: str, today: date) -> Case:
-    """SQL: the ageing bucket (billing.finance.ageing_bucket) on ``today`` of the invoice at
-    ``prefix`` by its due date — the issue date when there is none (prepayment)."""
-    due = f"{prefix}due"
+def ageing_bucket(today: date, due: str = "due") -> Case:
+    """SQL: the ageing bucket (billing.finance.ageing_bucket) on ``today`` of an invoice by its
+    due date ``due`` (annotated: the issue date when there is none, prepayment)."""
     day = timedelta(days=1)
     return Case(
         When(**{f"{due}__gte": today, "then": Value(NOT_DUE)}),
@@ -214,7 +213,7 @@ def receivables(period: Period, today: date) -> Receivables:
         r["bucket"]: r
         for r in Invoice.objects.filter(kind=Invoice.INVOICE, state__in=open_states, issue_date__lte=today)
         .annotate(due=Coalesce("due_date", "issue_date"))
-        .values(bucket=ageing_bucket("", today))
+        .values(bucket=ageing_bucket(today))
         .annotate(count=Count("pk"), unpaid=Sum(still_due))
         .order_by()
     }
