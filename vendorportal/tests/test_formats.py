@@ -81,3 +81,17 @@ def test_templates_show_the_same_date_as_the_function(language):
         assert template.render(Context({"day": day, "moment": moment})) == (
             f"{format_date(day)}|{format_datetime(moment)}"
         )
+
+
+def test_plain_numbers_follow_the_active_language():
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from vendorportal.formats import format_decimal
+
+    with translation.override("de"):
+        assert [format_decimal(Decimal(v)) for v in ("1.50", "10.00", "795")] == ["1,5", "10", "795"]
+        assert format_decimal("3.620", strip_zeros=False) == "3,620"
+    with translation.override("en"):
+        assert [format_decimal(Decimal(v)) for v in ("1.50", "10.00", "795")] == ["1.5", "10", "795"]
