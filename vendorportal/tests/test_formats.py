@@ -1,4 +1,4 @@
-"""The one German date format (``vendorportal.formats``) and the places that show it."""
+"""Dates in the reader's language (``vendorportal.formats``): German 31.12.2025, English 31 Dec 2025."""
 
 from datetime import UTC, date, datetime
 
