@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from billing import documents
 from billing.documents import CREDIT_NOTE, PAYMENT_DIRECT_DEBIT, InvoiceDocument, Party
 from billing.facturx import FACTURX_LEVEL, check_xsd, invoice_xml
-from vendorportal.formats import english_active, format_date
+from vendorportal.formats import english_active, format_date, format_decimal
 from vendorportal.money import format_eur
 
 TEMPLATE = "documents/invoice.html"
@@ -73,12 +73,8 @@ COUNTRY_NAMES = {
 
 
 def _quantity(value) -> str:
-    """A quantity in the reader's language: 3 → "3", 1.5 → German "1,5", English "1.5" (no
-    thousands: quantities are small)."""
-    text = f"{value:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text if english_active() else text.replace(".", ",")
+    """A quantity in the reader's language: 3 → "3", 1.5 → German "1,5", English "1.5"."""
+    return format_decimal(value)
 
 
 def _percent(value) -> str:

@@ -76,3 +76,13 @@ def format_datetime_de(moment: datetime | None, missing: str = "—") -> str:
     """Always German: ``"21.11.2026 08:05"`` (Berlin time for aware values)."""
     with translation.override("de"):
         return format_datetime(moment, missing)
+
+
+def format_decimal(value, *, strip_zeros: bool = True) -> str:
+    """A plain number for its reader (a quantity, a rate): ``Decimal("1.50")`` → German ``"1,5"``,
+    English ``"1.5"``; trailing zeros dropped unless ``strip_zeros=False``; no thousands
+    separator (quantities and rates are small)."""
+    text = f"{value:f}" if not isinstance(value, str) else value
+    if strip_zeros and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text if english_active() else text.replace(".", ",")

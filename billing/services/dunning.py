@@ -40,7 +40,7 @@ from billing.exceptions import BillingError, BillingInputError, DunningRefused
 from billing.models import BaseRate, DunningBlock, DunningNotice, DunningPause, Invoice, Subscription
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
-from vendorportal.formats import format_date
+from vendorportal.formats import format_date, format_decimal
 from vendorportal.i18n import for_partner
 from vendorportal.money import ZERO, format_eur
 from vendorportal.outbox import outbox_enqueue
@@ -258,8 +258,8 @@ def _span_text(span) -> str:
         "start": format_date(date.fromisoformat(start)),
         "end": format_date(date.fromisoformat(end)),
         "days": days,
-        "rate": str(rate).replace(".", ","),
-        "base": str(base).replace(".", ","),
+        "rate": format_decimal(str(rate), strip_zeros=False),
+        "base": format_decimal(str(base), strip_zeros=False),
     }
 
 

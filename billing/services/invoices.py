@@ -34,7 +34,7 @@ from billing.models import (
 )
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
-from vendorportal.formats import format_date
+from vendorportal.formats import format_date, format_decimal
 from vendorportal.i18n import for_partner
 from vendorportal.models import OutboxMessage
 from vendorportal.money import ZERO, format_eur, round_cents
@@ -743,7 +743,7 @@ def _credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) ->
 
 
 def _qty(value: Decimal) -> str:
-    return f"{value.normalize():f}".replace(".", ",")
+    return format_decimal(value)
 
 
 def invoice_resend(*, invoice: Invoice, by=None):

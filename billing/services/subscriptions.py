@@ -424,8 +424,7 @@ def subscriptions_end_keys_block(*, today: date | None = None) -> int:
                 continue
             subscription_keys_block(
                 subscription_reference=sub.reference,
-                reason=_("Abo %(ref)s endete am %(date)s.")
-                % {"ref": sub.reference, "date": format_date(sub.ends_on)},
+                reason=_("Abo %(ref)s endete am %(date)s.") % {"ref": sub.reference, "date": format_date(sub.ends_on)},
             )
             sub.keys_blocked_at = clock.now()
             sub.save(update_fields=["keys_blocked_at"])

@@ -1,4 +1,4 @@
-"""Display helpers of billing's portal pages: money in German format (``1.299,00 €``)."""
+"""Display helpers of billing's portal pages: money in the reader's format (``1.299,00 €`` / ``€1,299.00``)."""
 
 from django import template
 

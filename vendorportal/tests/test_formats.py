@@ -1,4 +1,4 @@
-"""The one German date format (``vendorportal.formats``) and the places that show it."""
+"""Dates in the reader's language (``vendorportal.formats``): German 31.12.2025, English 31 Dec 2025."""
 
 from datetime import UTC, date, datetime
 
@@ -45,3 +45,53 @@ def test_rules_messages_use_the_german_date():
     assert "abgelaufen" in rules.diagnosis_message(rules.VERDICT_EXPIRED, expiry=date(2026, 1, 9))
     assert "am 09.01.2026 abgelaufen" in rules.diagnosis_message(rules.VERDICT_EXPIRED, expiry=date(2026, 1, 9))
     assert "am ? abgelaufen" in rules.diagnosis_message(rules.VERDICT_EXPIRED, expiry=None)
+
+
+# --- the reader's language (docs/i18n.md): German unchanged, English "6 Dec 2026" -----------------
+
+
+def test_dates_follow_the_active_language():
+    from django.utils import translation
+
+    from vendorportal.formats import format_date, format_datetime
+
+    day, moment = date(2026, 12, 6), datetime(2026, 11, 21, 7, 5, tzinfo=UTC)
+    with translation.override("de"):
+        assert (format_date(day), format_datetime(moment)) == ("06.12.2026", "21.11.2026 08:05")
+    with translation.override("en"):
+        assert (format_date(day), format_datetime(moment)) == ("6 Dec 2026", "21 Nov 2026, 08:05")
+        assert format_date(date(2027, 1, 31)) == "31 Jan 2027"
+        assert format_date(None) == "—"
+        assert format_date_de(day) == "06.12.2026"  # the fixed German form stays German
+        assert format_datetime_de(moment) == "21.11.2026 08:05"
+    with translation.override(None):  # no language active (a command, a worker): German
+        assert format_date(day) == "06.12.2026"
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_templates_show_the_same_date_as_the_function(language):
+    from django.template import Context, Template
+    from django.utils import timezone, translation
+
+    from vendorportal.formats import format_date, format_datetime
+
+    day, moment = date(2026, 12, 6), datetime(2026, 11, 21, 7, 5, tzinfo=UTC)
+    template = Template('{{ day|date:"SHORT_DATE_FORMAT" }}|{{ moment|date:"SHORT_DATETIME_FORMAT" }}')
+    with translation.override(language), timezone.override("Europe/Berlin"):
+        assert template.render(Context({"day": day, "moment": moment})) == (
+            f"{format_date(day)}|{format_datetime(moment)}"
+        )
+
+
+def test_plain_numbers_follow_the_active_language():
+    from decimal import Decimal
+
+    from django.utils import translation
+
+    from vendorportal.formats import format_decimal
+
+    with translation.override("de"):
+        assert [format_decimal(Decimal(v)) for v in ("1.50", "10.00", "795")] == ["1,5", "10", "795"]
+        assert format_decimal("3.620", strip_zeros=False) == "3,620"
+    with translation.override("en"):
+        assert [format_decimal(Decimal(v)) for v in ("1.50", "10.00", "795")] == ["1.5", "10", "795"]

@@ -136,3 +136,93 @@ def test_an_english_invoice_keeps_the_german_labels_of_the_mandatory_content(mon
     assert '<p class="legal" lang="de">Steuerschuldnerschaft des Leistungsempfängers' in html
     # The stored note and so the Factur-X BT-120 stay German.
     assert invoice_document(invoice).vat_breakdown[0].exemption_reason.startswith("Steuerschuldnerschaft")
+
+
+# --- numbers and dates in the reader's language (docs/i18n.md) ------------------------------------
+# The isolation walker's order: Call Recording for 90 + 10 installed users (tier 81-150), list price
+# 4.800,00 € (seed 001), less the factory partner level's 20 % (ORD-5) → 3.840,00 € net; 19 % VAT
+# 729,60 € → 4.569,60 €; issued 21.11.2026, due in 14 days (ORD-8) on 05.12.2026.
+
+
+def _invoice_of(language, clock):
+    from datetime import date
+
+    clock.set(date(2026, 11, 21))
+    return _confirmed(PartnerFactory(language=language, country="DE", vat_id=""))[1]
+
+
+@pytest.mark.parametrize(
+    "language, shown, not_shown",
+    [
+        (
+            "en",
+            ["€3,840.00", "€729.60", "€4,569.60", "21 Nov 2026", "5 Dec 2026", "VAT 19%"],
+            ["4.569,60 €", "21.11.2026"],
+        ),
+        ("de", ["3.840,00 €", "729,60 €", "4.569,60 €", "21.11.2026", "05.12.2026", "USt. 19 %"], ["€", "Nov 2026"]),
+    ],
+)
+def test_an_invoice_pdf_shows_amounts_and_dates_in_the_partners_language(clock, language, shown, not_shown):
+    import io
+
+    from pypdf import PdfReader
+
+    from billing.services import invoice_pdf_bytes
+
+    invoice = _invoice_of(language, clock)
+    pdf = PdfReader(io.BytesIO(invoice_pdf_bytes(invoice)))
+    text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+    for expected in shown:
+        assert expected in text, expected
+    for unexpected in not_shown:
+        if unexpected == "€":  # a German invoice has no amount with the sign in front
+            assert not __import__("re").search(r"€\d", text)
+        else:
+            assert unexpected not in text, unexpected
+
+
+def test_the_factur_x_xml_of_an_english_invoice_keeps_its_machine_amounts(clock):
+    from billing.facturx import invoice_xml
+    from billing.selectors import invoice_document
+
+    invoice = _invoice_of("en", clock)
+    with translation.override("en"):
+        xml = invoice_xml(invoice_document(invoice)).decode()
+    assert "<ram:GrandTotalAmount>4569.60</ram:GrandTotalAmount>" in xml
+    assert '<udt:DateTimeString format="102">20261121</udt:DateTimeString>' in xml
+    assert "€" not in xml and "4,569" not in xml and "4.569,60" not in xml
+
+
+@pytest.mark.parametrize(
+    "language, shown",
+    [
+        ("en", ["Invoice RE-", "for €4,569.60.", "5 Dec 2026"]),
+        ("de", ["Rechnung RE-", "über 4.569,60 €.", "05.12.2026"]),
+    ],
+)
+def test_the_invoice_email_shows_amounts_and_dates_in_the_partners_language(clock, language, shown):
+    invoice = _invoice_of(language, clock)
+    mail = OutboxMessage.objects.get(kind="invoice", document_id=invoice.pk)
+    text = f"{mail.subject}\n{mail.body}"
+    for expected in shown:
+        assert expected in text, (expected, text)
+
+
+@pytest.mark.parametrize(
+    "language, shown, not_shown",
+    [
+        ("en", ["€4,569.60", "21 Nov 2026"], ["4.569,60 €", "21.11.2026"]),
+        ("de", ["4.569,60 €", "21.11.2026"], ["€4,569.60", "21 Nov 2026"]),
+    ],
+)
+def test_the_portal_invoice_list_shows_amounts_and_dates_in_the_readers_language(
+    client, clock, language, shown, not_shown
+):
+    invoice = _invoice_of(language, clock)
+    login = PartnerUserFactory(partner=invoice.partner, role="admin")
+    client.force_login(login.user)
+    page = client.get(reverse("portal:invoices")).content.decode()
+    for expected in shown:
+        assert expected in page, expected
+    for unexpected in not_shown:
+        assert unexpected not in page, unexpected

@@ -65,3 +65,25 @@ def test_german_format(amount, text):
 
 def test_parse_german_amount():
     assert parse_german_amount("2.165,00 €") == Decimal("2165.00")
+
+
+@pytest.mark.parametrize(
+    "amount, german, english",
+    [
+        ("1299", "1.299,00 €", "€1,299.00"),
+        ("1234567.5", "1.234.567,50 €", "€1,234,567.50"),
+        ("0.005", "0,01 €", "€0.01"),  # rounded half up first (GEN-2)
+        ("-12", "-12,00 €", "-€12.00"),
+        ("999.99", "999,99 €", "€999.99"),
+    ],
+)
+def test_amounts_follow_the_active_language(amount, german, english):
+    from django.utils import translation
+
+    from vendorportal.money import format_eur_de
+
+    with translation.override("de"):
+        assert format_eur(D(amount)) == german
+    with translation.override("en"):
+        assert format_eur(D(amount)) == english
+        assert format_eur_de(D(amount)) == german

@@ -58,9 +58,7 @@ class Command(BaseCommand):
         except PortalError as refused:
             self.fail(refused.message)
         if batch is None:
-            self.stdout.write(
-                f"Keine angekündigten Lastschriften bis {format_date(through)}: keine Datei geschrieben."
-            )
+            self.stdout.write(f"Keine angekündigten Lastschriften bis {format_date(through)}: keine Datei geschrieben.")
             return
         out.write_text(batch.xml, encoding="utf-8")
         days = sorted({item.collection_date for item in batch.items.all()})
