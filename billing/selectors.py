@@ -135,8 +135,7 @@ def invoice_amount_due(invoice: Invoice, credited_gross: Decimal | None = None) 
     ``credited_gross`` when the caller has read it already (:func:`invoice_credited_gross`)."""
     if credited_gross is None:
         credited_gross = invoice_credited_gross(invoice)
-    due = invoice.gross_total - credited_gross - invoice.paid_amount
-    return max(due, Decimal("0.00"))
+    return rules.invoice_open_amount(gross=invoice.gross_total, credited=credited_gross, paid=invoice.paid_amount)
 
 
 _MEANS_CODE = {
