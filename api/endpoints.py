@@ -6,6 +6,7 @@ queries whatever the data size. A write names the API token in the object's hist
 
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from django.http import FileResponse, HttpResponse
 from ninja import Field, Path, Query, Schema, Status
@@ -13,6 +14,7 @@ from ninja.pagination import CursorPagination, paginate
 from simple_history.utils import update_change_reason
 
 from api.api import api, require_scope
+from api.common import PageCursorPagination
 from api.models import SCOPE_KEYS, SCOPE_READ
 from billing import selectors as billing_selectors
 from billing.models import Invoice
@@ -297,6 +299,20 @@ def key_check(request, data: KeyCheckIn):
 # --- invoices ---------------------------------------------------------------------------------
 
 
+class DunningOut(Schema):
+    """Where the invoice stands in dunning (issue 18), as the portal shows it."""
+
+    level: int = Field(..., ge=0, le=3, description="0 keine, 1 Zahlungserinnerung, 2 1. Mahnung, 3 letzte Mahnung")
+    code: Literal["none", "reminder", "first_notice", "final_notice"]
+    title: str = Field(..., description="die Stufe, wie der Brief sie nennt; leer ohne Mahnung")
+    issued_on: date | None = Field(None, description="Datum des Briefs der erreichten Stufe")
+    deadline: date | None = Field(None, description="Frist dieses Briefs (einschließlich)")
+    paused: bool = Field(..., description="Mahnwesen für die Rechnung oder den Partner pausiert")
+    fees: Decimal = Field(..., description="Mahnpauschale (§ 288 Abs. 5 BGB), gesondert berechnet")
+    interest: Decimal = Field(..., description="Verzugszinsen (§ 288 Abs. 2 BGB), gesondert berechnet")
+    keys_blocked: bool = Field(..., description="Abo-Schlüssel wegen dieser Rechnung gesperrt")
+
+
 class InvoiceOut(Schema):
     id: int
     number: str
@@ -309,6 +325,31 @@ class InvoiceOut(Schema):
     vat_total: Decimal
     gross_total: Decimal
     paid_amount: Decimal
+    dunning: DunningOut | None = Field(None, description="Mahnstand; bei Rechnungskorrekturen null")
+
+    @staticmethod
+    def resolve_dunning(obj):
+        state = getattr(obj, "dunning_state", None)
+        if state is None:
+            return None
+        return {
+            "level": state.level,
+            "code": state.code,
+            "title": state.title,
+            "issued_on": state.issued_on,
+            "deadline": state.deadline,
+            "paused": state.paused,
+            "fees": state.fees,
+            "interest": state.interest,
+            "keys_blocked": state.keys_blocked,
+        }
+
+
+def _enrich_invoices(rows, request) -> None:
+    """The page's dunning states in three queries (the portal's selector), none per row."""
+    states = billing_selectors.invoice_dunning_states(rows)
+    for invoice in rows:
+        invoice.dunning_state = None if invoice.is_credit_note else states[invoice.pk]
 
 
 class InvoiceFilter(Schema):
@@ -318,7 +359,7 @@ class InvoiceFilter(Schema):
 
 
 @api.get("/invoices", response=list[InvoiceOut], tags=["Rechnungen"], summary="Rechnungen und Korrekturen")
-@paginate(CursorPagination, ordering=("-id",), **PAGE)
+@paginate(PageCursorPagination, ordering=("-id",), enrich=_enrich_invoices, **PAGE)
 def invoices_list(request, filters: Query[InvoiceFilter]):
     require_scope(request, SCOPE_READ)
     return billing_selectors.invoices_for_partner(

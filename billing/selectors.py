@@ -3,6 +3,7 @@ data an order is priced from, VAT rates valid on a day (GEN-2)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -135,8 +136,7 @@ def invoice_amount_due(invoice: Invoice, credited_gross: Decimal | None = None) 
     ``credited_gross`` when the caller has read it already (:func:`invoice_credited_gross`)."""
     if credited_gross is None:
         credited_gross = invoice_credited_gross(invoice)
-    due = invoice.gross_total - credited_gross - invoice.paid_amount
-    return max(due, Decimal("0.00"))
+    return rules.invoice_open_amount(gross=invoice.gross_total, credited=credited_gross, paid=invoice.paid_amount)
 
 
 _MEANS_CODE = {
@@ -479,9 +479,9 @@ def open_invoices_summary(partner) -> dict:
         .filter(kind=Invoice.INVOICE, state__in=[Invoice.OPEN, Invoice.OVERDUE])
         .order_by("due_date", "number")
     )
-    dunning = dunning_notices_by_invoice(row.pk for row in rows)
+    dunning = dunning_notices_by_invoice(row.pk for row in rows)  # levels only: no pauses or blocks shown
     for row in rows:
-        row.due = max(row.gross_total - row.credited - row.paid_amount, Decimal("0.00"))
+        row.due = rules.invoice_open_amount(gross=row.gross_total, credited=row.credited, paid=row.paid_amount)
         notices = dunning.get(row.pk, [])
         row.dunning = notices[-1] if notices else None  # the highest level so far
     overdue = [row for row in rows if row.state == Invoice.OVERDUE]
@@ -870,6 +870,84 @@ def dunning_notices_by_invoice(invoice_ids) -> dict[int, list]:
     for notice in DunningNotice.objects.filter(invoice_id__in=list(invoice_ids)).order_by("invoice_id", "level"):
         by_invoice.setdefault(notice.invoice_id, []).append(notice)
     return by_invoice
+
+
+#: API codes of the dunning levels (0 = none yet), as ``GET /invoices`` names them.
+DUNNING_LEVEL_CODES = {
+    0: "none",
+    rules.DUNNING_REMINDER: "reminder",
+    rules.DUNNING_FIRST: "first_notice",
+    rules.DUNNING_FINAL: "final_notice",
+}
+
+
+@dataclass(frozen=True)
+class DunningState:
+    """Where one invoice stands in dunning (issue 18) — what the portal and the API show:
+    the highest level written (0 = none) with its day and deadline, whether dunning is paused
+    (for the invoice or its partner), the flat fee and default interest its letters claimed
+    (charged on the next invoice, never part of its own open amount) and whether subscription
+    keys are blocked because of it."""
+
+    level: int
+    issued_on: date | None
+    deadline: date | None
+    paused: bool
+    fees: Decimal
+    interest: Decimal
+    keys_blocked: bool
+    notices: tuple  # every DunningNotice of the invoice, lowest level first
+
+    @property
+    def code(self) -> str:
+        return DUNNING_LEVEL_CODES[self.level]
+
+    @property
+    def title(self) -> str:
+        return str(rules.dunning_level_title(self.level)) if self.level else ""
+
+
+def invoice_dunning_states(invoices) -> dict[int, DunningState]:
+    """The dunning state of each of these invoices by id, in three queries whatever their number
+    (notices, open pauses, active blocks): the one reading portal and API share."""
+    from billing.models import DunningBlock, DunningPause
+
+    invoices = list(invoices)
+    ids = [invoice.pk for invoice in invoices]
+    if not ids:
+        return {}
+    notices = dunning_notices_by_invoice(ids)
+    partner_ids = {invoice.partner_id for invoice in invoices}
+    paused_invoices: set[int] = set()
+    paused_partners: set[int] = set()
+    pauses = DunningPause.objects.filter(resumed_at__isnull=True).filter(
+        Q(invoice_id__in=ids) | Q(partner_id__in=partner_ids, invoice__isnull=True)
+    )
+    for invoice_id, partner_id in pauses.values_list("invoice_id", "partner_id"):
+        if invoice_id:
+            paused_invoices.add(invoice_id)
+        else:
+            paused_partners.add(partner_id)
+    blocked = set(
+        DunningBlock.invoices.through.objects.filter(
+            dunningblock__released_at__isnull=True, invoice_id__in=ids
+        ).values_list("invoice_id", flat=True)
+    )
+    states = {}
+    for invoice in invoices:
+        mine = tuple(notices.get(invoice.pk, ()))
+        last = mine[-1] if mine else None
+        states[invoice.pk] = DunningState(
+            level=last.level if last else 0,
+            issued_on=last.issued_on if last else None,
+            deadline=last.deadline if last else None,
+            paused=invoice.pk in paused_invoices or invoice.partner_id in paused_partners,
+            fees=sum((n.fee for n in mine), Decimal("0.00")),
+            interest=sum((n.interest for n in mine), Decimal("0.00")),
+            keys_blocked=invoice.pk in blocked,
+            notices=mine,
+        )
+    return states
 
 
 def partner_dunning_notices(partner):

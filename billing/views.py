@@ -465,12 +465,17 @@ def invoices_list(request):
     page = Paginator(selectors.invoices_for_partner(partner, **filters), INVOICES_PER_PAGE).get_page(
         request.GET.get("seite")
     )
-    dunning = selectors.dunning_notices_by_invoice(row.pk for row in page)
+    dunning = selectors.invoice_dunning_states(page)  # the same reading as the API's (issue 18)
     for row in page:
-        row.due = max(row.gross_total - row.credited - row.paid_amount, 0) if not row.is_credit_note else None
+        row.due = (
+            rules.invoice_open_amount(gross=row.gross_total, credited=row.credited, paid=row.paid_amount)
+            if not row.is_credit_note
+            else None
+        )
         # Dunning (issue 18): every level the invoice got; fee and interest are claimed apart
         # from its open amount (on the next invoice), so "noch offen" stays the invoice's own.
-        row.dunning = dunning.get(row.pk, [])
+        row.dunning_state = None if row.is_credit_note else dunning[row.pk]  # a correction is not dunned
+        row.dunning = list(row.dunning_state.notices) if row.dunning_state else []
     query = request.GET.copy()
     query.pop("seite", None)
     return render(

@@ -78,6 +78,23 @@ def dunning_deadline(level: int, issued_on: date) -> date:
     return issued_on + timedelta(days=DUNNING_DEADLINE_DAYS[level])
 
 
+def invoice_open_amount(*, gross: Decimal, credited: Decimal, paid: Decimal) -> Decimal:
+    """What is still owed on an invoice (INV-1, issue 18): its gross less what its corrections
+    (Rechnungskorrektur, Stornorechnung) took back less what was paid; never below 0. The amount
+    dunning claims, the letzte Mahnung's interest runs on, and open items, portal and API show.
+    4.730,49 € gross, a correction of 160,89 €, 1.000,00 € paid → 3.569,60 €. In cents: a sum the
+    database adds up may carry more places (SQLite: 160.890000000000), which a stored amount
+    (12 digits) must not."""
+    return round_cents(max(D(gross) - D(credited) - D(paid), ZERO))
+
+
+def dunning_debt_settled(open_amounts: Iterable[Decimal]) -> bool:
+    """Is the debt behind a block of subscription keys for late payment settled (issue 18,
+    LIC-12)? When nothing is open on any invoice that caused it — paid, taken back by a
+    correction, or both (:func:`invoice_open_amount`). [0,00, 0,00] → yes; [0,00, 0,01] → no."""
+    return all(D(amount) <= 0 for amount in open_amounts)
+
+
 def dunning_fee(level: int) -> Decimal:
     """The flat fee a level claims: 40,00 € with the letzte Mahnung (§ 288 Abs. 5 BGB), else 0,00 €."""
     return DUNNING_FLAT_FEE if level == DUNNING_FINAL else ZERO

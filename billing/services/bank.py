@@ -97,9 +97,7 @@ def _book_credit(
     entry.rest = rest
     if payments == 0:
         entry.state = BankEntry.UNMATCHED
-        if not any(amount for amount, _text in parts):
-            entry.state = BankEntry.RETURNED  # only credits of debits that came back already
-        elif not notes:
+        if not notes:
             notes.append(_("Keine offene Rechnung im Verwendungszweck gefunden."))
     elif rest > 0:
         entry.state = BankEntry.OVERPAID
@@ -166,9 +164,16 @@ def bank_statement_import(*, content: bytes, file_name: str, by=None) -> ImportR
             result.new_entries += 1
             if raw.credit and not raw.reversal:
                 returned = debit_return_late_credits(entry=entry, raw=raw)
-                notes = [late_credit_note(returned)] if returned else []
-                skip = frozenset(item.end_to_end_id for item in returned)
-                result.payments += _book_credit(entry, _parts(raw, returned), by, skip, notes)
+                parts = _parts(raw, returned)
+                if returned and not any(amount for amount, _text in parts):
+                    # Only credits of debits that came back already: nothing to pay.
+                    entry.state = BankEntry.RETURNED
+                    entry.note = late_credit_note(returned)[:1000]
+                    entry.save(update_fields=["state", "note"])
+                else:
+                    notes = [late_credit_note(returned)] if returned else []
+                    skip = frozenset(item.end_to_end_id for item in returned)
+                    result.payments += _book_credit(entry, parts, by, skip, notes)
             elif raw.return_reason or (raw.reversal and not raw.credit):
                 result.returns += len(debit_return_book(entry=entry, raw=raw, by=by))
             else:

@@ -568,22 +568,26 @@ def dunning_block(*, partner, reason: str, by=None, today: date | None = None) -
     return block
 
 
-def dunning_blocks_release(*, invoice: Invoice, by=None) -> list[DunningBlock]:
-    """Called by ``payment_record`` in its transaction: when ``invoice`` is now settled and every
-    invoice of an active block of its partner is paid or cancelled, unblock the keys that block
+def dunning_blocks_release(*, invoice: Invoice, by=None, by_correction: bool = False) -> list[DunningBlock]:
+    """Called in their transaction by ``payment_record`` and by a correction
+    (``credit_note_issue``): when the debt behind an active block of the partner that
+    ``invoice`` caused is settled (:func:`billing.rules.dunning_debt_settled`: nothing open on any
+    of its invoices — paid, taken back by corrections, or both), unblock the keys that block
     blocked — except keys of a subscription that has ended meanwhile (those stay blocked, LIC-12)
     and keys someone changed since — and release the block."""
     from licensing.models import License
     from licensing.services.licenses import license_unblock
 
     if invoice.state not in (Invoice.PAID, Invoice.CANCELLED):
-        return []
+        return []  # something is still open on it (its state follows the open amount)
     released = []
     blocks = DunningBlock.objects.select_for_update().filter(
         partner_id=invoice.partner_id, released_at__isnull=True, invoices=invoice
     )
     for block in blocks:
-        if block.invoices.exclude(state__in=[Invoice.PAID, Invoice.CANCELLED]).exists():
+        behind = block.invoices.annotate(credited_sum=selectors.credited_gross_subquery())
+        open_amounts = [selectors.invoice_amount_due(i, i.credited_sum or ZERO) for i in behind]
+        if not rules.dunning_debt_settled(open_amounts):
             continue
         ended = set(
             Subscription.objects.filter(partner_id=block.partner_id, keys_blocked_at__isnull=False).values_list(
@@ -591,7 +595,14 @@ def dunning_blocks_release(*, invoice: Invoice, by=None) -> list[DunningBlock]:
             )
         )
         numbers = ", ".join(block.invoices.order_by("number").values_list("number", flat=True))
-        reason = _("Zahlung eingegangen (%(numbers)s): Sperre wegen Zahlungsverzugs aufgehoben.") % {"numbers": numbers}
+        if by_correction:
+            reason = _(
+                "Forderung durch Rechnungskorrektur ausgeglichen (%(numbers)s): Sperre wegen Zahlungsverzugs aufgehoben."
+            ) % {"numbers": numbers}
+        else:
+            reason = _("Zahlung eingegangen (%(numbers)s): Sperre wegen Zahlungsverzugs aufgehoben.") % {
+                "numbers": numbers
+            }
         for lic in block.licenses.filter(state=License.BLOCKED).exclude(subscription_reference__in=ended):
             license_unblock(license=lic, reason=reason[:300], by=by)
         block.released_at = clock.now()

@@ -739,6 +739,10 @@ def _credit_note_issue(*, invoice: Invoice, lines=None, reason: str, by=None) ->
     )
     _settle_state(invoice)
     invoice.save(update_fields=["state"])
+    # A correction that settles the invoice releases a block for late payment as a payment does.
+    from billing.services.dunning import dunning_blocks_release
+
+    dunning_blocks_release(invoice=invoice, by=by, by_correction=True)
     return note
 
 

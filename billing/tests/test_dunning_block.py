@@ -266,3 +266,71 @@ def test_open_items_invoice_list_and_portal_agree_on_the_amounts(dunned, client,
     page = client.get(reverse("admin:billing_invoice_changelist")).content.decode()
     assert "letzte Mahnung vom 15.07.2025, Frist bis 29.07.2025" in page
     assert "Pauschale 40,00 € + Zinsen 49,18 € gesondert" in page
+
+
+# --- a correction settles the debt like a payment (issue 18) ------------------------------------
+
+
+def test_a_stornorechnung_alone_releases_the_block(dunned, clock):
+    invoice, key, _other = dunned
+    clock.set(date(2025, 7, 30))
+    block = dunning_block(partner=invoice.partner, reason="Letzte Mahnung ohne Zahlung")
+    clock.set(date(2025, 8, 4))
+    note = services.credit_note_issue(invoice=invoice, reason="Bestellung irrtümlich")
+    assert (note.gross_total, note.document_title) == (D("4730.49"), "Stornorechnung")
+    invoice.refresh_from_db()
+    key.refresh_from_db()
+    block.refresh_from_db()
+    assert invoice.state == "cancelled"
+    assert key.state == License.ACTIVE
+    assert "Forderung durch Rechnungskorrektur ausgeglichen (RE-2025-000001)" in key.state_reason
+    assert block.released_at is not None and "Rechnungskorrektur" in block.release_reason
+
+
+def test_a_correction_that_covers_the_rest_after_a_partial_payment_releases_the_block(dunned, clock):
+    invoice, key, _other = dunned
+    clock.set(date(2025, 7, 30))
+    dunning_block(partner=invoice.partner, reason="Letzte Mahnung ohne Zahlung")
+    callrec, intercom = invoice.lines.order_by("position")
+    # 4.730,49 − 160,89 (Intercom 135,20 € + 19 % 25,69 €) = 4.569,60 € paid: 160,89 € still open.
+    services.payment_record(invoice=invoice, amount=D("4569.60"), paid_on=date(2025, 7, 30))
+    key.refresh_from_db()
+    assert key.state == License.BLOCKED
+    note = services.credit_note_issue(invoice=invoice, lines=[(intercom, 1)], reason="Intercom nicht geliefert")
+    assert (note.gross_total, note.document_title) == (D("160.89"), "Rechnungskorrektur")
+    invoice.refresh_from_db()
+    key.refresh_from_db()
+    assert (invoice.state, services.payments.selectors.invoice_amount_due(invoice)) == ("paid", D("0.00"))
+    assert key.state == License.ACTIVE and DunningBlock.objects.get().released_at is not None
+
+
+def test_a_correction_that_leaves_something_open_keeps_the_block(dunned, clock):
+    invoice, key, _other = dunned
+    clock.set(date(2025, 7, 30))
+    dunning_block(partner=invoice.partner, reason="Letzte Mahnung ohne Zahlung")
+    _callrec, intercom = invoice.lines.order_by("position")
+    services.credit_note_issue(invoice=invoice, lines=[(intercom, 1)], reason="Intercom nicht geliefert")
+    key.refresh_from_db()
+    assert key.state == License.BLOCKED and DunningBlock.objects.get().released_at is None
+
+
+def test_dunning_claims_what_is_open_after_corrections(modules, clock):
+    """Correction of the Intercom line (160,89 €) on 20.06.2025, after the Zahlungserinnerung: the
+    1. Mahnung and the letzte Mahnung claim 4.730,49 − 160,89 = 4.569,60 €; interest on it:
+    20 days at 11,27 % (28,218845…) + 15 days at 10,27 % (19,286216…) = 47,505061… → 47,51 €."""
+    clock.set(date(2025, 5, 27))
+    invoice = services.order_confirm(
+        order=make_order(make_partner(), ("CALLREC", "purchase", 0), ("INTERCOM", "purchase", 0))
+    )
+    for day in (date(2025, 6, 11), date(2025, 6, 17)):
+        clock.set(day)
+        services.invoices_overdue()
+    clock.set(date(2025, 6, 20))
+    _callrec, intercom = invoice.lines.order_by("position")
+    services.credit_note_issue(invoice=invoice, lines=[(intercom, 1)], reason="Intercom nicht geliefert")
+    for day in (date(2025, 7, 1), date(2025, 7, 15)):
+        clock.set(day)
+        services.invoices_overdue()
+    notices = DunningNotice.objects.filter(invoice=invoice).order_by("level")
+    assert [(n.level, n.open_amount) for n in notices] == [(1, D("4730.49")), (2, D("4569.60")), (3, D("4569.60"))]
+    assert notices.get(level=3).interest == D("47.51")

@@ -489,3 +489,39 @@ def test_a_return_before_the_collections_credit_does_all_else_and_the_late_credi
     invoice.refresh_from_db()
     assert (invoice.state, invoice.paid_amount) == ("paid", D("19.73"))
     assert list(Payment.objects.values_list("amount", "paid_on")) == [(D("19.73"), date(2026, 12, 21))]
+
+
+def test_a_batch_credit_pays_its_other_debits_but_not_the_returned_one(modules, clock):
+    """The collection's credit comes late as one batch entry of 180,62 € with two transactions:
+    RE-2026-000004 (19,73 €, returned on 18.12. before this credit) and a transfer of 160,89 €
+    naming RE-2026-000001. Only RE-2026-000001 is paid; RE-2026-000004 stays open."""
+    collect_debit(clock)
+    clock.set(date(2026, 12, 18))
+    bank_statement_import(
+        content=statement08(ret("RET-1", "RE-2026-000004", "AM04"), stmt_id="2026-12-18-001"), file_name="r.xml"
+    )
+    clock.set(date(2026, 12, 19))
+    txs = "".join(
+        f"""<TxDtls><Refs><EndToEndId>{e2e}</EndToEndId></Refs><Amt Ccy="EUR">{amount}</Amt>
+        <RmtInf><Ustrd>{text}</Ustrd></RmtInf></TxDtls>"""
+        for e2e, amount, text in (
+            ("RE-2026-000004", "19.73", "SEPA-Lastschrift"),
+            ("NOTPROVIDED", "160.89", "Rechnung RE-2026-000001"),
+        )
+    )
+    batch = f"""
+    <Ntry>
+      <Amt Ccy="EUR">180.62</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>
+      <BookgDt><Dt>2026-12-15</Dt></BookgDt><ValDt><Dt>2026-12-15</Dt></ValDt>
+      <AcctSvcrRef>BATCH-1</AcctSvcrRef>
+      <NtryDtls>{txs}</NtryDtls>
+    </Ntry>"""
+    result = bank_statement_import(content=statement08(batch, stmt_id="2026-12-15-001"), file_name="b.xml")
+    assert result.payments == 1
+    entry = BankEntry.objects.get(reference="BATCH-1")
+    assert (entry.state, entry.rest) == ("matched", D("0.00"))
+    assert "Gutschrift der Lastschrift zu RE-2026-000004 über 19,73 €" in entry.note
+    assert sorted(entry.invoices.values_list("number", flat=True)) == ["RE-2026-000001", "RE-2026-000004"]
+    assert list(Payment.objects.values_list("invoice__number", "amount")) == [("RE-2026-000001", D("160.89"))]
+    assert Invoice.objects.get(number="RE-2026-000004").state == "open"
+    assert Invoice.objects.get(number="RE-2026-000001").state == "paid"

@@ -124,3 +124,15 @@ def test_base_rate_stale_from_the_next_half_year():
 def test_unknown_level_is_refused():
     with pytest.raises(BillingInputError):
         nxt(4, date(2025, 7, 1), date(2025, 8, 1))
+
+
+def test_open_amount_counts_corrections_and_payments():
+    assert rules.invoice_open_amount(gross=D("4730.49"), credited=D("160.89"), paid=D("1000.00")) == D("3569.60")
+    assert rules.invoice_open_amount(gross=D("4730.49"), credited=D("4730.49"), paid=D("0")) == D("0.00")
+    assert rules.invoice_open_amount(gross=D("100.00"), credited=D("60.00"), paid=D("50.00")) == D("0.00")  # never < 0
+
+
+def test_debt_behind_a_block_is_settled_when_nothing_is_open():
+    assert rules.dunning_debt_settled([D("0.00"), D("0.00")])
+    assert not rules.dunning_debt_settled([D("0.00"), D("0.01")])
+    assert rules.dunning_debt_settled([])

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0018_base_rates_published_legacy_reminders"),
+        ("billing", "0020_sepa_batch_item_credit_outstanding"),
         ("parties", "0006_partner_language"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
