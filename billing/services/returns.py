@@ -344,7 +344,7 @@ def debit_return_assign(*, entry: BankEntry, invoice_number: str, by=None) -> Re
             % {
                 "number": number,
                 "ref": item.return_entry.reference,
-                "date": format_date_de(item.return_entry.booked_on),
+                "date": format_date(item.return_entry.booked_on),
             },
             code="already_returned",
         )
@@ -388,7 +388,7 @@ def debit_return_assign(*, entry: BankEntry, invoice_number: str, by=None) -> Re
         "Von Hand zugeordnet am %(date)s von %(user)s: Rücklastschrift %(code)s, %(number)s wieder offen, "
         "%(reversed)s Zahlung storniert"
     ) % {
-        "date": format_date_de(clock.today()),
+        "date": format_date(clock.today()),
         "user": getattr(by, "username", "") or _("System"),
         "code": reason.code,
         "number": done.number,
@@ -442,7 +442,7 @@ def late_credit_note(items: list[SepaBatchItem]) -> str:
         % {
             "number": item.end_to_end_id,
             "amount": format_eur(item.amount),
-            "date": format_date_de(item.return_entry.booked_on),
+            "date": format_date(item.return_entry.booked_on),
             "ref": item.return_entry.reference,
         }
         for item in items
