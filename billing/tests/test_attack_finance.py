@@ -264,3 +264,44 @@ def test_datev_files_keep_one_line_per_row_whatever_the_partner_name(modules, cl
         for record in lines[2:]:
             assert record.count('"') % 2 == 0, record
     assert len(export.bookings.decode("cp1252").split("\r\n")) == 2 + len(export.rows) + 1
+
+
+GARBAGE_FORMS = [
+    {},
+    {"partner": "abc", "invoice_number": "", "reason": "x"},
+    {"partner": "99999999999999999999", "reason": "x"},
+    {"partner": "-1", "invoice_number": "RE-2026-000001", "reason": "beides"},
+    {"invoice_number": "' OR 1=1 --", "reason": "x" * 10_000},
+    {"invoice_number": "RE-2026-000001", "reason": "   "},
+    {"month": "2026-13"},
+    {"month": "9999-12"},
+    {"month": "1e309"},
+    {"month": "2026-11" * 100},
+]
+
+
+@pytest.mark.parametrize("data", GARBAGE_FORMS)
+def test_finance_forms_with_garbage_answer_with_the_form_and_write_nothing(invoices, client, data):
+    from billing.models import DunningBlock, DunningPause
+
+    user = UserFactory(username="chef", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    partner = invoices[0].partner
+    for url in (
+        reverse("admin:billing_dunningpause_pause"),
+        reverse("admin:billing_dunningblock_block", args=[partner.pk]),
+        reverse("admin:billing_financereport_datev"),
+        reverse("admin:billing_dunningpause_pause") + "?partner=%27%3Cscript%3E",
+    ):
+        response = client.post(url, data)
+        assert response.status_code == 200, (url, data, response.status_code)
+        assert response["Content-Type"].startswith("text/html")
+    assert (DunningPause.objects.count(), DunningBlock.objects.count()) == (0, 0)
+
+
+@pytest.mark.parametrize("partner_id", ["99999999999999999999", "0"])
+def test_block_page_for_a_partner_that_does_not_exist_is_404(invoices, client, partner_id):
+    client.force_login(UserFactory(username="chef", is_staff=True, is_superuser=True))
+    url = reverse("admin:billing_dunningblock_block", args=[1]).replace("/1/", f"/{partner_id}/")
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"reason": "x"}).status_code == 404
