@@ -107,3 +107,19 @@ def test_period_picker_garbage_is_a_message_never_an_error(client, data, params)
         assert 'id="cockpit"' in page.content.decode()
     csv = c.get(reverse("admin:cockpit_csv", kwargs={"chart": "mrr"}), params)
     assert csv.status_code in (200, 400)
+
+
+@pytest.mark.parametrize("group", [roles.SALES, roles.FINANCE, roles.SUPPORT])
+def test_every_figure_link_a_group_sees_opens_for_that_group(client, data, group):
+    """A figure links to its admin list only when the group may view it, and the filtered list
+    then opens (no 403, no 'invalid filter' redirect with ?e=1)."""
+    import re
+
+    c = login(client, group)
+    page = c.get(reverse("admin:index"), {"zeitraum": "jahr", "stichtag": "2026-01-01"}).content.decode()
+    cockpit = page[page.index('id="cockpit"') : page.index('id="model-index"')]
+    links = {href.replace("&amp;", "&") for href in re.findall(r'<dd><a href="([^"]+)"', cockpit)}
+    assert links, group
+    for link in links:
+        response = c.get(link)
+        assert response.status_code == 200, (group, link, response.status_code)
