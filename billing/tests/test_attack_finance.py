@@ -305,3 +305,25 @@ def test_block_page_for_a_partner_that_does_not_exist_is_404(invoices, client, p
     url = reverse("admin:billing_dunningblock_block", args=[1]).replace("/1/", f"/{partner_id}/")
     assert client.get(url).status_code == 404
     assert client.post(url, {"reason": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("typed,stored", [("12,50", D("12.50")), ("1.299,00", D("1299.00")), ("12.50", D("12.50"))])
+def test_a_charge_typed_with_a_decimal_comma_is_read_as_a_german_amount(invoices, client, typed, stored):
+    """Finance types amounts as Germans do; the hand entry of a charge read "12,50" as no number."""
+    from billing.models import Charge
+
+    finance_client(client)
+    partner = invoices[0].partner
+    response = client.post(
+        reverse("admin:billing_charge_add"),
+        {
+            "partner": partner.pk,
+            "kind": "return_fee",
+            "amount": typed,
+            "description": "Rücklastschriftgebühr",
+            "reason": "Bank hat nachbelastet",
+            "token": f"t-{typed}",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert Charge.objects.get().amount == stored
