@@ -327,3 +327,17 @@ def test_a_charge_typed_with_a_decimal_comma_is_read_as_a_german_amount(invoices
     )
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert Charge.objects.get().amount == stored
+
+
+@pytest.mark.parametrize("typed", ["RE 2026 000001", "re2026000001", " re-2026-000001 "])
+def test_assign_reads_the_number_as_the_bank_wrote_it(invoices, client, typed):
+    """Finance copies the number from the remittance text shown in the list; it was refused
+    ("Eine Rechnung RE 2026 000001 gibt es nicht")."""
+    bank_statement_import(content=statement08(entry08("W-1", "50.00", "CRDT", "Rechnung 4711")), file_name="a.xml")
+    finance_client(client)
+    response = client.post(
+        reverse("admin:billing_bankentry_assign", args=[BankEntry.objects.get().pk]),
+        {"invoice_number": typed, "amount": "50,00"},
+    )
+    assert response.status_code == 302
+    assert state("RE-2026-000001").paid_amount == D("50.00")
