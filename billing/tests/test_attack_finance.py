@@ -341,3 +341,28 @@ def test_assign_reads_the_number_as_the_bank_wrote_it(invoices, client, typed):
     )
     assert response.status_code == 302
     assert state("RE-2026-000001").paid_amount == D("50.00")
+
+
+def test_the_command_refuses_a_huge_file_without_reading_it_whole(invoices, tmp_path, monkeypatch):
+    """``import_bank_statement`` given the wrong path (a 200 MB file here, /dev/zero in the worst
+    case) read all of it into memory before the size check."""
+    import tracemalloc
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from billing import camt
+
+    monkeypatch.setattr(camt, "MAX_BYTES", 1000)
+    huge = tmp_path / "backup.bin"
+    with huge.open("wb") as handle:
+        handle.truncate(200 * 1024 * 1024)  # sparse: no disk, 200 MB to read
+    tracemalloc.start()
+    try:
+        with pytest.raises(CommandError, match="größer als 50 MB"):
+            call_command("import_bank_statement", str(huge))
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024
+    assert nothing_written()
