@@ -366,3 +366,37 @@ def test_the_command_refuses_a_huge_file_without_reading_it_whole(invoices, tmp_
         tracemalloc.stop()
     assert peak < 20 * 1024 * 1024
     assert nothing_written()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_finance_users_assign_one_credit_at_once_book_it_once(invoices):
+    """Two finance users click "zuordnen" on the same waiting credit at the same moment."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL's row locks")
+    from billing.services.bank import bank_entry_assign
+
+    bank_statement_import(content=statement08(entry08("W-1", "50.00", "CRDT", "Rechnung 4711")), file_name="a.xml")
+    entry = BankEntry.objects.get()
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def run(number):
+        from django.db import connection as own
+
+        try:
+            start.wait()
+            bank_entry_assign(entry=entry, invoice=state(number))
+            outcomes.append("ok")
+        except Exception as exc:  # noqa: BLE001 - a PortalError is the expected refusal
+            outcomes.append(getattr(exc, "message", repr(exc)))
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("RE-2026-000001", "RE-2026-000002")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 1 and any("schon zugeordnet" in o for o in outcomes), outcomes
+    assert Payment.objects.filter(bank_entry=entry).count() == 1
+    assert sum(p.amount for p in Payment.objects.filter(bank_entry=entry)) == D("50.00")
