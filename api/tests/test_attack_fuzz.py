@@ -18,6 +18,18 @@ from licensing.tests.factories import PartnerFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_counters():
+    """Thousands of requests here: the throttle's counter (cache key by token id, and ids repeat
+    after the test's rollback) must not reach the next test's token."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 # Raw JSON fragments (1e309, NaN and Infinity are not what json.dumps writes for a number).
 GARBAGE = [
     '"a\\u0000b"',
