@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from billing import rules
 from billing.models import BankEntry, BankStatement, Invoice
 from billing.services.bank import bank_entry_assign, bank_statement_import
 from billing.services.returns import debit_return_assign
@@ -57,6 +58,9 @@ class AssignForm(forms.Form):
 
     def clean_invoice_number(self):
         number = self.cleaned_data["invoice_number"].strip().upper()
+        # Copied from the remittance text as the bank wrote it ("RE 2026 000003", "re2026000003"):
+        # read the way the import reads it.
+        number = next(iter(rules.invoice_numbers_in(number)), number)
         invoice = Invoice.objects.filter(number=number, kind=Invoice.INVOICE).first()
         if invoice is None:
             raise forms.ValidationError(_("Eine Rechnung %(number)s gibt es nicht.") % {"number": number})

@@ -23,6 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from billing.models import Charge, Invoice
 from billing.services.charges import charge_add
 from vendorportal.errors import PortalError
+from vendorportal.form_fields import GermanDecimalField
 from vendorportal.money import format_eur
 from vendorportal.parties.models import Partner
 
@@ -32,7 +33,8 @@ admin.site.area_add("billing", title=_("Bestellungen und Rechnungen"), order=50,
 class ChargeAddForm(forms.Form):
     partner = forms.ModelChoiceField(queryset=Partner.objects.order_by("company"), label=_("Partner"))
     kind = forms.ChoiceField(choices=Charge.KIND_CHOICES, label=_("Art"))
-    amount = forms.DecimalField(label=_("Betrag (EUR)"), max_digits=12, decimal_places=2)
+    # "12,50" as finance types it (issue 21: every admin money field reads German amounts).
+    amount = GermanDecimalField(label=_("Betrag (EUR)"), max_digits=12, decimal_places=2)
     description = forms.CharField(
         label=_("Beschreibung"), max_length=300, help_text=_("steht so als Position auf der Rechnung")
     )

@@ -18,6 +18,18 @@ from licensing.tests.factories import PartnerFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_counters():
+    """Thousands of requests here: the throttle's counter (cache key by token id, and ids repeat
+    after the test's rollback) must not reach the next test's token."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 # Raw JSON fragments (1e309, NaN and Infinity are not what json.dumps writes for a number).
 GARBAGE = [
     '"a\\u0000b"',
@@ -162,3 +174,22 @@ def test_a_10_mb_body_is_refused_not_read(secret, settings):
         f"{BASE}/orders/preview", big, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
     )
     assert 400 <= response.status_code < 500
+
+
+def test_the_new_refusals_are_english_with_accept_language_en(secret):
+    nul = Client().post(
+        f"{BASE}/customers",
+        '{"company": "a\\u0000b"}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert nul.json()["detail"] == "The field “company” contains a NUL character; that is not allowed."
+    broken = Client().post(
+        f"{BASE}/orders/preview",
+        "{",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert (broken.status_code, broken.json()["detail"]) == (400, "The request body is not valid JSON (UTF-8).")

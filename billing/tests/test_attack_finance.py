@@ -264,3 +264,139 @@ def test_datev_files_keep_one_line_per_row_whatever_the_partner_name(modules, cl
         for record in lines[2:]:
             assert record.count('"') % 2 == 0, record
     assert len(export.bookings.decode("cp1252").split("\r\n")) == 2 + len(export.rows) + 1
+
+
+GARBAGE_FORMS = [
+    {},
+    {"partner": "abc", "invoice_number": "", "reason": "x"},
+    {"partner": "99999999999999999999", "reason": "x"},
+    {"partner": "-1", "invoice_number": "RE-2026-000001", "reason": "beides"},
+    {"invoice_number": "' OR 1=1 --", "reason": "x" * 10_000},
+    {"invoice_number": "RE-2026-000001", "reason": "   "},
+    {"month": "2026-13"},
+    {"month": "9999-12"},
+    {"month": "1e309"},
+    {"month": "2026-11" * 100},
+]
+
+
+@pytest.mark.parametrize("data", GARBAGE_FORMS)
+def test_finance_forms_with_garbage_answer_with_the_form_and_write_nothing(invoices, client, data):
+    from billing.models import DunningBlock, DunningPause
+
+    user = UserFactory(username="chef", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    partner = invoices[0].partner
+    for url in (
+        reverse("admin:billing_dunningpause_pause"),
+        reverse("admin:billing_dunningblock_block", args=[partner.pk]),
+        reverse("admin:billing_financereport_datev"),
+        reverse("admin:billing_dunningpause_pause") + "?partner=%27%3Cscript%3E",
+    ):
+        response = client.post(url, data)
+        assert response.status_code == 200, (url, data, response.status_code)
+        assert response["Content-Type"].startswith("text/html")
+    assert (DunningPause.objects.count(), DunningBlock.objects.count()) == (0, 0)
+
+
+@pytest.mark.parametrize("partner_id", ["99999999999999999999", "0"])
+def test_block_page_for_a_partner_that_does_not_exist_is_404(invoices, client, partner_id):
+    client.force_login(UserFactory(username="chef", is_staff=True, is_superuser=True))
+    url = reverse("admin:billing_dunningblock_block", args=[1]).replace("/1/", f"/{partner_id}/")
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"reason": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("typed,stored", [("12,50", D("12.50")), ("1.299,00", D("1299.00")), ("12.50", D("12.50"))])
+def test_a_charge_typed_with_a_decimal_comma_is_read_as_a_german_amount(invoices, client, typed, stored):
+    """Finance types amounts as Germans do; the hand entry of a charge read "12,50" as no number."""
+    from billing.models import Charge
+
+    finance_client(client)
+    partner = invoices[0].partner
+    response = client.post(
+        reverse("admin:billing_charge_add"),
+        {
+            "partner": partner.pk,
+            "kind": "return_fee",
+            "amount": typed,
+            "description": "Rücklastschriftgebühr",
+            "reason": "Bank hat nachbelastet",
+            "token": f"t-{typed}",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert Charge.objects.get().amount == stored
+
+
+@pytest.mark.parametrize("typed", ["RE 2026 000001", "re2026000001", " re-2026-000001 "])
+def test_assign_reads_the_number_as_the_bank_wrote_it(invoices, client, typed):
+    """Finance copies the number from the remittance text shown in the list; it was refused
+    ("Eine Rechnung RE 2026 000001 gibt es nicht")."""
+    bank_statement_import(content=statement08(entry08("W-1", "50.00", "CRDT", "Rechnung 4711")), file_name="a.xml")
+    finance_client(client)
+    response = client.post(
+        reverse("admin:billing_bankentry_assign", args=[BankEntry.objects.get().pk]),
+        {"invoice_number": typed, "amount": "50,00"},
+    )
+    assert response.status_code == 302
+    assert state("RE-2026-000001").paid_amount == D("50.00")
+
+
+def test_the_command_refuses_a_huge_file_without_reading_it_whole(invoices, tmp_path, monkeypatch):
+    """``import_bank_statement`` given the wrong path (a 200 MB file here, /dev/zero in the worst
+    case) read all of it into memory before the size check."""
+    import tracemalloc
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from billing import camt
+
+    monkeypatch.setattr(camt, "MAX_BYTES", 1000)
+    huge = tmp_path / "backup.bin"
+    with huge.open("wb") as handle:
+        handle.truncate(200 * 1024 * 1024)  # sparse: no disk, 200 MB to read
+    tracemalloc.start()
+    try:
+        with pytest.raises(CommandError, match="größer als 50 MB"):
+            call_command("import_bank_statement", str(huge))
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024
+    assert nothing_written()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_finance_users_assign_one_credit_at_once_book_it_once(invoices):
+    """Two finance users click "zuordnen" on the same waiting credit at the same moment."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL's row locks")
+    from billing.services.bank import bank_entry_assign
+
+    bank_statement_import(content=statement08(entry08("W-1", "50.00", "CRDT", "Rechnung 4711")), file_name="a.xml")
+    entry = BankEntry.objects.get()
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def run(number):
+        from django.db import connection as own
+
+        try:
+            start.wait()
+            bank_entry_assign(entry=entry, invoice=state(number))
+            outcomes.append("ok")
+        except Exception as exc:  # noqa: BLE001 - a PortalError is the expected refusal
+            outcomes.append(getattr(exc, "message", repr(exc)))
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("RE-2026-000001", "RE-2026-000002")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 1 and any("schon zugeordnet" in o for o in outcomes), outcomes
+    assert Payment.objects.filter(bank_entry=entry).count() == 1
+    assert sum(p.amount for p in Payment.objects.filter(bank_entry=entry)) == D("50.00")

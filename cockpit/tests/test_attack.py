@@ -107,3 +107,33 @@ def test_period_picker_garbage_is_a_message_never_an_error(client, data, params)
         assert 'id="cockpit"' in page.content.decode()
     csv = c.get(reverse("admin:cockpit_csv", kwargs={"chart": "mrr"}), params)
     assert csv.status_code in (200, 400)
+
+
+@pytest.mark.parametrize("group", [roles.SALES, roles.FINANCE, roles.SUPPORT])
+def test_every_figure_link_a_group_sees_opens_for_that_group(client, data, group):
+    """A figure links to its admin list only when the group may view it, and the filtered list
+    then opens (no 403, no 'invalid filter' redirect with ?e=1)."""
+    import re
+
+    c = login(client, group)
+    page = c.get(reverse("admin:index"), {"zeitraum": "jahr", "stichtag": "2026-01-01"}).content.decode()
+    cockpit = page[page.index('id="cockpit"') : page.index('id="model-index"')]
+    links = {href.replace("&amp;", "&") for href in re.findall(r'<dd><a href="([^"]+)"', cockpit)}
+    assert links, group
+    for link in links:
+        response = c.get(link)
+        assert response.status_code == 200, (group, link, response.status_code)
+
+
+@pytest.mark.parametrize("group", [roles.SUPPORT, None])
+def test_no_amount_of_money_reaches_support_or_a_login_without_group(client, data, group):
+    """Not a figure, not a chart label, not a CSV: no euro amount for support or no group."""
+    c = login(client, group)
+    page = c.get(reverse("admin:index"), {"zeitraum": "jahr", "stichtag": "2026-01-01"}).content.decode()
+    cockpit = page[page.index('id="cockpit"') : page.index('id="model-index"')] if 'id="cockpit"' in page else ""
+    assert "€" not in cockpit and "EUR" not in cockpit
+    user = User.objects.get(username=f"staff-{group or 'chef'}")
+    for chart in panels.CHARTS:
+        if chart.panel in {p.key for p in panels.visible_panels(user)}:
+            body = c.get(reverse("admin:cockpit_csv", kwargs={"chart": chart.key})).content.decode("utf-8-sig")
+            assert chart.unit != "money" and "€" not in body, chart.key

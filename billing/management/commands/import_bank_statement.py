@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from billing import camt
 from billing.services.bank import bank_statement_import
 from vendorportal.errors import PortalError
 
@@ -22,7 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, **options):
         path = Path(file)
         try:
-            content = path.read_bytes()
+            # At most one byte more than a statement may have: a wrong path (a 5 GB backup,
+            # /dev/zero) is refused by its size without being read into memory first.
+            with path.open("rb") as handle:
+                content = handle.read(camt.MAX_BYTES + 1)
         except OSError as exc:
             raise CommandError(
                 _("Die Datei %(file)s kann nicht gelesen werden: %(error)s") % {"file": file, "error": exc.strerror},
