@@ -39,6 +39,7 @@ from django.utils.translation import ngettext
 from billing import datev, rules
 from billing.exceptions import FinanceReportRefused
 from billing.models import DunningNotice, FinanceReport, Invoice, InvoiceLine, SepaBatch
+from licensing.models import Product
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
 from vendorportal.formats import format_date
@@ -159,10 +160,13 @@ class Journal:
     sepa_batches: list[SepaBatch]
 
 
-def vat_label(category: str, percent: Decimal) -> str:
-    """How the journal names a VAT treatment: "19 % USt.", reverse charge, not taxable."""
+def vat_label(category: str, percent: Decimal, *, damages: bool = False) -> str:
+    """How the journal names a VAT treatment: "19 % USt.", reverse charge, not taxable — a
+    third-country sale or, on a "Rechnung über Nebenforderungen" (``damages``), damages."""
     if category == rules.VAT_CODE_REVERSE_CHARGE:
         return _("Reverse Charge (EU, 0 %)")
+    if category == rules.VAT_CODE_NOT_SUBJECT and damages:
+        return _("nicht steuerbar (Schadensersatz, 0 %)")
     if category == rules.VAT_CODE_NOT_SUBJECT:
         return _("nicht steuerbar (Drittland, 0 %)")
     return _("%(percent)s %% USt.") % {"percent": f"{percent.normalize():f}".replace(".", ",")}
@@ -198,10 +202,21 @@ def journal_data(*, year: int, month: int) -> Journal:
     percent_of: dict[int, Decimal] = {}
     products: dict[str, ProductSum] = {}
     kind_of = {d.pk: d.kind for d in documents}
+    lines = list(lines)
+    # A subscription's line has no order line; its description names one subscription and one
+    # installation, which read as the whole article's name in the sums: the catalogue's name.
+    catalogue = dict(
+        Product.objects.filter(article__in={line.article for line in lines if not line.order_line_id}).values_list(
+            "article", "name"
+        )
+    )
     for line in lines:
         percent_of.setdefault(line.invoice_id, line.vat_percent)
         sign = -1 if kind_of[line.invoice_id] == Invoice.CREDIT_NOTE else 1
-        name = line.order_line.product.name if line.order_line_id else line.description
+        if line.order_line_id:
+            name = line.order_line.product.name
+        else:
+            name = catalogue.get(line.article, line.description)
         product = products.setdefault(line.article, ProductSum(article=line.article, name=name))
         product.lines += 1
         product.net += sign * line.net_total
@@ -210,7 +225,7 @@ def journal_data(*, year: int, month: int) -> Journal:
     by_vat: dict[str, Sums] = defaultdict(Sums)
     by_means: dict[str, Sums] = defaultdict(Sums)
     for doc in documents:
-        label = vat_label(doc.vat_category, percent_of.get(doc.pk, ZERO))
+        label = vat_label(doc.vat_category, percent_of.get(doc.pk, ZERO), damages=doc.charges_only)
         row = JournalRow(invoice=doc, sign=-1 if doc.is_credit_note else 1, vat_label=label)
         rows.append(row)
         totals.add(row.net, row.vat, row.gross)

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from billing import documents
 from billing.documents import CREDIT_NOTE, PAYMENT_DIRECT_DEBIT, InvoiceDocument, Party
 from billing.facturx import FACTURX_LEVEL, check_xsd, invoice_xml
-from vendorportal.formats import english_active, format_date, format_decimal
+from vendorportal.formats import english_active, format_date, format_decimal, postal_country
 from vendorportal.money import format_eur
 
 TEMPLATE = "documents/invoice.html"
@@ -35,41 +35,6 @@ FACTURX_FILENAME = "factur-x.xml"  # the name Factur-X prescribes for the embedd
 
 # UN/ECE rec 20 unit codes of DocumentLine.unit as printed after the quantity.
 UNIT_LABELS = {"C62": "Stk.", "MON": "Monat(e)", "ANN": "Jahr(e)", "DAY": "Tag(e)", "HUR": "Std."}
-
-# Country names for buyer addresses abroad (German spelling, as on an envelope).
-COUNTRY_NAMES = {
-    "AT": "Österreich",
-    "BE": "Belgien",
-    "BG": "Bulgarien",
-    "CH": "Schweiz",
-    "CY": "Zypern",
-    "CZ": "Tschechien",
-    "DK": "Dänemark",
-    "EE": "Estland",
-    "ES": "Spanien",
-    "FI": "Finnland",
-    "FR": "Frankreich",
-    "GB": "Vereinigtes Königreich",
-    "GR": "Griechenland",
-    "HR": "Kroatien",
-    "HU": "Ungarn",
-    "IE": "Irland",
-    "IT": "Italien",
-    "LI": "Liechtenstein",
-    "LT": "Litauen",
-    "LU": "Luxemburg",
-    "LV": "Lettland",
-    "MT": "Malta",
-    "NL": "Niederlande",
-    "NO": "Norwegen",
-    "PL": "Polen",
-    "PT": "Portugal",
-    "RO": "Rumänien",
-    "SE": "Schweden",
-    "SI": "Slowenien",
-    "SK": "Slowakei",
-    "US": "Vereinigte Staaten",
-}
 
 
 def _quantity(value) -> str:
@@ -100,7 +65,7 @@ def _masked_iban(iban: str) -> str:
 def _address(party: Party) -> list[str]:
     lines = [party.name, party.street, f"{party.postal_code} {party.city}".strip()]
     if party.country and party.country != "DE":
-        lines.append(COUNTRY_NAMES.get(party.country, party.country).upper())
+        lines.append(postal_country(party.country))
     return [line for line in lines if line]
 
 

@@ -22,6 +22,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 import pygal
+from django.utils.translation import get_language, gettext
 from lxml import etree
 from pygal.style import Style
 
@@ -126,7 +127,7 @@ def build(series: Series, *, kind: str = "bar", title: str = "", unit: str = "")
         max_scale=8,
         margin=12,
         spacing=8,
-        no_data_text="keine Daten",
+        no_data_text=gettext("keine Daten"),  # the page's language (was German on English pages)
         show_minor_x_labels=True,
         dots_size=4,
         stroke_style={"width": 3},
@@ -172,16 +173,18 @@ def render_html(chart, label: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _cached_html(labels: tuple, series: tuple, money: bool, kind: str, unit: str, label: str) -> str:
+def _cached_html(labels: tuple, series: tuple, money: bool, kind: str, unit: str, label: str, language: str) -> str:
+    # ``language`` only keys the cache: the chart's own texts ("keine Daten") are in it.
     return render_html(build(Series(list(labels), {k: list(v) for k, v in series}, money), kind=kind, unit=unit), label)
 
 
 def cached_html(series: Series, *, kind: str, unit: str, label: str) -> str:
     """:func:`render_html` of :func:`build`, remembered per process for the same numbers: pygal
     spends ~12 ms of CPU per chart, the cockpit shows up to 11, and between two visits the
-    figures mostly have not changed. Keyed by every value drawn, so new numbers draw anew."""
+    figures mostly have not changed. Keyed by every value drawn and the language, so new numbers
+    draw anew."""
     key = tuple((name, tuple(values)) for name, values in series.series.items())
-    return _cached_html(tuple(series.labels), key, series.money, kind, unit, label)
+    return _cached_html(tuple(series.labels), key, series.money, kind, unit, label, get_language() or "de")
 
 
 def render_document(chart, label: str = "") -> str:

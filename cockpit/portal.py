@@ -30,4 +30,6 @@ def spend_panel(request, partner) -> dict:
         "renewals_title": renewals_title,
         "renewals_chart": charts.cached_html(renewals, kind="stacked", unit="", label=renewals_title),
         "renewals_total": sum(sum(v) for v in renewals.series.values()),
+        # Nothing billed in twelve months: a sentence, not an empty chart of 0,00 € … 1,00 €.
+        "spend_any": any(v for values in spend.series.values() for v in values),
     }

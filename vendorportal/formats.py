@@ -86,3 +86,46 @@ def format_decimal(value, *, strip_zeros: bool = True) -> str:
     if strip_zeros and "." in text:
         text = text.rstrip("0").rstrip(".")
     return text if english_active() else text.replace(".", ",")
+
+
+# Country names for addresses abroad (German spelling, as on an envelope from Germany).
+COUNTRY_NAMES = {
+    "AT": "Österreich",
+    "BE": "Belgien",
+    "BG": "Bulgarien",
+    "CH": "Schweiz",
+    "CY": "Zypern",
+    "CZ": "Tschechien",
+    "DK": "Dänemark",
+    "EE": "Estland",
+    "ES": "Spanien",
+    "FI": "Finnland",
+    "FR": "Frankreich",
+    "GB": "Vereinigtes Königreich",
+    "GR": "Griechenland",
+    "HR": "Kroatien",
+    "HU": "Ungarn",
+    "IE": "Irland",
+    "IT": "Italien",
+    "LI": "Liechtenstein",
+    "LT": "Litauen",
+    "LU": "Luxemburg",
+    "LV": "Lettland",
+    "MT": "Malta",
+    "NL": "Niederlande",
+    "NO": "Norwegen",
+    "PL": "Polen",
+    "PT": "Portugal",
+    "RO": "Rumänien",
+    "SE": "Schweden",
+    "SI": "Slowenien",
+    "SK": "Slowakei",
+    "US": "Vereinigte Staaten",
+}
+
+
+def postal_country(code: str) -> str:
+    """The last line of an address abroad: ``"AT"`` → ``"ÖSTERREICH"`` (the name in capitals, as
+    the post reads it; an unknown code as it is). Invoices, delivery notes, confirmations and
+    dunning letters print the same line."""
+    return COUNTRY_NAMES.get(code, code).upper()

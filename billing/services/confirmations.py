@@ -24,7 +24,7 @@ from billing.constants import CONFIRMATION_KIND
 from billing.exceptions import BillingError
 from billing.models import Confirmation, SepaMandate, ServicePlan, Subscription
 from vendorportal import clock
-from vendorportal.formats import format_date
+from vendorportal.formats import format_date, postal_country
 from vendorportal.i18n import for_partner
 from vendorportal.models import OutboxMessage
 from vendorportal.money import format_eur
@@ -36,7 +36,7 @@ TEMPLATE = "documents/confirmation.html"
 def _address(partner) -> list[str]:
     lines = [partner.company, partner.street, f"{partner.postal_code} {partner.city}".strip()]
     if partner.country and partner.country != settings.VENDOR.get("country", "DE"):
-        lines.append(partner.country)
+        lines.append(postal_country(partner.country))
     return [line for line in lines if line]
 
 

@@ -40,7 +40,7 @@ from billing.exceptions import BillingError, BillingInputError, DunningRefused
 from billing.models import BaseRate, DunningBlock, DunningNotice, DunningPause, Invoice, Subscription
 from vendorportal import clock
 from vendorportal.documents import document_bytes, sha256_hex
-from vendorportal.formats import format_date, format_decimal
+from vendorportal.formats import format_date, format_decimal, postal_country
 from vendorportal.i18n import for_partner
 from vendorportal.money import ZERO, format_eur
 from vendorportal.outbox import outbox_enqueue
@@ -248,7 +248,7 @@ def _address(invoice: Invoice) -> list[str]:
         f"{invoice.buyer_postal_code} {invoice.buyer_city}".strip(),
     ]
     if invoice.buyer_country and invoice.buyer_country != settings.VENDOR.get("country", "DE"):
-        lines.append(invoice.buyer_country)
+        lines.append(postal_country(invoice.buyer_country))
     return [line for line in lines if line]
 
 

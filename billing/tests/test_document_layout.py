@@ -33,14 +33,14 @@ def final_notice(clock, **partner):
     for day in (date(2025, 6, 11), date(2025, 6, 17), date(2025, 7, 1), date(2025, 7, 15)):
         clock.set(day)
         services.invoices_overdue()
-    notice = DunningNotice.objects.get(invoice=invoice, level=3)
-    assert (notice.fee, notice.interest) == (D("40.00"), D("49.18"))
-    return notice
+    return DunningNotice.objects.get(invoice=invoice, level=3)
 
 
 def test_german_letzte_mahnung_with_two_interest_spans_fits_on_one_page(modules, clock):
     # Before: the note "maschinell erstellt" ran alone onto a second page.
-    (page,) = page_texts(dunning_pdf(final_notice(clock)))
+    notice = final_notice(clock)
+    assert (notice.fee, notice.interest) == (D("40.00"), D("49.18"))
+    (page,) = page_texts(dunning_pdf(notice))
     assert "Seite 1 von 1" in page
     assert "Gesamtforderung 4.819,67 €" in page
     assert "Mit freundlichen Grüßen" in page
@@ -60,3 +60,17 @@ def test_english_invoice_breaks_the_german_period_heading_inside_its_column(reve
         (page,) = page_texts(invoice_pdf(doc))
     assert "Page 1 of 1" in page
     assert "Service\nperiod /\nLeistungs\u2010\nzeitraum\nQuantity /" in page
+
+
+def test_letters_and_delivery_notes_abroad_end_the_address_with_the_country_name(modules, clock):
+    # Before: the invoice said "ÖSTERREICH", the dunning letter and the delivery note "AT".
+    from types import SimpleNamespace
+
+    from licensing.selectors.delivery import _address_lines
+
+    notice = final_notice(clock, country="AT", vat_id="ATU13585627", street="Mariahilfer Straße 45",
+                          postal_code="1060", city="Wien")  # fmt: skip
+    (page,) = page_texts(dunning_pdf(notice))
+    assert "Mariahilfer Straße 45\n1060 Wien\nÖSTERREICH \n" in page
+    customer = SimpleNamespace(company="Hotel Edelweiß", street="", postal_code="6020", city="Innsbruck", country="AT")
+    assert _address_lines(customer) == ["Hotel Edelweiß", "6020 Innsbruck", "ÖSTERREICH"]

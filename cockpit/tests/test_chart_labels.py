@@ -77,3 +77,14 @@ def test_the_softwarepflege_states_chart_lists_the_states_on_the_left():
     labels = axes(Series(STATES, {"Systeme": [1, 1, 0, 0]}), spec.kind)
     assert [text for text, _ in labels["y"]] == STATES  # horizontal bars: the names on the y axis
     assert [text for text, _ in labels["x"]] == ["0", "1"]
+
+
+def test_an_empty_chart_says_no_data_in_the_pages_language():
+    from django.utils import translation
+
+    empty = Series(["a", "b"], {"Umsatz": [None, None]}, money=True)
+    with translation.override("de"):
+        assert "keine Daten" in charts.cached_html(empty, kind="hbar", unit="money", label="Top-Partner")
+    with translation.override("en"):  # the same title and numbers: not the German drawing from the cache
+        html = charts.cached_html(empty, kind="hbar", unit="money", label="Top-Partner")
+    assert "no data" in html and "keine Daten" not in html

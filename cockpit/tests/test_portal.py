@@ -74,3 +74,16 @@ def test_dashboard_shows_the_charts_within_the_query_budget(client, world, porta
     assert len(bars) == 12  # one per month
     assert not list(root.iter(f"{SVG}script")) and all("style" not in n.attrib for n in root.iter())
     assert "70,00 €" in spend
+
+
+def test_english_dashboard_names_the_renewal_series_in_english(client, world):
+    # Visual review: the legend read "Softwarepflege" and "Service-Pläne" on the English page.
+    login = PartnerUserFactory(partner=world)
+    client.force_login(login.user)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/portal/"})
+    page = client.get("/portal/").content.decode()
+    import re
+
+    renewals = re.search(r'id="chart-renewals">.*?(<svg.*?</svg>)', page, re.S).group(1)
+    assert "Service plans" in renewals and "Software maintenance" in renewals
+    assert "Service-Pläne" not in renewals

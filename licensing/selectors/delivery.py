@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from licensing import rules
 from licensing.models import DeliveryNote, License
-from vendorportal.formats import format_date
+from vendorportal.formats import format_date, postal_country
 
 # Documents are dated in the vendor's time zone: a note created at 00:30 on
 # 1 January in Germany is a note of the new year, whatever UTC says.
@@ -91,7 +91,7 @@ def _address_lines(party) -> list[str]:
     if city:
         lines.append(city)
     if party.country and party.country != settings.VENDOR.get("country", "DE"):
-        lines.append(party.country)
+        lines.append(postal_country(party.country))
     return lines
 
 

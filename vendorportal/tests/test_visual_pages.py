@@ -55,3 +55,22 @@ def test_an_admin_page_refused_to_a_staff_group_keeps_the_admins_header(client, 
     assert "Kein Zugriff" in page and "Lizenzportal – Verwaltung" in page
     assert "Django-Verwaltung" not in page and "Django administration" not in page
     assert reverse("admin:logout") in page  # the user links: a way out
+
+
+def test_english_admin_breadcrumbs_start_at_home_as_djangos_own_do(client):
+    user = UserFactory(username="staff-sales-en", is_staff=True)
+    user.groups.add(Group.objects.get(name=roles.SALES))
+    client.force_login(user)
+    client.post(SWITCH, {"language": "en", "next": "/admin/"})
+    page = client.get(reverse("admin:billing_bankstatement_upload")).content.decode()
+    assert "Licence portal – administration" in page
+    assert '">Home</a> › No access' in page  # before: "Start" beside Django's own "Home"
+
+
+def test_dashboard_of_a_partner_without_invoices_or_renewals_says_so_instead_of_empty_charts(client):
+    membership = PartnerUserFactory(role="admin")
+    client.force_login(membership.user)
+    page = client.get(reverse("portal:dashboard")).content.decode()
+    assert 'id="chart-spend"' not in page and 'id="chart-renewals"' not in page  # axes 0,00 € … 1,00 €
+    assert "In den letzten zwölf Monaten wurde nichts berechnet." in page
+    assert "In den nächsten sechs Monaten steht keine Verlängerung an." in page
