@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from licensing.exports import ARTICLE_COLUMNS, article_csv_row
@@ -200,7 +201,8 @@ def delivery_note_pdf(request, pk: int):
         note = selectors.partner_delivery_note(partner=request.partner, pk=pk)
     except DeliveryNote.DoesNotExist:
         raise Http404(_("Diesen Lieferschein gibt es nicht oder er gehört nicht zu Ihren Kunden.")) from None
-    return document_response(request, note, filename=f"Lieferschein-{note.number}.pdf")
+    stem = pgettext("file name", "Lieferschein")
+    return document_response(request, note, filename=f"{stem}-{note.number}.pdf")
 
 
 @partner_required
@@ -245,7 +247,8 @@ def articles_csv(request):
     """CAT-7: the article data with prices for the partner's ERP, as ``export_articles`` writes it."""
     today, rows = _rows_or_404()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="Artikeldaten-{today:%Y-%m-%d}.csv"'
+    stem = pgettext("file name", "Artikeldaten")
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{today:%Y-%m-%d}.csv"'
     writer = csv.writer(response, lineterminator="\n")
     writer.writerow(ARTICLE_COLUMNS)
     writer.writerows(article_csv_row(row) for row in rows)
@@ -262,5 +265,6 @@ def price_list_pdf(request):
         "documents/price_list.html", price_list_context(rows, on=today), folder=settings.PRICE_LIST_CACHE_DIR
     )
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="Preisliste-{today:%Y-%m-%d}.pdf"'
+    stem = pgettext("file name", "Preisliste")
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{today:%Y-%m-%d}.pdf"'
     return response

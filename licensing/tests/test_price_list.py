@@ -145,3 +145,14 @@ def test_each_language_keeps_its_cached_file(client, full_catalog, settings, mon
     client.logout()
     assert _pages(client, "en") == english
     assert len(renders) == 2
+
+
+def test_the_download_is_named_in_the_readers_language(client, full_catalog):
+    for language, name in (("de", "Preisliste-2026-11-21.pdf"), ("en", "price-list-2026-11-21.pdf")):
+        membership = PartnerUserFactory(role="member", partner__language=language)
+        client.force_login(membership.user)
+        response = client.get(reverse("portal:price_list_pdf"))
+        assert f'filename="{name}"' in response["Content-Disposition"]
+        articles = client.get(reverse("portal:articles_csv"))
+        stem = "Artikeldaten" if language == "de" else "article-data"
+        assert f'filename="{stem}-2026-11-21.csv"' in articles["Content-Disposition"]

@@ -4,6 +4,7 @@ may send a delivery again (``webhooks.resend_webhookdelivery``) when helping a p
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from vendorportal.errors import PortalError
 
@@ -46,7 +47,12 @@ class WebhookEndpointAdmin(ReadOnly):
     def pause_action(self, request, queryset):
         for endpoint in queryset:
             webhook_endpoint_pause(endpoint=endpoint)
-        self.message_user(request, _("%(n)s Endpunkt(e) pausiert.") % {"n": queryset.count()}, messages.SUCCESS)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("%(n)s Endpunkt pausiert.", "%(n)s Endpunkte pausiert.", count) % {"n": count},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(WebhookDelivery)
@@ -70,4 +76,9 @@ class WebhookDeliveryAdmin(ReadOnly):
                 done += 1
             except PortalError as refusal:
                 self.message_user(request, f"{delivery}: {refusal.message}", messages.WARNING)
-        self.message_user(request, _("%(n)s Zustellung(en) erneut eingeplant.") % {"n": done}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)s Zustellung erneut eingeplant.", "%(n)s Zustellungen erneut eingeplant.", done)
+            % {"n": done},
+            messages.SUCCESS,
+        )

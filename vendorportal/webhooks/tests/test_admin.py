@@ -43,8 +43,9 @@ def test_sales_sees_endpoints_without_the_secret_and_pauses_them(client, hook):
     page = client.get(f"{ENDPOINTS}{created.endpoint.pk}/change/").content.decode()
     assert "erp.muster.example" in page and created.secret not in page
     assert created.endpoint.secret_encrypted not in page
-    client.post(ENDPOINTS, {"action": "pause_action", "_selected_action": [created.endpoint.pk]})
+    answer = client.post(ENDPOINTS, {"action": "pause_action", "_selected_action": [created.endpoint.pk]}, follow=True)
     assert WebhookEndpoint.objects.get(pk=created.endpoint.pk).state == "paused"
+    assert "1 Endpunkt pausiert." in answer.content.decode()  # singular, no "Endpunkt(e)"
     # The delivery log: view only, no resend.
     client.post(DELIVERIES, {"action": "resend_action", "_selected_action": [delivery.pk]})
     assert WebhookDelivery.objects.get(pk=delivery.pk).state == "failed"
@@ -54,8 +55,9 @@ def test_support_resends_a_delivery_but_cannot_pause(client, hook):
     created, delivery = hook
     staff(client, roles.SUPPORT)
     assert client.get(DELIVERIES).status_code == 200
-    client.post(DELIVERIES, {"action": "resend_action", "_selected_action": [delivery.pk]})
+    answer = client.post(DELIVERIES, {"action": "resend_action", "_selected_action": [delivery.pk]}, follow=True)
     assert WebhookDelivery.objects.get(pk=delivery.pk).state == "pending"
+    assert "1 Zustellung erneut eingeplant." in answer.content.decode()
     client.post(ENDPOINTS, {"action": "pause_action", "_selected_action": [created.endpoint.pk]})
     assert WebhookEndpoint.objects.get(pk=created.endpoint.pk).state == "active"
 
