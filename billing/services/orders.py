@@ -407,15 +407,19 @@ def _line_add(order: Order, wish: LineWish, position: int) -> OrderLine:
         if existing is not None:
             _refuse(
                 _(
-                    "Für %(name)s gibt es auf %(id)s bereits einen aktiven Schlüssel (Lizenz %(serial)s, Staffel %(tier)s); "
+                    "Für %(name)s gibt es auf %(id)s bereits einen aktiven Schlüssel (%(license)s); "
                     "ein Modul wird je Installation nur einmal gekauft. Für mehr Benutzer bitte das Staffel-Upgrade "
                     "bestellen – es kostet nur die Differenz der Kaufpreise."
                 )
                 % {
                     "name": product.name,
                     "id": installation.identifier,
-                    "serial": existing.serial,
-                    "tier": existing.tier or "—",
+                    # A flat module's key has no tier: no "Staffel —".
+                    "license": (
+                        _("Lizenz %(serial)s, Staffel %(tier)s") % {"serial": existing.serial, "tier": existing.tier}
+                        if existing.tier
+                        else _("Lizenz %(serial)s") % {"serial": existing.serial}
+                    ),
                 },
                 "already_licensed",
             )

@@ -296,7 +296,7 @@ def _new_monthly_price(subscription: Subscription, tier: str, users: int | None,
             % {
                 "name": product.name,
                 "months": subscription.minimum_months,
-                "tier": f", Staffel {tier}" if tier else "",
+                "tier": ", " + _("Staffel %(tier)s") % {"tier": tier} if tier else "",
             },
             "missing_price",
         )

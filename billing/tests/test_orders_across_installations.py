@@ -168,6 +168,9 @@ def test_undeliverable_lines_are_refused_when_added_with_their_reason(partner, m
     with pytest.raises(OrderRefused) as refused:
         services.order_line_add(order=order, installation=licensed, product=product("INTERCOM"), kind="purchase")
     assert str(lic.serial) in refused.value.message and "Staffel-Upgrade" in refused.value.message
+    # Intercom's key has no tier: the message names the licence alone, no "Staffel —".
+    assert lic.tier in ("", None)
+    assert f"(Lizenz {lic.serial});" in refused.value.message and "Staffel —" not in refused.value.message
     # A module without a released version cannot get a key: refused now, not on confirmation.
     ModuleVersion.objects.filter(product__article="GROUPBUSY").delete()
     with pytest.raises(OrderRefused, match="Für Group Busy ist noch keine Modulversion veröffentlicht"):

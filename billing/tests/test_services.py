@@ -255,7 +255,7 @@ def test_module_with_active_paid_key_cannot_be_bought_again(partner, licensed):
     order = order_for(partner, inst)
     with pytest.raises(OrderRefused, match="bereits einen aktiven Schlüssel .*Staffel-Upgrade") as refused:
         add(order, "CALLREC")
-    assert str(lic.serial) in refused.value.message
+    assert f"(Lizenz {lic.serial}, Staffel 21-40);" in refused.value.message
     assert not OrderLine.objects.exists()
 
 
