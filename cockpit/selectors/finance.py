@@ -33,6 +33,7 @@ from billing import rules as billing_rules
 from billing.finance import AGEING_BUCKETS, AGEING_LABELS, NOT_DUE
 from billing.models import BankEntry, BilledPeriod, Invoice, InvoiceLine, InvoicingRun
 from cockpit.periods import Period, month_starts
+from cockpit.selectors import _compiled as compiled
 from cockpit.selectors._common import MONEY_OUT, Series, money
 from licensing.models import Product
 from vendorportal.models import JobRun
@@ -84,16 +85,21 @@ def revenue(period: Period, today: date) -> Revenue:
     # Grouped by document kind too, so the sums are plain column sums; corrections are
     # subtracted below, per group (a handful of rows), not per line. (The product kind as a
     # subquery in this query would run once per line: SQLite groups by it.)
-    rows = list(
-        InvoiceLine.objects.filter(invoice__issue_date__gte=low, invoice__issue_date__lte=high)
-        .values("article", "invoice__vat_category", "invoice__kind", month=month_bucket("invoice__issue_date", firsts))
-        .annotate(
-            net=Sum("net_total"),
-            period=Sum(
-                "net_total", filter=Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
-            ),
-        )
-        .order_by()
+    rows = compiled.values(
+        ("revenue", period.start, period.end, tuple(firsts)),
+        lambda: (
+            InvoiceLine.objects.filter(invoice__issue_date__gte=low, invoice__issue_date__lte=high)
+            .values(
+                "article", "invoice__vat_category", "invoice__kind", month=month_bucket("invoice__issue_date", firsts)
+            )
+            .annotate(
+                net=Sum("net_total"),
+                period=Sum(
+                    "net_total", filter=Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
+                ),
+            )
+            .order_by()
+        ),
     )
     kinds = dict(Product.objects.filter(article__in={r["article"] for r in rows}).values_list("article", "kind"))
     groups, vats = product_group_labels(), vat_treatment_labels()
@@ -211,18 +217,29 @@ def receivables(period: Period, today: date) -> Receivables:
     )
     open_items = {
         r["bucket"]: r
-        for r in Invoice.objects.filter(kind=Invoice.INVOICE, state__in=open_states, issue_date__lte=today)
-        .annotate(due=Coalesce("due_date", "issue_date"))
-        .values(bucket=ageing_bucket(today))
-        .annotate(count=Count("pk"), unpaid=Sum(still_due))
-        .order_by()
+        for r in compiled.values(
+            ("receivables.open", today),
+            lambda: (
+                Invoice.objects.filter(kind=Invoice.INVOICE, state__in=open_states, issue_date__lte=today)
+                .annotate(due=Coalesce("due_date", "issue_date"))
+                .values(bucket=ageing_bucket(today))
+                .annotate(count=Count("pk"), unpaid=Sum(still_due))
+                .order_by()
+            ),
+        )
     }
-    figures = Invoice.objects.filter(recent | in_period).aggregate(
-        billed90=Sum(signed_gross, filter=recent),
-        period_invoices=Count("pk", filter=in_period),
-        period_dd=Count("pk", filter=in_period & dd),
-        period_gross=Sum("gross_total", filter=in_period),
-        period_dd_gross=Sum("gross_total", filter=in_period & dd),
+    figures = compiled.aggregate(
+        ("receivables.figures", today, period.start, period.end),
+        lambda: (
+            Invoice.objects.filter(recent | in_period),
+            {
+                "billed90": Sum(signed_gross, filter=recent),
+                "period_invoices": Count("pk", filter=in_period),
+                "period_dd": Count("pk", filter=in_period & dd),
+                "period_gross": Sum("gross_total", filter=in_period),
+                "period_dd_gross": Sum("gross_total", filter=in_period & dd),
+            },
+        ),
     )
     return Receivables(
         on=today,

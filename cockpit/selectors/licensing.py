@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Q
 
 from cockpit.periods import Period
+from cockpit.selectors import _compiled as compiled
 from cockpit.selectors._common import day_after, day_start, fenced
 from licensing import rules as licensing_rules
 from licensing.constants import AUERSWALD
@@ -54,14 +55,20 @@ def swp_overview(period: Period, today: date) -> SwpOverview:
     in the period and the Auerswald systems, each with its latest coverage end computed once."""
     ending = MaintenanceCoverage.objects.filter(installation=OuterRef("pk"), end__gte=period.start, end__lte=period.end)
     auerswald = Q(vendor=AUERSWALD)
-    figures = fenced(
-        Installation.objects.filter(auerswald | Exists(ending)).annotate(
-            swp_end=coverage_end_subquery(), ending=Exists(ending)
-        )
-    ).aggregate(
-        due=Count("pk", filter=Q(ending=True)),
-        renewed=Count("pk", filter=Q(ending=True, swp_end__gt=period.end)),
-        **{state: Count("pk", filter=auerswald & q) for state, q in _state_conditions(today).items()},
+    figures = compiled.aggregate(
+        ("swp", period.start, period.end, today),
+        lambda: (
+            fenced(
+                Installation.objects.filter(auerswald | Exists(ending)).annotate(
+                    swp_end=coverage_end_subquery(), ending=Exists(ending)
+                )
+            ),
+            {
+                "due": Count("pk", filter=Q(ending=True)),
+                "renewed": Count("pk", filter=Q(ending=True, swp_end__gt=period.end)),
+                **{state: Count("pk", filter=auerswald & q) for state, q in _state_conditions(today).items()},
+            },
+        ),
     )
     renewals = Renewals(due=figures.pop("due"), renewed=figures.pop("renewed"))
     return SwpOverview(renewals=renewals, states=figures)

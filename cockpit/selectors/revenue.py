@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 
 from billing.models import Invoice, ServicePlan, Subscription, SubscriptionPriceChange
 from cockpit.periods import Period, month_starts
+from cockpit.selectors import _compiled as compiled
 from cockpit.selectors._common import MONEY_OUT, Series, day_after, day_start, fenced, money
 from cockpit.selectors.licensing import BlockedKeys
 from licensing.models import License
@@ -128,9 +129,10 @@ def _plan_sums(days: dict[str, date], movement: tuple[date, date] | None) -> dic
 
 def _mrr_sums(days: dict[str, date], movement: tuple[date, date] | None = None) -> dict[str, Decimal]:
     """Every requested sum in three queries: subscriptions, tier changes, service plans."""
-    base = Subscription.objects.aggregate(**_base_sums(days, movement))
-    deltas = _change_rows().aggregate(**_delta_sums(days, movement))
-    plans = ServicePlan.objects.aggregate(**_plan_sums(days, movement))
+    key = (tuple(days.items()), movement)
+    base = compiled.aggregate(("mrr.base", *key), lambda: (Subscription.objects.all(), _base_sums(days, movement)))
+    deltas = compiled.aggregate(("mrr.deltas", *key), lambda: (_change_rows(), _delta_sums(days, movement)))
+    plans = compiled.aggregate(("mrr.plans", *key), lambda: (ServicePlan.objects.all(), _plan_sums(days, movement)))
     result = {}
     for key in base:
         result[key] = money(base[key]) + money(deltas[key]) + round_cents(money(plans[key]) / 12)
@@ -232,11 +234,14 @@ class PartnerRevenue:
 
 def top_partners(period: Period, limit: int = 10) -> list[PartnerRevenue]:
     """Partners by net revenue in the period (invoices minus corrections by issue date)."""
-    rows = (
-        Invoice.objects.filter(issue_date__gte=period.start, issue_date__lte=period.end)
-        .values("partner_id", "partner__company")
-        .annotate(net=Sum(signed_net()))
-        .order_by("-net", "partner__company")[:limit]
+    rows = compiled.values(
+        ("top_partners", period.start, period.end, limit),
+        lambda: (
+            Invoice.objects.filter(issue_date__gte=period.start, issue_date__lte=period.end)
+            .values("partner_id", "partner__company")
+            .annotate(net=Sum(signed_net()))
+            .order_by("-net", "partner__company")[:limit]
+        ),
     )
     return [PartnerRevenue(r["partner_id"], r["partner__company"], money(r["net"])) for r in rows]
 
@@ -257,26 +262,29 @@ def licence_overview(period: Period, today: date) -> LicenceOverview:
     date function per row)."""
     firsts = month_starts(min(period.end, today))
     blocked = Q(kind=License.SUBSCRIPTION, state=License.BLOCKED)
-    rows = (
-        License.objects.filter(
-            Q(issued_at__gte=day_start(firsts[0]), issued_at__lt=day_after(month_end(firsts[-1]))) | blocked
-        )
-        .values("kind")
-        .annotate(
-            **{
-                f"m{n}": Count(
-                    "pk", filter=Q(issued_at__gte=day_start(first), issued_at__lt=day_after(month_end(first)))
-                )
-                for n, first in enumerate(firsts)
-            },
-            blocked=Count("pk", filter=blocked),
-            blocked_in_period=Count(
-                "pk",
-                filter=blocked
-                & Q(state_changed_at__gte=day_start(period.start), state_changed_at__lt=day_after(period.end)),
-            ),
-        )
-        .order_by()
+    rows = compiled.values(
+        ("licences", period.start, period.end, tuple(firsts)),
+        lambda: (
+            License.objects.filter(
+                Q(issued_at__gte=day_start(firsts[0]), issued_at__lt=day_after(month_end(firsts[-1]))) | blocked
+            )
+            .values("kind")
+            .annotate(
+                **{
+                    f"m{n}": Count(
+                        "pk", filter=Q(issued_at__gte=day_start(first), issued_at__lt=day_after(month_end(first)))
+                    )
+                    for n, first in enumerate(firsts)
+                },
+                blocked=Count("pk", filter=blocked),
+                blocked_in_period=Count(
+                    "pk",
+                    filter=blocked
+                    & Q(state_changed_at__gte=day_start(period.start), state_changed_at__lt=day_after(period.end)),
+                ),
+            )
+            .order_by()
+        ),
     )
     counts = {r["kind"]: r for r in rows}
     labels = dict(License.KIND_CHOICES)
@@ -322,13 +330,19 @@ def demo_conversion(period: Period, today: date) -> Conversion:
         issued_at__lte=OuterRef("issued_at") + timedelta(days=DEMO_CONVERSION_DAYS),
     )
     window_over = day_start(today) - timedelta(days=DEMO_CONVERSION_DAYS)
-    figures = fenced(
-        License.objects.filter(
-            kind=License.DEMO, issued_at__gte=day_start(period.start), issued_at__lt=day_after(period.end)
-        ).annotate(paid_soon=Exists(paid))
-    ).aggregate(
-        demos=Count("pk"),
-        converted=Count("pk", filter=Q(paid_soon=True)),
-        open=Count("pk", filter=Q(paid_soon=False, issued_at__gt=window_over)),
+    figures = compiled.aggregate(
+        ("demo_conversion", period.start, period.end, window_over),
+        lambda: (
+            fenced(
+                License.objects.filter(
+                    kind=License.DEMO, issued_at__gte=day_start(period.start), issued_at__lt=day_after(period.end)
+                ).annotate(paid_soon=Exists(paid))
+            ),
+            {
+                "demos": Count("pk"),
+                "converted": Count("pk", filter=Q(paid_soon=True)),
+                "open": Count("pk", filter=Q(paid_soon=False, issued_at__gt=window_over)),
+            },
+        ),
     )
     return Conversion(demos=figures["demos"], converted=figures["converted"], open=figures["open"])

@@ -13,6 +13,7 @@ from django.db.models import Avg, Count, F, FloatField, Func, OuterRef, Q, Subqu
 from django.db.models.functions import Coalesce
 
 from cockpit.periods import Period, month_starts, week_starts
+from cockpit.selectors import _compiled as compiled
 from cockpit.selectors._common import Series, day_after, day_start, fenced, zone
 from support import rules as support_rules
 from support.models import Ticket, TimeEntry
@@ -113,27 +114,29 @@ def support_overview(period: Period, now) -> SupportOverview:
     today = now.astimezone(zone()).date()
     mondays = week_starts(min(period.end, today))
     firsts = month_starts(min(period.end, today))
-    sla = Q(sla_due_at__isnull=False)
-    met = Q(first_response_at__lte=F("sla_due_at"))
-    breached = Q(first_response_at__gt=F("sla_due_at")) | Q(first_response_at__isnull=True, sla_due_at__lt=now)
-    in_period = _between("received_at", day_start(period.start), day_after(period.end))
-    answered = in_period & Q(first_response_at__isnull=False)
-    sums = {}
-    for n, monday in enumerate(mondays):
-        sums[f"w{n}"] = Count(
-            "pk", filter=_between("received_at", day_start(monday), day_after(monday + timedelta(days=6)))
-        )
-    for n, first in enumerate(firsts):
-        # The SLA condition first: most tickets have none, and SQL's AND stops there.
-        month = sla & _between("received_at", day_start(first), day_after(month_end(first)))
-        sums[f"met{n}"] = Count("pk", filter=month & met)
-        sums[f"breached{n}"] = Count("pk", filter=month & breached)
-    figures = Ticket.objects.aggregate(
-        **sums,
-        **{f"s_{s}": Count("pk", filter=Q(status=s)) for s in OPEN_STATES},
-        answered=Count("pk", filter=answered),
-        response=Avg(SecondsBetween("first_response_at", "received_at"), filter=answered),
-    )
+
+    def build(now):
+        sla = Q(sla_due_at__isnull=False)
+        met = Q(first_response_at__lte=F("sla_due_at"))
+        breached = Q(first_response_at__gt=F("sla_due_at")) | Q(first_response_at__isnull=True, sla_due_at__lt=now)
+        in_period = _between("received_at", day_start(period.start), day_after(period.end))
+        answered = in_period & Q(first_response_at__isnull=False)
+        sums = {}
+        for n, monday in enumerate(mondays):
+            sums[f"w{n}"] = Count(
+                "pk", filter=_between("received_at", day_start(monday), day_after(monday + timedelta(days=6)))
+            )
+        for n, first in enumerate(firsts):
+            # The SLA condition first: most tickets have none, and SQL's AND stops there.
+            month = sla & _between("received_at", day_start(first), day_after(month_end(first)))
+            sums[f"met{n}"] = Count("pk", filter=month & met)
+            sums[f"breached{n}"] = Count("pk", filter=month & breached)
+        sums |= {f"s_{s}": Count("pk", filter=Q(status=s)) for s in OPEN_STATES}
+        sums["answered"] = Count("pk", filter=answered)
+        sums["response"] = Avg(SecondsBetween("first_response_at", "received_at"), filter=answered)
+        return Ticket.objects.all(), sums
+
+    figures = compiled.aggregate(("support", period.start, period.end, today), build, now=now)
     response = figures["response"]
     hours = None
     if response is not None:
@@ -160,13 +163,15 @@ def closed_per_week(period: Period, today: date) -> list[int]:
     recently_done = Ticket.history.model.objects.filter(
         status__in=DONE_STATES, history_date__gte=day_start(mondays[0])
     ).values("id")
-    figures = fenced(
-        Ticket.objects.filter(status__in=DONE_STATES, pk__in=recently_done).annotate(done_at=closed_at())
-    ).aggregate(
-        **{
-            f"w{n}": Count("pk", filter=_between("done_at", day_start(m), day_after(m + timedelta(days=6))))
-            for n, m in enumerate(mondays)
-        }
+    figures = compiled.aggregate(
+        ("closed_per_week", tuple(mondays)),
+        lambda: (
+            fenced(Ticket.objects.filter(status__in=DONE_STATES, pk__in=recently_done).annotate(done_at=closed_at())),
+            {
+                f"w{n}": Count("pk", filter=_between("done_at", day_start(m), day_after(m + timedelta(days=6))))
+                for n, m in enumerate(mondays)
+            },
+        ),
     )
     return [figures[f"w{n}"] for n in range(len(mondays))]
 
@@ -199,11 +204,15 @@ def sla_series(months: list[SlaMonth]) -> Series:
 def billable_hours_by_month(period: Period, today: date) -> Series:
     """Hours of billable time entries (SUP-5) per month worked, 12 months up to the period's end. One query."""
     firsts = month_starts(min(period.end, today))
-    figures = TimeEntry.objects.filter(billable=True).aggregate(
-        **{
-            f"m{n}": Sum("minutes", filter=Q(worked_on__gte=first, worked_on__lte=month_end(first)))
-            for n, first in enumerate(firsts)
-        }
+    figures = compiled.aggregate(
+        ("billable_hours", tuple(firsts)),
+        lambda: (
+            TimeEntry.objects.filter(billable=True),
+            {
+                f"m{n}": Sum("minutes", filter=Q(worked_on__gte=first, worked_on__lte=month_end(first)))
+                for n, first in enumerate(firsts)
+            },
+        ),
     )
     return Series(
         labels=[f"{d.month:02d}/{d.year}" for d in firsts],
