@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 class CockpitConfig(AppConfig):
     """The staff cockpit (issue 20): the figures the vendor steers by, read-only, on the admin's
-    start page. It has no models: every figure is a selector over the other apps' tables."""
+    start page. Every figure is a selector over the other apps' tables; its only models are the
+    sums of closed months' revenue that the nightly job writes (cockpit.models)."""
 
     name = "cockpit"
     verbose_name = _("Cockpit")

@@ -406,6 +406,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "vendorportal.tasks.documents_check_daily",
         "schedule": crontab(hour=4, minute=40),
     },
+    "cockpit-revenue-months-daily": {  # the cockpit's sums of closed months' revenue (issue 20)
+        "task": "cockpit.tasks.revenue_months_daily",
+        "schedule": crontab(hour=2, minute=40),
+    },
     "invoicing-catch-up": {  # finishes a run that died; queues nothing when all is billed (INV-3)
         "task": "billing.tasks.invoicing_catch_up",
         "schedule": crontab(minute=20),

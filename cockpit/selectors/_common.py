@@ -36,7 +36,10 @@ def money(value) -> Decimal:
 
 
 def as_date(value) -> date:
-    """A Trunc… result as a date (PostgreSQL/SQLite give datetimes for datetime columns)."""
+    """A Trunc… result as a date (PostgreSQL/SQLite give datetimes for datetime columns), or a
+    date column read without Django's converters (SQLite gives ``"2026-11-01"``)."""
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
     if isinstance(value, datetime):
         return value.astimezone(zone()).date() if value.tzinfo else value.date()
     return value

@@ -32,13 +32,15 @@ from django.utils.translation import gettext as _
 from billing import rules as billing_rules
 from billing.finance import AGEING_BUCKETS, AGEING_LABELS, NOT_DUE
 from billing.models import BankEntry, BilledPeriod, Invoice, InvoiceLine, InvoicingRun
+from cockpit.models import RevenueMonthLine
 from cockpit.periods import Period, month_starts
 from cockpit.selectors import _compiled as compiled
-from cockpit.selectors._common import MONEY_OUT, Series, money
+from cockpit.selectors._common import MONEY_OUT, Series, as_date, money
+from cockpit.snapshots import fresh_months, months_between
 from licensing.models import Product
 from vendorportal.models import JobRun
 from vendorportal.money import ZERO, round_cents
-from vendorportal.periods import month_end
+from vendorportal.periods import first_of_next_month, month_end
 
 OTHER_GROUP = "other"
 DSO_DAYS = 90
@@ -73,34 +75,85 @@ def month_bucket(field: str, firsts: list[date]) -> Case:
     return Case(*whens, default=Value(-1), output_field=IntegerField())
 
 
+def _month_ranges(months: list[date]) -> Q:
+    """SQL: ``invoice__issue_date`` within one of ``months`` (consecutive ones as one range)."""
+    condition, run = Q(), []
+    for month in [*months, None]:
+        if run and (month is None or month != first_of_next_month(run[-1])):
+            condition |= Q(invoice__issue_date__gte=run[0], invoice__issue_date__lte=month_end(run[-1]))
+            run = []
+        if month is not None:
+            run.append(month)
+    return condition
+
+
 def revenue(period: Period, today: date) -> Revenue:
     """Net revenue of the period by product group and VAT treatment, and per month by product
-    group for the 12 months up to the period's end. Two queries: the lines summed per article,
-    VAT treatment, document kind and month (and, for the period, which need not be whole
-    months, one conditional sum), read from two covering indexes; and the articles' product
-    groups (``Product.kind``; "other" for an article that is no catalog product, such as
-    support time)."""
+    group for the 12 months up to the period's end.
+
+    Closed months are read from their sums (:mod:`cockpit.snapshots`, one query for all of
+    them, only sums still exact); the lines are summed only for the months without one and
+    for a month the period covers in part (a custom range) — per article, VAT treatment,
+    document kind and month, from two covering indexes. A last query names the articles'
+    product groups (``Product.kind``; "other" for an article that is no catalog product, such
+    as support time). So two queries when every month is summed, three otherwise."""
     firsts = month_starts(min(period.end, today) if period.start <= today else period.end)
     low, high = min(firsts[0], period.start), max(month_end(firsts[-1]), period.end)
-    # Grouped by document kind too, so the sums are plain column sums; corrections are
-    # subtracted below, per group (a handful of rows), not per line. (The product kind as a
-    # subquery in this query would run once per line: SQLite groups by it.)
-    rows = compiled.values(
-        ("revenue", period.start, period.end, tuple(firsts)),
-        lambda: (
-            InvoiceLine.objects.filter(invoice__issue_date__gte=low, invoice__issue_date__lte=high)
-            .values(
-                "article", "invoice__vat_category", "invoice__kind", month=month_bucket("invoice__issue_date", firsts)
-            )
-            .annotate(
-                net=Sum("net_total"),
-                period=Sum(
-                    "net_total", filter=Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end)
-                ),
-            )
-            .order_by()
-        ),
+    months = months_between(low, high)
+    summed = compiled.values(
+        ("revenue.summed", months[0], months[-1]),
+        lambda: RevenueMonthLine.objects.filter(
+            month__in=fresh_months().filter(month__gte=months[0], month__lte=months[-1])
+        ).values("month__month", "article", "vat_category", "kind", "net"),
     )
+    # A month the period covers in part is summed from its lines (its sum is the whole month's).
+    partial = {period.start.replace(day=1)} if period.start.day != 1 else set()
+    if period.end != month_end(period.end):
+        partial.add(period.end.replace(day=1))
+    rows = []
+    for r in summed:
+        month = as_date(r["month__month"])
+        if month in partial:
+            continue
+        index = firsts.index(month) if month in firsts else -1
+        within = period.start <= month and month_end(month) <= period.end
+        rows.append(
+            {
+                "article": r["article"],
+                "invoice__vat_category": r["vat_category"],
+                "invoice__kind": r["kind"],
+                "month": index,
+                "net": r["net"],
+                "period": r["net"] if within else None,
+                "_month": month,
+            }
+        )
+    live = [m for m in months if m in partial or m not in {r["_month"] for r in rows}]
+    if live:
+        # Grouped by document kind too, so the sums are plain column sums; corrections are
+        # subtracted below, per group (a handful of rows), not per line. (The product kind as a
+        # subquery in this query would run once per line: SQLite groups by it.)
+        rows += compiled.values(
+            ("revenue.lines", period.start, period.end, tuple(firsts), tuple(live)),
+            lambda: (
+                InvoiceLine.objects.filter(_month_ranges(live))
+                .values(
+                    "article",
+                    "invoice__vat_category",
+                    "invoice__kind",
+                    month=month_bucket("invoice__issue_date", firsts),
+                )
+                .annotate(
+                    net=Sum("net_total"),
+                    period=Sum(
+                        "net_total",
+                        filter=Q(invoice__issue_date__gte=period.start, invoice__issue_date__lte=period.end),
+                    ),
+                )
+                .order_by()
+            ),
+        )
+    rows = [r for r in rows if r["article"] or r["invoice__kind"]]  # not the line of a month summed to nothing
     kinds = dict(Product.objects.filter(article__in={r["article"] for r in rows}).values_list("article", "kind"))
     groups, vats = product_group_labels(), vat_treatment_labels()
     by_group: dict[str, Decimal] = {}
@@ -114,9 +167,9 @@ def revenue(period: Period, today: date) -> Revenue:
             by_group[group] = by_group.get(group, ZERO) + amount
             vat = vats.get(r["invoice__vat_category"], r["invoice__vat_category"])
             by_vat[vat] = by_vat.get(vat, ZERO) + amount
-        months = monthly.setdefault(group, [ZERO] * len(firsts))
+        months_of_group = monthly.setdefault(group, [ZERO] * len(firsts))
         if r["month"] >= 0:
-            months[r["month"]] += sign * money(r["net"])
+            months_of_group[r["month"]] += sign * money(r["net"])
     order = list(groups.values())
     chart = Series(
         labels=[f"{d.month:02d}/{d.year}" for d in firsts],
