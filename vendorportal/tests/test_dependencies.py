@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# The project's wiring may name the apps: settings and the URLconf (which mounts the API). Demo data lives in the
-# ``demo`` app above all others.
-CORE_WIRING = {"settings.py", "urls.py"}
+# The project's wiring may name the apps: settings, the URLconf (which mounts the API) and the admin site (whose
+# start page is the cockpit). Demo data lives in the ``demo`` app above all others; the cockpit reads every app.
+CORE_WIRING = {"settings.py", "urls.py", "admin_site.py"}
 
 
 def imported_top_levels(path: Path) -> set[str]:
@@ -33,10 +33,11 @@ def sources(package: str):
 @pytest.mark.parametrize(
     "package,forbidden",
     [
-        ("vendorportal", {"licensing", "billing", "support", "api", "demo"}),
-        ("licensing", {"billing", "support", "api", "demo"}),
-        ("billing", {"support", "api", "demo"}),
-        ("support", {"api", "demo"}),
+        ("vendorportal", {"licensing", "billing", "support", "api", "demo", "cockpit"}),
+        ("licensing", {"billing", "support", "api", "demo", "cockpit"}),
+        ("billing", {"support", "api", "demo", "cockpit"}),
+        ("support", {"api", "demo", "cockpit"}),
+        ("cockpit", {"api", "demo"}),
     ],
 )
 def test_no_import_against_the_direction(package, forbidden):
@@ -80,3 +81,19 @@ def test_selectors_and_constants_never_import_services():
         for path in paths
     }
     assert {k: v for k, v in wrong.items() if v} == {}
+
+
+def test_every_tests_folder_is_in_the_suite():
+    """``make test`` (and CI) runs pytest's ``testpaths``: a tests folder outside them would never run
+    (the cockpit's did not, until issue 20's last session)."""
+    import tomllib
+
+    testpaths = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["testpaths"]
+    folders = {
+        path.parent.relative_to(ROOT)
+        for path in ROOT.glob("*/**/tests/test_*.py")
+        if not {".venv", "node_modules", "verifier-java"} & set(path.relative_to(ROOT).parts)
+    }
+    assert folders
+    outside = sorted(str(f) for f in folders if f.parts[0] not in testpaths)
+    assert outside == []
