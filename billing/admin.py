@@ -812,14 +812,12 @@ class DatevExportForm(forms.Form):
     month = forms.CharField(label=_("Monat"), max_length=7, help_text=_("JJJJ-MM, z. B. 2026-11"))
 
     def clean_month(self):
-        import re
-        from datetime import date
+        from vendorportal.periods import parse_month
 
-        value = self.cleaned_data["month"].strip()
-        match = re.fullmatch(r"(\d{4})-(\d{2})", value)
-        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        first = parse_month(self.cleaned_data["month"])
+        if first is None:
             raise ValidationError(_("Bitte den Monat als JJJJ-MM angeben, z. B. 2026-11."))
-        return date(int(match.group(1)), int(match.group(2)), 1)
+        return first
 
 
 admin.site.area_add("billing", title=_("Bestellungen und Rechnungen"), order=50, models=["billing.financereport"])

@@ -7,10 +7,26 @@ Periods in this project have *inclusive* ends: a period from 2026-01-01 to
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, timedelta
 from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
+
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def parse_month(text: str | None) -> date | None:
+    """``"2026-11"`` (as staff type it in a form or a command) → 1 November 2026; ``None`` for
+    anything else: only ASCII digits (not ``"٢٠٢٦-١١"``), nothing after it (not a line break),
+    a month 01–12 and a year from 2000 (no document is older)."""
+    match = _MONTH.fullmatch((text or "").strip())
+    if match is None:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if year < 2000 or not 1 <= month <= 12:
+        return None
+    return date(year, month, 1)
 
 
 def add_months(day: date, months: int) -> date:

@@ -145,6 +145,8 @@ def test_command_writes_both_files_and_refuses_bad_input(november, tmp_path):
     for args, message in [
         (["--month", "2026-13"], "Bitte den Monat als JJJJ-MM angeben"),
         (["--month", "11/2026"], "Bitte den Monat als JJJJ-MM angeben"),
+        (["--month", "٢٠٢٦-١١"], "Bitte den Monat als JJJJ-MM angeben"),  # Arabic-Indic digits
+        (["--month", "2026-11\n2026-12"], "Bitte den Monat als JJJJ-MM angeben"),
         (["--month", "2026-12"], "noch nicht abgeschlossen"),
     ]:
         with pytest.raises(CommandError, match=message) as refused:
@@ -191,6 +193,7 @@ def test_admin_datev_download_per_staff_group(november, client, group_name, allo
     assert "DATEV-Export" in client.get(reverse("admin:billing_financereport_changelist")).content.decode()
     assert "noch nicht abgeschlossen" in client.post(url, {"month": "2026-12"}).content.decode()
     assert "Bitte den Monat als JJJJ-MM angeben" in client.post(url, {"month": "99999-1"}).content.decode()
+    assert "Bitte den Monat als JJJJ-MM angeben" in client.post(url, {"month": "٢٠٢٦-١١"}).content.decode()
     response = client.post(url, {"month": "2026-11"})
     assert response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))

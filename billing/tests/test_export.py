@@ -59,7 +59,7 @@ def test_export_writes_the_months_pdfs_and_index(issued, tmp_path):
     ]
 
 
-@pytest.mark.parametrize("month", ["2026-13", "11/2026", "", "2026-1"])
+@pytest.mark.parametrize("month", ["2026-13", "11/2026", "", "2026-1", "0000-05", "٢٠٢٦-١١", "2026-11\n2026-12"])
 def test_bad_month_is_refused_with_exit_2_and_writes_nothing(issued, tmp_path, month):
     out = tmp_path / "export"
     with pytest.raises(CommandError, match="JJJJ-MM") as refused:

@@ -375,6 +375,8 @@ def test_command_sends_a_month_once(november):
         (("--journal", "2026-12"), "noch nicht abgeschlossen"),
         (("--journal", "2026-13"), "JJJJ-MM"),
         (("--journal", "11/2026"), "JJJJ-MM"),
+        (("--journal", "0000-05"), "JJJJ-MM"),
+        (("--journal", "٢٠٢٦-١١"), "JJJJ-MM"),
         (("--open-items", "21.12.2026"), "JJJJ-MM-TT"),
         (("--open-items", "2026-12-02"), "in der Zukunft"),
         ((), "genau eines"),

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vendorportal.periods import first_of_next_month, month_end, month_period_end, months_passed_within
+from vendorportal.periods import first_of_next_month, month_end, month_period_end, months_passed_within, parse_month
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,26 @@ def test_consecutive_periods_tile_without_gap(start, months):
 def test_calendar_helpers():
     assert month_end(date(2028, 2, 3)) == date(2028, 2, 29)
     assert first_of_next_month(date(2026, 12, 31)) == date(2027, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "text, first",
+    [
+        ("2026-11", date(2026, 11, 1)),
+        (" 2026-01 ", date(2026, 1, 1)),
+        ("2000-12", date(2000, 12, 1)),
+        ("1999-12", None),  # no document is older
+        ("0000-05", None),
+        ("2026-13", None),
+        ("2026-00", None),
+        ("2026-1", None),
+        ("11/2026", None),
+        ("٢٠٢٦-١١", None),  # Arabic-Indic digits: int() would read them
+        ("２０２６-１１", None),  # full-width digits
+        ("2026-11\n2026-12", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_month_reads_only_what_staff_type_as_a_month(text, first):
+    assert parse_month(text) == first

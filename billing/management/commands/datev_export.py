@@ -6,8 +6,6 @@ exit code 2, nothing written."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,8 +17,7 @@ from billing.finance import datev_filename
 from vendorportal import clock
 from vendorportal.errors import PortalError
 from vendorportal.money import format_eur
-
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+from vendorportal.periods import parse_month
 
 
 class Command(BaseCommand):
@@ -35,10 +32,10 @@ class Command(BaseCommand):
         raise CommandError(message, returncode=2)
 
     def handle(self, *args, month: str, out: str, debtors: str, **options):
-        match = MONTH.match(month or "")
-        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        first = parse_month(month)
+        if first is None:
             self._fail(_("Bitte den Monat als JJJJ-MM angeben, z. B. --month 2026-11."))
-        first = date(int(match.group(1)), int(match.group(2)), 1)
+        month = f"{first:%Y-%m}"
         out_path = Path(out)
         if not out_path.parent.is_dir():
             self._fail(_("Den Ordner %(folder)s gibt es nicht.") % {"folder": out_path.parent})

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -28,8 +27,7 @@ from billing.services import invoice_pdf_ensure
 from vendorportal.csvsafe import text_cell
 from vendorportal.documents import DocumentChanged, document_bytes
 from vendorportal.formats import format_date_de
-
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+from vendorportal.periods import parse_month
 
 
 def _amount(value) -> str:
@@ -47,12 +45,12 @@ class Command(BaseCommand):
         raise CommandError(message, returncode=2)
 
     def handle(self, *args, month: str, out: str, **options):
-        match = MONTH.match(month or "")
-        if not match or not 1 <= int(match.group(2)) <= 12:
+        first = parse_month(month)
+        if first is None:
             self._fail("Bitte den Monat als JJJJ-MM angeben, z. B. --month 2026-11.")
         if not out:
             self._fail("Bitte den Zielordner angeben: --out ORDNER.")
-        year, number = int(match.group(1)), int(match.group(2))
+        year, number = first.year, first.month
         target = Path(out)
         if target.exists() and not target.is_dir():
             self._fail(f"{target} ist eine Datei, kein Ordner.")

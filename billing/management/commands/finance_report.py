@@ -8,7 +8,6 @@ day in the future or a malformed argument ends with a German message and exit co
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from django.conf import settings
@@ -20,8 +19,7 @@ from vendorportal import clock
 from vendorportal.errors import PortalError
 from vendorportal.formats import format_date
 from vendorportal.money import format_eur
-
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+from vendorportal.periods import parse_month
 
 
 class Command(BaseCommand):
@@ -40,10 +38,10 @@ class Command(BaseCommand):
         today = clock.today()
         try:
             if journal:
-                match = MONTH.match(journal)
-                if not match or not 1 <= int(match.group(2)) <= 12:
+                first = parse_month(journal)
+                if first is None:
                     self._fail("Bitte den Monat als JJJJ-MM angeben, z. B. --journal 2026-11.")
-                report, created = finance_journal_send(year=int(match.group(1)), month=int(match.group(2)), today=today)
+                report, created = finance_journal_send(year=first.year, month=first.month, today=today)
             else:
                 try:
                     on = date.fromisoformat(open_items)
