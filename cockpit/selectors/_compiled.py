@@ -58,6 +58,9 @@ def _capture(db: str, run: Callable):
     execute wrappers). ``None`` when Django answers without asking the database (an empty
     ``__in``)."""
     connection = connections[db]
+    # Connected first: what Django asks the server once per connection (PostgreSQL's version)
+    # must not meet the recording cursor. The query runs on this connection right after anyway.
+    connection.ensure_connection()
     connection.cursor = connection.chunked_cursor = _Recorder
     try:
         run()
