@@ -12,6 +12,10 @@ on every request.
 compiled once with a marker timestamp in its place and the marker's positions in the SQL
 parameters are filled with the request's ``now`` each time.
 
+:class:`vendorportal.prepared.PreparedRead` does the same for model rows read by one id (the
+invoicing run, payments); the cockpit's queries are aggregates, which Django compiles only on
+the way to the database, hence the recording cursor below.
+
 Values come back as the database driver gives them (SQLite: float sums, ``int`` counts), not
 through Django's converters; the selectors pass every money value through
 :func:`cockpit.selectors._common.money` and every count is an ``int`` either way.
